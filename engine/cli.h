@@ -1,0 +1,23 @@
+/* Command line of the mbxdp program. */
+#ifndef MBX_CLI_H
+#define MBX_CLI_H
+
+#include <stdint.h>
+
+#define CLI_MAX_PORTS 16
+
+struct cli_options {
+	const char *iface;
+	uint32_t queue;
+	int xdp_generic; /* 0: native (driver) mode, 1: generic (skb) mode */
+	uint16_t ports[CLI_MAX_PORTS];
+	uint32_t n_ports;
+	uint32_t max_conns;
+	int detach; /* --detach: remove a left-over program and exit */
+};
+
+/* Parses argv. Returns 0 to run, 1 when --help or --version was answered
+ * (exit 0), -1 on a usage error (message already printed; exit 2). */
+int cli_parse(int argc, char **argv, struct cli_options *o);
+
+#endif

@@ -1,0 +1,61 @@
+#include "worker.h"
+
+#include <time.h>
+
+static void tx_flush(struct worker *w)
+{
+	mbx_port_tx(w->port, w->tx.f, w->tx.n);
+	w->tx.n = 0;
+}
+
+static void sink_put(void *arg, const struct mbx_frame *f)
+{
+	struct worker *w = arg;
+
+	if (w->tx.n == MBX_FRAME_VEC_MAX)
+		tx_flush(w);
+	w->tx.f[w->tx.n++] = *f;
+}
+
+static int source_get(void *arg, struct mbx_frame *out)
+{
+	struct worker *w = arg;
+
+	return mbx_port_alloc(w->port, out);
+}
+
+struct mbx_frame_source worker_frame_source(struct worker *w)
+{
+	return (struct mbx_frame_source){ .get = source_get, .arg = w };
+}
+
+struct mbx_frame_sink worker_frame_sink(struct worker *w)
+{
+	return (struct mbx_frame_sink){ .put = sink_put, .arg = w };
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void worker_run(struct worker *w)
+{
+	struct mbx_frame rx[MBX_BURST];
+	struct mbx_frame drop[MBX_BURST];
+
+	while (!*w->stop) {
+		uint32_t n = mbx_port_rx(w->port, rx, MBX_BURST);
+		uint32_t n_drop;
+
+		if (!n)
+			continue;
+		w->stack->now_ns = now_ns();
+		n_drop = stack_input_burst(w->stack, rx, n, drop);
+		tx_flush(w);
+		mbx_port_release(w->port, drop, n_drop);
+	}
+}

@@ -1,0 +1,79 @@
+/* The port interface: one way to move bursts of frames in and out, whatever
+ * the backend (AF_XDP, in-memory, later DPDK and pcap). Modelled on mTCP's
+ * io_module: the engine calls these and never knows which backend it drives.
+ *
+ * Ownership: rx_burst hands frames to the caller. The caller gives each one
+ * back exactly once, either through tx_burst (the port sends it and recycles
+ * it when the wire is done with it) or through release (dropped).
+ */
+#ifndef MBX_PORT_H
+#define MBX_PORT_H
+
+#include <stdint.h>
+#include "frame.h"
+
+struct mbx_port;
+
+/* Counters every backend keeps; printed by the engine at exit. */
+#define MBX_PORT_COUNTERS(X) \
+	X(port_rx_frames) \
+	X(port_tx_frames) \
+	X(port_tx_ring_full) /* frames dropped because the tx ring was full */ \
+	X(port_alloc_empty) /* extra frame wanted, none free */ \
+	X(port_fill_ring_short) /* fill ring could not be refilled fully */ \
+	X(port_kicks)
+
+struct mbx_port_counters {
+#define X(name) uint64_t name;
+	MBX_PORT_COUNTERS(X)
+#undef X
+};
+
+struct mbx_port_ops {
+	const char *name;
+	/* Receive up to n frames into f. Never blocks. */
+	uint32_t (*rx_burst)(struct mbx_port *p, struct mbx_frame *f, uint32_t n);
+	/* Send n frames; the port owns all n afterwards (what it cannot queue it
+	 * counts in port_tx_ring_full and recycles). */
+	void (*tx_burst)(struct mbx_port *p, const struct mbx_frame *f, uint32_t n);
+	/* Give n received or allocated frames back without sending them. */
+	void (*release)(struct mbx_port *p, const struct mbx_frame *f, uint32_t n);
+	/* An empty frame to write into; 0 on success, -1 if none is free. */
+	int (*alloc)(struct mbx_port *p, struct mbx_frame *out);
+	/* Undo everything open did; safe to call once on any exit path. */
+	void (*close)(struct mbx_port *p);
+};
+
+struct mbx_port {
+	const struct mbx_port_ops *ops;
+	struct mbx_port_counters ctr;
+};
+
+static inline uint32_t mbx_port_rx(struct mbx_port *p, struct mbx_frame *f, uint32_t n)
+{
+	return p->ops->rx_burst(p, f, n);
+}
+
+static inline void mbx_port_tx(struct mbx_port *p, const struct mbx_frame *f, uint32_t n)
+{
+	if (n)
+		p->ops->tx_burst(p, f, n);
+}
+
+static inline void mbx_port_release(struct mbx_port *p, const struct mbx_frame *f, uint32_t n)
+{
+	if (n)
+		p->ops->release(p, f, n);
+}
+
+static inline int mbx_port_alloc(struct mbx_port *p, struct mbx_frame *out)
+{
+	return p->ops->alloc(p, out);
+}
+
+static inline void mbx_port_close(struct mbx_port *p)
+{
+	p->ops->close(p);
+}
+
+#endif

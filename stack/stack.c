@@ -1,0 +1,215 @@
+/* Frame input: Ethernet (one optional 802.1Q tag), IPv4 and the TCP header
+ * are checked here, checksums included, before tcp_input() sees a segment.
+ * A frame that fails a check is dropped and counted, never answered. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "csum.h"
+#include "tcp_internal.h"
+
+#define ETH_HLEN 14
+#define ETH_P_IPV4 0x0800
+#define ETH_P_8021Q 0x8100
+
+static inline uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Reads the MSS option of a SYN (RFC 9293 3.2); 0 if absent or malformed. */
+static uint16_t syn_mss_option(const uint8_t *opt, uint32_t len)
+{
+	uint32_t i = 0;
+
+	while (i < len) {
+		uint8_t kind = opt[i];
+
+		if (kind == 0) /* end of option list */
+			break;
+		if (kind == 1) { /* no-operation */
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || opt[i + 1] < 2 || i + opt[i + 1] > len)
+			break;
+		if (kind == 2 && opt[i + 1] == 4)
+			return get_be16(opt + i + 2);
+		i += opt[i + 1];
+	}
+	return 0;
+}
+
+enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f)
+{
+	const uint8_t *p = f->data;
+	uint32_t l2 = ETH_HLEN, ihl, tot, doff, tcp_len;
+	uint16_t type;
+	struct tcp_seg seg;
+	const uint8_t *ip, *tcp;
+	uint32_t src_host;
+
+	s->ctr.rx_frames++;
+	if (f->len < ETH_HLEN + IP_HDR_LEN + TCP_HDR_LEN)
+		goto short_frame;
+	type = get_be16(p + 12);
+	if (type == ETH_P_8021Q) {
+		l2 += 4;
+		type = get_be16(p + 16);
+	}
+	if (type != ETH_P_IPV4) {
+		s->ctr.drop_not_ipv4++;
+		return STACK_DROP;
+	}
+	ip = p + l2;
+	ihl = (ip[0] & 0x0fu) * 4;
+	tot = get_be16(ip + 2);
+	/* RFC 791 3.1: version 4, IHL at least 5 words, total length covering
+	 * the header and inside the frame (Ethernet may pad past it). */
+	if ((ip[0] >> 4) != 4 || ihl < IP_HDR_LEN || tot < ihl || l2 + tot > f->len) {
+		if (l2 + IP_HDR_LEN + TCP_HDR_LEN > f->len)
+			goto short_frame;
+		s->ctr.drop_ip_bad_header++;
+		return STACK_DROP;
+	}
+	if (csum_fold(csum_add(0, ip, ihl)) != 0) {
+		s->ctr.drop_ip_bad_csum++;
+		return STACK_DROP;
+	}
+	if (get_be16(ip + 6) & 0x3fffu) { /* MF set or a fragment offset */
+		s->ctr.drop_ip_fragment++;
+		return STACK_DROP;
+	}
+	if (ip[9] != 6) {
+		s->ctr.drop_not_tcp++;
+		return STACK_DROP;
+	}
+	src_host = get_be32(ip + 12);
+	if (src_host == 0xffffffffu || (src_host >> 28) == 0xe) {
+		s->ctr.drop_ip_bad_source++;
+		return STACK_DROP;
+	}
+	tcp = ip + ihl;
+	tcp_len = tot - ihl;
+	if (tcp_len < TCP_HDR_LEN)
+		goto short_frame;
+	doff = (uint32_t)(tcp[12] >> 4) * 4;
+	if (doff < TCP_HDR_LEN || doff > tcp_len) {
+		s->ctr.drop_tcp_bad_header++;
+		return STACK_DROP;
+	}
+	memcpy(&seg.saddr, ip + 12, 4);
+	memcpy(&seg.daddr, ip + 16, 4);
+	if (csum_fold(csum_add(csum_tcp_pseudo(seg.saddr, seg.daddr, tcp_len), tcp, tcp_len)) != 0) {
+		s->ctr.drop_tcp_bad_csum++;
+		return STACK_DROP;
+	}
+	seg.f = f;
+	seg.l2_len = l2;
+	memcpy(&seg.sport, tcp, 2);
+	memcpy(&seg.dport, tcp + 2, 2);
+	seg.reply.saddr = seg.daddr;
+	seg.reply.daddr = seg.saddr;
+	seg.reply.sport = seg.dport;
+	seg.reply.dport = seg.sport;
+	seg.seq = get_be32(tcp + 4);
+	seg.ack = get_be32(tcp + 8);
+	seg.flags = tcp[13];
+	seg.wnd = get_be16(tcp + 14);
+	seg.mss = (seg.flags & TCP_SYN) ? syn_mss_option(tcp + TCP_HDR_LEN, doff - TCP_HDR_LEN) : 0;
+	seg.payload = tcp + doff;
+	seg.len = tcp_len - doff;
+	return tcp_input(s, &seg);
+
+short_frame:
+	s->ctr.drop_short_frame++;
+	return STACK_DROP;
+}
+
+/* Frames are prefetched this many ahead of the one being worked on: enough
+ * to cover a memory latency with the work on the frames in between. */
+#define PREFETCH_AHEAD 4
+
+static inline void prefetch_frame(const struct mbx_frame *f)
+{
+	/* Headers span the first two cache lines of a frame. */
+	__builtin_prefetch(f->data);
+	__builtin_prefetch(f->data + 64);
+}
+
+uint32_t stack_input_burst(struct stack *s, struct mbx_frame *f, uint32_t n,
+			   struct mbx_frame *drop)
+{
+	uint32_t n_drop = 0;
+
+	for (uint32_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		prefetch_frame(&f[i]);
+	for (uint32_t i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n)
+			prefetch_frame(&f[i + PREFETCH_AHEAD]);
+		if (stack_input(s, &f[i]) == STACK_DROP)
+			drop[n_drop++] = f[i];
+	}
+	return n_drop;
+}
+
+static int adu_pool_init(struct adu_pool *p, uint32_t n)
+{
+	size_t bytes = (size_t)n * MB_ADU_MAX;
+
+	p->bufs = mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p->free = calloc(n, sizeof(*p->free));
+	if (p->bufs == MAP_FAILED || !p->free) {
+		if (p->bufs != MAP_FAILED)
+			munmap(p->bufs, bytes);
+		free(p->free);
+		memset(p, 0, sizeof(*p));
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		p->free[i] = n - 1 - i;
+	p->n_free = n;
+	p->capacity = n;
+	return 0;
+}
+
+int stack_init(struct stack *s, const struct stack_config *cfg, struct mb_tables *tables,
+	       struct mbx_frame_source extra, struct mbx_frame_sink tx)
+{
+	memset(s, 0, sizeof(*s));
+	if (cfg->mss < 88 || cfg->adu_buffers == 0 || cfg->n_ports == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (conn_table_init(&s->conns, cfg->max_conns, cfg->secret) < 0)
+		return -1;
+	if (adu_pool_init(&s->adu, cfg->adu_buffers) < 0) {
+		conn_table_free(&s->conns);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (uint32_t i = 0; i < cfg->n_ports; i++)
+		s->port_served[cfg->ports[i] >> 3] |= (uint8_t)(1u << (cfg->ports[i] & 7));
+	s->mb.tables = tables;
+	s->extra = extra;
+	s->tx = tx;
+	s->secret = cfg->secret;
+	s->mss = cfg->mss;
+	return 0;
+}
+
+void stack_free(struct stack *s)
+{
+	if (s->adu.bufs) {
+		munmap(s->adu.bufs, (size_t)s->adu.capacity * MB_ADU_MAX);
+		free(s->adu.free);
+	}
+	conn_table_free(&s->conns);
+	memset(s, 0, sizeof(*s));
+}

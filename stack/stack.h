@@ -1,0 +1,120 @@
+/* The protocol stack of one worker: Ethernet, IPv4 and TCP input, the
+ * connection table, and the Modbus application on top. No I/O: frames come
+ * in through stack_input(), replies leave through the sink the engine gave.
+ *
+ * A reply is written into the frame that carried the request. When one
+ * request segment asks for more response bytes than fit in one segment, the
+ * stack takes extra frames from the frame source. */
+#ifndef MBX_STACK_H
+#define MBX_STACK_H
+
+#include <stdint.h>
+
+#include "frame.h"
+#include "modbus.h"
+#include "tcp_conn.h"
+
+/* Every frame the stack does not answer normally is counted under a named
+ * reason, so a lab engineer can tell a bad checksum from a full table. */
+#define STACK_COUNTERS(X) \
+	X(rx_frames) \
+	X(drop_short_frame) /* shorter than its Ethernet/IP/TCP headers */ \
+	X(drop_not_ipv4) /* ethertype other than IPv4 (after one 802.1Q tag) */ \
+	X(drop_ip_bad_header) /* version, IHL or total length wrong (RFC 791 3.1) */ \
+	X(drop_ip_bad_csum) /* RFC 1122 3.2.1.2 */ \
+	X(drop_ip_fragment) /* fragments are not reassembled */ \
+	X(drop_ip_bad_source) /* broadcast or multicast source (RFC 1122 3.2.1.3) */ \
+	X(drop_not_tcp) \
+	X(drop_tcp_bad_header) /* data offset below 5 or past the segment */ \
+	X(drop_tcp_bad_csum) /* RFC 9293 3.1 */ \
+	X(rst_port_not_served) /* no listener: RST (RFC 9293 3.10.7.1) */ \
+	X(drop_rst_no_conn) /* RST for no connection: dropped (RFC 9293 3.10.7.1) */ \
+	X(drop_syn_table_full) \
+	X(drop_syn_with_data) /* SYN payload ignored, not acknowledged */ \
+	X(drop_no_ack_flag) /* RFC 9293 3.10.7.4 fifth check */ \
+	X(drop_seq_unacceptable) /* answered with an ACK (RFC 9293 3.10.7.4 first check) */ \
+	X(drop_ack_beyond_snd_nxt) /* answered with an ACK */ \
+	X(drop_handshake_bad_ack) /* in SYN-RECEIVED: answered with a RST */ \
+	X(drop_out_of_order) /* beyond RCV.NXT: dropped with a duplicate ACK */ \
+	X(drop_no_tx_frame) /* reply needed an extra frame and none was free */ \
+	X(drop_no_adu_buffer) /* a split ADU had nowhere to wait: connection reset */ \
+	X(tx_syn_ack) \
+	X(tx_syn_ack_retransmit) /* peer repeated its SYN */ \
+	X(tx_rst) \
+	X(tx_challenge_ack) /* RFC 5961 3.2 and 4.2 */ \
+	X(tx_ack) /* pure ACKs */ \
+	X(tx_data_segments) \
+	X(tx_fin) \
+	X(conn_opened) \
+	X(conn_closed) /* passive close completed */ \
+	X(conn_reset_by_peer) \
+	X(conn_reset_bad_mbap) /* MBAP length out of range: stream unframeable */ \
+	X(adu_split_reassembled)
+
+struct stack_counters {
+#define X(name) uint64_t name;
+	STACK_COUNTERS(X)
+#undef X
+};
+
+struct stack_config {
+	uint32_t max_conns; /* connection table capacity */
+	uint32_t adu_buffers; /* split ADUs that may wait at once */
+	uint16_t mss; /* our MSS: the interface MTU less 40 */
+	const uint16_t *ports; /* served TCP ports, host order */
+	uint32_t n_ports;
+	uint64_t secret; /* random per run: hash key and ISN key */
+};
+
+/* Where replies go. The engine batches them into tx bursts. */
+struct mbx_frame_sink {
+	void (*put)(void *arg, const struct mbx_frame *f);
+	void *arg;
+};
+
+struct adu_pool {
+	uint8_t (*bufs)[MB_ADU_MAX];
+	uint32_t *free;
+	uint32_t n_free;
+	uint32_t capacity;
+};
+
+struct stack {
+	struct conn_table conns;
+	struct adu_pool adu;
+	struct mb_ctx mb;
+	struct stack_counters ctr;
+	struct mbx_frame_source extra; /* frames for replies longer than one segment */
+	struct mbx_frame_sink tx;
+	uint64_t now_ns; /* set by the engine once per burst */
+	uint64_t secret;
+	uint16_t mss;
+	uint8_t port_served[65536 / 8]; /* bitmap, host-order port */
+	/* A request payload is copied here before replies overwrite its frame. */
+	uint8_t scratch[9216] __attribute__((aligned(64)));
+};
+
+enum stack_verdict {
+	STACK_SENT, /* the frame now holds a reply and went to the sink */
+	STACK_DROP, /* the caller gives the frame back to its port */
+};
+
+int stack_init(struct stack *s, const struct stack_config *cfg, struct mb_tables *tables,
+	       struct mbx_frame_source extra, struct mbx_frame_sink tx);
+void stack_free(struct stack *s);
+
+/* Processes one received frame. */
+enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f);
+
+/* Processes a burst, prefetching frames ahead of the one being worked on.
+ * Frames the stack did not answer are copied to drop[] (the caller gives
+ * them back to the port); returns how many. */
+uint32_t stack_input_burst(struct stack *s, struct mbx_frame *f, uint32_t n,
+			   struct mbx_frame *drop);
+
+static inline uint32_t stack_open_connections(const struct stack *s)
+{
+	return s->conns.in_use;
+}
+
+#endif

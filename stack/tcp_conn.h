@@ -1,0 +1,94 @@
+/* One TCP connection and the table that holds them all.
+ *
+ * The table is allocated once at start-up for a configured number of
+ * connections; opening and closing a connection only moves indexes between a
+ * free list and hash chains, so the data path never allocates. All state is
+ * owned by one worker (one per queue), so nothing here is locked. */
+#ifndef MBX_TCP_CONN_H
+#define MBX_TCP_CONN_H
+
+#include <stdint.h>
+
+#define CONN_NONE UINT32_MAX
+
+/* The states a passive-only server passes through (RFC 9293 3.3.2). LISTEN is
+ * implicit: a port in the served set is always listening. CLOSE-WAIT is never
+ * entered: our FIN goes out with the ACK of the peer's FIN. */
+enum tcp_state {
+	TCP_SYN_RECEIVED = 1,
+	TCP_ESTABLISHED,
+	TCP_LAST_ACK,
+};
+
+struct tcp_conn {
+	/* The 4-tuple, as on the wire (network byte order). */
+	uint32_t raddr;
+	uint32_t laddr;
+	uint16_t rport;
+	uint16_t lport;
+	/* Send and receive sequence variables (RFC 9293 3.3.1), host order. */
+	uint32_t snd_una;
+	uint32_t snd_nxt;
+	uint32_t rcv_nxt;
+	uint16_t peer_mss; /* from the SYN's MSS option, 536 without one */
+	uint16_t peer_wnd; /* last window the peer advertised (we do not scale) */
+	uint8_t state;
+	uint8_t unused;
+	/* Bytes of an incomplete Modbus ADU held in adu_buf (RFC 9293 lets a
+	 * request be cut anywhere; the tail waits here for the next segment). */
+	uint16_t adu_held;
+	uint32_t adu_buf; /* index into the ADU buffer pool, CONN_NONE if none */
+	uint32_t next; /* hash chain or free list */
+} __attribute__((aligned(64))); /* one cache line: one miss per lookup */
+
+struct conn_table {
+	struct tcp_conn *conns;
+	uint32_t *buckets;
+	uint32_t bucket_mask;
+	uint32_t capacity;
+	uint32_t in_use;
+	uint32_t free_head;
+	uint64_t hash_key; /* random per run, so chains cannot be aimed at */
+};
+
+int conn_table_init(struct conn_table *t, uint32_t capacity, uint64_t hash_key);
+void conn_table_free(struct conn_table *t);
+
+static inline uint32_t conn_hash(const struct conn_table *t, uint32_t raddr, uint32_t laddr,
+				 uint16_t rport, uint16_t lport)
+{
+	/* A multiply-xorshift mix of the tuple and the run's key (the finaliser
+	 * of MurmurHash3): cheap, and good enough spread for the chains. */
+	uint64_t h = (((uint64_t)raddr << 32) | ((uint32_t)rport << 16 | lport)) ^ t->hash_key;
+
+	h ^= laddr;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return (uint32_t)h & t->bucket_mask;
+}
+
+static inline struct tcp_conn *conn_lookup(const struct conn_table *t, uint32_t raddr,
+					   uint32_t laddr, uint16_t rport, uint16_t lport)
+{
+	uint32_t i = t->buckets[conn_hash(t, raddr, laddr, rport, lport)];
+
+	while (i != CONN_NONE) {
+		struct tcp_conn *c = &t->conns[i];
+
+		if (c->raddr == raddr && c->rport == rport && c->lport == lport && c->laddr == laddr)
+			return c;
+		i = c->next;
+	}
+	return 0;
+}
+
+/* Takes a free connection and links it under its tuple; NULL when full. */
+struct tcp_conn *conn_insert(struct conn_table *t, uint32_t raddr, uint32_t laddr,
+			     uint16_t rport, uint16_t lport);
+/* Unlinks c and returns it to the free list. */
+void conn_remove(struct conn_table *t, struct tcp_conn *c);
+
+#endif

@@ -1,0 +1,234 @@
+/* TCP segment arrival (RFC 9293 3.10.7) for a passive-only server.
+ *
+ * The checks run in the RFC's order. Each drop is counted under its reason;
+ * each control reply (RST, ACK, SYN-ACK) is written into the received frame. */
+#include <string.h>
+
+#include "tcp_internal.h"
+
+#define TCP_MSS_MIN 88 /* smallest peer MSS we honour, as Linux's TCP_MIN_MSS */
+
+/* Initial send sequence number (RFC 9293 3.4.1, RFC 6528): a clock ticking
+ * every ~4 us plus a keyed hash of the connection's tuple. */
+static uint32_t initial_seq(const struct stack *s, const struct tcp_seg *seg)
+{
+	uint64_t h = ((uint64_t)seg->saddr << 32 | seg->daddr) ^ s->secret;
+
+	h ^= (uint64_t)seg->sport << 16 | seg->dport;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return (uint32_t)(s->now_ns >> 12) + (uint32_t)h;
+}
+
+/* No connection and a port that is not served: CLOSED (RFC 9293 3.10.7.1). */
+static enum stack_verdict input_closed(struct stack *s, struct tcp_seg *seg)
+{
+	if (seg->flags & TCP_RST) {
+		s->ctr.drop_rst_no_conn++;
+		return STACK_DROP;
+	}
+	s->ctr.rst_port_not_served++;
+	s->ctr.tx_rst++;
+	if (seg->flags & TCP_ACK) {
+		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+	} else {
+		uint32_t seg_len = seg->len + !!(seg->flags & TCP_SYN) + !!(seg->flags & TCP_FIN);
+
+		tcp_reply_control(s, seg, TCP_RST | TCP_ACK, 0, seg->seq + seg_len);
+	}
+	return STACK_SENT;
+}
+
+/* No connection on a served port: LISTEN (RFC 9293 3.10.7.2). */
+static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
+{
+	struct tcp_conn *c;
+
+	if (seg->flags & TCP_RST) {
+		s->ctr.drop_rst_no_conn++;
+		return STACK_DROP;
+	}
+	if (seg->flags & TCP_ACK) {
+		s->ctr.tx_rst++;
+		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+		return STACK_SENT;
+	}
+	if (!(seg->flags & TCP_SYN)) {
+		s->ctr.drop_no_ack_flag++;
+		return STACK_DROP;
+	}
+	c = conn_insert(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
+	if (!c) {
+		s->ctr.drop_syn_table_full++;
+		return STACK_DROP;
+	}
+	if (seg->len)
+		s->ctr.drop_syn_with_data++; /* not acknowledged: the peer sends it again */
+	c->state = TCP_SYN_RECEIVED;
+	c->rcv_nxt = seg->seq + 1;
+	c->snd_una = initial_seq(s, seg);
+	c->snd_nxt = c->snd_una + 1;
+	c->peer_mss = seg->mss ? (seg->mss < TCP_MSS_MIN ? TCP_MSS_MIN : seg->mss) : TCP_MSS_DEFAULT;
+	c->peer_wnd = seg->wnd;
+	s->ctr.tx_syn_ack++;
+	tcp_reply_control(s, seg, TCP_SYN | TCP_ACK, c->snd_una, c->rcv_nxt);
+	return STACK_SENT;
+}
+
+static void conn_close(struct stack *s, struct tcp_conn *c)
+{
+	tcp_stream_release(s, c);
+	conn_remove(&s->conns, c);
+}
+
+/* An ACK for a segment that failed a check; in LAST-ACK it repeats our FIN,
+ * which the peer evidently has not seen. */
+static enum stack_verdict reply_ack(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
+{
+	if (c->state == TCP_LAST_ACK) {
+		s->ctr.tx_fin++;
+		tcp_reply_control(s, seg, TCP_FIN | TCP_ACK, c->snd_nxt - 1, c->rcv_nxt);
+	} else {
+		s->ctr.tx_ack++;
+		tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
+	}
+	return STACK_SENT;
+}
+
+/* RFC 9293 3.10.7.4, first check: does the segment overlap the window? */
+static int seq_acceptable(const struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint32_t seg_len = seg->len + !!(seg->flags & TCP_SYN) + !!(seg->flags & TCP_FIN);
+	uint32_t first = seg->seq - c->rcv_nxt; /* offset into the window */
+
+	if (seg_len == 0)
+		return first < TCP_RCV_WND;
+	return first < TCP_RCV_WND || seg->seq + seg_len - 1 - c->rcv_nxt < TCP_RCV_WND;
+}
+
+static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *seg,
+					     struct tcp_conn *c)
+{
+	struct tcp_writer w;
+	uint32_t skip;
+	uint8_t fin;
+
+	/* The peer repeated its SYN: our SYN-ACK was lost. */
+	if (c->state == TCP_SYN_RECEIVED && (seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
+	    seg->seq + 1 == c->rcv_nxt) {
+		s->ctr.tx_syn_ack_retransmit++;
+		tcp_reply_control(s, seg, TCP_SYN | TCP_ACK, c->snd_una, c->rcv_nxt);
+		return STACK_SENT;
+	}
+	if (!seq_acceptable(c, seg)) {
+		s->ctr.drop_seq_unacceptable++;
+		if (seg->flags & TCP_RST)
+			return STACK_DROP;
+		return reply_ack(s, seg, c);
+	}
+	/* Second check, RST (RFC 5961 3.2): only an exact RCV.NXT resets. */
+	if (seg->flags & TCP_RST) {
+		if (seg->seq != c->rcv_nxt) {
+			s->ctr.tx_challenge_ack++;
+			tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
+			return STACK_SENT;
+		}
+		s->ctr.conn_reset_by_peer++;
+		conn_close(s, c);
+		return STACK_DROP;
+	}
+	/* Fourth check, SYN in a synchronized state (RFC 5961 4.2). */
+	if (seg->flags & TCP_SYN) {
+		s->ctr.tx_challenge_ack++;
+		tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
+		return STACK_SENT;
+	}
+	/* Fifth check, ACK. */
+	if (!(seg->flags & TCP_ACK)) {
+		s->ctr.drop_no_ack_flag++;
+		return STACK_DROP;
+	}
+	if (c->state == TCP_SYN_RECEIVED && seg->ack != c->snd_nxt) {
+		/* RFC 9293 3.10.7.4: an unacceptable ACK in SYN-RECEIVED gets
+		 * <SEQ=SEG.ACK><CTL=RST>; the half-open connection stays. */
+		s->ctr.drop_handshake_bad_ack++;
+		s->ctr.tx_rst++;
+		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+		return STACK_SENT;
+	}
+	if (seq_gt(seg->ack, c->snd_nxt)) {
+		s->ctr.drop_ack_beyond_snd_nxt++;
+		return reply_ack(s, seg, c);
+	}
+	if (seq_gt(seg->ack, c->snd_una))
+		c->snd_una = seg->ack;
+	c->peer_wnd = seg->wnd;
+	if (c->state == TCP_SYN_RECEIVED) {
+		c->state = TCP_ESTABLISHED;
+		s->ctr.conn_opened++;
+	} else if (c->state == TCP_LAST_ACK) {
+		if (c->snd_una == c->snd_nxt) {
+			s->ctr.conn_closed++;
+			conn_close(s, c);
+		}
+		return STACK_DROP;
+	}
+
+	/* Segment text (seventh check): trim what was received before; a
+	 * segment that starts beyond RCV.NXT would leave a hole, and is dropped
+	 * with a duplicate ACK so the peer fills it. */
+	if (seq_gt(seg->seq, c->rcv_nxt)) {
+		s->ctr.drop_out_of_order++;
+		return reply_ack(s, seg, c);
+	}
+	skip = c->rcv_nxt - seg->seq;
+	if (skip > seg->len)
+		skip = seg->len;
+	/* A FIN is new when its sequence number (after the text) is not
+	 * behind RCV.NXT. */
+	fin = (seg->flags & TCP_FIN) && !seq_lt(seg->seq + seg->len, c->rcv_nxt);
+	if (seg->len == skip && !fin)
+		return STACK_DROP; /* a pure ACK: nothing to answer */
+
+	/* The payload is copied aside because the replies overwrite its frame. */
+	memcpy(s->scratch, seg->payload + skip, seg->len - skip);
+	tcp_writer_init(&w, s, c, seg);
+	if (tcp_stream_input(s, c, s->scratch, seg->len - skip, &w) < 0) {
+		/* The stream cannot go on: replies already written stay sent,
+		 * then a RST (RFC 9293 3.10.7.4 leaves reset to the application). */
+		s->ctr.tx_rst++;
+		if (w.seg) {
+			tcp_out_finish(w.seg->data + w.l2_len, &w.reply, TCP_RST | TCP_ACK, c->snd_nxt,
+				       c->rcv_nxt, 0, 0);
+			w.seg->len = w.l2_len + IP_HDR_LEN + TCP_HDR_LEN;
+			s->tx.put(s->tx.arg, w.seg);
+		}
+		conn_close(s, c);
+		return STACK_SENT;
+	}
+	/* Eighth check, FIN: only once all text before it is consumed. Our FIN
+	 * goes with the ACK of theirs; the connection waits in LAST-ACK. */
+	if (fin && c->rcv_nxt == seg->seq + seg->len) {
+		c->rcv_nxt++;
+		c->state = TCP_LAST_ACK;
+		tcp_writer_close(&w, TCP_FIN);
+	} else {
+		tcp_writer_close(&w, 0);
+	}
+	return STACK_SENT;
+}
+
+enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg)
+{
+	struct tcp_conn *c = conn_lookup(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
+	uint16_t dport = (uint16_t)__builtin_bswap16(seg->dport);
+
+	if (c)
+		return input_synchronized(s, seg, c);
+	if (!(s->port_served[dport >> 3] & (1u << (dport & 7))))
+		return input_closed(s, seg);
+	return input_listen(s, seg);
+}

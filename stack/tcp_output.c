@@ -1,0 +1,79 @@
+/* Building reply segments in place. The Ethernet header of the received
+ * frame is turned around (MACs swapped, an 802.1Q tag kept); the IPv4 and TCP
+ * headers are written fresh, whole 32-bit words at a time, and their
+ * checksums are summed from those words in registers: reading back bytes
+ * just stored would stall on store forwarding. */
+#include <string.h>
+
+#include "csum.h"
+#include "tcp_internal.h"
+
+void tcp_out_swap_l2(uint8_t *eth)
+{
+	uint8_t mac[6];
+
+	memcpy(mac, eth, 6);
+	memcpy(eth, eth + 6, 6);
+	memcpy(eth + 6, mac, 6);
+}
+
+static inline void put32(uint8_t *p, uint32_t w)
+{
+	memcpy(p, &w, 4);
+}
+
+/* Words are built as they lie in memory on this little-endian host, so the
+ * one's complement sum of the words is the sum of the header (RFC 1071 2.(B):
+ * the sum does not depend on byte order as long as it is used consistently). */
+void tcp_out_finish(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint32_t seq,
+		    uint32_t ack, uint32_t payload_len, uint16_t mss_option)
+{
+	uint8_t *tcp = l3 + IP_HDR_LEN;
+	uint32_t hdr_len = TCP_HDR_LEN + (mss_option ? 4 : 0);
+	uint32_t tcp_len = hdr_len + payload_len;
+	uint32_t w0, w1, w2, w3, opt = 0;
+	uint64_t sum;
+
+	/* IPv4: version 4, IHL 5, no options (RFC 1122 3.2.1.8 leaves options
+	 * to the transport, and TCP needs none); identification 0 with DF set
+	 * (an atomic datagram, RFC 6864 4.1); TTL 64; protocol TCP. */
+	w0 = 0x45u | (uint32_t)__builtin_bswap16((uint16_t)(IP_HDR_LEN + tcp_len)) << 16;
+	w1 = 0x40u << 16;
+	w2 = 64u | 6u << 8;
+	sum = (uint64_t)w0 + w1 + w2 + a->saddr + a->daddr;
+	w2 |= (uint32_t)csum_fold(sum) << 16;
+	put32(l3, w0);
+	put32(l3 + 4, w1);
+	put32(l3 + 8, w2);
+	put32(l3 + 12, a->saddr);
+	put32(l3 + 16, a->daddr);
+
+	w0 = (uint32_t)a->sport | (uint32_t)a->dport << 16;
+	w1 = __builtin_bswap32(seq);
+	w2 = __builtin_bswap32((flags & TCP_ACK) ? ack : 0);
+	w3 = (hdr_len / 4) << 4 | (uint32_t)flags << 8 |
+	     (uint32_t)__builtin_bswap16(TCP_RCV_WND) << 16;
+	if (mss_option) /* only a SYN-ACK has options, and no payload */
+		opt = 2u | 4u << 8 | (uint32_t)__builtin_bswap16(mss_option) << 16;
+	sum = csum_tcp_pseudo(a->saddr, a->daddr, tcp_len) + w0 + w1 + w2 + w3 + opt;
+	sum = csum_add(sum, tcp + hdr_len, payload_len);
+	put32(tcp, w0);
+	put32(tcp + 4, w1);
+	put32(tcp + 8, w2);
+	put32(tcp + 12, w3);
+	put32(tcp + 16, csum_fold(sum)); /* urgent pointer 0 */
+	if (mss_option)
+		put32(tcp + 20, opt);
+}
+
+void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags, uint32_t seq,
+		       uint32_t ack)
+{
+	struct mbx_frame *f = seg->f;
+	uint16_t mss = (flags & TCP_SYN) ? s->mss : 0;
+
+	tcp_out_swap_l2(f->data);
+	tcp_out_finish(f->data + seg->l2_len, &seg->reply, flags, seq, ack, 0, mss);
+	f->len = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN + (mss ? 4 : 0);
+	s->tx.put(s->tx.arg, f);
+}

@@ -1,0 +1,127 @@
+/* The Modbus byte stream of one connection: cuts in-order TCP payload into
+ * ADUs (MIG 3.1.3: the MBAP length field frames them), answers each, and
+ * keeps an incomplete trailing ADU in a pool buffer until the next segment
+ * completes it. Several ADUs in one segment are answered in order. */
+#include <string.h>
+
+#include "tcp_internal.h"
+
+static int pool_get(struct adu_pool *p)
+{
+	return p->n_free ? (int)p->free[--p->n_free] : -1;
+}
+
+static void pool_put(struct adu_pool *p, uint32_t i)
+{
+	p->free[p->n_free++] = i;
+}
+
+void tcp_stream_release(struct stack *s, struct tcp_conn *c)
+{
+	if (c->adu_buf != CONN_NONE) {
+		pool_put(&s->adu, c->adu_buf);
+		c->adu_buf = CONN_NONE;
+		c->adu_held = 0;
+	}
+}
+
+/* Answers one complete ADU. The response is built straight into the segment
+ * when a whole maximum-size ADU fits; otherwise it is built aside and
+ * appended, spilling into the next segment. */
+static void answer(struct stack *s, const uint8_t *adu, uint32_t len, struct tcp_writer *w)
+{
+	uint8_t *dst = tcp_writer_room(w, MB_ADU_MAX);
+	uint8_t spill[MB_ADU_MAX];
+	uint32_t n;
+
+	if (dst) {
+		tcp_writer_commit(w, mb_handle_adu(&s->mb, adu, len, dst));
+		return;
+	}
+	n = mb_handle_adu(&s->mb, adu, len, spill);
+	tcp_writer_append(w, spill, n);
+}
+
+/* Moves up to `want` bytes of p into the held ADU; returns how many. */
+static uint32_t hold(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint32_t len,
+		     uint32_t want)
+{
+	uint32_t k = len < want ? len : want;
+
+	memcpy(s->adu.bufs[c->adu_buf] + c->adu_held, p, k);
+	c->adu_held = (uint16_t)(c->adu_held + k);
+	return k;
+}
+
+/* Completes a held ADU from the front of p. Returns bytes taken from p, or
+ * -1 when the held header announces an impossible length. */
+static int complete_held(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint32_t len,
+			 struct tcp_writer *w)
+{
+	uint32_t pos = 0, adu_len;
+
+	if (c->adu_held < 6)
+		pos += hold(s, c, p, len, 6u - c->adu_held);
+	if (c->adu_held < 6)
+		return (int)pos;
+	adu_len = mbap_adu_len(s->adu.bufs[c->adu_buf]);
+	if (!adu_len)
+		return -1;
+	pos += hold(s, c, p + pos, len - pos, adu_len - c->adu_held);
+	if (c->adu_held == adu_len) {
+		s->ctr.adu_split_reassembled++;
+		answer(s, s->adu.bufs[c->adu_buf], adu_len, w);
+		tcp_stream_release(s, c);
+	}
+	return (int)pos;
+}
+
+/* Consumes len in-order payload bytes (already copied out of the frame) and
+ * advances RCV.NXT past them. Returns 0, or -1 when the connection must be
+ * reset: an MBAP length out of range (MIG 3.1.3 framing is lost) or no buffer
+ * to hold a split ADU. */
+int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint32_t len,
+		     struct tcp_writer *w)
+{
+	uint32_t pos = 0;
+
+	if (c->adu_buf != CONN_NONE) {
+		int k = complete_held(s, c, p, len, w);
+
+		if (k < 0)
+			goto bad_length;
+		pos = (uint32_t)k;
+	}
+	while (pos < len && !w->failed) {
+		uint32_t rem = len - pos, adu_len = 0;
+
+		if (rem >= 6) {
+			adu_len = mbap_adu_len(p + pos);
+			if (!adu_len)
+				goto bad_length;
+		}
+		if (rem < 6 || rem < adu_len) {
+			int b = pool_get(&s->adu);
+
+			if (b < 0) {
+				s->ctr.drop_no_adu_buffer++;
+				return -1;
+			}
+			c->adu_buf = (uint32_t)b;
+			c->adu_held = 0;
+			pos += hold(s, c, p + pos, rem, rem);
+			break;
+		}
+		answer(s, p + pos, adu_len, w);
+		pos += adu_len;
+	}
+	/* Bytes after a failed reply stay unacknowledged: the peer sends them
+	 * again and they are answered then. */
+	c->rcv_nxt += pos;
+	return 0;
+
+bad_length:
+	s->mb.ctr.mb_reset_bad_length++;
+	s->ctr.conn_reset_bad_mbap++;
+	return -1;
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages mbxdp needs to build, test and run its lab,
+# when any is missing. Sourced by tests/run-all.sh and bench/lab.sh.
+mbxdp_packages=(
+	gcc clang llvm meson ninja-build pkg-config      # build; clang builds the BPF object
+	libxdp-dev libbpf-dev libelf-dev zlib1g-dev      # AF_XDP and the XDP loader
+	libcmocka-dev                                    # unit tests
+	iproute2 ethtool                                 # namespaces and veth for the labs
+	libmodbus-dev mbpoll python3 python3-pymodbus    # real Modbus peers
+)
+
+mbxdp_install_deps() {
+	local missing=() p
+	for p in "${mbxdp_packages[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "mbxdp: missing packages: ${missing[*]} (run as root to install them)" >&2
+		return 1
+	fi
+	echo "mbxdp: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}

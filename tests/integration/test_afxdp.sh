@@ -1,0 +1,277 @@
+#!/bin/bash
+# Integration test: mbxdp serving Modbus/TCP over AF_XDP on a veth pair
+# between two network namespaces, in native and in generic XDP mode, checked
+# by four independent clients (raw sockets, libmodbus, pymodbus, mbpoll), a
+# run of 5,000 connect/request/close cycles, a clean SIGINT shutdown, and
+# recovery from kill -9 (restart over the leftover program, --detach).
+#
+#   tests/integration/test_afxdp.sh BUILD_DIR
+#
+# Needs root. Prints PASS/FAIL per step and ends with "N passed, N failed";
+# exits non-zero on any failure. MBXDP_IT_PCAP=DIR also writes a client-side
+# capture per mode to DIR. The whole run is bounded by MBXDP_IT_TIMEOUT
+# seconds (default 300).
+#
+# Step functions are called through check() and the trap, which shellcheck
+# cannot follow:
+# shellcheck disable=SC2317
+set -u
+
+if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
+	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "${MBXDP_IT_TIMEOUT:-300}" bash "$0" "$@"
+fi
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=${1:?usage: test_afxdp.sh BUILD_DIR}
+BUILD=$(cd "$BUILD" && pwd) || exit 2
+MBXDP=$BUILD/engine/mbxdp
+LIBMODBUS_CLIENT=$BUILD/tests/integration/mb_libmodbus_client
+CYCLES=5000
+
+for f in "$MBXDP" "$LIBMODBUS_CLIENT"; do
+	[[ -x $f ]] || { echo "test_afxdp: $f not built (ninja -C $BUILD)" >&2; exit 2; }
+done
+for t in mbpoll ethtool /usr/bin/python3; do
+	command -v "$t" >/dev/null || { echo "test_afxdp: $t not installed" >&2; exit 2; }
+done
+
+# shellcheck source=SCRIPTDIR/netns.sh
+source "$HERE/netns.sh"
+
+PASSED=0
+FAILED=0
+FINISHED=0
+WORK=$(mktemp -d /tmp/mbxdp-it.XXXXXX)
+
+pass() {
+	echo "PASS: $*"
+	PASSED=$((PASSED + 1))
+}
+
+fail() {
+	echo "FAIL: $*"
+	FAILED=$((FAILED + 1))
+}
+
+# Runs with the netns cleanup, so the summary is printed on every exit path;
+# to fd 3, the test's stdout, as a signal may come while a step's output is
+# redirected.
+exec 3>&1
+mbnet_cleanup_hook() {
+	{
+		((FINISHED)) || fail "test interrupted or timed out before the end"
+		if ((FAILED)); then
+			echo "logs kept in $WORK"
+		else
+			rm -rf "$WORK"
+		fi
+		echo "$PASSED passed, $FAILED failed"
+	} >&3
+}
+
+indent() {
+	sed 's/^/    /' "$@"
+}
+
+# check NAME cmd... : one step, its output shown when it fails. Every
+# command a step runs is bounded by its own timeout.
+check() {
+	local name=$1
+	shift
+	if "$@" >"$WORK/step.log" 2>&1; then
+		pass "$name"
+	else
+		fail "$name (exit $?)"
+		indent "$WORK/step.log"
+	fi
+}
+
+SERVER_PID=
+SERVER_LOG=
+
+start_server() {
+	local log=$1
+	shift
+	SERVER_LOG=$log
+	mbnet_spawn "$MBNET_SRV_NS" "$log" "$MBXDP" --iface "$MBNET_SRV_IF" "$@"
+	SERVER_PID=$MBNET_LAST_PID
+	if mbnet_wait_line "$log" '^mbxdp: serving' 15 "$SERVER_PID"; then
+		return 0
+	fi
+	echo "    mbxdp did not print 'mbxdp: serving' within 15 s; its output:"
+	indent "$log"
+	return 1
+}
+
+# (2>/dev/null: bash's "Killed" notice for a process killed on purpose)
+kill9_server() {
+	{
+		kill -KILL "$SERVER_PID"
+		mbnet_wait_exit "$SERVER_PID" 5
+	} 2>/dev/null
+}
+
+# mbpoll prints one "[ref]: value" line per value read; print "ref=value ...".
+mbpoll_read() {
+	mbnet_cli timeout 10 mbpoll -m tcp -a 1 -1 -o 2 "$@" "$MBNET_SRV_ADDR" |
+		sed -nE 's/^\[([0-9]+)\]:[[:space:]]+([0-9]+).*/\1=\2/p' | tr '\n' ' '
+}
+
+mbpoll_write() {
+	mbnet_cli timeout 10 mbpoll -m tcp -a 1 -1 -o 2 "$@" | grep -q '^Written [0-9]* references'
+}
+
+# expect_refs FIRST_REF COUNT FIRST_ADDR KIND : the "ref=value" list of
+# the default image; KIND reg: value = address, bit: value = address & 1.
+expect_refs() {
+	local ref=$1 n=$2 addr=$3 kind=$4 i out=
+	for ((i = 0; i < n; i++)); do
+		if [[ $kind == reg ]]; then
+			out+="$((ref + i))=$((addr + i)) "
+		else
+			out+="$((ref + i))=$(((addr + i) & 1)) "
+		fi
+	done
+	echo "$out"
+}
+
+mbpoll_checks() {
+	local got want a=4000
+	# Default 1-based references: reference 1 is address 0.
+	got=$(mbpoll_read -t 4 -r 1 -c 10)
+	want=$(expect_refs 1 10 0 reg)
+	[[ $got == "$want" ]] || { echo "FC03 -r 1 -c 10: got '$got', want '$want'"; return 1; }
+	got=$(mbpoll_read -t 3 -0 -r 100 -c 5)
+	want=$(expect_refs 100 5 100 reg)
+	[[ $got == "$want" ]] || { echo "FC04 -0 -r 100 -c 5: got '$got', want '$want'"; return 1; }
+	got=$(mbpoll_read -t 0 -0 -r "$a" -c 8)
+	want=$(expect_refs "$a" 8 "$a" bit)
+	[[ $got == "$want" ]] || { echo "FC01 -0 -r $a -c 8: got '$got', want '$want'"; return 1; }
+	got=$(mbpoll_read -t 1 -0 -r 4001 -c 8)
+	want=$(expect_refs 4001 8 4001 bit)
+	[[ $got == "$want" ]] || { echo "FC02 -0 -r 4001 -c 8: got '$got', want '$want'"; return 1; }
+
+	mbpoll_write -t 4 -0 -r "$a" "$MBNET_SRV_ADDR" 1234 || { echo "FC06 write 1234 at $a failed"; return 1; }
+	got=$(mbpoll_read -t 4 -0 -r "$a" -c 2)
+	[[ $got == "$a=1234 $((a + 1))=$((a + 1)) " ]] || { echo "FC06 read back: got '$got'"; return 1; }
+	mbpoll_write -t 4 -0 -r $((a + 2)) "$MBNET_SRV_ADDR" 11 22 33 || { echo "FC10 write at $((a + 2)) failed"; return 1; }
+	got=$(mbpoll_read -t 4 -0 -r $((a + 2)) -c 3)
+	[[ $got == "$((a + 2))=11 $((a + 3))=22 $((a + 4))=33 " ]] || { echo "FC10 read back: got '$got'"; return 1; }
+	mbpoll_write -t 4 -0 -r "$a" "$MBNET_SRV_ADDR" "$a" $((a + 1)) $((a + 2)) $((a + 3)) $((a + 4)) ||
+		{ echo "FC10 restore failed"; return 1; }
+	got=$(mbpoll_read -t 4 -0 -r "$a" -c 5)
+	want=$(expect_refs "$a" 5 "$a" reg)
+	[[ $got == "$want" ]] || { echo "restore read back: got '$got', want '$want'"; return 1; }
+
+	mbpoll_write -t 0 -0 -r "$a" "$MBNET_SRV_ADDR" 1 || { echo "FC05 ON at $a failed"; return 1; }
+	got=$(mbpoll_read -t 0 -0 -r "$a" -c 2)
+	[[ $got == "$a=1 $((a + 1))=1 " ]] || { echo "FC05 read back: got '$got'"; return 1; }
+	mbpoll_write -t 0 -0 -r "$a" "$MBNET_SRV_ADDR" 0 || { echo "FC05 OFF at $a failed"; return 1; }
+	got=$(mbpoll_read -t 0 -0 -r "$a" -c 2)
+	[[ $got == "$a=0 $((a + 1))=1 " ]] || { echo "FC05 OFF read back: got '$got'"; return 1; }
+	echo "mbpoll: all checks passed"
+}
+
+# One mode: the four clients, the cycles, then a clean SIGINT shutdown.
+run_mode() {
+	local mode=$1 pcap_pid=
+	echo "== XDP mode $mode"
+	if [[ -n ${MBXDP_IT_PCAP:-} ]]; then
+		mkdir -p "$MBXDP_IT_PCAP"
+		mbnet_spawn "$MBNET_CLI_NS" "$WORK/tshark-$mode.log" \
+			tshark -q -i "$MBNET_CLI_IF" -w "$MBXDP_IT_PCAP/$mode.pcap"
+		pcap_pid=$MBNET_LAST_PID
+		mbnet_wait_line "$WORK/tshark-$mode.log" 'Capturing on' 10 "$pcap_pid"
+	fi
+	if ! start_server "$WORK/mbxdp-$mode.log" --xdp-mode "$mode"; then
+		fail "$mode: mbxdp starts and prints 'mbxdp: serving'"
+		kill -TERM "$SERVER_PID" 2>/dev/null
+		mbnet_wait_exit "$SERVER_PID" 10
+		return
+	fi
+	pass "$mode: mbxdp starts and prints 'mbxdp: serving'"
+	if mbnet_xdp_attached; then
+		pass "$mode: XDP program attached to $MBNET_SRV_IF while serving"
+	else
+		fail "$mode: XDP program attached to $MBNET_SRV_IF while serving"
+	fi
+
+	check "$mode: raw socket client (all FCs, exceptions, pipelining, split ADU)" \
+		mbnet_cli timeout 60 /usr/bin/python3 "$HERE/clients/mb_socket_client.py" "$MBNET_SRV_ADDR"
+	check "$mode: libmodbus client (FC 01-06, 0F, 10 with read-back)" \
+		mbnet_cli timeout 60 "$LIBMODBUS_CLIENT" "$MBNET_SRV_ADDR"
+	check "$mode: pymodbus client (FC 01-06, 0F, 10 with read-back)" \
+		mbnet_cli timeout 60 /usr/bin/python3 "$HERE/clients/pymodbus_client.py" "$MBNET_SRV_ADDR"
+	check "$mode: mbpoll reads and writes" mbpoll_checks
+	check "$mode: $CYCLES connect/request/close cycles all succeed" \
+		mbnet_cli timeout 180 "$LIBMODBUS_CLIENT" "$MBNET_SRV_ADDR" --cycles "$CYCLES"
+	grep '^cycles:' "$WORK/step.log" | indent
+
+	# The last client's closing handshake may still be in flight.
+	sleep 0.5
+	kill -INT "$SERVER_PID"
+	if mbnet_wait_exit "$SERVER_PID" 10 && ((MBNET_EXIT_STATUS == 0)); then
+		pass "$mode: mbxdp exits 0 on SIGINT"
+	else
+		fail "$mode: mbxdp exits 0 on SIGINT (status ${MBNET_EXIT_STATUS:-still running})"
+		indent "$SERVER_LOG"
+	fi
+	if grep -qx 'open_connections 0' "$SERVER_LOG"; then
+		pass "$mode: counters report open_connections 0"
+	else
+		fail "$mode: counters report open_connections 0; its output:"
+		indent "$SERVER_LOG"
+	fi
+	if mbnet_xdp_attached; then
+		fail "$mode: no XDP program left on $MBNET_SRV_IF after SIGINT"
+	else
+		pass "$mode: no XDP program left on $MBNET_SRV_IF after SIGINT"
+	fi
+	if [[ -n $pcap_pid ]]; then
+		kill -TERM "$pcap_pid"
+		mbnet_wait_exit "$pcap_pid" 10
+	fi
+}
+
+# kill -9 leaves whatever the kernel keeps (the XDP program); a new mbxdp
+# must still start over it, and --detach must remove it.
+run_kill9() {
+	echo "== recovery after kill -9"
+	if ! start_server "$WORK/mbxdp-kill9-1.log"; then
+		fail "kill -9: first mbxdp starts"
+		kill9_server
+		return
+	fi
+	kill9_server
+	if mbnet_xdp_attached; then
+		echo "    (an XDP program is left on $MBNET_SRV_IF after kill -9)"
+	fi
+	if start_server "$WORK/mbxdp-kill9-2.log"; then
+		pass "kill -9: a new mbxdp starts over the leftover"
+		check "kill -9: the new mbxdp serves (20 cycles)" \
+			mbnet_cli timeout 60 "$LIBMODBUS_CLIENT" "$MBNET_SRV_ADDR" --cycles 20
+	else
+		fail "kill -9: a new mbxdp starts over the leftover"
+	fi
+	kill9_server
+	check "kill -9: mbxdp --detach --iface exits 0" \
+		ip netns exec "$MBNET_SRV_NS" timeout 20 "$MBXDP" --detach --iface "$MBNET_SRV_IF"
+	if mbnet_xdp_attached; then
+		fail "kill -9: no XDP program left after --detach"
+	else
+		pass "kill -9: no XDP program left after --detach"
+	fi
+}
+
+mbnet_setup mbit
+echo "server $MBNET_SRV_NS/$MBNET_SRV_IF $MBNET_SRV_ADDR, client $MBNET_CLI_NS/$MBNET_CLI_IF $MBNET_CLI_ADDR"
+
+check "mbxdp --version" timeout 10 "$MBXDP" --version
+check "mbxdp --help" timeout 10 "$MBXDP" --help
+for mode in native generic; do
+	run_mode "$mode"
+done
+run_kill9
+
+FINISHED=1
+exit $((FAILED > 0))

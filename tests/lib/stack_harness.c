@@ -1,0 +1,92 @@
+#include "stack_harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "regstore.h"
+
+static int frame_get(void *arg, struct mbx_frame *out)
+{
+	return harness_frame(arg, out) ? 0 : -1;
+}
+
+static void frame_put(void *arg, const struct mbx_frame *f)
+{
+	struct harness *h = arg;
+
+	if (h->n_out < HARNESS_OUT_MAX)
+		h->out[h->n_out++] = *f;
+	else
+		abort(); /* a test that sends this much is broken */
+}
+
+int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames)
+{
+	static const uint16_t port = 502;
+	struct stack_config cfg = {
+		.max_conns = max_conns,
+		.adu_buffers = max_conns,
+		.mss = 1460,
+		.ports = &port,
+		.n_ports = 1,
+		.secret = 0x0123456789abcdefULL,
+	};
+
+	memset(h, 0, sizeof(*h));
+	h->frames = calloc(n_frames, HARNESS_FRAME_SIZE);
+	h->free_list = calloc(n_frames, sizeof(*h->free_list));
+	h->stack = aligned_alloc(64, sizeof(*h->stack));
+	if (!h->frames || !h->free_list || !h->stack || regstore_init_default(&h->tables) < 0)
+		return -1;
+	for (uint32_t i = 0; i < n_frames; i++)
+		h->free_list[i] = i;
+	h->n_free = h->n_frames = n_frames;
+	return stack_init(h->stack, &cfg, &h->tables,
+			  (struct mbx_frame_source){ .get = frame_get, .arg = h },
+			  (struct mbx_frame_sink){ .put = frame_put, .arg = h });
+}
+
+void harness_free(struct harness *h)
+{
+	stack_free(h->stack);
+	free(h->stack);
+	regstore_free(&h->tables);
+	free(h->frames);
+	free(h->free_list);
+}
+
+struct mbx_frame *harness_frame(struct harness *h, struct mbx_frame *f)
+{
+	uint32_t i;
+
+	if (!h->n_free)
+		return 0;
+	i = h->free_list[--h->n_free];
+	f->data = h->frames[i];
+	f->len = 0;
+	f->room = HARNESS_FRAME_SIZE;
+	f->handle = i;
+	return f;
+}
+
+enum stack_verdict harness_input(struct harness *h, const uint8_t *frame, size_t len)
+{
+	struct mbx_frame f;
+	enum stack_verdict v;
+
+	if (!harness_frame(h, &f))
+		abort();
+	memcpy(f.data, frame, len);
+	f.len = (uint32_t)len;
+	v = stack_input(h->stack, &f);
+	if (v == STACK_DROP)
+		h->free_list[h->n_free++] = (uint32_t)f.handle;
+	return v;
+}
+
+void harness_clear(struct harness *h)
+{
+	for (uint32_t i = 0; i < h->n_out; i++)
+		h->free_list[h->n_free++] = (uint32_t)h->out[i].handle;
+	h->n_out = 0;
+}

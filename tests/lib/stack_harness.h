@@ -1,0 +1,37 @@
+/* A stack with no port: frames go in by function call, replies are collected
+ * in an array. Used by the TCP unit tests and the in-memory benchmark. */
+#ifndef MBX_STACK_HARNESS_H
+#define MBX_STACK_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stack.h"
+
+#define HARNESS_FRAME_SIZE 2048
+#define HARNESS_OUT_MAX 4096
+
+struct harness {
+	struct stack *stack;
+	struct mb_tables tables;
+	uint8_t (*frames)[HARNESS_FRAME_SIZE];
+	uint32_t *free_list;
+	uint32_t n_free;
+	uint32_t n_frames;
+	struct mbx_frame out[HARNESS_OUT_MAX]; /* replies, in the order sent */
+	uint32_t n_out;
+};
+
+/* A stack with the default device image, the given table size, MSS 1460,
+ * port 502 and a fixed secret. Returns 0 or -1. */
+int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames);
+void harness_free(struct harness *h);
+
+/* A free frame of HARNESS_FRAME_SIZE bytes; NULL when none is left. */
+struct mbx_frame *harness_frame(struct harness *h, struct mbx_frame *f);
+/* Copies len bytes into a free frame and runs the stack on it. */
+enum stack_verdict harness_input(struct harness *h, const uint8_t *frame, size_t len);
+/* Gives every collected reply's frame back. */
+void harness_clear(struct harness *h);
+
+#endif

@@ -1,0 +1,454 @@
+/* TCP behaviour of the stack, driven by frames without I/O: each test builds
+ * client segments, feeds them to the stack and checks the segments it sends
+ * back (parsed and checksum-verified by an independent implementation). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "frame_build.h"
+#include "stack_harness.h"
+
+struct client {
+	struct fb_flow fl;
+	uint32_t seq; /* our next sequence number */
+	uint32_t ack; /* the server's next sequence number */
+};
+
+static struct harness H;
+static uint8_t buf[4096];
+
+static int setup(void **state)
+{
+	(void)state;
+	return harness_init(&H, 64, 1024);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	harness_free(&H);
+	return 0;
+}
+
+static struct client new_client(uint16_t port)
+{
+	struct client c = {
+		.fl = {
+			.client_mac = { 0x02, 0, 0, 0, 0, 2 },
+			.server_mac = { 0x02, 0, 0, 0, 0, 1 },
+			.client_ip = 0xc6120002, /* 198.18.0.2 */
+			.server_ip = 0xc6120001, /* 198.18.0.1 */
+			.client_port = port,
+			.server_port = 502,
+			.vlan = -1,
+		},
+		.seq = 1000,
+	};
+	return c;
+}
+
+/* The i-th reply, parsed; fails the test if it is malformed. */
+static struct fb_seg reply(uint32_t i)
+{
+	struct fb_seg s;
+
+	assert_true(i < H.n_out);
+	fb_parse(H.out[i].data, H.out[i].len, &s);
+	assert_true(s.ok);
+	return s;
+}
+
+static enum stack_verdict send_seg(struct client *c, uint8_t flags, const void *data, size_t len)
+{
+	static const uint8_t mss[4] = { 2, 4, 0x05, 0xb4 };
+	size_t n = fb_tcp(buf, &c->fl, c->seq, c->ack, flags, 64240, (flags & FB_SYN) ? mss : 0,
+			  (flags & FB_SYN) ? 4 : 0, data, len);
+
+	harness_clear(&H);
+	c->seq += (uint32_t)len + !!(flags & FB_SYN) + !!(flags & FB_FIN);
+	return harness_input(&H, buf, n);
+}
+
+static void handshake(struct client *c)
+{
+	struct fb_seg s;
+
+	assert_int_equal(send_seg(c, FB_SYN, 0, 0), STACK_SENT);
+	s = reply(0);
+	c->ack = s.seq + 1;
+	assert_int_equal(send_seg(c, FB_ACK, 0, 0), STACK_DROP);
+	assert_int_equal(H.n_out, 0);
+}
+
+/* FC 03, read 2 holding registers from address a. */
+static size_t read_req(uint8_t *p, uint16_t tid, uint16_t a)
+{
+	const uint8_t r[12] = { (uint8_t)(tid >> 8), (uint8_t)tid, 0, 0, 0, 6, 1, 3,
+				(uint8_t)(a >> 8), (uint8_t)a, 0, 2 };
+	memcpy(p, r, sizeof(r));
+	return sizeof(r);
+}
+
+static void check_read_resp(const uint8_t *p, uint16_t tid, uint16_t a)
+{
+	const uint8_t r[13] = { (uint8_t)(tid >> 8), (uint8_t)tid, 0, 0, 0, 7, 1, 3, 4,
+				(uint8_t)(a >> 8), (uint8_t)a, (uint8_t)((a + 1) >> 8), (uint8_t)(a + 1) };
+	assert_memory_equal(p, r, sizeof(r));
+}
+
+/* RFC 9293 3.5: a SYN to a listening port gets a SYN-ACK acknowledging
+ * SEG.SEQ+1 with our MSS; the handshake's ACK opens the connection. */
+static void test_handshake(void **state)
+{
+	struct client c = new_client(40000);
+	struct fb_seg s;
+
+	(void)state;
+	assert_int_equal(send_seg(&c, FB_SYN, 0, 0), STACK_SENT);
+	assert_int_equal(H.n_out, 1);
+	s = reply(0);
+	assert_int_equal(s.flags, FB_SYN | FB_ACK);
+	assert_int_equal(s.ack, 1001);
+	assert_int_equal(s.mss, 1460);
+	assert_int_equal(s.src_port, 502);
+	assert_int_equal(s.dst_port, 40000);
+	assert_int_equal(s.src_ip, 0xc6120001);
+	assert_int_equal(s.dst_ip, 0xc6120002);
+	assert_memory_equal(s.dst_mac, c.fl.client_mac, 6);
+	assert_memory_equal(s.src_mac, c.fl.server_mac, 6);
+	assert_int_equal(stack_open_connections(H.stack), 1);
+	c.ack = s.seq + 1;
+	assert_int_equal(send_seg(&c, FB_ACK, 0, 0), STACK_DROP);
+	assert_int_equal(H.stack->ctr.conn_opened, 1);
+
+	/* A repeated SYN (our SYN-ACK lost) is answered with the same ISN. */
+	{
+		struct client d = new_client(40001);
+		uint32_t isn;
+
+		send_seg(&d, FB_SYN, 0, 0);
+		isn = reply(0).seq;
+		d.seq = 1000;
+		assert_int_equal(send_seg(&d, FB_SYN, 0, 0), STACK_SENT);
+		assert_int_equal(reply(0).seq, isn);
+		assert_int_equal(reply(0).flags, FB_SYN | FB_ACK);
+		assert_int_equal(H.stack->ctr.tx_syn_ack_retransmit, 1);
+	}
+}
+
+/* A request gets its response in the same frame, the ACK piggybacked. */
+static void test_request_response(void **state)
+{
+	struct client c = new_client(40002);
+	uint8_t req[12];
+	struct fb_seg s;
+	uint32_t isn_next;
+
+	(void)state;
+	handshake(&c);
+	isn_next = c.ack;
+	assert_int_equal(send_seg(&c, FB_PSH | FB_ACK, req, read_req(req, 7, 100)), STACK_SENT);
+	assert_int_equal(H.n_out, 1);
+	s = reply(0);
+	assert_int_equal(s.flags, FB_PSH | FB_ACK);
+	assert_int_equal(s.seq, isn_next);
+	assert_int_equal(s.ack, c.seq);
+	assert_int_equal(s.len, 13);
+	assert_int_equal(s.ttl, 64);
+	check_read_resp(s.payload, 7, 100);
+	/* The client's ACK of the response needs no answer. */
+	c.ack += 13;
+	assert_int_equal(send_seg(&c, FB_ACK, 0, 0), STACK_DROP);
+}
+
+/* An ADU cut anywhere, even inside the MBAP header, is reassembled. */
+static void test_split_adu(void **state)
+{
+	uint8_t req[12];
+
+	(void)state;
+	read_req(req, 9, 500);
+	for (size_t cut = 1; cut < sizeof(req); cut++) {
+		struct client c = new_client((uint16_t)(41000 + cut));
+		struct fb_seg s;
+
+		handshake(&c);
+		assert_int_equal(send_seg(&c, FB_PSH | FB_ACK, req, cut), STACK_SENT);
+		s = reply(0);
+		assert_int_equal(s.len, 0); /* a pure ACK of the first part */
+		assert_int_equal(s.ack, c.seq);
+		assert_int_equal(send_seg(&c, FB_PSH | FB_ACK, req + cut, sizeof(req) - cut), STACK_SENT);
+		s = reply(0);
+		assert_int_equal(s.len, 13);
+		check_read_resp(s.payload, 9, 500);
+		send_seg(&c, FB_RST, 0, 0);
+	}
+	assert_int_equal(H.stack->ctr.adu_split_reassembled, sizeof(req) - 1);
+	assert_int_equal(stack_open_connections(H.stack), 0);
+	assert_int_equal(H.stack->adu.n_free, H.stack->adu.capacity);
+}
+
+/* Several ADUs in one segment are all answered, in order; a large batch
+ * spreads over several segments, none above the MSS, in sequence. */
+static void test_pipelined(void **state)
+{
+	struct client c = new_client(40003);
+	uint8_t req[12 * 100], got[13 * 100];
+	size_t n = 0, total = 0;
+	uint32_t next;
+
+	(void)state;
+	handshake(&c);
+	for (uint16_t i = 0; i < 3; i++)
+		n += read_req(req + n, (uint16_t)(10 + i), (uint16_t)(i * 7));
+	send_seg(&c, FB_PSH | FB_ACK, req, n);
+	assert_int_equal(H.n_out, 1);
+	assert_int_equal(reply(0).len, 39);
+	for (uint16_t i = 0; i < 3; i++)
+		check_read_resp(reply(0).payload + 13 * i, (uint16_t)(10 + i), (uint16_t)(i * 7));
+	c.ack += 39;
+
+	/* 100 requests of 125 registers: 25,500 response bytes. */
+	n = 0;
+	for (uint16_t i = 0; i < 100; i++) {
+		n += read_req(req + n, i, i);
+		req[n - 1] = 125;
+	}
+	send_seg(&c, FB_PSH | FB_ACK, req, n);
+	assert_true(H.n_out > 1);
+	next = c.ack;
+	for (uint32_t i = 0; i < H.n_out; i++) {
+		struct fb_seg s = reply(i);
+
+		assert_true(s.len <= 1460);
+		assert_int_equal(s.seq, next);
+		next += (uint32_t)s.len;
+		total += s.len;
+	}
+	assert_int_equal(total, 100 * 259);
+	assert_int_equal(reply(H.n_out - 1).ack, c.seq);
+	/* Check each response's header and first register. */
+	{
+		static uint8_t all[100 * 259];
+		size_t off = 0;
+
+		for (uint32_t i = 0; i < H.n_out; i++) {
+			memcpy(all + off, reply(i).payload, reply(i).len);
+			off += reply(i).len;
+		}
+		for (uint16_t i = 0; i < 100; i++) {
+			const uint8_t *r = all + 259 * i;
+			assert_int_equal(r[1], i);
+			assert_int_equal(r[5], 253);
+			assert_int_equal(r[8], 250);
+			assert_int_equal(r[9] << 8 | r[10], i);
+		}
+	}
+	(void)got;
+}
+
+/* RFC 9293 3.6: the peer's FIN is acknowledged with our FIN; its ACK closes. */
+static void test_passive_close(void **state)
+{
+	struct client c = new_client(40004);
+	uint8_t req[12];
+	struct fb_seg s;
+
+	(void)state;
+	handshake(&c);
+	/* A request and the FIN in one segment: the response carries our FIN. */
+	send_seg(&c, FB_PSH | FB_ACK | FB_FIN, req, read_req(req, 1, 2));
+	assert_int_equal(H.n_out, 1);
+	s = reply(0);
+	assert_int_equal(s.flags, FB_FIN | FB_PSH | FB_ACK);
+	assert_int_equal(s.ack, c.seq);
+	assert_int_equal(s.len, 13);
+	check_read_resp(s.payload, 1, 2);
+	/* The FIN repeated (ours lost): ours is repeated. */
+	c.seq -= 1;
+	send_seg(&c, FB_ACK | FB_FIN, 0, 0);
+	assert_int_equal(reply(0).flags, FB_FIN | FB_ACK);
+	assert_int_equal(reply(0).seq, s.seq + 13);
+	assert_int_equal(stack_open_connections(H.stack), 1);
+	c.ack = s.seq + 13 + 1;
+	assert_int_equal(send_seg(&c, FB_ACK, 0, 0), STACK_DROP);
+	assert_int_equal(stack_open_connections(H.stack), 0);
+	assert_int_equal(H.stack->ctr.conn_closed, 1);
+}
+
+/* RFC 9293 3.10.7.1 and 3.10.7.2: segments of no connection get a RST. */
+static void test_rst_unknown(void **state)
+{
+	struct client c = new_client(40005);
+	struct fb_seg s;
+
+	(void)state;
+	c.ack = 777;
+	assert_int_equal(send_seg(&c, FB_ACK, "x", 1), STACK_SENT);
+	s = reply(0);
+	assert_int_equal(s.flags, FB_RST);
+	assert_int_equal(s.seq, 777);
+	/* No ACK, no SYN in LISTEN: dropped. A RST is never answered. */
+	assert_int_equal(send_seg(&c, FB_FIN, 0, 0), STACK_DROP);
+	assert_int_equal(send_seg(&c, FB_RST, 0, 0), STACK_DROP);
+	/* A port nobody serves (CLOSED): <SEQ=0><ACK=SEG.SEQ+SEG.LEN><RST,ACK>. */
+	c.fl.server_port = 503;
+	c.seq = 5000;
+	assert_int_equal(send_seg(&c, FB_SYN, 0, 0), STACK_SENT);
+	s = reply(0);
+	assert_int_equal(s.flags, FB_RST | FB_ACK);
+	assert_int_equal(s.seq, 0);
+	assert_int_equal(s.ack, 5001);
+	assert_int_equal(stack_open_connections(H.stack), 0);
+}
+
+/* RFC 5961 3.2 and 4.2: a RST resets only at exactly RCV.NXT; in the window
+ * elsewhere, and a SYN on the connection, get a challenge ACK. */
+static void test_rst_and_syn_on_connection(void **state)
+{
+	struct client c = new_client(40006);
+	struct fb_seg s;
+
+	(void)state;
+	handshake(&c);
+	c.seq += 10;
+	assert_int_equal(send_seg(&c, FB_RST, 0, 0), STACK_SENT);
+	s = reply(0);
+	assert_int_equal(s.flags, FB_ACK);
+	assert_int_equal(s.ack, c.seq - 10);
+	c.seq -= 10;
+	assert_int_equal(send_seg(&c, FB_SYN, 0, 0), STACK_SENT);
+	assert_int_equal(reply(0).flags, FB_ACK);
+	assert_int_equal(H.stack->ctr.tx_challenge_ack, 2);
+	assert_int_equal(stack_open_connections(H.stack), 1);
+	c.seq -= 1;
+	assert_int_equal(send_seg(&c, FB_RST, 0, 0), STACK_DROP);
+	assert_int_equal(stack_open_connections(H.stack), 0);
+	assert_int_equal(H.stack->ctr.conn_reset_by_peer, 1);
+}
+
+/* Frames with a bad IP or TCP checksum are dropped and counted, never answered. */
+static void test_bad_checksums(void **state)
+{
+	struct client c = new_client(40007);
+	size_t n;
+
+	(void)state;
+	n = fb_tcp(buf, &c.fl, 1, 0, FB_SYN, 1000, 0, 0, 0, 0);
+	buf[14 + 10] ^= 0x55;
+	assert_int_equal(harness_input(&H, buf, n), STACK_DROP);
+	assert_int_equal(H.stack->ctr.drop_ip_bad_csum, 1);
+	n = fb_tcp(buf, &c.fl, 1, 0, FB_SYN, 1000, 0, 0, 0, 0);
+	buf[14 + 20 + 16] ^= 0x55;
+	assert_int_equal(harness_input(&H, buf, n), STACK_DROP);
+	assert_int_equal(H.stack->ctr.drop_tcp_bad_csum, 1);
+	/* A short or truncated frame. */
+	assert_int_equal(harness_input(&H, buf, 40), STACK_DROP);
+	assert_int_equal(H.stack->ctr.drop_short_frame, 1);
+	assert_int_equal(H.n_out, 0);
+	assert_int_equal(stack_open_connections(H.stack), 0);
+}
+
+/* Out-of-order data is not delivered: a duplicate ACK asks for the hole;
+ * a retransmission of answered data is acknowledged, not answered again. */
+static void test_out_of_order_and_duplicate(void **state)
+{
+	struct client c = new_client(40008);
+	uint8_t req[12];
+	uint64_t answered;
+
+	(void)state;
+	handshake(&c);
+	read_req(req, 3, 4);
+	c.seq += 12;
+	send_seg(&c, FB_PSH | FB_ACK, req, 12);
+	assert_int_equal(reply(0).len, 0);
+	assert_int_equal(reply(0).ack, c.seq - 24);
+	assert_int_equal(H.stack->ctr.drop_out_of_order, 1);
+	c.seq -= 24;
+	send_seg(&c, FB_PSH | FB_ACK, req, 12);
+	assert_int_equal(reply(0).len, 13);
+	answered = H.stack->mb.ctr.mb_requests;
+	c.seq -= 12;
+	send_seg(&c, FB_PSH | FB_ACK, req, 12);
+	assert_int_equal(reply(0).len, 0);
+	assert_int_equal(reply(0).ack, c.seq);
+	assert_int_equal(H.stack->mb.ctr.mb_requests, answered);
+}
+
+/* MBAP: protocol id != 0 is discarded with the connection kept (MIG 4.4.1.1);
+ * a length outside 2..254 resets the connection. */
+static void test_mbap_errors(void **state)
+{
+	struct client c = new_client(40009);
+	uint8_t req[12];
+
+	(void)state;
+	handshake(&c);
+	read_req(req, 1, 1);
+	req[3] = 1;
+	send_seg(&c, FB_PSH | FB_ACK, req, 12);
+	assert_int_equal(reply(0).len, 0);
+	assert_int_equal(reply(0).flags, FB_ACK);
+	assert_int_equal(H.stack->mb.ctr.mb_drop_protocol_id, 1);
+	assert_int_equal(stack_open_connections(H.stack), 1);
+	read_req(req, 1, 1);
+	req[5] = 255;
+	send_seg(&c, FB_PSH | FB_ACK, req, 12);
+	assert_true(reply(0).flags & FB_RST);
+	assert_int_equal(H.stack->mb.ctr.mb_reset_bad_length, 1);
+	assert_int_equal(stack_open_connections(H.stack), 0);
+}
+
+/* An 802.1Q-tagged request is answered with the same tag. */
+static void test_vlan(void **state)
+{
+	struct client c = new_client(40010);
+	uint8_t req[12];
+
+	(void)state;
+	c.fl.vlan = 42;
+	handshake(&c);
+	send_seg(&c, FB_PSH | FB_ACK, req, read_req(req, 5, 6));
+	assert_int_equal(reply(0).vlan, 42);
+	check_read_resp(reply(0).payload, 5, 6);
+	send_seg(&c, FB_RST, 0, 0);
+}
+
+/* A full table drops further SYNs and counts them. */
+static void test_table_full(void **state)
+{
+	(void)state;
+	for (uint16_t i = 0; i < 64; i++) {
+		struct client c = new_client((uint16_t)(50000 + i));
+		assert_int_equal(send_seg(&c, FB_SYN, 0, 0), STACK_SENT);
+	}
+	{
+		struct client c = new_client(50100);
+		assert_int_equal(send_seg(&c, FB_SYN, 0, 0), STACK_DROP);
+	}
+	assert_int_equal(H.stack->ctr.drop_syn_table_full, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_handshake, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_response, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_split_adu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_passive_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rst_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rst_and_syn_on_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_checksums, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_order_and_duplicate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mbap_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vlan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_table_full, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
+}

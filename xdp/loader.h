@@ -1,0 +1,67 @@
+/* The XDP side of mbxdp: loads the steering program (mbxdp_steer.bpf.c),
+ * attaches it to one interface, fills its set of served ports, hands out its
+ * XSKMAP for the AF_XDP socket and reads its counters.
+ *
+ * Ownership of the interface's XDP hook:
+ * - a program of another name there is someone else's: refused, never
+ *   replaced;
+ * - an mbxdp_steer program there while no mbxdp runs on the interface was
+ *   left by a run that died (kill -9): replaced;
+ * - an mbxdp already running on the interface (in this network namespace):
+ *   refused, so a second start cannot pull the program from under it. */
+#ifndef MBX_LOADER_H
+#define MBX_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mbx_xdp;
+
+/* What every "not permitted" message says is missing. */
+#define MBX_NEEDS_PRIVILEGES "needs root (CAP_NET_ADMIN, CAP_BPF and CAP_NET_RAW)"
+
+struct mbx_xdp_config {
+	const char *ifname;
+	int generic; /* 0: native (driver) mode, 1: generic (skb) mode */
+	const uint16_t *ports; /* served TCP ports, host order; at least one */
+	uint32_t n_ports;
+	const char *bpf_obj_path; /* NULL: mbx_xdp_default_obj_path() */
+};
+
+/* What the program counted, summed over CPUs. Every frame it saw is in
+ * exactly one of them. */
+#define MBX_XDP_COUNTERS(X) \
+	X(xdp_steered) /* into the AF_XDP socket */ \
+	X(xdp_passed) /* not for a served port: to the kernel */ \
+	X(xdp_no_socket) /* for a served port but no socket on its queue: to the kernel */
+
+struct mbx_xdp_counters {
+#define X(name) uint64_t name;
+	MBX_XDP_COUNTERS(X)
+#undef X
+};
+
+/* Loads the program, fills its port set and attaches it in the chosen mode.
+ * On failure returns NULL with a one-line reason in err. */
+struct mbx_xdp *mbx_xdp_attach(const struct mbx_xdp_config *cfg, char *err, size_t errlen);
+
+/* The program's xsks_map: receive queue -> AF_XDP socket. */
+int mbx_xdp_xsks_map_fd(const struct mbx_xdp *x);
+
+/* 0 on success, -1 with errno set. */
+int mbx_xdp_read_counters(const struct mbx_xdp *x, struct mbx_xdp_counters *out);
+
+/* Detaches the program (only if it is still ours on the interface) and frees
+ * everything attach made. Accepts NULL. */
+void mbx_xdp_detach(struct mbx_xdp *x);
+
+/* For `mbxdp --detach --iface IF`: removes an mbxdp_steer program a dead run
+ * left on IF. Returns 1 if one was removed, 0 if there was none, -1 with a
+ * reason in err (no such interface, an mbxdp still running on it, ...). */
+int mbx_xdp_detach_iface(const char *ifname, char *err, size_t errlen);
+
+/* Where the program's object file is looked for when the config names none:
+ * next to the running executable, else where the build put it. */
+const char *mbx_xdp_default_obj_path(char *buf, size_t len);
+
+#endif
