@@ -31,9 +31,9 @@ struct mb_tables {
 };
 
 #define MB_COUNTERS(X) \
-	X(mb_requests) \
-	X(mb_responses) \
-	X(mb_exceptions) \
+	X(mb_requests) /* every ADU handed in: answered or discarded */ \
+	X(mb_responses) /* every answer, exception responses included */ \
+	X(mb_exceptions) /* the answers that were exception responses */ \
 	X(mb_exception_illegal_function) \
 	X(mb_exception_illegal_address) \
 	X(mb_exception_illegal_value) \

@@ -7,6 +7,7 @@ mbxdp_packages=(
 	libcmocka-dev                                    # unit tests
 	iproute2 ethtool                                 # namespaces and veth for the labs
 	libmodbus-dev mbpoll python3 python3-pymodbus    # real Modbus peers
+	python3-serial-asyncio                           # pymodbus 3.0 cannot import its client without it
 )
 
 mbxdp_install_deps() {

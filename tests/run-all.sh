@@ -9,4 +9,7 @@ build=${1:-$top/build}
 mbxdp_install_deps
 [ -f "$build/build.ninja" ] || meson setup "$build" "$top" >/dev/null
 ninja -C "$build"
-meson test -C "$build" --print-errorlogs --num-processes 1
+rc=0
+meson test -C "$build" --print-errorlogs --num-processes 1 || rc=$?
+/usr/bin/python3 "$top/tests/summary.py" "$build/meson-logs/testlog.json" || rc=1
+exit "$rc"

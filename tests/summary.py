@@ -1,0 +1,48 @@
+"""Sums the checks inside every meson test into one closing line.
+
+meson counts a test binary as one test; the checks a user relies on are the
+cmocka cases and the integration steps inside them. Reads meson's
+testlog.json and prints a line per test and the total as
+'tests: N passed, N failed'.
+"""
+import json
+import re
+import sys
+
+# cmocka prints its per-case lines on stdout and its summary on stderr,
+# which meson's log does not keep: count the cases that ran and those OK.
+CMOCKA_RUN = re.compile(r"^\[==========\] (\d+) test\(s\) run\.", re.M)
+CMOCKA_OK = re.compile(r"^\[       OK \] ", re.M)
+PLAIN = re.compile(r"^(\d+) passed, (\d+) failed$", re.M)
+
+
+def counts(test):
+    out = test.get("stdout") or ""
+    plain = PLAIN.findall(out)
+    if plain:
+        return int(plain[-1][0]), int(plain[-1][1])
+    ran = sum(int(n) for n in CMOCKA_RUN.findall(out))
+    if ran:
+        passed = len(CMOCKA_OK.findall(out))
+        return passed, ran - passed
+    # A test that printed no count is one check: its exit status.
+    return (1, 0) if test["result"] == "OK" else (0, 1)
+
+
+def main(path):
+    total_p = total_f = 0
+    with open(path) as f:
+        for line in f:
+            test = json.loads(line)
+            p, fl = counts(test)
+            if test["result"] != "OK" and fl == 0:
+                fl = 1  # crashed or timed out after its checks passed
+            print(f"  {test['name']}: {test['result']} ({p} passed, {fl} failed)")
+            total_p += p
+            total_f += fl
+    print(f"tests: {total_p} passed, {total_f} failed")
+    return 1 if total_f else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
