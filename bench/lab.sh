@@ -3,7 +3,7 @@
 #
 #   bench/lab.sh [BUILD_DIR]        (default BUILD_DIR: build; needs root)
 #
-# Builds mbxdp if needed, makes two network namespaces joined by a veth pair
+# Installs the Debian packages it needs, builds mbxdp if needed, makes two network namespaces joined by a veth pair
 # (tests/integration/netns.sh), starts mbxdp on the server side, and from the
 # client side has mbpoll read 10 holding registers, write one and read it
 # back. Then it stops mbxdp with SIGINT and shows its counters. Everything it
@@ -14,6 +14,9 @@ set -u
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$REPO/build}
 
+# shellcheck source=SCRIPTDIR/../tests/deps.sh
+source "$REPO/tests/deps.sh"
+mbxdp_install_deps || exit 1
 if [[ ! -f $BUILD/build.ninja ]]; then
 	meson setup "$BUILD" "$REPO" || exit 1
 fi

@@ -157,6 +157,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	worker_run(&w);
 
+	mbx_port_sync_counters(port);
 	port_ctr = port->ctr;
 	have_xdp_ctr = mbx_afxdp_xdp_counters(port, &xdp_ctr) == 0;
 	mbx_port_close(port); /* detaches the XDP program first thing */

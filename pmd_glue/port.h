@@ -21,7 +21,12 @@ struct mbx_port;
 	X(port_tx_ring_full) /* frames dropped because the tx ring was full */ \
 	X(port_alloc_empty) /* extra frame wanted, none free */ \
 	X(port_fill_ring_short) /* fill ring could not be refilled fully */ \
-	X(port_kicks)
+	X(port_kicks) \
+	/* Kept by the kernel or the device, brought in by sync_counters: */ \
+	X(port_kernel_rx_dropped) /* dropped before reaching our rx ring */ \
+	X(port_kernel_rx_ring_full) /* our rx ring was full */ \
+	X(port_kernel_fill_ring_empty) /* no fill frame for a received frame */ \
+	X(port_kernel_invalid_descs) /* rx or tx descriptors the kernel refused */
 
 struct mbx_port_counters {
 #define X(name) uint64_t name;
@@ -40,6 +45,9 @@ struct mbx_port_ops {
 	void (*release)(struct mbx_port *p, const struct mbx_frame *f, uint32_t n);
 	/* An empty frame to write into; 0 on success, -1 if none is free. */
 	int (*alloc)(struct mbx_port *p, struct mbx_frame *out);
+	/* Brings the counters the kernel or device keeps into p->ctr. A system
+	 * call: only off the data path (at exit, for a stats print). */
+	void (*sync_counters)(struct mbx_port *p);
 	/* Undo everything open did; safe to call once on any exit path. */
 	void (*close)(struct mbx_port *p);
 };
@@ -69,6 +77,11 @@ static inline void mbx_port_release(struct mbx_port *p, const struct mbx_frame *
 static inline int mbx_port_alloc(struct mbx_port *p, struct mbx_frame *out)
 {
 	return p->ops->alloc(p, out);
+}
+
+static inline void mbx_port_sync_counters(struct mbx_port *p)
+{
+	p->ops->sync_counters(p);
 }
 
 static inline void mbx_port_close(struct mbx_port *p)

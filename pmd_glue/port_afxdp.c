@@ -201,6 +201,21 @@ static int afxdp_alloc(struct mbx_port *p, struct mbx_frame *out)
 	return 0;
 }
 
+static void afxdp_sync_counters(struct mbx_port *p)
+{
+	struct afxdp_port *ap = afxdp(p);
+	struct xdp_statistics st;
+	socklen_t len = sizeof(st);
+
+	memset(&st, 0, sizeof(st));
+	if (getsockopt(ap->fd, SOL_XDP, XDP_STATISTICS, &st, &len) < 0)
+		return;
+	p->ctr.port_kernel_rx_dropped = st.rx_dropped;
+	p->ctr.port_kernel_rx_ring_full = st.rx_ring_full;
+	p->ctr.port_kernel_fill_ring_empty = st.rx_fill_ring_empty_descs;
+	p->ctr.port_kernel_invalid_descs = st.rx_invalid_descs + st.tx_invalid_descs;
+}
+
 static void afxdp_close(struct mbx_port *p)
 {
 	struct afxdp_port *ap = afxdp(p);
@@ -221,6 +236,7 @@ static const struct mbx_port_ops afxdp_ops = {
 	.tx_burst = afxdp_tx_burst,
 	.release = afxdp_release,
 	.alloc = afxdp_alloc,
+	.sync_counters = afxdp_sync_counters,
 	.close = afxdp_close,
 };
 

@@ -1,15 +1,36 @@
 #!/usr/bin/env bash
-# Runs every test of mbxdp: installs what is missing, builds (warnings are
-# errors), then the unit tests and the network-namespace integration tests.
-# Needs root (namespaces, XDP). Usage: bash tests/run-all.sh [BUILD_DIR]
+# Runs every test of mbxdp: installs what is missing, then builds twice
+# (release, and with AddressSanitizer and UndefinedBehaviorSanitizer) with
+# warnings as errors, and runs the unit tests and the network-namespace
+# integration tests on both builds. Needs root (namespaces, XDP).
+# Usage: bash tests/run-all.sh [BUILD_DIR]   (the sanitizer build goes to BUILD_DIR-sanitize)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
 . "$top/tests/deps.sh"
 mbxdp_install_deps
-[ -f "$build/build.ninja" ] || meson setup "$build" "$top" >/dev/null
-ninja -C "$build"
+
 rc=0
-meson test -C "$build" --print-errorlogs --num-processes 1 || rc=$?
-/usr/bin/python3 "$top/tests/summary.py" "$build/meson-logs/testlog.json" || rc=1
+run_build() { # DIR [meson setup options...]
+	local dir=$1
+	shift
+	[ -f "$dir/build.ninja" ] || meson setup "$dir" "$top" "$@" >/dev/null
+	ninja -C "$dir"
+	meson test -C "$dir" --print-errorlogs --num-processes 1 || rc=1
+	echo "${dir##*/}:"
+	/usr/bin/python3 "$top/tests/summary.py" "$dir/meson-logs/testlog.json" >"$dir/summary.txt" || rc=1
+	cat "$dir/summary.txt"
+}
+run_build "$build"
+run_build "$build-sanitize" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
+
+# One closing line for both builds.
+/usr/bin/python3 - "$build/summary.txt" "$build-sanitize/summary.txt" <<'PY'
+import re, sys
+p = f = 0
+for path in sys.argv[1:]:
+    m = re.search(r"^tests: (\d+) passed, (\d+) failed$", open(path).read(), re.M)
+    p, f = p + int(m[1]), f + int(m[2])
+print(f"all: {p} passed, {f} failed")
+PY
 exit "$rc"
