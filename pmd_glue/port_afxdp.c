@@ -216,6 +216,11 @@ static void afxdp_sync_counters(struct mbx_port *p)
 	p->ctr.port_kernel_invalid_descs = st.rx_invalid_descs + st.tx_invalid_descs;
 }
 
+void mbx_afxdp_unhook(const struct mbx_port *p)
+{
+	mbx_xdp_unhook(((const struct afxdp_port *)p)->xdp);
+}
+
 static void afxdp_close(struct mbx_port *p)
 {
 	struct afxdp_port *ap = afxdp(p);

@@ -36,6 +36,7 @@
 	X(drop_ack_beyond_snd_nxt) /* answered with an ACK */ \
 	X(drop_handshake_bad_ack) /* in SYN-RECEIVED: answered with a RST */ \
 	X(drop_out_of_order) /* beyond RCV.NXT: dropped with a duplicate ACK */ \
+	X(drop_segment_too_long) /* payload larger than the stack's scratch buffer */ \
 	X(drop_no_tx_frame) /* reply needed an extra frame and none was free */ \
 	X(drop_no_adu_buffer) /* a split ADU had nowhere to wait: connection reset */ \
 	X(tx_syn_ack) \

@@ -193,7 +193,12 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	if (seg->len == skip && !fin)
 		return STACK_DROP; /* a pure ACK: nothing to answer */
 
-	/* The payload is copied aside because the replies overwrite its frame. */
+	/* The payload is copied aside because the replies overwrite its frame.
+	 * Only a backend with frames larger than any MTU could exceed it. */
+	if (seg->len - skip > sizeof(s->scratch)) {
+		s->ctr.drop_segment_too_long++;
+		return STACK_DROP;
+	}
 	memcpy(s->scratch, seg->payload + skip, seg->len - skip);
 	tcp_writer_init(&w, s, c, seg);
 	if (tcp_stream_input(s, c, s->scratch, seg->len - skip, &w) < 0) {

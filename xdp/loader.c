@@ -376,15 +376,20 @@ int mbx_xdp_read_counters(const struct mbx_xdp *x, struct mbx_xdp_counters *out)
 	return 0;
 }
 
+void mbx_xdp_unhook(const struct mbx_xdp *x)
+{
+	/* An error is not reported: the only ones left are "somebody replaced
+	 * our program" and "the interface is gone", where there is nothing to
+	 * undo. */
+	if (x && x->prog_fd >= 0)
+		detach_guarded(x->ifindex, x->mode_flags, x->prog_fd);
+}
+
 void mbx_xdp_detach(struct mbx_xdp *x)
 {
 	if (!x)
 		return;
-	/* First, so frames reach the kernel again as early as possible. An
-	 * error is not reported: the only ones left are "somebody replaced our
-	 * program" and "the interface is gone", where there is nothing to undo. */
-	if (x->prog_fd >= 0)
-		detach_guarded(x->ifindex, x->mode_flags, x->prog_fd);
+	mbx_xdp_unhook(x); /* first, so frames reach the kernel again at once */
 	bpf_object__close(x->obj);
 	if (x->claim_fd >= 0)
 		close(x->claim_fd);

@@ -55,6 +55,12 @@ int mbx_xdp_read_counters(const struct mbx_xdp *x, struct mbx_xdp_counters *out)
  * everything attach made. Accepts NULL. */
 void mbx_xdp_detach(struct mbx_xdp *x);
 
+/* Only takes the program off the interface (if still ours), freeing nothing:
+ * for a fatal-signal handler, where the process is about to die anyway. It
+ * goes through libbpf's netlink code, which allocates, so a caller in a
+ * signal handler bounds it with alarm(). Accepts NULL. */
+void mbx_xdp_unhook(const struct mbx_xdp *x);
+
 /* For `mbxdp --detach --iface IF`: removes an mbxdp_steer program a dead run
  * left on IF. Returns 1 if one was removed, 0 if there was none, -1 with a
  * reason in err (no such interface, an mbxdp still running on it, ...). */
