@@ -203,11 +203,11 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	tcp_writer_init(&w, s, c, seg);
 	if (tcp_stream_input(s, c, s->scratch, seg->len - skip, &w) < 0) {
 		/* The stream cannot go on: replies already written stay sent,
-		 * then a RST (RFC 9293 3.10.7.4 leaves reset to the application). */
+		 * then the application's abort, <SEQ=SND.NXT><CTL=RST> (RFC 9293
+		 * 3.10.5). */
 		s->ctr.tx_rst++;
 		if (w.seg) {
-			tcp_out_finish(w.seg->data + w.l2_len, &w.reply, TCP_RST | TCP_ACK, c->snd_nxt,
-				       c->rcv_nxt, 0, 0);
+			tcp_out_finish(w.seg->data + w.l2_len, &w.reply, TCP_RST, c->snd_nxt, 0, 0, 0);
 			w.seg->len = w.l2_len + IP_HDR_LEN + TCP_HDR_LEN;
 			s->tx.put(s->tx.arg, w.seg);
 		}

@@ -62,12 +62,15 @@ static int complete_held(struct stack *s, struct tcp_conn *c, const uint8_t *p, 
 
 	if (c->adu_held < 6)
 		pos += hold(s, c, p, len, 6u - c->adu_held);
-	if (c->adu_held < 6)
+	if (c->adu_held < 6) {
+		c->rcv_nxt += pos;
 		return (int)pos;
+	}
 	adu_len = mbap_adu_len(s->adu.bufs[c->adu_buf]);
 	if (!adu_len)
 		return -1;
 	pos += hold(s, c, p + pos, len - pos, adu_len - c->adu_held);
+	c->rcv_nxt += pos;
 	if (c->adu_held == adu_len) {
 		s->ctr.adu_split_reassembled++;
 		answer(s, s->adu.bufs[c->adu_buf], adu_len, w);
@@ -83,7 +86,7 @@ static int complete_held(struct stack *s, struct tcp_conn *c, const uint8_t *p, 
 int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint32_t len,
 		     struct tcp_writer *w)
 {
-	uint32_t pos = 0;
+	uint32_t start = c->rcv_nxt, pos = 0;
 
 	if (c->adu_buf != CONN_NONE) {
 		int k = complete_held(s, c, p, len, w);
@@ -112,12 +115,15 @@ int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint
 			pos += hold(s, c, p + pos, rem, rem);
 			break;
 		}
-		answer(s, p + pos, adu_len, w);
+		/* Consumed from here on: a reply segment the answer fills up and
+		 * sends already acknowledges this ADU. */
 		pos += adu_len;
+		c->rcv_nxt = start + pos;
+		answer(s, p + pos - adu_len, adu_len, w);
 	}
 	/* Bytes after a failed reply stay unacknowledged: the peer sends them
 	 * again and they are answered then. */
-	c->rcv_nxt += pos;
+	c->rcv_nxt = start + pos;
 	return 0;
 
 bad_length:

@@ -40,8 +40,6 @@ static void emit(struct tcp_writer *w, uint8_t flags)
 {
 	struct tcp_conn *c = w->c;
 
-	if (w->used)
-		flags |= TCP_PSH;
 	tcp_out_finish(w->seg->data + w->l2_len, &w->reply, flags | TCP_ACK, c->snd_nxt, c->rcv_nxt,
 		       w->used, 0);
 	w->seg->len = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN + w->used;
@@ -105,6 +103,8 @@ void tcp_writer_append(struct tcp_writer *w, const uint8_t *p, uint32_t n)
 
 void tcp_writer_close(struct tcp_writer *w, uint8_t flags)
 {
+	/* PSH on the last segment of the replies, as a sender's write ends
+	 * (RFC 9293 3.9.1). */
 	if (!w->failed)
-		emit(w, flags);
+		emit(w, w->used ? flags | TCP_PSH : flags);
 }

@@ -1,0 +1,200 @@
+/* Runs one scapy-built fixture through the stack, in process, Katran-style:
+ * a pcap of frames in (from the client's MAC) and the frames expected out
+ * (from the server's MAC), in order. After each input frame, the stack's
+ * replies must equal the expected frames that follow it, byte for byte.
+ *
+ * The server's initial sequence number is a keyed hash the fixture cannot
+ * know, so fixtures write the server's sequence space from 0: on each
+ * SYN-ACK the runner learns the offset for that client port and adds it to
+ * the server sequence numbers of expected frames and to the acknowledgment
+ * numbers of input frames, fixing the TCP checksums.
+ *
+ *   fixture_runner FIXTURE.pcap      exit 0 if every reply matched */
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "frame_build.h"
+#include "stack_harness.h"
+
+#define SERVER_MAC_LAST 0x01 /* fixtures use 02:00:00:00:00:01 for the server */
+#define MAX_FRAMES 4096
+
+struct frame {
+	uint8_t data[2048];
+	uint32_t len;
+	int from_server;
+};
+
+static struct frame frames[MAX_FRAMES];
+static uint32_t isn_offset[65536]; /* by client port */
+static uint8_t isn_known[65536];
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Offsets of the IP and TCP headers, or -1 for a frame that is not a
+ * well-formed enough IPv4/TCP frame to translate (left as it is). */
+static int locate(const uint8_t *f, uint32_t len, uint32_t *ip, uint32_t *tcp)
+{
+	uint32_t l2 = (f[12] == 0x81 && f[13] == 0x00) ? 18 : 14;
+
+	if (len < l2 + 40 || f[l2 - 2] != 0x08 || f[l2 - 1] != 0x00 || f[l2 + 9] != 6)
+		return -1;
+	*ip = l2;
+	*tcp = l2 + (f[l2] & 15u) * 4;
+	return *tcp + 20 <= len ? 0 : -1;
+}
+
+/* The TCP checksum over the segment, with the field itself as it stands:
+ * 0 when the segment's checksum is right. */
+static uint16_t tcp_csum(const uint8_t *f, uint32_t ip, uint32_t tcp)
+{
+	uint32_t tot = (uint32_t)f[ip + 2] << 8 | f[ip + 3];
+	uint32_t pseudo = 6 + tot - (tcp - ip);
+
+	for (int i = 12; i < 20; i += 2)
+		pseudo += (uint32_t)f[ip + i] << 8 | f[ip + i + 1];
+	return fb_csum(f + tcp, tot - (tcp - ip), pseudo);
+}
+
+/* Adds the learned offset to the ack (input) or seq (expected) field. Only a
+ * frame whose checksum was right is fixed up: a fixture's deliberately bad
+ * checksum stays bad. */
+static void translate(struct frame *fr)
+{
+	uint32_t ip, tcp, port, field;
+	uint16_t c;
+
+	if (locate(fr->data, fr->len, &ip, &tcp) < 0 || tcp_csum(fr->data, ip, tcp) != 0)
+		return;
+	port = fr->from_server ? (uint32_t)fr->data[tcp + 2] << 8 | fr->data[tcp + 3]
+			       : (uint32_t)fr->data[tcp] << 8 | fr->data[tcp + 1];
+	if (!isn_known[port])
+		return;
+	if (fr->from_server) {
+		/* <SEQ=0><ACK=...><RST,ACK> to a segment of no connection has no
+		 * server sequence space to translate. */
+		if ((fr->data[tcp + 13] & FB_RST) && rd32(fr->data + tcp + 4) == 0)
+			return;
+		field = tcp + 4;
+	} else {
+		if (!(fr->data[tcp + 13] & FB_ACK))
+			return;
+		field = tcp + 8;
+	}
+	wr32(fr->data + field, rd32(fr->data + field) + isn_offset[port]);
+	fr->data[tcp + 16] = fr->data[tcp + 17] = 0;
+	c = tcp_csum(fr->data, ip, tcp);
+	fr->data[tcp + 16] = (uint8_t)(c >> 8);
+	fr->data[tcp + 17] = (uint8_t)c;
+}
+
+static void learn_isn(const struct frame *expected, const struct mbx_frame *got)
+{
+	uint32_t ip, tcp, port;
+
+	if (locate(expected->data, expected->len, &ip, &tcp) < 0)
+		return;
+	if ((expected->data[tcp + 13] & (FB_SYN | FB_ACK)) != (FB_SYN | FB_ACK))
+		return;
+	port = (uint32_t)expected->data[tcp + 2] << 8 | expected->data[tcp + 3];
+	isn_offset[port] = rd32(got->data + tcp + 4) - rd32(expected->data + tcp + 4);
+	isn_known[port] = 1;
+}
+
+static void describe(const char *what, const uint8_t *f, uint32_t len)
+{
+	struct fb_seg s;
+
+	fb_parse(f, len, &s);
+	fprintf(stderr, "  %s: %u bytes", what, len);
+	if (s.ok)
+		fprintf(stderr, ", %u > %u flags 0x%02x seq %u ack %u win %u payload %zu", s.src_port,
+			s.dst_port, s.flags, s.seq, s.ack, s.wnd, s.len);
+	fprintf(stderr, "\n   ");
+	for (uint32_t i = 0; i < len; i++)
+		fprintf(stderr, "%02x%s", f[i], (i % 32) == 31 ? "\n   " : " ");
+	fprintf(stderr, "\n");
+}
+
+int main(int argc, char **argv)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	uint32_t n = 0, next = 0;
+	struct harness h;
+	pcap_t *pc;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: fixture_runner FIXTURE.pcap\n");
+		return 2;
+	}
+	pc = pcap_open_offline(argv[1], errbuf);
+	if (!pc) {
+		fprintf(stderr, "fixture_runner: %s\n", errbuf);
+		return 2;
+	}
+	while (pcap_next_ex(pc, &hdr, &data) == 1 && n < MAX_FRAMES) {
+		if (hdr->caplen > sizeof(frames[n].data) || hdr->caplen < 12)
+			continue;
+		memcpy(frames[n].data, data, hdr->caplen);
+		frames[n].len = hdr->caplen;
+		frames[n].from_server = data[11] == SERVER_MAC_LAST && data[6] == 0x02;
+		n++;
+	}
+	pcap_close(pc);
+	if (harness_init(&h, 64, 1024) < 0) {
+		fprintf(stderr, "fixture_runner: cannot set up the stack\n");
+		return 2;
+	}
+	while (next < n) {
+		struct frame *in = &frames[next++];
+		uint32_t first = next, want = 0;
+
+		if (in->from_server) {
+			fprintf(stderr, "fixture_runner: %s: frame %u: expected output with no input before it\n",
+				argv[1], next);
+			return 1;
+		}
+		translate(in);
+		harness_clear(&h);
+		harness_input(&h, in->data, in->len);
+		while (next < n && frames[next].from_server)
+			next++;
+		want = next - first;
+		for (uint32_t i = 0; i < want && i < h.n_out; i++) {
+			struct frame *exp = &frames[first + i];
+
+			learn_isn(exp, &h.out[i]);
+			translate(exp);
+			if (exp->len != h.out[i].len || memcmp(exp->data, h.out[i].data, exp->len)) {
+				fprintf(stderr, "fixture_runner: %s: reply %u to input frame %u differs\n",
+					argv[1], i + 1, first);
+				describe("expected", exp->data, exp->len);
+				describe("got     ", h.out[i].data, h.out[i].len);
+				return 1;
+			}
+		}
+		if (h.n_out != want) {
+			fprintf(stderr, "fixture_runner: %s: input frame %u: %u replies, expected %u\n",
+				argv[1], first, h.n_out, want);
+			for (uint32_t i = want; i < h.n_out; i++)
+				describe("unexpected", h.out[i].data, h.out[i].len);
+			return 1;
+		}
+	}
+	harness_free(&h);
+	return 0;
+}

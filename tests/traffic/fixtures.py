@@ -1,0 +1,308 @@
+"""TCP/Modbus wire fixtures for the stack, built with scapy.
+
+Each fixture is a conversation: frames a client sends (from the client MAC)
+and, after each, the frames the stack must send back (from the server MAC),
+byte for byte. fixture_runner.c plays them through the stack in process. The
+server's sequence space is written from 0 (its ISN is a keyed hash); the
+runner translates. Every fixture cites the rule it checks.
+
+    /usr/bin/python3 fixtures.py OUTDIR     writes OUTDIR/<name>.pcap per fixture
+"""
+import os
+import sys
+
+from scapy.all import IP, TCP, Dot1Q, Ether, Raw, wrpcap  # noqa: E402
+
+CLIENT_MAC = "02:00:00:00:00:02"
+SERVER_MAC = "02:00:00:00:00:01"
+CLIENT_IP = "198.18.0.2"
+SERVER_IP = "198.18.0.1"
+OUR_MSS = 1460
+WINDOW = 65535
+
+
+class Conn:
+    """One client connection; tracks both sequence spaces like a peer would."""
+
+    def __init__(self, sport, vlan=None, mss=OUR_MSS):
+        self.sport = sport
+        self.vlan = vlan
+        self.mss = mss
+        self.cseq = 1000  # client's next sequence number
+        self.sseq = 0  # server's next sequence number (relative)
+
+    def _l2(self, src, dst):
+        eth = Ether(src=src, dst=dst)
+        return eth / Dot1Q(vlan=self.vlan) if self.vlan is not None else eth
+
+    def cl(self, flags, payload=b"", seq=None, ack=None, options=None, ip_options=None, sport=None):
+        """A client segment; advances the client's sequence number."""
+        ip = IP(src=CLIENT_IP, dst=SERVER_IP, ttl=64)
+        if ip_options is not None:
+            ip.options = ip_options
+        tcp = TCP(sport=sport or self.sport, dport=502, flags=flags,
+                  seq=self.cseq if seq is None else seq,
+                  ack=(self.sseq if ack is None else ack) if "A" in flags else 0,
+                  window=64240, options=options or [])
+        pkt = self._l2(CLIENT_MAC, SERVER_MAC) / ip / tcp
+        if payload:
+            pkt = pkt / Raw(payload)
+        if seq is None:
+            self.cseq += len(payload) + ("S" in flags) + ("F" in flags)
+        return pkt
+
+    def sv(self, flags, payload=b"", seq=None, ack=None, mss=None, dport=None):
+        """A segment the server must send; advances its sequence number."""
+        tcp = TCP(sport=502, dport=dport or self.sport, flags=flags,
+                  seq=self.sseq if seq is None else seq,
+                  ack=(self.cseq if ack is None else ack) if "A" in flags else 0,
+                  window=WINDOW, options=[("MSS", mss)] if mss else [])
+        pkt = self._l2(SERVER_MAC, CLIENT_MAC) / IP(src=SERVER_IP, dst=CLIENT_IP, ttl=64, id=0,
+                                                     flags="DF") / tcp
+        if payload:
+            pkt = pkt / Raw(payload)
+        if seq is None:
+            self.sseq += len(payload) + ("S" in flags) + ("F" in flags)
+        return pkt
+
+    def handshake(self):
+        syn = self.cl("S", options=[("MSS", self.mss)] if self.mss else [])
+        synack = self.sv("SA", mss=OUR_MSS)
+        return [syn, synack, self.cl("A")]
+
+
+def read_regs(tid, addr, qty, unit=1, fc=3):
+    return bytes([tid >> 8, tid & 255, 0, 0, 0, 6, unit, fc,
+                  addr >> 8, addr & 255, qty >> 8, qty & 255])
+
+
+def regs_resp(tid, addr, qty, unit=1, fc=3):
+    data = b"".join(((addr + i) & 0xFFFF).to_bytes(2, "big") for i in range(qty))
+    return bytes([tid >> 8, tid & 255, 0, 0, 0, 3 + 2 * qty, unit, fc, 2 * qty]) + data
+
+
+FIXTURES = []
+
+
+def fixture(fn):
+    FIXTURES.append(fn)
+    return fn
+
+
+@fixture
+def handshake_and_request():
+    """RFC 9293 3.5: SYN gets SYN-ACK with our MSS (3.7.1); the request is
+    answered in one segment with the ACK piggybacked (MAP 6.3, FC 03)."""
+    c = Conn(40001)
+    f = c.handshake()
+    f.append(c.cl("PA", read_regs(1, 100, 3)))
+    f.append(c.sv("PA", regs_resp(1, 100, 3)))
+    return f
+
+
+@fixture
+def repeated_syn():
+    """RFC 9293 3.10.7.4 / 3.8.1: a repeated SYN in SYN-RECEIVED (our SYN-ACK
+    lost) gets the same SYN-ACK again."""
+    c = Conn(40002)
+    syn = c.cl("S", options=[("MSS", 1460)])
+    first = c.sv("SA", mss=OUR_MSS)
+    return [syn, first, syn, first]
+
+
+@fixture
+def default_mss_segments():
+    """RFC 9293 3.7.1: without an MSS option the peer's MSS is 536; three
+    125-register responses (777 bytes) go out as 536 + 241."""
+    c = Conn(40003, mss=None)
+    f = c.handshake()
+    reqs = b"".join(read_regs(i, i, 125) for i in range(3))
+    resps = b"".join(regs_resp(i, i, 125) for i in range(3))
+    f.append(c.cl("PA", reqs))
+    f.append(c.sv("A", resps[:536]))
+    f.append(c.sv("PA", resps[536:]))
+    return f
+
+
+@fixture
+def pipelined_adus():
+    """MIG 3.1.3: several ADUs in one segment are all answered, in order, in
+    one segment."""
+    c = Conn(40004)
+    f = c.handshake()
+    f.append(c.cl("PA", read_regs(7, 10, 1) + read_regs(8, 20, 2) + read_regs(9, 30, 1, fc=4)))
+    f.append(c.sv("PA", regs_resp(7, 10, 1) + regs_resp(8, 20, 2) + regs_resp(9, 30, 1, fc=4)))
+    return f
+
+
+@fixture
+def split_adu():
+    """RFC 9293 3.8 (a stream, cut anywhere): an ADU split inside its MBAP
+    header is acknowledged, held, and answered when complete."""
+    c = Conn(40005)
+    f = c.handshake()
+    req = read_regs(3, 500, 2)
+    f.append(c.cl("PA", req[:4]))
+    f.append(c.sv("A"))
+    f.append(c.cl("PA", req[4:]))
+    f.append(c.sv("PA", regs_resp(3, 500, 2)))
+    return f
+
+
+@fixture
+def passive_close():
+    """RFC 9293 3.6: the peer's FIN is acknowledged with our FIN; its ACK
+    closes. A request in the FIN segment is answered first, in the same
+    segment."""
+    c = Conn(40006)
+    f = c.handshake()
+    f.append(c.cl("FPA", read_regs(5, 5, 1)))
+    f.append(c.sv("FPA", regs_resp(5, 5, 1)))
+    f.append(c.cl("A"))
+    # The connection is gone: a new segment on it gets a RST (3.10.7.2).
+    f.append(c.cl("A", seq=c.cseq))
+    f.append(c.sv("R", seq=c.sseq))
+    return f
+
+
+@fixture
+def repeated_fin_in_last_ack():
+    """RFC 9293 3.10.7.4: in LAST-ACK a repeated FIN (ours was lost) gets our
+    FIN again."""
+    c = Conn(40007)
+    f = c.handshake()
+    f.append(c.cl("FA"))
+    fin = c.sv("FA")
+    f.append(fin)
+    f.append(c.cl("FA", seq=c.cseq - 1))
+    f.append(fin)
+    return f
+
+
+@fixture
+def rst_for_unknown_connection():
+    """RFC 9293 3.10.7.2 (LISTEN): an ACK of no connection gets
+    <SEQ=SEG.ACK><CTL=RST>; a RST is never answered."""
+    c = Conn(40008)
+    c.sseq = 777
+    return [c.cl("A", b"x"), c.sv("R", seq=777), c.cl("R")]
+
+
+@fixture
+def rst_for_closed_port():
+    """RFC 9293 3.10.7.1 (CLOSED): a SYN to a port nobody serves gets
+    <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>."""
+    c = Conn(40009)
+    syn = c.cl("S")
+    syn[TCP].dport = 503
+    rst = c.sv("RA", seq=0, ack=1001)
+    rst[TCP].sport = 503
+    return [syn, rst]
+
+
+@fixture
+def rst_exact_and_in_window():
+    """RFC 5961 3.2: a RST in the window but not at RCV.NXT gets a challenge
+    ACK; one at exactly RCV.NXT resets (no reply)."""
+    c = Conn(40010)
+    f = c.handshake()
+    f.append(c.cl("R", seq=c.cseq + 100))
+    f.append(c.sv("A"))
+    f.append(c.cl("R", seq=c.cseq))
+    f.append(c.cl("A", seq=c.cseq))  # gone now: RST
+    f.append(c.sv("R", seq=c.sseq))
+    return f
+
+
+@fixture
+def syn_on_established():
+    """RFC 5961 4.2: a SYN on a synchronized connection gets a challenge ACK."""
+    c = Conn(40011)
+    f = c.handshake()
+    f.append(c.cl("S", seq=c.cseq + 5000))
+    f.append(c.sv("A"))
+    return f
+
+
+@fixture
+def bad_checksums_dropped():
+    """RFC 1122 3.2.1.2 and RFC 9293 3.1: a bad IP or TCP checksum is
+    dropped, never answered; the good request after them is."""
+    c = Conn(40012)
+    f = c.handshake()
+    bad_ip = c.cl("PA", read_regs(1, 1, 1), seq=c.cseq)
+    bad_ip = Ether(bytes(bad_ip))
+    bad_ip[IP].chksum ^= 0x1111
+    bad_tcp = c.cl("PA", read_regs(1, 1, 1), seq=c.cseq)
+    bad_tcp = Ether(bytes(bad_tcp))
+    bad_tcp[TCP].chksum ^= 0x2222
+    f += [bad_ip, bad_tcp]
+    f.append(c.cl("PA", read_regs(1, 1, 1)))
+    f.append(c.sv("PA", regs_resp(1, 1, 1)))
+    return f
+
+
+@fixture
+def out_of_order_and_duplicate():
+    """RFC 9293 3.10.7.4: a segment beyond RCV.NXT is dropped with a duplicate
+    ACK; a retransmission of answered data is acknowledged, not answered
+    again."""
+    c = Conn(40013)
+    f = c.handshake()
+    req = read_regs(2, 2, 1)
+    f.append(c.cl("PA", req, seq=c.cseq + 12))
+    f.append(c.sv("A"))
+    f.append(c.cl("PA", req))
+    f.append(c.sv("PA", regs_resp(2, 2, 1)))
+    f.append(c.cl("PA", req, seq=c.cseq - 12))
+    f.append(c.sv("A"))
+    return f
+
+
+@fixture
+def vlan_tagged():
+    """IEEE 802.1Q: a tagged request is answered with the same tag."""
+    c = Conn(40014, vlan=42)
+    f = c.handshake()
+    f.append(c.cl("PA", read_regs(4, 4, 2)))
+    f.append(c.sv("PA", regs_resp(4, 4, 2)))
+    return f
+
+
+@fixture
+def ip_options_not_echoed():
+    """RFC 1122 3.2.1.8: options of a request's IP header are not echoed;
+    the reply has a plain 20-byte header."""
+    c = Conn(40015)
+    f = c.handshake()
+    f.append(c.cl("PA", read_regs(6, 6, 1), ip_options=b"\x01\x01\x01\x00"))
+    f.append(c.sv("PA", regs_resp(6, 6, 1)))
+    return f
+
+
+@fixture
+def mbap_protocol_id_and_length():
+    """MIG 3.1.3 / 4.4.1.1: a protocol id other than 0 is discarded (ACK, no
+    answer, connection kept); a length outside 2..254 resets."""
+    c = Conn(40016)
+    f = c.handshake()
+    bad_pid = bytearray(read_regs(1, 1, 1))
+    bad_pid[3] = 1
+    f.append(c.cl("PA", bytes(bad_pid)))
+    f.append(c.sv("A"))
+    bad_len = bytearray(read_regs(1, 1, 1))
+    bad_len[5] = 255
+    f.append(c.cl("PA", bytes(bad_len)))
+    f.append(c.sv("R"))  # the application's abort: RFC 9293 3.10.5
+    return f
+
+
+def main(outdir):
+    os.makedirs(outdir, exist_ok=True)
+    for fn in FIXTURES:
+        wrpcap(os.path.join(outdir, fn.__name__ + ".pcap"), fn())
+    print("\n".join(fn.__name__ for fn in FIXTURES))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the scapy fixtures and plays each through the stack in process.
+#   tests/traffic/run_fixtures.sh FIXTURE_RUNNER
+set -u
+runner=${1:?usage: run_fixtures.sh FIXTURE_RUNNER}
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(mktemp -d /tmp/mbxdp-fixtures.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+names=$(/usr/bin/python3 "$here/fixtures.py" "$out") || { echo "fixtures.py failed"; echo "0 passed, 1 failed"; exit 1; }
+pass=0 fail=0
+for n in $names; do
+	if "$runner" "$out/$n.pcap"; then
+		echo "PASS: $n"
+		pass=$((pass + 1))
+	else
+		echo "FAIL: $n"
+		fail=$((fail + 1))
+	fi
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
