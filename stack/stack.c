@@ -184,12 +184,15 @@ static int adu_pool_init(struct adu_pool *p, uint32_t n)
 int stack_init(struct stack *s, const struct stack_config *cfg, struct mb_tables *tables,
 	       struct mbx_frame_source extra, struct mbx_frame_sink tx)
 {
+	uint64_t hash_key;
+
 	memset(s, 0, sizeof(*s));
 	if (cfg->mss < 88 || cfg->adu_buffers == 0 || cfg->n_ports == 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (conn_table_init(&s->conns, cfg->max_conns, cfg->secret) < 0)
+	memcpy(&hash_key, cfg->secret + sizeof(s->cookie_key), sizeof(hash_key));
+	if (conn_table_init(&s->conns, cfg->max_conns, hash_key) < 0)
 		return -1;
 	if (adu_pool_init(&s->adu, cfg->adu_buffers) < 0) {
 		conn_table_free(&s->conns);
@@ -201,7 +204,7 @@ int stack_init(struct stack *s, const struct stack_config *cfg, struct mb_tables
 	s->mb.tables = tables;
 	s->extra = extra;
 	s->tx = tx;
-	s->secret = cfg->secret;
+	memcpy(s->cookie_key, cfg->secret, sizeof(s->cookie_key));
 	s->mss = cfg->mss;
 	return 0;
 }

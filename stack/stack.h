@@ -29,24 +29,23 @@
 	X(drop_tcp_bad_csum) /* RFC 9293 3.1 */ \
 	X(rst_port_not_served) /* no listener: RST (RFC 9293 3.10.7.1) */ \
 	X(drop_rst_no_conn) /* RST for no connection: dropped (RFC 9293 3.10.7.1) */ \
-	X(drop_syn_table_full) \
 	X(drop_syn_with_data) /* SYN payload ignored, not acknowledged */ \
 	X(drop_no_ack_flag) /* RFC 9293 3.10.7.4 fifth check */ \
 	X(drop_seq_unacceptable) /* answered with an ACK (RFC 9293 3.10.7.4 first check) */ \
 	X(drop_ack_beyond_snd_nxt) /* answered with an ACK */ \
-	X(drop_handshake_bad_ack) /* in SYN-RECEIVED: answered with a RST */ \
+	X(drop_bad_cookie) /* ACK of no connection, not one of our cookies: RST */ \
 	X(drop_out_of_order) /* beyond RCV.NXT: dropped with a duplicate ACK */ \
 	X(drop_segment_too_long) /* payload larger than the stack's scratch buffer */ \
 	X(drop_no_tx_frame) /* reply needed an extra frame and none was free */ \
 	X(drop_no_adu_buffer) /* a split ADU had nowhere to wait: connection reset */ \
 	X(tx_syn_ack) \
-	X(tx_syn_ack_retransmit) /* peer repeated its SYN */ \
 	X(tx_rst) \
 	X(tx_challenge_ack) /* RFC 5961 3.2 and 4.2 */ \
 	X(tx_ack) /* pure ACKs */ \
 	X(tx_data_segments) \
 	X(tx_fin) \
-	X(conn_opened) \
+	X(conn_opened) /* a valid cookie came back */ \
+	X(conn_refused_table_full) /* a valid cookie, but no free slot: RST */ \
 	X(conn_closed) /* passive close completed */ \
 	X(conn_reset_by_peer) \
 	X(conn_reset_bad_mbap) /* MBAP length out of range: stream unframeable */ \
@@ -64,7 +63,7 @@ struct stack_config {
 	uint16_t mss; /* our MSS: the interface MTU less 40 */
 	const uint16_t *ports; /* served TCP ports, host order */
 	uint32_t n_ports;
-	uint64_t secret; /* random per run: hash key and ISN key */
+	uint8_t secret[24]; /* random per run: SYN cookie key (16), connection hash key (8) */
 };
 
 /* Where replies go. The engine batches them into tx bursts. */
@@ -88,7 +87,7 @@ struct stack {
 	struct mbx_frame_source extra; /* frames for replies longer than one segment */
 	struct mbx_frame_sink tx;
 	uint64_t now_ns; /* set by the engine once per burst */
-	uint64_t secret;
+	uint8_t cookie_key[16];
 	uint16_t mss;
 	uint8_t port_served[65536 / 8]; /* bitmap, host-order port */
 	/* A request payload is copied here before replies overwrite its frame. */

@@ -11,12 +11,12 @@
 
 #define CONN_NONE UINT32_MAX
 
-/* The states a passive-only server passes through (RFC 9293 3.3.2). LISTEN is
- * implicit: a port in the served set is always listening. CLOSE-WAIT is never
- * entered: our FIN goes out with the ACK of the peer's FIN. */
+/* The states a passive-only server keeps (RFC 9293 3.3.2). LISTEN is
+ * implicit: a port in the served set is always listening. SYN-RECEIVED lives
+ * only in the SYN cookie (tcp_cookie.h), never in the table. CLOSE-WAIT is
+ * never entered: our FIN goes out with the ACK of the peer's FIN. */
 enum tcp_state {
-	TCP_SYN_RECEIVED = 1,
-	TCP_ESTABLISHED,
+	TCP_ESTABLISHED = 1,
 	TCP_LAST_ACK,
 };
 

@@ -4,24 +4,10 @@
  * each control reply (RST, ACK, SYN-ACK) is written into the received frame. */
 #include <string.h>
 
+#include "tcp_cookie.h"
 #include "tcp_internal.h"
 
 #define TCP_MSS_MIN 88 /* smallest peer MSS we honour, as Linux's TCP_MIN_MSS */
-
-/* Initial send sequence number (RFC 9293 3.4.1, RFC 6528): a clock ticking
- * every ~4 us plus a keyed hash of the connection's tuple. */
-static uint32_t initial_seq(const struct stack *s, const struct tcp_seg *seg)
-{
-	uint64_t h = ((uint64_t)seg->saddr << 32 | seg->daddr) ^ s->secret;
-
-	h ^= (uint64_t)seg->sport << 16 | seg->dport;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return (uint32_t)(s->now_ns >> 12) + (uint32_t)h;
-}
 
 /* No connection and a port that is not served: CLOSED (RFC 9293 3.10.7.1). */
 static enum stack_verdict input_closed(struct stack *s, struct tcp_seg *seg)
@@ -42,46 +28,62 @@ static enum stack_verdict input_closed(struct stack *s, struct tcp_seg *seg)
 	return STACK_SENT;
 }
 
-/* No connection on a served port: LISTEN (RFC 9293 3.10.7.2). */
+static void conn_close(struct stack *s, struct tcp_conn *c)
+{
+	tcp_stream_release(s, c);
+	conn_remove(&s->conns, c);
+}
+
+static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *seg,
+					     struct tcp_conn *c);
+
+/* No connection on a served port: LISTEN (RFC 9293 3.10.7.2), with SYN
+ * cookies standing in for SYN-RECEIVED. */
 static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 {
 	struct tcp_conn *c;
+	uint16_t peer_mss;
 
 	if (seg->flags & TCP_RST) {
 		s->ctr.drop_rst_no_conn++;
 		return STACK_DROP;
 	}
-	if (seg->flags & TCP_ACK) {
+	if ((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		if (seg->len)
+			s->ctr.drop_syn_with_data++; /* not acknowledged: the peer sends it again */
+		s->ctr.tx_syn_ack++;
+		tcp_reply_control(s, seg, TCP_SYN | TCP_ACK, tcp_cookie_make(s, seg), seg->seq + 1);
+		return STACK_SENT;
+	}
+	if (!(seg->flags & TCP_ACK) || (seg->flags & TCP_SYN)) {
+		s->ctr.drop_no_ack_flag++;
+		return STACK_DROP;
+	}
+	/* An ACK: the third segment of a handshake, or the first data, if it
+	 * carries one of our cookies; otherwise <SEQ=SEG.ACK><CTL=RST>. */
+	peer_mss = tcp_cookie_check(s, seg);
+	if (!peer_mss) {
+		s->ctr.drop_bad_cookie++;
 		s->ctr.tx_rst++;
 		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
 		return STACK_SENT;
 	}
-	if (!(seg->flags & TCP_SYN)) {
-		s->ctr.drop_no_ack_flag++;
-		return STACK_DROP;
-	}
 	c = conn_insert(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
 	if (!c) {
-		s->ctr.drop_syn_table_full++;
-		return STACK_DROP;
+		/* A clear refusal rather than a connection the peer believes in
+		 * and we never answer. */
+		s->ctr.conn_refused_table_full++;
+		s->ctr.tx_rst++;
+		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+		return STACK_SENT;
 	}
-	if (seg->len)
-		s->ctr.drop_syn_with_data++; /* not acknowledged: the peer sends it again */
-	c->state = TCP_SYN_RECEIVED;
-	c->rcv_nxt = seg->seq + 1;
-	c->snd_una = initial_seq(s, seg);
-	c->snd_nxt = c->snd_una + 1;
-	c->peer_mss = seg->mss ? (seg->mss < TCP_MSS_MIN ? TCP_MSS_MIN : seg->mss) : TCP_MSS_DEFAULT;
+	c->state = TCP_ESTABLISHED;
+	c->rcv_nxt = seg->seq;
+	c->snd_una = c->snd_nxt = seg->ack;
+	c->peer_mss = peer_mss;
 	c->peer_wnd = seg->wnd;
-	s->ctr.tx_syn_ack++;
-	tcp_reply_control(s, seg, TCP_SYN | TCP_ACK, c->snd_una, c->rcv_nxt);
-	return STACK_SENT;
-}
-
-static void conn_close(struct stack *s, struct tcp_conn *c)
-{
-	tcp_stream_release(s, c);
-	conn_remove(&s->conns, c);
+	s->ctr.conn_opened++;
+	return input_synchronized(s, seg, c);
 }
 
 /* An ACK for a segment that failed a check; in LAST-ACK it repeats our FIN,
@@ -116,13 +118,6 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	uint32_t skip;
 	uint8_t fin;
 
-	/* The peer repeated its SYN: our SYN-ACK was lost. */
-	if (c->state == TCP_SYN_RECEIVED && (seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
-	    seg->seq + 1 == c->rcv_nxt) {
-		s->ctr.tx_syn_ack_retransmit++;
-		tcp_reply_control(s, seg, TCP_SYN | TCP_ACK, c->snd_una, c->rcv_nxt);
-		return STACK_SENT;
-	}
 	if (!seq_acceptable(c, seg)) {
 		s->ctr.drop_seq_unacceptable++;
 		if (seg->flags & TCP_RST)
@@ -151,14 +146,6 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		s->ctr.drop_no_ack_flag++;
 		return STACK_DROP;
 	}
-	if (c->state == TCP_SYN_RECEIVED && seg->ack != c->snd_nxt) {
-		/* RFC 9293 3.10.7.4: an unacceptable ACK in SYN-RECEIVED gets
-		 * <SEQ=SEG.ACK><CTL=RST>; the half-open connection stays. */
-		s->ctr.drop_handshake_bad_ack++;
-		s->ctr.tx_rst++;
-		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
-		return STACK_SENT;
-	}
 	if (seq_gt(seg->ack, c->snd_nxt)) {
 		s->ctr.drop_ack_beyond_snd_nxt++;
 		return reply_ack(s, seg, c);
@@ -166,10 +153,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	if (seq_gt(seg->ack, c->snd_una))
 		c->snd_una = seg->ack;
 	c->peer_wnd = seg->wnd;
-	if (c->state == TCP_SYN_RECEIVED) {
-		c->state = TCP_ESTABLISHED;
-		s->ctr.conn_opened++;
-	} else if (c->state == TCP_LAST_ACK) {
+	if (c->state == TCP_LAST_ACK) {
 		if (c->snd_una == c->snd_nxt) {
 			s->ctr.conn_closed++;
 			conn_close(s, c);

@@ -29,7 +29,7 @@ int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames)
 		.mss = 1460,
 		.ports = &port,
 		.n_ports = 1,
-		.secret = 0x0123456789abcdefULL,
+		.secret = "fixed test secret, 24 B",
 	};
 
 	memset(h, 0, sizeof(*h));

@@ -113,6 +113,16 @@ static void learn_isn(const struct frame *expected, const struct mbx_frame *got)
 	isn_known[port] = 1;
 }
 
+/* On a failure, the stack's non-zero counters say which way it went. */
+static void print_counters(const struct stack *s)
+{
+	fprintf(stderr, "  stack counters:");
+#define X(name) if (s->ctr.name) fprintf(stderr, " " #name "=%llu", (unsigned long long)s->ctr.name);
+	STACK_COUNTERS(X)
+#undef X
+	fprintf(stderr, "\n");
+}
+
 static void describe(const char *what, const uint8_t *f, uint32_t len)
 {
 	struct fb_seg s;
@@ -184,6 +194,7 @@ int main(int argc, char **argv)
 					argv[1], i + 1, first);
 				describe("expected", exp->data, exp->len);
 				describe("got     ", h.out[i].data, h.out[i].len);
+				print_counters(h.stack);
 				return 1;
 			}
 		}
@@ -192,6 +203,7 @@ int main(int argc, char **argv)
 				argv[1], first, h.n_out, want);
 			for (uint32_t i = want; i < h.n_out; i++)
 				describe("unexpected", h.out[i].data, h.out[i].len);
+			print_counters(h.stack);
 			return 1;
 		}
 	}

@@ -102,8 +102,8 @@ def handshake_and_request():
 
 @fixture
 def repeated_syn():
-    """RFC 9293 3.10.7.4 / 3.8.1: a repeated SYN in SYN-RECEIVED (our SYN-ACK
-    lost) gets the same SYN-ACK again."""
+    """RFC 9293 3.8.1 and RFC 4987 3.6: a repeated SYN (our SYN-ACK lost) gets
+    the same SYN-ACK again: the cookie depends only on the SYN and the clock."""
     c = Conn(40002)
     syn = c.cl("S", options=[("MSS", 1460)])
     first = c.sv("SA", mss=OUR_MSS)
@@ -209,8 +209,10 @@ def rst_exact_and_in_window():
     f.append(c.cl("R", seq=c.cseq + 100))
     f.append(c.sv("A"))
     f.append(c.cl("R", seq=c.cseq))
-    f.append(c.cl("A", seq=c.cseq))  # gone now: RST
-    f.append(c.sv("R", seq=c.sseq))
+    # Gone now: an ACK of it gets a RST. (The handshake's own ACK, sent again
+    # within the cookie's lifetime, would open it anew: RFC 4987 3.6.)
+    f.append(c.cl("A", seq=c.cseq, ack=c.sseq + 100))
+    f.append(c.sv("R", seq=c.sseq + 100))
     return f
 
 
@@ -294,6 +296,38 @@ def mbap_protocol_id_and_length():
     bad_len[5] = 255
     f.append(c.cl("PA", bytes(bad_len)))
     f.append(c.sv("R"))  # the application's abort: RFC 9293 3.10.5
+    return f
+
+
+@fixture
+def syn_cookie_no_state():
+    """RFC 4987 3.6: the SYN-ACK's sequence number is a cookie; no state is
+    kept until the ACK returns it. The first data segment may stand in for a
+    lost handshake ACK. A made-up ACK gets <SEQ=SEG.ACK><CTL=RST>
+    (RFC 9293 3.10.7.2)."""
+    c = Conn(40017)
+    f = [c.cl("S", options=[("MSS", 1460)]), c.sv("SA", mss=OUR_MSS)]
+    f.append(c.cl("PA", read_regs(1, 9, 1)))  # the handshake's ACK was lost
+    f.append(c.sv("PA", regs_resp(1, 9, 1)))
+    forged = Conn(40018)
+    forged.sseq = 4242
+    f.append(forged.cl("A"))
+    f.append(forged.sv("R", seq=4242))
+    return f
+
+
+@fixture
+def overlapping_segment_trimmed():
+    """RFC 9293 3.10.7.4 (segment text): a segment that overlaps what was
+    received is trimmed to the new bytes; nothing is delivered twice."""
+    c = Conn(40019)
+    f = c.handshake()
+    first, second = read_regs(1, 1, 1), read_regs(2, 2, 1)
+    f.append(c.cl("PA", first))
+    f.append(c.sv("PA", regs_resp(1, 1, 1)))
+    f.append(c.cl("PA", first + second, seq=c.cseq - 12))
+    c.cseq += 12
+    f.append(c.sv("PA", regs_resp(2, 2, 1)))
     return f
 
 

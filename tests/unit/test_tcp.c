@@ -101,7 +101,8 @@ static void check_read_resp(const uint8_t *p, uint16_t tid, uint16_t a)
 }
 
 /* RFC 9293 3.5: a SYN to a listening port gets a SYN-ACK acknowledging
- * SEG.SEQ+1 with our MSS; the handshake's ACK opens the connection. */
+ * SEG.SEQ+1 with our MSS; the handshake's ACK opens the connection. With SYN
+ * cookies (RFC 4987 3.6) nothing is kept until that ACK. */
 static void test_handshake(void **state)
 {
 	struct client c = new_client(40000);
@@ -120,12 +121,13 @@ static void test_handshake(void **state)
 	assert_int_equal(s.dst_ip, 0xc6120002);
 	assert_memory_equal(s.dst_mac, c.fl.client_mac, 6);
 	assert_memory_equal(s.src_mac, c.fl.server_mac, 6);
-	assert_int_equal(stack_open_connections(H.stack), 1);
+	assert_int_equal(stack_open_connections(H.stack), 0);
 	c.ack = s.seq + 1;
 	assert_int_equal(send_seg(&c, FB_ACK, 0, 0), STACK_DROP);
+	assert_int_equal(stack_open_connections(H.stack), 1);
 	assert_int_equal(H.stack->ctr.conn_opened, 1);
 
-	/* A repeated SYN (our SYN-ACK lost) is answered with the same ISN. */
+	/* A repeated SYN (our SYN-ACK lost) gets the same cookie. */
 	{
 		struct client d = new_client(40001);
 		uint32_t isn;
@@ -136,8 +138,88 @@ static void test_handshake(void **state)
 		assert_int_equal(send_seg(&d, FB_SYN, 0, 0), STACK_SENT);
 		assert_int_equal(reply(0).seq, isn);
 		assert_int_equal(reply(0).flags, FB_SYN | FB_ACK);
-		assert_int_equal(H.stack->ctr.tx_syn_ack_retransmit, 1);
 	}
+}
+
+/* RFC 4987 3.6: an ACK that does not return one of our cookies (a guess, or
+ * one too old) opens nothing and gets <SEQ=SEG.ACK><CTL=RST>. A cookie is
+ * good for the period it was made in and the next. */
+static void test_cookie_checks(void **state)
+{
+	struct client c = new_client(40020);
+	uint32_t cookie;
+
+	(void)state;
+	send_seg(&c, FB_SYN, 0, 0);
+	cookie = reply(0).seq;
+	c.ack = cookie + 2;
+	assert_int_equal(send_seg(&c, FB_ACK, 0, 0), STACK_SENT);
+	assert_int_equal(reply(0).flags, FB_RST);
+	assert_int_equal(reply(0).seq, cookie + 2);
+	assert_int_equal(H.stack->ctr.drop_bad_cookie, 1);
+	/* Two clock periods later the right cookie is refused too. */
+	H.stack->now_ns = 2ull << 36;
+	c.ack = cookie + 1;
+	assert_int_equal(send_seg(&c, FB_ACK, 0, 0), STACK_SENT);
+	assert_int_equal(reply(0).flags, FB_RST);
+	assert_int_equal(H.stack->ctr.drop_bad_cookie, 2);
+	/* One period later it is still good. */
+	H.stack->now_ns = 1ull << 36;
+	assert_int_equal(send_seg(&c, FB_ACK, 0, 0), STACK_DROP);
+	assert_int_equal(stack_open_connections(H.stack), 1);
+	assert_int_equal(H.stack->ctr.drop_bad_cookie, 2);
+}
+
+/* The peer's MSS survives in the cookie, rounded down to 536, 1220, 1440 or
+ * 1460: replies are cut to it. */
+static void test_cookie_mss(void **state)
+{
+	static const uint8_t mss1300[4] = { 2, 4, 0x05, 0x14 };
+	struct client c = new_client(40021);
+	uint8_t req[12 * 10];
+	size_t n = 0, len;
+
+	(void)state;
+	len = fb_tcp(buf, &c.fl, c.seq, 0, FB_SYN, 64240, mss1300, 4, 0, 0);
+	c.seq++;
+	harness_clear(&H);
+	harness_input(&H, buf, len);
+	c.ack = reply(0).seq + 1;
+	send_seg(&c, FB_ACK, 0, 0);
+	for (uint16_t i = 0; i < 10; i++) {
+		n += read_req(req + n, i, i);
+		req[n - 1] = 125;
+	}
+	send_seg(&c, FB_PSH | FB_ACK, req, n);
+	assert_true(H.n_out > 2);
+	assert_int_equal(reply(0).len, 1220);
+	assert_int_equal(reply(1).len, 1220);
+}
+
+/* RFC 4987: a SYN flood costs no memory, and a client arriving in the middle
+ * of it is served. */
+static void test_syn_flood(void **state)
+{
+	struct client c = new_client(40022);
+	struct client spoof = new_client(1);
+	uint8_t req[12];
+
+	(void)state;
+	for (uint32_t i = 0; i < 1000000; i++) {
+		spoof.fl.client_ip = 0xc6130000u | (i >> 16); /* 198.19.x.y */
+		spoof.fl.client_port = (uint16_t)(i | 1024);
+		spoof.seq = i * 2654435761u;
+		send_seg(&spoof, FB_SYN, 0, 0);
+		if (i == 500000) {
+			send_seg(&c, FB_SYN, 0, 0);
+			c.ack = reply(0).seq + 1;
+			send_seg(&c, FB_ACK, 0, 0);
+			send_seg(&c, FB_PSH | FB_ACK, req, read_req(req, 1, 42));
+			check_read_resp(reply(0).payload, 1, 42);
+		}
+	}
+	assert_int_equal(H.stack->ctr.tx_syn_ack, 1000001);
+	assert_int_equal(stack_open_connections(H.stack), 1);
 }
 
 /* A request gets its response in the same frame, the ACK piggybacked. */
@@ -419,25 +501,35 @@ static void test_vlan(void **state)
 	send_seg(&c, FB_RST, 0, 0);
 }
 
-/* A full table drops further SYNs and counts them. */
+/* A valid cookie with the table full is refused with a RST and counted,
+ * rather than leaving the peer with a connection nobody answers. */
 static void test_table_full(void **state)
 {
 	(void)state;
 	for (uint16_t i = 0; i < 64; i++) {
 		struct client c = new_client((uint16_t)(50000 + i));
-		assert_int_equal(send_seg(&c, FB_SYN, 0, 0), STACK_SENT);
+		handshake(&c);
 	}
+	assert_int_equal(stack_open_connections(H.stack), 64);
 	{
 		struct client c = new_client(50100);
-		assert_int_equal(send_seg(&c, FB_SYN, 0, 0), STACK_DROP);
+		assert_int_equal(send_seg(&c, FB_SYN, 0, 0), STACK_SENT);
+		c.ack = reply(0).seq + 1;
+		assert_int_equal(send_seg(&c, FB_ACK, 0, 0), STACK_SENT);
+		assert_int_equal(reply(0).flags, FB_RST);
+		assert_int_equal(reply(0).seq, c.ack);
 	}
-	assert_int_equal(H.stack->ctr.drop_syn_table_full, 1);
+	assert_int_equal(H.stack->ctr.conn_refused_table_full, 1);
+	assert_int_equal(stack_open_connections(H.stack), 64);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_handshake, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cookie_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cookie_mss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syn_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_response, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_split_adu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined, setup, teardown),
