@@ -206,6 +206,7 @@ int stack_init(struct stack *s, const struct stack_config *cfg, struct mb_tables
 	s->tx = tx;
 	memcpy(s->cookie_key, cfg->secret, sizeof(s->cookie_key));
 	s->mss = cfg->mss;
+	s->challenge_ack_limit = cfg->challenge_ack_limit ? cfg->challenge_ack_limit : 1000;
 	return 0;
 }
 

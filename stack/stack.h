@@ -40,7 +40,9 @@
 	X(drop_no_adu_buffer) /* a split ADU had nowhere to wait: connection reset */ \
 	X(tx_syn_ack) \
 	X(tx_rst) \
-	X(tx_challenge_ack) /* RFC 5961 3.2 and 4.2 */ \
+	X(tx_challenge_ack) /* RFC 5961 3.2, 4.2 and 5.2 */ \
+	X(drop_challenge_ack_limited) /* over the challenge ACK rate (RFC 5961 7) */ \
+	X(drop_ack_too_old) /* SEG.ACK before SND.UNA - MAX.SND.WND (RFC 5961 5.2) */ \
 	X(tx_ack) /* pure ACKs */ \
 	X(tx_data_segments) \
 	X(tx_fin) \
@@ -64,6 +66,7 @@ struct stack_config {
 	const uint16_t *ports; /* served TCP ports, host order */
 	uint32_t n_ports;
 	uint8_t secret[24]; /* random per run: SYN cookie key (16), connection hash key (8) */
+	uint32_t challenge_ack_limit; /* per second; 0: the default, 1000 (as Linux) */
 };
 
 /* Where replies go. The engine batches them into tx bursts. */
@@ -87,6 +90,9 @@ struct stack {
 	struct mbx_frame_source extra; /* frames for replies longer than one segment */
 	struct mbx_frame_sink tx;
 	uint64_t now_ns; /* set by the engine once per burst */
+	uint64_t challenge_second; /* start of the current challenge ACK second */
+	uint32_t challenge_sent; /* challenge ACKs in it */
+	uint32_t challenge_ack_limit;
 	uint8_t cookie_key[16];
 	uint16_t mss;
 	uint8_t port_served[65536 / 8]; /* bitmap, host-order port */

@@ -100,6 +100,26 @@ static enum stack_verdict reply_ack(struct stack *s, struct tcp_seg *seg, struct
 	return STACK_SENT;
 }
 
+/* RFC 5961 4.2, 3.2 and 5.2: an ACK that makes a genuine peer resynchronise
+ * and an attacker's guess useless. At most challenge_ack_limit a second
+ * (RFC 5961 7), so they cannot be turned into a flood. */
+static enum stack_verdict challenge_ack(struct stack *s, struct tcp_seg *seg,
+					const struct tcp_conn *c)
+{
+	if (s->now_ns - s->challenge_second >= 1000000000u) {
+		s->challenge_second = s->now_ns;
+		s->challenge_sent = 0;
+	}
+	if (s->challenge_sent >= s->challenge_ack_limit) {
+		s->ctr.drop_challenge_ack_limited++;
+		return STACK_DROP;
+	}
+	s->challenge_sent++;
+	s->ctr.tx_challenge_ack++;
+	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
+	return STACK_SENT;
+}
+
 /* RFC 9293 3.10.7.4, first check: does the segment overlap the window? */
 static int seq_acceptable(const struct tcp_conn *c, const struct tcp_seg *seg)
 {
@@ -126,25 +146,26 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	}
 	/* Second check, RST (RFC 5961 3.2): only an exact RCV.NXT resets. */
 	if (seg->flags & TCP_RST) {
-		if (seg->seq != c->rcv_nxt) {
-			s->ctr.tx_challenge_ack++;
-			tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
-			return STACK_SENT;
-		}
+		if (seg->seq != c->rcv_nxt)
+			return challenge_ack(s, seg, c);
 		s->ctr.conn_reset_by_peer++;
 		conn_close(s, c);
 		return STACK_DROP;
 	}
 	/* Fourth check, SYN in a synchronized state (RFC 5961 4.2). */
-	if (seg->flags & TCP_SYN) {
-		s->ctr.tx_challenge_ack++;
-		tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
-		return STACK_SENT;
-	}
+	if (seg->flags & TCP_SYN)
+		return challenge_ack(s, seg, c);
 	/* Fifth check, ACK. */
 	if (!(seg->flags & TCP_ACK)) {
 		s->ctr.drop_no_ack_flag++;
 		return STACK_DROP;
+	}
+	/* RFC 5961 5.2: an ACK older than SND.UNA - MAX.SND.WND is a blind
+	 * injection attempt. Without window scaling no window exceeds 65535,
+	 * which stands in for MAX.SND.WND. */
+	if (seq_lt(seg->ack, c->snd_una - TCP_MAX_SND_WND)) {
+		s->ctr.drop_ack_too_old++;
+		return challenge_ack(s, seg, c);
 	}
 	if (seq_gt(seg->ack, c->snd_nxt)) {
 		s->ctr.drop_ack_beyond_snd_nxt++;

@@ -18,6 +18,7 @@
 /* Our receive window. Every in-order byte is consumed at once (a split ADU
  * waits in a pool buffer), so a full 16-bit window is the truth. */
 #define TCP_RCV_WND 65535u
+#define TCP_MAX_SND_WND 65535u /* no window scaling: the largest a peer can offer */
 
 /* Sequence number comparisons modulo 2^32 (RFC 9293 3.4). */
 static inline int seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }

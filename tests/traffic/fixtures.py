@@ -331,6 +331,18 @@ def overlapping_segment_trimmed():
     return f
 
 
+@fixture
+def ack_too_old():
+    """RFC 5961 5.2: an ACK older than SND.UNA - MAX.SND.WND gets a challenge
+    ACK and is dropped: its data is not answered."""
+    c = Conn(40024)
+    f = c.handshake()
+    f.append(c.cl("PA", read_regs(1, 1, 1), ack=(c.sseq - 70000) & 0xFFFFFFFF))
+    c.cseq -= 12
+    f.append(c.sv("A"))
+    return f
+
+
 def main(outdir):
     os.makedirs(outdir, exist_ok=True)
     for fn in FIXTURES:

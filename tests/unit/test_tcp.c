@@ -523,6 +523,29 @@ static void test_table_full(void **state)
 	assert_int_equal(stack_open_connections(H.stack), 64);
 }
 
+/* RFC 5961 7: challenge ACKs are limited to 1000 a second; the next second
+ * has a fresh allowance. */
+static void test_challenge_ack_limit(void **state)
+{
+	struct client c = new_client(40023);
+	uint32_t in_window;
+
+	(void)state;
+	handshake(&c);
+	in_window = c.seq + 10;
+	for (int i = 0; i < 1005; i++) {
+		c.seq = in_window;
+		send_seg(&c, FB_SYN, 0, 0);
+	}
+	assert_int_equal(H.stack->ctr.tx_challenge_ack, 1000);
+	assert_int_equal(H.stack->ctr.drop_challenge_ack_limited, 5);
+	H.stack->now_ns += 1000000000u;
+	c.seq = in_window;
+	assert_int_equal(send_seg(&c, FB_SYN, 0, 0), STACK_SENT);
+	assert_int_equal(reply(0).flags, FB_ACK);
+	assert_int_equal(H.stack->ctr.tx_challenge_ack, 1001);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +564,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mbap_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vlan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_challenge_ack_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
 }
