@@ -1,13 +1,21 @@
-/* In-memory benchmark: FC 03 requests (10 registers) for many established
- * connections through the real stack code, with no I/O. Request frames are
- * built untimed into the stack's frame buffers; the timed part is exactly
- * what the worker does per frame (parse, verify checksums, look up the
- * connection, answer Modbus, write the reply in place). Every reply is
- * checked after its round. */
+/* In-memory benchmark of the stack, with no I/O. Frames are built untimed
+ * into the stack's frame buffers; the timed part is exactly what the worker
+ * does with a burst (stack_input_burst: parse, verify checksums, look up the
+ * connection, TCP, Modbus, the reply written in place). Every reply is
+ * checked after its round.
+ *
+ *   bench_inmem [--conns N] [--rounds N]
+ *       FC 03 (10 registers) requests, one per connection per round, over N
+ *       established connections.
+ *   bench_inmem --lifecycles N [--conns B]
+ *       N whole connections, B at a time: SYN, ACK, request, FIN, last ACK.
+ *       Fails unless every batch ends with an empty table, the ADU pool
+ *       whole, and resident memory flat (the soak test runs it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "frame_build.h"
 #include "stack_harness.h"
@@ -16,6 +24,10 @@ struct conn_state {
 	struct fb_flow fl;
 	uint32_t seq, ack;
 };
+
+static struct harness h;
+static struct conn_state *cs;
+static struct mbx_frame *frames;
 
 static uint64_t now_ns(void)
 {
@@ -32,112 +44,140 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int usage(void)
+static int fail(const char *fmt, uint64_t a, uint64_t b)
 {
-	fprintf(stderr, "usage: bench_inmem [--conns N] [--rounds N]\n"
-			"  FC 03 (10 registers) requests, one per connection per round\n");
-	return 2;
+	fprintf(stderr, "bench_inmem: ");
+	fprintf(stderr, fmt, (unsigned long long)a, (unsigned long long)b);
+	fprintf(stderr, "\n");
+	return 1;
 }
 
-int main(int argc, char **argv)
+static struct fb_flow flow(uint32_t i)
 {
-	uint32_t n_conns = 1000, rounds = 2000;
-	struct harness h;
-	struct conn_state *cs;
-	struct mbx_frame *frames;
-	uint64_t total_ns = 0, *round_ns;
-	uint8_t buf[256];
+	struct fb_flow fl = {
+		.client_mac = { 2, 0, 0, 0, 0, 2 }, .server_mac = { 2, 0, 0, 0, 0, 1 },
+		.client_ip = 0xc6120002 + (i >> 14), .server_ip = 0xc6120001,
+		.client_port = (uint16_t)(10000 + (i & 0x3fff)), .server_port = 502, .vlan = -1,
+	};
+	return fl;
+}
+
+static void fc03(uint8_t *req, uint16_t tid, uint16_t addr)
+{
+	const uint8_t r[12] = { (uint8_t)(tid >> 8), (uint8_t)tid, 0, 0, 0, 6, 1, 3,
+				(uint8_t)(addr >> 8), (uint8_t)addr, 0, 10 };
+	memcpy(req, r, sizeof(r));
+}
+
+/* Builds one segment per connection into fresh frames. */
+static void build(uint32_t n, uint8_t flags, int with_request, uint32_t round)
+{
+	uint8_t req[12];
+
+	for (uint32_t i = 0; i < n; i++) {
+		fc03(req, (uint16_t)(round + i), (uint16_t)((round * 7 + i) & 0xfff));
+		harness_frame(&h, &frames[i]);
+		frames[i].len = (uint32_t)fb_tcp(frames[i].data, &cs[i].fl, cs[i].seq, cs[i].ack, flags,
+						 65535, 0, 0, req, with_request ? sizeof(req) : 0);
+	}
+}
+
+/* What the worker does with each burst it receives; returns the time. */
+static uint64_t run(uint32_t n)
+{
 	struct mbx_frame drop[MBX_BURST];
+	uint64_t t0 = now_ns();
 
-	for (int i = 1; i < argc; i++) {
-		if (i + 1 < argc && !strcmp(argv[i], "--conns"))
-			n_conns = (uint32_t)strtoul(argv[++i], 0, 10);
-		else if (i + 1 < argc && !strcmp(argv[i], "--rounds"))
-			rounds = (uint32_t)strtoul(argv[++i], 0, 10);
-		else
-			return usage();
+	for (uint32_t i = 0; i < n; i += MBX_BURST) {
+		uint32_t k = n - i < MBX_BURST ? n - i : MBX_BURST;
+		uint32_t d = stack_input_burst(h.stack, frames + i, k, drop);
+
+		for (uint32_t j = 0; j < d; j++) /* unanswered: back to the pool */
+			h.free_list[h.n_free++] = (uint32_t)drop[j].handle;
 	}
-	if (n_conns == 0 || n_conns > 60000 || rounds == 0)
-		return usage();
-	cs = calloc(n_conns, sizeof(*cs));
-	frames = calloc(n_conns, sizeof(*frames));
-	round_ns = calloc(rounds, sizeof(*round_ns));
-	if (!cs || !frames || !round_ns || harness_init(&h, n_conns, n_conns * 2 + 64) < 0) {
-		fprintf(stderr, "bench_inmem: out of memory\n");
-		return 1;
-	}
-	/* Open every connection with a real handshake. */
-	for (uint32_t i = 0; i < n_conns; i++) {
+	return now_ns() - t0;
+}
+
+/* Checks the replies of a round of FC 03 requests and advances the
+ * connections' sequence numbers. */
+static int check_responses(uint32_t n, uint32_t round, uint8_t extra_flags)
+{
+	if (h.n_out != n)
+		return fail("round %llu: %llu replies", round, h.n_out);
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t tid = (uint16_t)(round + i), addr = (uint16_t)((round * 7 + i) & 0xfff);
 		struct fb_seg s;
-		struct fb_flow fl = {
-			.client_mac = { 2, 0, 0, 0, 0, 2 }, .server_mac = { 2, 0, 0, 0, 0, 1 },
-			.client_ip = 0xc6120002 + (i >> 14), .server_ip = 0xc6120001,
-			.client_port = (uint16_t)(10000 + (i & 0x3fff)), .server_port = 502, .vlan = -1,
-		};
-		size_t n;
 
-		cs[i].fl = fl;
+		fb_parse(h.out[i].data, h.out[i].len, &s);
+		if (!s.ok || s.len != 29 || s.seq != cs[i].ack || s.ack != cs[i].seq + 12 + !!extra_flags ||
+		    s.flags != (FB_ACK | FB_PSH | extra_flags) || s.payload[7] != 3 || s.payload[8] != 20 ||
+		    (s.payload[0] << 8 | s.payload[1]) != tid || (s.payload[9] << 8 | s.payload[10]) != addr ||
+		    (s.payload[27] << 8 | s.payload[28]) != (uint16_t)(addr + 9))
+			return fail("round %llu connection %llu: wrong reply", round, i);
+		cs[i].seq += 12 + !!extra_flags;
+		cs[i].ack += 29 + !!extra_flags;
+	}
+	harness_clear(&h);
+	return 0;
+}
+
+/* A real handshake for connections 0..n-1 (flows from base); the timed part
+ * of it is returned. */
+static int handshake(uint32_t n, uint32_t base, uint64_t *ns)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		cs[i].fl = flow(base + i);
+		cs[i].seq = 0; /* the client's ISN */
+		cs[i].ack = 0;
+	}
+	build(n, FB_SYN, 0, 0);
+	*ns += run(n);
+	if (h.n_out != n)
+		return fail("%llu SYN-ACKs for %llu SYNs", h.n_out, n);
+	for (uint32_t i = 0; i < n; i++) {
+		struct fb_seg s;
+
+		fb_parse(h.out[i].data, h.out[i].len, &s);
+		if (!s.ok || s.flags != (FB_SYN | FB_ACK) || s.ack != 1)
+			return fail("connection %llu: bad SYN-ACK (%llu)", i, s.flags);
 		cs[i].seq = 1;
-		n = fb_tcp(buf, &fl, 0, 0, FB_SYN, 65535, 0, 0, 0, 0);
-		harness_input(&h, buf, n);
-		fb_parse(h.out[0].data, h.out[0].len, &s);
 		cs[i].ack = s.seq + 1;
-		harness_clear(&h);
-		n = fb_tcp(buf, &fl, cs[i].seq, cs[i].ack, FB_ACK, 65535, 0, 0, 0, 0);
-		harness_input(&h, buf, n);
 	}
-	if (stack_open_connections(h.stack) != n_conns || h.stack->ctr.conn_opened != n_conns) {
-		fprintf(stderr, "bench_inmem: only %u of %u connections opened\n",
-			stack_open_connections(h.stack), n_conns);
+	harness_clear(&h);
+	build(n, FB_ACK, 0, 0);
+	*ns += run(n);
+	if (h.n_out)
+		return fail("%llu replies to %llu handshake ACKs", h.n_out, n);
+	return 0;
+}
+
+static long resident_kib(void)
+{
+	long pages_total, pages_resident = -1;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages_total, &pages_resident) != 2)
+			pages_resident = -1;
+		fclose(f);
+	}
+	return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static int bench_requests(uint32_t n_conns, uint32_t rounds)
+{
+	uint64_t total_ns = 0, setup_ns = 0, *round_ns = calloc(rounds, sizeof(uint64_t));
+
+	if (!round_ns || handshake(n_conns, 0, &setup_ns))
 		return 1;
-	}
-
+	if (stack_open_connections(h.stack) != n_conns)
+		return fail("only %llu of %llu connections opened", stack_open_connections(h.stack), n_conns);
 	for (uint32_t r = 0; r < rounds; r++) {
-		uint64_t t0, t1;
-
-		for (uint32_t i = 0; i < n_conns; i++) {
-			uint16_t tid = (uint16_t)(r + i), addr = (uint16_t)((r * 7 + i) & 0xfff);
-			const uint8_t req[12] = { (uint8_t)(tid >> 8), (uint8_t)tid, 0, 0, 0, 6, 1, 3,
-						  (uint8_t)(addr >> 8), (uint8_t)addr, 0, 10 };
-
-			harness_frame(&h, &frames[i]);
-			frames[i].len = (uint32_t)fb_tcp(frames[i].data, &cs[i].fl, cs[i].seq, cs[i].ack,
-							 FB_PSH | FB_ACK, 65535, 0, 0, req, sizeof(req));
-		}
-		/* What the worker does with each burst it receives. */
-		t0 = now_ns();
-		for (uint32_t i = 0; i < n_conns; i += MBX_BURST) {
-			uint32_t n = n_conns - i < MBX_BURST ? n_conns - i : MBX_BURST;
-
-			if (stack_input_burst(h.stack, frames + i, n, drop)) {
-				fprintf(stderr, "bench_inmem: round %u: a request was dropped\n", r);
-				return 1;
-			}
-		}
-		t1 = now_ns();
-		total_ns += t1 - t0;
-		round_ns[r] = t1 - t0;
-
-		if (h.n_out != n_conns) {
-			fprintf(stderr, "bench_inmem: round %u: %u replies for %u requests\n", r, h.n_out, n_conns);
+		build(n_conns, FB_PSH | FB_ACK, 1, r);
+		round_ns[r] = run(n_conns);
+		total_ns += round_ns[r];
+		if (check_responses(n_conns, r, 0))
 			return 1;
-		}
-		for (uint32_t i = 0; i < n_conns; i++) {
-			uint16_t tid = (uint16_t)(r + i), addr = (uint16_t)((r * 7 + i) & 0xfff);
-			struct fb_seg s;
-
-			fb_parse(h.out[i].data, h.out[i].len, &s);
-			if (!s.ok || s.len != 29 || s.seq != cs[i].ack || s.ack != cs[i].seq + 12 ||
-			    s.payload[7] != 3 || s.payload[8] != 20 || (s.payload[0] << 8 | s.payload[1]) != tid ||
-			    (s.payload[9] << 8 | s.payload[10]) != addr ||
-			    (s.payload[27] << 8 | s.payload[28]) != (uint16_t)(addr + 9)) {
-				fprintf(stderr, "bench_inmem: round %u connection %u: wrong reply\n", r, i);
-				return 1;
-			}
-			cs[i].seq += 12;
-			cs[i].ack += 29;
-		}
-		harness_clear(&h);
 	}
 	/* The median round is the figure: on a shared or virtual machine a few
 	 * rounds are stretched by the host, and the mean shows them too. */
@@ -151,9 +191,87 @@ int main(int argc, char **argv)
 		       n_conns, (unsigned long long)n_conns * rounds, median, mean,
 		       (double)round_ns[rounds - 1 - rounds / 100] / n_conns, 1000.0 / median);
 	}
+	free(round_ns);
+	return 0;
+}
+
+static int bench_lifecycles(uint32_t batch, uint64_t total)
+{
+	uint64_t batches = (total + batch - 1) / batch, done = 0;
+	uint64_t *batch_ns = calloc(batches, sizeof(uint64_t));
+	long rss_start = 0, rss_end;
+
+	if (!batch_ns)
+		return fail("out of memory%llu%llu", 0, 0);
+	for (uint64_t b = 0; b < batches; b++) {
+		uint32_t n = (uint32_t)(total - done < batch ? total - done : batch);
+		uint64_t ns = 0;
+
+		/* Tuples move on each batch, as new clients' would. */
+		if (handshake(n, (uint32_t)((b * batch) & 0xfffff), &ns))
+			return 1;
+		build(n, FB_PSH | FB_ACK, 1, (uint32_t)b);
+		ns += run(n);
+		if (check_responses(n, (uint32_t)b, 0))
+			return 1;
+		build(n, FB_FIN | FB_ACK, 1, (uint32_t)b + 1);
+		ns += run(n);
+		if (check_responses(n, (uint32_t)b + 1, FB_FIN))
+			return 1;
+		build(n, FB_ACK, 0, 0);
+		ns += run(n);
+		if (h.n_out || stack_open_connections(h.stack))
+			return fail("batch %llu ends with %llu connections open", b,
+				    stack_open_connections(h.stack));
+		if (h.stack->adu.n_free != h.stack->adu.capacity || h.n_free != h.n_frames)
+			return fail("batch %llu: buffers or frames not all returned%llu", b, 0);
+		batch_ns[b] = ns / n;
+		done += n;
+		if (b == 0)
+			rss_start = resident_kib();
+	}
+	rss_end = resident_kib();
+	qsort(batch_ns, batches, sizeof(*batch_ns), cmp_u64);
+	printf("lifecycles %llu\nframes_per_lifecycle 5\nns_per_lifecycle_median %llu\n"
+	       "resident_kib_after_first_batch %ld\nresident_kib_at_end %ld\n",
+	       (unsigned long long)done, (unsigned long long)batch_ns[batches / 2], rss_start, rss_end);
+	free(batch_ns);
+	if (h.stack->ctr.conn_opened != done || h.stack->ctr.conn_closed != done)
+		return fail("%llu opened, %llu closed", h.stack->ctr.conn_opened, h.stack->ctr.conn_closed);
+	if (rss_end - rss_start > 1024)
+		return fail("resident memory grew by %llu KiB%llu", (uint64_t)(rss_end - rss_start), 0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint32_t n_conns = 1000, rounds = 2000;
+	uint64_t lifecycles = 0;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 < argc && !strcmp(argv[i], "--conns"))
+			n_conns = (uint32_t)strtoul(argv[++i], 0, 10);
+		else if (i + 1 < argc && !strcmp(argv[i], "--rounds"))
+			rounds = (uint32_t)strtoul(argv[++i], 0, 10);
+		else if (i + 1 < argc && !strcmp(argv[i], "--lifecycles"))
+			lifecycles = strtoull(argv[++i], 0, 10);
+		else
+			n_conns = 0;
+	}
+	if (n_conns == 0 || n_conns > 60000 || rounds == 0) {
+		fprintf(stderr, "usage: bench_inmem [--conns N] [--rounds N] | --lifecycles N [--conns B]\n");
+		return 2;
+	}
+	cs = calloc(n_conns, sizeof(*cs));
+	frames = calloc(n_conns, sizeof(*frames));
+	if (!cs || !frames || harness_init(&h, n_conns, n_conns * 2 + 64) < 0) {
+		fprintf(stderr, "bench_inmem: out of memory\n");
+		return 1;
+	}
+	rc = lifecycles ? bench_lifecycles(n_conns, lifecycles) : bench_requests(n_conns, rounds);
 	harness_free(&h);
 	free(cs);
 	free(frames);
-	free(round_ns);
-	return 0;
+	return rc;
 }

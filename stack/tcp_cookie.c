@@ -1,15 +1,18 @@
-/* The cookie's layout follows the one Linux uses (net/ipv4/syncookies.c):
+/* The cookie's layout follows the one Linux uses (net/ipv4/syncookies.c),
+ * with one keyed hash where Linux takes two:
  *
- *   cookie = H(tuple) + ISN_peer + (count << 24) + ((H(tuple, count) + (mss_index << 22)) mod 2^24)
+ *   H = SipHash-2-4(secret; tuple, count)          (libsodium's crypto_shorthash)
+ *   cookie = low32(H) + ISN_peer + (count << 24) + ((high32(H) + (mss_index << 22)) mod 2^24)
  *
- * count is the clock in periods (its low 8 bits survive in the top byte); the
- * low 24 bits carry the second hash, which a forger would have to guess, and
- * the MSS index in their top two bits. Unlike Linux (mss_index in the low
- * bits), the index sits high: a check only sees ACK - SEQ, and a segment of a
- * closed connection, in which the two sides sent a few bytes more or fewer,
- * would otherwise pass for a cookie with a neighbouring MSS. Here it must be
- * off by a multiple of 2^22. H is SipHash-2-4 (libsodium's crypto_shorthash)
- * keyed with the run's secret. */
+ * count is the clock in periods. The first term makes the whole ISN
+ * unpredictable (RFC 6528); the low 24 bits carry the rest of the hash, which
+ * a forger would have to guess, and the MSS index in their top two bits. A
+ * check tries the current period and the one before: for each, the hash
+ * gives back what must be left, and the top byte must be that count. Unlike
+ * Linux (index in the lowest bits), the index sits high: a check only sees
+ * ACK - SEQ, and a segment of a closed connection, in which the two sides
+ * sent a few bytes more or fewer, would otherwise pass for a cookie with a
+ * neighbouring MSS. Here it must be off by a multiple of 2^22. */
 #include "tcp_cookie.h"
 
 #include <string.h>
@@ -21,20 +24,17 @@
 static const uint16_t cookie_mss[4] = { 536, 1220, 1440, 1460 };
 #define MSS_INDEX_SHIFT 22 /* two bits at the top of the low 24 */
 
-static uint32_t keyed_hash(const struct stack *s, const struct tcp_seg *seg, uint32_t count,
-			   uint32_t which)
+static uint64_t keyed_hash(const struct stack *s, const struct tcp_seg *seg, uint32_t count)
 {
-	uint8_t in[20], out[crypto_shorthash_siphash24_BYTES];
-	uint32_t h;
+	uint8_t in[16];
+	uint64_t h;
 
 	memcpy(in, &seg->saddr, 4);
 	memcpy(in + 4, &seg->daddr, 4);
 	memcpy(in + 8, &seg->sport, 2);
 	memcpy(in + 10, &seg->dport, 2);
 	memcpy(in + 12, &count, 4);
-	memcpy(in + 16, &which, 4);
-	crypto_shorthash_siphash24(out, in, sizeof(in), s->cookie_key);
-	memcpy(&h, out, 4);
+	crypto_shorthash_siphash24((uint8_t *)&h, in, sizeof(in), s->cookie_key);
 	return h;
 }
 
@@ -42,25 +42,26 @@ uint32_t tcp_cookie_make(const struct stack *s, const struct tcp_seg *seg)
 {
 	uint32_t count = (uint32_t)(s->now_ns >> COOKIE_PERIOD_SHIFT);
 	uint32_t peer_mss = seg->mss ? seg->mss : TCP_MSS_DEFAULT;
+	uint64_t h = keyed_hash(s, seg, count);
 	uint32_t idx = 0;
 
 	while (idx + 1 < 4 && cookie_mss[idx + 1] <= peer_mss)
 		idx++;
-	return keyed_hash(s, seg, 0, 0) + seg->seq + (count << 24) +
-	       ((keyed_hash(s, seg, count, 1) + (idx << MSS_INDEX_SHIFT)) & 0xffffffu);
+	return (uint32_t)h + seg->seq + (count << 24) +
+	       (((uint32_t)(h >> 32) + (idx << MSS_INDEX_SHIFT)) & 0xffffffu);
 }
 
 uint16_t tcp_cookie_check(const struct stack *s, const struct tcp_seg *seg)
 {
 	uint32_t now = (uint32_t)(s->now_ns >> COOKIE_PERIOD_SHIFT);
-	uint32_t v = (seg->ack - 1) - keyed_hash(s, seg, 0, 0) - (seg->seq - 1);
-	uint32_t age = (now - (v >> 24)) & 0xffu;
-	uint32_t low;
 
-	if (age > 1)
-		return 0;
-	low = (v - keyed_hash(s, seg, now - age, 1)) & 0xffffffu;
-	if (low & ((1u << MSS_INDEX_SHIFT) - 1))
-		return 0;
-	return cookie_mss[low >> MSS_INDEX_SHIFT];
+	for (uint32_t count = now; count + 2 != now; count--) {
+		uint64_t h = keyed_hash(s, seg, count);
+		uint32_t v = (seg->ack - 1) - (uint32_t)h - (seg->seq - 1);
+		uint32_t low = (v - (uint32_t)(h >> 32)) & 0xffffffu;
+
+		if ((v >> 24) == (count & 0xffu) && !(low & ((1u << MSS_INDEX_SHIFT) - 1)))
+			return cookie_mss[low >> MSS_INDEX_SHIFT];
+	}
+	return 0;
 }
