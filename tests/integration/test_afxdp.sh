@@ -263,6 +263,56 @@ run_kill9() {
 	fi
 }
 
+# What a user sees when something is wrong: one clear line and exit 1 (2
+# for usage), never an XDP program left behind; and damaged frames on the
+# wire dropped and counted, never answered.
+expect_error() { # STATUS REGEX cmd...
+	local status=$1 regex=$2 rc=0
+	shift 2
+	"$@" >"$WORK/err.log" 2>&1 || rc=$?
+	cat "$WORK/err.log"
+	[[ $rc -eq $status ]] || { echo "exit $rc, want $status"; return 1; }
+	grep -Eq "$regex" "$WORK/err.log" || { echo "no line matching '$regex'"; return 1; }
+}
+
+run_errors() {
+	echo "== errors and bad input"
+	check "usage error exits 2 with a message" \
+		expect_error 2 'wants a number' timeout 10 "$MBXDP" --iface lo --queue x
+	check "a missing interface is named" \
+		expect_error 1 'no such interface: mbxnosuch0' \
+		ip netns exec "$MBNET_SRV_NS" timeout 10 "$MBXDP" --iface mbxnosuch0
+	check "missing privileges are named" \
+		expect_error 1 'needs root' ip netns exec "$MBNET_SRV_NS" timeout 10 \
+		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+		"$MBXDP" --iface "$MBNET_SRV_IF"
+	if mbnet_xdp_attached; then
+		fail "no XDP program left by the failed starts"
+	else
+		pass "no XDP program left by the failed starts"
+	fi
+	if ! start_server "$WORK/mbxdp-errors.log"; then
+		fail "errors: mbxdp starts"
+		return
+	fi
+	check "a second mbxdp on the same interface is refused" \
+		expect_error 1 'already' ip netns exec "$MBNET_SRV_NS" timeout 20 "$MBXDP" --iface "$MBNET_SRV_IF"
+	check "damaged frames are not answered, a good SYN is" \
+		mbnet_cli timeout 30 /usr/bin/python3 "$HERE/clients/bad_frames.py" "$MBNET_CLI_IF" "$MBNET_SRV_ADDR"
+	check "the first mbxdp still serves (20 cycles)" \
+		mbnet_cli timeout 60 "$LIBMODBUS_CLIENT" "$MBNET_SRV_ADDR" --cycles 20
+	sleep 0.5
+	kill -INT "$SERVER_PID"
+	mbnet_wait_exit "$SERVER_PID" 10
+	if grep -qx 'drop_tcp_bad_csum 1' "$SERVER_LOG" && grep -qx 'drop_ip_bad_csum 1' "$SERVER_LOG" &&
+		grep -qx 'drop_short_frame 1' "$SERVER_LOG"; then
+		pass "the damaged frames are counted under their reasons"
+	else
+		fail "the damaged frames are counted under their reasons; counters:"
+		grep -E '^drop_' "$SERVER_LOG" | indent
+	fi
+}
+
 mbnet_setup mbit
 echo "server $MBNET_SRV_NS/$MBNET_SRV_IF $MBNET_SRV_ADDR, client $MBNET_CLI_NS/$MBNET_CLI_IF $MBNET_CLI_ADDR"
 
@@ -272,6 +322,7 @@ for mode in native generic; do
 	run_mode "$mode"
 done
 run_kill9
+run_errors
 
 FINISHED=1
 exit $((FAILED > 0))
