@@ -6,11 +6,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "arp_icmp.h"
 #include "csum.h"
 #include "tcp_internal.h"
 
 #define ETH_HLEN 14
 #define ETH_P_IPV4 0x0800
+#define ETH_P_ARP 0x0806
 #define ETH_P_8021Q 0x8100
 
 static inline uint16_t get_be16(const uint8_t *p)
@@ -56,7 +58,9 @@ enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f)
 	uint32_t src_host;
 
 	s->ctr.rx_frames++;
-	if (f->len < ETH_HLEN + IP_HDR_LEN + TCP_HDR_LEN)
+	/* An untagged ARP frame (28 bytes after Ethernet) is the shortest we
+	 * take; each protocol checks its own length below. */
+	if (f->len < ETH_HLEN + 28)
 		goto short_frame;
 	type = get_be16(p + 12);
 	if (type == ETH_P_8021Q) {
@@ -64,20 +68,25 @@ enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f)
 		type = get_be16(p + 16);
 	}
 	if (type != ETH_P_IPV4) {
+		if (type == ETH_P_ARP)
+			return arp_input(s, f, l2);
 		s->ctr.drop_not_ipv4++;
 		return STACK_DROP;
 	}
+	if (f->len < l2 + IP_HDR_LEN)
+		goto short_frame;
 	ip = p + l2;
 	ihl = (ip[0] & 0x0fu) * 4;
 	tot = get_be16(ip + 2);
 	/* RFC 791 3.1: version 4, IHL at least 5 words, total length covering
-	 * the header and inside the frame (Ethernet may pad past it). */
-	if ((ip[0] >> 4) != 4 || ihl < IP_HDR_LEN || tot < ihl || l2 + tot > f->len) {
-		if (l2 + IP_HDR_LEN + TCP_HDR_LEN > f->len)
-			goto short_frame;
+	 * the header; and the datagram inside the frame (Ethernet may pad
+	 * past it; a frame cut short is counted as such). */
+	if ((ip[0] >> 4) != 4 || ihl < IP_HDR_LEN || tot < ihl) {
 		s->ctr.drop_ip_bad_header++;
 		return STACK_DROP;
 	}
+	if (l2 + tot > f->len)
+		goto short_frame;
 	/* The common header has no options: a constant length lets the
 	 * compiler unroll the sum into three loads. */
 	if (csum_fold(ihl == IP_HDR_LEN ? csum_add(0, ip, IP_HDR_LEN) : csum_add(0, ip, ihl)) != 0) {
@@ -88,13 +97,24 @@ enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f)
 		s->ctr.drop_ip_fragment++;
 		return STACK_DROP;
 	}
-	if (ip[9] != 6) {
-		s->ctr.drop_not_tcp++;
-		return STACK_DROP;
-	}
 	src_host = get_be32(ip + 12);
 	if (src_host == 0xffffffffu || (src_host >> 28) == 0xe) {
 		s->ctr.drop_ip_bad_source++;
+		return STACK_DROP;
+	}
+	if (s->n_addrs) {
+		uint32_t daddr;
+
+		memcpy(&daddr, ip + 16, 4);
+		if (!stack_owns(s, daddr)) {
+			s->ctr.drop_not_our_address++;
+			return STACK_DROP;
+		}
+		if (ip[9] == 1) /* ICMP */
+			return icmp_input(s, f, l2, ihl, tot);
+	}
+	if (ip[9] != 6) {
+		s->ctr.drop_not_tcp++;
 		return STACK_DROP;
 	}
 	tcp = ip + ihl;
@@ -187,7 +207,8 @@ int stack_init(struct stack *s, const struct stack_config *cfg, struct mb_tables
 	uint64_t hash_key;
 
 	memset(s, 0, sizeof(*s));
-	if (cfg->mss < 88 || cfg->adu_buffers == 0 || cfg->n_ports == 0) {
+	if (cfg->mss < 88 || cfg->adu_buffers == 0 || cfg->n_ports == 0 ||
+	    cfg->n_addrs > STACK_MAX_ADDRS) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -206,6 +227,9 @@ int stack_init(struct stack *s, const struct stack_config *cfg, struct mb_tables
 	s->tx = tx;
 	memcpy(s->cookie_key, cfg->secret, sizeof(s->cookie_key));
 	s->mss = cfg->mss;
+	memcpy(s->addrs, cfg->addrs, cfg->n_addrs * sizeof(*cfg->addrs));
+	s->n_addrs = cfg->n_addrs;
+	memcpy(s->mac, cfg->mac, sizeof(s->mac));
 	s->challenge_ack_limit = cfg->challenge_ack_limit ? cfg->challenge_ack_limit : 1000;
 	return 0;
 }

@@ -19,7 +19,12 @@
 #define STACK_COUNTERS(X) \
 	X(rx_frames) \
 	X(drop_short_frame) /* shorter than its Ethernet/IP/TCP headers */ \
-	X(drop_not_ipv4) /* ethertype other than IPv4 (after one 802.1Q tag) */ \
+	X(drop_not_ipv4) /* ethertype neither IPv4 nor ARP (after one 802.1Q tag) */ \
+	X(drop_arp_not_request) /* ARP other than an Ethernet/IPv4 request */ \
+	X(drop_arp_not_ours) /* ARP request for an address the stack does not own */ \
+	X(drop_not_our_address) /* IPv4 to an address the stack does not own */ \
+	X(drop_icmp_bad) /* ICMP shorter than 8 bytes or with a bad checksum */ \
+	X(drop_icmp_not_echo) /* ICMP other than an echo request */ \
 	X(drop_ip_bad_header) /* version, IHL or total length wrong (RFC 791 3.1) */ \
 	X(drop_ip_bad_csum) /* RFC 1122 3.2.1.2 */ \
 	X(drop_ip_fragment) /* fragments are not reassembled */ \
@@ -38,6 +43,8 @@
 	X(drop_segment_too_long) /* payload larger than the stack's scratch buffer */ \
 	X(drop_no_tx_frame) /* reply needed an extra frame and none was free */ \
 	X(drop_no_adu_buffer) /* a split ADU had nowhere to wait: connection reset */ \
+	X(tx_arp_reply) \
+	X(tx_icmp_echo_reply) \
 	X(tx_syn_ack) \
 	X(tx_rst) \
 	X(tx_challenge_ack) /* RFC 5961 3.2, 4.2 and 5.2 */ \
@@ -59,6 +66,8 @@ struct stack_counters {
 #undef X
 };
 
+#define STACK_MAX_ADDRS 64
+
 struct stack_config {
 	uint32_t max_conns; /* connection table capacity */
 	uint32_t adu_buffers; /* split ADUs that may wait at once */
@@ -67,6 +76,13 @@ struct stack_config {
 	uint32_t n_ports;
 	uint8_t secret[24]; /* random per run: SYN cookie key (16), connection hash key (8) */
 	uint32_t challenge_ack_limit; /* per second; 0: the default, 1000 (as Linux) */
+	/* IPv4 addresses the stack itself owns (network order) and its MAC: it
+	 * then answers ARP and ICMP echo for them and takes TCP only to them.
+	 * None on AF_XDP, where the kernel owns the address; TCP to any
+	 * address the XDP program steers is then served. */
+	const uint32_t *addrs;
+	uint32_t n_addrs;
+	uint8_t mac[6];
 };
 
 /* Where replies go. The engine batches them into tx bursts. */
@@ -96,6 +112,9 @@ struct stack {
 	uint8_t cookie_key[16];
 	uint16_t mss;
 	uint8_t port_served[65536 / 8]; /* bitmap, host-order port */
+	uint32_t addrs[STACK_MAX_ADDRS]; /* owned addresses, network order */
+	uint32_t n_addrs;
+	uint8_t mac[6];
 	/* A request payload is copied here before replies overwrite its frame. */
 	uint8_t scratch[9216] __attribute__((aligned(64)));
 };
@@ -117,6 +136,14 @@ enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f);
  * them back to the port); returns how many. */
 uint32_t stack_input_burst(struct stack *s, struct mbx_frame *f, uint32_t n,
 			   struct mbx_frame *drop);
+
+/* Whether addr (network order) is one of the stack's own addresses. */
+int stack_owns(const struct stack *s, uint32_t addr);
+
+/* Writes a gratuitous ARP (an RFC 5227 2.3 announcement) for the stack's
+ * i-th address into buf; returns its length, or 0 if there is no such
+ * address or room. The engine sends one per address at start. */
+uint32_t stack_arp_announce(const struct stack *s, uint32_t i, uint8_t *buf, uint32_t room);
 
 static inline uint32_t stack_open_connections(const struct stack *s)
 {

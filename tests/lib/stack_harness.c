@@ -23,6 +23,7 @@ static void frame_put(void *arg, const struct mbx_frame *f)
 int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames)
 {
 	static const uint16_t port = 502;
+	static const uint32_t addr = 0x010012c6; /* 198.18.0.1, network order */
 	struct stack_config cfg = {
 		.max_conns = max_conns,
 		.adu_buffers = max_conns,
@@ -30,6 +31,9 @@ int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames)
 		.ports = &port,
 		.n_ports = 1,
 		.secret = "fixed test secret, 24 B",
+		.addrs = &addr,
+		.n_addrs = 1,
+		.mac = { 0x02, 0, 0, 0, 0, 0x01 },
 	};
 
 	memset(h, 0, sizeof(*h));

@@ -23,7 +23,8 @@ struct harness {
 };
 
 /* A stack with the default device image, the given table size, MSS 1460,
- * port 502 and a fixed secret. Returns 0 or -1. */
+ * port 502, a fixed secret, and the address 198.18.0.1 with the MAC
+ * 02:00:00:00:00:01 as its own. Returns 0 or -1. */
 int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames);
 void harness_free(struct harness *h);
 
