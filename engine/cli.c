@@ -22,6 +22,9 @@ static void usage(FILE *out)
 		"  -m, --xdp-mode MODE      native (default) or generic\n"
 		"  -p, --port P             TCP port to serve; repeat for more (default 502)\n"
 		"  -c, --max-conns N        connection table size (default 65536)\n"
+		"      --impair SPEC        inject faults for testing, e.g.\n"
+		"                           loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,seed=7\n"
+		"                           (rates 0-1 on rx and tx; rx_KEY/tx_KEY for one side)\n"
 		"      --detach             remove an mbxdp XDP program left on IF, then exit\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            print the version\n"
@@ -47,7 +50,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 
 int cli_parse(int argc, char **argv, struct cli_options *o)
 {
-	enum { OPT_DETACH = 256 };
+	enum { OPT_DETACH = 256, OPT_IMPAIR };
 	static const struct option longopts[] = {
 		{ "iface", required_argument, 0, 'i' },
 		{ "queue", required_argument, 0, 'q' },
@@ -55,10 +58,12 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "port", required_argument, 0, 'p' },
 		{ "max-conns", required_argument, 0, 'c' },
 		{ "detach", no_argument, 0, OPT_DETACH },
+		{ "impair", required_argument, 0, OPT_IMPAIR },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
 	};
+	char err[256];
 	int ch;
 	uint32_t v;
 
@@ -100,6 +105,13 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			break;
 		case OPT_DETACH:
 			o->detach = 1;
+			break;
+		case OPT_IMPAIR:
+			if (mbx_impair_parse(optarg, &o->impair_cfg, err, sizeof(err)) < 0) {
+				fprintf(stderr, "mbxdp: --impair: %s\n", err);
+				return -1;
+			}
+			o->impair = 1;
 			break;
 		case 'h':
 			usage(stdout);

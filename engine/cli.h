@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "port_impair.h"
+
 #define CLI_MAX_PORTS 16
 
 struct cli_options {
@@ -14,6 +16,8 @@ struct cli_options {
 	uint32_t n_ports;
 	uint32_t max_conns;
 	int detach; /* --detach: remove a left-over program and exit */
+	int impair; /* --impair given: wrap the port in port_impair.h */
+	struct mbx_impair_config impair_cfg;
 };
 
 /* Parses argv. Returns 0 to run, 1 when --help or --version was answered

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "loader.h"
 #include "port_afxdp.h"
+#include "port_impair.h"
 #include "regstore.h"
 #include "stats.h"
 #include "worker.h"
@@ -79,10 +80,12 @@ int main(int argc, char **argv)
 {
 	struct cli_options o;
 	struct mb_tables tables;
-	struct mbx_port *port;
+	struct mbx_port *afxdp; /* the backend */
+	struct mbx_port *port; /* what the worker drives: afxdp, or the impair wrapper around it */
 	struct stack *stack;
 	struct worker w;
 	struct stack_config scfg;
+	struct tsc_clock clock;
 	struct mbx_port_counters port_ctr;
 	struct mbx_xdp_counters xdp_ctr;
 	int have_xdp_ctr;
@@ -114,6 +117,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	install_signals();
+	if (tsc_calibrate(&clock, 50) < 0) {
+		fprintf(stderr, "mbxdp: the CPU's time-stamp counter does not advance\n");
+		free(stack);
+		regstore_free(&tables);
+		return 1;
+	}
+	if (!clock.invariant)
+		fprintf(stderr, "mbxdp: warning: this CPU does not report an invariant TSC; "
+				"timestamps may drift with its frequency\n");
 
 	{
 		struct mbx_afxdp_config pcfg = {
@@ -123,7 +135,13 @@ int main(int argc, char **argv)
 			.ports = o.ports,
 			.n_ports = o.n_ports,
 		};
-		port = mbx_afxdp_open(&pcfg, err, sizeof(err));
+		afxdp = mbx_afxdp_open(&pcfg, err, sizeof(err));
+	}
+	port = afxdp;
+	if (afxdp && o.impair) {
+		port = mbx_impair_open(afxdp, &o.impair_cfg, err, sizeof(err));
+		if (!port)
+			mbx_port_close(afxdp);
 	}
 	if (!port) {
 		fprintf(stderr, "mbxdp: %s\n", err);
@@ -142,6 +160,7 @@ int main(int argc, char **argv)
 	w.port = port;
 	w.stack = stack;
 	w.stop = &stop;
+	w.clock = &clock;
 	if (getrandom(&scfg.secret, sizeof(scfg.secret), 0) != sizeof(scfg.secret) ||
 	    stack_init(stack, &scfg, &tables, worker_frame_source(&w), worker_frame_sink(&w)) < 0) {
 		fprintf(stderr, "mbxdp: cannot set up the stack for %u connections: %s\n", o.max_conns,
@@ -152,15 +171,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (o.impair) {
+		const struct mbx_impair_config *ic = &o.impair_cfg;
+
+		printf("mbxdp: impairing frames (seed %llu): rx loss %g dup %g reorder %g corrupt %g,"
+		       " tx loss %g dup %g reorder %g corrupt %g\n",
+		       (unsigned long long)ic->seed, ic->rx.loss, ic->rx.dup, ic->rx.reorder,
+		       ic->rx.corrupt, ic->tx.loss, ic->tx.dup, ic->tx.reorder, ic->tx.corrupt);
+	}
 	printf("mbxdp: serving Modbus/TCP on %s queue %u port %u (%s XDP, %s)\n", o.iface, o.queue,
-	       o.ports[0], o.xdp_generic ? "generic" : "native", mbx_afxdp_mode_name(port));
+	       o.ports[0], o.xdp_generic ? "generic" : "native", mbx_afxdp_mode_name(afxdp));
 	fflush(stdout);
 	worker_run(&w);
 
 	mbx_port_sync_counters(port);
 	port_ctr = port->ctr;
-	have_xdp_ctr = mbx_afxdp_xdp_counters(port, &xdp_ctr) == 0;
-	mbx_port_close(port); /* detaches the XDP program first thing */
+	have_xdp_ctr = mbx_afxdp_xdp_counters(afxdp, &xdp_ctr) == 0;
+	mbx_port_close(port); /* closes afxdp too, which detaches the XDP program first thing */
 	printf("mbxdp: stopped\n");
 	stats_print(stdout, stack, &port_ctr, have_xdp_ctr ? &xdp_ctr : 0);
 	fflush(stdout);

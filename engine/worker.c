@@ -1,7 +1,5 @@
 #include "worker.h"
 
-#include <time.h>
-
 static void tx_flush(struct worker *w)
 {
 	mbx_port_tx(w->port, w->tx.f, w->tx.n);
@@ -34,14 +32,6 @@ struct mbx_frame_sink worker_frame_sink(struct worker *w)
 	return (struct mbx_frame_sink){ .put = sink_put, .arg = w };
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void worker_run(struct worker *w)
 {
 	struct mbx_frame rx[MBX_BURST];
@@ -53,7 +43,7 @@ void worker_run(struct worker *w)
 
 		if (!n)
 			continue;
-		w->stack->now_ns = now_ns();
+		w->stack->now_ns = tsc_now_ns(w->clock);
 		n_drop = stack_input_burst(w->stack, rx, n, drop);
 		tx_flush(w);
 		mbx_port_release(w->port, drop, n_drop);

@@ -8,11 +8,13 @@
 
 #include "port.h"
 #include "stack.h"
+#include "tsc.h"
 
 struct worker {
 	struct mbx_port *port;
 	struct stack *stack;
 	const volatile sig_atomic_t *stop;
+	const struct tsc_clock *clock; /* the stack's time, without a clock call */
 	struct mbx_frame_vec tx; /* replies waiting for the next tx burst */
 };
 

@@ -14,8 +14,14 @@
 
 struct mbx_port;
 
-/* Counters every backend keeps; printed by the engine at exit. */
+/* Counters every backend keeps; printed by the engine at exit. The impair
+ * counters are kept only by the fault-injecting wrapper (port_impair.h) and
+ * stay 0 on a port without it. */
 #define MBX_PORT_COUNTERS(X) \
+	MBX_PORT_BACKEND_COUNTERS(X) \
+	MBX_PORT_IMPAIR_COUNTERS(X)
+
+#define MBX_PORT_BACKEND_COUNTERS(X) \
 	X(port_rx_frames) \
 	X(port_tx_frames) \
 	X(port_tx_ring_full) /* frames dropped because the tx ring was full */ \
@@ -27,6 +33,20 @@ struct mbx_port;
 	X(port_kernel_rx_ring_full) /* our rx ring was full */ \
 	X(port_kernel_fill_ring_empty) /* no fill frame for a received frame */ \
 	X(port_kernel_invalid_descs) /* rx or tx descriptors the kernel refused */
+
+/* Frames the wrapper changed on purpose, per direction (rx: towards the
+ * stack, tx: towards the wire). A reorder is counted when a held frame
+ * actually leaves after a later one. */
+#define MBX_PORT_IMPAIR_COUNTERS(X) \
+	X(impair_rx_dropped) \
+	X(impair_rx_duplicated) \
+	X(impair_rx_reordered) \
+	X(impair_rx_corrupted) \
+	X(impair_tx_dropped) \
+	X(impair_tx_duplicated) \
+	X(impair_tx_reordered) \
+	X(impair_tx_corrupted) \
+	X(impair_dup_no_frame) /* a duplicate was due, the inner port had no frame */
 
 struct mbx_port_counters {
 #define X(name) uint64_t name;

@@ -144,8 +144,12 @@ int main(int argc, char **argv)
 			struct fb_seg s;
 
 			fb_parse(h.out[k].data, h.out[k].len, &s);
-			if (!s.ok)
-				return fail("the stack sent a malformed segment", i);
+			if (!s.ok) {
+				for (uint32_t j = 0; j < h.out[k].len; j++)
+					fprintf(stderr, "%02x%s", h.out[k].data[j], j % 32 == 31 ? "\n" : " ");
+				fprintf(stderr, "\n");
+				return fail("the stack sent a malformed segment (above)", i);
+			}
 			if (s.len > 1460)
 				return fail("the stack sent a segment above the MSS", i);
 			/* Track the connection as a client would. */
