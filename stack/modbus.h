@@ -16,18 +16,40 @@
 #define MBAP_LEN_MAX 254 /* unit id + 253-byte PDU (MAP 4.1) */
 #define MB_ADU_MAX (6 + MBAP_LEN_MAX) /* 260 */
 
-/* The four data tables of one device (MAP 4.3). Registers are kept in
- * network byte order so a read is a memcpy into the response; bits are packed
- * least significant bit first, as on the wire. The engine owns the memory. */
+/* Read Device Identification objects (MAP 6.21): object i is present when
+ * value is not NULL. A value is at most MB_ID_OBJECT_MAX bytes, so any one
+ * object fits a response on its own (253-byte PDU less the 7-byte header and
+ * the object's id and length). */
+#define MB_ID_OBJECT_MAX 244
+struct mb_id_object {
+	const uint8_t *value;
+	uint8_t len;
+};
+
+/* File records (MAP 6.14, 6.15): file numbers 1..n_files, each of
+ * MB_FILE_RECORDS 16-bit records numbered 0..0x270F. */
+#define MB_FILE_RECORDS 10000
+
+/* The device a worker serves: the four data tables (MAP 4.3), the files and
+ * the identification objects. Registers and records are kept in network
+ * byte order so a read is a memcpy into the response; bits are packed least
+ * significant bit first, as on the wire. The engine owns the memory.
+ *
+ * Read FIFO Queue (MAP 6.18) reads the holding registers: the register at
+ * the FIFO pointer address holds the FIFO count, the entries are the
+ * registers that follow it, as MAP 6.18 describes the queue. */
 struct mb_tables {
 	uint8_t *coils;
 	uint8_t *discrete_inputs;
 	uint16_t *holding_regs; /* big-endian */
 	uint16_t *input_regs; /* big-endian */
+	uint16_t *files; /* big-endian; file f, record r at (f - 1) * MB_FILE_RECORDS + r */
 	uint32_t n_coils;
 	uint32_t n_discrete_inputs;
 	uint32_t n_holding_regs;
 	uint32_t n_input_regs;
+	uint32_t n_files;
+	struct mb_id_object id_objects[256];
 };
 
 #define MB_COUNTERS(X) \
@@ -38,6 +60,7 @@ struct mb_tables {
 	X(mb_exception_illegal_address) \
 	X(mb_exception_illegal_value) \
 	X(mb_drop_protocol_id) /* MBAP protocol id != 0: discarded (MIG 4.4.1.1) */ \
+	X(mb_no_response) /* unanswered: 08/04, and all in listen only mode (MAP 6.8) */ \
 	X(mb_reset_bad_length) /* MBAP length outside 2..254: connection reset */
 
 struct mb_counters {
@@ -46,11 +69,54 @@ struct mb_counters {
 #undef X
 };
 
-/* Per-worker Modbus state: the tables it serves and its own counters. */
+/* The serial-line diagnostics counters of MAP 6.8, returned by Diagnostics
+ * sub-functions 0x0B..0x12 in this order. On TCP there are no CRC errors
+ * and no character overruns, and this server never sends the NAK (07) or
+ * busy (05, 06) exceptions, so those four stay 0. All are 16 bits and wrap,
+ * as on a serial device. */
+enum mb_diag_counter {
+	MB_DIAG_BUS_MESSAGES, /* 0B: every Modbus ADU received */
+	MB_DIAG_BUS_COMM_ERRORS, /* 0C */
+	MB_DIAG_BUS_EXCEPTIONS, /* 0D: exception responses sent */
+	MB_DIAG_SERVER_MESSAGES, /* 0E: ADUs processed (not ignored in listen only mode) */
+	MB_DIAG_SERVER_NO_RESPONSE, /* 0F: ADUs left unanswered */
+	MB_DIAG_SERVER_NAK, /* 10 */
+	MB_DIAG_SERVER_BUSY, /* 11 */
+	MB_DIAG_BUS_CHAR_OVERRUN, /* 12 */
+	MB_DIAG_COUNTERS
+};
+
+#define MB_EVENT_LOG_LEN 64 /* MAP 6.10: at most 64 event bytes */
+
+/* What a worker's Modbus "port" remembers for the diagnostics functions
+ * (MAP 6.7-6.10). All zero is the state after power-up. */
+struct mb_diag {
+	uint16_t counters[MB_DIAG_COUNTERS];
+	uint16_t event_count; /* MAP 6.9: normal responses, 0B excepted */
+	uint8_t events[MB_EVENT_LOG_LEN]; /* ring; events[event_head - 1] is the newest */
+	uint8_t event_head;
+	uint8_t n_events;
+	uint8_t listen_only; /* MAP 6.8 sub-function 04 */
+	uint8_t pending; /* MB_DIAG_PENDING_*: done once the response is accounted */
+};
+
+/* Per-worker Modbus state: the tables it serves, its own counters, its
+ * diagnostics state, and the function codes switched off. All zero but
+ * tables is a ready context: every function enabled, counters at 0.
+ *
+ * Listen only mode belongs to the context: with one context per worker, a
+ * client that forces it silences that worker (every connection it serves)
+ * until a Restart Communications Option (08/01) arrives on any of them. */
 struct mb_ctx {
 	struct mb_tables *tables;
 	struct mb_counters ctr;
+	struct mb_diag diag;
+	uint8_t fc_disabled[256 / 8]; /* bit fc set: answered as unknown (exception 01) */
 };
+
+/* Switches function code fc on (on != 0) or off. A function switched off
+ * answers exception 01 (Illegal Function) exactly like an unknown one. */
+void mb_function_enable(struct mb_ctx *ctx, uint8_t fc, int on);
 
 /* Total ADU length announced by an MBAP header (its first 6 bytes), or 0 when
  * the length field is outside MBAP_LEN_MIN..MBAP_LEN_MAX: the stream can no
@@ -66,8 +132,8 @@ static inline uint32_t mbap_adu_len(const uint8_t *hdr)
 
 /* Answers one complete ADU of req_len bytes (as framed by mbap_adu_len).
  * Writes the response ADU (MB_ADU_MAX bytes of room) into resp and returns
- * its length, or 0 when the request is discarded without an answer. req and
- * resp must not overlap. */
+ * its length, or 0 when the request is discarded or, by MAP 6.8, left
+ * without an answer. req and resp must not overlap. */
 uint32_t mb_handle_adu(struct mb_ctx *ctx, const uint8_t *req, uint32_t req_len, uint8_t *resp);
 
 #endif

@@ -1,254 +1,67 @@
-/* Modbus application layer: MBAP checks, the function code table and the
- * eight data access functions (MAP 6.1-6.6, 6.11, 6.12).
+/* Modbus application layer: MBAP checks, the function code table, and the
+ * per-message accounting of the serial-line diagnostics (MAP 6.8-6.10).
  *
- * Every handler follows its function's state diagram in MAP chapter 6: the
- * request is checked for a well-formed quantity/value (exception 03) before
- * its address range (exception 02); an unknown function code is exception 01
- * (MAP 7). A request PDU whose length does not fit its function code cannot
- * carry a valid quantity or value either, so it is exception 03 too.
+ * An unknown or switched-off function code is exception 01 (MAP 7). The
+ * handlers live in one file per family (modbus_internal.h).
  *
  * Counters: mb_requests counts every ADU handed in; each one is either
- * answered (mb_responses, of which mb_exceptions are exception responses) or
- * discarded (mb_drop_protocol_id). */
+ * answered (mb_responses, of which mb_exceptions are exception responses),
+ * discarded (mb_drop_protocol_id) or left unanswered as MAP 6.8 asks
+ * (mb_no_response). */
 #include <string.h>
 
-#include "modbus.h"
+#include "modbus_internal.h"
 
-/* MAP 7 exception codes. */
-enum mb_exception {
-	MB_EX_ILLEGAL_FUNCTION = 0x01,
-	MB_EX_ILLEGAL_ADDRESS = 0x02,
-	MB_EX_ILLEGAL_VALUE = 0x03,
-};
-
-/* Quantity limits of MAP 6.1-6.4, 6.11, 6.12: each keeps its response (or
- * request) PDU within 253 bytes. */
-#define MB_READ_BITS_MAX 2000 /* 0x7D0 */
-#define MB_READ_REGS_MAX 125 /* 0x7D */
-#define MB_WRITE_BITS_MAX 1968 /* 0x7B0 */
-#define MB_WRITE_REGS_MAX 123 /* 0x7B */
-
-#define MB_COIL_ON 0xFF00 /* MAP 6.5 */
-#define MB_COIL_OFF 0x0000
-
-/* Request PDU lengths: fc + address + quantity (or value), then for the
- * multiple writes a byte count ahead of the data. */
-#define MB_REQ_FIXED_LEN 5u
-#define MB_REQ_MULTI_HDR_LEN 6u
-
-/* A handler checks and executes one request PDU and writes the response PDU
- * into out. Returns the response PDU length, or the negated exception code. */
-typedef int (*mb_handler)(struct mb_tables *t, const uint8_t *pdu, uint32_t len, uint8_t *out);
-
-static inline uint32_t get16(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 8) | p[1];
-}
-
-static inline void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* Copies qty bits starting at bit addr of a packed table into out from bit
- * 0, zero-padding the last byte (MAP 6.1). Each output byte is two adjacent
- * table bytes shifted together; the second is read only when it holds
- * requested bits, so the table's last byte is never overrun. The response
- * never overlaps the table; saying so (restrict) lets the compiler
- * vectorise the loop. */
-static void bits_get(const uint8_t *restrict table, uint32_t addr, uint32_t qty,
-		     uint8_t *restrict out)
-{
-	const uint8_t *p = table + (addr >> 3);
-	uint32_t shift = addr & 7;
-	uint32_t n = (qty + 7) >> 3;
-	uint32_t span = (shift + qty + 7) >> 3; /* table bytes holding the bits: n or n + 1 */
-	uint32_t i;
-
-	for (i = 0; i + 1 < n; i++)
-		out[i] = (uint8_t)((p[i] >> shift) | (p[i + 1] << (8 - shift)));
-	out[i] = (uint8_t)(p[i] >> shift);
-	if (span > n)
-		out[i] |= (uint8_t)(p[i + 1] << (8 - shift));
-	if (qty & 7)
-		out[i] &= (uint8_t)((1u << (qty & 7)) - 1);
-}
-
-/* Stores qty bits from in (from bit 0) at bit addr of a packed table,
- * leaving its other bits alone. Each input byte lands in at most two table
- * bytes under a 16-bit mask. */
-static void bits_put(uint8_t *restrict table, uint32_t addr, const uint8_t *restrict in,
-		     uint32_t qty)
-{
-	uint8_t *p = table + (addr >> 3);
-	uint32_t shift = addr & 7;
-	uint32_t i;
-
-	for (i = 0; qty; i++) {
-		uint32_t nbits = qty < 8 ? qty : 8;
-		uint32_t mask = ((1u << nbits) - 1) << shift;
-		uint32_t v = ((uint32_t)in[i] << shift) & mask;
-
-		p[i] = (uint8_t)((p[i] & ~mask) | v);
-		if (mask >> 8)
-			p[i + 1] = (uint8_t)((p[i + 1] & ~(mask >> 8)) | (v >> 8));
-		qty -= nbits;
-	}
-}
-
-/* MAP 6.1, 6.2: read coils / discrete inputs. */
-static int read_bits(const uint8_t *table, uint32_t n, const uint8_t *pdu, uint32_t len,
-		     uint8_t *out)
-{
-	uint32_t addr, qty;
-
-	if (len != MB_REQ_FIXED_LEN)
-		return -MB_EX_ILLEGAL_VALUE;
-	addr = get16(pdu + 1);
-	qty = get16(pdu + 3);
-	if (qty < 1 || qty > MB_READ_BITS_MAX)
-		return -MB_EX_ILLEGAL_VALUE;
-	if (addr + qty > n)
-		return -MB_EX_ILLEGAL_ADDRESS;
-	out[0] = pdu[0];
-	out[1] = (uint8_t)((qty + 7) >> 3);
-	bits_get(table, addr, qty, out + 2);
-	return 2 + out[1];
-}
-
-/* MAP 6.3, 6.4: read holding / input registers, already big-endian. */
-static int read_regs(const uint16_t *table, uint32_t n, const uint8_t *pdu, uint32_t len,
-		     uint8_t *out)
-{
-	uint32_t addr, qty;
-
-	if (len != MB_REQ_FIXED_LEN)
-		return -MB_EX_ILLEGAL_VALUE;
-	addr = get16(pdu + 1);
-	qty = get16(pdu + 3);
-	if (qty < 1 || qty > MB_READ_REGS_MAX)
-		return -MB_EX_ILLEGAL_VALUE;
-	if (addr + qty > n)
-		return -MB_EX_ILLEGAL_ADDRESS;
-	out[0] = pdu[0];
-	out[1] = (uint8_t)(2 * qty);
-	memcpy(out + 2, table + addr, 2 * qty);
-	return 2 + out[1];
-}
-
-static int read_coils(struct mb_tables *t, const uint8_t *pdu, uint32_t len, uint8_t *out)
-{
-	return read_bits(t->coils, t->n_coils, pdu, len, out);
-}
-
-static int read_discrete_inputs(struct mb_tables *t, const uint8_t *pdu, uint32_t len,
-				uint8_t *out)
-{
-	return read_bits(t->discrete_inputs, t->n_discrete_inputs, pdu, len, out);
-}
-
-static int read_holding_regs(struct mb_tables *t, const uint8_t *pdu, uint32_t len, uint8_t *out)
-{
-	return read_regs(t->holding_regs, t->n_holding_regs, pdu, len, out);
-}
-
-static int read_input_regs(struct mb_tables *t, const uint8_t *pdu, uint32_t len, uint8_t *out)
-{
-	return read_regs(t->input_regs, t->n_input_regs, pdu, len, out);
-}
-
-/* MAP 6.5: the response echoes the request. */
-static int write_single_coil(struct mb_tables *t, const uint8_t *pdu, uint32_t len, uint8_t *out)
-{
-	uint32_t addr, value;
-	uint8_t bit;
-
-	if (len != MB_REQ_FIXED_LEN)
-		return -MB_EX_ILLEGAL_VALUE;
-	addr = get16(pdu + 1);
-	value = get16(pdu + 3);
-	if (value != MB_COIL_ON && value != MB_COIL_OFF)
-		return -MB_EX_ILLEGAL_VALUE;
-	if (addr >= t->n_coils)
-		return -MB_EX_ILLEGAL_ADDRESS;
-	bit = (uint8_t)(1u << (addr & 7));
-	if (value == MB_COIL_ON)
-		t->coils[addr >> 3] |= bit;
-	else
-		t->coils[addr >> 3] &= (uint8_t)~bit;
-	memcpy(out, pdu, MB_REQ_FIXED_LEN);
-	return MB_REQ_FIXED_LEN;
-}
-
-/* MAP 6.6: every 16-bit value is valid; the response echoes the request. */
-static int write_single_reg(struct mb_tables *t, const uint8_t *pdu, uint32_t len, uint8_t *out)
-{
-	uint32_t addr;
-
-	if (len != MB_REQ_FIXED_LEN)
-		return -MB_EX_ILLEGAL_VALUE;
-	addr = get16(pdu + 1);
-	if (addr >= t->n_holding_regs)
-		return -MB_EX_ILLEGAL_ADDRESS;
-	memcpy(t->holding_regs + addr, pdu + 3, 2);
-	memcpy(out, pdu, MB_REQ_FIXED_LEN);
-	return MB_REQ_FIXED_LEN;
-}
-
-/* MAP 6.11: the byte count must be ceil(quantity / 8) and the PDU must end
- * with the last data byte. The response is the request's first five bytes. */
-static int write_multiple_coils(struct mb_tables *t, const uint8_t *pdu, uint32_t len,
-				uint8_t *out)
-{
-	uint32_t addr, qty;
-
-	if (len < MB_REQ_MULTI_HDR_LEN)
-		return -MB_EX_ILLEGAL_VALUE;
-	addr = get16(pdu + 1);
-	qty = get16(pdu + 3);
-	if (qty < 1 || qty > MB_WRITE_BITS_MAX || pdu[5] != (qty + 7) >> 3 ||
-	    len != MB_REQ_MULTI_HDR_LEN + pdu[5])
-		return -MB_EX_ILLEGAL_VALUE;
-	if (addr + qty > t->n_coils)
-		return -MB_EX_ILLEGAL_ADDRESS;
-	bits_put(t->coils, addr, pdu + MB_REQ_MULTI_HDR_LEN, qty);
-	memcpy(out, pdu, MB_REQ_FIXED_LEN);
-	return MB_REQ_FIXED_LEN;
-}
-
-/* MAP 6.12: the byte count must be 2 * quantity and the PDU must end with
- * the last register. The response is the request's first five bytes. */
-static int write_multiple_regs(struct mb_tables *t, const uint8_t *pdu, uint32_t len,
-			       uint8_t *out)
-{
-	uint32_t addr, qty;
-
-	if (len < MB_REQ_MULTI_HDR_LEN)
-		return -MB_EX_ILLEGAL_VALUE;
-	addr = get16(pdu + 1);
-	qty = get16(pdu + 3);
-	if (qty < 1 || qty > MB_WRITE_REGS_MAX || pdu[5] != 2 * qty ||
-	    len != MB_REQ_MULTI_HDR_LEN + pdu[5])
-		return -MB_EX_ILLEGAL_VALUE;
-	if (addr + qty > t->n_holding_regs)
-		return -MB_EX_ILLEGAL_ADDRESS;
-	memcpy(t->holding_regs + addr, pdu + MB_REQ_MULTI_HDR_LEN, 2 * qty);
-	memcpy(out, pdu, MB_REQ_FIXED_LEN);
-	return MB_REQ_FIXED_LEN;
-}
-
-/* Indexed by function code (MAP 5.1); NULL is exception 01. */
+/* Indexed by function code (MAP 5.1, 6); NULL is exception 01. */
 static const mb_handler mb_functions[256] = {
-	[0x01] = read_coils,
-	[0x02] = read_discrete_inputs,
-	[0x03] = read_holding_regs,
-	[0x04] = read_input_regs,
-	[0x05] = write_single_coil,
-	[0x06] = write_single_reg,
-	[0x0F] = write_multiple_coils,
-	[0x10] = write_multiple_regs,
+	[0x01] = mb_read_coils,
+	[0x02] = mb_read_discrete_inputs,
+	[0x03] = mb_read_holding_regs,
+	[0x04] = mb_read_input_regs,
+	[0x05] = mb_write_single_coil,
+	[0x06] = mb_write_single_reg,
+	[0x07] = mb_read_exception_status,
+	[0x08] = mb_diagnostics,
+	[0x0B] = mb_get_comm_event_counter,
+	[0x0C] = mb_get_comm_event_log,
+	[0x0F] = mb_write_multiple_coils,
+	[0x10] = mb_write_multiple_regs,
+	[0x11] = mb_report_server_id,
+	[0x14] = mb_read_file_record,
+	[0x15] = mb_write_file_record,
+	[0x16] = mb_mask_write_reg,
+	[0x17] = mb_read_write_regs,
+	[0x18] = mb_read_fifo_queue,
+	[0x2B] = mb_encapsulated_interface,
 };
+
+/* MAP 6.10 event bytes. */
+#define MB_EVENT_RECEIVE 0x80
+#define MB_EVENT_SEND 0x40
+#define MB_EVENT_LISTEN_ONLY 0x20 /* either kind: the port was in listen only mode */
+#define MB_EVENT_SEND_READ_EXCEPTION 0x01 /* exception codes 1-3 */
+#define MB_EVENT_RESTART 0x00
+
+#define MB_FC_DIAGNOSTICS 0x08
+#define MB_DIAG_RESTART_COMM 0x0001
+#define MB_FC_GET_COMM_EVENT_COUNTER 0x0B
+
+void mb_function_enable(struct mb_ctx *ctx, uint8_t fc, int on)
+{
+	uint8_t bit = (uint8_t)(1u << (fc & 7));
+
+	if (on)
+		ctx->fc_disabled[fc >> 3] &= (uint8_t)~bit;
+	else
+		ctx->fc_disabled[fc >> 3] |= bit;
+}
+
+static mb_handler lookup(const struct mb_ctx *ctx, uint8_t fc)
+{
+	if (ctx->fc_disabled[fc >> 3] & (1u << (fc & 7)))
+		return NULL;
+	return mb_functions[fc];
+}
 
 static void count_exception(struct mb_counters *ctr, int code)
 {
@@ -266,12 +79,73 @@ static void count_exception(struct mb_counters *ctr, int code)
 	}
 }
 
+/* MAP 6.8 sub-function 01 is the one request a port in listen only mode
+ * executes. */
+static int is_restart_comm(const uint8_t *pdu, uint32_t len)
+{
+	return len >= 3 && pdu[0] == MB_FC_DIAGNOSTICS && get16(pdu + 1) == MB_DIAG_RESTART_COMM;
+}
+
+/* The work 08/01 and 08/0A leave for after their response (MAP 6.8: the
+ * response goes out before the restart). */
+static void diag_finish(struct mb_diag *d)
+{
+	uint8_t pending = d->pending;
+
+	d->pending = 0;
+	if (pending & MB_DIAG_PENDING_CLEAR_COUNTERS) {
+		memset(d->counters, 0, sizeof(d->counters));
+		d->event_count = 0;
+	}
+	if (pending & MB_DIAG_PENDING_CLEAR_LOG) {
+		d->n_events = 0;
+		d->event_head = 0;
+	}
+	if (pending & MB_DIAG_PENDING_RESTART) {
+		d->listen_only = 0;
+		mb_log_event(d, MB_EVENT_RESTART);
+	}
+}
+
+/* Runs the request and keeps the diagnostics of MAP 6.8-6.10: a receive
+ * event before, then a send event, the event counter or the exception
+ * count after. In listen only mode nothing is answered and only 08/01 is
+ * executed. Returns the response PDU length, 0 or the negated exception. */
+static int execute(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t *out)
+{
+	struct mb_diag *d = &ctx->diag;
+	uint8_t listen = d->listen_only ? MB_EVENT_LISTEN_ONLY : 0;
+	uint8_t fc = pdu[0];
+	mb_handler fn = lookup(ctx, fc);
+	int n;
+
+	d->counters[MB_DIAG_BUS_MESSAGES]++;
+	mb_log_event(d, MB_EVENT_RECEIVE | listen);
+	if (listen && !(fn && is_restart_comm(pdu, len))) {
+		d->counters[MB_DIAG_SERVER_NO_RESPONSE]++;
+		return 0;
+	}
+	d->counters[MB_DIAG_SERVER_MESSAGES]++;
+	n = fn ? fn(ctx, pdu, len, out) : -MB_EX_ILLEGAL_FUNCTION;
+	if (listen || n == 0) {
+		d->counters[MB_DIAG_SERVER_NO_RESPONSE]++;
+		n = 0;
+	} else if (n < 0) {
+		d->counters[MB_DIAG_BUS_EXCEPTIONS]++;
+		mb_log_event(d, MB_EVENT_SEND | MB_EVENT_SEND_READ_EXCEPTION);
+	} else {
+		if (fc != MB_FC_GET_COMM_EVENT_COUNTER)
+			d->event_count++;
+		mb_log_event(d, MB_EVENT_SEND);
+	}
+	if (d->pending)
+		diag_finish(d);
+	return n;
+}
+
 uint32_t mb_handle_adu(struct mb_ctx *ctx, const uint8_t *req, uint32_t req_len, uint8_t *resp)
 {
 	const uint8_t *pdu = req + MBAP_HDR_LEN;
-	uint32_t pdu_len = req_len - MBAP_HDR_LEN;
-	uint8_t fc = pdu[0];
-	mb_handler fn = mb_functions[fc];
 	uint8_t *out = resp + MBAP_HDR_LEN;
 	int n;
 
@@ -281,10 +155,14 @@ uint32_t mb_handle_adu(struct mb_ctx *ctx, const uint8_t *req, uint32_t req_len,
 		ctx->ctr.mb_drop_protocol_id++;
 		return 0;
 	}
-	n = fn ? fn(ctx->tables, pdu, pdu_len, out) : -MB_EX_ILLEGAL_FUNCTION;
+	n = execute(ctx, pdu, req_len - MBAP_HDR_LEN, out);
+	if (n == 0) {
+		ctx->ctr.mb_no_response++;
+		return 0;
+	}
 	if (n < 0) {
 		/* MAP 7: function code with its top bit set, then the code. */
-		out[0] = (uint8_t)(fc | 0x80);
+		out[0] = (uint8_t)(pdu[0] | 0x80);
 		out[1] = (uint8_t)-n;
 		n = 2;
 		count_exception(&ctx->ctr, out[1]);

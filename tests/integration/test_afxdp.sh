@@ -198,9 +198,9 @@ run_mode() {
 
 	check "$mode: raw socket client (all FCs, exceptions, pipelining, split ADU)" \
 		mbnet_cli timeout 60 /usr/bin/python3 "$HERE/clients/mb_socket_client.py" "$MBNET_SRV_ADDR"
-	check "$mode: libmodbus client (FC 01-06, 0F, 10 with read-back)" \
+	check "$mode: libmodbus client (FC 01-06, 0F, 10, 11, 16, 17 with read-back)" \
 		mbnet_cli timeout 60 "$LIBMODBUS_CLIENT" "$MBNET_SRV_ADDR"
-	check "$mode: pymodbus client (FC 01-06, 0F, 10 with read-back)" \
+	check "$mode: pymodbus client (every code it has, with read-back)" \
 		mbnet_cli timeout 60 /usr/bin/python3 "$HERE/clients/pymodbus_client.py" "$MBNET_SRV_ADDR"
 	check "$mode: mbpoll reads and writes" mbpoll_checks
 	check "$mode: $CYCLES connect/request/close cycles all succeed" \

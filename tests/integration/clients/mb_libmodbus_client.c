@@ -1,8 +1,8 @@
 /* Modbus/TCP client on libmodbus, the library most Modbus masters on Linux
- * use. It reads and writes with every function code the server serves
- * (01..06, 0F, 10) and checks the answers against the server's default image
- * (register i holds i, coil/discrete input i holds i & 1). It writes only at
- * addresses 2000..2099 and restores them.
+ * use. It reads and writes with every function code libmodbus has a call
+ * for (01..06, 0F, 10, 11, 16, 17) and checks the answers against the
+ * server's default image (register i holds i, coil/discrete input i holds
+ * i & 1). It writes only at addresses 2000..2099 and restores them.
  *
  *   mb_libmodbus_client HOST [--port P]             all function codes once
  *   mb_libmodbus_client HOST [--port P] --cycles N  N connect/read/close cycles
@@ -193,6 +193,40 @@ static void check_exception(modbus_t *ctx)
 	}
 }
 
+/* Report Server ID (MAP 6.13), Mask Write Register (6.16) and Read/Write
+ * Multiple registers (6.17). */
+static void check_more_codes(modbus_t *ctx)
+{
+	/* Server id "MBXDP" (the ProductCode object), run indicator ON. */
+	static const uint8_t server_id[] = { 'M', 'B', 'X', 'D', 'P', 0xFF };
+	const int a = WRITE_BASE + 50;
+	uint8_t id[MODBUS_MAX_PDU_LENGTH];
+	uint16_t regs[4], want[4];
+
+	if (!call_ok("FC11 report server id", modbus_report_slave_id(ctx, sizeof(id), id),
+		     (int)sizeof(server_id)) &&
+	    memcmp(id, server_id, sizeof(server_id)) != 0)
+		fail("FC11: server id is not 'MBXDP' with run indicator 0xFF");
+
+	/* MAP 6.16's masks on register 2050 (0x0802): (0x0802 & 0xF2) |
+	 * (0x25 & ~0xF2) = 0x0007. */
+	if (!call_ok("FC16 mask write at 2050", modbus_mask_write_register(ctx, a, 0x00F2, 0x0025),
+		     1) &&
+	    !call_ok("FC03 read back FC16", modbus_read_registers(ctx, a - 1, 3, regs), 3)) {
+		want[0] = (uint16_t)(a - 1);
+		want[1] = 0x0007;
+		want[2] = (uint16_t)(a + 1);
+		check_regs("FC16 read back", regs, a - 1, 3, want);
+	}
+	/* FC17 writes first: writing 2050..2051 back to their defaults and
+	 * reading 2049..2052 in the same request reads the restored values. */
+	want[0] = (uint16_t)a;
+	want[1] = (uint16_t)(a + 1);
+	if (!call_ok("FC17 write 2 at 2050, read 4 at 2049",
+		     modbus_write_and_read_registers(ctx, a, 2, want, a - 1, 4, regs), 4))
+		check_regs("FC17 read part", regs, a - 1, 4, NULL);
+}
+
 static int run_checks(modbus_t *ctx)
 {
 	if (modbus_connect(ctx) < 0) {
@@ -205,6 +239,7 @@ static int run_checks(modbus_t *ctx)
 	check_register_writes(ctx);
 	check_coil_writes(ctx);
 	check_exception(ctx);
+	check_more_codes(ctx);
 	modbus_close(ctx);
 	if (failures)
 		return 1;

@@ -212,8 +212,8 @@ def test_writes(c):
 
 def test_exceptions(c):
     # Modbus Application Protocol v1.1b3, 7: exception codes 01, 02, 03.
-    expect_exception(c, bytes([0x07]), 0x01, "FC07 (not served)")
-    expect_exception(c, bytes([0x2B, 0x0E, 0x01, 0x00]), 0x01, "FC2B (not served)")
+    expect_exception(c, bytes([0x09]), 0x01, "FC09 (not served)")
+    expect_exception(c, bytes([0x41, 0x0E, 0x01, 0x00]), 0x01, "FC41 (not served)")
     expect_exception(c, struct.pack(">BHH", 0x03, 0, 126), 0x03, "FC03 quantity 126")
     expect_exception(c, struct.pack(">BHH", 0x03, 0, 0), 0x03, "FC03 quantity 0")
     expect_exception(c, struct.pack(">BHH", 0x01, 0, 2001), 0x03, "FC01 quantity 2001")
