@@ -1,0 +1,739 @@
+/* mbxdp-bench: a Modbus/TCP load generator that checks every answer.
+ *
+ * Connections are spread over threads; each thread drives its own with epoll
+ * (or by spinning on non-blocking sockets with --busy-poll) and records the
+ * latency of every request, from the time it was meant to be sent to the
+ * arrival of its answer, in its own histogram; the histograms are merged at
+ * the end. Closed loop: every answer frees its slot for the next request at
+ * once. Open loop (--rate): requests are due at fixed intervals whether or
+ * not earlier ones were answered, and a request that had to wait for a free
+ * pipeline slot is still timed from when it was due, so a stalling server
+ * shows in the latency rather than hiding in a lower request rate
+ * (coordinated omission). --udp-echo sends 16-byte UDP probes instead, to
+ * the reflector in bench/peers, through the same machinery. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "histogram.h"
+#include "mbreq.h"
+#include "modbus.h"
+
+#define CONNS_MAX 10000
+#define THREADS_MAX 64
+#define RX_BUF 16384
+#define EVENTS_MAX 256
+#define RECONNECT_NS 100000000ull /* a lost connection is retried every 100 ms */
+#define CONNECT_TIMEOUT_NS 1500000000ull /* TCP resends a lost SYN after 1 s (RFC 6298 2.1) */
+#define POLL_NS 1000000ull /* epoll waits at most 1 ms: timeouts and the end are checked */
+#define OVERRUN_S 5 /* a run ends within warmup + duration + 5 s */
+
+struct options {
+	const char *host;
+	uint16_t port;
+	uint32_t connections;
+	uint32_t pipeline;
+	struct mix mix;
+	double rate; /* requests/s over all connections; 0: closed loop */
+	double warmup_s;
+	double duration_s;
+	uint32_t threads;
+	uint64_t timeout_ns;
+	int busy_poll;
+	int json;
+	int progress;
+	int udp;
+};
+
+struct counters {
+	uint64_t sent;
+	uint64_t ok; /* answered correctly, in the measured window */
+	uint64_t exceptions;
+	uint64_t wrong;
+	uint64_t timeouts;
+	uint64_t connect_failures;
+	uint64_t connections_lost; /* reset, closed or unframeable by the server */
+};
+
+enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_UP };
+
+struct conn {
+	int fd;
+	enum conn_state state;
+	uint64_t next_due_ns; /* open loop: when the next request is due */
+	uint64_t retry_ns; /* down: when to connect again; connecting: the deadline */
+	uint64_t rng;
+	uint32_t rx_len;
+	uint32_t tx_len, tx_off;
+	uint8_t *tx; /* room for a full pipeline of requests */
+	struct inflight inf;
+	uint8_t rx[RX_BUF];
+};
+
+struct worker {
+	pthread_t thread;
+	const struct options *opt;
+	struct sockaddr_in dst;
+	struct conn *conns;
+	uint32_t n_conns;
+	int ep;
+	uint64_t t_start, t_measure, t_end, t_stop;
+	struct counters ctr;
+	uint64_t published_ok; /* ctr.ok for --progress, read with relaxed atomics */
+	uint64_t published_err;
+	int done; /* set when the thread is about to end, for --progress */
+	struct histogram hist;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t errors_of(const struct counters *c)
+{
+	return c->exceptions + c->wrong + c->timeouts + c->connect_failures + c->connections_lost;
+}
+
+static void conn_close(struct worker *w, struct conn *c, uint64_t now)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->state = CONN_DOWN;
+	c->retry_ns = now + RECONNECT_NS;
+	c->rx_len = c->tx_len = c->tx_off = 0;
+	inflight_init(&c->inf, w->opt->pipeline);
+}
+
+static void conn_fail(struct worker *w, struct conn *c, uint64_t now)
+{
+	w->ctr.connect_failures++;
+	conn_close(w, c, now);
+}
+
+/* Starts a non-blocking connect; conn_poll_connect() sees it through, so a
+ * server that is slow to accept holds up no other connection. */
+static void conn_open(struct worker *w, struct conn *c, uint64_t now)
+{
+	const struct options *o = w->opt;
+	int type = (o->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC;
+	int one = 1;
+
+	c->fd = socket(AF_INET, type, 0);
+	c->state = CONN_CONNECTING;
+	c->retry_ns = now + CONNECT_TIMEOUT_NS; /* the deadline while connecting */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = c };
+	if (c->fd < 0 ||
+	    (!o->udp && setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) ||
+	    (!o->busy_poll && epoll_ctl(w->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)) {
+		conn_fail(w, c, now);
+		return;
+	}
+	if (connect(c->fd, (const struct sockaddr *)&w->dst, sizeof(w->dst)) == 0)
+		c->state = CONN_UP;
+	else if (errno != EINPROGRESS)
+		conn_fail(w, c, now);
+}
+
+/* connect() again tells how a pending connect went (connect(2)): EALREADY
+ * while it is under way, EISCONN once it succeeded, the error otherwise.
+ * Bounded by CONNECT_TIMEOUT_NS, which allows one SYN retransmission. */
+static void conn_poll_connect(struct worker *w, struct conn *c, uint64_t now)
+{
+	if (connect(c->fd, (const struct sockaddr *)&w->dst, sizeof(w->dst)) == 0 ||
+	    errno == EISCONN)
+		c->state = CONN_UP;
+	else if ((errno != EALREADY && errno != EINPROGRESS) || now >= c->retry_ns)
+		conn_fail(w, c, now);
+}
+
+static void conn_lost(struct worker *w, struct conn *c, uint64_t now)
+{
+	w->ctr.connections_lost++;
+	conn_close(w, c, now);
+}
+
+/* Sends what is queued; a partial write leaves the rest for EPOLLOUT or the
+ * next spin. UDP probes go one datagram each. */
+static void conn_flush(struct worker *w, struct conn *c, uint64_t now)
+{
+	uint32_t step = w->opt->udp ? UDP_PROBE_LEN : c->tx_len - c->tx_off;
+
+	while (c->state == CONN_UP && c->tx_off < c->tx_len) {
+		ssize_t n = send(c->fd, c->tx + c->tx_off, step, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				conn_lost(w, c, now);
+			return;
+		}
+		c->tx_off += (uint32_t)n;
+	}
+	if (c->tx_off == c->tx_len)
+		c->tx_off = c->tx_len = 0;
+}
+
+static void queue_request(struct worker *w, struct conn *c, uint64_t due, uint64_t now)
+{
+	struct pending *p = inflight_claim(&c->inf);
+	p->intended_ns = due;
+	p->sent_ns = now;
+	if (w->opt->udp) {
+		p->fc = 0;
+		c->tx_len += udp_probe_build(p, c->tx + c->tx_len);
+	} else {
+		c->tx_len += mbreq_build(&w->opt->mix, &c->rng, p, c->tx + c->tx_len);
+	}
+	w->ctr.sent++;
+}
+
+/* Queues every request that is due and has a free slot, then sends them in
+ * one write. Nothing new is sent from the end of the run on. */
+static void conn_send_due(struct worker *w, struct conn *c, uint64_t now)
+{
+	if (c->state != CONN_UP || now >= w->t_end)
+		return;
+	if (w->opt->rate > 0) {
+		uint64_t interval = (uint64_t)((double)w->opt->connections * 1e9 / w->opt->rate);
+		while (c->next_due_ns <= now && c->next_due_ns < w->t_end && c->inf.n_free) {
+			queue_request(w, c, c->next_due_ns, now);
+			c->next_due_ns += interval;
+		}
+	} else {
+		while (c->inf.n_free)
+			queue_request(w, c, now, now);
+	}
+	conn_flush(w, c, now);
+}
+
+static void account(struct worker *w, struct conn *c, struct pending *p, enum check_result r,
+		    uint64_t now)
+{
+	/* Only requests due inside the measured window count, whatever they got. */
+	if (p->intended_ns >= w->t_measure && p->intended_ns < w->t_end) {
+		hist_record(&w->hist, now - p->intended_ns);
+		if (r == CHECK_OK)
+			w->ctr.ok++;
+		else if (r == CHECK_EXCEPTION)
+			w->ctr.exceptions++;
+		else
+			w->ctr.wrong++;
+	} else if (r != CHECK_OK) {
+		/* Errors count whenever they happen: warm-up must not hide them. */
+		if (r == CHECK_EXCEPTION)
+			w->ctr.exceptions++;
+		else
+			w->ctr.wrong++;
+	}
+	inflight_release(&c->inf, p);
+}
+
+/* Checks one response; a transaction id that is not in flight is wrong. */
+static void on_response(struct worker *w, struct conn *c, const uint8_t *buf, uint32_t len,
+			uint64_t now)
+{
+	struct pending *p = len >= 2 ? inflight_match(&c->inf, mbreq_tid(buf)) : NULL;
+	if (!p) {
+		w->ctr.wrong++;
+		return;
+	}
+	account(w, c, p, w->opt->udp ? udp_probe_check(p, buf, len) : mbreq_check(p, buf, len),
+		now);
+}
+
+static void conn_read_udp(struct worker *w, struct conn *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, c->rx, sizeof(c->rx), 0);
+		if (n < 0)
+			return;
+		on_response(w, c, c->rx, (uint32_t)n, now_ns());
+	}
+}
+
+/* Reads everything available and checks every complete ADU in it. */
+static void conn_read_tcp(struct worker *w, struct conn *c)
+{
+	while (c->state == CONN_UP) {
+		ssize_t n = recv(c->fd, c->rx + c->rx_len, sizeof(c->rx) - c->rx_len, 0);
+		uint64_t now = now_ns();
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+			conn_lost(w, c, now);
+			return;
+		}
+		if (n < 0)
+			return;
+		c->rx_len += (uint32_t)n;
+		uint32_t off = 0;
+		while (c->rx_len - off >= MBAP_HDR_LEN) {
+			uint32_t alen = mbap_adu_len(c->rx + off);
+			if (alen == 0) { /* the stream cannot be framed any more */
+				w->ctr.wrong++;
+				conn_lost(w, c, now);
+				return;
+			}
+			if (c->rx_len - off < alen)
+				break;
+			on_response(w, c, c->rx + off, alen, now);
+			off += alen;
+		}
+		memmove(c->rx, c->rx + off, c->rx_len - off);
+		c->rx_len -= off;
+	}
+}
+
+static void conn_read(struct worker *w, struct conn *c)
+{
+	if (c->state != CONN_UP)
+		return;
+	if (w->opt->udp)
+		conn_read_udp(w, c);
+	else
+		conn_read_tcp(w, c);
+}
+
+/* A request unanswered for the timeout is counted; over TCP its stream can
+ * no longer be trusted, so the connection is closed and opened again. A lost
+ * UDP probe only frees its slot. */
+static void conn_check_timeouts(struct worker *w, struct conn *c, uint64_t now)
+{
+	if (c->state != CONN_UP || inflight_busy(&c->inf) == 0)
+		return;
+	uint32_t expired = 0;
+	for (uint32_t s = 0; s < c->inf.depth; s++) {
+		struct pending *p = &c->inf.slot[s];
+		if (p->busy && now - p->sent_ns > w->opt->timeout_ns) {
+			expired++;
+			if (w->opt->udp)
+				inflight_release(&c->inf, p);
+		}
+	}
+	w->ctr.timeouts += expired;
+	if (expired && !w->opt->udp)
+		conn_close(w, c, now);
+}
+
+static uint32_t busy_total(const struct worker *w)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < w->n_conns; i++)
+		n += inflight_busy(&w->conns[i].inf);
+	return n;
+}
+
+/* Waits for readiness until the next open-loop request is due, at most
+ * POLL_NS, and services what became ready. */
+static void wait_and_service(struct worker *w, uint64_t now)
+{
+	struct epoll_event ev[EVENTS_MAX];
+	uint64_t wait = POLL_NS;
+
+	if (w->opt->rate > 0) {
+		for (uint32_t i = 0; i < w->n_conns; i++) {
+			const struct conn *c = &w->conns[i];
+			if (c->state != CONN_UP || !c->inf.n_free || c->next_due_ns >= w->t_end)
+				continue;
+			uint64_t until_due = c->next_due_ns > now ? c->next_due_ns - now : 0;
+			if (until_due < wait)
+				wait = until_due;
+		}
+	}
+	struct timespec ts = { (time_t)(wait / 1000000000ull), (long)(wait % 1000000000ull) };
+	int n = epoll_pwait2(w->ep, ev, EVENTS_MAX, &ts, NULL);
+	for (int i = 0; i < n; i++) {
+		struct conn *c = ev[i].data.ptr;
+		if (ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+			conn_read(w, c);
+		if ((ev[i].events & EPOLLOUT) && c->state == CONN_UP)
+			conn_flush(w, c, now_ns());
+	}
+}
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t next_timeout_check = 0;
+
+	for (uint32_t i = 0; i < w->n_conns; i++)
+		conn_open(w, &w->conns[i], w->t_start);
+	/* Bounded: the loop ends at t_stop at the latest; after t_end it only
+	 * waits for the answers still due. */
+	for (;;) {
+		uint64_t now = now_ns();
+		if (now >= w->t_stop || interrupted)
+			break;
+		if (now >= w->t_end && busy_total(w) == 0)
+			break;
+		for (uint32_t i = 0; i < w->n_conns; i++) {
+			struct conn *c = &w->conns[i];
+			if (c->state == CONN_DOWN && now >= c->retry_ns && now < w->t_end)
+				conn_open(w, c, now);
+			if (c->state == CONN_CONNECTING)
+				conn_poll_connect(w, c, now);
+			conn_send_due(w, c, now);
+		}
+		if (w->opt->busy_poll) {
+			for (uint32_t i = 0; i < w->n_conns; i++) {
+				conn_read(w, &w->conns[i]);
+				conn_flush(w, &w->conns[i], now_ns());
+			}
+		} else {
+			wait_and_service(w, now);
+		}
+		now = now_ns();
+		if (now >= next_timeout_check) {
+			for (uint32_t i = 0; i < w->n_conns; i++)
+				conn_check_timeouts(w, &w->conns[i], now);
+			next_timeout_check = now + POLL_NS;
+		}
+		__atomic_store_n(&w->published_ok, w->ctr.ok, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->published_err, errors_of(&w->ctr), __ATOMIC_RELAXED);
+	}
+	/* What is still in flight when the run stops was never answered: a
+	 * timeout, unless the run was interrupted. */
+	for (uint32_t i = 0; i < w->n_conns; i++) {
+		struct conn *c = &w->conns[i];
+		if (!interrupted)
+			w->ctr.timeouts += inflight_busy(&c->inf);
+		if (c->fd >= 0)
+			close(c->fd);
+	}
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mbxdp-bench --host ADDR [--port P] [--connections N] [--pipeline D]\n"
+		"         [--mix SPEC] [--rate R] [--warmup S] [--duration S] [--threads T]\n"
+		"         [--timeout-ms MS] [--busy-poll] [--udp-echo] [--json] [--progress]\n"
+		"  --mix       function mix, e.g. fc3:10=80,fc16:10=20 (code:quantity=weight;\n"
+		"              codes 1-6, 15, 16); default fc3:10\n"
+		"  --rate      open loop at R requests/s over all connections; default closed loop\n"
+		"  --udp-echo  16-byte UDP probes to a reflector instead of Modbus/TCP\n"
+		"Reads go to addresses 0-0x7FFF of the default image, writes to 0x8000-0xFFFF.\n"
+		"Exits 0 when every answer was right, 1 when any error was counted, 2 on usage.\n");
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || !(v >= lo && v <= hi))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "host", required_argument, NULL, 'H' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "connections", required_argument, NULL, 'c' },
+		{ "pipeline", required_argument, NULL, 'd' },
+		{ "mix", required_argument, NULL, 'm' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "warmup", required_argument, NULL, 'w' },
+		{ "duration", required_argument, NULL, 't' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "timeout-ms", required_argument, NULL, 'o' },
+		{ "busy-poll", no_argument, NULL, 'b' },
+		{ "udp-echo", no_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "progress", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[128];
+	double v, timeout_ms = 1000;
+	int opt, port_given = 0;
+
+	*o = (struct options){ .port = MB_TCP_PORT, .connections = 1, .pipeline = 1,
+			       .warmup_s = 1, .duration_s = 5, .threads = 1 };
+	mix_parse("fc3:10", &o->mix, err, sizeof(err));
+	while ((opt = getopt_long(argc, argv, "H:p:c:d:m:r:w:t:T:o:bujPh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'H':
+			o->host = optarg;
+			break;
+		case 'p':
+			if (parse_double(optarg, 1, 65535, &v))
+				goto bad;
+			o->port = (uint16_t)v;
+			port_given = 1;
+			break;
+		case 'c':
+			if (parse_double(optarg, 1, CONNS_MAX, &v))
+				goto bad;
+			o->connections = (uint32_t)v;
+			break;
+		case 'd':
+			if (parse_double(optarg, 1, PIPELINE_MAX, &v))
+				goto bad;
+			o->pipeline = (uint32_t)v;
+			break;
+		case 'm':
+			if (mix_parse(optarg, &o->mix, err, sizeof(err))) {
+				fprintf(stderr, "mbxdp-bench: %s\n", err);
+				return -1;
+			}
+			break;
+		case 'r':
+			if (parse_double(optarg, 1, 1e9, &o->rate))
+				goto bad;
+			break;
+		case 'w':
+			if (parse_double(optarg, 0, 3600, &o->warmup_s))
+				goto bad;
+			break;
+		case 't':
+			if (parse_double(optarg, 0.1, 86400, &o->duration_s))
+				goto bad;
+			break;
+		case 'T':
+			if (parse_double(optarg, 1, THREADS_MAX, &v))
+				goto bad;
+			o->threads = (uint32_t)v;
+			break;
+		case 'o':
+			/* A run ends within OVERRUN_S of its duration, so the
+			 * wait for the last answers is shorter than that. */
+			if (parse_double(optarg, 1, (OVERRUN_S - 1) * 1000, &timeout_ms))
+				goto bad;
+			break;
+		case 'b':
+			o->busy_poll = 1;
+			break;
+		case 'u':
+			o->udp = 1;
+			break;
+		case 'j':
+			o->json = 1;
+			break;
+		case 'P':
+			o->progress = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+		continue;
+bad:
+		for (const struct option *lo = longopts; lo->name; lo++)
+			if (lo->val == opt)
+				fprintf(stderr, "mbxdp-bench: bad value '%s' for --%s\n", optarg,
+					lo->name);
+		return -1;
+	}
+	if (optind < argc || !o->host) {
+		usage(stderr);
+		return -1;
+	}
+	if (o->udp && !port_given) {
+		fprintf(stderr, "mbxdp-bench: --udp-echo needs --port\n");
+		return -1;
+	}
+	if (o->threads > o->connections)
+		o->threads = o->connections;
+	o->timeout_ns = (uint64_t)(timeout_ms * 1e6);
+	return 0;
+}
+
+static void print_results(const struct options *o, const struct counters *c,
+			  const struct histogram *h)
+{
+	static const double pcts[] = { 50, 90, 99, 99.9, 99.99 };
+	static const char *names[] = { "p50", "p90", "p99", "p99.9", "p99.99" };
+	double tput = (double)c->ok / o->duration_s;
+
+	if (o->json) {
+		printf("{\"mode\":\"%s\",\"host\":\"%s\",\"port\":%u,\"connections\":%u,"
+		       "\"pipeline\":%u,\"threads\":%u,\"rate\":%.0f,\"busy_poll\":%s,"
+		       "\"warmup_s\":%g,\"duration_s\":%g,\"requests\":%llu,\"responses_ok\":%llu,"
+		       "\"throughput_rps\":%.1f,\"latency_ns\":{\"count\":%llu,\"min\":%llu",
+		       o->udp ? "udp-echo" : "modbus", o->host, o->port, o->connections,
+		       o->pipeline, o->threads, o->rate, o->busy_poll ? "true" : "false", o->warmup_s,
+		       o->duration_s, (unsigned long long)c->sent, (unsigned long long)c->ok, tput,
+		       (unsigned long long)h->count, (unsigned long long)(h->count ? h->min : 0));
+		for (unsigned i = 0; i < 5; i++)
+			printf(",\"%s\":%llu", names[i],
+			       (unsigned long long)hist_percentile(h, pcts[i]));
+		printf(",\"max\":%llu},\"errors\":{\"total\":%llu,\"timeouts\":%llu,"
+		       "\"exceptions\":%llu,\"wrong\":%llu,\"connect_failures\":%llu,"
+		       "\"connections_lost\":%llu}}\n",
+		       (unsigned long long)h->max, (unsigned long long)errors_of(c),
+		       (unsigned long long)c->timeouts, (unsigned long long)c->exceptions,
+		       (unsigned long long)c->wrong, (unsigned long long)c->connect_failures,
+		       (unsigned long long)c->connections_lost);
+		return;
+	}
+	printf("mbxdp-bench: %s %s:%u, %u connection(s), pipeline %u, %u thread(s), %s%s\n",
+	       o->udp ? "udp-echo" : "modbus", o->host, o->port, o->connections, o->pipeline,
+	       o->threads, o->rate > 0 ? "open loop" : "closed loop", o->busy_poll ? ", busy-poll" : "");
+	printf("  %-18s %12.1f requests/s (%llu answered right in %g s)\n", "throughput", tput,
+	       (unsigned long long)c->ok, o->duration_s);
+	printf("  latency (us)       ");
+	for (unsigned i = 0; i < 5; i++)
+		printf(" %8s", names[i]);
+	printf(" %8s\n                     ", "max");
+	for (unsigned i = 0; i < 5; i++)
+		printf(" %8.1f", (double)hist_percentile(h, pcts[i]) / 1e3);
+	printf(" %8.1f\n", (double)h->max / 1e3);
+	printf("  errors %llu: timeouts %llu, exceptions %llu, wrong %llu, connect failures %llu, "
+	       "connections lost %llu\n",
+	       (unsigned long long)errors_of(c), (unsigned long long)c->timeouts,
+	       (unsigned long long)c->exceptions, (unsigned long long)c->wrong,
+	       (unsigned long long)c->connect_failures, (unsigned long long)c->connections_lost);
+}
+
+static int resolve(const struct options *o, struct sockaddr_in *dst)
+{
+	struct addrinfo hints = { .ai_family = AF_INET }, *res;
+	int rc = getaddrinfo(o->host, NULL, &hints, &res);
+	if (rc) {
+		fprintf(stderr, "mbxdp-bench: %s: %s\n", o->host, gai_strerror(rc));
+		return -1;
+	}
+	*dst = *(struct sockaddr_in *)res->ai_addr;
+	dst->sin_port = htons(o->port);
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* One line a second on stderr: answers and errors so far. Bounded by the
+ * run's own end. */
+static void progress_loop(struct worker *ws, uint32_t nw, uint64_t t_start, uint64_t t_stop)
+{
+	uint64_t last_ok = 0;
+	for (uint32_t sec = 1; !interrupted; sec++) {
+		uint64_t at = t_start + sec * 1000000000ull;
+		if (at >= t_stop)
+			return;
+		uint64_t now = now_ns();
+		if (at > now) {
+			struct timespec ts = { (time_t)((at - now) / 1000000000ull),
+					       (long)((at - now) % 1000000000ull) };
+			nanosleep(&ts, NULL);
+		}
+		uint64_t ok = 0, err = 0, running = 0;
+		for (uint32_t i = 0; i < nw; i++) {
+			ok += __atomic_load_n(&ws[i].published_ok, __ATOMIC_RELAXED);
+			err += __atomic_load_n(&ws[i].published_err, __ATOMIC_RELAXED);
+		}
+		for (uint32_t i = 0; i < nw; i++)
+			running |= !__atomic_load_n(&ws[i].done, __ATOMIC_ACQUIRE);
+		if (!running)
+			return;
+		fprintf(stderr, "mbxdp-bench: %us: %llu right (%llu/s), %llu errors\n", sec,
+			(unsigned long long)ok, (unsigned long long)(ok - last_ok),
+			(unsigned long long)err);
+		last_ok = ok;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct sockaddr_in dst;
+
+	if (parse_options(argc, argv, &o) || resolve(&o, &dst))
+		return 2;
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	struct worker *ws = calloc(o.threads, sizeof(*ws));
+	struct conn *conns = calloc(o.connections, sizeof(*conns));
+	uint8_t *tx = calloc(o.connections, (size_t)o.pipeline * MB_ADU_MAX);
+	if (!ws || !conns || !tx) {
+		fprintf(stderr, "mbxdp-bench: out of memory\n");
+		return 1;
+	}
+	uint64_t t_start = now_ns();
+	uint64_t t_measure = t_start + (uint64_t)(o.warmup_s * 1e9);
+	uint64_t t_end = t_measure + (uint64_t)(o.duration_s * 1e9);
+	uint64_t t_stop = t_end + o.timeout_ns;
+	uint64_t interval = o.rate > 0 ? (uint64_t)((double)o.connections * 1e9 / o.rate) : 0;
+
+	for (uint32_t i = 0; i < o.connections; i++) {
+		struct conn *c = &conns[i];
+		c->fd = -1;
+		c->rng = 0x9e3779b97f4a7c15ull * (i + 1);
+		c->tx = tx + (size_t)i * o.pipeline * MB_ADU_MAX;
+		/* Staggered, so the connections' requests do not come in bursts. */
+		c->next_due_ns = t_start + interval * i / o.connections;
+		inflight_init(&c->inf, o.pipeline);
+	}
+	/* Each thread drives a contiguous block; the block sizes differ by at
+	 * most one. */
+	for (uint32_t t = 0, first = 0; t < o.threads; t++) {
+		struct worker *w = &ws[t];
+		w->opt = &o;
+		w->dst = dst;
+		w->conns = conns + first;
+		w->n_conns = o.connections / o.threads + (t < o.connections % o.threads);
+		first += w->n_conns;
+		w->t_start = t_start;
+		w->t_measure = t_measure;
+		w->t_end = t_end;
+		w->t_stop = t_stop;
+		hist_init(&w->hist);
+		w->ep = epoll_create1(EPOLL_CLOEXEC);
+		if (w->ep < 0 || pthread_create(&w->thread, NULL, worker_run, w)) {
+			fprintf(stderr, "mbxdp-bench: cannot start thread %u\n", t);
+			return 1;
+		}
+	}
+	if (o.progress)
+		progress_loop(ws, o.threads, t_start, t_stop);
+
+	struct counters total = { 0 };
+	struct histogram *h = &ws[0].hist;
+	for (uint32_t t = 0; t < o.threads; t++) {
+		struct worker *w = &ws[t];
+		pthread_join(w->thread, NULL);
+		close(w->ep);
+		if (t)
+			hist_merge(h, &w->hist);
+		total.sent += w->ctr.sent;
+		total.ok += w->ctr.ok;
+		total.exceptions += w->ctr.exceptions;
+		total.wrong += w->ctr.wrong;
+		total.timeouts += w->ctr.timeouts;
+		total.connect_failures += w->ctr.connect_failures;
+		total.connections_lost += w->ctr.connections_lost;
+	}
+	print_results(&o, &total, h);
+	free(tx);
+	free(conns);
+	free(ws);
+	return errors_of(&total) ? 1 : 0;
+}

@@ -1,0 +1,299 @@
+/* The load generator's measuring and checking: percentiles of known
+ * distributions within 1 %, and responses told right from wrong, pipelined
+ * ones matched by transaction id. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "histogram.h"
+#include "mbreq.h"
+#include "modbus.h"
+
+static struct histogram hist_a, hist_b;
+
+static void assert_within_1pct(uint64_t got, double want)
+{
+	if (fabs((double)got - want) > 0.01 * want)
+		fail_msg("got %llu, want %.1f within 1 %%", (unsigned long long)got, want);
+}
+
+/* Uniform 1..1e6 ns: percentile p is p % of 1e6. */
+static void hist_uniform(void **state)
+{
+	(void)state;
+	hist_init(&hist_a);
+	for (uint64_t v = 1; v <= 1000000; v++)
+		hist_record(&hist_a, v);
+	assert_int_equal(hist_a.count, 1000000);
+	assert_int_equal(hist_a.min, 1);
+	assert_int_equal(hist_a.max, 1000000);
+	static const double p[] = { 1, 50, 90, 99, 99.9, 99.99 };
+	for (unsigned i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		assert_within_1pct(hist_percentile(&hist_a, p[i]), p[i] * 1e4);
+	assert_int_equal(hist_percentile(&hist_a, 100), 1000000);
+}
+
+/* Exponential with mean 20 us (a queue's service times): percentile p is
+ * -mean * ln(1 - p/100). Values by inverse transform of an even grid, so the
+ * test is exact and repeatable. */
+static void hist_exponential_merged(void **state)
+{
+	(void)state;
+	const double mean = 20000, n = 200000;
+	hist_init(&hist_a);
+	hist_init(&hist_b);
+	for (uint32_t i = 0; i < n; i++) {
+		double u = (i + 0.5) / n;
+		/* Two threads' histograms, merged as the bench merges them. */
+		hist_record(i % 2 ? &hist_a : &hist_b, (uint64_t)llround(-mean * log(1 - u)));
+	}
+	hist_merge(&hist_a, &hist_b);
+	assert_int_equal(hist_a.count, (uint64_t)n);
+	static const double p[] = { 50, 90, 99, 99.9 };
+	for (unsigned i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		assert_within_1pct(hist_percentile(&hist_a, p[i]), -mean * log(1 - p[i] / 100));
+}
+
+/* Two clusters: the tail percentile must come from the far cluster, which a
+ * histogram too coarse or a wrong rank would miss. */
+static void hist_bimodal_tail(void **state)
+{
+	(void)state;
+	hist_init(&hist_a);
+	for (int i = 0; i < 9990; i++)
+		hist_record(&hist_a, 15000);
+	for (int i = 0; i < 10; i++)
+		hist_record(&hist_a, 40000000);
+	assert_within_1pct(hist_percentile(&hist_a, 99.9), 15000);
+	assert_within_1pct(hist_percentile(&hist_a, 99.91), 40000000);
+	assert_int_equal(hist_a.max, 40000000);
+	hist_init(&hist_b);
+	assert_int_equal(hist_percentile(&hist_b, 50), 0);
+}
+
+static void put16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+/* The response a correct server gives to req: built here independently of
+ * the checker, from the default image (register i holds i, bit i is i & 1). */
+static uint32_t correct_response(const uint8_t *req, uint8_t *resp)
+{
+	uint8_t fc = req[7];
+	uint16_t addr = (uint16_t)(req[8] << 8 | req[9]), q = (uint16_t)(req[10] << 8 | req[11]);
+	uint32_t pdu_len;
+	memcpy(resp, req, 8);
+	if (fc == 3 || fc == 4) {
+		resp[8] = (uint8_t)(2 * q);
+		for (uint16_t i = 0; i < q; i++)
+			put16(resp + 9 + 2 * i, (uint16_t)(addr + i));
+		pdu_len = 2 + 2u * q;
+	} else if (fc == 1 || fc == 2) {
+		resp[8] = (uint8_t)((q + 7) / 8);
+		memset(resp + 9, 0, resp[8]);
+		for (uint16_t i = 0; i < q; i++)
+			resp[9 + i / 8] |= (uint8_t)(((addr + i) & 1) << (i % 8));
+		pdu_len = 2u + resp[8];
+	} else {
+		memcpy(resp + 8, req + 8, 4); /* the writes echo address and value/quantity */
+		pdu_len = 5;
+	}
+	put16(resp + 4, (uint16_t)(1 + pdu_len));
+	return 7 + pdu_len;
+}
+
+static void check_every_function(void **state)
+{
+	(void)state;
+	static const char *mixes[] = { "fc1:37", "fc2:2000", "fc3:125", "fc4:1", "fc5", "fc6",
+				       "fc15:1968", "fc16:123" };
+	struct mix m;
+	char err[128];
+	uint64_t rng = 12345;
+	uint8_t req[MB_ADU_MAX], resp[MB_ADU_MAX];
+	struct inflight *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	inflight_init(f, 1);
+	for (unsigned i = 0; i < sizeof(mixes) / sizeof(mixes[0]); i++) {
+		assert_int_equal(mix_parse(mixes[i], &m, err, sizeof(err)), 0);
+		for (int k = 0; k < 50; k++) {
+			struct pending *p = inflight_claim(f);
+			assert_non_null(p);
+			uint32_t len = mbreq_build(&m, &rng, p, req);
+			assert_int_equal(mbap_adu_len(req), len);
+			/* Reads stay below the write range, writes inside it. */
+			int write = m.e[0].fc == 5 || m.e[0].fc == 6 || m.e[0].fc >= 15;
+			assert_true(write ? p->addr >= MBREQ_WRITE_BASE : p->addr < MBREQ_WRITE_BASE);
+			uint32_t rlen = correct_response(req, resp);
+			assert_int_equal(mbreq_check(p, resp, rlen), CHECK_OK);
+			/* One wrong bit in the data or the echo is caught. */
+			resp[rlen - 1] ^= 0x01;
+			assert_int_equal(mbreq_check(p, resp, rlen), CHECK_WRONG);
+			resp[rlen - 1] ^= 0x01;
+			/* A wrong byte count or length. */
+			if (!write) {
+				resp[8]++;
+				assert_int_equal(mbreq_check(p, resp, rlen), CHECK_WRONG);
+				resp[8]--;
+			}
+			assert_int_equal(mbreq_check(p, resp, rlen - 1), CHECK_WRONG);
+			/* Another function code. */
+			resp[7] ^= 0x02;
+			assert_int_equal(mbreq_check(p, resp, rlen), CHECK_WRONG);
+			resp[7] ^= 0x02;
+			inflight_release(f, p);
+		}
+	}
+	free(f);
+}
+
+static void check_exceptions_and_header(void **state)
+{
+	(void)state;
+	struct mix m;
+	char err[128];
+	uint64_t rng = 99;
+	uint8_t req[MB_ADU_MAX], resp[MB_ADU_MAX];
+	struct inflight f;
+
+	inflight_init(&f, 1);
+	assert_int_equal(mix_parse("fc3:10", &m, err, sizeof(err)), 0);
+	struct pending *p = inflight_claim(&f);
+	mbreq_build(&m, &rng, p, req);
+	/* Exception 02, illegal data address (MAP 7). */
+	memcpy(resp, req, 7);
+	put16(resp + 4, 3);
+	resp[7] = 0x83;
+	resp[8] = 0x02;
+	assert_int_equal(mbreq_check(p, resp, 9), CHECK_EXCEPTION);
+	resp[7] = 0x84; /* an exception for another function */
+	assert_int_equal(mbreq_check(p, resp, 9), CHECK_WRONG);
+	resp[7] = 0x83;
+	resp[8] = 0x00; /* no such exception code */
+	assert_int_equal(mbreq_check(p, resp, 9), CHECK_WRONG);
+
+	uint32_t rlen = correct_response(req, resp);
+	resp[2] = 1; /* protocol id not Modbus */
+	assert_int_equal(mbreq_check(p, resp, rlen), CHECK_WRONG);
+	resp[2] = 0;
+	resp[6] = 7; /* another unit */
+	assert_int_equal(mbreq_check(p, resp, rlen), CHECK_WRONG);
+}
+
+/* Eight requests in flight, answered in reverse order: each answer finds its
+ * own request by transaction id; an id answered twice, or never sent, finds
+ * none. */
+static void pipelined_matching(void **state)
+{
+	(void)state;
+	struct mix m;
+	char err[128];
+	uint64_t rng = 7;
+	uint8_t req[8][MB_ADU_MAX], resp[MB_ADU_MAX];
+	struct pending *p[8];
+	struct inflight f;
+
+	inflight_init(&f, 8);
+	assert_int_equal(mix_parse("fc3:5=1,fc1:20=1,fc6=1", &m, err, sizeof(err)), 0);
+	for (int i = 0; i < 8; i++) {
+		p[i] = inflight_claim(&f);
+		assert_non_null(p[i]);
+		mbreq_build(&m, &rng, p[i], req[i]);
+	}
+	assert_null(inflight_claim(&f));
+	assert_int_equal(inflight_busy(&f), 8);
+	for (int i = 7; i >= 0; i--) {
+		uint32_t rlen = correct_response(req[i], resp);
+		struct pending *q = inflight_match(&f, mbreq_tid(resp));
+		assert_ptr_equal(q, p[i]);
+		assert_int_equal(mbreq_check(q, resp, rlen), CHECK_OK);
+		/* Another request's answer fails this one's check. */
+		uint8_t other[MB_ADU_MAX];
+		uint32_t olen = correct_response(req[(i + 1) % 8], other);
+		assert_int_equal(mbreq_check(q, other, olen), CHECK_WRONG);
+		inflight_release(&f, q);
+		assert_null(inflight_match(&f, mbreq_tid(resp)));
+	}
+	/* A slot used again carries a new id: the old answer does not match it. */
+	struct pending *again = inflight_claim(&f);
+	assert_int_not_equal(again->tid, mbreq_tid(req[0]));
+	assert_null(inflight_match(&f, mbreq_tid(req[0])));
+	assert_ptr_equal(inflight_match(&f, again->tid), again);
+	assert_null(inflight_match(&f, (uint16_t)(again->tid | 0xff))); /* slot beyond depth */
+}
+
+static void mix_rejects(void **state)
+{
+	(void)state;
+	struct mix m;
+	char err[128];
+	assert_int_equal(mix_parse("fc3:10=80,fc16:10=20", &m, err, sizeof(err)), 0);
+	assert_int_equal(m.n, 2);
+	assert_int_equal(m.total_weight, 100);
+	assert_int_equal(m.e[1].fc, 16);
+	assert_int_equal(mix_parse("fc7", &m, err, sizeof(err)), -1);
+	assert_int_equal(mix_parse("fc3:126", &m, err, sizeof(err)), -1);
+	assert_int_equal(mix_parse("fc6:2", &m, err, sizeof(err)), -1);
+	assert_int_equal(mix_parse("fc3=0", &m, err, sizeof(err)), -1);
+	assert_int_equal(mix_parse("", &m, err, sizeof(err)), -1);
+	assert_int_equal(mix_parse("fc3;fc4", &m, err, sizeof(err)), -1);
+}
+
+/* The mix's weights are honoured: 80/20 within a few percent over 10000. */
+static void mix_weights(void **state)
+{
+	(void)state;
+	struct mix m;
+	char err[128];
+	uint64_t rng = 1;
+	uint8_t req[MB_ADU_MAX];
+	struct pending p = { 0 };
+	int n16 = 0;
+	assert_int_equal(mix_parse("fc3:10=80,fc16:10=20", &m, err, sizeof(err)), 0);
+	for (int i = 0; i < 10000; i++) {
+		mbreq_build(&m, &rng, &p, req);
+		n16 += p.fc == 16;
+	}
+	assert_in_range(n16, 1800, 2200);
+}
+
+static void udp_probe(void **state)
+{
+	(void)state;
+	struct inflight f;
+	uint8_t buf[UDP_PROBE_LEN];
+	inflight_init(&f, 2);
+	struct pending *p = inflight_claim(&f);
+	assert_int_equal(udp_probe_build(p, buf), UDP_PROBE_LEN);
+	assert_ptr_equal(inflight_match(&f, mbreq_tid(buf)), p);
+	assert_int_equal(udp_probe_check(p, buf, UDP_PROBE_LEN), CHECK_OK);
+	buf[5] ^= 1;
+	assert_int_equal(udp_probe_check(p, buf, UDP_PROBE_LEN), CHECK_WRONG);
+	buf[5] ^= 1;
+	assert_int_equal(udp_probe_check(p, buf, UDP_PROBE_LEN - 1), CHECK_WRONG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(hist_uniform),
+		cmocka_unit_test(hist_exponential_merged),
+		cmocka_unit_test(hist_bimodal_tail),
+		cmocka_unit_test(check_every_function),
+		cmocka_unit_test(check_exceptions_and_header),
+		cmocka_unit_test(pipelined_matching),
+		cmocka_unit_test(mix_rejects),
+		cmocka_unit_test(mix_weights),
+		cmocka_unit_test(udp_probe),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
