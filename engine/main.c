@@ -23,6 +23,23 @@
 #include "worker.h"
 
 static volatile sig_atomic_t stop;
+/* The AF_XDP port while its program is attached, for the fatal-signal path. */
+static struct mbx_port *volatile attached;
+
+/* A crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT) still takes the XDP
+ * program off the interface before the process dies, so the interface does
+ * not keep steering port 502 to a socket nobody reads. The detach goes
+ * through netlink code that is not async-signal-safe, so alarm() bounds it:
+ * if it hangs, SIGALRM's default action ends the process, and the next start
+ * (or --detach) removes the leftover. */
+static void on_fatal_signal(int sig)
+{
+	alarm(2);
+	if (attached)
+		mbx_afxdp_unhook(attached);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
 
 static void on_stop_signal(int sig)
 {
@@ -40,6 +57,13 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, 0);
 	sigaction(SIGTERM, &sa, 0);
 	sigaction(SIGHUP, &sa, 0);
+	sa.sa_handler = on_fatal_signal;
+	sa.sa_flags = (int)SA_RESETHAND;
+	sigaction(SIGSEGV, &sa, 0);
+	sigaction(SIGBUS, &sa, 0);
+	sigaction(SIGILL, &sa, 0);
+	sigaction(SIGFPE, &sa, 0);
+	sigaction(SIGABRT, &sa, 0);
 }
 
 /* The interface MTU decides our MSS (RFC 9293 3.7.1: MTU less the fixed
@@ -138,10 +162,13 @@ int main(int argc, char **argv)
 		afxdp = mbx_afxdp_open(&pcfg, err, sizeof(err));
 	}
 	port = afxdp;
+	attached = afxdp;
 	if (afxdp && o.impair) {
 		port = mbx_impair_open(afxdp, &o.impair_cfg, err, sizeof(err));
-		if (!port)
+		if (!port) {
+			attached = 0;
 			mbx_port_close(afxdp);
+		}
 	}
 	if (!port) {
 		fprintf(stderr, "mbxdp: %s\n", err);
@@ -165,6 +192,7 @@ int main(int argc, char **argv)
 	    stack_init(stack, &scfg, &tables, worker_frame_source(&w), worker_frame_sink(&w)) < 0) {
 		fprintf(stderr, "mbxdp: cannot set up the stack for %u connections: %s\n", o.max_conns,
 			strerror(errno));
+		attached = 0;
 		mbx_port_close(port);
 		free(stack);
 		regstore_free(&tables);
@@ -187,6 +215,7 @@ int main(int argc, char **argv)
 	mbx_port_sync_counters(port);
 	port_ctr = port->ctr;
 	have_xdp_ctr = mbx_afxdp_xdp_counters(afxdp, &xdp_ctr) == 0;
+	attached = 0;
 	mbx_port_close(port); /* closes afxdp too, which detaches the XDP program first thing */
 	printf("mbxdp: stopped\n");
 	stats_print(stdout, stack, &port_ctr, have_xdp_ctr ? &xdp_ctr : 0);

@@ -254,6 +254,21 @@ run_kill9() {
 		fail "kill -9: a new mbxdp starts over the leftover"
 	fi
 	kill9_server
+	# A crash is not a kill -9: the fatal-signal handler takes the program
+	# off before the process dies.
+	if start_server "$WORK/mbxdp-crash.log"; then
+		kill -SEGV "$SERVER_PID"
+		mbnet_wait_exit "$SERVER_PID" 10
+		if mbnet_xdp_attached; then
+			fail "crash (SIGSEGV): the XDP program is taken off"
+			ip netns exec "$MBNET_SRV_NS" timeout 20 "$MBXDP" --detach --iface "$MBNET_SRV_IF" >/dev/null
+		else
+			pass "crash (SIGSEGV): the XDP program is taken off"
+		fi
+		start_server "$WORK/mbxdp-kill9-3.log" && kill9_server
+	else
+		fail "crash (SIGSEGV): mbxdp starts"
+	fi
 	check "kill -9: mbxdp --detach --iface exits 0" \
 		ip netns exec "$MBNET_SRV_NS" timeout 20 "$MBXDP" --detach --iface "$MBNET_SRV_IF"
 	if mbnet_xdp_attached; then
