@@ -207,9 +207,11 @@ int mbx_regs_create(struct mbx_regs *r, const char *name, size_t size, char *err
 			    errno == EWOULDBLOCK ? "in use by another mbxdp with the same --name" :
 						   strerror(errno));
 	}
-	/* A stale file of a run that was killed: start from zeroes. */
-	if (ftruncate(r->fd, 0) < 0 || ftruncate(r->fd, (off_t)size) < 0) {
-		snprintf(err, err_room, "%s: cannot size it to %zu bytes: %s", path, size,
+	/* A stale file of a run that was killed: start from zeroes. The pages
+	 * are reserved now, so a full /dev/shm is an error here and not a
+	 * SIGBUS on first touch. */
+	if (ftruncate(r->fd, 0) < 0 || (errno = posix_fallocate(r->fd, 0, (off_t)size)) != 0) {
+		snprintf(err, err_room, "%s: cannot reserve %zu bytes: %s", path, size,
 			 strerror(errno));
 		close(r->fd);
 		unlink(path);

@@ -89,7 +89,7 @@ struct mbx_regs_table {
 struct mbx_regs_unit {
 	uint32_t seq; /* the seqlock: odd while a writer is at work */
 	uint32_t server; /* index of its server record */
-	uint8_t unit_id; /* the configured id (1..254, or 0xFF for the default unit) */
+	uint8_t unit_id; /* the configured id, 1..254 */
 	uint8_t reserved[7];
 	struct mbx_regs_table table[MBX_REGS_TABLES];
 } __attribute__((aligned(64)));
