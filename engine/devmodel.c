@@ -118,7 +118,7 @@ static void place_unit(struct devmodel *d, const struct cfg_unit *cu, uint32_t s
 	mt->discrete_inputs_start = cu->table[CFG_DISCRETE_INPUTS].start;
 	mt->holding_regs_start = cu->table[CFG_HOLDING_REGISTERS].start;
 	mt->input_regs_start = cu->table[CFG_INPUT_REGISTERS].start;
-	memcpy(mt->id_objects, cu->id_objects, sizeof(mt->id_objects));
+	mt->id_objects = cu->id_objects;
 	init_bits(mt->coils, &cu->table[CFG_COILS]);
 	init_bits(mt->discrete_inputs, &cu->table[CFG_DISCRETE_INPUTS]);
 	init_regs(mt->holding_regs, &cu->table[CFG_HOLDING_REGISTERS]);

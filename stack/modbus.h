@@ -57,7 +57,7 @@ struct mb_tables {
 	uint32_t discrete_inputs_start;
 	uint32_t holding_regs_start;
 	uint32_t input_regs_start;
-	struct mb_id_object id_objects[256];
+	const struct mb_id_object *id_objects; /* 256, by object id; shared by alike units */
 };
 
 #define MB_COUNTERS(X) \
