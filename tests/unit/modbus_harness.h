@@ -45,7 +45,7 @@ static int setup(void **state)
 	memcpy(id_objects, unit->tables.id_objects, sizeof(id_objects));
 	unit->tables.id_objects = id_objects;
 	default_tables = unit->tables;
-	peer = (struct mb_peer){ .server = 0, .read_only = 0 };
+	peer = mb_model_peer(&dm.model, 0x010012c6 /* 198.18.0.1 */, 0x020012c6);
 	return 0;
 }
 
