@@ -133,9 +133,11 @@ struct mb_unit;
 struct mb_peer {
 	uint32_t server;
 	uint32_t unit; /* index in the model's units, or MB_UNIT_NONE */
-	uint8_t unit_id; /* the MBAP unit id that found it */
+	uint16_t unit_key; /* MB_PEER_UNIT_KEY(the unit id that found it); 0: none */
 	uint8_t read_only;
 };
+
+#define MB_PEER_UNIT_KEY(unit_id) (0x100u | (unit_id))
 
 /* Per-worker Modbus state: the device model it answers from and its own
  * counters. unit and tables are the unit of the request being answered,
