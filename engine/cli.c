@@ -27,6 +27,9 @@ static void usage(FILE *out)
 		"  -m, --xdp-mode MODE      native (default) or generic\n"
 		"  -p, --port P             TCP port to serve; repeat for more (default 502)\n"
 		"  -c, --max-conns N        connection table size (default 65536)\n"
+		"      --rto-min MS         smallest retransmission timeout (default 200)\n"
+		"      --max-retries N      retransmissions of a segment before the connection\n"
+		"                           is reset (default 8)\n"
 		"      --impair SPEC        inject faults for testing, e.g.\n"
 		"                           loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,seed=7\n"
 		"                           (rates 0-1 on rx and tx; rx_KEY/tx_KEY for one side)\n"
@@ -116,7 +119,8 @@ static int check_backend_options(const struct cli_options *o)
 
 int cli_parse(int argc, char **argv, struct cli_options *o)
 {
-	enum { OPT_DETACH = 256, OPT_IMPAIR, OPT_DPDK, OPT_QUEUES, OPT_ADDRESS };
+	enum { OPT_DETACH = 256, OPT_IMPAIR, OPT_DPDK, OPT_QUEUES, OPT_ADDRESS, OPT_RTO_MIN,
+	       OPT_MAX_RETRIES };
 	static const struct option longopts[] = {
 		{ "iface", required_argument, 0, 'i' },
 		{ "queue", required_argument, 0, 'q' },
@@ -128,6 +132,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "dpdk", no_argument, 0, OPT_DPDK },
 		{ "queues", required_argument, 0, OPT_QUEUES },
 		{ "address", required_argument, 0, OPT_ADDRESS },
+		{ "rto-min", required_argument, 0, OPT_RTO_MIN },
+		{ "max-retries", required_argument, 0, OPT_MAX_RETRIES },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -139,6 +145,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 	memset(o, 0, sizeof(*o));
 	o->max_conns = 65536;
 	o->queues = 1;
+	o->rto_min_ms = 200;
+	o->max_retries = 8;
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":i:q:m:p:c:hV", longopts, 0)) != -1) {
@@ -173,6 +181,14 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			break;
 		case 'c':
 			if (parse_u32("--max-conns", optarg, 1, 1u << 26, &o->max_conns) < 0)
+				return -1;
+			break;
+		case OPT_RTO_MIN:
+			if (parse_u32("--rto-min", optarg, 1, 60000, &o->rto_min_ms) < 0)
+				return -1;
+			break;
+		case OPT_MAX_RETRIES:
+			if (parse_u32("--max-retries", optarg, 1, 255, &o->max_retries) < 0)
 				return -1;
 			break;
 		case OPT_DETACH:

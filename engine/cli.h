@@ -17,6 +17,8 @@ struct cli_options {
 	uint16_t ports[CLI_MAX_PORTS];
 	uint32_t n_ports;
 	uint32_t max_conns;
+	uint32_t rto_min_ms; /* RFC 6298 2.4 minimum RTO */
+	uint32_t max_retries; /* retransmissions before a connection is reset */
 	int detach; /* --detach: remove a left-over program and exit */
 	int impair; /* --impair given: wrap the port in port_impair.h */
 	struct mbx_impair_config impair_cfg;
