@@ -20,6 +20,7 @@
 #include "port_impair.h"
 #include "regstore.h"
 #include "stats.h"
+#include "steering.h"
 #include "worker.h"
 
 static volatile sig_atomic_t stop;
@@ -112,6 +113,7 @@ int main(int argc, char **argv)
 	struct tsc_clock clock;
 	struct mbx_port_counters port_ctr;
 	struct mbx_xdp_counters xdp_ctr;
+	struct steering steer;
 	int have_xdp_ctr;
 	char err[256];
 	uint32_t mtu;
@@ -151,6 +153,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mbxdp: warning: this CPU does not report an invariant TSC; "
 				"timestamps may drift with its frequency\n");
 
+	if (steering_expand(o.serve, o.n_serve, &steer, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mbxdp: %s\n", err);
+		free(stack);
+		regstore_free(&tables);
+		return 1;
+	}
 	{
 		struct mbx_afxdp_config pcfg = {
 			.ifname = o.iface,
@@ -158,9 +166,14 @@ int main(int argc, char **argv)
 			.generic = o.xdp_generic,
 			.ports = o.ports,
 			.n_ports = o.n_ports,
+			.addrs = steer.addrs,
+			.n_addrs = steer.n_addrs,
+			.allow = o.allow,
+			.n_allow = o.n_allow,
 		};
 		afxdp = mbx_afxdp_open(&pcfg, err, sizeof(err));
 	}
+	steering_free(&steer); /* the program's maps hold them now; the counts stay */
 	port = afxdp;
 	attached = afxdp;
 	if (afxdp && o.impair) {
@@ -207,6 +220,11 @@ int main(int argc, char **argv)
 		       (unsigned long long)ic->seed, ic->rx.loss, ic->rx.dup, ic->rx.reorder,
 		       ic->rx.corrupt, ic->tx.loss, ic->tx.dup, ic->tx.reorder, ic->tx.corrupt);
 	}
+	if (steer.n_addrs)
+		printf("mbxdp: steering %u addresses (XDP answers ARP for %u)\n", steer.n_addrs,
+		       steer.n_answer_arp);
+	if (o.n_allow)
+		printf("mbxdp: admitting sources in %u prefixes; XDP drops the others\n", o.n_allow);
 	printf("mbxdp: serving Modbus/TCP on %s queue %u port %u (%s XDP, %s)\n", o.iface, o.queue,
 	       o.ports[0], o.xdp_generic ? "generic" : "native", mbx_afxdp_mode_name(afxdp));
 	fflush(stdout);

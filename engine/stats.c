@@ -9,8 +9,8 @@ void stats_print(FILE *out, const struct stack *s, const struct mbx_port_counter
 	MBX_PORT_COUNTERS(X)
 #undef X
 	if (xc) {
-#define X(name) fprintf(out, #name " %" PRIu64 "\n", xc->name);
-		MBX_XDP_COUNTERS(X)
+#define X(slot, name, meaning) fprintf(out, #name " %" PRIu64 "\n", xc->name);
+		MBXDP_STATS(X)
 #undef X
 	}
 #define X(name) fprintf(out, #name " %" PRIu64 "\n", s->ctr.name);
