@@ -19,15 +19,12 @@
 # shellcheck disable=SC2317
 set -u
 
-if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
-	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "${MBXDP_IT_TIMEOUT:-240}" bash "$0" "$@"
-fi
-
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=${1:?usage: test_density.sh BUILD_DIR}
-BUILD=$(cd "$BUILD" && pwd) || exit 2
-MBXDP=$BUILD/engine/mbxdp
-LIBMODBUS_CLIENT=$BUILD/tests/integration/mb_libmodbus_client
+IT_TIMEOUT=240
+# shellcheck source=SCRIPTDIR/steps.sh
+source "$HERE/steps.sh"
+# shellcheck source=SCRIPTDIR/netns.sh
+source "$HERE/netns.sh"
 MANY=$BUILD/tests/integration/mb_many_devices
 XDP_PASS_OBJ=$BUILD/tests/integration/xdp_pass.bpf.o
 
@@ -41,14 +38,7 @@ ALLOWED_SRC=198.18.1.1
 ALLOWED_NET=198.18.1.0/24
 STRANGER_SRC=198.18.2.1
 
-for f in "$MBXDP" "$LIBMODBUS_CLIENT" "$MANY" "$XDP_PASS_OBJ"; do
-	[[ -e $f ]] || { echo "test_density: $f not built (ninja -C $BUILD)" >&2; exit 2; }
-done
-
-# shellcheck source=SCRIPTDIR/netns.sh
-source "$HERE/netns.sh"
-# shellcheck source=SCRIPTDIR/steps.sh
-source "$HERE/steps.sh"
+require "$MBXDP" "$LIBMODBUS_CLIENT" "$MANY" "$XDP_PASS_OBJ" ethtool
 
 stop_server() {
 	sleep 0.5 # the clients' last resets may still be in flight
