@@ -370,13 +370,18 @@ static void receive(struct run *r, int wait_ms, int arp_phase)
 static void resolve_all(struct run *r)
 {
 	uint32_t next = 0; /* targets before next have had their first request */
+	uint32_t first = 0; /* targets before first are settled */
 	uint32_t pending;
 
 	for (;;) {
 		uint64_t now = now_ns();
 
+		/* Answers come back roughly in order, so skipping the settled
+		 * prefix keeps each pass about a window long. */
+		while (first < next && (r->t[first].arp_ok || r->t[first].arp_tries >= ARP_TRIES))
+			first++;
 		pending = 0;
-		for (uint32_t i = 0; i < next; i++) {
+		for (uint32_t i = first; i < next; i++) {
 			struct target *t = &r->t[i];
 
 			if (t->arp_ok || t->arp_tries >= ARP_TRIES)
@@ -406,13 +411,15 @@ static void resolve_all(struct run *r)
  * failed, or the time is up. */
 static void ask_all(struct run *r)
 {
-	uint32_t next = 0, active = 0;
+	uint32_t next = 0, first = 0, active;
 
 	for (;;) {
 		uint64_t now = now_ns();
 
+		while (first < next && r->t[first].state != C_SYN && r->t[first].state != C_REQ)
+			first++;
 		active = 0;
-		for (uint32_t i = 0; i < next; i++) {
+		for (uint32_t i = first; i < next; i++) {
 			struct target *t = &r->t[i];
 
 			if (t->state != C_SYN && t->state != C_REQ)
