@@ -166,20 +166,22 @@ run_allow_list() {
 expect_usage() {
 	local regex=$1 rc=0
 	shift
-	timeout 10 "$MBXDP" --iface lo "$@" >"$WORK/usage.log" 2>&1 || rc=$?
+	timeout 10 "$MBXDP" "$@" >"$WORK/usage.log" 2>&1 || rc=$?
 	cat "$WORK/usage.log"
 	((rc == 2)) || { echo "exit $rc, want 2"; return 1; }
-	grep -Eq "$regex" "$WORK/usage.log"
+	grep -Eq -- "$regex" "$WORK/usage.log"
 }
 
 run_errors() {
 	echo "== bad prefixes"
 	check "a prefix with host bits set is refused, naming the prefix meant" \
-		expect_usage 'beyond /22 \(the prefix is 198\.19\.0\.0/22\)' --serve-address 198.19.0.5/22
+		expect_usage 'beyond /22 \(the prefix is 198\.19\.0\.0/22\)' --iface lo --serve-address 198.19.0.5/22
 	check "a prefix wider than /16 is refused" \
-		expect_usage 'from 16 to 32' --serve-address 198.18.0.0/15
+		expect_usage 'from 16 to 32' --iface lo --serve-address 198.18.0.0/15
 	check "a malformed allow-list entry is refused" \
-		expect_usage 'IPv4 address or prefix' --allow-source 198.18.1/24
+		expect_usage 'IPv4 address or prefix' --iface lo --allow-source 198.18.1/24
+	check "--serve-address is refused with --dpdk, where the stack owns --address" \
+		expect_usage '--serve-address is for AF_XDP' --dpdk --serve-address "$RANGE" -- --no-pci
 	check "an address served twice is refused, with no program left" \
 		expect_error_listed_twice
 }
