@@ -269,12 +269,12 @@ static int execute(struct mb_ctx *ctx, const struct mb_peer *peer, const uint8_t
 static struct mb_unit *find_unit(const struct mb_ctx *ctx, struct mb_peer *peer, uint8_t unit_id)
 {
 	const struct mb_model *m = ctx->model;
-	uint32_t i = m->servers[peer->server].unit_index[unit_id];
+	uint32_t i = m->servers[m->units[peer->unit].server].unit_index[unit_id];
 
 	if (i == MB_UNIT_NONE)
 		return NULL;
-	peer->unit = i;
-	peer->unit_key = (uint16_t)MB_PEER_UNIT_KEY(unit_id);
+	peer->unit = i & ((1u << 22) - 1);
+	peer->unit_id = unit_id;
 	return &m->units[i];
 }
 
@@ -291,18 +291,18 @@ uint32_t mb_handle_adu(struct mb_ctx *ctx, struct mb_peer *peer, const uint8_t *
 		ctx->ctr.mb_drop_protocol_id++;
 		return 0;
 	}
-	if (peer->unit_key == MB_PEER_UNIT_KEY(req[6])) {
-		ctx->unit = &ctx->model->units[peer->unit]; /* the unit of its last request */
-	} else if (peer->server == MB_SERVER_NONE) {
+	if (peer->no_server) {
 		ctx->ctr.mb_drop_no_server++;
 		return 0;
-	} else {
-		ctx->unit = find_unit(ctx, peer, req[6]);
 	}
+	if (peer->unit_id == req[6])
+		ctx->unit = &ctx->model->units[peer->unit]; /* the unit of its last request */
+	else
+		ctx->unit = find_unit(ctx, peer, req[6]);
 	if (ctx->unit) {
 		ctx->tables = &ctx->unit->tables;
 		n = execute(ctx, peer, pdu, req_len - MBAP_HDR_LEN, out);
-	} else if (ctx->model->servers[peer->server].unknown_unit_silent) {
+	} else if (ctx->model->servers[ctx->model->units[peer->unit].server].unknown_unit_silent) {
 		ctx->ctr.mb_drop_unknown_unit++;
 		return 0;
 	} else {
