@@ -20,6 +20,7 @@
 #include "port_impair.h"
 #include "regstore.h"
 #include "stats.h"
+#include "telemetry.h"
 #include "worker.h"
 
 static volatile sig_atomic_t stop;
@@ -110,6 +111,7 @@ int main(int argc, char **argv)
 	struct worker w;
 	struct stack_config scfg;
 	struct tsc_clock clock;
+	struct telemetry tel;
 	struct mbx_port_counters port_ctr;
 	struct mbx_xdp_counters xdp_ctr;
 	int have_xdp_ctr;
@@ -150,6 +152,12 @@ int main(int argc, char **argv)
 	if (!clock.invariant)
 		fprintf(stderr, "mbxdp: warning: this CPU does not report an invariant TSC; "
 				"timestamps may drift with its frequency\n");
+	if (telemetry_open(&tel, o.name, &clock, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mbxdp: %s\n", err);
+		free(stack);
+		regstore_free(&tables);
+		return 1;
+	}
 
 	{
 		struct mbx_afxdp_config pcfg = {
@@ -172,6 +180,7 @@ int main(int argc, char **argv)
 	}
 	if (!port) {
 		fprintf(stderr, "mbxdp: %s\n", err);
+		telemetry_close(&tel);
 		free(stack);
 		regstore_free(&tables);
 		return 1;
@@ -188,12 +197,22 @@ int main(int argc, char **argv)
 	w.stack = stack;
 	w.stop = &stop;
 	w.clock = &clock;
+	idle_init(&w.idle, o.idle_adaptive ? mbx_afxdp_fd(afxdp) : -1, &clock);
+	tel.stack = stack;
+	tel.port = port;
+	tel.idle = &w.idle.ctr;
+	snprintf(tel.shm->iface, sizeof(tel.shm->iface), "%s", o.iface);
+	tel.shm->queue = o.queue;
+	snprintf(tel.shm->idle_mode, sizeof(tel.shm->idle_mode), "%s",
+		 o.idle_adaptive ? "adaptive" : "busy");
+	w.tel = &tel;
 	if (getrandom(&scfg.secret, sizeof(scfg.secret), 0) != sizeof(scfg.secret) ||
 	    stack_init(stack, &scfg, &tables, worker_frame_source(&w), worker_frame_sink(&w)) < 0) {
 		fprintf(stderr, "mbxdp: cannot set up the stack for %u connections: %s\n", o.max_conns,
 			strerror(errno));
 		attached = 0;
 		mbx_port_close(port);
+		telemetry_close(&tel);
 		free(stack);
 		regstore_free(&tables);
 		return 1;
@@ -207,8 +226,10 @@ int main(int argc, char **argv)
 		       (unsigned long long)ic->seed, ic->rx.loss, ic->rx.dup, ic->rx.reorder,
 		       ic->rx.corrupt, ic->tx.loss, ic->tx.dup, ic->tx.reorder, ic->tx.corrupt);
 	}
-	printf("mbxdp: serving Modbus/TCP on %s queue %u port %u (%s XDP, %s)\n", o.iface, o.queue,
-	       o.ports[0], o.xdp_generic ? "generic" : "native", mbx_afxdp_mode_name(afxdp));
+	printf("mbxdp: serving Modbus/TCP on %s queue %u port %u (%s XDP, %s, %s idle); "
+	       "live counters: mbxdp-ctl --name %s stats\n",
+	       o.iface, o.queue, o.ports[0], o.xdp_generic ? "generic" : "native",
+	       mbx_afxdp_mode_name(afxdp), tel.shm->idle_mode, o.name);
 	fflush(stdout);
 	worker_run(&w);
 
@@ -220,6 +241,7 @@ int main(int argc, char **argv)
 	printf("mbxdp: stopped\n");
 	stats_print(stdout, stack, &port_ctr, have_xdp_ctr ? &xdp_ctr : 0);
 	fflush(stdout);
+	telemetry_close(&tel);
 	stack_free(stack);
 	free(stack);
 	regstore_free(&tables);

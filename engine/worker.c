@@ -40,12 +40,20 @@ void worker_run(struct worker *w)
 	while (!*w->stop) {
 		uint32_t n = mbx_port_rx(w->port, rx, MBX_BURST);
 		uint32_t n_drop;
+		uint64_t t0, t1, requests_before;
 
-		if (!n)
+		if (!n) {
+			idle_empty_poll(&w->idle, w->tel);
 			continue;
-		w->stack->now_ns = tsc_now_ns(w->clock);
+		}
+		t0 = tsc_read();
+		w->stack->now_ns = tsc_to_ns(w->clock, t0);
+		requests_before = w->stack->mb.ctr.mb_requests;
 		n_drop = stack_input_burst(w->stack, rx, n, drop);
+		t1 = telemetry_burst(w->tel, t0, requests_before);
 		tx_flush(w);
 		mbx_port_release(w->port, drop, n_drop);
+		telemetry_tick(w->tel, t1);
+		idle_traffic(&w->idle, t0);
 	}
 }

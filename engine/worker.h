@@ -6,8 +6,10 @@
 
 #include <signal.h>
 
+#include "idle.h"
 #include "port.h"
 #include "stack.h"
+#include "telemetry.h"
 #include "tsc.h"
 
 struct worker {
@@ -16,6 +18,8 @@ struct worker {
 	const volatile sig_atomic_t *stop;
 	const struct tsc_clock *clock; /* the stack's time, without a clock call */
 	struct mbx_frame_vec tx; /* replies waiting for the next tx burst */
+	struct telemetry *tel; /* processing times and counters for mbxdp-ctl */
+	struct idle idle; /* what an empty poll leads to: busy or adaptive */
 };
 
 /* The frame source and sink the worker's stack must be built with. */

@@ -155,6 +155,7 @@ uint32_t mb_handle_adu(struct mb_ctx *ctx, const uint8_t *req, uint32_t req_len,
 		ctx->ctr.mb_drop_protocol_id++;
 		return 0;
 	}
+	ctx->ctr.fc_requests[pdu[0]]++;
 	n = execute(ctx, pdu, req_len - MBAP_HDR_LEN, out);
 	if (n == 0) {
 		ctx->ctr.mb_no_response++;
