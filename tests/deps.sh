@@ -10,6 +10,8 @@ mbxdp_packages=(
 	iproute2 ethtool                                 # namespaces and veth for the labs
 	libmodbus-dev mbpoll python3 python3-pymodbus    # real Modbus peers
 	python3-serial-asyncio                           # pymodbus 3.0 cannot import its client without it
+	python3-matplotlib                               # the lab's plots (bench/lab_report.py)
+	util-linux                                       # taskset pins the lab's server and client
 )
 
 mbxdp_install_deps() {
