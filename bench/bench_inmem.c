@@ -1,12 +1,13 @@
 /* In-memory benchmark of the stack, with no I/O. Frames are built untimed
  * into the stack's frame buffers; the timed part is exactly what the worker
  * does with a burst (stack_input_burst: parse, verify checksums, look up the
- * connection, TCP, Modbus, the reply written in place). Every reply is
- * checked after its round.
+ * connection, TCP, Modbus, the reply written in place) and the telemetry's
+ * record of the burst (telemetry.h). Every reply is checked after its round.
  *
- *   bench_inmem [--conns N] [--rounds N]
+ *   bench_inmem [--conns N] [--rounds N] [--burst B]
  *       FC 03 (10 registers) requests, one per connection per round, over N
- *       established connections.
+ *       established connections, B frames per burst (default and at most
+ *       MBX_BURST; 1 is a lone client's case, telemetry's worst).
  *   bench_inmem --lifecycles N [--conns B]
  *       N whole connections, B at a time: SYN, ACK, request, FIN, last ACK.
  *       Fails unless every batch ends with an empty table, the ADU pool
@@ -19,6 +20,7 @@
 
 #include "frame_build.h"
 #include "stack_harness.h"
+#include "telemetry.h"
 
 struct conn_state {
 	struct fb_flow fl;
@@ -28,6 +30,8 @@ struct conn_state {
 static struct harness h;
 static struct conn_state *cs;
 static struct mbx_frame *frames;
+static struct telemetry tel;
+static uint32_t burst = MBX_BURST;
 
 static uint64_t now_ns(void)
 {
@@ -88,9 +92,12 @@ static uint64_t run(uint32_t n)
 	struct mbx_frame drop[MBX_BURST];
 	uint64_t t0 = now_ns();
 
-	for (uint32_t i = 0; i < n; i += MBX_BURST) {
-		uint32_t k = n - i < MBX_BURST ? n - i : MBX_BURST;
+	for (uint32_t i = 0; i < n; i += burst) {
+		uint32_t k = n - i < burst ? n - i : burst;
+		uint64_t t0 = tsc_read(), requests_before = h.stack->mb.ctr.mb_requests;
 		uint32_t d = stack_input_burst(h.stack, frames + i, k, drop);
+
+		telemetry_tick(&tel, telemetry_burst(&tel, t0, requests_before));
 
 		for (uint32_t j = 0; j < d; j++) /* unanswered: back to the pool */
 			h.free_list[h.n_free++] = (uint32_t)drop[j].handle;
@@ -247,6 +254,7 @@ int main(int argc, char **argv)
 {
 	uint32_t n_conns = 1000, rounds = 2000;
 	uint64_t lifecycles = 0;
+	struct tsc_clock clock;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -254,13 +262,16 @@ int main(int argc, char **argv)
 			n_conns = (uint32_t)strtoul(argv[++i], 0, 10);
 		else if (i + 1 < argc && !strcmp(argv[i], "--rounds"))
 			rounds = (uint32_t)strtoul(argv[++i], 0, 10);
+		else if (i + 1 < argc && !strcmp(argv[i], "--burst"))
+			burst = (uint32_t)strtoul(argv[++i], 0, 10);
 		else if (i + 1 < argc && !strcmp(argv[i], "--lifecycles"))
 			lifecycles = strtoull(argv[++i], 0, 10);
 		else
 			n_conns = 0;
 	}
-	if (n_conns == 0 || n_conns > 60000 || rounds == 0) {
-		fprintf(stderr, "usage: bench_inmem [--conns N] [--rounds N] | --lifecycles N [--conns B]\n");
+	if (n_conns == 0 || n_conns > 60000 || rounds == 0 || burst == 0 || burst > MBX_BURST) {
+		fprintf(stderr, "usage: bench_inmem [--conns N] [--rounds N] [--burst B] | "
+				"--lifecycles N [--conns B]\n");
 		return 2;
 	}
 	cs = calloc(n_conns, sizeof(*cs));
@@ -269,7 +280,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_inmem: out of memory\n");
 		return 1;
 	}
+	if (tsc_calibrate(&clock, 50) < 0 || telemetry_open_private(&tel, &clock) < 0) {
+		fprintf(stderr, "bench_inmem: no TSC, or out of memory\n");
+		return 1;
+	}
+	tel.stack = h.stack;
 	rc = lifecycles ? bench_lifecycles(n_conns, lifecycles) : bench_requests(n_conns, rounds);
+	telemetry_close(&tel);
 	harness_free(&h);
 	free(cs);
 	free(frames);
