@@ -174,9 +174,14 @@ measure() {
 				run_case "$kind" "$c" "$d" "$r"
 			done
 		done
+		# The engine's histogram so far: after the 1-connection cases it
+		# holds their bursts alone (a burst's requests share its time).
+		if [[ $kind == mbxdp* && $c == 1 ]]; then
+			"$CTL" --name "$NAME" stats --json >"$OUT/engine_${kind}_c1.json"
+		fi
 	done
 	if [[ $kind == mbxdp* ]]; then
-		"$CTL" --name "$NAME" stats --json >"$OUT/engine_$kind.json"
+		"$CTL" --name "$NAME" stats --json >"$OUT/engine_${kind}_all.json"
 		idle_cpu "$kind"
 	fi
 	stop_server

@@ -111,15 +111,23 @@ def markdown(table, meta, idle, engine):
         lines.append("| engine | processing p50 us | p99 | p99.9 | max | requests timed | idle CPU % |")
         lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         cpu = {i["server"]: i["idle_cpu_percent"] for i in idle}
-        for kind, e in engine.items():
+        def order(stem):
+            kind, scope = stem.rsplit("_", 1)
+            return ORDER.index(kind), scope != "c1"
+        for stem in sorted(engine, key=order):
+            e = engine[stem]
+            kind, scope = stem.rsplit("_", 1)
             p = e["processing_ns"]
-            lines.append(f"| {NAMES.get(kind, kind)} | {p['p50'] / 1e3:.2f} | {p['p99'] / 1e3:.2f} "
-                         f"| {p['p99.9'] / 1e3:.2f} | {p['max'] / 1e3:.1f} | {p['count']:,} | "
-                         f"{cpu.get(kind, '-')} |")
+            scope = "1-connection cases" if scope == "c1" else "all cases"
+            lines.append(f"| {NAMES.get(kind, kind)}, {scope} | {p['p50'] / 1e3:.2f} | "
+                         f"{p['p99'] / 1e3:.2f} | {p['p99.9'] / 1e3:.2f} | {p['max'] / 1e3:.1f} | "
+                         f"{p['count']:,} | {cpu.get(kind, '-') if scope == 'all cases' else ''} |")
         lines.append("")
-        lines.append("Processing time: from a burst's receipt until its replies are written, "
-                     "before the hand-over to the kernel (mbxdp-ctl stats), over every case the "
-                     "engine served. Idle CPU: share of one CPU the engine used with no client.")
+        lines.append("Processing time (mbxdp-ctl stats): from a burst's receipt until its replies "
+                     "are written, before the hand-over to the kernel; every request of a burst "
+                     "counts the burst's time, so many connections (bursts of up to 64 frames) "
+                     "mean longer times. Idle CPU: the share of one CPU the engine used with no "
+                     "client, after its cases.")
     return "\n".join(lines) + "\n"
 
 
@@ -153,9 +161,10 @@ def criteria(table, engine):
                   0.2)
     check("mbxdp p50 / reflector p50 at 1 x 1 <= 1.2",
           quotient(get("mbxdp", 1, 1, "p50"), get("reflector", 1, 1, "p50")), 1.2)
-    e = engine.get("mbxdp")
-    check("in-engine processing p99.9 <= 2 us",
-          e["processing_ns"]["p99.9"] / 1e3 if e else None, 2.0, " us")
+    for stem, scope in (("mbxdp_c1", "1-connection cases"), ("mbxdp_all", "all cases")):
+        e = engine.get(stem)
+        check(f"in-engine processing p99.9 <= 2 us, {scope}",
+              e["processing_ns"]["p99.9"] / 1e3 if e else None, 2.0, " us")
     return out
 
 
