@@ -152,12 +152,6 @@ int main(int argc, char **argv)
 	if (!clock.invariant)
 		fprintf(stderr, "mbxdp: warning: this CPU does not report an invariant TSC; "
 				"timestamps may drift with its frequency\n");
-	if (telemetry_open(&tel, o.name, &clock, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mbxdp: %s\n", err);
-		free(stack);
-		regstore_free(&tables);
-		return 1;
-	}
 
 	{
 		struct mbx_afxdp_config pcfg = {
@@ -178,9 +172,14 @@ int main(int argc, char **argv)
 			mbx_port_close(afxdp);
 		}
 	}
+	/* After the port: its errors (privileges, a queue in use) come first. */
+	if (port && telemetry_open(&tel, o.name, &clock, err, sizeof(err)) < 0) {
+		attached = 0;
+		mbx_port_close(port);
+		port = NULL;
+	}
 	if (!port) {
 		fprintf(stderr, "mbxdp: %s\n", err);
-		telemetry_close(&tel);
 		free(stack);
 		regstore_free(&tables);
 		return 1;

@@ -128,7 +128,8 @@ human_shows_codes() {
 # A second engine with the same name must say so and leave the first alone.
 same_name_refused() {
 	local out rc
-	out=$(ip netns exec "$MBNET_SRV_NS" timeout 10 "$MBXDP" --iface lo --name "$NAME" 2>&1)
+	out=$(ip netns exec "$MBNET_SRV_NS" timeout 10 "$MBXDP" --iface lo --xdp-mode generic \
+		--name "$NAME" 2>&1)
 	rc=$?
 	echo "$out"
 	((rc == 1)) && [[ $out == *"held by a running mbxdp"* ]] && kill -0 "$ENGINE_PID"
