@@ -31,6 +31,7 @@ static struct harness h;
 static struct conn_state *cs;
 static struct mbx_frame *frames;
 static struct telemetry tel;
+static struct telemetry_worker tel_worker;
 static uint32_t burst = MBX_BURST;
 
 static uint64_t now_ns(void)
@@ -97,7 +98,7 @@ static uint64_t run(uint32_t n)
 		uint64_t t0 = tsc_read(), requests_before = h.stack->mb.ctr.mb_requests;
 		uint32_t d = stack_input_burst(h.stack, frames + i, k, drop);
 
-		telemetry_tick(&tel, telemetry_burst(&tel, t0, requests_before));
+		telemetry_tick(&tel_worker, telemetry_burst(&tel_worker, t0, requests_before));
 
 		for (uint32_t j = 0; j < d; j++) /* unanswered: back to the pool */
 			h.free_list[h.n_free++] = (uint32_t)drop[j].handle;
@@ -280,11 +281,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_inmem: out of memory\n");
 		return 1;
 	}
-	if (tsc_calibrate(&clock, 50) < 0 || telemetry_open_private(&tel, &clock) < 0) {
+	if (tsc_calibrate(&clock, 50) < 0 || telemetry_open_private(&tel, 1, &clock) < 0) {
 		fprintf(stderr, "bench_inmem: no TSC, or out of memory\n");
 		return 1;
 	}
-	tel.stack = h.stack;
+	telemetry_attach(&tel_worker, &tel, 0, h.stack, NULL, NULL, &clock);
 	rc = lifecycles ? bench_lifecycles(n_conns, lifecycles) : bench_requests(n_conns, rounds);
 	telemetry_close(&tel);
 	harness_free(&h);

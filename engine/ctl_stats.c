@@ -47,7 +47,7 @@ struct counter {
 };
 
 /* The named counters of a snapshot, flattened. */
-static size_t counters_of(const struct mbx_stats_shm *s, struct counter *out)
+static size_t counters_of(const struct mbx_stats_worker *s, struct counter *out)
 {
 	size_t n = 0;
 
@@ -68,9 +68,10 @@ static size_t counters_of(const struct mbx_stats_shm *s, struct counter *out)
 
 #define COUNTERS_MAX 256
 
-/* A consistent copy of the counters (the seqlock of telemetry_publish);
- * the histogram is copied as it is. Bounded: 1,000 tries 100 us apart. */
-static int snapshot(const struct mbx_stats_shm *src, struct mbx_stats_shm *dst)
+/* A consistent copy of one worker's part (the seqlock of
+ * telemetry_publish); the histogram is copied as it is. Bounded: 1,000
+ * tries 100 us apart. */
+static int snapshot(const struct mbx_stats_worker *src, struct mbx_stats_worker *dst)
 {
 	for (int tries = 0; tries < 1000; tries++) {
 		uint64_t s0 = __atomic_load_n(&src->seq, __ATOMIC_ACQUIRE);
@@ -86,20 +87,52 @@ static int snapshot(const struct mbx_stats_shm *src, struct mbx_stats_shm *dst)
 	return -1;
 }
 
-static double ticks_to_us(const struct mbx_stats_shm *s, uint64_t ticks)
+/* The engine as a whole: every worker's counters summed, their histograms
+ * merged. */
+static int engine_totals(const struct mbx_stats_shm *src, struct mbx_stats_worker *total,
+			 struct mbx_stats_worker *scratch)
 {
-	return (double)ticks * 1e6 / (double)s->tsc_hz;
+	memset(total, 0, sizeof(*total));
+	hist_init(&total->proc_ticks);
+	for (uint32_t i = 0; i < src->n_workers; i++) {
+		if (snapshot(&src->worker[i], scratch) < 0)
+			return -1;
+#define X(name) total->port.name += scratch->port.name;
+		MBX_PORT_COUNTERS(X)
+#undef X
+#define X(name) total->stack.name += scratch->stack.name;
+		STACK_COUNTERS(X)
+#undef X
+#define X(name) total->mb.name += scratch->mb.name;
+		MB_COUNTERS(X)
+#undef X
+#define X(name) total->idle.name += scratch->idle.name;
+		IDLE_COUNTERS(X)
+#undef X
+		for (unsigned fc = 0; fc < 256; fc++)
+			total->mb.fc_requests[fc] += scratch->mb.fc_requests[fc];
+		total->open_connections += scratch->open_connections;
+		hist_merge(&total->proc_ticks, &scratch->proc_ticks);
+	}
+	return 0;
 }
 
-static void print_human(const char *name, int alive, const struct mbx_stats_shm *s,
-			const struct mbx_stats_shm *prev, double dt)
+static double ticks_to_us(const struct mbx_stats_shm *e, uint64_t ticks)
+{
+	return (double)ticks * 1e6 / (double)e->tsc_hz;
+}
+
+static void print_human(const char *name, int alive, const struct mbx_stats_shm *e,
+			const struct mbx_stats_worker *s, const struct mbx_stats_worker *prev,
+			double dt)
 {
 	const struct histogram *h = &s->proc_ticks;
 	struct counter c[COUNTERS_MAX];
 	size_t n = counters_of(s, c);
 
-	printf("%s: pid %u, %s queue %u, %s idle, %s\n", name, s->pid, s->iface, s->queue,
-	       s->idle_mode, alive ? "running" : "NOT running (the last values it published)");
+	printf("%s: pid %u, %s, %u worker%s, %s idle, %s\n", name, e->pid, e->desc, e->n_workers,
+	       e->n_workers == 1 ? "" : "s", e->idle_mode,
+	       alive ? "running" : "NOT running (the last values it published)");
 	printf("  open connections %" PRIu64 ", requests %" PRIu64, s->open_connections,
 	       s->mb.mb_requests);
 	if (prev && dt > 0)
@@ -109,9 +142,9 @@ static void print_human(const char *name, int alive, const struct mbx_stats_shm 
 	printf("  processing time, receipt to reply ready (us, %" PRIu64 " requests):\n   ",
 	       h->count);
 	for (size_t i = 0; i < N_PCTS; i++)
-		printf(" %s %.2f", pct_names[i], ticks_to_us(s, hist_percentile(h, pcts[i])));
-	printf(" max %.2f mean %.2f\n", ticks_to_us(s, h->count ? h->max : 0),
-	       h->count ? ticks_to_us(s, h->sum) / (double)h->count : 0.0);
+		printf(" %s %.2f", pct_names[i], ticks_to_us(e, hist_percentile(h, pcts[i])));
+	printf(" max %.2f mean %.2f\n", ticks_to_us(e, h->count ? h->max : 0),
+	       h->count ? ticks_to_us(e, h->sum) / (double)h->count : 0.0);
 	printf("  requests by function code:\n");
 	for (unsigned fc = 0; fc < 256; fc++)
 		if (s->mb.fc_requests[fc])
@@ -123,22 +156,23 @@ static void print_human(const char *name, int alive, const struct mbx_stats_shm 
 			printf("    %-32s %" PRIu64 "\n", c[i].name, c[i].value);
 }
 
-static void print_json(const char *name, int alive, const struct mbx_stats_shm *s)
+static void print_json(const char *name, int alive, const struct mbx_stats_shm *e,
+		       const struct mbx_stats_worker *s)
 {
 	const struct histogram *h = &s->proc_ticks;
 	struct counter c[COUNTERS_MAX];
 	size_t n = counters_of(s, c);
 	const char *sep = "";
 
-	printf("{\"name\":\"%s\",\"running\":%s,\"pid\":%u,\"iface\":\"%s\",\"queue\":%u,"
+	printf("{\"name\":\"%s\",\"running\":%s,\"pid\":%u,\"serving\":\"%s\",\"workers\":%u,"
 	       "\"idle\":\"%s\",\"open_connections\":%" PRIu64 ",",
-	       name, alive ? "true" : "false", s->pid, s->iface, s->queue, s->idle_mode,
+	       name, alive ? "true" : "false", e->pid, e->desc, e->n_workers, e->idle_mode,
 	       s->open_connections);
 	printf("\"processing_ns\":{\"count\":%" PRIu64 ",\"mean\":%.1f", h->count,
-	       h->count ? ticks_to_us(s, h->sum) * 1e3 / (double)h->count : 0.0);
+	       h->count ? ticks_to_us(e, h->sum) * 1e3 / (double)h->count : 0.0);
 	for (size_t i = 0; i < N_PCTS; i++)
-		printf(",\"%s\":%.1f", pct_names[i], ticks_to_us(s, hist_percentile(h, pcts[i])) * 1e3);
-	printf(",\"max\":%.1f},\"fc_requests\":{", ticks_to_us(s, h->count ? h->max : 0) * 1e3);
+		printf(",\"%s\":%.1f", pct_names[i], ticks_to_us(e, hist_percentile(h, pcts[i])) * 1e3);
+	printf(",\"max\":%.1f},\"fc_requests\":{", ticks_to_us(e, h->count ? h->max : 0) * 1e3);
 	for (unsigned fc = 0; fc < 256; fc++) {
 		if (s->mb.fc_requests[fc]) {
 			printf("%s\"%u\":%" PRIu64, sep, fc, s->mb.fc_requests[fc]);
@@ -155,15 +189,15 @@ static void print_json(const char *name, int alive, const struct mbx_stats_shm *
 static const double prom_le[] = { 250e-9, 500e-9, 1e-6,	  2e-6,	  5e-6,	  10e-6,
 				   20e-6,  50e-6,  100e-6, 250e-6, 1e-3 };
 
-static void print_prometheus(const char *name, int alive, const struct mbx_stats_shm *s)
+static void print_prometheus(const char *name, int alive, const struct mbx_stats_shm *e,
+			     const struct mbx_stats_worker *s)
 {
 	const struct histogram *h = &s->proc_ticks;
 	struct counter c[COUNTERS_MAX];
 	size_t n = counters_of(s, c);
 
 	printf("# HELP mbxdp_up 1 while the engine runs.\n# TYPE mbxdp_up gauge\n");
-	printf("mbxdp_up{name=\"%s\",iface=\"%s\",queue=\"%u\"} %d\n", name, s->iface, s->queue,
-	       alive);
+	printf("mbxdp_up{name=\"%s\",workers=\"%u\"} %d\n", name, e->n_workers, alive);
 	printf("# HELP mbxdp_open_connections Connections in the table.\n"
 	       "# TYPE mbxdp_open_connections gauge\n");
 	printf("mbxdp_open_connections{name=\"%s\"} %" PRIu64 "\n", name, s->open_connections);
@@ -180,11 +214,11 @@ static void print_prometheus(const char *name, int alive, const struct mbx_stats
 	       "written, ready for the port.\n# TYPE mbxdp_processing_seconds histogram\n");
 	for (size_t i = 0; i < sizeof(prom_le) / sizeof(prom_le[0]); i++)
 		printf("mbxdp_processing_seconds_bucket{name=\"%s\",le=\"%g\"} %" PRIu64 "\n", name,
-		       prom_le[i], hist_count_at_most(h, (uint64_t)(prom_le[i] * (double)s->tsc_hz)));
+		       prom_le[i], hist_count_at_most(h, (uint64_t)(prom_le[i] * (double)e->tsc_hz)));
 	printf("mbxdp_processing_seconds_bucket{name=\"%s\",le=\"+Inf\"} %" PRIu64 "\n", name,
 	       h->count);
 	printf("mbxdp_processing_seconds_sum{name=\"%s\"} %.9f\n", name,
-	       ticks_to_us(s, h->sum) / 1e6);
+	       ticks_to_us(e, h->sum) / 1e6);
 	printf("mbxdp_processing_seconds_count{name=\"%s\"} %" PRIu64 "\n", name, h->count);
 }
 
@@ -211,7 +245,7 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 	int ch, count_given = 0, rc = 0;
 	char *end, err[512];
 	struct ctl_map m;
-	struct mbx_stats_shm *cur, *prev;
+	struct mbx_stats_worker *cur = NULL, *prev = NULL, *scratch = NULL;
 
 	while ((ch = getopt_long(argc, argv, "jPi:c:h", longopts, 0)) != -1) {
 		switch (ch) {
@@ -254,8 +288,10 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 		fprintf(stderr, "mbxdp-ctl: %s\n", err);
 		return 1;
 	}
-	const struct mbx_stats_shm *src = m.addr;
-	if (m.len < sizeof(*src) || src->magic != TELEMETRY_MAGIC || src->size != sizeof(*src)) {
+	const struct mbx_stats_shm *e = m.addr;
+	if (m.len < sizeof(*e) || e->magic != TELEMETRY_MAGIC || e->size != sizeof(*e) ||
+	    e->worker_size != sizeof(struct mbx_stats_worker) ||
+	    m.len < sizeof(*e) + (size_t)e->n_workers * sizeof(struct mbx_stats_worker)) {
 		fprintf(stderr, "mbxdp-ctl: /dev/shm/%s.stats is not the layout this mbxdp-ctl "
 				"knows (built from other sources?)\n",
 			t->name);
@@ -264,7 +300,8 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 	}
 	cur = malloc(sizeof(*cur));
 	prev = malloc(sizeof(*prev));
-	if (!cur || !prev) {
+	scratch = malloc(sizeof(*scratch));
+	if (!cur || !prev || !scratch) {
 		fprintf(stderr, "mbxdp-ctl: out of memory\n");
 		rc = 1;
 		goto out;
@@ -273,28 +310,29 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 		if (i) {
 			struct timespec ts = { (time_t)interval,
 					       (long)((interval - (double)(time_t)interval) * 1e9) };
-			struct mbx_stats_shm *tmp = prev;
+			struct mbx_stats_worker *tmp = prev;
 
 			nanosleep(&ts, NULL);
 			prev = cur;
 			cur = tmp;
 		}
-		if (snapshot(src, cur) < 0) {
+		if (engine_totals(e, cur, scratch) < 0) {
 			fprintf(stderr, "mbxdp-ctl: the counters kept changing under the reader\n");
 			rc = 1;
 			break;
 		}
 		if (fmt == FMT_JSON)
-			print_json(t->name, m.alive, cur);
+			print_json(t->name, m.alive, e, cur);
 		else if (fmt == FMT_PROMETHEUS)
-			print_prometheus(t->name, m.alive, cur);
+			print_prometheus(t->name, m.alive, e, cur);
 		else
-			print_human(t->name, m.alive, cur, i ? prev : NULL, interval);
+			print_human(t->name, m.alive, e, cur, i ? prev : NULL, interval);
 		fflush(stdout);
 	}
 out:
 	free(cur);
 	free(prev);
+	free(scratch);
 	ctl_map_close(&m);
 	return rc;
 }

@@ -11,7 +11,7 @@ void idle_init(struct idle *i, int fd, const struct tsc_clock *clock)
 	i->ctr = (struct idle_counters){ 0 };
 }
 
-void idle_check(struct idle *i, struct telemetry *t)
+void idle_check(struct idle *i, struct telemetry_worker *t)
 {
 	uint64_t now = tsc_read();
 	struct pollfd pfd = { .fd = i->fd, .events = POLLIN };

@@ -37,9 +37,9 @@ void idle_init(struct idle *i, int fd, const struct tsc_clock *clock);
 
 /* Every IDLE_CHECK_MASK + 1 empty polls: publishes the telemetry when due,
  * and in adaptive mode sleeps once the link has been quiet long enough. */
-void idle_check(struct idle *i, struct telemetry *t);
+void idle_check(struct idle *i, struct telemetry_worker *t);
 
-static inline void idle_empty_poll(struct idle *i, struct telemetry *t)
+static inline void idle_empty_poll(struct idle *i, struct telemetry_worker *t)
 {
 	if ((++i->empty & IDLE_CHECK_MASK) == 0)
 		idle_check(i, t);

@@ -32,6 +32,19 @@ struct mbx_frame_sink worker_frame_sink(struct worker *w)
 	return (struct mbx_frame_sink){ .put = sink_put, .arg = w };
 }
 
+void worker_announce(struct worker *w)
+{
+	struct mbx_frame f;
+
+	for (uint32_t i = 0; i < w->stack->n_addrs; i++) {
+		if (mbx_port_alloc(w->port, &f) < 0)
+			return; /* counted by the port; the peers' ARP requests still work */
+		f.len = stack_arp_announce(w->stack, i, f.data, f.room);
+		sink_put(w, &f);
+	}
+	tx_flush(w);
+}
+
 void worker_run(struct worker *w)
 {
 	struct mbx_frame rx[MBX_BURST];
@@ -43,17 +56,17 @@ void worker_run(struct worker *w)
 		uint64_t t0, t1, requests_before;
 
 		if (!n) {
-			idle_empty_poll(&w->idle, w->tel);
+			idle_empty_poll(&w->idle, &w->tel);
 			continue;
 		}
 		t0 = tsc_read();
 		w->stack->now_ns = tsc_to_ns(w->clock, t0);
 		requests_before = w->stack->mb.ctr.mb_requests;
 		n_drop = stack_input_burst(w->stack, rx, n, drop);
-		t1 = telemetry_burst(w->tel, t0, requests_before);
+		t1 = telemetry_burst(&w->tel, t0, requests_before);
 		tx_flush(w);
 		mbx_port_release(w->port, drop, n_drop);
-		telemetry_tick(w->tel, t1);
+		telemetry_tick(&w->tel, t1);
 		idle_traffic(&w->idle, t0);
 	}
 }

@@ -18,13 +18,17 @@ struct worker {
 	const volatile sig_atomic_t *stop;
 	const struct tsc_clock *clock; /* the stack's time, without a clock call */
 	struct mbx_frame_vec tx; /* replies waiting for the next tx burst */
-	struct telemetry *tel; /* processing times and counters for mbxdp-ctl */
+	struct telemetry_worker tel; /* processing times and counters for mbxdp-ctl */
 	struct idle idle; /* what an empty poll leads to: busy or adaptive */
 };
 
 /* The frame source and sink the worker's stack must be built with. */
 struct mbx_frame_source worker_frame_source(struct worker *w);
 struct mbx_frame_sink worker_frame_sink(struct worker *w);
+
+/* Sends a gratuitous ARP (an RFC 5227 2.3 announcement) for each address
+ * the stack owns, so that neighbours learn its MAC before they ask. */
+void worker_announce(struct worker *w);
 
 /* Runs until *stop becomes non-zero. */
 void worker_run(struct worker *w);
