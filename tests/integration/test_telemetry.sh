@@ -116,7 +116,7 @@ prometheus_agrees() {
 		grep -qx "mbxdp_function_requests_total{name=\"$NAME\",fc=\"4\"} 2" "$WORK/prom.txt" &&
 		grep -qx "mbxdp_processing_seconds_bucket{name=\"$NAME\",le=\"+Inf\"} 5" "$WORK/prom.txt" &&
 		grep -qx "mbxdp_conn_opened_total{name=\"$NAME\"} 5" "$WORK/prom.txt" &&
-		grep -qx "mbxdp_up{name=\"$NAME\",iface=\"$MBNET_SRV_IF\",queue=\"0\"} 1" "$WORK/prom.txt"
+		grep -qx "mbxdp_up{name=\"$NAME\",workers=\"1\"} 1" "$WORK/prom.txt"
 }
 
 human_shows_codes() {
