@@ -14,8 +14,8 @@
 #     libmodbus epoll, an epoll C server, pymodbus, and the AF_XDP UDP
 #     reflector, the floor), pinned to the last CPU, against mbxdp-bench
 #     pinned to the first: 1, 16 and 256 connections at pipeline depth 1 and
-#     8, closed loop, FC 03 of 10 registers, every answer checked, ROUNDS
-#     rounds each.
+#     8, closed loop, FC 03 of 10 registers, every answer checked; three
+#     rounds, each over all the servers in turn.
 #  3. bench/lab_report.py turns the runs into OUT/lab.md (p50, p99, p99.9,
 #     throughput, each server's ratio to mbxdp) and OUT/latency_cdf.png,
 #     OUT/throughput.png; OUT defaults to bench/results.
@@ -62,7 +62,7 @@ done
 if ((QUICK)); then
 	CONNS=(1 16) DEPTHS=(1 8) ROUNDS=1 WARMUP=0.2 DURATION=0.5 IDLE_S=1
 else
-	CONNS=(1 16 256) DEPTHS=(1 8) ROUNDS=3 WARMUP=0.3 DURATION=1.5 IDLE_S=3
+	CONNS=(1 16 256) DEPTHS=(1 8) ROUNDS=3 WARMUP=0.3 DURATION=1.2 IDLE_S=2
 fi
 REFLECTOR_PORT=7 # UDP echo's port; the reflector's XDP program takes only it
 
@@ -151,38 +151,39 @@ cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
-# idle_cpu KIND: the share of one CPU the running server uses with no
+# idle_cpu KIND ROUND: the share of one CPU the running server uses with no
 # client, over IDLE_S seconds, appended to OUT/idle.jsonl.
 idle_cpu() {
-	local kind=$1 a b
+	local kind=$1 r=$2 a b
 	a=$(cpu_ticks "$SRV_PID")
 	sleep "$IDLE_S"
 	b=$(cpu_ticks "$SRV_PID")
-	printf '{"server":"%s","idle_cpu_percent":%s}\n' "$kind" \
+	printf '{"server":"%s","round":%d,"idle_cpu_percent":%s}\n' "$kind" "$r" \
 		"$(awk -v d=$((b - a)) -v hz="$(getconf CLK_TCK)" -v s="$IDLE_S" \
 			'BEGIN { printf "%.1f", 100 * d / hz / s }')" >>"$OUT/idle.jsonl"
 }
 
-# measure KIND CONNS...: start the server, run every case, stop it.
+# measure KIND ROUND CONNS...: start the server, run every case once, stop
+# it. The rounds go over all the servers in turn, so a stretch of load from
+# elsewhere on the machine falls on one round of several servers, not on
+# all rounds of one.
 measure() {
-	local kind=$1 c d r
-	shift
+	local kind=$1 r=$2 c d
+	shift 2
 	start_server "$kind" || return 1
 	for c in "$@"; do
 		for d in "${DEPTHS[@]}"; do
-			for ((r = 1; r <= ROUNDS; r++)); do
-				run_case "$kind" "$c" "$d" "$r"
-			done
+			run_case "$kind" "$c" "$d" "$r"
 		done
 		# The engine's histogram so far: after the 1-connection cases it
 		# holds their bursts alone (a burst's requests share its time).
 		if [[ $kind == mbxdp* && $c == 1 ]]; then
-			"$CTL" --name "$NAME" stats --json >"$OUT/engine_${kind}_c1.json"
+			"$CTL" --name "$NAME" stats --json >"$OUT/engine_${kind}_c1_r$r.json"
 		fi
 	done
 	if [[ $kind == mbxdp* ]]; then
-		"$CTL" --name "$NAME" stats --json >"$OUT/engine_${kind}_all.json"
-		idle_cpu "$kind"
+		"$CTL" --name "$NAME" stats --json >"$OUT/engine_${kind}_all_r$r.json"
+		idle_cpu "$kind" "$r"
 	fi
 	stop_server
 }
@@ -211,11 +212,14 @@ printf '{"cpus":%d,"loadavg_before":"%s","quick":%d,"rounds":%d,"duration_s":%s,
 	"$NCPU" "$(cut -d' ' -f1-3 /proc/loadavg)" "$QUICK" "$ROUNDS" "$DURATION" "$WARMUP" \
 	"${XDP_MODE:-native}" "$(uname -r)" >"$OUT/meta.json"
 : >"$OUT/idle.jsonl"
-rm -f "$OUT"/engine_*.json
-measure mbxdp "${CONNS[@]}" || status=1
-measure mbxdp_adaptive 1 || status=1
-for kind in libmodbus_select libmodbus_epoll peer_epoll pymodbus reflector; do
-	measure "$kind" "${CONNS[@]}" || status=1
+rm -f "$OUT"/engine_*.json "$OUT"/*.png "$OUT"/lab.md
+for ((r = 1; r <= ROUNDS; r++)); do
+	echo "-- round $r of $ROUNDS"
+	measure mbxdp "$r" "${CONNS[@]}" || status=1
+	measure mbxdp_adaptive "$r" 1 || status=1
+	for kind in libmodbus_select libmodbus_epoll peer_epoll pymodbus reflector; do
+		measure "$kind" "$r" "${CONNS[@]}" || status=1
+	done
 done
 /usr/bin/python3 - "$OUT/meta.json" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import json, sys

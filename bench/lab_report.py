@@ -37,8 +37,14 @@ def load(out):
     idle_path = out / "idle.jsonl"
     idle = [json.loads(line) for line in idle_path.read_text().splitlines() if line] \
         if idle_path.exists() else []
-    engine = {p.stem[len("engine_"):]: json.loads(p.read_text())
-              for p in sorted(out.glob("engine_*.json"))}
+    # engine_<kind>_<scope>_r<round>.json: the median over rounds of each
+    # figure, keyed <kind>_<scope>.
+    rounds = {}
+    for p in sorted(out.glob("engine_*_r*.json")):
+        key = p.stem[len("engine_"):].rsplit("_r", 1)[0]
+        rounds.setdefault(key, []).append(json.loads(p.read_text())["processing_ns"])
+    engine = {key: {"processing_ns": {f: statistics.median(r[f] for r in rs) for f in rs[0]}}
+              for key, rs in rounds.items()}
     return runs, meta, idle, engine
 
 
@@ -108,9 +114,11 @@ def markdown(table, meta, idle, engine):
     lines.extend(criteria(table, engine))
     if engine or idle:
         lines.append("")
-        lines.append("| engine | processing p50 us | p99 | p99.9 | max | requests timed | idle CPU % |")
+        lines.append("| engine (medians over rounds) | processing p50 us | p99 | p99.9 | max | "
+                     "requests timed | idle CPU % |")
         lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-        cpu = {i["server"]: i["idle_cpu_percent"] for i in idle}
+        cpu = {kind: statistics.median(i["idle_cpu_percent"] for i in idle if i["server"] == kind)
+               for kind in {i["server"] for i in idle}}
         def order(stem):
             kind, scope = stem.rsplit("_", 1)
             return ORDER.index(kind), scope != "c1"
@@ -121,7 +129,7 @@ def markdown(table, meta, idle, engine):
             scope = "1-connection cases" if scope == "c1" else "all cases"
             lines.append(f"| {NAMES.get(kind, kind)}, {scope} | {p['p50'] / 1e3:.2f} | "
                          f"{p['p99'] / 1e3:.2f} | {p['p99.9'] / 1e3:.2f} | {p['max'] / 1e3:.1f} | "
-                         f"{p['count']:,} | {cpu.get(kind, '-') if scope == 'all cases' else ''} |")
+                         f"{p['count']:,.0f} | {cpu.get(kind, '-') if scope == 'all cases' else ''} |")
         lines.append("")
         lines.append("Processing time (mbxdp-ctl stats): from a burst's receipt until its replies "
                      "are written, before the hand-over to the kernel; every request of a burst "
