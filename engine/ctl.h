@@ -19,19 +19,21 @@ struct ctl_target {
  * status: 0, 1 on a failure (reported), 2 on a usage error. */
 typedef int (*ctl_run_fn)(const struct ctl_target *t, int argc, char **argv);
 
-/* A file /dev/shm/<name>.<suffix> mapped read-only. alive: an engine holds
- * it now (its lock is taken); otherwise the file is what a dead engine
- * left. */
+/* A file /dev/shm/<name>.<suffix> mapped read-only. */
 struct ctl_map {
 	const void *addr;
 	size_t len;
-	int alive;
+	int fd;
 };
 
 /* 0, or -1 with a one-line reason in err (no such instance, ...). */
 int ctl_map_open(const struct ctl_target *t, const char *suffix, struct ctl_map *m, char *err,
 		 size_t errlen);
 void ctl_map_close(struct ctl_map *m);
+
+/* 1 while an engine holds the file (its lock is taken); 0 when it is what
+ * a dead engine left. */
+int ctl_map_alive(const struct ctl_map *m);
 
 int ctl_stats(const struct ctl_target *t, int argc, char **argv);
 

@@ -52,19 +52,16 @@ int ctl_map_open(const struct ctl_target *t, const char *suffix, struct ctl_map 
 			 strerror(errno), t->name);
 		return -1;
 	}
-	/* A shared lock is granted only when the engine holds none. */
-	m->alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-	if (!m->alive)
-		flock(fd, LOCK_UN);
+	m->fd = fd;
 	if (fstat(fd, &st) < 0 || st.st_size == 0) {
 		snprintf(err, errlen, "%s: empty or unreadable", path);
 		close(fd);
 		return -1;
 	}
 	addr = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
 	if (addr == MAP_FAILED) {
 		snprintf(err, errlen, "cannot map %s: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	m->addr = addr;
@@ -74,9 +71,21 @@ int ctl_map_open(const struct ctl_target *t, const char *suffix, struct ctl_map 
 
 void ctl_map_close(struct ctl_map *m)
 {
-	if (m->addr)
+	if (m->addr) {
 		munmap((void *)m->addr, m->len);
+		close(m->fd);
+	}
 	m->addr = NULL;
+}
+
+int ctl_map_alive(const struct ctl_map *m)
+{
+	/* A shared lock is granted only when the engine holds none. */
+	if (flock(m->fd, LOCK_SH | LOCK_NB) == 0) {
+		flock(m->fd, LOCK_UN);
+		return 0;
+	}
+	return errno == EWOULDBLOCK;
 }
 
 int main(int argc, char **argv)

@@ -322,11 +322,11 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 			break;
 		}
 		if (fmt == FMT_JSON)
-			print_json(t->name, m.alive, e, cur);
+			print_json(t->name, ctl_map_alive(&m), e, cur);
 		else if (fmt == FMT_PROMETHEUS)
-			print_prometheus(t->name, m.alive, e, cur);
+			print_prometheus(t->name, ctl_map_alive(&m), e, cur);
 		else
-			print_human(t->name, m.alive, e, cur, i ? prev : NULL, interval);
+			print_human(t->name, ctl_map_alive(&m), e, cur, i ? prev : NULL, interval);
 		fflush(stdout);
 	}
 out:

@@ -10,7 +10,8 @@
 # JSON and Prometheus outputs carry the same figures, that a second engine
 # with the same --name is refused and that the file goes with the engine;
 # then that an engine with --idle adaptive sleeps when nothing comes and
-# still answers afterwards. Needs root. Prints PASS/FAIL per step and ends
+# still answers afterwards, and that the file a killed engine left is
+# reported as such and taken over by the next. Needs root. Prints PASS/FAIL per step and ends
 # with "N passed, N failed".
 # shellcheck disable=SC2317 # steps are called through check()
 set -u
@@ -38,7 +39,11 @@ exec 3>&1
 mbnet_cleanup_hook() {
 	{
 		((FINISHED)) || { echo "FAIL: interrupted or timed out"; FAILED=$((FAILED + 1)); }
-		((FAILED)) && echo "logs kept in $WORK" || rm -rf "$WORK"
+		if ((FAILED)); then
+			echo "logs kept in $WORK"
+		else
+			rm -rf "$WORK"
+		fi
 		echo "$PASSED passed, $FAILED failed"
 	} >&3
 }
@@ -150,6 +155,15 @@ adaptive_sleeps_and_answers() {
 	((sleeps > 0)) && [[ $(json 'd["idle"]') == adaptive ]] && traffic && wait_published 5
 }
 
+# kill -9 leaves the file behind: mbxdp-ctl must call it not running, and
+# the next engine with the name must take it over.
+dead_engine_file() {
+	kill -KILL "$ENGINE_PID"
+	mbnet_wait_exit "$ENGINE_PID" 5 2>/dev/null
+	[[ $(json 'd["running"]') == False ]] && "$CTL" --name "$NAME" stats | grep -q 'NOT running' &&
+		start_engine "$WORK/again.log" && [[ $(json 'd["running"]') == True ]] && stop_engine
+}
+
 mbnet_setup mbxT
 if start_engine "$WORK/busy.log"; then
 	check "requests counted per function code, connections and processing time" counted_per_function
@@ -164,6 +178,9 @@ fi
 if start_engine "$WORK/adaptive.log" --idle adaptive; then
 	check "--idle adaptive sleeps when quiet and still answers" adaptive_sleeps_and_answers
 	check "adaptive engine stops cleanly" stop_engine
+fi
+if start_engine "$WORK/killed.log"; then
+	check "a killed engine's file reads as not running and is taken over" dead_engine_file
 else
 	echo "FAIL: mbxdp --idle adaptive did not start"; FAILED=$((FAILED + 1))
 fi
