@@ -9,8 +9,9 @@
  * xsk_poll: the driver's rx in zero-copy mode, the pending tx in copy mode),
  * and the port tops the fill ring up on every empty poll before it, so a
  * frame that arrives while the worker sleeps has a buffer to land in. The
- * sleep is bounded by IDLE_SLEEP_MS so timers and the telemetry still run
- * on a silent link. */
+ * sleep is bounded by IDLE_SLEEP_MS, so the stack's timers (a
+ * retransmission to a silent peer) run at most that late and the telemetry
+ * is still published on a silent link. */
 #ifndef MBX_IDLE_H
 #define MBX_IDLE_H
 
@@ -20,13 +21,9 @@
 
 #define IDLE_SPIN_US 200 /* quiet this long: sleep. A few round trips of a slow master */
 #define IDLE_SLEEP_MS 10 /* wake at least this often */
-/* Empty polls between two looks at the clock: the busy loop reads no clock
- * per empty poll. 256 empty polls take some 10 us. */
-#define IDLE_CHECK_MASK 255u
 
 struct idle {
 	int fd; /* the socket to sleep on; -1: busy polling */
-	uint32_t empty; /* empty polls since the last frame */
 	uint64_t spin_ticks; /* IDLE_SPIN_US in TSC ticks */
 	uint64_t last_traffic_tsc;
 	struct idle_counters ctr;
@@ -35,21 +32,23 @@ struct idle {
 /* fd -1 makes the worker busy-poll for ever. */
 void idle_init(struct idle *i, int fd, const struct tsc_clock *clock);
 
-/* Every IDLE_CHECK_MASK + 1 empty polls: publishes the telemetry when due,
- * and in adaptive mode sleeps once the link has been quiet long enough. */
-void idle_check(struct idle *i, struct telemetry_worker *t);
+/* Sleeps on the socket until a frame comes or IDLE_SLEEP_MS pass. */
+void idle_sleep(struct idle *i, uint64_t now);
 
-static inline void idle_empty_poll(struct idle *i, struct telemetry_worker *t)
+/* An empty poll at TSC now (the worker reads it every loop for the stack's
+ * timers): publishes the telemetry when due, and in adaptive mode sleeps
+ * once the link has been quiet long enough. A few compares. */
+static inline void idle_empty_poll(struct idle *i, struct telemetry_worker *t, uint64_t now)
 {
-	if ((++i->empty & IDLE_CHECK_MASK) == 0)
-		idle_check(i, t);
+	telemetry_tick(t, now);
+	if (i->fd >= 0 && now - i->last_traffic_tsc >= i->spin_ticks)
+		idle_sleep(i, now);
 }
 
-/* A burst arrived at TSC t0. */
-static inline void idle_traffic(struct idle *i, uint64_t t0)
+/* A burst arrived at TSC now. */
+static inline void idle_traffic(struct idle *i, uint64_t now)
 {
-	i->empty = 0;
-	i->last_traffic_tsc = t0;
+	i->last_traffic_tsc = now;
 }
 
 #endif

@@ -49,24 +49,33 @@ void worker_run(struct worker *w)
 {
 	struct mbx_frame rx[MBX_BURST];
 	struct mbx_frame drop[MBX_BURST];
+	/* The stack's timers are run once a tick, frames or not: the check is
+	 * one counter read and a compare per loop. */
+	const uint64_t tick_tsc = (w->clock->hz << STACK_TICK_SHIFT) / 1000000000u + 1;
+	uint64_t next_tick = 0;
 
 	while (!*w->stop) {
 		uint32_t n = mbx_port_rx(w->port, rx, MBX_BURST);
+		uint64_t now = tsc_read();
 		uint32_t n_drop;
-		uint64_t t0, t1, requests_before;
+		uint64_t t1, requests_before;
 
+		if (now >= next_tick) {
+			next_tick = now + tick_tsc;
+			if (stack_timers(w->stack, tsc_to_ns(w->clock, now)))
+				tx_flush(w);
+		}
 		if (!n) {
-			idle_empty_poll(&w->idle, &w->tel);
+			idle_empty_poll(&w->idle, &w->tel, now);
 			continue;
 		}
-		t0 = tsc_read();
-		w->stack->now_ns = tsc_to_ns(w->clock, t0);
+		w->stack->now_ns = tsc_to_ns(w->clock, now);
 		requests_before = w->stack->mb.ctr.mb_requests;
 		n_drop = stack_input_burst(w->stack, rx, n, drop);
-		t1 = telemetry_burst(&w->tel, t0, requests_before);
+		t1 = telemetry_burst(&w->tel, now, requests_before);
 		tx_flush(w);
 		mbx_port_release(w->port, drop, n_drop);
 		telemetry_tick(&w->tel, t1);
-		idle_traffic(&w->idle, t0);
+		idle_traffic(&w->idle, now);
 	}
 }
