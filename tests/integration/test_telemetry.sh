@@ -17,7 +17,7 @@
 set -u
 
 if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
-	MBXDP_IT_BOUNDED=1 exec timeout -k 10 120 bash "$0" "$@"
+	MBXDP_IT_BOUNDED=1 exec timeout -k 10 140 bash "$0" "$@"
 fi
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -86,18 +86,18 @@ json() {
 traffic() {
 	local i
 	for i in 1 2 3; do
-		mbnet_cli timeout 10 mbpoll -m tcp -a 1 -r 1 -c 5 -t 4 -1 "$MBNET_SRV_ADDR" >/dev/null || return 1
+		mbnet_cli timeout 20 mbpoll -m tcp -o 5 -a 1 -r 1 -c 5 -t 4 -1 "$MBNET_SRV_ADDR" >/dev/null || return 1
 	done
 	for i in 1 2; do
-		mbnet_cli timeout 10 mbpoll -m tcp -a 1 -r 1 -c 5 -t 3 -1 "$MBNET_SRV_ADDR" >/dev/null || return 1
+		mbnet_cli timeout 20 mbpoll -m tcp -o 5 -a 1 -r 1 -c 5 -t 3 -1 "$MBNET_SRV_ADDR" >/dev/null || return 1
 	done
 }
 
-# The counters are published every 100 ms: wait (bounded) until they show
-# every request.
+# The counters are published every 100 ms: wait (bounded, generously for a
+# loaded machine) until they show every request.
 wait_published() { # N
 	local i
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < 100; i++)); do
 		[[ $(json 'd["counters"]["mb_requests"]') == "$1" ]] && return 0
 		sleep 0.1
 	done
