@@ -65,6 +65,7 @@ else
 	CONNS=(1 16 256) DEPTHS=(1 8) ROUNDS=3 WARMUP=0.3 DURATION=1.2 IDLE_S=2
 fi
 REFLECTOR_PORT=7 # UDP echo's port; the reflector's XDP program takes only it
+PACED_RATE=1000 # requests/s of the slow-master case (mbxdp only)
 
 # Server on the last CPU, client on the first: on a 2-CPU machine each gets
 # one, and the kernel's veth work runs on whichever side sends.
@@ -121,26 +122,29 @@ stop_server() {
 	mbnet_wait_exit "$SRV_PID" 10 || kill -KILL "$SRV_PID" 2>/dev/null
 }
 
-# run_case KIND CONNS DEPTH ROUND: one mbxdp-bench run, its JSON appended to
-# RAW with the server's name (or "result": null if it produced none).
+# run_case KIND CONNS DEPTH ROUND [RATE]: one mbxdp-bench run, closed loop
+# or, with RATE, open loop at RATE requests/s; its JSON appended to RAW with
+# the server's name (or "result": null if it produced none).
 run_case() {
-	local kind=$1 c=$2 d=$3 r=$4 args json
+	local kind=$1 c=$2 d=$3 r=$4 rate=${5:-0} args json
 	args=(--host "$SERVER" --connections "$c" --pipeline "$d" --warmup "$WARMUP"
 		--duration "$DURATION" --json)
 	[[ $kind == reflector ]] && args+=(--udp-echo --port "$REFLECTOR_PORT")
+	((rate)) && args+=(--rate "$rate")
 	json=$(mbnet_cli timeout 30 "${PIN_CLI[@]}" "$BENCH" "${args[@]}" 2>"$WORK/bench.err")
 	[[ $json == \{* ]] || json=null
-	printf '{"server":"%s","connections":%d,"pipeline":%d,"round":%d,"result":%s}\n' \
-		"$kind" "$c" "$d" "$r" "$json" >>"$RAW"
-	/usr/bin/python3 - "$kind" "$c" "$d" "$r" "$json" <<'PY'
+	printf '{"server":"%s","connections":%d,"pipeline":%d,"rate":%d,"round":%d,"result":%s}\n' \
+		"$kind" "$c" "$d" "$rate" "$r" "$json" >>"$RAW"
+	/usr/bin/python3 - "$kind" "$c" "$d" "$r" "$rate" "$json" <<'PY'
 import json, sys
-kind, c, d, r, raw = sys.argv[1:]
+kind, c, d, r, rate, raw = sys.argv[1:]
 res = json.loads(raw)
+case = f"{c:>3} x {d}" + (f" at {rate}/s" if rate != "0" else "")
 if res is None:
-    print(f"  {kind:17} {c:>3} x {d}  round {r}: no result")
+    print(f"  {kind:17} {case}  round {r}: no result")
 else:
     lat = res["latency_ns"]
-    print(f"  {kind:17} {c:>3} x {d}  round {r}: p50 {lat['p50']/1e3:8.1f} us  "
+    print(f"  {kind:17} {case}  round {r}: p50 {lat['p50']/1e3:8.1f} us  "
           f"p99.9 {lat['p99.9']/1e3:8.1f} us  {res['throughput_rps']:10.0f} req/s  "
           f"errors {res['errors']['total']}")
 PY
@@ -151,16 +155,18 @@ cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
-# idle_cpu KIND ROUND: the share of one CPU the running server uses with no
-# client, over IDLE_S seconds, appended to OUT/idle.jsonl.
-idle_cpu() {
-	local kind=$1 r=$2 a b
+# cpu_during KIND ROUND FIELD SECONDS cmd...: runs cmd and appends the share
+# of one CPU the server used meanwhile, per second of SECONDS, to
+# OUT/cpu.jsonl as FIELD.
+cpu_during() {
+	local kind=$1 r=$2 field=$3 secs=$4 a b
+	shift 4
 	a=$(cpu_ticks "$SRV_PID")
-	sleep "$IDLE_S"
+	"$@"
 	b=$(cpu_ticks "$SRV_PID")
-	printf '{"server":"%s","round":%d,"idle_cpu_percent":%s}\n' "$kind" "$r" \
-		"$(awk -v d=$((b - a)) -v hz="$(getconf CLK_TCK)" -v s="$IDLE_S" \
-			'BEGIN { printf "%.1f", 100 * d / hz / s }')" >>"$OUT/idle.jsonl"
+	printf '{"server":"%s","round":%d,"%s":%s}\n' "$kind" "$r" "$field" \
+		"$(awk -v d=$((b - a)) -v hz="$(getconf CLK_TCK)" -v s="$secs" \
+			'BEGIN { printf "%.1f", 100 * d / hz / s }')" >>"$OUT/cpu.jsonl"
 }
 
 # measure KIND ROUND CONNS...: start the server, run every case once, stop
@@ -183,7 +189,11 @@ measure() {
 	done
 	if [[ $kind == mbxdp* ]]; then
 		"$CTL" --name "$NAME" stats --json >"$OUT/engine_${kind}_all_r$r.json"
-		idle_cpu "$kind" "$r"
+		# A slow master: a request every millisecond, longer than the
+		# adaptive mode's 200 us of spinning, so each one wakes it.
+		cpu_during "$kind" "$r" paced_cpu_percent "$(awk -v w="$WARMUP" -v d="$DURATION" \
+			'BEGIN { print w + d }')" run_case "$kind" 1 1 "$r" "$PACED_RATE"
+		cpu_during "$kind" "$r" idle_cpu_percent "$IDLE_S" sleep "$IDLE_S"
 	fi
 	stop_server
 }
@@ -213,7 +223,7 @@ echo "== 2. every server against mbxdp-bench ($ROUNDS round(s) of ${DURATION} s 
 printf '{"cpus":%d,"loadavg_before":"%s","quick":%d,"rounds":%d,"duration_s":%s,"warmup_s":%s,"xdp_mode":"%s","kernel":"%s"}\n' \
 	"$NCPU" "$(cut -d' ' -f1-3 /proc/loadavg)" "$QUICK" "$ROUNDS" "$DURATION" "$WARMUP" \
 	"${XDP_MODE:-native}" "$(uname -r)" >"$OUT/meta.json"
-: >"$OUT/idle.jsonl"
+: >"$OUT/cpu.jsonl"
 rm -f "$OUT"/engine_*.json "$OUT"/*.png "$OUT"/lab.md
 for ((r = 1; r <= ROUNDS; r++)); do
 	echo "-- round $r of $ROUNDS"

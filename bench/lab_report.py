@@ -4,8 +4,8 @@
     /usr/bin/python3 bench/lab_report.py OUT_DIR
 
 Reads OUT_DIR/raw.jsonl (one mbxdp-bench --json result per line, with its
-server and round), meta.json, idle.jsonl and engine_*.json (mbxdp-ctl stats
---json). Writes OUT_DIR/lab.md, latency_cdf.png and throughput.png, and
+server, case and round), meta.json, cpu.jsonl (the engine's CPU use) and
+engine_*.json (mbxdp-ctl stats --json). Writes OUT_DIR/lab.md, latency_cdf.png and throughput.png, and
 prints lab.md. A case's figures are the medians over its rounds. Exits 1
 when a server answered nothing right in some case.
 """
@@ -34,9 +34,9 @@ ORDER = list(NAMES)
 def load(out):
     runs = [json.loads(line) for line in (out / "raw.jsonl").read_text().splitlines() if line]
     meta = json.loads((out / "meta.json").read_text())
-    idle_path = out / "idle.jsonl"
-    idle = [json.loads(line) for line in idle_path.read_text().splitlines() if line] \
-        if idle_path.exists() else []
+    cpu_path = out / "cpu.jsonl"
+    cpu = [json.loads(line) for line in cpu_path.read_text().splitlines() if line] \
+        if cpu_path.exists() else []
     # engine_<kind>_<scope>_r<round>.json: the median over rounds of each
     # figure, keyed <kind>_<scope>.
     rounds = {}
@@ -45,14 +45,14 @@ def load(out):
         rounds.setdefault(key, []).append(json.loads(p.read_text())["processing_ns"])
     engine = {key: {"processing_ns": {f: statistics.median(r[f] for r in rs) for f in rs[0]}}
               for key, rs in rounds.items()}
-    return runs, meta, idle, engine
+    return runs, meta, cpu, engine
 
 
 def aggregate(runs):
-    """(server, conns, depth) -> medians over the rounds, and the median round."""
+    """(server, conns, depth, rate) -> medians over the rounds, and the median round."""
     cases = {}
     for run in runs:
-        key = (run["server"], run["connections"], run["pipeline"])
+        key = (run["server"], run["connections"], run["pipeline"], run["rate"])
         cases.setdefault(key, []).append(run["result"])
     table = {}
     for key, results in cases.items():
@@ -82,43 +82,49 @@ def ratio(a, b):
     return f"{a / b:.2f}" if a and b else "-"
 
 
-def markdown(table, meta, idle, engine):
+def case_name(c, d, rate):
+    return f"{c} x {d}" + (f" at {rate:,}/s" if rate else "")
+
+
+def markdown(table, meta, cpu, engine):
     lines = []
     load_note = f"load average {meta['loadavg_before']} before, {meta.get('loadavg_after', '?')} after"
     lines.append(f"Machine: {meta['cpus']} CPUs, kernel {meta['kernel']}, XDP {meta['xdp_mode']} mode; "
                  f"{meta['rounds']} round(s) of {meta['duration_s']} s per case after "
-                 f"{meta['warmup_s']} s of warm-up; {load_note}. Closed loop, FC 03 of 10 "
+                 f"{meta['warmup_s']} s of warm-up; {load_note}. Closed loop (\"at R/s\": open loop at R requests/s), FC 03 of 10 "
                  f"registers, every answer checked; latency in microseconds, medians over rounds. "
                  f"\"x mbxdp\": the server's figure divided by mbxdp's in the same case.")
     lines.append("")
     lines.append("| server | conns x depth | p50 | p99 | p99.9 | requests/s | errors "
                  "| p50 x mbxdp | p99.9 x mbxdp | requests/s x mbxdp |")
     lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    keys = sorted(table, key=lambda k: (ORDER.index(k[0]), k[1], k[2]))
+    keys = sorted(table, key=lambda k: (ORDER.index(k[0]), k[3], k[1], k[2]))
     for key in keys:
-        server, c, d = key
+        server, c, d, rate = key
         row = table[key]
         name = NAMES[server]
         if row is None:
-            lines.append(f"| {name} | {c} x {d} | no answer | | | | | | | |")
+            lines.append(f"| {name} | {case_name(c, d, rate)} | no answer | | | | | | | |")
             continue
-        ref = table.get(("mbxdp", c, d))
+        ref = table.get(("mbxdp", c, d, rate))
         r50 = r999 = rrps = "-"
         if ref and server != "mbxdp":
             r50, r999, rrps = ratio(row["p50"], ref["p50"]), ratio(row["p999"], ref["p999"]), \
                 ratio(row["rps"], ref["rps"])
-        lines.append(f"| {name} | {c} x {d} | {fmt(row['p50'])} | {fmt(row['p99'])} | "
+        lines.append(f"| {name} | {case_name(c, d, rate)} | {fmt(row['p50'])} | {fmt(row['p99'])} | "
                      f"{fmt(row['p999'])} | {fmt(row['rps'], 0)} | {row['errors']} | "
                      f"{r50} | {r999} | {rrps} |")
     lines.append("")
     lines.extend(criteria(table, engine))
-    if engine or idle:
+    if engine or cpu:
         lines.append("")
         lines.append("| engine (medians over rounds) | processing p50 us | p99 | p99.9 | max | "
-                     "requests timed | idle CPU % |")
-        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-        cpu = {kind: statistics.median(i["idle_cpu_percent"] for i in idle if i["server"] == kind)
-               for kind in {i["server"] for i in idle}}
+                     "requests timed | CPU % at 1,000 requests/s | CPU % idle |")
+        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+
+        def cpu_of(kind, field):
+            v = [c[field] for c in cpu if c["server"] == kind and field in c]
+            return statistics.median(v) if v else "-"
         def order(stem):
             kind, scope = stem.rsplit("_", 1)
             return ORDER.index(kind), scope != "c1"
@@ -129,13 +135,16 @@ def markdown(table, meta, idle, engine):
             scope = "1-connection cases" if scope == "c1" else "all cases"
             lines.append(f"| {NAMES.get(kind, kind)}, {scope} | {p['p50'] / 1e3:.2f} | "
                          f"{p['p99'] / 1e3:.2f} | {p['p99.9'] / 1e3:.2f} | {p['max'] / 1e3:.1f} | "
-                         f"{p['count']:,.0f} | {cpu.get(kind, '-') if scope == 'all cases' else ''} |")
+                         f"{p['count']:,.0f} | " +
+                         (f"{cpu_of(kind, 'paced_cpu_percent')} | {cpu_of(kind, 'idle_cpu_percent')} |"
+                          if scope == "all cases" else " | |"))
         lines.append("")
         lines.append("Processing time (mbxdp-ctl stats): from a burst's receipt until its replies "
                      "are written, before the hand-over to the kernel; every request of a burst "
                      "counts the burst's time, so many connections (bursts of up to 64 frames) "
-                     "mean longer times. Idle CPU: the share of one CPU the engine used with no "
-                     "client, after its cases.")
+                     "mean longer times. CPU %: the share of one CPU the engine used while a "
+                     "single client sent a request every millisecond (open loop), and with no "
+                     "client at all.")
     return "\n".join(lines) + "\n"
 
 
@@ -144,7 +153,7 @@ def criteria(table, engine):
     out = ["| target | measured | met |", "| --- | --- | --- |"]
 
     def get(server, c, d, field):
-        row = table.get((server, c, d))
+        row = table.get((server, c, d, 0))
         return row[field] if row else None
 
     def check(label, value, limit, unit=""):
@@ -160,7 +169,7 @@ def criteria(table, engine):
           quotient(get("mbxdp", 1, 1, "p50"), get("libmodbus_select", 1, 1, "p50")), 0.5)
     check("mbxdp p99.9 / libmodbus select p99.9 at 1 x 1 <= 0.3",
           quotient(get("mbxdp", 1, 1, "p999"), get("libmodbus_select", 1, 1, "p999")), 0.3)
-    best = max((c for (s, c, _) in table if s == "mbxdp"), default=None)
+    best = max((c for (s, c, _, _) in table if s == "mbxdp"), default=None)
     if best is not None:
         for d in (1, 8):
             check(f"libmodbus select / mbxdp requests/s at {best} x {d} <= 0.2 "
@@ -177,15 +186,15 @@ def criteria(table, engine):
 
 
 def plot_cdf(table, path):
-    conns = sorted({c for (_, c, _) in table})
-    depths = sorted({d for (_, _, d) in table})
+    conns = sorted({c for (_, c, _, rate) in table if not rate})
+    depths = sorted({d for (_, _, d, rate) in table if not rate})
     fig, axes = plt.subplots(len(depths), len(conns), figsize=(5 * len(conns), 4 * len(depths)),
                              squeeze=False)
     for i, d in enumerate(depths):
         for j, c in enumerate(conns):
             ax = axes[i][j]
             for server in ORDER:
-                row = table.get((server, c, d))
+                row = table.get((server, c, d, 0))
                 if not row:
                     continue
                 pts = [(ns / 1e3, pct / 100) for pct, ns in row["cdf"] if ns > 0]
@@ -209,8 +218,8 @@ def plot_throughput(table, path):
     fig, ax = plt.subplots(figsize=(11, 5))
     for n, server in enumerate(ORDER):
         for d, style in ((1, "-"), (8, "--")):
-            pts = sorted((c, row["rps"]) for (s, c, dd), row in table.items()
-                         if s == server and dd == d and row)
+            pts = sorted((c, row["rps"]) for (s, c, dd, rate), row in table.items()
+                         if s == server and dd == d and not rate and row)
             if pts:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o",
                         color=f"C{n}", label=f"{NAMES[server]}, depth {d}")
@@ -230,15 +239,15 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     out = Path(sys.argv[1])
-    runs, meta, idle, engine = load(out)
+    runs, meta, cpu, engine = load(out)
     table = aggregate(runs)
-    md = markdown(table, meta, idle, engine)
+    md = markdown(table, meta, cpu, engine)
     (out / "lab.md").write_text(md)
     plot_cdf(table, out / "latency_cdf.png")
     plot_throughput(table, out / "throughput.png")
     print(md, end="")
     print(f"lab: wrote {out}/lab.md, latency_cdf.png, throughput.png")
-    silent = sorted({f"{k[0]} {k[1]} x {k[2]}" for k, row in table.items() if row is None})
+    silent = sorted({f"{k[0]} {case_name(*k[1:])}" for k, row in table.items() if row is None})
     if silent:
         print("lab: no right answer from: " + ", ".join(silent), file=sys.stderr)
         sys.exit(1)
