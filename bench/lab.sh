@@ -62,7 +62,7 @@ done
 if ((QUICK)); then
 	CONNS=(1 16) DEPTHS=(1 8) ROUNDS=1 WARMUP=0.2 DURATION=0.5 IDLE_S=1
 else
-	CONNS=(1 16 256) DEPTHS=(1 8) ROUNDS=3 WARMUP=0.3 DURATION=1.2 IDLE_S=2
+	CONNS=(1 16 256) DEPTHS=(1 8) ROUNDS=3 WARMUP=0.3 DURATION=1 IDLE_S=2
 fi
 REFLECTOR_PORT=7 # UDP echo's port; the reflector's XDP program takes only it
 PACED_RATE=1000 # requests/s of the slow-master case (mbxdp only)
