@@ -27,6 +27,9 @@ static void usage(FILE *out)
 		"  -m, --xdp-mode MODE      native (default) or generic\n"
 		"  -p, --port P             TCP port to serve; repeat for more (default 502)\n"
 		"  -c, --max-conns N        connection table size (default 65536)\n"
+		"      --rto-min MS         smallest retransmission timeout (default 200)\n"
+		"      --max-retries N      retransmissions of a segment before the connection\n"
+		"                           is reset (default 8)\n"
 		"      --serve-address A[/N] serve IPv4 address A, or every address of the\n"
 		"                           prefix A/N (N >= %d); repeat for more. XDP answers\n"
 		"                           ARP for those the kernel does not own. Default:\n"
@@ -175,8 +178,8 @@ static int check_backend_options(const struct cli_options *o)
 
 int cli_parse(int argc, char **argv, struct cli_options *o)
 {
-	enum { OPT_DETACH = 256, OPT_IMPAIR, OPT_DPDK, OPT_QUEUES, OPT_ADDRESS, OPT_SERVE_ADDRESS,
-	       OPT_ALLOW_SOURCE };
+	enum { OPT_DETACH = 256, OPT_IMPAIR, OPT_DPDK, OPT_QUEUES, OPT_ADDRESS, OPT_RTO_MIN,
+	       OPT_MAX_RETRIES, OPT_SERVE_ADDRESS, OPT_ALLOW_SOURCE };
 	static const struct option longopts[] = {
 		{ "iface", required_argument, 0, 'i' },
 		{ "queue", required_argument, 0, 'q' },
@@ -188,6 +191,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "dpdk", no_argument, 0, OPT_DPDK },
 		{ "queues", required_argument, 0, OPT_QUEUES },
 		{ "address", required_argument, 0, OPT_ADDRESS },
+		{ "rto-min", required_argument, 0, OPT_RTO_MIN },
+		{ "max-retries", required_argument, 0, OPT_MAX_RETRIES },
 		{ "serve-address", required_argument, 0, OPT_SERVE_ADDRESS },
 		{ "allow-source", required_argument, 0, OPT_ALLOW_SOURCE },
 		{ "help", no_argument, 0, 'h' },
@@ -201,6 +206,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 	memset(o, 0, sizeof(*o));
 	o->max_conns = 65536;
 	o->queues = 1;
+	o->rto_min_ms = 200;
+	o->max_retries = 8;
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":i:q:m:p:c:hV", longopts, 0)) != -1) {
@@ -235,6 +242,14 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			break;
 		case 'c':
 			if (parse_u32("--max-conns", optarg, 1, 1u << 26, &o->max_conns) < 0)
+				return -1;
+			break;
+		case OPT_RTO_MIN:
+			if (parse_u32("--rto-min", optarg, 1, 60000, &o->rto_min_ms) < 0)
+				return -1;
+			break;
+		case OPT_MAX_RETRIES:
+			if (parse_u32("--max-retries", optarg, 1, 255, &o->max_retries) < 0)
 				return -1;
 			break;
 		case OPT_DETACH:

@@ -24,6 +24,8 @@ struct cli_options {
 	uint16_t ports[CLI_MAX_PORTS];
 	uint32_t n_ports;
 	uint32_t max_conns;
+	uint32_t rto_min_ms; /* RFC 6298 2.4 minimum RTO */
+	uint32_t max_retries; /* retransmissions before a connection is reset */
 	/* --serve-address prefixes (each one address per host bit pattern) and
 	 * --allow-source prefixes, all of server 0. */
 	struct mbx_xdp_cidr serve[CLI_MAX_PREFIXES];

@@ -149,6 +149,8 @@ int main(int argc, char **argv)
 
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.max_conns = o.max_conns;
+	scfg.rto_min_ms = o.rto_min_ms;
+	scfg.max_retries = o.max_retries;
 	scfg.adu_buffers = o.max_conns / 4 + 64;
 	scfg.mss = (uint16_t)(backend.mtu - 40 > 65495 ? 65495 : backend.mtu - 40);
 	scfg.ports = o.ports;
