@@ -155,8 +155,8 @@ int main(int argc, char **argv)
 	scfg.mss = (uint16_t)(backend.mtu - 40 > 65495 ? 65495 : backend.mtu - 40);
 	scfg.ports = o.ports;
 	scfg.n_ports = o.n_ports;
-	scfg.addrs = o.addrs;
-	scfg.n_addrs = o.n_addrs;
+	scfg.addrs = backend.stack_addrs;
+	scfg.n_addrs = backend.n_stack_addrs;
 	memcpy(scfg.mac, backend.mac, sizeof(scfg.mac));
 	ws = NULL;
 	if (getrandom(&scfg.secret, sizeof(scfg.secret), 0) != sizeof(scfg.secret))
