@@ -32,20 +32,25 @@ struct mbx_frame_sink worker_frame_sink(struct worker *w)
 	return (struct mbx_frame_sink){ .put = sink_put, .arg = w };
 }
 
+void worker_burst(struct worker *w, struct mbx_frame *rx, uint32_t n, uint64_t now_ns)
+{
+	struct mbx_frame drop[MBX_BURST];
+	uint32_t n_drop;
+
+	w->stack->now_ns = now_ns;
+	n_drop = stack_input_burst(w->stack, rx, n, drop);
+	tx_flush(w);
+	mbx_port_release(w->port, drop, n_drop);
+}
+
 void worker_run(struct worker *w)
 {
 	struct mbx_frame rx[MBX_BURST];
-	struct mbx_frame drop[MBX_BURST];
 
 	while (!*w->stop) {
 		uint32_t n = mbx_port_rx(w->port, rx, MBX_BURST);
-		uint32_t n_drop;
 
-		if (!n)
-			continue;
-		w->stack->now_ns = tsc_now_ns(w->clock);
-		n_drop = stack_input_burst(w->stack, rx, n, drop);
-		tx_flush(w);
-		mbx_port_release(w->port, drop, n_drop);
+		if (n)
+			worker_burst(w, rx, n, tsc_now_ns(w->clock));
 	}
 }

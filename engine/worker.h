@@ -22,6 +22,12 @@ struct worker {
 struct mbx_frame_source worker_frame_source(struct worker *w);
 struct mbx_frame_sink worker_frame_sink(struct worker *w);
 
+/* Moves n (at most MBX_BURST) received frames through the stack at time
+ * now_ns, sends the replies and gives the rest back to the port. The loop
+ * below calls it per burst; the in-process replay (tools/replay) calls it
+ * with a virtual clock. */
+void worker_burst(struct worker *w, struct mbx_frame *rx, uint32_t n, uint64_t now_ns);
+
 /* Runs until *stop becomes non-zero. */
 void worker_run(struct worker *w);
 
