@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "modbus.h"
 
 static void usage(FILE *out)
@@ -25,6 +26,10 @@ static void usage(FILE *out)
 		"      --impair SPEC        inject faults for testing, e.g.\n"
 		"                           loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,seed=7\n"
 		"                           (rates 0-1 on rx and tx; rx_KEY/tx_KEY for one side)\n"
+		"      --capture FILE       record every frame received and sent, with its time\n"
+		"                           and direction, to FILE (pcapng), off the data path\n"
+		"      --capture-ring KB    the capture ring between worker and writer (8192);\n"
+		"                           frames that find it full count as capture_drops\n"
 		"      --detach             remove an mbxdp XDP program left on IF, then exit\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            print the version\n"
@@ -50,7 +55,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 
 int cli_parse(int argc, char **argv, struct cli_options *o)
 {
-	enum { OPT_DETACH = 256, OPT_IMPAIR };
+	enum { OPT_DETACH = 256, OPT_IMPAIR, OPT_CAPTURE, OPT_CAPTURE_RING };
 	static const struct option longopts[] = {
 		{ "iface", required_argument, 0, 'i' },
 		{ "queue", required_argument, 0, 'q' },
@@ -59,6 +64,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "max-conns", required_argument, 0, 'c' },
 		{ "detach", no_argument, 0, OPT_DETACH },
 		{ "impair", required_argument, 0, OPT_IMPAIR },
+		{ "capture", required_argument, 0, OPT_CAPTURE },
+		{ "capture-ring", required_argument, 0, OPT_CAPTURE_RING },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -69,6 +76,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->max_conns = 65536;
+	o->capture_ring = CAPTURE_RING_DEFAULT;
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":i:q:m:p:c:hV", longopts, 0)) != -1) {
@@ -112,6 +120,14 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 				return -1;
 			}
 			o->impair = 1;
+			break;
+		case OPT_CAPTURE:
+			o->capture = optarg;
+			break;
+		case OPT_CAPTURE_RING:
+			if (parse_u32("--capture-ring", optarg, 4, 1u << 21, &v) < 0)
+				return -1;
+			o->capture_ring = v * 1024;
 			break;
 		case 'h':
 			usage(stdout);

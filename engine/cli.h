@@ -18,6 +18,8 @@ struct cli_options {
 	int detach; /* --detach: remove a left-over program and exit */
 	int impair; /* --impair given: wrap the port in port_impair.h */
 	struct mbx_impair_config impair_cfg;
+	const char *capture; /* --capture FILE.pcapng, or NULL */
+	uint32_t capture_ring; /* bytes */
 };
 
 /* Parses argv. Returns 0 to run, 1 when --help or --version was answered

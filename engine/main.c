@@ -12,8 +12,10 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "cli.h"
 #include "loader.h"
 #include "port_afxdp.h"
@@ -110,6 +112,7 @@ int main(int argc, char **argv)
 	struct worker w;
 	struct stack_config scfg;
 	struct tsc_clock clock;
+	struct capture *capture = NULL;
 	struct mbx_port_counters port_ctr;
 	struct mbx_xdp_counters xdp_ctr;
 	int have_xdp_ctr;
@@ -150,6 +153,21 @@ int main(int argc, char **argv)
 	if (!clock.invariant)
 		fprintf(stderr, "mbxdp: warning: this CPU does not report an invariant TSC; "
 				"timestamps may drift with its frequency\n");
+	if (o.capture) {
+		struct timespec wall;
+
+		clock_gettime(CLOCK_REALTIME, &wall);
+		capture = capture_open(o.capture, o.iface, o.capture_ring,
+				       (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec -
+					       tsc_now_ns(&clock),
+				       err, sizeof(err));
+		if (!capture) {
+			fprintf(stderr, "mbxdp: %s\n", err);
+			free(stack);
+			regstore_free(&tables);
+			return 1;
+		}
+	}
 
 	{
 		struct mbx_afxdp_config pcfg = {
@@ -172,6 +190,8 @@ int main(int argc, char **argv)
 	}
 	if (!port) {
 		fprintf(stderr, "mbxdp: %s\n", err);
+		if (capture)
+			capture_close(capture, stderr);
 		free(stack);
 		regstore_free(&tables);
 		return 1;
@@ -194,10 +214,13 @@ int main(int argc, char **argv)
 			strerror(errno));
 		attached = 0;
 		mbx_port_close(port);
+		if (capture)
+			capture_close(capture, stderr);
 		free(stack);
 		regstore_free(&tables);
 		return 1;
 	}
+	w.capture = capture ? capture_ring_of(capture) : NULL;
 
 	if (o.impair) {
 		const struct mbx_impair_config *ic = &o.impair_cfg;
@@ -219,6 +242,8 @@ int main(int argc, char **argv)
 	mbx_port_close(port); /* closes afxdp too, which detaches the XDP program first thing */
 	printf("mbxdp: stopped\n");
 	stats_print(stdout, stack, &port_ctr, have_xdp_ctr ? &xdp_ctr : 0);
+	if (capture && capture_close(capture, stdout) < 0)
+		fprintf(stderr, "mbxdp: writing the capture failed (capture_write_errors)\n");
 	fflush(stdout);
 	stack_free(stack);
 	free(stack);

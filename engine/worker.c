@@ -2,6 +2,8 @@
 
 static void tx_flush(struct worker *w)
 {
+	if (w->capture && w->tx.n)
+		capture_ring_put(w->capture, w->tx.f, w->tx.n, w->stack->now_ns, CAPTURE_OUT);
 	mbx_port_tx(w->port, w->tx.f, w->tx.n);
 	w->tx.n = 0;
 }
@@ -37,6 +39,9 @@ void worker_burst(struct worker *w, struct mbx_frame *rx, uint32_t n, uint64_t n
 	struct mbx_frame drop[MBX_BURST];
 	uint32_t n_drop;
 
+	/* Copied before the stack writes replies over the requests. */
+	if (w->capture)
+		capture_ring_put(w->capture, rx, n, now_ns, CAPTURE_IN);
 	w->stack->now_ns = now_ns;
 	n_drop = stack_input_burst(w->stack, rx, n, drop);
 	tx_flush(w);

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 
+#include "capture_ring.h"
 #include "port.h"
 #include "stack.h"
 #include "tsc.h"
@@ -16,6 +17,7 @@ struct worker {
 	const volatile sig_atomic_t *stop;
 	const struct tsc_clock *clock; /* the stack's time, without a clock call */
 	struct mbx_frame_vec tx; /* replies waiting for the next tx burst */
+	struct capture_ring *capture; /* --capture: frames copied here; NULL when off */
 };
 
 /* The frame source and sink the worker's stack must be built with. */
