@@ -8,7 +8,13 @@ one that echoes it):
   * --expect-fc CODES: each listed code was requested and every request for it
     is answered (or, per the device model, due no answer);
   * --expect-exception01 CODES: each listed code was requested and answered
-    with exception 01.
+    with exception 01;
+  * --expect-normal CODES: each listed code was requested and answered
+    without an exception;
+  * --all-matched: every captured response is matched byte for byte, every
+    request without one that is due an answer is answered, the rest not;
+  * --no-answer-due N, --reset-flows N, --segments-sent N: exact counts of
+    requests due no answer, flows the server reset, segments sent.
 
 CODES: comma-separated decimal numbers or ranges (93-99).
 Exit 0 when every check holds; prints one line per failure otherwise."""
@@ -33,6 +39,11 @@ def main():
     ap.add_argument("report")
     ap.add_argument("--expect-fc", type=codes, default=set())
     ap.add_argument("--expect-exception01", type=codes, default=set())
+    ap.add_argument("--expect-normal", type=codes, default=set())
+    ap.add_argument("--all-matched", action="store_true")
+    ap.add_argument("--no-answer-due", type=int)
+    ap.add_argument("--reset-flows", type=int)
+    ap.add_argument("--segments-sent", type=int)
     ap.add_argument("--min-requests", type=int, default=1)
     a = ap.parse_args()
     rep = json.load(open(a.report))
@@ -50,6 +61,12 @@ def main():
             seen.setdefault(fc, []).append(req)
             if not req["ok"]:
                 errors.append(f"{where}: status {req['status']}, no proper answer")
+            if a.all_matched:
+                if req["captured"] is not None and req["status"] != "matched":
+                    errors.append(f"{where}: {req['status']} {req['differs']}: captured "
+                                  f"{req['captured']}, replayed {got}")
+                if req["captured"] is None and (got is not None) != req["answer_due"]:
+                    errors.append(f"{where}: answer due {req['answer_due']}, replayed {got}")
             if req["answer_due"] and fc not in SERVED and got is not None:
                 if got[14:18] != f"{fc | 0x80:02x}01":
                     errors.append(f"{where}: not served, so exception 01 is due; got {got}")
@@ -64,6 +81,20 @@ def main():
         for r in seen.get(fc, []):
             if r["replayed"] is None or r["replayed"][14:18] != f"{fc | 0x80:02x}01":
                 errors.append(f"fc {fc} packet {r['packet']}: exception 01 expected, got {r['replayed']}")
+    for fc in sorted(a.expect_normal):
+        if fc not in seen:
+            errors.append(f"fc {fc}: no request for it in the capture")
+        for r in seen.get(fc, []):
+            if r["replayed"] is None or r["replayed"][14:16] != f"{fc:02x}":
+                errors.append(f"fc {fc} packet {r['packet']}: a normal response expected, got {r['replayed']}")
+    counts = {
+        "no_answer_due": (a.no_answer_due, s["no_answer_due"]),
+        "reset_flows": (a.reset_flows, sum("reset" in (f["note"] or "") for f in rep["flows"])),
+        "segments_sent": (a.segments_sent, sum(f["segments_sent"] for f in rep["flows"])),
+    }
+    for name, (want, got) in counts.items():
+        if want is not None and want != got:
+            errors.append(f"{name}: {got}, expected {want}")
     for e in errors:
         print("check_report:", e)
     if not errors:
