@@ -12,7 +12,8 @@
 #define WRITER_IDLE_NS 1000000 /* the writer's nap when the ring is empty */
 
 struct capture {
-	struct capture_ring ring;
+	struct capture_ring *rings;
+	uint32_t n_rings;
 	FILE *f;
 	pthread_t writer;
 	_Atomic int stop;
@@ -23,16 +24,28 @@ struct capture {
 
 static void drain(struct capture *c)
 {
-	const struct capture_rec *h;
+	for (uint32_t i = 0; i < c->n_rings; i++) {
+		struct capture_ring *r = &c->rings[i];
+		const struct capture_rec *h;
 
-	while ((h = capture_ring_peek(&c->ring))) {
-		if (pcapng_write_packet(c->f, c->wall_offset_ns + h->ts_ns, (const uint8_t *)h + CAPTURE_REC_HDR,
-					h->len, h->flags) < 0)
-			c->write_errors++;
-		else
-			c->written++;
-		capture_ring_done(&c->ring, h);
+		while ((h = capture_ring_peek(r))) {
+			if (pcapng_write_packet(c->f, c->wall_offset_ns + h->ts_ns,
+						(const uint8_t *)h + CAPTURE_REC_HDR, h->len, h->flags) < 0)
+				c->write_errors++;
+			else
+				c->written++;
+			capture_ring_done(r, h);
+		}
 	}
+}
+
+static void free_capture(struct capture *c)
+{
+	for (uint32_t i = 0; c->rings && i < c->n_rings; i++)
+		free(c->rings[i].buf);
+	free(c->rings);
+	free(c->iobuf);
+	free(c);
 }
 
 static void *writer_main(void *arg)
@@ -51,12 +64,12 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-struct capture *capture_open(const char *path, const char *ifname, uint32_t ring_bytes,
-			     uint64_t wall_offset_ns, char *err, size_t errlen)
+struct capture *capture_open(const char *path, const char *ifname, uint32_t n_rings,
+			     uint32_t ring_bytes, uint64_t wall_offset_ns, char *err, size_t errlen)
 {
 	struct capture *c = calloc(1, sizeof(*c));
 	uint64_t size = 4096;
-	int rc;
+	int rc, oom;
 
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
@@ -64,12 +77,21 @@ struct capture *capture_open(const char *path, const char *ifname, uint32_t ring
 	}
 	while (size < ring_bytes)
 		size <<= 1;
-	c->ring.buf = aligned_alloc(64, size);
-	c->ring.mask = size - 1;
 	c->wall_offset_ns = wall_offset_ns;
 	c->iobuf = malloc(1u << 20);
-	if (!c->ring.buf || !c->iobuf) {
-		snprintf(err, errlen, "out of memory for a %llu-byte capture ring",
+	c->rings = aligned_alloc(64, (size_t)n_rings * sizeof(*c->rings));
+	oom = !c->iobuf || !c->rings;
+	if (c->rings) {
+		memset(c->rings, 0, (size_t)n_rings * sizeof(*c->rings));
+		c->n_rings = n_rings;
+		for (uint32_t i = 0; i < n_rings; i++) {
+			c->rings[i].buf = aligned_alloc(64, size);
+			c->rings[i].mask = size - 1;
+			oom |= !c->rings[i].buf;
+		}
+	}
+	if (oom) {
+		snprintf(err, errlen, "out of memory for %u capture rings of %llu bytes", n_rings,
 			 (unsigned long long)size);
 		goto fail;
 	}
@@ -92,31 +114,30 @@ struct capture *capture_open(const char *path, const char *ifname, uint32_t ring
 fail:
 	if (c->f)
 		fclose(c->f);
-	free(c->iobuf);
-	free(c->ring.buf);
-	free(c);
+	free_capture(c);
 	return NULL;
 }
 
-struct capture_ring *capture_ring_of(struct capture *c)
+struct capture_ring *capture_ring_of(struct capture *c, uint32_t i)
 {
-	return &c->ring;
+	return &c->rings[i];
 }
 
 int capture_close(struct capture *c, FILE *counters)
 {
+	uint64_t drops = 0;
 	int rc;
 
 	atomic_store_explicit(&c->stop, 1, memory_order_release);
 	pthread_join(c->writer, NULL);
 	if (fclose(c->f))
 		c->write_errors++;
+	for (uint32_t i = 0; i < c->n_rings; i++)
+		drops += c->rings[i].drops;
 	fprintf(counters, "capture_frames %llu\ncapture_drops %llu\ncapture_write_errors %llu\n",
-		(unsigned long long)c->written, (unsigned long long)c->ring.drops,
+		(unsigned long long)c->written, (unsigned long long)drops,
 		(unsigned long long)c->write_errors);
 	rc = c->write_errors ? -1 : 0;
-	free(c->iobuf);
-	free(c->ring.buf);
-	free(c);
+	free_capture(c);
 	return rc;
 }

@@ -24,6 +24,10 @@ struct worker {
 struct mbx_frame_source worker_frame_source(struct worker *w);
 struct mbx_frame_sink worker_frame_sink(struct worker *w);
 
+/* Sends a gratuitous ARP (an RFC 5227 2.3 announcement) for each address
+ * the stack owns, so that neighbours learn its MAC before they ask. */
+void worker_announce(struct worker *w);
+
 /* Moves n (at most MBX_BURST) received frames through the stack at time
  * now_ns, sends the replies and gives the rest back to the port. The loop
  * below calls it per burst; the in-process replay (tools/replay) calls it

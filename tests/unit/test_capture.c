@@ -107,12 +107,12 @@ static void test_pcapng_reads_back(void **state)
 	(void)state;
 	assert_true(fd >= 0);
 	close(fd);
-	c = capture_open(path, "test0", 1u << 16, 1700000000000000000ull, err, sizeof(err));
+	c = capture_open(path, "test0", 1, 1u << 16, 1700000000000000000ull, err, sizeof(err));
 	assert_non_null(c);
 	for (uint32_t i = 0; i < 40; i++) {
 		struct mbx_frame f = frame_of(i, 54 + i);
 
-		capture_ring_put(capture_ring_of(c), &f, 1, 1000 + i, (i & 1) ? CAPTURE_OUT : CAPTURE_IN);
+		capture_ring_put(capture_ring_of(c, 0), &f, 1, 1000 + i, (i & 1) ? CAPTURE_OUT : CAPTURE_IN);
 	}
 	assert_int_equal(capture_close(c, null), 0);
 	fclose(null);
@@ -140,7 +140,7 @@ static void test_unwritable_file_is_an_error(void **state)
 	char err[256];
 
 	(void)state;
-	assert_null(capture_open("/nonexistent-dir/x.pcapng", "test0", 4096, 0, err, sizeof(err)));
+	assert_null(capture_open("/nonexistent-dir/x.pcapng", "test0", 1, 4096, 0, err, sizeof(err)));
 	assert_non_null(strstr(err, "/nonexistent-dir/x.pcapng"));
 }
 

@@ -142,8 +142,11 @@ static void mem_close(struct rp_target *t)
 void rp_target_mem_print_counters(struct rp_target *t, FILE *out)
 {
 	struct mem_target *m = mt(t);
+	struct stats_totals totals;
 
-	stats_print(out, m->stack, &m->port->ctr, NULL);
+	memset(&totals, 0, sizeof(totals));
+	stats_add(&totals, m->stack, &m->port->ctr);
+	stats_print(out, &totals, NULL);
 }
 
 struct rp_target *rp_target_mem_open(const char *out_pcap, uint16_t port, uint64_t epoch_ns,
