@@ -9,6 +9,7 @@
 
 #include "capture.h"
 #include "modbus.h"
+#include "stack.h"
 
 static void usage(FILE *out)
 {
@@ -35,6 +36,9 @@ static void usage(FILE *out)
 		"                           and direction, to FILE (pcapng), off the data path\n"
 		"      --capture-ring KB    the capture ring between worker and writer (8192);\n"
 		"                           frames that find it full count as capture_drops\n"
+		"      --cookie-secret TEXT the SYN cookie and hash key (24 bytes, padded with\n"
+		"                           zeros) instead of a random one: for reproducible\n"
+		"                           replays only, anyone who knows it can forge cookies\n"
 		"      --detach             remove an mbxdp XDP program left on IF, then exit\n"
 		"      --dpdk               serve a DPDK port; EAL arguments follow --\n"
 		"      --queues N           DPDK queue pairs, one pinned worker each, RSS\n"
@@ -122,7 +126,7 @@ static int check_backend_options(const struct cli_options *o)
 int cli_parse(int argc, char **argv, struct cli_options *o)
 {
 	enum { OPT_DETACH = 256, OPT_IMPAIR, OPT_DPDK, OPT_QUEUES, OPT_ADDRESS, OPT_CAPTURE,
-	       OPT_CAPTURE_RING };
+	       OPT_CAPTURE_RING, OPT_COOKIE_SECRET };
 	static const struct option longopts[] = {
 		{ "iface", required_argument, 0, 'i' },
 		{ "queue", required_argument, 0, 'q' },
@@ -133,6 +137,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "impair", required_argument, 0, OPT_IMPAIR },
 		{ "capture", required_argument, 0, OPT_CAPTURE },
 		{ "capture-ring", required_argument, 0, OPT_CAPTURE_RING },
+		{ "cookie-secret", required_argument, 0, OPT_COOKIE_SECRET },
 		{ "dpdk", no_argument, 0, OPT_DPDK },
 		{ "queues", required_argument, 0, OPT_QUEUES },
 		{ "address", required_argument, 0, OPT_ADDRESS },
@@ -196,6 +201,14 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			break;
 		case OPT_CAPTURE:
 			o->capture = optarg;
+			break;
+		case OPT_COOKIE_SECRET:
+			if (strlen(optarg) > sizeof(((struct stack_config *)0)->secret)) {
+				fprintf(stderr, "mbxdp: --cookie-secret is at most %zu bytes\n",
+					sizeof(((struct stack_config *)0)->secret));
+				return -1;
+			}
+			o->cookie_secret = optarg;
 			break;
 		case OPT_CAPTURE_RING:
 			if (parse_u32("--capture-ring", optarg, 4, 1u << 21, &v) < 0)

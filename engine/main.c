@@ -171,7 +171,10 @@ int main(int argc, char **argv)
 	scfg.n_addrs = o.n_addrs;
 	memcpy(scfg.mac, backend.mac, sizeof(scfg.mac));
 	ws = NULL;
-	if (getrandom(&scfg.secret, sizeof(scfg.secret), 0) != sizeof(scfg.secret))
+	/* scfg is zeroed: a shorter --cookie-secret is padded with zeros. */
+	if (o.cookie_secret)
+		memcpy(scfg.secret, o.cookie_secret, strlen(o.cookie_secret));
+	if (!o.cookie_secret && getrandom(&scfg.secret, sizeof(scfg.secret), 0) != sizeof(scfg.secret))
 		snprintf(err, sizeof(err), "cannot get random bytes: %s", strerror(errno));
 	else
 		ws = workers_create(&(struct workers_config){ .backend = &backend,
