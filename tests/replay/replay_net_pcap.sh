@@ -30,16 +30,26 @@ for n in $names; do captures+=("$work/$n"); done
 for f in modbus_test_data_part1.pcap modbus_test_data_part2.pcap; do
 	[[ -r $shared/$f ]] && captures+=("$shared/$f")
 done
-pass=0 fail=0
-
-# CAPTURE: 0 when mbxdp on net_pcap sent what the in-process replay got.
-through_net_pcap() {
-	local cap=$1 base n log i
+fail=0
+bases=()
+for cap in "${captures[@]}"; do
 	base=$work/$(basename "${cap%.*}")
-	log=$base.dpdk.log
-	"$replay" "$cap" --in-process "$base.conv.pcap" -q || { echo "in-process replay failed"; return 1; }
-	n=$(/usr/bin/python3 "$here/net_pcap_frames.py" split "$base.conv.pcap" "$base.rx.pcap") || return 1
-	"$mbxdp" --dpdk --address 198.18.0.1 --cookie-secret "$secret" -- --no-huge --no-pci -m 512 \
+	if "$replay" "$cap" --in-process "$base.conv.pcap" -q >"$base.replay.log" 2>&1; then
+		bases+=("$base")
+	else
+		echo "FAIL: $(basename "$base"): the in-process replay failed"
+		sed 's/^/    /' "$base.replay.log"
+		fail=$((fail + 1))
+	fi
+done
+/usr/bin/python3 "$here/net_pcap_frames.py" split "${bases[@]}" || { echo "splitting failed"; exit 1; }
+
+# BASE: mbxdp on net_pcap with BASE.rx.pcap in, BASE.tx.pcap out; 0 when
+# it took every input frame and stopped cleanly.
+through_net_pcap() {
+	local base=$1 n log=$1.dpdk.log i
+	n=$(cat "$base.rx.count")
+	"$mbxdp" --dpdk --address 198.18.0.1 --cookie-secret "$secret" -- --no-huge --no-pci -m 256 \
 		--no-shconf --file-prefix "mbxP$$" \
 		--vdev "net_pcap0,rx_pcap=$base.rx.pcap,tx_pcap=$base.tx.pcap" >"$log" 2>&1 &
 	server=$!
@@ -55,24 +65,30 @@ through_net_pcap() {
 		kill -0 "$server" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -KILL "$server" 2>/dev/null && { echo "mbxdp did not stop on SIGINT"; cat "$log"; server=; return 1; }
-	wait "$server" || { echo "mbxdp failed:"; cat "$log"; server=; return 1; }
+	if kill -KILL "$server" 2>/dev/null; then
+		echo "mbxdp did not stop on SIGINT"
+		server=
+		cat "$log"
+		return 1
+	fi
+	wait "$server" || { server=; echo "mbxdp failed:"; cat "$log"; return 1; }
 	server=
 	grep -q "^port_rx_frames $n\$" "$log" ||
 		{ echo "mbxdp did not take all $n input frames:"; grep -E 'port_rx_frames|serving' "$log"; return 1; }
-	/usr/bin/python3 "$here/net_pcap_frames.py" compare "$base.conv.pcap" "$base.tx.pcap"
 }
 
-for cap in "${captures[@]}"; do
-	name=$(basename "${cap%.*}")
-	if through_net_pcap "$cap" >"$work/step.log" 2>&1; then
-		echo "PASS: $name: $(tail -1 "$work/step.log")"
-		pass=$((pass + 1))
+ran=()
+for base in "${bases[@]}"; do
+	if through_net_pcap "$base" >"$work/step.log" 2>&1; then
+		ran+=("$base")
 	else
-		echo "FAIL: $name"
+		echo "FAIL: $(basename "$base")"
 		sed 's/^/    /' "$work/step.log"
 		fail=$((fail + 1))
 	fi
 done
+/usr/bin/python3 "$here/net_pcap_frames.py" compare "${ran[@]}" | tee "$work/compare.log"
+pass=$(grep -c '^PASS' "$work/compare.log")
+fail=$((fail + $(grep -c '^FAIL' "$work/compare.log")))
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
