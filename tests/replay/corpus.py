@@ -238,15 +238,24 @@ def listen_only(s):
 
 
 def handshakes(s):
-    """Connections without a request: opened and closed, in sequence and
-    overlapping."""
+    """Connections opened and closed: one without a request overlapping one
+    with, then 40 more, each open while the next opens."""
     a, b = Flow(s, 40007), Flow(s, 40008, cisn=3000)
     a.open()
     b.open()
     a.close()
     b.exchange(adu(1, struct.pack(">BHH", 0x04, 2, 1)), adu(1, bytes([4, 2]) + regs(2, 1)))
     b.close()
-    return ["--all-matched", "--min-requests", "1"]
+    prev = None
+    for i in range(40):
+        f = Flow(s, 41000 + i, cisn=100000 * (i + 1))
+        f.open()
+        if prev:
+            prev.close()
+        f.exchange(adu(i, struct.pack(">BHH", 0x03, i, 1)), adu(i, bytes([3, 2]) + regs(i, 1)))
+        prev = f
+    prev.close()
+    return ["--all-matched", "--min-requests", "41"]
 
 
 def cooked(frames, v2):

@@ -85,19 +85,24 @@ static struct rp_flow *new_flow(struct loader *l, uint32_t cip, uint16_t cport, 
 				uint32_t *idx)
 {
 	struct rp_capture *c = l->cap;
-	uint32_t h = bucket_of(cip, cport, sip), cap = l->cap_flows;
-	void *nf, *nb;
+	uint32_t h = bucket_of(cip, cport, sip);
 
-	nf = grow(c->flows, &cap, sizeof(*c->flows), c->n_flows + 1, &l->oom);
-	if (!nf)
-		return NULL;
-	c->flows = nf;
-	cap = l->cap_flows;
-	nb = grow(l->b, &cap, sizeof(*l->b), c->n_flows + 1, &l->oom);
-	if (!nb)
-		return NULL;
-	l->b = nb;
-	l->cap_flows = cap;
+	if (c->n_flows == l->cap_flows) {
+		uint32_t cap = l->cap_flows ? l->cap_flows * 2 : 16;
+		struct rp_flow *nf = realloc(c->flows, (size_t)cap * sizeof(*nf));
+		struct building *nb;
+
+		if (nf)
+			c->flows = nf;
+		nb = realloc(l->b, (size_t)cap * sizeof(*nb));
+		if (nb)
+			l->b = nb;
+		if (!nf || !nb) {
+			l->oom = 1;
+			return NULL;
+		}
+		l->cap_flows = cap;
+	}
 	*idx = c->n_flows++;
 	memset(&c->flows[*idx], 0, sizeof(c->flows[*idx]));
 	memset(&l->b[*idx], 0, sizeof(l->b[*idx]));
