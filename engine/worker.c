@@ -61,14 +61,29 @@ void worker_burst(struct worker *w, struct mbx_frame *rx, uint32_t n, uint64_t n
 	mbx_port_release(w->port, drop, n_drop);
 }
 
+void worker_tick(struct worker *w, uint64_t now_ns)
+{
+	if (stack_timers(w->stack, now_ns))
+		tx_flush(w);
+}
+
 void worker_run(struct worker *w)
 {
 	struct mbx_frame rx[MBX_BURST];
+	/* The stack's timers are run once a tick, frames or not: the check is
+	 * one counter read and a compare per loop. */
+	const uint64_t tick_tsc = (w->clock->hz << STACK_TICK_SHIFT) / 1000000000u + 1;
+	uint64_t next_tick = 0;
 
 	while (!*w->stop) {
 		uint32_t n = mbx_port_rx(w->port, rx, MBX_BURST);
+		uint64_t now = tsc_read();
 
+		if (now >= next_tick) {
+			next_tick = now + tick_tsc;
+			worker_tick(w, tsc_to_ns(w->clock, now));
+		}
 		if (n)
-			worker_burst(w, rx, n, tsc_now_ns(w->clock));
+			worker_burst(w, rx, n, tsc_to_ns(w->clock, now));
 	}
 }

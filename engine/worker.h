@@ -34,6 +34,10 @@ void worker_announce(struct worker *w);
  * with a virtual clock. */
 void worker_burst(struct worker *w, struct mbx_frame *rx, uint32_t n, uint64_t now_ns);
 
+/* Runs the stack's timers due by now_ns and sends what they sent. The loop
+ * below calls it once a tick (2^STACK_TICK_SHIFT ns). */
+void worker_tick(struct worker *w, uint64_t now_ns);
+
 /* Runs until *stop becomes non-zero. */
 void worker_run(struct worker *w);
 

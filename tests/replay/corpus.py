@@ -252,7 +252,8 @@ def handshakes(s):
         f.open()
         if prev:
             prev.close()
-        f.exchange(adu(i, struct.pack(">BHH", 0x03, i, 1)), adu(i, bytes([3, 2]) + regs(i, 1)))
+        # Input registers: no session writes them, so the image holds i.
+        f.exchange(adu(i, struct.pack(">BHH", 0x04, i, 1)), adu(i, bytes([4, 2]) + regs(i, 1)))
         prev = f
     prev.close()
     return ["--all-matched", "--min-requests", "41"]

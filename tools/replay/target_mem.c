@@ -29,6 +29,7 @@ struct mem_target {
 	pcap_t *dead;
 	pcap_dumper_t *dump;
 	uint64_t now, epoch_ns;
+	uint64_t next_tick; /* when the stack's timers run next, as the worker loop would */
 	uint8_t (*q)[MEM_FRAME_SIZE];
 	uint32_t qlen[OUT_QUEUE];
 	uint32_t qhead, qcount;
@@ -52,15 +53,12 @@ static void dump(struct mem_target *m, const uint8_t *f, uint32_t len)
 	pcap_dump((u_char *)m->dump, &h, f);
 }
 
-/* Runs the worker until the port has nothing left to receive, then queues
- * what it sent for the player. */
-static void run_worker(struct mem_target *m)
+/* Queues what the worker sent for the player. */
+static void take_sent(struct mem_target *m)
 {
 	struct mbx_frame f[MBX_BURST];
 	uint32_t n;
 
-	while ((n = mbx_port_rx(m->port, f, MBX_BURST)))
-		worker_burst(&m->w, f, n, m->now);
 	while ((n = mbx_mem_take_tx(m->port, f, MBX_BURST))) {
 		for (uint32_t i = 0; i < n; i++) {
 			dump(m, f[i].data, f[i].len);
@@ -74,6 +72,17 @@ static void run_worker(struct mem_target *m)
 		}
 		mbx_port_release(m->port, f, n);
 	}
+}
+
+/* Runs the worker until the port has nothing left to receive. */
+static void run_worker(struct mem_target *m)
+{
+	struct mbx_frame f[MBX_BURST];
+	uint32_t n;
+
+	while ((n = mbx_port_rx(m->port, f, MBX_BURST)))
+		worker_burst(&m->w, f, n, m->now);
+	take_sent(m);
 }
 
 static int mem_send(struct rp_target *t, const uint8_t *frame, uint32_t len)
@@ -95,8 +104,15 @@ static int mem_poll(struct rp_target *t, uint64_t deadline_ns, rp_deliver_fn del
 	struct mem_target *m = mt(t);
 	uint8_t frame[MEM_FRAME_SIZE];
 
-	/* The server answers at once: once the queue is empty, nothing comes
-	 * before the deadline, and the virtual clock moves there. */
+	/* The server answers at once. Without anything queued, time moves a
+	 * tick at a time, the stack's timers running at each as in the worker
+	 * loop, until a timer sends something or the deadline comes. */
+	while (!m->qcount && deadline_ns != UINT64_MAX && m->next_tick <= deadline_ns) {
+		m->now = m->next_tick > m->now ? m->next_tick : m->now;
+		m->next_tick += 1ull << STACK_TICK_SHIFT;
+		worker_tick(&m->w, m->now);
+		take_sent(m);
+	}
 	while (m->qcount) {
 		uint32_t len = m->qlen[m->qhead];
 
@@ -110,7 +126,7 @@ static int mem_poll(struct rp_target *t, uint64_t deadline_ns, rp_deliver_fn del
 			(unsigned long long)m->queue_full);
 		return -1;
 	}
-	if (deadline_ns != UINT64_MAX && deadline_ns > m->now)
+	if (!m->qcount && deadline_ns != UINT64_MAX && deadline_ns > m->now && m->next_tick > deadline_ns)
 		m->now = deadline_ns;
 	return 0;
 }
