@@ -13,8 +13,9 @@ one that echoes it):
     without an exception;
   * --all-matched: every captured response is matched byte for byte, every
     request without one that is due an answer is answered, the rest not;
-  * --no-answer-due N, --reset-flows N, --segments-sent N: exact counts of
-    requests due no answer, flows the server reset, segments sent.
+  * --no-answer-due N, --reset-flows N, --segments-sent N, --hole-flows N:
+    exact counts of requests due no answer, flows the server reset, segments
+    sent, flows the capture lost bytes of.
 
 CODES: comma-separated decimal numbers or ranges (93-99).
 Exit 0 when every check holds; prints one line per failure otherwise."""
@@ -44,6 +45,7 @@ def main():
     ap.add_argument("--no-answer-due", type=int)
     ap.add_argument("--reset-flows", type=int)
     ap.add_argument("--segments-sent", type=int)
+    ap.add_argument("--hole-flows", type=int)
     ap.add_argument("--min-requests", type=int, default=1)
     a = ap.parse_args()
     rep = json.load(open(a.report))
@@ -91,6 +93,7 @@ def main():
         "no_answer_due": (a.no_answer_due, s["no_answer_due"]),
         "reset_flows": (a.reset_flows, sum("reset" in (f["note"] or "") for f in rep["flows"])),
         "segments_sent": (a.segments_sent, sum(f["segments_sent"] for f in rep["flows"])),
+        "hole_flows": (a.hole_flows, sum("misses" in (f["capture_note"] or "") for f in rep["flows"])),
     }
     for name, (want, got) in counts.items():
         if want is not None and want != got:

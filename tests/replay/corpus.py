@@ -259,6 +259,19 @@ def handshakes(s):
     return ["--all-matched", "--min-requests", "41"]
 
 
+def capture_hole(s):
+    """A capture that lost a client segment: the stream is replayed up to
+    the hole, and the report says where it stopped."""
+    f = Flow(s, 40009)
+    f.open()
+    f.exchange(adu(1, struct.pack(">BHH", 0x03, 0, 1)), adu(1, bytes([3, 2]) + regs(0, 1)))
+    f.cseq += 12  # a 12-byte request the capture did not get
+    f.server("A")
+    f.exchange(adu(3, struct.pack(">BHH", 0x03, 3, 1)), adu(3, bytes([3, 2]) + regs(3, 1)))
+    f.close()
+    return ["--all-matched", "--min-requests", "1", "--segments-sent", "1", "--hole-flows", "1"]
+
+
 def cooked(frames, v2):
     """The same frames as a Linux cooked capture (the any device)."""
     out = []
@@ -285,6 +298,7 @@ SESSIONS = {
     "bad_requests": (bad_requests, "pcap"),
     "listen_only_sll2": (listen_only, "sll2"),
     "handshakes": (handshakes, "pcap"),
+    "capture_hole": (capture_hole, "pcap"),
 }
 
 

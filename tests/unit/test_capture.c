@@ -135,6 +135,39 @@ static void test_pcapng_reads_back(void **state)
 	unlink(path);
 }
 
+/* Two workers' rings, one writer: every frame of both reaches the file. */
+static void test_two_rings_one_file(void **state)
+{
+	char path[] = "/tmp/mbxdp-capture-test.XXXXXX", err[256];
+	int fd = mkstemp(path), seen[2] = { 0, 0 };
+	struct capture *c;
+	struct pcap_pkthdr *ph;
+	const u_char *data;
+	pcap_t *pc;
+	FILE *null = fopen("/dev/null", "w");
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	c = capture_open(path, "test0", 2, 4096, 0, err, sizeof(err));
+	assert_non_null(c);
+	for (uint32_t i = 0; i < 30; i++) {
+		struct mbx_frame f = frame_of(i, 60 + (i & 1));
+
+		capture_ring_put(capture_ring_of(c, i & 1), &f, 1, i, CAPTURE_IN);
+	}
+	assert_int_equal(capture_close(c, null), 0);
+	fclose(null);
+	pc = pcap_open_offline(path, err);
+	assert_non_null(pc);
+	while (pcap_next_ex(pc, &ph, &data) == 1)
+		seen[ph->caplen - 60]++;
+	assert_int_equal(seen[0], 15);
+	assert_int_equal(seen[1], 15);
+	pcap_close(pc);
+	unlink(path);
+}
+
 static void test_unwritable_file_is_an_error(void **state)
 {
 	char err[256];
@@ -150,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_full_ring_counts_drops),
 		cmocka_unit_test(test_wrap_keeps_order),
 		cmocka_unit_test(test_pcapng_reads_back),
+		cmocka_unit_test(test_two_rings_one_file),
 		cmocka_unit_test(test_unwritable_file_is_an_error),
 	};
 
