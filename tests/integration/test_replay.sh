@@ -8,6 +8,8 @@
 #     due an answer answered, the device model's exceptions hold;
 #   * the pcapng mbxdp wrote holds every frame it counted, both directions,
 #     and exactly the Modbus responses the replay received (tshark);
+#   * part2 again to mbxdp losing 5 % of its frames (--impair): both sides
+#     retransmit, every request is answered;
 #   * the same capture replayed to a libmodbus server on kernel TCP: the
 #     report names the fields that differ (libmodbus has no Diagnostics: an
 #     exception where the capture has data) and fails on what it leaves
@@ -147,6 +149,25 @@ print(sum(r["replayed"] is not None for p in sys.argv[1:] for f in json.load(ope
 	[[ $drops == 0 && $frames -gt 0 && $((in + out)) == "$frames" && $in -gt 0 && $out -gt 0 && $resp == "$seen" ]]
 }
 check "--capture file: every counted frame, both directions, the responses the replay saw" capture_consistent
+
+# On a lossy path both sides retransmit: mbxdp drops and loses 5 % of the
+# frames on purpose (--impair), the replay still gets every answer.
+mbnet_spawn "$MBNET_SRV_NS" "$SERVER_LOG" "$MBXDP" --iface "$MBNET_SRV_IF" --xdp-mode generic \
+	--impair loss=0.05,seed=11
+SERVER_PID=$MBNET_LAST_PID
+check "mbxdp starts with --impair loss=0.05" mbnet_wait_line "$SERVER_LOG" '^mbxdp: serving' 15 "$SERVER_PID"
+replay "$PART2" lossy --timeout 5000
+lossy_passes() {
+	replay_passes lossy --expect-fc 1 --expect-exception01 93-99 --min-requests 141 &&
+		stop_server &&
+		grep -E '^impair_(rx|tx)_dropped [1-9]' "$SERVER_LOG" &&
+		/usr/bin/python3 -c '
+import json, sys
+n = sum(f["retransmissions"] for f in json.load(open(sys.argv[1]))["flows"])
+print(f"replay retransmissions: {n}")
+sys.exit(n == 0)' "$WORK/lossy.json"
+}
+check "part2 to mbxdp losing 5 % of frames: every request answered, the replay retransmitted" lossy_passes
 
 PEER_LOG=$WORK/peer.log
 mbnet_spawn "$MBNET_SRV_NS" "$PEER_LOG" "$PEER" --addr "$MBNET_SRV_ADDR"

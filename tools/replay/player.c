@@ -8,6 +8,12 @@
 
 enum conn_state { C_IDLE, C_SYN_SENT, C_OPEN, C_CLOSING, C_DONE };
 
+/* Our retransmission timer (RFC 6298 in its simplest form: a fixed initial
+ * RTO, doubled per retry, no RTT estimate): a replay on a lossy path still
+ * delivers every request. In process nothing is lost and it never fires. */
+#define RTO_NS 200000000ull
+#define MAX_RETRIES 6
+
 struct conn {
 	const struct rp_flow *fl;
 	struct rp_flow_result *res;
@@ -15,6 +21,8 @@ struct conn {
 	uint32_t next; /* next action: 0 open, 1..n_segs segment next - 1, n_segs + 1 close */
 	uint32_t iss, snd_nxt, snd_una, rcv_nxt;
 	uint64_t deadline; /* for the SYN-ACK or for the close */
+	uint64_t rto_at; /* when the oldest unacknowledged segment goes again; 0: nothing unacknowledged */
+	uint32_t retries;
 	int server_fin;
 	uint32_t sent_upto; /* client stream bytes sent */
 	uint32_t n_sent; /* requests whose bytes are all sent */
@@ -205,6 +213,17 @@ static void append(struct conn *c, const uint8_t *b, uint32_t len)
 	take_responses(c);
 }
 
+/* After sending or on an ACK: the timer runs while anything is unacknowledged. */
+static void arm_rto(struct conn *c, uint64_t now)
+{
+	if (c->snd_una == c->snd_nxt) {
+		c->rto_at = 0;
+		c->retries = 0;
+	} else if (!c->rto_at) {
+		c->rto_at = now + (RTO_NS << c->retries);
+	}
+}
+
 static void finish(struct conn *c, const char *note)
 {
 	c->st = C_DONE;
@@ -239,6 +258,8 @@ static void deliver(void *arg, const uint8_t *f, uint32_t len)
 			c->rcv_nxt = s.seq + 1;
 			c->snd_una = s.ack;
 			c->st = C_OPEN;
+			c->rto_at = 0;
+			c->retries = 0;
 			send_ack(p, c);
 		}
 		return;
@@ -248,8 +269,13 @@ static void deliver(void *arg, const uint8_t *f, uint32_t len)
 		return;
 	}
 	if ((s.flags & FB_ACK) && (int32_t)(s.ack - c->snd_una) > 0 &&
-	    (int32_t)(s.ack - c->snd_nxt) <= 0)
+	    (int32_t)(s.ack - c->snd_nxt) <= 0) {
+		/* New data acknowledged: the timer starts over (RFC 6298 5.3). */
 		c->snd_una = s.ack;
+		c->rto_at = 0;
+		c->retries = 0;
+		arm_rto(c, p->t->now(p->t));
+	}
 	if (s.len) {
 		if (s.seq == c->rcv_nxt) {
 			c->rcv_nxt += (uint32_t)s.len;
@@ -270,6 +296,41 @@ static void deliver(void *arg, const uint8_t *f, uint32_t len)
 		finish(c, NULL);
 }
 
+/* Sends again what is unacknowledged (go-back-N, in the captured segment
+ * boundaries): the SYN, the data from SND.UNA, the FIN. */
+static void retransmit(struct player *p, struct conn *c, uint64_t now)
+{
+	const struct rp_stream *cs = &c->fl->c;
+	uint32_t una = c->snd_una - (c->iss + 1); /* stream offset */
+
+	if (++c->retries > MAX_RETRIES) {
+		send_tcp(p, c, c->snd_nxt, FB_RST | FB_ACK, NULL, 0);
+		finish(c, "no acknowledgment after 6 retransmissions");
+		return;
+	}
+	c->res->retransmissions++;
+	if (c->st == C_SYN_SENT) {
+		send_tcp(p, c, c->iss, FB_SYN, NULL, 0);
+	} else {
+		for (uint32_t i = 0; i + 1 < c->next && i < cs->n_segs; i++) {
+			const struct rp_segment *sg = &cs->segs[i];
+			uint32_t from = una > sg->off ? una : sg->off;
+
+			for (uint32_t off = from; off < sg->off + sg->len;) {
+				uint32_t n = sg->off + sg->len - off < p->t->mss ? sg->off + sg->len - off
+										  : p->t->mss;
+
+				send_tcp(p, c, c->iss + 1 + off, FB_ACK | FB_PSH, cs->bytes + off, n);
+				off += n;
+			}
+		}
+		/* Closing: our FIN is the last thing unacknowledged. */
+		if (c->st == C_CLOSING)
+			send_tcp(p, c, c->snd_nxt - 1, FB_FIN | FB_ACK, NULL, 0);
+	}
+	c->rto_at = now + (RTO_NS << c->retries);
+}
+
 static void do_open(struct player *p, struct conn *c, uint64_t now)
 {
 	/* Deterministic, so two in-process replays write the same file. */
@@ -280,6 +341,7 @@ static void do_open(struct player *p, struct conn *c, uint64_t now)
 	c->st = C_SYN_SENT;
 	c->deadline = now + p->o->timeout_ns;
 	c->next = 1;
+	arm_rto(c, now);
 }
 
 static void do_segment(struct player *p, struct conn *c, uint64_t now)
@@ -301,6 +363,7 @@ static void do_segment(struct player *p, struct conn *c, uint64_t now)
 	c->snd_nxt = c->iss + 1 + sg->off + sg->len;
 	c->sent_upto = sg->off + sg->len;
 	c->res->segs_sent++;
+	arm_rto(c, now);
 	mark_sent(p, c, now);
 }
 
@@ -318,6 +381,7 @@ static void do_close(struct player *p, struct conn *c, uint64_t now)
 	c->snd_nxt++;
 	c->st = C_CLOSING;
 	c->deadline = now + p->o->timeout_ns;
+	arm_rto(c, now);
 }
 
 /* Whether the next action must wait for a response the capture shows
@@ -363,6 +427,10 @@ static uint64_t expire(struct player *p, struct conn *c, uint64_t now)
 	}
 	if (c->st == C_SYN_SENT && c->deadline <= now)
 		finish(c, "no SYN-ACK within the timeout");
+	if (c->st != C_DONE && c->rto_at && c->rto_at <= now)
+		retransmit(p, c, now);
+	if (c->st != C_DONE && c->rto_at && c->rto_at < next)
+		next = c->rto_at;
 	if (c->st == C_CLOSING && c->deadline <= now) {
 		/* Do not leave the connection open on the server. */
 		send_tcp(p, c, c->snd_nxt, FB_RST | FB_ACK, NULL, 0);

@@ -49,6 +49,7 @@ struct rp_flow_result {
 	struct rp_adu_copy extra[RP_EXTRA_MAX]; /* responses that answered no request */
 	uint32_t n_extra, n_extra_dropped;
 	uint32_t segs_sent;
+	uint32_t retransmissions; /* of ours: timeouts that sent unacknowledged segments again */
 };
 
 struct rp_options {

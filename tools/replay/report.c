@@ -178,8 +178,9 @@ void rp_print_table(FILE *out, const char *capture, const char *target,
 		if (fr->skipped)
 			fprintf(out, ": not replayed (%s)\n", fr->note);
 		else
-			fprintf(out, "; replayed from port %u, %u segments sent%s%s\n", fr->sport,
-				fr->segs_sent, fr->note ? ": " : "", fr->note ? fr->note : "");
+			fprintf(out, "; replayed from port %u, %u segments sent, %u retransmissions%s%s\n",
+				fr->sport, fr->segs_sent, fr->retransmissions, fr->note ? ": " : "",
+				fr->note ? fr->note : "");
 		capture_note(f, note, sizeof(note));
 		if (note[0])
 			fprintf(out, "  capture: %s\n", note);
@@ -261,8 +262,9 @@ void rp_write_json(FILE *out, const char *capture, const char *target,
 		fprintf(out, "%s\n    {\"client\": \"%s:%u\", ", fi ? "," : "", a, f->client_port);
 		ip_str(f->server_ip, a, sizeof(a));
 		fprintf(out, "\"server\": \"%s:%u\", \"replayed\": %s, \"our_port\": %u, "
-			     "\"segments_sent\": %u, \"note\": ",
-			a, f->server_port, fr->skipped ? "false" : "true", fr->sport, fr->segs_sent);
+			     "\"segments_sent\": %u, \"retransmissions\": %u, \"note\": ",
+			a, f->server_port, fr->skipped ? "false" : "true", fr->sport, fr->segs_sent,
+			fr->retransmissions);
 		if (fr->note)
 			str(out, fr->note);
 		else
