@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "modbus.h"
 #include "stack.h"
 
@@ -42,6 +43,13 @@ static void usage(FILE *out)
 		"      --impair SPEC        inject faults for testing, e.g.\n"
 		"                           loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,seed=7\n"
 		"                           (rates 0-1 on rx and tx; rx_KEY/tx_KEY for one side)\n"
+		"      --capture FILE       record every frame received and sent, with its time\n"
+		"                           and direction, to FILE (pcapng), off the data path\n"
+		"      --capture-ring KB    the capture ring between worker and writer (8192);\n"
+		"                           frames that find it full count as capture_drops\n"
+		"      --cookie-secret TEXT the SYN cookie and hash key (24 bytes, padded with\n"
+		"                           zeros) instead of a random one: for reproducible\n"
+		"                           replays only, anyone who knows it can forge cookies\n"
 		"      --detach             remove an mbxdp XDP program left on IF, then exit\n"
 		"      --dpdk               serve a DPDK port; EAL arguments follow --\n"
 		"      --queues N           DPDK queue pairs, one pinned worker each, RSS\n"
@@ -157,7 +165,7 @@ static int check_backend_options(const struct cli_options *o)
 int cli_parse(int argc, char **argv, struct cli_options *o)
 {
 	enum { OPT_DETACH = 256, OPT_IMPAIR, OPT_DPDK, OPT_QUEUES, OPT_ADDRESS, OPT_RTO_MIN,
-	       OPT_MAX_RETRIES, OPT_ALLOW_SOURCE };
+	       OPT_MAX_RETRIES, OPT_ALLOW_SOURCE, OPT_CAPTURE, OPT_CAPTURE_RING, OPT_COOKIE_SECRET };
 	static const struct option longopts[] = {
 		{ "iface", required_argument, 0, 'i' },
 		{ "queue", required_argument, 0, 'q' },
@@ -166,6 +174,9 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "max-conns", required_argument, 0, 'c' },
 		{ "detach", no_argument, 0, OPT_DETACH },
 		{ "impair", required_argument, 0, OPT_IMPAIR },
+		{ "capture", required_argument, 0, OPT_CAPTURE },
+		{ "capture-ring", required_argument, 0, OPT_CAPTURE_RING },
+		{ "cookie-secret", required_argument, 0, OPT_COOKIE_SECRET },
 		{ "dpdk", no_argument, 0, OPT_DPDK },
 		{ "queues", required_argument, 0, OPT_QUEUES },
 		{ "address", required_argument, 0, OPT_ADDRESS },
@@ -182,6 +193,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->max_conns = 65536;
+	o->capture_ring = CAPTURE_RING_DEFAULT;
 	o->queues = 1;
 	o->rto_min_ms = 200;
 	o->max_retries = 8;
@@ -238,6 +250,22 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 				return -1;
 			}
 			o->impair = 1;
+			break;
+		case OPT_CAPTURE:
+			o->capture = optarg;
+			break;
+		case OPT_COOKIE_SECRET:
+			if (strlen(optarg) > sizeof(((struct stack_config *)0)->secret)) {
+				fprintf(stderr, "mbxdp: --cookie-secret is at most %zu bytes\n",
+					sizeof(((struct stack_config *)0)->secret));
+				return -1;
+			}
+			o->cookie_secret = optarg;
+			break;
+		case OPT_CAPTURE_RING:
+			if (parse_u32("--capture-ring", optarg, 4, 1u << 21, &v) < 0)
+				return -1;
+			o->capture_ring = v * 1024;
 			break;
 		case OPT_DPDK:
 			o->dpdk = 1;

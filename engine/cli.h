@@ -34,6 +34,9 @@ struct cli_options {
 	int detach; /* --detach: remove a left-over program and exit */
 	int impair; /* --impair given: wrap the port in port_impair.h */
 	struct mbx_impair_config impair_cfg;
+	const char *capture; /* --capture FILE.pcapng, or NULL */
+	const char *cookie_secret; /* --cookie-secret: fixed instead of random, or NULL */
+	uint32_t capture_ring; /* bytes */
 	int dpdk; /* --dpdk: serve a DPDK port (port_dpdk.h) instead of AF_XDP */
 	uint32_t queues; /* --queues: DPDK queue pairs, one worker each */
 	int queues_given, queue_given, xdp_mode_given; /* to refuse the other backend's options */

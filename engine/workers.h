@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "backend.h"
+#include "capture.h"
 #include "stack.h"
 #include "stats.h"
 #include "tsc.h"
@@ -22,6 +23,7 @@ struct workers_config {
 	const struct tsc_clock *clock;
 	volatile sig_atomic_t *stop; /* set by a signal, or by a worker that failed */
 	const cpu_set_t *cpus; /* worker i runs on the i-th of them (wrapping) */
+	struct capture *capture; /* --capture: worker i fills ring i; NULL when off */
 };
 
 /* Builds the workers' stacks. NULL with one line in err on failure. */
