@@ -58,6 +58,7 @@ struct workers *workers_create(const struct workers_config *cfg, char *err, size
 		s->w.port = cfg->backend->port[i];
 		s->w.stop = cfg->stop;
 		s->w.clock = cfg->clock;
+		s->w.capture = cfg->capture ? capture_ring_of(cfg->capture, i) : NULL;
 		s->w.stack = aligned_alloc(64, sizeof(*s->w.stack));
 		if (!s->w.stack ||
 		    stack_init(s->w.stack, cfg->stack, cfg->tables, worker_frame_source(&s->w),
