@@ -153,15 +153,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	attached = &backend;
-	/* The register store is made once the interface is ours: a second
-	 * instance or a missing privilege is reported as such first. */
-	if (devmodel_build(&dm, &dm.cfg, o.name, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mbxdp: %s\n", err);
-		attached = 0;
-		backend_close(&backend);
-		devmodel_free(&dm);
-		return 1;
-	}
 	/* After the backend: its errors (privileges, a queue in use) come first. */
 	if (telemetry_open(&tel, o.name, backend.n_queues, &clock, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mbxdp: %s\n", err);
@@ -173,6 +164,17 @@ int main(int argc, char **argv)
 	snprintf(tel.shm->desc, sizeof(tel.shm->desc), "%s", backend.desc);
 	snprintf(tel.shm->idle_mode, sizeof(tel.shm->idle_mode), "%s",
 		 o.idle_adaptive ? "adaptive" : "busy");
+	/* The register store after the backend and the stats file: a missing
+	 * privilege, or a second engine of the same --name, is named as such
+	 * first. */
+	if (devmodel_build(&dm, &dm.cfg, o.name, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mbxdp: %s\n", err);
+		attached = NULL;
+		backend_close(&backend);
+		telemetry_close(&tel);
+		devmodel_free(&dm);
+		return 1;
+	}
 	if (o.capture) {
 		struct timespec wall;
 
