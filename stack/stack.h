@@ -46,6 +46,7 @@
 	X(drop_no_adu_buffer) /* a split ADU had nowhere to wait: connection reset */ \
 	X(drop_no_snd_buf) /* no send buffer block for a response: request left unacknowledged */ \
 	X(snd_window_full) /* a response waits in the send queue for the peer's window */ \
+	X(drop_snd_queue_full) /* a peer not reading its answers: requests left unacknowledged */ \
 	X(tx_arp_reply) \
 	X(tx_icmp_echo_reply) \
 	X(tx_syn_ack) \

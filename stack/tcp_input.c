@@ -122,46 +122,41 @@ static void ack_new(struct stack *s, struct tcp_conn *c, uint32_t ack)
 {
 	uint32_t acked = ack - c->snd_una;
 	struct sndq_block *b;
-	uint32_t len;
 
 	c->snd_una = ack;
 	if (c->snd_buf == CONN_NONE)
 		return;
 	b = sndq_head(s, c);
 	if ((b->flags & SNDQ_TIMING) && !seq_lt(ack, b->rtt_seq)) {
+		uint32_t r = (uint32_t)(s->now_ns >> STACK_TICK_SHIFT) - b->rtt_at;
+
 		b->flags &= (uint8_t)~SNDQ_TIMING;
-		tcp_rtt_sample(s, c, (uint32_t)tcp_now_tick(s) - b->rtt_at);
+		/* Within the tick it was sent, on a connection whose SRTT is
+		 * under a tick and RTTVAR settled (a LAN): the sample would
+		 * change neither (2.3 in integers), and is skipped. */
+		if (r || c->srtt8 >= 8 || c->rttvar4 >= 4 || !(c->flags & TCP_CF_RTT))
+			tcp_rtt_sample(s, c, r);
 	}
-	len = b->len;
-	if (acked > len) { /* our FIN too: nothing is left */
-		sndq_release(s, c);
-		return;
-	}
-	if (acked == len && b->next == CONN_NONE) {
+	if (acked == b->len && b->next == CONN_NONE) {
 		/* All of it, in one block (the usual answer): it starts over. */
 		b->len = 0;
 		b->off = 0;
 		b->wlen = 0;
+	} else if (acked > b->len) {
+		sndq_release(s, c); /* our FIN too: nothing is left */
+		return;
 	} else {
 		sndq_drop(s, c, acked);
 		b = sndq_head(s, c);
 	}
 	b->retries = 0;
-	b->backoff = 0;
+	if (__builtin_expect(b->backoff != 0, 0)) {
+		b->backoff = 0;
+		b->flags &= (uint8_t)~SNDQ_ARMED; /* the deadline may be earlier now */
+	}
 	b->flags &= (uint8_t)~SNDQ_PERSIST;
 	if (c->snd_nxt != c->snd_una)
 		tcp_rtx_restart(s, c, b);
-}
-
-/* Whether queued bytes or a queued FIN wait to be sent. */
-static int sndq_waiting(const struct stack *s, const struct tcp_conn *c)
-{
-	const struct sndq_block *b;
-
-	if (c->snd_buf == CONN_NONE)
-		return 0;
-	b = sndq_head(s, c);
-	return b->len > sndq_sent_data(c, b) || ((c->flags & TCP_CF_FIN) && !sndq_fin_sent(c, b));
 }
 
 /* After an ACK: what the peer's window now takes goes out, in the received
@@ -170,7 +165,7 @@ static enum stack_verdict send_waiting(struct stack *s, struct tcp_seg *seg, str
 {
 	struct tcp_writer w;
 
-	if (!sndq_waiting(s, c))
+	if (!(c->flags & TCP_CF_WAITING))
 		return STACK_DROP;
 	tcp_writer_init(&w, s, c, seg);
 	return tcp_writer_flush(&w, 0) ? STACK_SENT : STACK_DROP;

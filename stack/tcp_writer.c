@@ -43,8 +43,14 @@ void tcp_writer_init(struct tcp_writer *w, struct stack *s, struct tcp_conn *c,
 	w->failed = 0;
 	w->l2_saved = 0;
 	/* Bytes still waiting to be sent go first. */
-	w->queued = c->snd_buf != CONN_NONE &&
-		    sndq_head(s, c)->len > sndq_sent_data(c, sndq_head(s, c));
+	w->queued = !!(c->flags & TCP_CF_WAITING);
+	w->room = 0;
+	if (c->snd_buf != CONN_NONE && !(c->flags & (TCP_CF_WAITING | TCP_CF_FIN))) {
+		const struct sndq_block *h = sndq_head(s, c);
+
+		if (h->wblk == c->snd_buf)
+			w->room = SNDQ_DATA - h->wlen;
+	}
 	tcp_out_swap_l2(seg->f->data);
 	w->cap = segment_cap(w, seg->f);
 }
@@ -61,6 +67,7 @@ void tcp_writer_init_conn(struct tcp_writer *w, struct stack *s, struct tcp_conn
 	w->l2_saved = 1;
 	w->used = 0;
 	w->cap = 0;
+	w->room = 0;
 	w->failed = 0;
 	w->queued = 1;
 }
@@ -83,6 +90,14 @@ static struct mbx_frame *writer_frame(struct tcp_writer *w)
 	return w->seg;
 }
 
+/* The window we advertise (see TCP_RCV_WND). */
+static inline uint16_t rcv_wnd(const struct stack *s, const struct tcp_conn *c)
+{
+	if (c->snd_buf != CONN_NONE && sndq_head(s, c)->len > SNDQ_LIMIT - MB_ADU_MAX)
+		return 0;
+	return TCP_RCV_WND;
+}
+
 /* Keeps the reply's Ethernet header for segments after the first: the
  * sink may send and recycle the first frame at once. */
 static inline void save_l2(struct tcp_writer *w)
@@ -95,12 +110,12 @@ static inline void save_l2(struct tcp_writer *w)
 
 /* Sends the segment being filled: n payload bytes already in place at
  * sequence number seq, acknowledging everything consumed so far. */
-static void emit(struct tcp_writer *w, uint32_t seq, uint32_t n, uint8_t flags)
+static inline void emit(struct tcp_writer *w, uint32_t seq, uint32_t n, uint8_t flags)
 {
 	struct stack *s = w->s;
 
 	tcp_out_finish(w->seg->data + w->l2_len, &w->reply, flags | TCP_ACK, seq, w->c->rcv_nxt, n,
-		       0);
+		       0, rcv_wnd(s, w->c));
 	w->seg->len = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN + n;
 	if (n)
 		s->ctr.tx_data_segments++;
@@ -116,10 +131,9 @@ static void emit(struct tcp_writer *w, uint32_t seq, uint32_t n, uint8_t flags)
 /* New data (n bytes, and our FIN if fin) went out at SND.NXT. Starts the
  * retransmission timer if it was not running (RFC 6298 5.1) and times the
  * segment if no measurement runs (RFC 6298 3). */
-static inline void sent_new(struct tcp_writer *w, uint32_t n, int fin)
+static inline void sent_new(struct tcp_writer *w, struct sndq_block *b, uint32_t n, int fin)
 {
 	struct tcp_conn *c = w->c;
-	struct sndq_block *b = sndq_head(w->s, c);
 	int idle = c->snd_nxt == c->snd_una;
 
 	c->snd_nxt += n + (fin ? 1 : 0);
@@ -142,10 +156,22 @@ int tcp_writer_reserve_slow(struct tcp_writer *w, uint32_t n)
 		w->failed = 1;
 		return -1;
 	}
+	if (w->c->snd_buf != CONN_NONE &&
+	    sndq_head(w->s, w->c)->len + (w->queued ? 0 : w->used) + n > SNDQ_LIMIT) {
+		w->s->ctr.drop_snd_queue_full++;
+		w->failed = 1;
+		return -1;
+	}
 	if (sndq_reserve(w->s, w->c, (w->queued ? 0 : w->used) + n) < 0) {
 		w->s->ctr.drop_no_snd_buf++;
 		w->failed = 1;
 		return -1;
+	}
+	/* Only what is certain: the rest of the one block. */
+	if (!w->queued) {
+		const struct sndq_block *h = sndq_head(w->s, w->c);
+
+		w->room = h->wblk == w->c->snd_buf ? SNDQ_DATA - h->wlen : 0;
 	}
 	return 0;
 }
@@ -170,6 +196,7 @@ static void to_queue(struct tcp_writer *w)
 		sndq_append(w->s, w->c, tcp_out_payload(w->seg, w->l2_len), w->used);
 	w->used = 0;
 	w->queued = 1;
+	w->room = 0;
 }
 
 void tcp_writer_append(struct tcp_writer *w, const uint8_t *p, uint32_t n)
@@ -177,6 +204,15 @@ void tcp_writer_append(struct tcp_writer *w, const uint8_t *p, uint32_t n)
 	if (!w->queued)
 		to_queue(w);
 	sndq_append(w->s, w->c, p, n);
+}
+
+/* Keeps TCP_CF_WAITING true to the queue. */
+static void update_waiting(struct tcp_conn *c, const struct sndq_block *b)
+{
+	if (b->len > sndq_sent_data(c, b) || ((c->flags & TCP_CF_FIN) && !sndq_fin_sent(c, b)))
+		c->flags |= TCP_CF_WAITING;
+	else
+		c->flags &= (uint8_t)~TCP_CF_WAITING;
 }
 
 uint32_t tcp_writer_flush(struct tcp_writer *w, int ack_anyway)
@@ -213,10 +249,12 @@ uint32_t tcp_writer_flush(struct tcp_writer *w, int ack_anyway)
 		sndq_copy(s, c, done, tcp_out_payload(f, w->l2_len), n);
 		save_l2(w);
 		emit(w, c->snd_nxt, n, (n && n == unsent ? TCP_PSH : 0) | (fin ? TCP_FIN : 0));
-		sent_new(w, n, fin);
+		sent_new(w, b, n, fin);
 		unsent -= n;
 		sent++;
 	}
+	if (c->snd_buf != CONN_NONE)
+		update_waiting(c, sndq_head(s, c));
 	if (unsent) {
 		s->ctr.snd_window_full++;
 		/* RFC 9293 3.8.6.1: a closed window with nothing in flight is
@@ -246,11 +284,13 @@ void tcp_writer_close(struct tcp_writer *w, uint8_t flags)
 			/* The fast way: one segment, its bytes kept for a
 			 * retransmission. PSH on the last segment of the
 			 * replies, as a sender's write ends (RFC 9293 3.9.1). */
+			struct sndq_block *h = 0;
+
 			if (n) {
-				struct sndq_block *h = sndq_head(w->s, c);
 				const uint8_t *p = tcp_out_payload(w->seg, w->l2_len);
 
-				if (h->wblk == c->snd_buf && h->wlen + n <= SNDQ_DATA) {
+				h = sndq_head(w->s, c);
+				if (n <= w->room) {
 					memcpy(h->data + h->wlen, p, n);
 					h->wlen = (uint16_t)(h->wlen + n);
 					h->len += n;
@@ -260,7 +300,7 @@ void tcp_writer_close(struct tcp_writer *w, uint8_t flags)
 			}
 			emit(w, c->snd_nxt, n, (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0));
 			if (n || fin)
-				sent_new(w, n, fin);
+				sent_new(w, h ? h : sndq_head(w->s, c), n, fin);
 			return;
 		}
 		to_queue(w);
@@ -288,8 +328,9 @@ int tcp_writer_resend(struct tcp_writer *w)
 			return -1;
 		sndq_copy(w->s, c, 0, tcp_out_payload(f, w->l2_len), 1);
 		emit(w, c->snd_nxt, 1, 0);
-		sent_new(w, 1, 0);
+		sent_new(w, b, 1, 0);
 		b->flags &= (uint8_t)~SNDQ_TIMING;
+		update_waiting(c, b);
 		return 0;
 	}
 	/* RFC 6298 5.4: the earliest segment not acknowledged, not timed
@@ -312,7 +353,8 @@ int tcp_writer_control(struct tcp_writer *w, uint8_t flags, uint32_t seq)
 
 	if (!f)
 		return -1;
-	tcp_out_finish(f->data + w->l2_len, &w->reply, flags, seq, w->c->rcv_nxt, 0, 0);
+	tcp_out_finish(f->data + w->l2_len, &w->reply, flags, seq, w->c->rcv_nxt, 0, 0,
+		       rcv_wnd(w->s, w->c));
 	f->len = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN;
 	w->s->tx.put(w->s->tx.arg, f);
 	w->seg = 0;
