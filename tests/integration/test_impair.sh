@@ -1,0 +1,95 @@
+#!/bin/bash
+# Integration test: TCP under loss, duplication and reordering. mbxdp runs on
+# AF_XDP (generic mode) in a namespace pair with its frames impaired
+# (--impair loss=0.05,dup=0.01,reorder=0.02, both directions, fixed seed);
+# kernel TCP clients send 10,000 pipelined requests over 50 connections.
+# Every answer must come back right and in order, no connection may stall,
+# and when the clients have closed, mbxdp must hold no connection.
+#
+#   tests/integration/test_impair.sh BUILD_DIR
+#
+# Needs root. Prints PASS/FAIL per step and "N passed, N failed"; bounded by
+# MBXDP_IT_TIMEOUT seconds (default 150).
+# shellcheck disable=SC2317
+set -u
+
+if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
+	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "${MBXDP_IT_TIMEOUT:-150}" bash "$0" "$@"
+fi
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=${1:?usage: test_impair.sh BUILD_DIR}
+BUILD=$(cd "$BUILD" && pwd) || exit 2
+MBXDP=$BUILD/engine/mbxdp
+[[ -x $MBXDP ]] || { echo "test_impair: $MBXDP not built" >&2; exit 2; }
+command -v ethtool >/dev/null || { echo "test_impair: ethtool not installed" >&2; exit 2; }
+
+# shellcheck source=SCRIPTDIR/netns.sh
+source "$HERE/netns.sh"
+
+PASSED=0
+FAILED=0
+FINISHED=0
+WORK=$(mktemp -d /tmp/mbxdp-impair.XXXXXX)
+exec 3>&1
+mbnet_cleanup_hook() {
+	{
+		((FINISHED)) || { echo "FAIL: test interrupted or timed out before the end"; FAILED=$((FAILED + 1)); }
+		if ((FAILED)); then
+			echo "logs kept in $WORK"
+		else
+			rm -rf "$WORK"
+		fi
+		echo "$PASSED passed, $FAILED failed"
+	} >&3
+}
+pass() { echo "PASS: $*"; PASSED=$((PASSED + 1)); }
+fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
+indent() { sed 's/^/    /' "$@"; }
+
+mbnet_setup mbxR
+LOG=$WORK/mbxdp.log
+mbnet_spawn "$MBNET_SRV_NS" "$LOG" "$MBXDP" --iface "$MBNET_SRV_IF" --xdp-mode generic \
+	--impair loss=0.05,dup=0.01,reorder=0.02,seed=3
+SERVER=$MBNET_LAST_PID
+if ! mbnet_wait_line "$LOG" '^mbxdp: serving' 15 "$SERVER"; then
+	fail "mbxdp starts with --impair"
+	indent "$LOG"
+	FINISHED=1
+	exit 1
+fi
+pass "mbxdp starts with --impair"
+
+if mbnet_cli timeout 90 /usr/bin/python3 "$HERE/clients/impaired_client.py" "$MBNET_SRV_ADDR" \
+	--connections 50 --requests 10000 --pipeline 4 --stall 30 >"$WORK/client.log" 2>&1; then
+	pass "10,000 requests over 50 connections, lossy link: all answered right, in order"
+else
+	fail "10,000 requests over 50 connections, lossy link: all answered right, in order"
+fi
+indent "$WORK/client.log"
+
+# Closing handshakes whose last segments were lost finish on our FIN's
+# retransmission timer (RFC 6298: 200 ms and up, doubled per loss).
+sleep 5
+kill -INT "$SERVER"
+if mbnet_wait_exit "$SERVER" 10 && ((MBNET_EXIT_STATUS == 0)); then
+	pass "mbxdp exits 0 on SIGINT"
+else
+	fail "mbxdp exits 0 on SIGINT"
+fi
+if grep -qx 'open_connections 0' "$LOG"; then
+	pass "no connection left open (none stuck)"
+else
+	fail "no connection left open (none stuck)"
+	grep -E '^(open_connections|conn_|drop_|tx_retr)' "$LOG" | indent
+fi
+# The impairment really happened, and TCP really recovered from it.
+if grep -qE '^impair_tx_dropped [1-9]' "$LOG" && grep -qE '^impair_rx_dropped [1-9]' "$LOG" &&
+	grep -qE '^tx_retransmit_(timeout|dup_request) [1-9]' "$LOG"; then
+	pass "frames were lost both ways and mbxdp retransmitted"
+else
+	fail "frames were lost both ways and mbxdp retransmitted"
+fi
+grep -E '^(impair_|tx_retransmit|tx_window_probe|rtt_samples|conn_reset_retransmit|drop_out_of_order|drop_seq_unacceptable)' "$LOG" | indent
+FINISHED=1
+exit $((FAILED > 0))
