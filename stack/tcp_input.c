@@ -311,7 +311,8 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	} else {
 		tcp_writer_close(&w, 0);
 	}
-	sndq_release_if_done(s, c);
+	if (c->snd_nxt == c->snd_una) /* else an answer is in flight */
+		sndq_release_if_done(s, c);
 	return STACK_SENT;
 }
 

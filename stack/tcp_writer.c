@@ -93,7 +93,10 @@ static struct mbx_frame *writer_frame(struct tcp_writer *w)
 /* The window we advertise (see TCP_RCV_WND). */
 static inline uint16_t rcv_wnd(const struct stack *s, const struct tcp_conn *c)
 {
-	if (c->snd_buf != CONN_NONE && sndq_head(s, c)->len > SNDQ_LIMIT - MB_ADU_MAX)
+	/* A full queue has bytes waiting, or nearly a whole window in flight:
+	 * the connection alone tells when the queue need not be looked at. */
+	if (((c->flags & TCP_CF_WAITING) || c->snd_nxt - c->snd_una > SNDQ_LIMIT - MB_ADU_MAX) &&
+	    c->snd_buf != CONN_NONE && sndq_head(s, c)->len > SNDQ_LIMIT - MB_ADU_MAX)
 		return 0;
 	return TCP_RCV_WND;
 }
@@ -290,7 +293,14 @@ void tcp_writer_close(struct tcp_writer *w, uint8_t flags)
 				const uint8_t *p = tcp_out_payload(w->seg, w->l2_len);
 
 				h = sndq_head(w->s, c);
-				if (n <= w->room) {
+				if (n <= 64 && w->room >= 64 && w->cap >= 64) {
+					/* The usual answer: one fixed-size copy,
+					 * inline (the bytes past n are spare room
+					 * on both sides). */
+					memcpy(h->data + h->wlen, p, 64);
+					h->wlen = (uint16_t)(h->wlen + n);
+					h->len += n;
+				} else if (n <= w->room) {
 					memcpy(h->data + h->wlen, p, n);
 					h->wlen = (uint16_t)(h->wlen + n);
 					h->len += n;

@@ -687,6 +687,42 @@ static void test_fin_retransmit(void **state)
 	assert_int_equal(H.stack->snd.n_free, H.stack->snd.capacity);
 }
 
+/* Issue 3 item 9: a table configured for 1,000,000 connections holds them
+ * all; idle, they hold no buffer, and each costs at most 128 bytes. */
+static void test_million_connections(void **state)
+{
+	static struct harness big;
+	const uint32_t n = 1000000;
+
+	(void)state;
+	assert_int_equal(harness_init(&big, n, 64), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		struct client c = new_client((uint16_t)(1024 + i % 60000));
+		size_t len;
+
+		c.fl.client_ip = 0xc6130000u | (i / 60000); /* 198.19.x.y */
+		len = fb_tcp(buf, &c.fl, c.seq, 0, FB_SYN, 64240, 0, 0, 0, 0);
+		harness_input(&big, buf, len);
+		assert_int_equal(big.n_out, 1);
+		{
+			struct fb_seg s;
+
+			fb_parse(big.out[0].data, big.out[0].len, &s);
+			c.ack = s.seq + 1;
+		}
+		harness_clear(&big);
+		c.seq++;
+		len = fb_tcp(buf, &c.fl, c.seq, c.ack, FB_ACK, 64240, 0, 0, 0, 0);
+		assert_int_equal(harness_input(&big, buf, len), STACK_DROP);
+	}
+	assert_int_equal(stack_open_connections(big.stack), n);
+	assert_int_equal(big.stack->snd.n_free, big.stack->snd.capacity);
+	assert_int_equal(big.stack->adu.n_free, big.stack->adu.capacity);
+	print_message("idle connection: %.1f bytes\n", stack_idle_conn_bytes(big.stack));
+	assert_true(stack_idle_conn_bytes(big.stack) <= 128.0);
+	harness_free(&big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -709,6 +745,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retransmit_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retransmit_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fin_retransmit, setup, teardown),
+		cmocka_unit_test(test_million_connections),
 	};
 	return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
 }
