@@ -17,13 +17,9 @@
 # shellcheck disable=SC2317
 set -u
 
-if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
-	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "${MBXDP_IT_TIMEOUT:-300}" bash "$0" "$@"
-fi
-
-HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=${1:?usage: test_afxdp.sh BUILD_DIR}
-BUILD=$(cd "$BUILD" && pwd) || exit 2
+# shellcheck source=SCRIPTDIR/steps.sh
+source "$(dirname "$0")/steps.sh"
+it_start it 300 "$@"
 MBXDP=$BUILD/engine/mbxdp
 LIBMODBUS_CLIENT=$BUILD/tests/integration/mb_libmodbus_client
 CYCLES=5000
@@ -37,41 +33,6 @@ done
 
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"
-
-PASSED=0
-FAILED=0
-FINISHED=0
-WORK=$(mktemp -d /tmp/mbxdp-it.XXXXXX)
-
-pass() {
-	echo "PASS: $*"
-	PASSED=$((PASSED + 1))
-}
-
-fail() {
-	echo "FAIL: $*"
-	FAILED=$((FAILED + 1))
-}
-
-# Runs with the netns cleanup, so the summary is printed on every exit path;
-# to fd 3, the test's stdout, as a signal may come while a step's output is
-# redirected.
-exec 3>&1
-mbnet_cleanup_hook() {
-	{
-		((FINISHED)) || fail "test interrupted or timed out before the end"
-		if ((FAILED)); then
-			echo "logs kept in $WORK"
-		else
-			rm -rf "$WORK"
-		fi
-		echo "$PASSED passed, $FAILED failed"
-	} >&3
-}
-
-indent() {
-	sed 's/^/    /' "$@"
-}
 
 # check NAME cmd... : one step, its output shown when it fails. Every
 # command a step runs is bounded by its own timeout.

@@ -13,39 +13,15 @@
 # shellcheck disable=SC2317
 set -u
 
-if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
-	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "${MBXDP_IT_TIMEOUT:-150}" bash "$0" "$@"
-fi
-
-HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=${1:?usage: test_impair.sh BUILD_DIR}
-BUILD=$(cd "$BUILD" && pwd) || exit 2
+# shellcheck source=SCRIPTDIR/steps.sh
+source "$(dirname "$0")/steps.sh"
+it_start impair 150 "$@"
 MBXDP=$BUILD/engine/mbxdp
 [[ -x $MBXDP ]] || { echo "test_impair: $MBXDP not built" >&2; exit 2; }
 command -v ethtool >/dev/null || { echo "test_impair: ethtool not installed" >&2; exit 2; }
 
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"
-
-PASSED=0
-FAILED=0
-FINISHED=0
-WORK=$(mktemp -d /tmp/mbxdp-impair.XXXXXX)
-exec 3>&1
-mbnet_cleanup_hook() {
-	{
-		((FINISHED)) || { echo "FAIL: test interrupted or timed out before the end"; FAILED=$((FAILED + 1)); }
-		if ((FAILED)); then
-			echo "logs kept in $WORK"
-		else
-			rm -rf "$WORK"
-		fi
-		echo "$PASSED passed, $FAILED failed"
-	} >&3
-}
-pass() { echo "PASS: $*"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
-indent() { sed 's/^/    /' "$@"; }
 
 mbnet_setup mbxR
 LOG=$WORK/mbxdp.log
