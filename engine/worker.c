@@ -32,6 +32,19 @@ struct mbx_frame_sink worker_frame_sink(struct worker *w)
 	return (struct mbx_frame_sink){ .put = sink_put, .arg = w };
 }
 
+void worker_announce(struct worker *w)
+{
+	struct mbx_frame f;
+
+	for (uint32_t i = 0; i < w->stack->n_addrs; i++) {
+		if (mbx_port_alloc(w->port, &f) < 0)
+			return; /* counted by the port; the peers' ARP requests still work */
+		f.len = stack_arp_announce(w->stack, i, f.data, f.room);
+		sink_put(w, &f);
+	}
+	tx_flush(w);
+}
+
 void worker_run(struct worker *w)
 {
 	struct mbx_frame rx[MBX_BURST];

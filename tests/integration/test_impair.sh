@@ -13,28 +13,23 @@
 # shellcheck disable=SC2317
 set -u
 
+HERE=$(cd "$(dirname "$0")" && pwd)
+IT_TIMEOUT=150
 # shellcheck source=SCRIPTDIR/steps.sh
-source "$(dirname "$0")/steps.sh"
-it_start impair 150 "$@"
-MBXDP=$BUILD/engine/mbxdp
-[[ -x $MBXDP ]] || { echo "test_impair: $MBXDP not built" >&2; exit 2; }
-command -v ethtool >/dev/null || { echo "test_impair: ethtool not installed" >&2; exit 2; }
-
+source "$HERE/steps.sh"
+require "$MBXDP" ethtool /usr/bin/python3
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"
 
 mbnet_setup mbxR
-LOG=$WORK/mbxdp.log
-mbnet_spawn "$MBNET_SRV_NS" "$LOG" "$MBXDP" --iface "$MBNET_SRV_IF" --xdp-mode generic \
-	--impair loss=0.05,dup=0.01,reorder=0.02,seed=3
-SERVER=$MBNET_LAST_PID
-if ! mbnet_wait_line "$LOG" '^mbxdp: serving' 15 "$SERVER"; then
+if ! start_server "$WORK/mbxdp.log" --xdp-mode generic --impair loss=0.05,dup=0.01,reorder=0.02,seed=3; then
 	fail "mbxdp starts with --impair"
-	indent "$LOG"
 	FINISHED=1
 	exit 1
 fi
 pass "mbxdp starts with --impair"
+LOG=$SERVER_LOG
+SERVER=$SERVER_PID
 
 if mbnet_cli timeout 90 /usr/bin/python3 "$HERE/clients/impaired_client.py" "$MBNET_SRV_ADDR" \
 	--connections 50 --requests 10000 --pipeline 4 --stall 30 >"$WORK/client.log" 2>&1; then
