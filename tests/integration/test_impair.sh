@@ -48,19 +48,16 @@ if mbnet_wait_exit "$SERVER" 10 && ((MBNET_EXIT_STATUS == 0)); then
 else
 	fail "mbxdp exits 0 on SIGINT"
 fi
-if grep -qx 'open_connections 0' "$LOG"; then
-	pass "no connection left open (none stuck)"
-else
-	fail "no connection left open (none stuck)"
-	grep -E '^(open_connections|conn_|drop_|tx_retr)' "$LOG" | indent
-fi
+none_open() {
+	grep -qx 'open_connections 0' "$LOG" || { grep -E '^(open_connections|conn_|drop_|tx_retr)' "$LOG"; return 1; }
+}
 # The impairment really happened, and TCP really recovered from it.
-if grep -qE '^impair_tx_dropped [1-9]' "$LOG" && grep -qE '^impair_rx_dropped [1-9]' "$LOG" &&
-	grep -qE '^tx_retransmit_(timeout|dup_request) [1-9]' "$LOG"; then
-	pass "frames were lost both ways and mbxdp retransmitted"
-else
-	fail "frames were lost both ways and mbxdp retransmitted"
-fi
+lost_and_resent() {
+	grep -qE '^impair_tx_dropped [1-9]' "$LOG" && grep -qE '^impair_rx_dropped [1-9]' "$LOG" &&
+		grep -qE '^tx_retransmit_(timeout|dup_request) [1-9]' "$LOG"
+}
+check "no connection left open (none stuck)" none_open
+check "frames were lost both ways and mbxdp retransmitted" lost_and_resent
 grep -E '^(impair_|tx_retransmit|tx_window_probe|rtt_samples|conn_reset_retransmit|drop_out_of_order|drop_seq_unacceptable)' "$LOG" | indent
 FINISHED=1
 exit $((FAILED > 0))
