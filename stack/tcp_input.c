@@ -290,6 +290,8 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		return STACK_DROP;
 	}
 	memcpy(s->scratch, seg->payload + skip, seg->len - skip);
+	if (!fin && tcp_writer_single(s, seg, c, s->scratch, seg->len - skip))
+		return STACK_SENT;
 	tcp_writer_init(&w, s, c, seg);
 	if (tcp_stream_input(s, c, s->scratch, seg->len - skip, &w) < 0) {
 		/* The stream cannot go on: replies already written stay sent,

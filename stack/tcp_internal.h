@@ -208,6 +208,11 @@ void tcp_writer_close(struct tcp_writer *w, uint8_t flags);
  * ack_anyway, a pure ACK when there is nothing to send. Returns how many
  * segments went out. */
 uint32_t tcp_writer_flush(struct tcp_writer *w, int ack_anyway);
+/* Answers a segment holding exactly one whole ADU (p, len: its payload,
+ * copied aside) in one segment, when nothing stands in the way; returns 1
+ * if it did, 0 (nothing done) to take the general way. */
+int tcp_writer_single(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
+		      const uint8_t *p, uint32_t len);
 /* Sends the oldest unacknowledged segment again (RFC 6298 5.4), or with
  * nothing in flight and a closed window, a one-octet probe (RFC 9293
  * 3.8.6.1). Returns 0, or -1 when no frame was free. */

@@ -394,3 +394,63 @@ int tcp_send_fin(struct stack *s, struct tcp_conn *c)
 	tcp_writer_flush(&w, 0);
 	return 0;
 }
+
+/* The single-segment fast path: one whole ADU in the segment, its answer in
+ * the segment's own frame, the send queue empty or one block with room, and
+ * the peer's window open. The same steps as tcp_writer_init(), the stream,
+ * and tcp_writer_close(), without their generality. */
+int tcp_writer_single(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
+		      const uint8_t *p, uint32_t len)
+{
+	struct mbx_frame *f = seg->f;
+	uint32_t hdr = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN;
+	struct sndq_block *h;
+	uint8_t *dst;
+	uint32_t n;
+	int idle;
+
+	if (len < 6 || mbap_adu_len(p) != len || c->adu_buf != CONN_NONE ||
+	    (c->flags & (TCP_CF_WAITING | TCP_CF_FIN)) || f->room < hdr + MB_ADU_MAX ||
+	    c->peer_mss < MB_ADU_MAX || s->mss < MB_ADU_MAX || window_room(c) < MB_ADU_MAX)
+		return 0;
+	if (c->snd_buf == CONN_NONE) {
+		if (sndq_reserve(s, c, MB_ADU_MAX) < 0)
+			return 0; /* the general path counts it */
+	} else {
+		h = sndq_head(s, c);
+		if (h->wblk != c->snd_buf || h->wlen + MB_ADU_MAX > SNDQ_DATA)
+			return 0;
+	}
+	h = sndq_head(s, c);
+	tcp_out_swap_l2(f->data);
+	dst = f->data + hdr;
+	c->rcv_nxt += len;
+	n = mb_handle_adu(&s->mb, p, len, dst);
+	if (n <= 64) /* the bytes past n are spare room on both sides */
+		memcpy(h->data + h->wlen, dst, 64);
+	else
+		memcpy(h->data + h->wlen, dst, n);
+	h->wlen = (uint16_t)(h->wlen + n);
+	h->len += n;
+	tcp_out_finish(f->data + seg->l2_len, &seg->reply, n ? TCP_ACK | TCP_PSH : TCP_ACK, c->snd_nxt,
+		       c->rcv_nxt, n, 0, rcv_wnd(s, c));
+	f->len = hdr + n;
+	s->tx.put(s->tx.arg, f);
+	if (!n) { /* nothing to answer (MIG 4.4.1.1): an ACK */
+		s->ctr.tx_ack++;
+		sndq_release_if_done(s, c);
+		return 1;
+	}
+	s->ctr.tx_data_segments++;
+	idle = c->snd_nxt == c->snd_una;
+	c->snd_nxt += n;
+	h->flags &= (uint8_t)~SNDQ_PERSIST;
+	if (!(h->flags & SNDQ_TIMING)) {
+		h->flags |= SNDQ_TIMING;
+		h->rtt_seq = c->snd_nxt;
+		h->rtt_at = (uint32_t)tcp_now_tick(s);
+	}
+	if (idle)
+		tcp_rtx_restart(s, c, h);
+	return 1;
+}
