@@ -20,11 +20,11 @@ static enum stack_verdict input_closed(struct stack *s, struct tcp_seg *seg)
 	s->ctr.rst_port_not_served++;
 	s->ctr.tx_rst++;
 	if (seg->flags & TCP_ACK) {
-		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0, TCP_RCV_WND);
 	} else {
 		uint32_t seg_len = seg->len + !!(seg->flags & TCP_SYN) + !!(seg->flags & TCP_FIN);
 
-		tcp_reply_control(s, seg, TCP_RST | TCP_ACK, 0, seg->seq + seg_len);
+		tcp_reply_control(s, seg, TCP_RST | TCP_ACK, 0, seg->seq + seg_len, TCP_RCV_WND);
 	}
 	return STACK_SENT;
 }
@@ -57,7 +57,8 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 		if (seg->len)
 			s->ctr.drop_syn_with_data++; /* not acknowledged: the peer sends it again */
 		s->ctr.tx_syn_ack++;
-		tcp_reply_control(s, seg, TCP_SYN | TCP_ACK, tcp_cookie_make(s, seg), seg->seq + 1);
+		tcp_reply_control(s, seg, TCP_SYN | TCP_ACK, tcp_cookie_make(s, seg), seg->seq + 1,
+				  TCP_RCV_WND);
 		return STACK_SENT;
 	}
 	if (!(seg->flags & TCP_ACK) || (seg->flags & TCP_SYN)) {
@@ -70,7 +71,7 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 	if (!peer_mss) {
 		s->ctr.drop_bad_cookie++;
 		s->ctr.tx_rst++;
-		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0, TCP_RCV_WND);
 		return STACK_SENT;
 	}
 	c = conn_insert(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
@@ -79,7 +80,7 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 		 * and we never answer. */
 		s->ctr.conn_refused_table_full++;
 		s->ctr.tx_rst++;
-		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0, TCP_RCV_WND);
 		return STACK_SENT;
 	}
 	c->state = TCP_ESTABLISHED;
@@ -110,7 +111,7 @@ static enum stack_verdict reply_ack(struct stack *s, struct tcp_seg *seg, struct
 		return STACK_SENT;
 	}
 	s->ctr.tx_ack++;
-	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
+	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt, tcp_rcv_wnd(s, c));
 	return STACK_SENT;
 }
 
@@ -187,7 +188,7 @@ static enum stack_verdict challenge_ack(struct stack *s, struct tcp_seg *seg,
 	}
 	s->challenge_sent++;
 	s->ctr.tx_challenge_ack++;
-	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
+	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt, tcp_rcv_wnd(s, c));
 	return STACK_SENT;
 }
 
@@ -208,6 +209,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	struct tcp_writer w;
 	uint32_t skip;
 	uint8_t fin;
+	int wnd_closed;
 
 	if (!seq_acceptable(c, seg)) {
 		s->ctr.drop_seq_unacceptable++;
@@ -242,6 +244,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		s->ctr.drop_ack_beyond_snd_nxt++;
 		return reply_ack(s, seg, c);
 	}
+	wnd_closed = !tcp_rcv_wnd(s, c);
 	if (seq_gt(seg->ack, c->snd_una))
 		ack_new(s, c, seg->ack);
 	else if (!seg->wnd && c->snd_buf != CONN_NONE)
@@ -280,6 +283,13 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		enum stack_verdict v = send_waiting(s, seg, c);
 
 		sndq_release_if_done(s, c);
+		if (v == STACK_DROP && wnd_closed && tcp_rcv_wnd(s, c)) {
+			/* Ours opened: the peer learns it now rather than
+			 * at its next probe (RFC 9293 3.8.6.2.2). */
+			s->ctr.tx_ack++;
+			tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt, tcp_rcv_wnd(s, c));
+			return STACK_SENT;
+		}
 		return v;
 	}
 

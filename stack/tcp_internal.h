@@ -135,6 +135,17 @@ static inline void sndq_release_if_done(struct stack *s, struct tcp_conn *c)
 		sndq_release(s, c);
 }
 
+/* The window we advertise (see TCP_RCV_WND). */
+static inline uint16_t tcp_rcv_wnd(const struct stack *s, const struct tcp_conn *c)
+{
+	/* A full queue has bytes waiting, or nearly a whole window in flight:
+	 * the connection alone tells when the queue need not be looked at. */
+	if (((c->flags & TCP_CF_WAITING) || c->snd_nxt - c->snd_una > SNDQ_LIMIT - MB_ADU_MAX) &&
+	    c->snd_buf != CONN_NONE && sndq_head(s, c)->len > SNDQ_LIMIT - MB_ADU_MAX)
+		return 0;
+	return TCP_RCV_WND;
+}
+
 /* Reply segments of one connection. In reply to a segment, the first is the
  * received frame itself; others, and all of a frame-less sender's (a timer),
  * come from the stack's frame source.
@@ -180,7 +191,7 @@ static inline uint8_t *tcp_out_payload(struct mbx_frame *f, uint32_t l2_len)
 	return f->data + l2_len + IP_HDR_LEN + TCP_HDR_LEN;
 }
 void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags, uint32_t seq,
-		       uint32_t ack);
+		       uint32_t ack, uint16_t wnd);
 
 /* tcp_writer.c */
 /* In reply to seg: its frame is the first segment. */

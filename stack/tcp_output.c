@@ -67,13 +67,13 @@ void tcp_out_finish(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint3
 }
 
 void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags, uint32_t seq,
-		       uint32_t ack)
+		       uint32_t ack, uint16_t wnd)
 {
 	struct mbx_frame *f = seg->f;
 	uint16_t mss = (flags & TCP_SYN) ? s->mss : 0;
 
 	tcp_out_swap_l2(f->data);
-	tcp_out_finish(f->data + seg->l2_len, &seg->reply, flags, seq, ack, 0, mss, TCP_RCV_WND);
+	tcp_out_finish(f->data + seg->l2_len, &seg->reply, flags, seq, ack, 0, mss, wnd);
 	f->len = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN + (mss ? 4 : 0);
 	s->tx.put(s->tx.arg, f);
 }

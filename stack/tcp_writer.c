@@ -90,17 +90,6 @@ static struct mbx_frame *writer_frame(struct tcp_writer *w)
 	return w->seg;
 }
 
-/* The window we advertise (see TCP_RCV_WND). */
-static inline uint16_t rcv_wnd(const struct stack *s, const struct tcp_conn *c)
-{
-	/* A full queue has bytes waiting, or nearly a whole window in flight:
-	 * the connection alone tells when the queue need not be looked at. */
-	if (((c->flags & TCP_CF_WAITING) || c->snd_nxt - c->snd_una > SNDQ_LIMIT - MB_ADU_MAX) &&
-	    c->snd_buf != CONN_NONE && sndq_head(s, c)->len > SNDQ_LIMIT - MB_ADU_MAX)
-		return 0;
-	return TCP_RCV_WND;
-}
-
 /* Keeps the reply's Ethernet header for segments after the first: the
  * sink may send and recycle the first frame at once. */
 static inline void save_l2(struct tcp_writer *w)
@@ -118,7 +107,7 @@ static inline void emit(struct tcp_writer *w, uint32_t seq, uint32_t n, uint8_t 
 	struct stack *s = w->s;
 
 	tcp_out_finish(w->seg->data + w->l2_len, &w->reply, flags | TCP_ACK, seq, w->c->rcv_nxt, n,
-		       0, rcv_wnd(s, w->c));
+		       0, tcp_rcv_wnd(s, w->c));
 	w->seg->len = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN + n;
 	if (n)
 		s->ctr.tx_data_segments++;
@@ -364,7 +353,7 @@ int tcp_writer_control(struct tcp_writer *w, uint8_t flags, uint32_t seq)
 	if (!f)
 		return -1;
 	tcp_out_finish(f->data + w->l2_len, &w->reply, flags, seq, w->c->rcv_nxt, 0, 0,
-		       rcv_wnd(w->s, w->c));
+		       tcp_rcv_wnd(w->s, w->c));
 	f->len = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN;
 	w->s->tx.put(w->s->tx.arg, f);
 	w->seg = 0;
@@ -433,7 +422,7 @@ int tcp_writer_single(struct stack *s, const struct tcp_seg *seg, struct tcp_con
 	h->wlen = (uint16_t)(h->wlen + n);
 	h->len += n;
 	tcp_out_finish(f->data + seg->l2_len, &seg->reply, n ? TCP_ACK | TCP_PSH : TCP_ACK, c->snd_nxt,
-		       c->rcv_nxt, n, 0, rcv_wnd(s, c));
+		       c->rcv_nxt, n, 0, tcp_rcv_wnd(s, c));
 	f->len = hdr + n;
 	s->tx.put(s->tx.arg, f);
 	if (!n) { /* nothing to answer (MIG 4.4.1.1): an ACK */
