@@ -82,18 +82,20 @@ static int is_error_line(const char *line)
 }
 
 /* Ends the capture. With reason set, picks the line that explains a
- * failure: EAL's getopt message if there is one, else the last error
- * line, else the last line; reason is left empty if nothing was printed. */
-static void capture_end(struct capture *c, char *reason, size_t len)
+ * failure: EAL's getopt message if there is one, else the first error line
+ * (drivers log the cause first, then each caller's "failed" after it), else
+ * the last line; reason is left empty if nothing was printed. Returns 1
+ * if the reason is an error or getopt line. */
+static int capture_end(struct capture *c, char *reason, size_t len)
 {
 	char buf[16384], *line, *save = NULL;
-	const char *pick = NULL, *last = NULL;
+	const char *getopt_line = NULL, *error_line = NULL, *last = NULL;
 	ssize_t n;
 
 	if (reason && len)
 		reason[0] = '\0';
 	if (c->fd < 0)
-		return;
+		return 0;
 	fflush(stdout);
 	fflush(stderr);
 	dup2(c->saved_out, STDOUT_FILENO);
@@ -103,23 +105,34 @@ static void capture_end(struct capture *c, char *reason, size_t len)
 	n = reason ? pread(c->fd, buf, sizeof(buf) - 1, 0) : -1;
 	close(c->fd);
 	if (n <= 0)
-		return;
+		return 0;
 	buf[n] = '\0';
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (is_getopt_line(line) && !(pick && is_getopt_line(pick)))
-			pick = line;
-		else if (is_error_line(line) && !(pick && is_getopt_line(pick)))
-			pick = line;
+		if (!getopt_line && is_getopt_line(line))
+			getopt_line = line;
+		if (!error_line && is_error_line(line))
+			error_line = line;
 		last = line;
 	}
-	snprintf(reason, len, "%s", pick ? pick : last);
+	snprintf(reason, len, "%s", getopt_line ? getopt_line : error_line ? error_line : last);
+	return getopt_line || error_line;
+}
+
+/* Why EAL started without the port a user asked for: a driver that failed
+ * to probe its device only logs it, and EAL carries on. */
+static char probe_note[256];
+
+/* DPDK's own messages rarely say that privileges are missing. */
+static const char *privilege_hint(void)
+{
+	return geteuid() != 0 ? " (DPDK ports need root)" : "";
 }
 
 int mbx_dpdk_eal_init(int argc, char **argv, char *err, size_t errlen)
 {
 	struct capture c;
 	char why[256];
-	int rc;
+	int rc, explained;
 
 	/* EAL's getopt names a bad argument only with opterr set (a caller's
 	 * own getopt may have cleared it). */
@@ -128,12 +141,14 @@ int mbx_dpdk_eal_init(int argc, char **argv, char *err, size_t errlen)
 	/* EAL logs to syslog as well as the console unless given a stream. */
 	rte_openlog_stream(stderr);
 	rc = rte_eal_init(argc, argv);
-	capture_end(&c, why, sizeof(why));
+	explained = capture_end(&c, why, sizeof(why));
 	if (rc < 0) {
-		snprintf(err, errlen, "DPDK EAL would not start (%s)%s%s",
-			 rte_strerror(rte_errno), why[0] ? ": " : "", why);
+		snprintf(err, errlen, "DPDK EAL would not start (%s)%s%s%s",
+			 rte_strerror(rte_errno), why[0] ? ": " : "", why, privilege_hint());
 		return -1;
 	}
+	if (explained)
+		snprintf(probe_note, sizeof(probe_note), "%s", why);
 	/* rc: the arguments EAL took; anything after them is nobody's. */
 	if (rc + 1 < argc) {
 		snprintf(err, errlen, "not an EAL argument: '%s'", argv[rc + 1]);
@@ -183,6 +198,10 @@ static int pick_port(uint16_t *port_id, char *err, size_t errlen)
 {
 	uint16_t n = rte_eth_dev_count_avail();
 
+	if (n == 0 && probe_note[0]) {
+		snprintf(err, errlen, "DPDK found no port: %s%s", probe_note, privilege_hint());
+		return -1;
+	}
 	if (n == 0) {
 		snprintf(err, errlen, "DPDK found no port: give a --vdev (net_af_xdp0,iface=IF..., "
 				      "net_tap0, net_pcap0,...) or bind a NIC (docs/dpdk.md)");
@@ -365,11 +384,10 @@ struct mbx_dpdk *mbx_dpdk_open(uint32_t n_queues, const uint16_t *tcp_ports,
 	}
 	capture_end(&c, why, sizeof(why));
 	if (rc) {
-		if (why[0]) {
-			size_t used = strlen(err);
+		size_t used = strlen(err);
 
-			snprintf(err + used, errlen - used, " (%s)", why);
-		}
+		snprintf(err + used, errlen - used, "%s%s%s%s", why[0] ? " (" : "", why,
+			 why[0] ? ")" : "", privilege_hint());
 		goto fail;
 	}
 	if (d->xdp && adopt_steering(d, tcp_ports, n_tcp_ports, err, errlen) < 0)
@@ -410,13 +428,19 @@ const struct mbx_xdp *mbx_dpdk_xdp(const struct mbx_dpdk *d)
 
 void mbx_dpdk_close(struct mbx_dpdk *d)
 {
+	struct capture c;
+
 	if (!d)
 		return;
+	/* What a driver says while it shuts down (net_af_xdp complains when a
+	 * failed start left no program to remove) helps nobody. */
+	capture_begin(&c);
 	if (d->started)
 		rte_eth_dev_stop(d->port_id);
 	/* Closing frees the queues' mbufs back to the pools first. */
 	if (d->configured)
 		rte_eth_dev_close(d->port_id);
+	capture_end(&c, NULL, 0);
 	for (uint32_t q = 0; q < d->n_queues; q++) {
 		free(d->queues[q]);
 		rte_mempool_free(d->pools[q]);
