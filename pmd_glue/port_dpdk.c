@@ -158,9 +158,17 @@ int mbx_dpdk_eal_init(int argc, char **argv, char *err, size_t errlen)
 	return 0;
 }
 
+/* Set when a net_af_xdp device's interface could not be claimed: it is
+ * another mbxdp's, or it runs somebody else's XDP program. EAL's cleanup
+ * would remove the device, and net_af_xdp's removal takes off whatever XDP
+ * program the interface has (remove_xdp_program() is not guarded), so
+ * EAL is then left to the process exit, which removes nothing. */
+static int interface_not_ours;
+
 void mbx_dpdk_eal_cleanup(void)
 {
-	rte_eal_cleanup();
+	if (!interface_not_ours)
+		rte_eal_cleanup();
 }
 
 int mbx_dpdk_thread_init(char *err, size_t errlen)
@@ -369,8 +377,10 @@ struct mbx_dpdk *mbx_dpdk_open(uint32_t n_queues, const uint16_t *tcp_ports,
 			goto fail;
 		}
 		d->xdp = mbx_xdp_claim(ifname, err, errlen);
-		if (!d->xdp)
+		if (!d->xdp) {
+			interface_not_ours = 1;
 			goto fail;
+		}
 	}
 	/* Drivers explain a failed queue or start in their log only. */
 	capture_begin(&c);
