@@ -183,6 +183,7 @@ int main(int argc, char **argv)
 	} else {
 		printf("mbxdp: stopped\n");
 		stats_print(stdout, &totals, have_xdp_ctr ? &xdp_ctr : 0);
+		workers_print_balance(ws, stdout);
 		fflush(stdout);
 	}
 	workers_free(ws);

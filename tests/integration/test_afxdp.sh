@@ -293,6 +293,30 @@ run_mode() {
 	fi
 }
 
+# DPDK with two queue pairs: flows spread over two pinned workers, each
+# connection served whole by one of them (RSS keeps a flow on one queue).
+run_queues() {
+	local n=200
+	echo "== two queues"
+	if ! start_server "$WORK/mbxdp-queues.log" --queues 2; then
+		fail "--queues 2: mbxdp starts"
+		return
+	fi
+	check "--queues 2: $n connect/request/close cycles all succeed" \
+		mbnet_cli timeout 120 "$LIBMODBUS_CLIENT" "$MBNET_SRV_ADDR" --cycles "$n"
+	sleep 0.5
+	kill -INT "$SERVER_PID"
+	mbnet_wait_exit "$SERVER_PID" 10
+	if grep -qx "conn_opened $n" "$SERVER_LOG" && grep -qx 'open_connections 0' "$SERVER_LOG" &&
+		grep -Eq '^worker0_conn_opened [1-9]' "$SERVER_LOG" &&
+		grep -Eq '^worker1_conn_opened [1-9]' "$SERVER_LOG"; then
+		pass "--queues 2: both workers served connections, all closed"
+	else
+		fail "--queues 2: both workers served connections, all closed; counters:"
+		grep -E '^(worker|conn_|open_)' "$SERVER_LOG" | indent
+	fi
+}
+
 # kill -9 leaves whatever the kernel keeps (the XDP program); a new mbxdp
 # must still start over it, and --detach must remove it.
 run_kill9() {
@@ -455,6 +479,7 @@ if [[ $BACKEND == afxdp ]]; then
 else
 	run_mode "$BACKEND"
 fi
+[[ $BACKEND == dpdk-tap ]] && run_queues
 run_errors
 
 FINISHED=1
