@@ -25,19 +25,19 @@
 # shellcheck disable=SC2317
 set -u
 
-if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
-	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "${MBXDP_IT_TIMEOUT:-300}" bash "$0" "$@"
-fi
-
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=${1:?usage: test_afxdp.sh BUILD_DIR [afxdp|dpdk-af_xdp|dpdk-tap]}
-BUILD=$(cd "$BUILD" && pwd) || exit 2
+IT_TIMEOUT=300
+# shellcheck source=SCRIPTDIR/steps.sh
+source "$HERE/steps.sh"
+# shellcheck source=SCRIPTDIR/netns.sh
+source "$HERE/netns.sh"
+CYCLES=5000
+
 BACKEND=${2:-afxdp}
 case $BACKEND in
 afxdp | dpdk-af_xdp | dpdk-tap) ;;
-*) echo "test_afxdp: unknown backend '$BACKEND'" >&2; exit 2 ;;
+*) echo "test_afxdp: unknown backend '$BACKEND' (afxdp, dpdk-af_xdp, dpdk-tap)" >&2; exit 2 ;;
 esac
-MBXDP=$BUILD/engine/mbxdp
 STEER_OBJ=$BUILD/xdp/mbxdp_steer.bpf.o
 EAL_ARGS=(--no-huge --no-pci -m 512 --no-shconf --no-telemetry)
 # In a sanitizer build: DPDK 22.11's net_af_xdp never frees the BPF object
@@ -49,71 +49,11 @@ if [[ $BACKEND == dpdk-* ]]; then
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0
 	export LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HERE/dpdk-lsan.supp
 fi
-LIBMODBUS_CLIENT=$BUILD/tests/integration/mb_libmodbus_client
-CYCLES=5000
 
-for f in "$MBXDP" "$LIBMODBUS_CLIENT"; do
-	[[ -x $f ]] || { echo "test_afxdp: $f not built (ninja -C $BUILD)" >&2; exit 2; }
-done
-for t in mbpoll ethtool /usr/bin/python3; do
-	command -v "$t" >/dev/null || { echo "test_afxdp: $t not installed" >&2; exit 2; }
-done
+require "$MBXDP" "$LIBMODBUS_CLIENT" "$STEER_OBJ" mbpoll ethtool /usr/bin/python3
 
-# shellcheck source=SCRIPTDIR/netns.sh
-source "$HERE/netns.sh"
-
-PASSED=0
-FAILED=0
-FINISHED=0
-WORK=$(mktemp -d /tmp/mbxdp-it.XXXXXX)
-
-pass() {
-	echo "PASS: $*"
-	PASSED=$((PASSED + 1))
-}
-
-fail() {
-	echo "FAIL: $*"
-	FAILED=$((FAILED + 1))
-}
-
-# Runs with the netns cleanup, so the summary is printed on every exit path;
-# to fd 3, the test's stdout, as a signal may come while a step's output is
-# redirected.
-exec 3>&1
-mbnet_cleanup_hook() {
-	{
-		((FINISHED)) || fail "test interrupted or timed out before the end"
-		if ((FAILED)); then
-			echo "logs kept in $WORK"
-		else
-			rm -rf "$WORK"
-		fi
-		echo "$PASSED passed, $FAILED failed"
-	} >&3
-}
-
-indent() {
-	sed 's/^/    /' "$@"
-}
-
-# check NAME cmd... : one step, its output shown when it fails. Every
-# command a step runs is bounded by its own timeout.
-check() {
-	local name=$1
-	shift
-	if "$@" >"$WORK/step.log" 2>&1; then
-		pass "$name"
-	else
-		fail "$name (exit $?)"
-		indent "$WORK/step.log"
-	fi
-}
-
-SERVER_PID=
-SERVER_LOG=
-
-# The mbxdp command line of this backend, with mbxdp options "$@".
+# The mbxdp command line of this backend, with mbxdp options "$@"
+# (start_server in steps.sh runs it).
 server_cmd() {
 	case $BACKEND in
 	afxdp) SERVER_CMD=("$MBXDP" --iface "$MBNET_SRV_IF" "$@") ;;
@@ -129,24 +69,9 @@ server_cmd() {
 # The tap exists from mbxdp's start to its exit. net_tap gives the
 # kernel's end of the tap the DPDK port's own MAC, which a bridge would
 # take for its own and never forward; so the kernel's end gets another.
-wire_tap() {
-	ip -n "$MBNET_SRV_NS" link set "$TAP_IF" address 02:00:00:00:00:fe master "$TAP_BR"
-}
-
-start_server() {
-	local log=$1
-	shift
-	SERVER_LOG=$log
-	server_cmd "$@"
-	mbnet_spawn "$MBNET_SRV_NS" "$log" "${SERVER_CMD[@]}"
-	SERVER_PID=$MBNET_LAST_PID
-	if mbnet_wait_line "$log" '^mbxdp: serving' 15 "$SERVER_PID"; then
-		[[ $BACKEND != dpdk-tap ]] || wire_tap
-		return
-	fi
-	echo "    mbxdp did not print 'mbxdp: serving' within 15 s; its output:"
-	indent "$log"
-	return 1
+server_started() {
+	[[ $BACKEND != dpdk-tap ]] ||
+		ip -n "$MBNET_SRV_NS" link set "$TAP_IF" address 02:00:00:00:00:fe master "$TAP_BR"
 }
 
 # (2>/dev/null: bash's "Killed" notice for a process killed on purpose)
