@@ -388,7 +388,8 @@ setup_tap() {
 	TAP_IF=mbxK$$t
 	TAP_BR=mbxK$$b
 	if [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]]; then
-		ip netns exec "$MBNET_SRV_NS" sysctl -qw net.bridge.bridge-nf-call-iptables=0 || return
+		ip netns exec "$MBNET_SRV_NS" sh -c 'echo 0 >/proc/sys/net/bridge/bridge-nf-call-iptables' ||
+			return
 	fi
 	ip -n "$MBNET_SRV_NS" addr flush dev "$MBNET_SRV_IF" &&
 		ip -n "$MBNET_SRV_NS" link add "$TAP_BR" type bridge forward_delay 0 &&
