@@ -163,7 +163,7 @@ sys.exit(0 if ok else 1)' "$MBNET_SRV_ADDR"
 # One mode (an XDP mode on AF_XDP, the backend's name otherwise): the four
 # clients, the cycles, then a clean SIGINT shutdown.
 run_mode() {
-	local mode=$1 pcap_pid= mode_args=()
+	local mode=$1 pcap_pid='' mode_args=()
 	[[ $BACKEND == afxdp ]] && mode_args=(--xdp-mode "$mode")
 	echo "== $mode"
 	if [[ -n ${MBXDP_IT_PCAP:-} ]]; then
