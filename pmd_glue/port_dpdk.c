@@ -73,7 +73,9 @@ static int is_getopt_line(const char *line)
 
 static int is_error_line(const char *line)
 {
-	static const char *const words[] = { "rror", "ailed", "nvalid", "nable", "annot", "No " };
+	static const char *const words[] = { "rror",   "ailed",  "nvalid", "nable", "annot",
+					     "No ",    "larger", "exceed", "must",  "not supported",
+					     "denied" };
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strstr(line, words[i]))
