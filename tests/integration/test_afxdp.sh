@@ -305,7 +305,7 @@ expect_error() { # STATUS REGEX cmd...
 	"$@" >"$WORK/err.log" 2>&1 || rc=$?
 	cat "$WORK/err.log"
 	[[ $rc -eq $status ]] || { echo "exit $rc, want $status"; return 1; }
-	grep -Eq "$regex" "$WORK/err.log" || { echo "no line matching '$regex'"; return 1; }
+	grep -Eq -e "$regex" "$WORK/err.log" || { echo "no line matching '$regex'"; return 1; }
 }
 
 # The start-up errors of each backend.
@@ -321,6 +321,13 @@ startup_errors() {
 			"${nobody[@]}" "$MBXDP" --iface "$MBNET_SRV_IF"
 		;;
 	dpdk-*)
+		check "an option of the other backend is refused" \
+			expect_error 2 '--iface is for AF_XDP' timeout 10 "$MBXDP" --dpdk --iface lo -- "${EAL_ARGS[@]}"
+		check "--queues without --dpdk is refused" \
+			expect_error 2 '--queues is for --dpdk' timeout 10 "$MBXDP" --iface lo --queues 2
+		check "a bad --address is named" \
+			expect_error 2 "--address wants an IPv4 address, not '198.18.0.300'" \
+			timeout 10 "$MBXDP" --dpdk --address 198.18.0.300 -- "${EAL_ARGS[@]}"
 		check "a bad EAL argument is named" \
 			expect_error 1 "EAL would not start.*unrecognized option '--mbxbogus'" \
 			timeout 20 "$MBXDP" --dpdk -- "${EAL_ARGS[@]}" --mbxbogus
