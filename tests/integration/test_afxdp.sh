@@ -326,7 +326,7 @@ startup_errors() {
 		check "--queues without --dpdk is refused" \
 			expect_error 2 '--queues is for --dpdk' timeout 10 "$MBXDP" --iface lo --queues 2
 		check "a bad --address is named" \
-			expect_error 2 "--address wants an IPv4 address, not '198.18.0.300'" \
+			expect_error 2 "--address wants an IPv4 address or prefix .*, not '198.18.0.300'" \
 			timeout 10 "$MBXDP" --dpdk --address 198.18.0.300 -- "${EAL_ARGS[@]}"
 		check "a bad EAL argument is named" \
 			expect_error 1 "EAL would not start.*unrecognized option '--mbxbogus'" \
