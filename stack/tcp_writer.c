@@ -414,7 +414,7 @@ int tcp_writer_single(struct stack *s, const struct tcp_seg *seg, struct tcp_con
 	tcp_out_swap_l2(f->data);
 	dst = f->data + hdr;
 	c->rcv_nxt += len;
-	n = mb_handle_adu(&s->mb, p, len, dst);
+	n = mb_handle_adu(&s->mb, &c->mb, p, len, dst);
 	if (n <= 64) /* the bytes past n are spare room on both sides */
 		memcpy(h->data + h->wlen, dst, 64);
 	else
