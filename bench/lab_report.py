@@ -4,7 +4,8 @@
     /usr/bin/python3 bench/lab_report.py OUT_DIR
 
 Reads OUT_DIR/raw.jsonl (one mbxdp-bench --json result per line, with its
-server, case and round), meta.json, cpu.jsonl (the engine's CPU use) and
+server, case and round), meta.json, cpu.jsonl (the engine's CPU use, the
+client's TCP retransmissions) and
 engine_*.json (mbxdp-ctl stats --json). Writes OUT_DIR/lab.md, latency_cdf.png and throughput.png, and
 prints lab.md. A case's figures are the medians over its rounds. Exits 1
 when a server answered nothing right in some case.
@@ -114,6 +115,16 @@ def markdown(table, meta, cpu, engine):
         lines.append(f"| {name} | {case_name(c, d, rate)} | {fmt(row['p50'])} | {fmt(row['p99'])} | "
                      f"{fmt(row['p999'])} | {fmt(row['rps'], 0)} | {row['errors']} | "
                      f"{r50} | {r999} | {rrps} |")
+    retrans = {}
+    for c in cpu:
+        if "client_retransmits" in c:
+            retrans[c["server"]] = retrans.get(c["server"], 0) + c["client_retransmits"]
+    if retrans:
+        lines.append("")
+        lines.append("The client's TCP retransmissions and tail loss probes during each server's "
+                     "closed-loop cases, all rounds (nstat): " +
+                     ", ".join(f"{NAMES[k]} {v}" for k, v in sorted(
+                         retrans.items(), key=lambda kv: ORDER.index(kv[0]))) + ".")
     lines.append("")
     lines.extend(criteria(table, engine))
     if engine or cpu:
