@@ -210,7 +210,7 @@ def plot_cdf(table, path):
                     continue
                 pts = [(ns / 1e3, pct / 100) for pct, ns in row["cdf"] if ns > 0]
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=".",
-                        label=NAMES[server])
+                        color=f"C{ORDER.index(server)}", label=NAMES[server])
             ax.set_xscale("log")
             ax.set_yscale("logit")
             ax.set_title(f"{c} connection(s), pipeline depth {d}")
@@ -227,13 +227,13 @@ def plot_cdf(table, path):
 
 def plot_throughput(table, path):
     fig, ax = plt.subplots(figsize=(11, 5))
-    for n, server in enumerate(ORDER):
+    for server in ORDER:
         for d, style in ((1, "-"), (8, "--")):
             pts = sorted((c, row["rps"]) for (s, c, dd, rate), row in table.items()
                          if s == server and dd == d and not rate and row)
             if pts:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o",
-                        color=f"C{n}", label=f"{NAMES[server]}, depth {d}")
+                        color=f"C{ORDER.index(server)}", label=f"{NAMES[server]}, depth {d}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("connections")
