@@ -115,16 +115,20 @@ def markdown(table, meta, cpu, engine):
         lines.append(f"| {name} | {case_name(c, d, rate)} | {fmt(row['p50'])} | {fmt(row['p99'])} | "
                      f"{fmt(row['p999'])} | {fmt(row['rps'], 0)} | {row['errors']} | "
                      f"{r50} | {r999} | {rrps} |")
-    retrans = {}
-    for c in cpu:
-        if "client_retransmits" in c:
-            retrans[c["server"]] = retrans.get(c["server"], 0) + c["client_retransmits"]
-    if retrans:
+    servers = sorted({c["server"] for c in cpu if "client_retransmits" in c}, key=ORDER.index)
+    if servers:
         lines.append("")
-        lines.append("The client's TCP retransmissions and tail loss probes during each server's "
-                     "closed-loop cases, all rounds (nstat): " +
-                     ", ".join(f"{NAMES[k]} {v}" for k, v in sorted(
-                         retrans.items(), key=lambda kv: ORDER.index(kv[0]))) + ".")
+        lines.append("| server | client TCP retransmissions and loss probes, all rounds | "
+                     "server waiting for a CPU, % of the time (median round) |")
+        lines.append("| --- | ---: | ---: |")
+        for k in servers:
+            mine = [c for c in cpu if c["server"] == k and "client_retransmits" in c]
+            lines.append(f"| {NAMES[k]} | {sum(c['client_retransmits'] for c in mine)} | "
+                         f"{statistics.median(c['runq_wait_percent'] for c in mine):.1f} |")
+        lines.append("")
+        lines.append("Both over each server's closed-loop cases: retransmissions from the client "
+                     "namespace's counters (nstat), waiting from the server's threads' "
+                     "run-queue delay (/proc/PID/task/*/schedstat).")
     lines.append("")
     lines.extend(criteria(table, engine))
     if engine or cpu:
