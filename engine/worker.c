@@ -51,14 +51,21 @@ void worker_burst(struct worker *w, struct mbx_frame *rx, uint32_t n, uint64_t n
 {
 	struct mbx_frame drop[MBX_BURST];
 	uint32_t n_drop;
+	uint64_t requests_before, t1;
 
 	/* Copied before the stack writes replies over the requests. */
 	if (w->capture)
 		capture_ring_put(w->capture, rx, n, now_ns, CAPTURE_IN);
 	w->stack->now_ns = now_ns;
+	requests_before = w->stack->mb.ctr.mb_requests;
 	n_drop = stack_input_burst(w->stack, rx, n, drop);
+	/* Timed before the hand-over (telemetry.h). The in-process replay, on
+	 * its virtual clock, has no telemetry. */
+	t1 = w->tel.part ? telemetry_burst(&w->tel, w->burst_tsc, requests_before) : 0;
 	tx_flush(w);
 	mbx_port_release(w->port, drop, n_drop);
+	if (w->tel.part)
+		telemetry_tick(&w->tel, t1);
 }
 
 void worker_tick(struct worker *w, uint64_t now_ns)
@@ -83,7 +90,12 @@ void worker_run(struct worker *w)
 			next_tick = now + tick_tsc;
 			worker_tick(w, tsc_to_ns(w->clock, now));
 		}
-		if (n)
-			worker_burst(w, rx, n, tsc_to_ns(w->clock, now));
+		if (!n) {
+			idle_empty_poll(&w->idle, &w->tel, now);
+			continue;
+		}
+		w->burst_tsc = now;
+		worker_burst(w, rx, n, tsc_to_ns(w->clock, now));
+		idle_traffic(&w->idle, now);
 	}
 }

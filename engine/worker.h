@@ -7,8 +7,10 @@
 #include <signal.h>
 
 #include "capture_ring.h"
+#include "idle.h"
 #include "port.h"
 #include "stack.h"
+#include "telemetry.h"
 #include "tsc.h"
 
 struct worker {
@@ -18,6 +20,9 @@ struct worker {
 	const struct tsc_clock *clock; /* the stack's time, without a clock call */
 	struct mbx_frame_vec tx; /* replies waiting for the next tx burst */
 	struct capture_ring *capture; /* --capture: frames copied here; NULL when off */
+	struct telemetry_worker tel; /* processing times and counters for mbxdp-ctl; part NULL: none */
+	uint64_t burst_tsc; /* the TSC when the burst being processed arrived */
+	struct idle idle; /* what an empty poll leads to: busy or adaptive */
 };
 
 /* The frame source and sink the worker's stack must be built with. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "port_afxdp.h"
 #include "worker.h"
 
 struct slot {
@@ -60,7 +61,7 @@ struct workers *workers_create(const struct workers_config *cfg, char *err, size
 		s->w.capture = cfg->capture ? capture_ring_of(cfg->capture, i) : NULL;
 		s->w.stack = aligned_alloc(64, sizeof(*s->w.stack));
 		if (!s->w.stack ||
-		    stack_init(s->w.stack, cfg->stack, cfg->tables, worker_frame_source(&s->w),
+		    stack_init(s->w.stack, cfg->stack, cfg->model, worker_frame_source(&s->w),
 			       worker_frame_sink(&s->w)) < 0) {
 			snprintf(err, errlen, "cannot set up the stack for %u connections: %s",
 				 cfg->stack->max_conns, strerror(errno));
@@ -69,6 +70,10 @@ struct workers *workers_create(const struct workers_config *cfg, char *err, size
 			workers_free(ws);
 			return NULL;
 		}
+		idle_init(&s->w.idle,
+			  cfg->idle_adaptive ? mbx_afxdp_fd(cfg->backend->afxdp) : -1, cfg->clock);
+		telemetry_attach(&s->w.tel, cfg->telemetry, i, s->w.stack, s->w.port,
+				 &s->w.idle.ctr, cfg->clock);
 		ws->n = i + 1;
 	}
 	return ws;
@@ -136,6 +141,19 @@ void workers_totals(struct workers *ws, struct stats_totals *t)
 	for (uint32_t i = 0; i < ws->n; i++) {
 		mbx_port_sync_counters(ws->slots[i].w.port);
 		stats_add(t, ws->slots[i].w.stack, &ws->slots[i].w.port->ctr);
+	}
+}
+
+void workers_print_balance(const struct workers *ws, FILE *out)
+{
+	if (ws->n < 2)
+		return;
+	for (uint32_t i = 0; i < ws->n; i++) {
+		const struct stack *st = ws->slots[i].w.stack;
+
+		fprintf(out, "worker%u_rx_frames %llu\nworker%u_conn_opened %llu\n", i,
+			(unsigned long long)st->ctr.rx_frames, i,
+			(unsigned long long)st->ctr.conn_opened);
 	}
 }
 

@@ -12,6 +12,8 @@ mbxdp_packages=(
 	libmodbus-dev mbpoll python3 python3-pymodbus    # real Modbus peers
 	python3-serial-asyncio                           # pymodbus 3.0 cannot import its client without it
 	tshark                                           # dissects test captures (integration tshark, replay)
+	python3-matplotlib                               # the lab's plots (bench/lab_report.py)
+	util-linux                                       # taskset pins the lab's server and client
 )
 
 mbxdp_install_deps() {
