@@ -52,10 +52,12 @@ static void usage(FILE *out)
 		"                           zeros) instead of a random one: for reproducible\n"
 		"                           replays only, anyone who knows it can forge cookies\n"
 		"      --name NAME          instance name: live counters in /dev/shm/NAME.stats\n"
-		"                           for mbxdp-ctl (default mbxdp-IF-QUEUE, with --dpdk\n"
-		"                           mbxdp-dpdk-PID)\n"
+		"                           for mbxdp-ctl, live registers in /dev/shm/NAME.regs\n"
+		"                           (default mbxdp-IF-QUEUE, with --dpdk mbxdp-dpdk-PID)\n"
 		"      --idle MODE          busy (default): poll without pause, lowest latency;\n"
 		"                           adaptive: sleep on the socket when traffic stops\n"
+		"      --config FILE        device model: servers, units, tables (YAML; see\n"
+		"                           docs/usage.md); default: one device, every address\n"
 		"      --detach             remove an mbxdp XDP program left on IF, then exit\n"
 		"      --dpdk               serve a DPDK port; EAL arguments follow --\n"
 		"      --queues N           DPDK queue pairs, one pinned worker each, RSS\n"
@@ -177,7 +179,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 {
 	enum { OPT_DETACH = 256, OPT_IMPAIR, OPT_DPDK, OPT_QUEUES, OPT_ADDRESS, OPT_RTO_MIN,
 	       OPT_MAX_RETRIES, OPT_ALLOW_SOURCE, OPT_CAPTURE, OPT_CAPTURE_RING, OPT_COOKIE_SECRET,
-	       OPT_NAME, OPT_IDLE };
+	       OPT_NAME, OPT_IDLE, OPT_CONFIG };
 	static const struct option longopts[] = {
 		{ "iface", required_argument, 0, 'i' },
 		{ "queue", required_argument, 0, 'q' },
@@ -197,6 +199,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "allow-source", required_argument, 0, OPT_ALLOW_SOURCE },
 		{ "name", required_argument, 0, OPT_NAME },
 		{ "idle", required_argument, 0, OPT_IDLE },
+		{ "config", required_argument, 0, OPT_CONFIG },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -300,6 +303,9 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			break;
 		case OPT_NAME:
 			o->name = optarg;
+			break;
+		case OPT_CONFIG:
+			o->config = optarg;
 			break;
 		case OPT_IDLE:
 			if (!strcmp(optarg, "busy")) {

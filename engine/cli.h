@@ -46,6 +46,7 @@ struct cli_options {
 	const char *name; /* --name, or name_buf: mbxdp-<iface>-<queue>, mbxdp-dpdk-<pid> */
 	char name_buf[CLI_NAME_MAX + 1];
 	int idle_adaptive; /* --idle adaptive: sleep on the socket when quiet */
+	const char *config; /* --config: the device model file; NULL: the default model */
 };
 
 /* Parses argv; with --dpdk, the arguments after -- are EAL's (eal_argv

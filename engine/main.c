@@ -1,7 +1,8 @@
 /* mbxdp: serves Modbus/TCP from user space over AF_XDP or DPDK.
  *
- * Start-up order: the device image, then the backend (which attaches the
- * XDP program or starts the DPDK port), then the workers' stacks. From the
+ * Start-up order: the device model file, then the backend (which attaches
+ * the XDP program or starts the DPDK port), then the register store, then
+ * the workers' stacks. From the
  * moment the backend is open, every exit path goes through backend_close,
  * so no XDP program is left behind. */
 #include <errno.h>
@@ -18,7 +19,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "loader.h"
-#include "regstore.h"
+#include "devmodel.h"
 #include "stats.h"
 #include "telemetry.h"
 #include "workers.h"
@@ -109,7 +110,7 @@ static void print_banner(const struct cli_options *o, const struct backend *b,
 int main(int argc, char **argv)
 {
 	struct cli_options o;
-	struct mb_tables tables;
+	struct devmodel dm;
 	struct backend backend;
 	struct stack_config scfg;
 	struct tsc_clock clock;
@@ -132,14 +133,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mbxdp: cannot read the CPUs it may run on: %s\n", strerror(errno));
 		return 1;
 	}
-	if (regstore_init_default(&tables) < 0) {
-		fprintf(stderr, "mbxdp: cannot allocate the register image: %s\n", strerror(errno));
+	if (devmodel_configure(&dm, o.config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mbxdp: %s\n", err);
 		return 1;
 	}
 	install_signals();
 	if (tsc_calibrate(&clock, 50) < 0) {
 		fprintf(stderr, "mbxdp: the CPU's time-stamp counter does not advance\n");
-		regstore_free(&tables);
+		devmodel_free(&dm);
 		return 1;
 	}
 	if (!clock.invariant)
@@ -148,7 +149,7 @@ int main(int argc, char **argv)
 
 	if (backend_open(&backend, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mbxdp: %s\n", err);
-		regstore_free(&tables);
+		devmodel_free(&dm);
 		return 1;
 	}
 	attached = &backend;
@@ -157,12 +158,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mbxdp: %s\n", err);
 		attached = NULL;
 		backend_close(&backend);
-		regstore_free(&tables);
+		devmodel_free(&dm);
 		return 1;
 	}
 	snprintf(tel.shm->desc, sizeof(tel.shm->desc), "%s", backend.desc);
 	snprintf(tel.shm->idle_mode, sizeof(tel.shm->idle_mode), "%s",
 		 o.idle_adaptive ? "adaptive" : "busy");
+	/* The register store after the backend and the stats file: a missing
+	 * privilege, or a second engine of the same --name, is named as such
+	 * first. */
+	if (devmodel_build(&dm, &dm.cfg, o.name, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mbxdp: %s\n", err);
+		attached = NULL;
+		backend_close(&backend);
+		telemetry_close(&tel);
+		devmodel_free(&dm);
+		return 1;
+	}
 	if (o.capture) {
 		struct timespec wall;
 
@@ -176,7 +188,7 @@ int main(int argc, char **argv)
 			attached = 0;
 			backend_close(&backend);
 			telemetry_close(&tel);
-			regstore_free(&tables);
+			devmodel_free(&dm);
 			return 1;
 		}
 	}
@@ -201,7 +213,7 @@ int main(int argc, char **argv)
 	else
 		ws = workers_create(&(struct workers_config){ .backend = &backend,
 							      .stack = &scfg,
-							      .tables = &tables,
+							      .model = &dm.model,
 							      .clock = &clock,
 							      .stop = &stop,
 							      .cpus = &cpus,
@@ -216,7 +228,7 @@ int main(int argc, char **argv)
 		attached = 0;
 		backend_close(&backend);
 		telemetry_close(&tel);
-		regstore_free(&tables);
+		devmodel_free(&dm);
 		return 1;
 	}
 
@@ -233,6 +245,7 @@ int main(int argc, char **argv)
 	} else {
 		printf("mbxdp: stopped\n");
 		stats_print(stdout, &totals, have_xdp_ctr ? &xdp_ctr : 0);
+		workers_print_balance(ws, stdout);
 	}
 	/* After the workers: the writer drains what they left in the rings. */
 	if (capture && capture_close(capture, rc < 0 ? stderr : stdout) < 0)
@@ -240,6 +253,6 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	workers_free(ws);
 	telemetry_close(&tel);
-	regstore_free(&tables);
+	devmodel_free(&dm);
 	return rc < 0 ? 1 : 0;
 }

@@ -61,7 +61,7 @@ struct workers *workers_create(const struct workers_config *cfg, char *err, size
 		s->w.capture = cfg->capture ? capture_ring_of(cfg->capture, i) : NULL;
 		s->w.stack = aligned_alloc(64, sizeof(*s->w.stack));
 		if (!s->w.stack ||
-		    stack_init(s->w.stack, cfg->stack, cfg->tables, worker_frame_source(&s->w),
+		    stack_init(s->w.stack, cfg->stack, cfg->model, worker_frame_source(&s->w),
 			       worker_frame_sink(&s->w)) < 0) {
 			snprintf(err, errlen, "cannot set up the stack for %u connections: %s",
 				 cfg->stack->max_conns, strerror(errno));
@@ -141,6 +141,19 @@ void workers_totals(struct workers *ws, struct stats_totals *t)
 	for (uint32_t i = 0; i < ws->n; i++) {
 		mbx_port_sync_counters(ws->slots[i].w.port);
 		stats_add(t, ws->slots[i].w.stack, &ws->slots[i].w.port->ctr);
+	}
+}
+
+void workers_print_balance(const struct workers *ws, FILE *out)
+{
+	if (ws->n < 2)
+		return;
+	for (uint32_t i = 0; i < ws->n; i++) {
+		const struct stack *st = ws->slots[i].w.stack;
+
+		fprintf(out, "worker%u_rx_frames %llu\nworker%u_conn_opened %llu\n", i,
+			(unsigned long long)st->ctr.rx_frames, i,
+			(unsigned long long)st->ctr.conn_opened);
 	}
 }
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devmodel.h"
 #include "port_mem.h"
-#include "regstore.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -23,7 +23,7 @@ struct mem_target {
 	struct rp_target t; /* first: the player holds a pointer to it */
 	struct mbx_port *port;
 	struct stack *stack;
-	struct mb_tables tables;
+	struct devmodel dm; /* the default model */
 	struct worker w;
 	volatile sig_atomic_t stop;
 	pcap_t *dead;
@@ -150,7 +150,7 @@ static void mem_close(struct rp_target *t)
 	}
 	if (m->port)
 		mbx_port_close(m->port);
-	regstore_free(&m->tables);
+	devmodel_free(&m->dm);
 	free(m->q);
 	free(m);
 }
@@ -193,8 +193,9 @@ struct rp_target *rp_target_mem_open(const char *out_pcap, uint16_t port, uint64
 	m->epoch_ns = epoch_ns;
 	m->q = calloc(OUT_QUEUE, MEM_FRAME_SIZE);
 	m->stack = aligned_alloc(64, sizeof(*m->stack));
-	if (!m->q || !m->stack || regstore_init_default(&m->tables) < 0) {
-		snprintf(err, errlen, "out of memory for the in-process server");
+	if (!m->q || !m->stack || devmodel_build_default(&m->dm, NULL, err, errlen) < 0) {
+		if (!m->q || !m->stack)
+			snprintf(err, errlen, "out of memory for the in-process server");
 		free(m->stack);
 		m->stack = NULL;
 		mem_close(&m->t);
@@ -210,7 +211,7 @@ struct rp_target *rp_target_mem_open(const char *out_pcap, uint16_t port, uint64
 	m->w.port = m->port;
 	m->w.stack = m->stack;
 	m->w.stop = &m->stop;
-	if (stack_init(m->stack, &cfg, &m->tables, worker_frame_source(&m->w),
+	if (stack_init(m->stack, &cfg, &m->dm.model, worker_frame_source(&m->w),
 		       worker_frame_sink(&m->w)) < 0) {
 		snprintf(err, errlen, "cannot set up the in-process stack");
 		free(m->stack);
