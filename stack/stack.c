@@ -215,7 +215,12 @@ int stack_init(struct stack *s, const struct stack_config *cfg, struct mb_tables
 	memcpy(&hash_key, cfg->secret + sizeof(s->cookie_key), sizeof(hash_key));
 	if (conn_table_init(&s->conns, cfg->max_conns, hash_key) < 0)
 		return -1;
+	if (conn_policy_init(&s->policy, &cfg->policy, cfg->max_conns, hash_key) < 0) {
+		conn_table_free(&s->conns);
+		return -1;
+	}
 	if (adu_pool_init(&s->adu, cfg->adu_buffers) < 0) {
+		conn_policy_free(&s->policy);
 		conn_table_free(&s->conns);
 		errno = ENOMEM;
 		return -1;
@@ -240,6 +245,7 @@ void stack_free(struct stack *s)
 		munmap(s->adu.bufs, (size_t)s->adu.capacity * MB_ADU_MAX);
 		free(s->adu.free);
 	}
+	conn_policy_free(&s->policy);
 	conn_table_free(&s->conns);
 	memset(s, 0, sizeof(*s));
 }

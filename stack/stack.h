@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "frame.h"
+#include "conn_policy.h"
 #include "modbus.h"
 #include "tcp_conn.h"
 
@@ -54,8 +55,18 @@
 	X(tx_data_segments) \
 	X(tx_fin) \
 	X(conn_opened) /* a valid cookie came back */ \
-	X(conn_refused_table_full) /* a valid cookie, but no free slot: RST */ \
+	X(conn_refused_table_full) /* table full, nothing evictable (all priority): RST */ \
+	X(conn_refused_per_source) /* the source holds --max-conns-per-source: RST (MIG 4.2.1) */ \
+	X(conn_evicted) /* oldest idle non-priority connection closed for a new one (MIG 4.2.1) */ \
+	X(conn_time_wait_reclaimed) /* a TIME-WAIT slot given to a new connection */ \
+	X(conn_idle_timeout) /* no request for its pool's idle timeout: closed (MIG 4.2.1) */ \
+	X(conn_keepalive_timeout) /* keepalive probes unanswered: RST (RFC 1122 4.2.3.6) */ \
+	X(tx_keepalive_probe) /* <SEQ=SND.NXT-1><CTL=ACK> (RFC 1122 4.2.3.6) */ \
+	X(conn_close_timeout) /* our FIN's close not finished by the peer in time: RST */ \
+	X(conn_reset_data_after_close) /* data after our close: RST (RFC 1122 4.2.2.13) */ \
+	X(conn_time_wait_reopened) /* SYN beyond RCV.NXT in TIME-WAIT: new connection (RFC 1122 4.2.2.13) */ \
 	X(conn_closed) /* passive close completed */ \
+	X(conn_closed_active) /* our close completed: TIME-WAIT ended (RFC 9293 3.6) */ \
 	X(conn_reset_by_peer) \
 	X(conn_reset_bad_mbap) /* MBAP length out of range: stream unframeable */ \
 	X(adu_split_reassembled)
@@ -83,6 +94,7 @@ struct stack_config {
 	const uint32_t *addrs;
 	uint32_t n_addrs;
 	uint8_t mac[6];
+	struct conn_policy_config policy; /* limits and timeouts (conn_policy_defaults) */
 };
 
 /* Where replies go. The engine batches them into tx bursts. */
@@ -100,6 +112,7 @@ struct adu_pool {
 
 struct stack {
 	struct conn_table conns;
+	struct conn_policy policy;
 	struct adu_pool adu;
 	struct mb_ctx mb;
 	struct stack_counters ctr;
@@ -114,7 +127,7 @@ struct stack {
 	uint8_t port_served[65536 / 8]; /* bitmap, host-order port */
 	uint32_t addrs[STACK_MAX_ADDRS]; /* owned addresses, network order */
 	uint32_t n_addrs;
-	uint8_t mac[6];
+	uint8_t mac[6]; /* ours; on AF_XDP learned from the frames that open connections */
 	/* A request payload is copied here before replies overwrite its frame. */
 	uint8_t scratch[9216] __attribute__((aligned(64)));
 };
@@ -144,6 +157,15 @@ int stack_owns(const struct stack *s, uint32_t addr);
  * i-th address into buf; returns its length, or 0 if there is no such
  * address or room. The engine sends one per address at start. */
 uint32_t stack_arp_announce(const struct stack *s, uint32_t i, uint8_t *buf, uint32_t room);
+
+/* Connection management deadlines (tcp_close.c), for the stack's timers:
+ * the earliest time (ns) at which stack_conn_timeout() has something to do
+ * for c (idle timeout, keepalive probe, the end of TIME-WAIT or of our
+ * close), UINT64_MAX if none. stack_conn_timeout() does what is due at
+ * s->now_ns (nothing if the deadline moved on since: a request restarts the
+ * idle clock without touching a timer) and may free c. */
+uint64_t stack_conn_deadline(const struct stack *s, const struct tcp_conn *c);
+void stack_conn_timeout(struct stack *s, struct tcp_conn *c);
 
 static inline uint32_t stack_open_connections(const struct stack *s)
 {

@@ -11,14 +11,23 @@
 
 #define CONN_NONE UINT32_MAX
 
-/* The states a passive-only server keeps (RFC 9293 3.3.2). LISTEN is
- * implicit: a port in the served set is always listening. SYN-RECEIVED lives
- * only in the SYN cookie (tcp_cookie.h), never in the table. CLOSE-WAIT is
- * never entered: our FIN goes out with the ACK of the peer's FIN. */
+/* The states a server keeps (RFC 9293 3.3.2). LISTEN is implicit: a port in
+ * the served set is always listening. SYN-RECEIVED lives only in the SYN
+ * cookie (tcp_cookie.h), never in the table. CLOSE-WAIT is never entered:
+ * our FIN goes out with the ACK of the peer's FIN. FIN-WAIT-1 and the states
+ * after it follow our own close (an idle timeout or an eviction,
+ * tcp_close.c). */
 enum tcp_state {
 	TCP_ESTABLISHED = 1,
 	TCP_LAST_ACK,
+	TCP_FIN_WAIT_1,
+	TCP_FIN_WAIT_2,
+	TCP_CLOSING,
+	TCP_TIME_WAIT,
 };
+
+#define CONN_PRIORITY 0x01 /* cm_flags: from a priority source, never evicted */
+#define CONN_VLAN 0x02 /* cm_flags: the peer's frames carry an 802.1Q tag (vlan_tci) */
 
 struct tcp_conn {
 	/* The 4-tuple, as on the wire (network byte order). */
@@ -38,6 +47,15 @@ struct tcp_conn {
 	 * request be cut anywhere; the tail waits here for the next segment). */
 	uint16_t adu_held;
 	uint32_t adu_buf; /* index into the ADU buffer pool, CONN_NONE if none */
+	/* connection management (conn_policy.h, tcp_close.c) */
+	uint32_t last_rx; /* stamp (conn_stamp) of the last acceptable segment */
+	uint32_t last_req; /* stamp of the last request, or of our close */
+	uint8_t cm_flags; /* CONN_PRIORITY, CONN_VLAN */
+	uint8_t ka_probes; /* keepalive probes sent and not answered */
+	/* The peer's link layer, for segments sent with no received frame to
+	 * turn around (tcp_send_ctl). */
+	uint8_t peer_mac[6];
+	uint16_t vlan_tci; /* host order, with CONN_VLAN */
 	uint32_t next; /* hash chain or free list */
 } __attribute__((aligned(64))); /* one cache line: one miss per lookup */
 

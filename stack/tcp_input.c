@@ -28,14 +28,19 @@ static enum stack_verdict input_closed(struct stack *s, struct tcp_seg *seg)
 	return STACK_SENT;
 }
 
-static void conn_close(struct stack *s, struct tcp_conn *c)
-{
-	tcp_stream_release(s, c);
-	conn_remove(&s->conns, c);
-}
-
 static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *seg,
 					     struct tcp_conn *c);
+static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg);
+
+/* A SYN that may reopen a connection in TIME-WAIT (RFC 1122 4.2.2.13): the
+ * old incarnation goes, and the SYN is answered as in LISTEN. */
+static enum stack_verdict reopen(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
+{
+	s->ctr.conn_time_wait_reopened++;
+	s->ctr.conn_closed_active++;
+	tcp_conn_release(s, c);
+	return input_listen(s, seg);
+}
 
 /* No connection on a served port: LISTEN (RFC 9293 3.10.7.2), with SYN
  * cookies standing in for SYN-RECEIVED. */
@@ -68,16 +73,9 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
 		return STACK_SENT;
 	}
-	c = conn_insert(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
-	if (!c) {
-		/* A clear refusal rather than a connection the peer believes in
-		 * and we never answer. */
-		s->ctr.conn_refused_table_full++;
-		s->ctr.tx_rst++;
-		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+	c = tcp_conn_admit(s, seg);
+	if (!c)
 		return STACK_SENT;
-	}
-	c->state = TCP_ESTABLISHED;
 	c->rcv_nxt = seg->seq;
 	c->snd_una = c->snd_nxt = seg->ack;
 	c->peer_mss = peer_mss;
@@ -86,11 +84,16 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 	return input_synchronized(s, seg, c);
 }
 
-/* An ACK for a segment that failed a check; in LAST-ACK it repeats our FIN,
- * which the peer evidently has not seen. */
-static enum stack_verdict reply_ack(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
+/* While our FIN is unacknowledged (LAST-ACK, FIN-WAIT-1, CLOSING) the ACK
+ * repeats it, as the peer evidently has not seen it. In TIME-WAIT the
+ * segment is the peer's FIN again: acknowledged, and TIME-WAIT restarts
+ * (RFC 9293 3.10.7.4, eighth check). */
+enum stack_verdict tcp_reply_ack(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
 {
-	if (c->state == TCP_LAST_ACK) {
+	if (c->state == TCP_TIME_WAIT && (seg->flags & TCP_FIN))
+		c->last_req = conn_stamp(s->now_ns);
+	if ((c->state == TCP_LAST_ACK || c->state == TCP_FIN_WAIT_1 || c->state == TCP_CLOSING) &&
+	    c->snd_una != c->snd_nxt) {
 		s->ctr.tx_fin++;
 		tcp_reply_control(s, seg, TCP_FIN | TCP_ACK, c->snd_nxt - 1, c->rcv_nxt);
 	} else {
@@ -139,22 +142,28 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	uint8_t fin;
 
 	if (!seq_acceptable(c, seg)) {
+		if (tcp_time_wait_reopens(c, seg))
+			return reopen(s, seg, c);
 		s->ctr.drop_seq_unacceptable++;
 		if (seg->flags & TCP_RST)
 			return STACK_DROP;
-		return reply_ack(s, seg, c);
+		return tcp_reply_ack(s, seg, c);
 	}
+	c->last_rx = conn_stamp(s->now_ns);
 	/* Second check, RST (RFC 5961 3.2): only an exact RCV.NXT resets. */
 	if (seg->flags & TCP_RST) {
 		if (seg->seq != c->rcv_nxt)
 			return challenge_ack(s, seg, c);
 		s->ctr.conn_reset_by_peer++;
-		conn_close(s, c);
+		tcp_conn_release(s, c);
 		return STACK_DROP;
 	}
 	/* Fourth check, SYN in a synchronized state (RFC 5961 4.2). */
-	if (seg->flags & TCP_SYN)
+	if (seg->flags & TCP_SYN) {
+		if (tcp_time_wait_reopens(c, seg))
+			return reopen(s, seg, c);
 		return challenge_ack(s, seg, c);
+	}
 	/* Fifth check, ACK. */
 	if (!(seg->flags & TCP_ACK)) {
 		s->ctr.drop_no_ack_flag++;
@@ -169,15 +178,17 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	}
 	if (seq_gt(seg->ack, c->snd_nxt)) {
 		s->ctr.drop_ack_beyond_snd_nxt++;
-		return reply_ack(s, seg, c);
+		return tcp_reply_ack(s, seg, c);
 	}
 	if (seq_gt(seg->ack, c->snd_una))
 		c->snd_una = seg->ack;
 	c->peer_wnd = seg->wnd;
-	if (c->state == TCP_LAST_ACK) {
+	if (c->state != TCP_ESTABLISHED) {
+		if (c->state != TCP_LAST_ACK)
+			return tcp_close_input(s, seg, c);
 		if (c->snd_una == c->snd_nxt) {
 			s->ctr.conn_closed++;
-			conn_close(s, c);
+			tcp_conn_release(s, c);
 		}
 		return STACK_DROP;
 	}
@@ -187,7 +198,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	 * with a duplicate ACK so the peer fills it. */
 	if (seq_gt(seg->seq, c->rcv_nxt)) {
 		s->ctr.drop_out_of_order++;
-		return reply_ack(s, seg, c);
+		return tcp_reply_ack(s, seg, c);
 	}
 	skip = c->rcv_nxt - seg->seq;
 	if (skip > seg->len)
@@ -205,6 +216,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		return STACK_DROP;
 	}
 	memcpy(s->scratch, seg->payload + skip, seg->len - skip);
+	c->last_req = conn_stamp(s->now_ns); /* a request: the idle clock restarts */
 	tcp_writer_init(&w, s, c, seg);
 	if (tcp_stream_input(s, c, s->scratch, seg->len - skip, &w) < 0) {
 		/* The stream cannot go on: replies already written stay sent,
@@ -216,14 +228,14 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 			w.seg->len = w.l2_len + IP_HDR_LEN + TCP_HDR_LEN;
 			s->tx.put(s->tx.arg, w.seg);
 		}
-		conn_close(s, c);
+		tcp_conn_release(s, c);
 		return STACK_SENT;
 	}
 	/* Eighth check, FIN: only once all text before it is consumed. Our FIN
 	 * goes with the ACK of theirs; the connection waits in LAST-ACK. */
 	if (fin && c->rcv_nxt == seg->seq + seg->len) {
 		c->rcv_nxt++;
-		c->state = TCP_LAST_ACK;
+		conn_policy_set_state(&s->policy, c, TCP_LAST_ACK);
 		tcp_writer_close(&w, TCP_FIN);
 	} else {
 		tcp_writer_close(&w, 0);

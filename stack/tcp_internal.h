@@ -76,6 +76,12 @@ static inline uint8_t *tcp_out_payload(struct mbx_frame *f, uint32_t l2_len)
 }
 void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags, uint32_t seq,
 		       uint32_t ack);
+/* A control segment (no payload) on c with no received frame to answer in:
+ * built in a frame from the stack's frame source, with the peer's link
+ * layer kept in c. Returns 0, or -1 when no frame was free (counted as
+ * drop_no_tx_frame). */
+int tcp_send_ctl(struct stack *s, const struct tcp_conn *c, uint8_t flags, uint32_t seq,
+		 uint32_t ack);
 
 /* tcp_writer.c */
 void tcp_writer_init(struct tcp_writer *w, struct stack *s, struct tcp_conn *c,
@@ -92,5 +98,24 @@ void tcp_stream_release(struct stack *s, struct tcp_conn *c);
 
 /* tcp_input.c */
 enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg);
+/* An ACK for a segment that failed a check (RFC 9293 3.10.7.4); it repeats
+ * our FIN while that is unacknowledged. */
+enum stack_verdict tcp_reply_ack(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c);
+
+/* tcp_close.c: admission, our own close, and the states after it */
+/* A new connection for seg (a valid cookie), after the per-source limit and,
+ * when the table is full, an eviction (MIG 4.2.1). NULL when refused: the
+ * RST is sent and counted. */
+struct tcp_conn *tcp_conn_admit(struct stack *s, struct tcp_seg *seg);
+/* Frees c: its ADU buffer, its per-source count, its slot. */
+void tcp_conn_release(struct stack *s, struct tcp_conn *c);
+/* Closes c on our initiative: a FIN (FIN-WAIT-1) or, with close_rst, a RST
+ * and the slot freed. */
+void tcp_active_close(struct stack *s, struct tcp_conn *c);
+/* The rest of RFC 9293 3.10.7.4 for FIN-WAIT-1, FIN-WAIT-2, CLOSING and
+ * TIME-WAIT, from after the ACK field was taken. */
+enum stack_verdict tcp_close_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c);
+/* A SYN in TIME-WAIT: whether it may open a new incarnation. */
+int tcp_time_wait_reopens(const struct tcp_conn *c, const struct tcp_seg *seg);
 
 #endif

@@ -77,3 +77,34 @@ void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags
 	f->len = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN + (mss ? 4 : 0);
 	s->tx.put(s->tx.arg, f);
 }
+
+int tcp_send_ctl(struct stack *s, const struct tcp_conn *c, uint8_t flags, uint32_t seq,
+		 uint32_t ack)
+{
+	const struct tcp_addrs a = {
+		.saddr = c->laddr, .daddr = c->raddr, .sport = c->lport, .dport = c->rport
+	};
+	uint32_t l2 = (c->cm_flags & CONN_VLAN) ? 18 : 14;
+	struct mbx_frame f;
+	uint8_t *eth;
+
+	if (s->extra.get(s->extra.arg, &f) < 0 || f.room < l2 + IP_HDR_LEN + TCP_HDR_LEN) {
+		s->ctr.drop_no_tx_frame++;
+		return -1;
+	}
+	eth = f.data;
+	memcpy(eth, c->peer_mac, 6);
+	memcpy(eth + 6, s->mac, 6);
+	if (c->cm_flags & CONN_VLAN) {
+		eth[12] = 0x81;
+		eth[13] = 0x00;
+		eth[14] = (uint8_t)(c->vlan_tci >> 8);
+		eth[15] = (uint8_t)c->vlan_tci;
+	}
+	eth[l2 - 2] = 0x08; /* IPv4 */
+	eth[l2 - 1] = 0x00;
+	tcp_out_finish(eth + l2, &a, flags, seq, ack, 0, 0);
+	f.len = l2 + IP_HDR_LEN + TCP_HDR_LEN;
+	s->tx.put(s->tx.arg, &f);
+	return 0;
+}

@@ -22,6 +22,15 @@ static void frame_put(void *arg, const struct mbx_frame *f)
 
 int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames)
 {
+	struct conn_policy_config policy;
+
+	conn_policy_defaults(&policy);
+	return harness_init_policy(h, max_conns, n_frames, &policy);
+}
+
+int harness_init_policy(struct harness *h, uint32_t max_conns, uint32_t n_frames,
+			const struct conn_policy_config *policy)
+{
 	static const uint16_t port = 502;
 	static const uint32_t addr = 0x010012c6; /* 198.18.0.1, network order */
 	struct stack_config cfg = {
@@ -34,6 +43,7 @@ int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames)
 		.addrs = &addr,
 		.n_addrs = 1,
 		.mac = { 0x02, 0, 0, 0, 0, 0x01 },
+		.policy = *policy,
 	};
 
 	memset(h, 0, sizeof(*h));

@@ -23,9 +23,12 @@ struct harness {
 };
 
 /* A stack with the default device image, the given table size, MSS 1460,
- * port 502, a fixed secret, and the address 198.18.0.1 with the MAC
+ * port 502, a fixed secret, the default connection policy, and the address 198.18.0.1 with the MAC
  * 02:00:00:00:00:01 as its own. Returns 0 or -1. */
 int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames);
+/* The same with a given connection policy (harness_init: the defaults). */
+int harness_init_policy(struct harness *h, uint32_t max_conns, uint32_t n_frames,
+			const struct conn_policy_config *policy);
 void harness_free(struct harness *h);
 
 /* A free frame of HARNESS_FRAME_SIZE bytes; NULL when none is left. */

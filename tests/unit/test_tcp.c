@@ -501,28 +501,6 @@ static void test_vlan(void **state)
 	send_seg(&c, FB_RST, 0, 0);
 }
 
-/* A valid cookie with the table full is refused with a RST and counted,
- * rather than leaving the peer with a connection nobody answers. */
-static void test_table_full(void **state)
-{
-	(void)state;
-	for (uint16_t i = 0; i < 64; i++) {
-		struct client c = new_client((uint16_t)(50000 + i));
-		handshake(&c);
-	}
-	assert_int_equal(stack_open_connections(H.stack), 64);
-	{
-		struct client c = new_client(50100);
-		assert_int_equal(send_seg(&c, FB_SYN, 0, 0), STACK_SENT);
-		c.ack = reply(0).seq + 1;
-		assert_int_equal(send_seg(&c, FB_ACK, 0, 0), STACK_SENT);
-		assert_int_equal(reply(0).flags, FB_RST);
-		assert_int_equal(reply(0).seq, c.ack);
-	}
-	assert_int_equal(H.stack->ctr.conn_refused_table_full, 1);
-	assert_int_equal(stack_open_connections(H.stack), 64);
-}
-
 /* RFC 5961 7: challenge ACKs are limited to 1000 a second; the next second
  * has a fresh allowance. */
 static void test_challenge_ack_limit(void **state)
@@ -563,7 +541,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_out_of_order_and_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mbap_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vlan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_table_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_challenge_ack_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
