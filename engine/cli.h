@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "conn_policy.h"
 #include "port_impair.h"
 
 #define CLI_MAX_PORTS 16
@@ -15,6 +16,7 @@ struct cli_options {
 	uint16_t ports[CLI_MAX_PORTS];
 	uint32_t n_ports;
 	uint32_t max_conns;
+	struct conn_policy_config policy; /* limits, timeouts, close, keepalive */
 	int detach; /* --detach: remove a left-over program and exit */
 	int impair; /* --impair given: wrap the port in port_impair.h */
 	struct mbx_impair_config impair_cfg;

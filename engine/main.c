@@ -183,6 +183,7 @@ int main(int argc, char **argv)
 	scfg.mss = (uint16_t)(mtu - 40 > 65495 ? 65495 : mtu - 40);
 	scfg.ports = o.ports;
 	scfg.n_ports = o.n_ports;
+	scfg.policy = o.policy;
 	memset(&w, 0, sizeof(w));
 	w.port = port;
 	w.stack = stack;

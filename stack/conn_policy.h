@@ -44,16 +44,13 @@ void conn_policy_defaults(struct conn_policy_config *cfg);
 /* Parses "A.B.C.D/LEN" (or a plain address, /32) into c. Returns 0 or -1. */
 int conn_cidr_parse(const char *s, struct conn_cidr *c);
 
-/* Connection times are kept as 32-bit stamps of 2^20 ns (about 1.05 ms):
- * a request writes one word, and differences stay exact for 52 days. */
+/* Connection times are kept as 32-bit stamps of 2^20 ns (about 1.05 ms, the
+ * tick of the stack's timers): a request writes one word, and differences
+ * stay exact for 52 days. */
 #define CONN_STAMP_SHIFT 20
 static inline uint32_t conn_stamp(uint64_t now_ns)
 {
 	return (uint32_t)(now_ns >> CONN_STAMP_SHIFT);
-}
-static inline uint64_t conn_stamp_ns(uint32_t ms)
-{
-	return (uint64_t)ms * 1000000u;
 }
 
 /* One source address and its connections, in an open-addressing table. */

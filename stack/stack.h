@@ -158,15 +158,6 @@ int stack_owns(const struct stack *s, uint32_t addr);
  * address or room. The engine sends one per address at start. */
 uint32_t stack_arp_announce(const struct stack *s, uint32_t i, uint8_t *buf, uint32_t room);
 
-/* Connection management deadlines (tcp_close.c), for the stack's timers:
- * the earliest time (ns) at which stack_conn_timeout() has something to do
- * for c (idle timeout, keepalive probe, the end of TIME-WAIT or of our
- * close), UINT64_MAX if none. stack_conn_timeout() does what is due at
- * s->now_ns (nothing if the deadline moved on since: a request restarts the
- * idle clock without touching a timer) and may free c. */
-uint64_t stack_conn_deadline(const struct stack *s, const struct tcp_conn *c);
-void stack_conn_timeout(struct stack *s, struct tcp_conn *c);
-
 static inline uint32_t stack_open_connections(const struct stack *s)
 {
 	return s->conns.in_use;

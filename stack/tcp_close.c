@@ -39,10 +39,10 @@ static int evict(struct stack *s)
 	s->ctr.conn_evicted++;
 	if (s->policy.cfg.close_rst) {
 		s->ctr.tx_rst++;
-		tcp_send_ctl(s, v, TCP_RST, v->snd_nxt, 0);
+		tcp_send_ctl(s, v, TCP_RST, v->snd_nxt);
 	} else {
 		s->ctr.tx_fin++;
-		tcp_send_ctl(s, v, TCP_FIN | TCP_ACK, v->snd_nxt, v->rcv_nxt);
+		tcp_send_ctl(s, v, TCP_FIN | TCP_ACK, v->snd_nxt);
 	}
 	tcp_conn_release(s, v);
 	return 0;
@@ -96,12 +96,12 @@ void tcp_active_close(struct stack *s, struct tcp_conn *c)
 {
 	if (s->policy.cfg.close_rst) {
 		s->ctr.tx_rst++;
-		tcp_send_ctl(s, c, TCP_RST, c->snd_nxt, 0);
+		tcp_send_ctl(s, c, TCP_RST, c->snd_nxt);
 		tcp_conn_release(s, c);
 		return;
 	}
 	s->ctr.tx_fin++;
-	tcp_send_ctl(s, c, TCP_FIN | TCP_ACK, c->snd_nxt, c->rcv_nxt);
+	tcp_send_ctl(s, c, TCP_FIN | TCP_ACK, c->snd_nxt);
 	c->snd_nxt++;
 	c->last_req = conn_stamp(s->now_ns); /* the close's start, for its timeout */
 	conn_policy_set_state(&s->policy, c, TCP_FIN_WAIT_1);
@@ -172,12 +172,16 @@ enum stack_verdict tcp_close_input(struct stack *s, struct tcp_seg *seg, struct 
 	return STACK_SENT;
 }
 
-/* The time (ns) of a stamp taken at most 2^31 stamps (26 days) ago. */
-static uint64_t stamp_time(uint64_t now_ns, uint32_t stamp)
+/* The full tick of a stamp taken at most 2^31 ticks (26 days) ago. */
+static uint64_t stamp_tick(uint64_t now, uint32_t stamp)
 {
-	uint64_t now = now_ns >> CONN_STAMP_SHIFT;
+	return now - (uint32_t)((uint32_t)now - stamp);
+}
 
-	return (now - (uint32_t)((uint32_t)now - stamp)) << CONN_STAMP_SHIFT;
+/* Rounded up: a timeout never ends early. */
+static uint64_t ms_ticks(uint32_t ms)
+{
+	return ((uint64_t)ms * 1000000u + (1u << CONN_STAMP_SHIFT) - 1) >> CONN_STAMP_SHIFT;
 }
 
 static uint32_t idle_ms(const struct stack *s, const struct tcp_conn *c)
@@ -188,27 +192,28 @@ static uint32_t idle_ms(const struct stack *s, const struct tcp_conn *c)
 /* RFC 1122 4.2.3.6: the first probe after keepalive_idle_ms of silence,
  * then one each keepalive_intvl_ms. A segment from the peer since the
  * probes (last_rx moved on) makes the probes answered. */
-static uint64_t keepalive_deadline(const struct stack *s, const struct tcp_conn *c)
+static uint64_t keepalive_deadline(const struct stack *s, const struct tcp_conn *c, uint64_t now)
 {
 	const struct conn_policy_config *cfg = &s->policy.cfg;
-	uint64_t first = stamp_time(s->now_ns, c->last_rx) + conn_stamp_ns(cfg->keepalive_idle_ms);
+	uint64_t first = stamp_tick(now, c->last_rx) + ms_ticks(cfg->keepalive_idle_ms);
 
-	if (first > s->now_ns)
+	if (first > now)
 		return first;
-	return first + c->ka_probes * conn_stamp_ns(cfg->keepalive_intvl_ms);
+	return first + c->ka_probes * ms_ticks(cfg->keepalive_intvl_ms);
 }
 
-uint64_t stack_conn_deadline(const struct stack *s, const struct tcp_conn *c)
+uint64_t conn_mgmt_deadline(const struct stack *s, const struct tcp_conn *c)
 {
-	uint64_t idle = idle_ms(s, c), d = UINT64_MAX;
-	uint64_t since = stamp_time(s->now_ns, c->last_req);
+	uint64_t now = s->now_ns >> CONN_STAMP_SHIFT;
+	uint32_t idle = idle_ms(s, c);
+	uint64_t since = stamp_tick(now, c->last_req), d = UINT64_MAX;
 
 	switch (c->state) {
 	case TCP_ESTABLISHED:
 		if (idle)
-			d = since + conn_stamp_ns((uint32_t)idle);
+			d = since + ms_ticks(idle);
 		if (s->policy.cfg.keepalive_idle_ms) {
-			uint64_t k = keepalive_deadline(s, c);
+			uint64_t k = keepalive_deadline(s, c, now);
 
 			d = k < d ? k : d;
 		}
@@ -218,9 +223,9 @@ uint64_t stack_conn_deadline(const struct stack *s, const struct tcp_conn *c)
 	case TCP_CLOSING:
 		/* Our close began after idle_ms of silence; the peer gets as
 		 * long again to finish it. */
-		return idle ? since + conn_stamp_ns((uint32_t)idle) : UINT64_MAX;
+		return idle ? since + ms_ticks(idle) : UINT64_MAX;
 	case TCP_TIME_WAIT:
-		return since + conn_stamp_ns(s->policy.cfg.time_wait_ms);
+		return since + ms_ticks(s->policy.cfg.time_wait_ms);
 	default:
 		return UINT64_MAX;
 	}
@@ -229,20 +234,20 @@ uint64_t stack_conn_deadline(const struct stack *s, const struct tcp_conn *c)
 static void abort_conn(struct stack *s, struct tcp_conn *c)
 {
 	s->ctr.tx_rst++;
-	tcp_send_ctl(s, c, TCP_RST, c->snd_nxt, 0);
+	tcp_send_ctl(s, c, TCP_RST, c->snd_nxt);
 	tcp_conn_release(s, c);
 }
 
-void stack_conn_timeout(struct stack *s, struct tcp_conn *c)
+void conn_mgmt_expire(struct stack *s, struct tcp_conn *c)
 {
 	const struct conn_policy_config *cfg = &s->policy.cfg;
+	uint64_t now = s->now_ns >> CONN_STAMP_SHIFT;
 	uint32_t idle = idle_ms(s, c);
 
 	/* Probes answered since (last_rx moved on) are forgotten. */
-	if (c->ka_probes &&
-	    stamp_time(s->now_ns, c->last_rx) + conn_stamp_ns(cfg->keepalive_idle_ms) > s->now_ns)
+	if (c->ka_probes && stamp_tick(now, c->last_rx) + ms_ticks(cfg->keepalive_idle_ms) > now)
 		c->ka_probes = 0;
-	if (s->now_ns < stack_conn_deadline(s, c))
+	if (now < conn_mgmt_deadline(s, c))
 		return;
 	switch (c->state) {
 	case TCP_TIME_WAIT:
@@ -260,7 +265,7 @@ void stack_conn_timeout(struct stack *s, struct tcp_conn *c)
 	default:
 		return;
 	}
-	if (idle && s->now_ns >= stamp_time(s->now_ns, c->last_req) + conn_stamp_ns(idle)) {
+	if (idle && now >= stamp_tick(now, c->last_req) + ms_ticks(idle)) {
 		s->ctr.conn_idle_timeout++;
 		tcp_active_close(s, c);
 		return;
@@ -278,5 +283,5 @@ void stack_conn_timeout(struct stack *s, struct tcp_conn *c)
 	s->ctr.tx_keepalive_probe++;
 	/* <SEQ=SND.NXT-1>: one octet the peer has already acknowledged, so it
 	 * must answer with an ACK (RFC 1122 4.2.3.6, RFC 9293 3.8.4). */
-	tcp_send_ctl(s, c, TCP_ACK, c->snd_nxt - 1, c->rcv_nxt);
+	tcp_send_ctl(s, c, TCP_ACK, c->snd_nxt - 1);
 }

@@ -76,12 +76,11 @@ static inline uint8_t *tcp_out_payload(struct mbx_frame *f, uint32_t l2_len)
 }
 void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags, uint32_t seq,
 		       uint32_t ack);
-/* A control segment (no payload) on c with no received frame to answer in:
- * built in a frame from the stack's frame source, with the peer's link
- * layer kept in c. Returns 0, or -1 when no frame was free (counted as
- * drop_no_tx_frame). */
-int tcp_send_ctl(struct stack *s, const struct tcp_conn *c, uint8_t flags, uint32_t seq,
-		 uint32_t ack);
+/* A control segment (no payload; the ACK field, if flagged, RCV.NXT) on c
+ * with no received frame to answer in: built in a frame from the stack's
+ * frame source, with the peer's link layer kept in c. Returns 0, or -1 when
+ * no frame was free (counted as drop_no_tx_frame). */
+int tcp_send_ctl(struct stack *s, const struct tcp_conn *c, uint8_t flags, uint32_t seq);
 
 /* tcp_writer.c */
 void tcp_writer_init(struct tcp_writer *w, struct stack *s, struct tcp_conn *c,
@@ -117,5 +116,13 @@ void tcp_active_close(struct stack *s, struct tcp_conn *c);
 enum stack_verdict tcp_close_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c);
 /* A SYN in TIME-WAIT: whether it may open a new incarnation. */
 int tcp_time_wait_reopens(const struct tcp_conn *c, const struct tcp_seg *seg);
+/* For the stack's timer: the earliest tick (2^20 ns, conn_stamp) at which
+ * conn_mgmt_expire() has something to do for c (idle timeout, keepalive
+ * probe, the end of TIME-WAIT or of our close), UINT64_MAX if none.
+ * conn_mgmt_expire() does what is due at s->now_ns (nothing if the deadline
+ * moved on since: a request restarts the idle clock without touching a
+ * timer) and may free c. */
+uint64_t conn_mgmt_deadline(const struct stack *s, const struct tcp_conn *c);
+void conn_mgmt_expire(struct stack *s, struct tcp_conn *c);
 
 #endif

@@ -78,8 +78,7 @@ void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags
 	s->tx.put(s->tx.arg, f);
 }
 
-int tcp_send_ctl(struct stack *s, const struct tcp_conn *c, uint8_t flags, uint32_t seq,
-		 uint32_t ack)
+int tcp_send_ctl(struct stack *s, const struct tcp_conn *c, uint8_t flags, uint32_t seq)
 {
 	const struct tcp_addrs a = {
 		.saddr = c->laddr, .daddr = c->raddr, .sport = c->lport, .dport = c->rport
@@ -103,7 +102,7 @@ int tcp_send_ctl(struct stack *s, const struct tcp_conn *c, uint8_t flags, uint3
 	}
 	eth[l2 - 2] = 0x08; /* IPv4 */
 	eth[l2 - 1] = 0x00;
-	tcp_out_finish(eth + l2, &a, flags, seq, ack, 0, 0);
+	tcp_out_finish(eth + l2, &a, flags, seq, c->rcv_nxt, 0, 0);
 	f.len = l2 + IP_HDR_LEN + TCP_HDR_LEN;
 	s->tx.put(s->tx.arg, &f);
 	return 0;

@@ -14,6 +14,7 @@
 
 #include "conn_policy.h"
 #include "tcp_client.h"
+#include "tcp_internal.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull
@@ -88,7 +89,7 @@ static void run_timer(struct tc_client *c, uint64_t t)
 	assert_non_null(k);
 	harness_clear(&H);
 	H.stack->now_ns = t;
-	stack_conn_timeout(H.stack, k);
+	conn_mgmt_expire(H.stack, k);
 }
 
 static void assert_seg(uint32_t i, const struct tc_client *c, uint8_t flags, uint32_t seq,
@@ -270,8 +271,8 @@ static void test_idle_timeout_and_time_wait(void **state)
 	start(4, &p);
 	a = open_conn(CLIENT_A, 40000);
 	k = conn_of(&a);
-	assert_true(stack_conn_deadline(H.stack, k) >= SEC + 10 * SEC - MS);
-	assert_true(stack_conn_deadline(H.stack, k) <= SEC + 10 * SEC);
+	assert_true(conn_mgmt_deadline(H.stack, k) << CONN_STAMP_SHIFT >= 11 * SEC - 2 * MS);
+	assert_true(conn_mgmt_deadline(H.stack, k) << CONN_STAMP_SHIFT <= 11 * SEC);
 	H.stack->now_ns = 5 * SEC;
 	request(&a, 1);
 	run_timer(&a, 12 * SEC); /* 7 s after the request: not yet */
@@ -521,7 +522,7 @@ static void test_keepalive(void **state)
 	assert_int_equal(tc_send(&H, &a, FB_ACK, 0, 0), STACK_DROP);
 	run_timer(&a, 4 * SEC);
 	assert_int_equal(H.n_out, 0);
-	assert_true(stack_conn_deadline(H.stack, conn_of(&a)) > 5 * SEC);
+	assert_true(conn_mgmt_deadline(H.stack, conn_of(&a)) << CONN_STAMP_SHIFT > 5 * SEC);
 	run_timer(&a, 5 * SEC + 20 * MS);
 	assert_seg(0, &a, FB_ACK, a.ack - 1, a.seq);
 	run_timer(&a, 6 * SEC + 30 * MS);
