@@ -1,0 +1,110 @@
+/* Capacity (issue 3, item 9): a table configured for 1,000,000 connections
+ * holds 1,000,000 at once, each opened by a handshake and then served a
+ * request, with a per-source limit in force (so the per-source table is
+ * counted too). The resident memory the stack grew by, divided by the
+ * connections, must stay at or under 128 bytes per idle connection.
+ *
+ *   conn_capacity [N]      N connections (default 1000000); exit 0 on success */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tcp_client.h"
+
+#define PORTS_PER_SOURCE 8
+#define MAX_BYTES_PER_CONN 128
+
+static long resident_bytes(void)
+{
+	long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (!f || fscanf(f, "%ld %ld", &pages, &resident) != 2) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return resident * sysconf(_SC_PAGESIZE);
+}
+
+/* Connection i: 8 ports on each of 125,000 addresses from 198.18.0.2 up
+ * (all inside 198.18.0.0/15). */
+static struct tc_client client(uint32_t i)
+{
+	return tc_client(0xc6120002u + i / PORTS_PER_SOURCE,
+			 (uint16_t)(20000 + i % PORTS_PER_SOURCE));
+}
+
+int main(int argc, char **argv)
+{
+	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], 0, 10) : 1000000;
+	struct conn_policy_config policy;
+	struct harness h;
+	uint32_t *isn = malloc((size_t)n * sizeof(*isn));
+	long before, after;
+	double per_conn;
+
+	if (!n || !isn) {
+		fprintf(stderr, "conn_capacity: usage: conn_capacity [N >= 1]\n");
+		return 2;
+	}
+	memset(isn, 0, (size_t)n * sizeof(*isn)); /* the test's own memory, before the count */
+	conn_policy_defaults(&policy);
+	policy.max_per_source = PORTS_PER_SOURCE;
+	before = resident_bytes();
+	if (harness_init_policy(&h, n, 64, &policy) < 0) {
+		fprintf(stderr, "conn_capacity: cannot set up a stack for %u connections\n", n);
+		return 1;
+	}
+	h.stack->now_ns = 1000000000u;
+	for (uint32_t i = 0; i < n; i++) {
+		struct tc_client c = client(i);
+
+		if (tc_handshake(&h, &c) < 0) {
+			fprintf(stderr, "conn_capacity: connection %u was not opened (%u open)\n", i,
+				stack_open_connections(h.stack));
+			return 1;
+		}
+		isn[i] = c.ack;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct tc_client c = client(i);
+		uint16_t addr = (uint16_t)(i % 1000);
+		uint8_t req[12];
+		struct fb_seg s;
+
+		c.seq = 1001;
+		c.ack = isn[i];
+		tc_send(&h, &c, FB_PSH | FB_ACK, req, tc_read_req(req, (uint16_t)i, addr));
+		s = tc_reply(&h, 0);
+		if (h.n_out != 1 || !tc_read_resp_ok(&s, (uint16_t)i, addr)) {
+			fprintf(stderr, "conn_capacity: connection %u: no right answer to its request\n", i);
+			return 1;
+		}
+	}
+	harness_clear(&h);
+	after = resident_bytes();
+	per_conn = (double)(after - before) / n;
+	printf("connections %u\nopen %u\nevicted %llu\nrefused %llu\nresident_bytes_per_connection %.1f\n",
+	       n, stack_open_connections(h.stack), (unsigned long long)h.stack->ctr.conn_evicted,
+	       (unsigned long long)(h.stack->ctr.conn_refused_table_full +
+				    h.stack->ctr.conn_refused_per_source),
+	       per_conn);
+	if (stack_open_connections(h.stack) != n || h.stack->ctr.conn_evicted) {
+		fprintf(stderr, "conn_capacity: %u of %u connections open at the end\n",
+			stack_open_connections(h.stack), n);
+		return 1;
+	}
+#ifndef __SANITIZE_ADDRESS__ /* its shadow memory is not the stack's */
+	if (before < 0 || after < 0 || per_conn > MAX_BYTES_PER_CONN) {
+		fprintf(stderr, "conn_capacity: %.1f resident bytes per connection, over %d\n", per_conn,
+			MAX_BYTES_PER_CONN);
+		return 1;
+	}
+#endif
+	harness_free(&h);
+	free(isn);
+	return 0;
+}
