@@ -190,16 +190,14 @@ static uint32_t idle_ms(const struct stack *s, const struct tcp_conn *c)
 }
 
 /* RFC 1122 4.2.3.6: the first probe after keepalive_idle_ms of silence,
- * then one each keepalive_intvl_ms. A segment from the peer since the
- * probes (last_rx moved on) makes the probes answered. */
+ * then one each keepalive_intvl_ms (a segment from the peer zeroes
+ * ka_probes and moves last_rx). */
 static uint64_t keepalive_deadline(const struct stack *s, const struct tcp_conn *c, uint64_t now)
 {
 	const struct conn_policy_config *cfg = &s->policy.cfg;
-	uint64_t first = stamp_tick(now, c->last_rx) + ms_ticks(cfg->keepalive_idle_ms);
 
-	if (first > now)
-		return first;
-	return first + c->ka_probes * ms_ticks(cfg->keepalive_intvl_ms);
+	return stamp_tick(now, c->last_rx) + ms_ticks(cfg->keepalive_idle_ms) +
+	       c->ka_probes * ms_ticks(cfg->keepalive_intvl_ms);
 }
 
 uint64_t conn_mgmt_deadline(const struct stack *s, const struct tcp_conn *c)
@@ -244,9 +242,6 @@ void conn_mgmt_expire(struct stack *s, struct tcp_conn *c)
 	uint64_t now = s->now_ns >> CONN_STAMP_SHIFT;
 	uint32_t idle = idle_ms(s, c);
 
-	/* Probes answered since (last_rx moved on) are forgotten. */
-	if (c->ka_probes && stamp_tick(now, c->last_rx) + ms_ticks(cfg->keepalive_idle_ms) > now)
-		c->ka_probes = 0;
 	if (now < conn_mgmt_deadline(s, c))
 		return;
 	switch (c->state) {

@@ -51,7 +51,7 @@ struct tcp_conn {
 	uint32_t last_rx; /* stamp (conn_stamp) of the last acceptable segment */
 	uint32_t last_req; /* stamp of the last request, or of our close */
 	uint8_t cm_flags; /* CONN_PRIORITY, CONN_VLAN */
-	uint8_t ka_probes; /* keepalive probes sent and not answered */
+	uint8_t ka_probes; /* keepalive probes sent since last_rx */
 	/* The peer's link layer, for segments sent with no received frame to
 	 * turn around (tcp_send_ctl). */
 	uint8_t peer_mac[6];

@@ -149,7 +149,10 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 			return STACK_DROP;
 		return tcp_reply_ack(s, seg, c);
 	}
+	/* Anything acceptable from the peer answers keepalive probes (RFC
+	 * 1122 4.2.3.6); both fields are in the line just read. */
 	c->last_rx = conn_stamp(s->now_ns);
+	c->ka_probes = 0;
 	/* Second check, RST (RFC 5961 3.2): only an exact RCV.NXT resets. */
 	if (seg->flags & TCP_RST) {
 		if (seg->seq != c->rcv_nxt)

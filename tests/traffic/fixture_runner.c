@@ -9,13 +9,27 @@
  * the server sequence numbers of expected frames and to the acknowledgment
  * numbers of input frames, fixing the TCP checksums.
  *
- *   fixture_runner FIXTURE.pcap      exit 0 if every reply matched */
+ * Time: the stack's clock is the pcap timestamp of each input frame (from
+ * the first frame's, taken as 1 s). A "clock" frame (ethertype 0x88B5, an
+ * IEEE 802 local experimental type, from the client's MAC) is not given to
+ * the stack: it moves the clock to its timestamp and runs the connection
+ * timers that are due, and the expected frames after it are what they
+ * send.
+ *
+ *   fixture_runner FIXTURE.pcap [OPTION VALUE]...   exit 0 if every reply matched
+ *
+ * Options set the stack's connection policy for the fixture, as mbxdp's
+ * options of the same names: --max-conns N, --max-conns-per-source N,
+ * --priority-source CIDR, --close fin|rst, --idle-timeout S, --time-wait MS,
+ * --keepalive IDLE,INTVL,COUNT. */
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "frame_build.h"
 #include "stack_harness.h"
+#include "tcp_internal.h"
 
 #define SERVER_MAC_LAST 0x01 /* fixtures use 02:00:00:00:00:01 for the server */
 #define MAX_FRAMES 4096
@@ -24,6 +38,7 @@ struct frame {
 	uint8_t data[2048];
 	uint32_t len;
 	int from_server;
+	uint64_t t_ns; /* pcap timestamp */
 };
 
 static struct frame frames[MAX_FRAMES];
@@ -113,6 +128,56 @@ static void learn_isn(const struct frame *expected, const struct mbx_frame *got)
 	isn_known[port] = 1;
 }
 
+static int is_clock(const struct frame *fr)
+{
+	return fr->data[12] == 0x88 && fr->data[13] == 0xb5;
+}
+
+/* What the stack's timers do when their time comes: every connection whose
+ * connection management deadline has passed is expired. */
+static void run_timers(struct stack *s)
+{
+	uint64_t now = s->now_ns >> CONN_STAMP_SHIFT;
+
+	for (uint32_t i = 0; i < s->conns.capacity; i++) {
+		struct tcp_conn *c = &s->conns.conns[i];
+
+		if (c->state && conn_mgmt_deadline(s, c) <= now)
+			conn_mgmt_expire(s, c);
+	}
+}
+
+static int parse_options(int argc, char **argv, uint32_t *max_conns, struct conn_policy_config *p)
+{
+	conn_policy_defaults(p);
+	*max_conns = 64;
+	for (int i = 2; i + 1 < argc; i += 2) {
+		const char *o = argv[i], *v = argv[i + 1];
+
+		if (!strcmp(o, "--max-conns"))
+			*max_conns = (uint32_t)strtoul(v, 0, 10);
+		else if (!strcmp(o, "--max-conns-per-source"))
+			p->max_per_source = (uint32_t)strtoul(v, 0, 10);
+		else if (!strcmp(o, "--priority-source") && p->n_priority < CONN_POLICY_MAX_PRIORITY &&
+			 conn_cidr_parse(v, &p->priority[p->n_priority]) == 0)
+			p->n_priority++;
+		else if (!strcmp(o, "--close") && (!strcmp(v, "fin") || !strcmp(v, "rst")))
+			p->close_rst = !strcmp(v, "rst");
+		else if (!strcmp(o, "--idle-timeout"))
+			p->idle_ms = (uint32_t)strtoul(v, 0, 10) * 1000;
+		else if (!strcmp(o, "--time-wait"))
+			p->time_wait_ms = (uint32_t)strtoul(v, 0, 10);
+		else if (!strcmp(o, "--keepalive") &&
+			 sscanf(v, "%u,%u,%u", &p->keepalive_idle_ms, &p->keepalive_intvl_ms,
+				&p->keepalive_count) == 3) {
+			p->keepalive_idle_ms *= 1000;
+			p->keepalive_intvl_ms *= 1000;
+		} else
+			return -1;
+	}
+	return argc % 2 == 0 && *max_conns ? 0 : -1;
+}
+
 /* On a failure, the stack's non-zero counters say which way it went. */
 static void print_counters(const struct stack *s)
 {
@@ -145,10 +210,12 @@ int main(int argc, char **argv)
 	const u_char *data;
 	uint32_t n = 0, next = 0;
 	struct harness h;
+	struct conn_policy_config policy;
+	uint32_t max_conns;
 	pcap_t *pc;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: fixture_runner FIXTURE.pcap\n");
+	if (argc < 2 || parse_options(argc, argv, &max_conns, &policy) < 0) {
+		fprintf(stderr, "usage: fixture_runner FIXTURE.pcap [OPTION VALUE]...\n");
 		return 2;
 	}
 	pc = pcap_open_offline(argv[1], errbuf);
@@ -162,10 +229,11 @@ int main(int argc, char **argv)
 		memcpy(frames[n].data, data, hdr->caplen);
 		frames[n].len = hdr->caplen;
 		frames[n].from_server = data[11] == SERVER_MAC_LAST && data[6] == 0x02;
+		frames[n].t_ns = (uint64_t)hdr->ts.tv_sec * 1000000000u + (uint64_t)hdr->ts.tv_usec * 1000u;
 		n++;
 	}
 	pcap_close(pc);
-	if (harness_init(&h, 64, 1024) < 0) {
+	if (harness_init_policy(&h, max_conns, 1024, &policy) < 0) {
 		fprintf(stderr, "fixture_runner: cannot set up the stack\n");
 		return 2;
 	}
@@ -178,9 +246,14 @@ int main(int argc, char **argv)
 				argv[1], next);
 			return 1;
 		}
-		translate(in);
 		harness_clear(&h);
-		harness_input(&h, in->data, in->len);
+		h.stack->now_ns = 1000000000u + (in->t_ns - frames[0].t_ns);
+		if (is_clock(in)) {
+			run_timers(h.stack);
+		} else {
+			translate(in);
+			harness_input(&h, in->data, in->len);
+		}
 		while (next < n && frames[next].from_server)
 			next++;
 		want = next - first;
