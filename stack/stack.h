@@ -55,6 +55,8 @@
 	X(tx_data_segments) \
 	X(tx_fin) \
 	X(conn_opened) /* a valid cookie came back */ \
+	/* Refusals count segments: each segment of a refused handshake that \
+	 * carries a valid cookie (the ACK, the first request) is refused again. */ \
 	X(conn_refused_table_full) /* table full, nothing evictable (all priority): RST */ \
 	X(conn_refused_per_source) /* the source holds --max-conns-per-source: RST (MIG 4.2.1) */ \
 	X(conn_evicted) /* oldest idle non-priority connection closed for a new one (MIG 4.2.1) */ \
