@@ -62,6 +62,15 @@ static struct tc_client open_conn(uint32_t ip, uint16_t port)
 	return c;
 }
 
+/* The default policy, a table of 4 and one connection from CLIENT_A. */
+static struct tc_client start_one(void)
+{
+	struct conn_policy_config p = policy();
+
+	start(4, &p);
+	return open_conn(CLIENT_A, 40000);
+}
+
 static struct tcp_conn *conn_of(const struct tc_client *c)
 {
 	return conn_lookup(&H.stack->conns, __builtin_bswap32(c->fl.client_ip),
@@ -263,13 +272,11 @@ static void test_per_source_limit(void **state)
  * acknowledged again, and the slot freed when TIME-WAIT (1 s) ends. */
 static void test_idle_timeout_and_time_wait(void **state)
 {
-	struct conn_policy_config p = policy();
 	struct tc_client a;
 	struct tcp_conn *k;
 
 	(void)state;
-	start(4, &p);
-	a = open_conn(CLIENT_A, 40000);
+	a = start_one();
 	k = conn_of(&a);
 	assert_true(conn_mgmt_deadline(H.stack, k) << CONN_STAMP_SHIFT >= 11 * SEC - 2 * MS);
 	assert_true(conn_mgmt_deadline(H.stack, k) << CONN_STAMP_SHIFT <= 11 * SEC);
@@ -322,12 +329,10 @@ static void test_priority_idle_timeout(void **state)
  * CLOSING, then the ACK of ours: TIME-WAIT. */
 static void test_simultaneous_close(void **state)
 {
-	struct conn_policy_config p = policy();
 	struct tc_client a;
 
 	(void)state;
-	start(4, &p);
-	a = open_conn(CLIENT_A, 40000);
+	a = start_one();
 	run_timer(&a, 12 * SEC);
 	assert_seg(0, &a, FB_FIN | FB_ACK, a.ack, a.seq);
 	assert_int_equal(tc_send(&H, &a, FB_FIN | FB_ACK, 0, 0), STACK_SENT); /* acks nothing new */
@@ -341,13 +346,11 @@ static void test_simultaneous_close(void **state)
 /* RFC 1122 4.2.2.13: new data after our close has no reader: RST. */
 static void test_data_after_close(void **state)
 {
-	struct conn_policy_config p = policy();
 	struct tc_client a;
 	uint8_t req[12];
 
 	(void)state;
-	start(4, &p);
-	a = open_conn(CLIENT_A, 40000);
+	a = start_one();
 	run_timer(&a, 12 * SEC);
 	a.ack++;
 	tc_send(&H, &a, FB_PSH | FB_ACK, req, tc_read_req(req, 1, 1));
@@ -360,12 +363,10 @@ static void test_data_after_close(void **state)
  * the close has taken as long as the idle timeout. */
 static void test_close_timeout(void **state)
 {
-	struct conn_policy_config p = policy();
 	struct tc_client a;
 
 	(void)state;
-	start(4, &p);
-	a = open_conn(CLIENT_A, 40000);
+	a = start_one();
 	run_timer(&a, 12 * SEC);
 	a.ack++;
 	tc_send(&H, &a, FB_ACK, 0, 0);
