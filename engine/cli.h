@@ -8,6 +8,8 @@
 #include "port_impair.h"
 
 #define CLI_MAX_PORTS 16
+#define CLI_MAX_ADDRS 16
+#define CLI_MAX_QUEUES 64 /* MBX_DPDK_QUEUES_MAX */
 
 struct cli_options {
 	const char *iface;
@@ -17,12 +19,22 @@ struct cli_options {
 	uint32_t n_ports;
 	uint32_t max_conns;
 	struct conn_policy_config policy; /* limits, timeouts, close, keepalive */
+	uint32_t rto_min_ms; /* RFC 6298 2.4 minimum RTO */
+	uint32_t max_retries; /* retransmissions before a connection is reset */
 	int detach; /* --detach: remove a left-over program and exit */
 	int impair; /* --impair given: wrap the port in port_impair.h */
 	struct mbx_impair_config impair_cfg;
+	int dpdk; /* --dpdk: serve a DPDK port (port_dpdk.h) instead of AF_XDP */
+	uint32_t queues; /* --queues: DPDK queue pairs, one worker each */
+	int queues_given, queue_given, xdp_mode_given; /* to refuse the other backend's options */
+	uint32_t addrs[CLI_MAX_ADDRS]; /* --address: the stack's own, network order */
+	uint32_t n_addrs;
+	int eal_argc; /* the arguments after --, behind argv[0]: EAL's argv */
+	char **eal_argv;
 };
 
-/* Parses argv. Returns 0 to run, 1 when --help or --version was answered
+/* Parses argv; with --dpdk, the arguments after -- are EAL's (eal_argv
+ * points into argv, whose "--" is overwritten with argv[0]). Returns 0 to run, 1 when --help or --version was answered
  * (exit 0), -1 on a usage error (message already printed; exit 2). */
 int cli_parse(int argc, char **argv, struct cli_options *o);
 

@@ -44,15 +44,6 @@ void conn_policy_defaults(struct conn_policy_config *cfg);
 /* Parses "A.B.C.D/LEN" (or a plain address, /32) into c. Returns 0 or -1. */
 int conn_cidr_parse(const char *s, struct conn_cidr *c);
 
-/* Connection times are kept as 32-bit stamps of 2^20 ns (about 1.05 ms, the
- * tick of the stack's timers): a request writes one word, and differences
- * stay exact for 52 days. */
-#define CONN_STAMP_SHIFT 20
-static inline uint32_t conn_stamp(uint64_t now_ns)
-{
-	return (uint32_t)(now_ns >> CONN_STAMP_SHIFT);
-}
-
 /* One source address and its connections, in an open-addressing table. */
 struct conn_source {
 	uint32_t addr; /* network order */
@@ -111,7 +102,8 @@ static inline void conn_policy_set_state(struct conn_policy *p, struct tcp_conn 
 
 /* The connection to give up for a new one when the table is full: a
  * connection in TIME-WAIT first (it is closed already), otherwise the
- * non-priority ESTABLISHED connection idle the longest. NULL if none. */
+ * non-priority ESTABLISHED connection idle the longest. now: the stack's
+ * tick (low 32 bits, as last_req). NULL if none. */
 struct tcp_conn *conn_policy_victim(struct conn_policy *p, struct conn_table *t, uint32_t now);
 
 #endif

@@ -9,9 +9,8 @@
  * against, an old duplicate segment taken into a new incarnation of the
  * tuple, needs the client to reuse its port within that time; a full table
  * gives TIME-WAIT slots to new connections first anyway. */
-#include <string.h>
-
 #include "tcp_internal.h"
+#include "tcp_timer.h"
 
 static void refuse(struct stack *s, struct tcp_seg *seg)
 {
@@ -22,38 +21,37 @@ static void refuse(struct stack *s, struct tcp_seg *seg)
 /* Makes room in a full table (MIG 4.2.1). 0, or -1 if nothing may go. */
 static int evict(struct stack *s)
 {
-	struct tcp_conn *v = conn_policy_victim(&s->policy, &s->conns, conn_stamp(s->now_ns));
+	struct tcp_conn *v = conn_policy_victim(&s->policy, &s->conns, (uint32_t)tcp_now_tick(s));
 
 	if (!v)
 		return -1;
 	if (v->state == TCP_TIME_WAIT) {
 		/* Closed already: nothing to tell the peer. */
 		s->ctr.conn_time_wait_reclaimed++;
-		tcp_conn_release(s, v);
+		tcp_conn_close(s, v);
 		return 0;
 	}
-	/* The slot is needed now, so the victim does not wait in FIN-WAIT:
-	 * the peer sees an orderly end of stream (FIN) or a reset, and its
-	 * own FIN later finds no connection and gets the RST of RFC 9293
-	 * 3.10.7.2. */
+	/* The slot is needed now, so the victim does not wait in FIN-WAIT
+	 * and its FIN is sent once, not retransmitted: the peer sees an
+	 * orderly end of stream (FIN) or a reset, and its own FIN later finds
+	 * no connection and gets the RST of RFC 9293 3.10.7.2. */
 	s->ctr.conn_evicted++;
-	if (s->policy.cfg.close_rst) {
-		s->ctr.tx_rst++;
-		tcp_send_ctl(s, v, TCP_RST, v->snd_nxt);
-	} else {
-		s->ctr.tx_fin++;
-		tcp_send_ctl(s, v, TCP_FIN | TCP_ACK, v->snd_nxt);
+	if (tcp_send_ctl(s, v, s->policy.cfg.close_rst ? TCP_RST : TCP_FIN | TCP_ACK, v->snd_nxt) == 0) {
+		if (s->policy.cfg.close_rst)
+			s->ctr.tx_rst++;
+		else
+			s->ctr.tx_fin++;
 	}
-	tcp_conn_release(s, v);
+	tcp_conn_close(s, v);
 	return 0;
 }
 
 struct tcp_conn *tcp_conn_admit(struct stack *s, struct tcp_seg *seg)
 {
-	const uint8_t *eth = seg->f->data;
 	int priority = conn_policy_is_priority(&s->policy, seg->saddr);
 	struct tcp_conn *c;
-	uint32_t now = conn_stamp(s->now_ns);
+	uint32_t now = (uint32_t)tcp_now_tick(s);
+	uint64_t due;
 
 	/* Priority sources are trusted (configured by the operator): the
 	 * per-source limit guards the table against the others. */
@@ -72,45 +70,39 @@ struct tcp_conn *tcp_conn_admit(struct stack *s, struct tcp_seg *seg)
 	c = conn_insert(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
 	c->cm_flags = priority ? CONN_PRIORITY : 0;
 	c->last_rx = c->last_req = now;
-	memcpy(c->peer_mac, eth + 6, 6);
-	if (seg->l2_len == 18) {
-		c->cm_flags |= CONN_VLAN;
-		c->vlan_tci = (uint16_t)(eth[14] << 8 | eth[15]);
-	}
-	if (!s->n_addrs) /* AF_XDP: the kernel owns the address and the MAC */
-		memcpy(s->mac, eth, 6);
 	conn_policy_source_add(&s->policy, seg->saddr);
 	conn_policy_set_state(&s->policy, c, TCP_ESTABLISHED);
+	due = conn_mgmt_deadline(s, c);
+	if (due != UINT64_MAX)
+		tcp_timer_ensure(s, c, due);
 	return c;
 }
 
-void tcp_conn_release(struct stack *s, struct tcp_conn *c)
+static void abort_conn(struct stack *s, struct tcp_conn *c)
 {
-	tcp_stream_release(s, c);
-	conn_policy_source_del(&s->policy, c->raddr);
-	conn_policy_set_state(&s->policy, c, 0);
-	conn_remove(&s->conns, c);
+	if (tcp_send_ctl(s, c, TCP_RST, c->snd_nxt) == 0)
+		s->ctr.tx_rst++;
+	tcp_conn_close(s, c);
 }
 
 void tcp_active_close(struct stack *s, struct tcp_conn *c)
 {
-	if (s->policy.cfg.close_rst) {
-		s->ctr.tx_rst++;
-		tcp_send_ctl(s, c, TCP_RST, c->snd_nxt);
-		tcp_conn_release(s, c);
+	/* The FIN goes after anything still queued and is retransmitted
+	 * until acknowledged (tcp_send_fin); with no send buffer for it, or
+	 * with --close rst, the close is an abort. */
+	if (s->policy.cfg.close_rst || tcp_send_fin(s, c) < 0) {
+		abort_conn(s, c);
 		return;
 	}
-	s->ctr.tx_fin++;
-	tcp_send_ctl(s, c, TCP_FIN | TCP_ACK, c->snd_nxt);
-	c->snd_nxt++;
-	c->last_req = conn_stamp(s->now_ns); /* the close's start, for its timeout */
+	c->last_req = (uint32_t)tcp_now_tick(s); /* the close's start, for its timeout */
 	conn_policy_set_state(&s->policy, c, TCP_FIN_WAIT_1);
 }
 
 static void enter_time_wait(struct stack *s, struct tcp_conn *c)
 {
-	c->last_req = conn_stamp(s->now_ns); /* TIME-WAIT's start */
+	c->last_req = (uint32_t)tcp_now_tick(s); /* TIME-WAIT's start */
 	conn_policy_set_state(&s->policy, c, TCP_TIME_WAIT);
+	tcp_timer_ensure(s, c, conn_mgmt_deadline(s, c));
 }
 
 int tcp_time_wait_reopens(const struct tcp_conn *c, const struct tcp_seg *seg)
@@ -123,7 +115,7 @@ int tcp_time_wait_reopens(const struct tcp_conn *c, const struct tcp_seg *seg)
 
 enum stack_verdict tcp_close_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
 {
-	int fin_acked = c->snd_una == c->snd_nxt;
+	int fin_acked = tcp_fin_acked(c);
 	uint8_t fin;
 
 	switch (c->state) {
@@ -152,17 +144,17 @@ enum stack_verdict tcp_close_input(struct stack *s, struct tcp_seg *seg, struct 
 		s->ctr.conn_reset_data_after_close++;
 		s->ctr.tx_rst++;
 		tcp_reply_control(s, seg, TCP_RST, c->snd_nxt, 0);
-		tcp_conn_release(s, c);
+		tcp_conn_close(s, c);
 		return STACK_SENT;
 	}
 	fin = (seg->flags & TCP_FIN) && seg->seq + seg->len == c->rcv_nxt;
-	if (!fin)
-		return STACK_DROP;
+	if (!fin) /* an ACK: our FIN may be waiting for the window it opens */
+		return c->state == TCP_FIN_WAIT_1 ? tcp_send_waiting(s, seg, c) : STACK_DROP;
 	/* Eighth check: FIN-WAIT-1 with our FIN unacknowledged goes to
 	 * CLOSING, otherwise to TIME-WAIT; either way the FIN is acknowledged. */
 	c->rcv_nxt++;
 	if (c->state == TCP_FIN_WAIT_1) {
-		c->last_req = conn_stamp(s->now_ns);
+		c->last_req = (uint32_t)tcp_now_tick(s);
 		conn_policy_set_state(&s->policy, c, TCP_CLOSING);
 	} else {
 		enter_time_wait(s, c);
@@ -170,18 +162,6 @@ enum stack_verdict tcp_close_input(struct stack *s, struct tcp_seg *seg, struct 
 	s->ctr.tx_ack++;
 	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
 	return STACK_SENT;
-}
-
-/* The full tick of a stamp taken at most 2^31 ticks (26 days) ago. */
-static uint64_t stamp_tick(uint64_t now, uint32_t stamp)
-{
-	return now - (uint32_t)((uint32_t)now - stamp);
-}
-
-/* Rounded up: a timeout never ends early. */
-static uint64_t ms_ticks(uint32_t ms)
-{
-	return ((uint64_t)ms * 1000000u + (1u << CONN_STAMP_SHIFT) - 1) >> CONN_STAMP_SHIFT;
 }
 
 static uint32_t idle_ms(const struct stack *s, const struct tcp_conn *c)
@@ -192,26 +172,25 @@ static uint32_t idle_ms(const struct stack *s, const struct tcp_conn *c)
 /* RFC 1122 4.2.3.6: the first probe after keepalive_idle_ms of silence,
  * then one each keepalive_intvl_ms (a segment from the peer zeroes
  * ka_probes and moves last_rx). */
-static uint64_t keepalive_deadline(const struct stack *s, const struct tcp_conn *c, uint64_t now)
+static uint64_t keepalive_deadline(const struct stack *s, const struct tcp_conn *c)
 {
 	const struct conn_policy_config *cfg = &s->policy.cfg;
 
-	return stamp_tick(now, c->last_rx) + ms_ticks(cfg->keepalive_idle_ms) +
-	       c->ka_probes * ms_ticks(cfg->keepalive_intvl_ms);
+	return tcp_tick_expand(s, c->last_rx) + tcp_ticks_from_ms(cfg->keepalive_idle_ms) +
+	       c->ka_probes * tcp_ticks_from_ms(cfg->keepalive_intvl_ms);
 }
 
 uint64_t conn_mgmt_deadline(const struct stack *s, const struct tcp_conn *c)
 {
-	uint64_t now = s->now_ns >> CONN_STAMP_SHIFT;
 	uint32_t idle = idle_ms(s, c);
-	uint64_t since = stamp_tick(now, c->last_req), d = UINT64_MAX;
+	uint64_t since = tcp_tick_expand(s, c->last_req), d = UINT64_MAX;
 
 	switch (c->state) {
 	case TCP_ESTABLISHED:
 		if (idle)
-			d = since + ms_ticks(idle);
+			d = since + tcp_ticks_from_ms(idle);
 		if (s->policy.cfg.keepalive_idle_ms) {
-			uint64_t k = keepalive_deadline(s, c, now);
+			uint64_t k = keepalive_deadline(s, c);
 
 			d = k < d ? k : d;
 		}
@@ -221,25 +200,18 @@ uint64_t conn_mgmt_deadline(const struct stack *s, const struct tcp_conn *c)
 	case TCP_CLOSING:
 		/* Our close began after idle_ms of silence; the peer gets as
 		 * long again to finish it. */
-		return idle ? since + ms_ticks(idle) : UINT64_MAX;
+		return idle ? since + tcp_ticks_from_ms(idle) : UINT64_MAX;
 	case TCP_TIME_WAIT:
-		return since + ms_ticks(s->policy.cfg.time_wait_ms);
+		return since + tcp_ticks_from_ms(s->policy.cfg.time_wait_ms);
 	default:
 		return UINT64_MAX;
 	}
 }
 
-static void abort_conn(struct stack *s, struct tcp_conn *c)
-{
-	s->ctr.tx_rst++;
-	tcp_send_ctl(s, c, TCP_RST, c->snd_nxt);
-	tcp_conn_release(s, c);
-}
-
 void conn_mgmt_expire(struct stack *s, struct tcp_conn *c)
 {
 	const struct conn_policy_config *cfg = &s->policy.cfg;
-	uint64_t now = s->now_ns >> CONN_STAMP_SHIFT;
+	uint64_t now = tcp_now_tick(s);
 	uint32_t idle = idle_ms(s, c);
 
 	if (now < conn_mgmt_deadline(s, c))
@@ -247,7 +219,7 @@ void conn_mgmt_expire(struct stack *s, struct tcp_conn *c)
 	switch (c->state) {
 	case TCP_TIME_WAIT:
 		s->ctr.conn_closed_active++;
-		tcp_conn_release(s, c);
+		tcp_conn_close(s, c);
 		return;
 	case TCP_FIN_WAIT_1:
 	case TCP_FIN_WAIT_2:
@@ -260,7 +232,7 @@ void conn_mgmt_expire(struct stack *s, struct tcp_conn *c)
 	default:
 		return;
 	}
-	if (idle && now >= stamp_tick(now, c->last_req) + ms_ticks(idle)) {
+	if (idle && now >= tcp_tick_expand(s, c->last_req) + tcp_ticks_from_ms(idle)) {
 		s->ctr.conn_idle_timeout++;
 		tcp_active_close(s, c);
 		return;
@@ -275,8 +247,8 @@ void conn_mgmt_expire(struct stack *s, struct tcp_conn *c)
 		return;
 	}
 	c->ka_probes++;
-	s->ctr.tx_keepalive_probe++;
 	/* <SEQ=SND.NXT-1>: one octet the peer has already acknowledged, so it
 	 * must answer with an ACK (RFC 1122 4.2.3.6, RFC 9293 3.8.4). */
-	tcp_send_ctl(s, c, TCP_ACK, c->snd_nxt - 1);
+	if (tcp_send_ctl(s, c, TCP_ACK, c->snd_nxt - 1) == 0)
+		s->ctr.tx_keepalive_probe++;
 }

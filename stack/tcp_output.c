@@ -78,32 +78,32 @@ void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags
 	s->tx.put(s->tx.arg, f);
 }
 
-int tcp_send_ctl(struct stack *s, const struct tcp_conn *c, uint8_t flags, uint32_t seq)
+uint32_t tcp_out_l2(const struct stack *s, const struct tcp_conn *c, uint8_t *eth)
 {
-	const struct tcp_addrs a = {
-		.saddr = c->laddr, .daddr = c->raddr, .sport = c->lport, .dport = c->rport
-	};
-	uint32_t l2 = (c->cm_flags & CONN_VLAN) ? 18 : 14;
-	struct mbx_frame f;
-	uint8_t *eth;
+	const struct conn_l2 *l2 = &s->conns.l2[c - s->conns.conns];
 
-	if (s->extra.get(s->extra.arg, &f) < 0 || f.room < l2 + IP_HDR_LEN + TCP_HDR_LEN) {
-		s->ctr.drop_no_tx_frame++;
-		return -1;
-	}
-	eth = f.data;
-	memcpy(eth, c->peer_mac, 6);
-	memcpy(eth + 6, s->mac, 6);
-	if (c->cm_flags & CONN_VLAN) {
-		eth[12] = 0x81;
+	memcpy(eth, l2->mac, 6);
+	memcpy(eth + 6, s->l2_self, 6);
+	if (l2->tci == CONN_L2_UNTAGGED) {
+		eth[12] = 0x08; /* IPv4 */
 		eth[13] = 0x00;
-		eth[14] = (uint8_t)(c->vlan_tci >> 8);
-		eth[15] = (uint8_t)c->vlan_tci;
+		return 14;
 	}
-	eth[l2 - 2] = 0x08; /* IPv4 */
-	eth[l2 - 1] = 0x00;
-	tcp_out_finish(eth + l2, &a, flags, seq, c->rcv_nxt, 0, 0);
-	f.len = l2 + IP_HDR_LEN + TCP_HDR_LEN;
-	s->tx.put(s->tx.arg, &f);
-	return 0;
+	eth[12] = 0x81; /* 802.1Q */
+	eth[13] = 0x00;
+	eth[14] = (uint8_t)(l2->tci >> 8);
+	eth[15] = (uint8_t)l2->tci;
+	eth[16] = 0x08;
+	eth[17] = 0x00;
+	return 18;
+}
+
+void tcp_out_learn_l2(struct stack *s, const struct tcp_conn *c, const uint8_t *eth,
+		      uint32_t l2_len)
+{
+	struct conn_l2 *l2 = &s->conns.l2[c - s->conns.conns];
+
+	memcpy(l2->mac, eth + 6, 6);
+	memcpy(s->l2_self, eth, 6);
+	l2->tci = l2_len > 14 ? (uint16_t)(eth[14] << 8 | eth[15]) : CONN_L2_UNTAGGED;
 }

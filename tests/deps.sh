@@ -4,12 +4,14 @@
 mbxdp_packages=(
 	gcc clang llvm meson ninja-build pkg-config      # build; clang builds the BPF object
 	libxdp-dev libbpf-dev libelf-dev zlib1g-dev      # AF_XDP and the XDP loader
+	libdpdk-dev                                      # the DPDK backend and its net_* drivers
 	libsodium-dev                                    # SipHash for SYN cookies
 	libcmocka-dev                                    # unit tests
 	python3-scapy libpcap-dev                        # wire fixtures: built by scapy, read by libpcap
 	iproute2 ethtool                                 # namespaces and veth for the labs
 	libmodbus-dev mbpoll python3 python3-pymodbus    # real Modbus peers
 	python3-serial-asyncio                           # pymodbus 3.0 cannot import its client without it
+	tshark                                           # dissects the integration test's capture
 )
 
 mbxdp_install_deps() {
@@ -24,5 +26,8 @@ mbxdp_install_deps() {
 	fi
 	echo "mbxdp: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# tshark's wireshark-common asks whether non-root users may capture;
+	# answer no ahead, so the install never waits on a question.
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 	apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }

@@ -47,6 +47,7 @@ struct mbx_xdp {
 	int xsks_map_fd;
 	int stats_fd;
 	int claim_fd;
+	int adopted; /* attached by someone else (mbx_xdp_adopt): they detach it */
 	uint32_t n_cpus;
 	uint64_t *per_cpu; /* n_cpus slots for reading one counter */
 };
@@ -262,18 +263,16 @@ static int load_program(struct mbx_xdp *x, const char *path, char *err, size_t e
 	return 0;
 }
 
-static int fill_ports(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, char *err,
-		      size_t errlen)
+static int fill_ports(int fd, const uint16_t *ports, uint32_t n_ports, char *err, size_t errlen)
 {
-	int fd = bpf_object__find_map_fd_by_name(x->obj, "mbxdp_ports");
 	const uint8_t served = 1;
 
 	if (fd < 0) {
 		say(err, errlen, "the XDP program has no mbxdp_ports map");
 		return -1;
 	}
-	for (uint32_t i = 0; i < cfg->n_ports; i++) {
-		uint16_t port = cfg->ports[i];
+	for (uint32_t i = 0; i < n_ports; i++) {
+		uint16_t port = ports[i];
 
 		if (bpf_map_update_elem(fd, &port, &served, BPF_ANY) < 0) {
 			say(err, errlen, "cannot add port %u to the XDP program: %s", port,
@@ -303,19 +302,13 @@ static int attach_program(struct mbx_xdp *x, const char *ifname, char *err, size
 	return -1;
 }
 
-struct mbx_xdp *mbx_xdp_attach(const struct mbx_xdp_config *cfg, char *err, size_t errlen)
+/* A new handle on ifname with the interface claimed and a leftover of ours
+ * removed: what has to hold before an mbxdp_steer program goes on. */
+static struct mbx_xdp *claim_new(const char *ifname, char *err, size_t errlen)
 {
-	char path_buf[PATH_MAX];
-	const char *path = cfg->bpf_obj_path;
 	struct mbx_xdp *x;
-	int n_cpus;
+	int n_cpus = libbpf_num_possible_cpus();
 
-	if (cfg->n_ports == 0 || cfg->n_ports > MBXDP_PORTS_MAX) {
-		say(err, errlen, "between 1 and %d served ports, not %u", MBXDP_PORTS_MAX,
-		    cfg->n_ports);
-		return NULL;
-	}
-	n_cpus = libbpf_num_possible_cpus();
 	x = calloc(1, sizeof(*x));
 	if (n_cpus <= 0 || !x) {
 		say(err, errlen, "cannot set up the XDP loader: %s",
@@ -324,25 +317,48 @@ struct mbx_xdp *mbx_xdp_attach(const struct mbx_xdp_config *cfg, char *err, size
 		return NULL;
 	}
 	x->prog_fd = -1;
+	x->stats_fd = -1;
 	x->claim_fd = -1;
 	x->n_cpus = (uint32_t)n_cpus;
-	x->mode_flags = cfg->generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	x->per_cpu = calloc(x->n_cpus, sizeof(*x->per_cpu));
-	x->ifindex = (int)if_nametoindex(cfg->ifname);
+	x->ifindex = (int)if_nametoindex(ifname);
 	if (!x->per_cpu) {
 		say(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (x->ifindex == 0) {
-		say(err, errlen, "no such interface: %s", cfg->ifname);
+		say(err, errlen, "no such interface: %s", ifname);
 		goto fail;
 	}
-	x->claim_fd = claim_iface(x->ifindex, cfg->ifname, err, errlen);
-	if (x->claim_fd < 0 || remove_leftover(x->ifindex, cfg->ifname, err, errlen) < 0)
+	x->claim_fd = claim_iface(x->ifindex, ifname, err, errlen);
+	if (x->claim_fd < 0 || remove_leftover(x->ifindex, ifname, err, errlen) < 0)
 		goto fail;
+	return x;
+fail:
+	mbx_xdp_detach(x);
+	return NULL;
+}
+
+struct mbx_xdp *mbx_xdp_attach(const struct mbx_xdp_config *cfg, char *err, size_t errlen)
+{
+	char path_buf[PATH_MAX];
+	const char *path = cfg->bpf_obj_path;
+	struct mbx_xdp *x;
+
+	if (cfg->n_ports == 0 || cfg->n_ports > MBXDP_PORTS_MAX) {
+		say(err, errlen, "between 1 and %d served ports, not %u", MBXDP_PORTS_MAX,
+		    cfg->n_ports);
+		return NULL;
+	}
+	x = claim_new(cfg->ifname, err, errlen);
+	if (!x)
+		return NULL;
+	x->mode_flags = cfg->generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	if (!path)
 		path = mbx_xdp_default_obj_path(path_buf, sizeof(path_buf));
-	if (load_program(x, path, err, errlen) < 0 || fill_ports(x, cfg, err, errlen) < 0)
+	if (load_program(x, path, err, errlen) < 0 ||
+	    fill_ports(bpf_object__find_map_fd_by_name(x->obj, "mbxdp_ports"), cfg->ports,
+		       cfg->n_ports, err, errlen) < 0)
 		goto fail;
 	if (attach_program(x, cfg->ifname, err, errlen) < 0)
 		goto fail;
@@ -351,6 +367,85 @@ fail:
 	x->prog_fd = -1; /* nothing attached: nothing to detach */
 	mbx_xdp_detach(x);
 	return NULL;
+}
+
+struct mbx_xdp *mbx_xdp_claim(const char *ifname, char *err, size_t errlen)
+{
+	return claim_new(ifname, err, errlen);
+}
+
+/* The fd of the map called name among the program's maps; -1 if none. */
+static int prog_map_fd(int prog_fd, const char *name)
+{
+	uint32_t ids[16];
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (uint64_t)(uintptr_t)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
+		return -1;
+	for (uint32_t i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct bpf_map_info minfo;
+		uint32_t mlen = sizeof(minfo);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		memset(&minfo, 0, sizeof(minfo));
+		if (bpf_obj_get_info_by_fd(fd, &minfo, &mlen) == 0 && !strcmp(minfo.name, name))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+int mbx_xdp_adopt(struct mbx_xdp *x, const uint16_t *ports, uint32_t n_ports, char *err,
+		  size_t errlen)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info;
+	uint32_t info_len = sizeof(info);
+	int rc, ports_fd;
+
+	rc = bpf_xdp_query(x->ifindex, 0, &q);
+	if (rc < 0) {
+		say(err, errlen, "cannot query the XDP program of ifindex %d: %s", x->ifindex,
+		    strerror(-rc));
+		return -1;
+	}
+	if (!q.prog_id) {
+		say(err, errlen, "no XDP program is attached");
+		return 0;
+	}
+	x->prog_fd = bpf_prog_get_fd_by_id(q.prog_id);
+	memset(&info, 0, sizeof(info));
+	if (x->prog_fd < 0 || bpf_obj_get_info_by_fd(x->prog_fd, &info, &info_len) < 0) {
+		say(err, errlen, "cannot read XDP program id %u: %s", q.prog_id, strerror(errno));
+		return -1;
+	}
+	if (strcmp(info.name, MBXDP_PROG_NAME) != 0) {
+		say(err, errlen, "the XDP program is '%s', not %s", info.name, MBXDP_PROG_NAME);
+		close(x->prog_fd);
+		x->prog_fd = -1;
+		return 0;
+	}
+	x->adopted = 1;
+	x->mode_flags = q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE
+			: q.attach_mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE
+							  : XDP_FLAGS_DRV_MODE;
+	x->xsks_map_fd = -1;
+	x->stats_fd = prog_map_fd(x->prog_fd, "mbxdp_stats");
+	ports_fd = prog_map_fd(x->prog_fd, "mbxdp_ports");
+	rc = fill_ports(ports_fd, ports, n_ports, err, errlen);
+	if (ports_fd >= 0)
+		close(ports_fd);
+	if (rc == 0 && x->stats_fd < 0) {
+		say(err, errlen, "the XDP program has no mbxdp_stats map");
+		rc = -1;
+	}
+	return rc < 0 ? -1 : 1;
 }
 
 int mbx_xdp_xsks_map_fd(const struct mbx_xdp *x)
@@ -389,7 +484,13 @@ void mbx_xdp_detach(struct mbx_xdp *x)
 {
 	if (!x)
 		return;
-	mbx_xdp_unhook(x); /* first, so frames reach the kernel again at once */
+	if (x->adopted) { /* our fds, not an object's; the program is its attacher's */
+		close(x->prog_fd);
+		if (x->stats_fd >= 0)
+			close(x->stats_fd);
+	} else {
+		mbx_xdp_unhook(x); /* first, so frames reach the kernel again at once */
+	}
 	bpf_object__close(x->obj);
 	if (x->claim_fd >= 0)
 		close(x->claim_fd);

@@ -45,6 +45,22 @@ struct mbx_xdp_counters {
  * On failure returns NULL with a one-line reason in err. */
 struct mbx_xdp *mbx_xdp_attach(const struct mbx_xdp_config *cfg, char *err, size_t errlen);
 
+/* For a steering program another party loads and attaches, as DPDK's
+ * net_af_xdp does with xdp_prog=: claims the interface and removes a
+ * leftover of ours, as mbx_xdp_attach() does, but attaches nothing. Call
+ * before the other party attaches; NULL with a reason in err on failure. */
+struct mbx_xdp *mbx_xdp_claim(const char *ifname, char *err, size_t errlen);
+
+/* After the other party attached its program to the claimed interface: if
+ * it is mbxdp_steer, fills its port set (nobody else knows the served
+ * ports, and an empty set steers nothing) and opens its counters; returns
+ * 1. Returns 0 with the reason in err if the interface runs no program or
+ * another one, -1 with err set on failure. An adopted program is not
+ * detached by mbx_xdp_detach() (its attacher does that) but is by
+ * mbx_xdp_unhook(). */
+int mbx_xdp_adopt(struct mbx_xdp *x, const uint16_t *ports, uint32_t n_ports, char *err,
+		  size_t errlen);
+
 /* The program's xsks_map: receive queue -> AF_XDP socket. */
 int mbx_xdp_xsks_map_fd(const struct mbx_xdp *x);
 

@@ -83,6 +83,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "conn_capacity: connection %u: no right answer to its request\n", i);
 			return 1;
 		}
+		/* Acknowledged: an idle connection holds no send buffer. */
+		c.ack += (uint32_t)s.len;
+		tc_send(&h, &c, FB_ACK, 0, 0);
 	}
 	harness_clear(&h);
 	after = resident_bytes();

@@ -29,7 +29,6 @@
 
 #include "frame_build.h"
 #include "stack_harness.h"
-#include "tcp_internal.h"
 
 #define SERVER_MAC_LAST 0x01 /* fixtures use 02:00:00:00:00:01 for the server */
 #define MAX_FRAMES 4096
@@ -131,20 +130,6 @@ static void learn_isn(const struct frame *expected, const struct mbx_frame *got)
 static int is_clock(const struct frame *fr)
 {
 	return fr->data[12] == 0x88 && fr->data[13] == 0xb5;
-}
-
-/* What the stack's timers do when their time comes: every connection whose
- * connection management deadline has passed is expired. */
-static void run_timers(struct stack *s)
-{
-	uint64_t now = s->now_ns >> CONN_STAMP_SHIFT;
-
-	for (uint32_t i = 0; i < s->conns.capacity; i++) {
-		struct tcp_conn *c = &s->conns.conns[i];
-
-		if (c->state && conn_mgmt_deadline(s, c) <= now)
-			conn_mgmt_expire(s, c);
-	}
 }
 
 static int parse_options(int argc, char **argv, uint32_t *max_conns, struct conn_policy_config *p)
@@ -249,7 +234,7 @@ int main(int argc, char **argv)
 		harness_clear(&h);
 		h.stack->now_ns = 1000000000u + (in->t_ns - frames[0].t_ns);
 		if (is_clock(in)) {
-			run_timers(h.stack);
+			stack_timers(h.stack, h.stack->now_ns);
 		} else {
 			translate(in);
 			harness_input(&h, in->data, in->len);

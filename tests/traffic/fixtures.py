@@ -199,15 +199,18 @@ def passive_close():
 
 @fixture
 def repeated_fin_in_last_ack():
-    """RFC 9293 3.10.7.4: in LAST-ACK a repeated FIN (ours was lost) gets our
-    FIN again."""
+    """RFC 9293 3.10.7.4 and RFC 6298 5.4: in LAST-ACK a repeated FIN that
+    does not acknowledge ours (ours was lost) gets our FIN again; one that
+    does (our ACK of it was lost) gets an ACK."""
     c = Conn(40007)
     f = c.handshake()
     f.append(c.cl("FA"))
     fin = c.sv("FA")
     f.append(fin)
-    f.append(c.cl("FA", seq=c.cseq - 1))
+    f.append(c.cl("FA", seq=c.cseq - 1, ack=c.sseq - 1))
     f.append(fin)
+    f.append(c.cl("FA", seq=c.cseq - 1))
+    f.append(c.sv("A"))
     return f
 
 
@@ -478,7 +481,7 @@ def idle_timeout_fin_time_wait():
     connection is gone and a segment on it gets a RST."""
     a = Conn(40141)
     f = a.handshake()
-    f += [At(1), a.cl("PA", read_regs(5, 5, 1)), a.sv("PA", regs_resp(5, 5, 1))]
+    f += [At(1), a.cl("PA", read_regs(5, 5, 1)), a.sv("PA", regs_resp(5, 5, 1)), a.cl("A")]
     f += clock(10.9)  # 9.9 s after the request: nothing
     f += clock(11.05)
     f.append(a.sv("FA"))
