@@ -60,20 +60,17 @@ int conn_policy_init(struct conn_policy *p, const struct conn_policy_config *cfg
 	if (!p->cand)
 		goto nomem;
 	if (cfg->max_per_source) {
-		/* At most max_conns sources at once, at a load factor of at most
-		 * 1/2 so linear probes stay short. mmap: untouched pages of a
-		 * large table cost nothing. */
-		uint32_t n = 2;
+		/* One slot per connection at a load factor of at most 4/5 (so
+		 * linear probes stay short), 5 bytes a connection. mmap:
+		 * untouched pages of a large table cost nothing. */
 		void *m;
 
-		while (n < max_conns * 2u)
-			n <<= 1;
-		m = mmap(0, (size_t)n * sizeof(*p->sources), PROT_READ | PROT_WRITE,
+		p->n_sources = max_conns + max_conns / 4 + 1;
+		m = mmap(0, (size_t)p->n_sources * sizeof(*p->sources), PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED)
 			goto nomem;
 		p->sources = m;
-		p->source_mask = n - 1;
 	}
 	return 0;
 nomem:
@@ -86,7 +83,7 @@ void conn_policy_free(struct conn_policy *p)
 {
 	free(p->cand);
 	if (p->sources)
-		munmap(p->sources, ((size_t)p->source_mask + 1) * sizeof(*p->sources));
+		munmap(p->sources, (size_t)p->n_sources * sizeof(*p->sources));
 	memset(p, 0, sizeof(*p));
 }
 
@@ -100,33 +97,48 @@ int conn_policy_is_priority(const struct conn_policy *p, uint32_t raddr)
 	return 0;
 }
 
-/* Keyed, so a flood of chosen source addresses cannot be aimed at one run
- * of slots. */
-static uint32_t source_home(const struct conn_policy *p, uint32_t addr)
+/* The per-source table is a multiset of source addresses under linear
+ * probing: a connection puts its source in, its close takes one copy out,
+ * and a source's count is the number of its copies, all of which lie in the
+ * run of occupied slots from the address's home slot on. Counting stops at
+ * the limit, so an admission reads at most the run up to max_per_source
+ * copies; only opens and closes touch the table. A slot holds the network
+ * order address + 1: 0 marks a free slot, and 255.255.255.255, the one
+ * address that would wrap, is never a source (stack.c drops it). */
+static uint32_t source_home(const struct conn_policy *p, uint32_t slot_value)
 {
-	uint64_t h = (addr ^ p->hash_key) * 0x9e3779b97f4a7c15ULL;
+	/* Keyed, so a flood of chosen source addresses cannot be aimed at
+	 * one run of slots; reduced to the table by a multiply (Lemire's
+	 * "fast alternative to the modulo reduction"). */
+	uint64_t h = (slot_value ^ p->hash_key) * 0x9e3779b97f4a7c15ULL;
 
-	return (uint32_t)(h >> 32) & p->source_mask;
+	return (uint32_t)(((h >> 32) * p->n_sources) >> 32);
 }
 
-/* The slot holding addr, or the free slot where it would go. */
-static uint32_t source_slot(const struct conn_policy *p, uint32_t addr)
+static uint32_t next_slot(const struct conn_policy *p, uint32_t i)
 {
-	uint32_t i = source_home(p, addr);
+	return i + 1 == p->n_sources ? 0 : i + 1;
+}
 
-	while (p->sources[i].n && p->sources[i].addr != addr)
-		i = (i + 1) & p->source_mask;
-	return i;
+/* Copies of raddr, counting up to at most `upto`. */
+static uint32_t source_copies(const struct conn_policy *p, uint32_t raddr, uint32_t upto)
+{
+	uint32_t v = raddr + 1, n = 0;
+
+	for (uint32_t i = source_home(p, v); p->sources[i] && n < upto; i = next_slot(p, i))
+		n += p->sources[i] == v;
+	return n;
 }
 
 uint32_t conn_policy_source_count(const struct conn_policy *p, uint32_t raddr)
 {
-	return p->sources ? p->sources[source_slot(p, raddr)].n : 0;
+	return p->sources ? source_copies(p, raddr, UINT32_MAX) : 0;
 }
 
 int conn_policy_source_full(const struct conn_policy *p, uint32_t raddr)
 {
-	return p->sources && conn_policy_source_count(p, raddr) >= p->cfg.max_per_source;
+	return p->sources &&
+	       source_copies(p, raddr, p->cfg.max_per_source) >= p->cfg.max_per_source;
 }
 
 void conn_policy_source_add(struct conn_policy *p, uint32_t raddr)
@@ -135,30 +147,31 @@ void conn_policy_source_add(struct conn_policy *p, uint32_t raddr)
 
 	if (!p->sources)
 		return;
-	i = source_slot(p, raddr);
-	p->sources[i].addr = raddr;
-	p->sources[i].n++;
+	for (i = source_home(p, raddr + 1); p->sources[i]; i = next_slot(p, i))
+		;
+	p->sources[i] = raddr + 1;
 }
 
 /* Removal by backward shift (Knuth 6.4, algorithm R): no tombstones, so
  * probes never grow with churn. */
 void conn_policy_source_del(struct conn_policy *p, uint32_t raddr)
 {
-	uint32_t i, j;
+	uint32_t v = raddr + 1, i, j;
 
 	if (!p->sources)
 		return;
-	i = source_slot(p, raddr);
-	if (!p->sources[i].n || --p->sources[i].n)
-		return;
-	for (j = (i + 1) & p->source_mask; p->sources[j].n; j = (j + 1) & p->source_mask) {
-		uint32_t home = source_home(p, p->sources[j].addr);
+	for (i = source_home(p, v); p->sources[i] != v; i = next_slot(p, i))
+		if (!p->sources[i])
+			return; /* not there: nothing to take out */
+	p->sources[i] = 0;
+	for (j = next_slot(p, i); p->sources[j]; j = next_slot(p, j)) {
+		uint32_t n = p->n_sources, home = source_home(p, p->sources[j]);
 
 		/* j's entry may move to the hole at i unless its home lies
 		 * cyclically in (i, j]. */
-		if (((j - home) & p->source_mask) >= ((j - i) & p->source_mask)) {
+		if ((j + n - home) % n >= (j + n - i) % n) {
 			p->sources[i] = p->sources[j];
-			p->sources[j].n = 0;
+			p->sources[j] = 0;
 			i = j;
 		}
 	}

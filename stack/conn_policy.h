@@ -44,12 +44,6 @@ void conn_policy_defaults(struct conn_policy_config *cfg);
 /* Parses "A.B.C.D/LEN" (or a plain address, /32) into c. Returns 0 or -1. */
 int conn_cidr_parse(const char *s, struct conn_cidr *c);
 
-/* One source address and its connections, in an open-addressing table. */
-struct conn_source {
-	uint32_t addr; /* network order */
-	uint32_t n; /* 0: the slot is free */
-};
-
 /* An eviction candidate, as it was when the table was scanned. */
 struct conn_candidate {
 	uint64_t rank; /* higher: evicted sooner */
@@ -59,8 +53,10 @@ struct conn_candidate {
 
 struct conn_policy {
 	struct conn_policy_config cfg;
-	struct conn_source *sources; /* NULL without a per-source limit */
-	uint32_t source_mask;
+	/* Per-source counts (conn_policy.c): one slot per connection holding
+	 * its source address + 1, 0 for a free slot. NULL without a limit. */
+	uint32_t *sources;
+	uint32_t n_sources; /* slots */
 	uint64_t hash_key;
 	struct conn_candidate *cand; /* the batch of the last scan, best first */
 	uint32_t n_cand, next_cand, cand_cap;

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Integration test: connection management (MIG 4.2.1) seen by kernel TCP
 # clients over a veth pair between two namespaces: the per-source limit, the
-# eviction of the oldest idle connection by a FIN, the priority pool, and the
-# counters mbxdp prints for each.
+# eviction of the oldest idle connection by a FIN, the priority pool, the
+# idle timeout closing with a FIN and our close ending in TIME-WAIT (RFC 9293
+# 3.6), and the counters mbxdp prints for each.
 #
 #   tests/integration/test_connmgmt.sh BUILD_DIR
 #
@@ -77,6 +78,33 @@ if [[ $(counter conn_evicted) == 2 ]] && (($(counter conn_refused_per_source) >=
 else
 	fail "counters: want conn_evicted 2, conn_refused_per_source >= 1, conn_refused_table_full >= 1; got:"
 	grep -E '^conn_' "$LOG" | sed 's/^/    /'
+fi
+
+# The idle timeout: a second mbxdp with --idle-timeout 1.
+LOG=$WORK/mbxdp-idle.log
+mbnet_spawn "$MBNET_SRV_NS" "$LOG" "$MBXDP" --iface "$MBNET_SRV_IF" --idle-timeout 1 --time-wait 200
+SERVER_PID=$MBNET_LAST_PID
+if ! mbnet_wait_line "$LOG" '^mbxdp: serving' 15 "$SERVER_PID"; then
+	fail "mbxdp starts with --idle-timeout 1"
+	sed 's/^/    /' "$LOG"
+	exit 1
+fi
+if mbnet_cli timeout 30 /usr/bin/python3 "$HERE/clients/conn_limits.py" --idle "$MBNET_SRV_ADDR" \
+	>"$WORK/client-idle.log" 2>&1; then
+	pass "a kernel client sees the idle timeout's FIN"
+else
+	fail "a kernel client sees the idle timeout's FIN"
+fi
+sed 's/^/    /' "$WORK/client-idle.log"
+sleep 2 # TIME-WAIT (200 ms) ends, with room for a loaded machine
+kill -INT "$SERVER_PID"
+mbnet_wait_exit "$SERVER_PID" 10
+if [[ $(counter conn_idle_timeout) == 1 && $(counter conn_closed_active) == 1 ]] &&
+	grep -qx 'open_connections 0' "$LOG"; then
+	pass "counters: conn_idle_timeout 1, conn_closed_active 1 (TIME-WAIT ended), open_connections 0"
+else
+	fail "counters: want conn_idle_timeout 1, conn_closed_active 1, open_connections 0; got:"
+	grep -E '^(conn_|open_)' "$LOG" | sed 's/^/    /'
 fi
 
 FINISHED=1

@@ -464,7 +464,7 @@ static void test_source_table(void **state)
 
 	(void)state;
 	p.max_per_source = 3;
-	assert_int_equal(conn_policy_init(&pol, &p, 64, 42), 0);
+	assert_int_equal(conn_policy_init(&pol, &p, 128, 42), 0); /* 128 connections at most */
 	for (uint32_t round = 0; round < 3; round++)
 		for (uint32_t a = 0; a < 64; a++)
 			if (a % 3 >= round)

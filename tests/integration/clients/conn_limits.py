@@ -15,6 +15,10 @@ and this host holding the addresses OTHER and PRIO. Steps, in order:
      reset, and every priority connection still answers.
 
 Usage: conn_limits.py SERVER OTHER PRIO
+       conn_limits.py --idle SERVER     (mbxdp started with --idle-timeout 1)
+The second form: a connection served once and then left idle is closed by
+mbxdp with a FIN (an orderly end of stream, not a reset) after the idle
+timeout, and not before.
 Exits 0 when every step held, 1 with a FAIL line on the first that did not.
 """
 
@@ -59,8 +63,13 @@ def served(s, tid, what):
 
 
 def refused(server, src, what):
-    """The handshake completes (SYN cookies), then the server's RST ends it."""
-    s = connect(server, src)
+    """The handshake completes (SYN cookies), then the server's RST ends it:
+    before connect() returns, if the client is slow to run, or at the
+    request."""
+    try:
+        s = connect(server, src)
+    except ConnectionResetError:
+        return
     try:
         request(s, 99)
     except (ConnectionResetError, BrokenPipeError):
@@ -80,6 +89,18 @@ def sees_fin(s, what):
         raise Failed(f"{what}: reset, expected an orderly close (FIN)")
     if data != b"":
         raise Failed(f"{what}: data instead of a FIN")
+
+
+def idle(server):
+    s = connect(server, "0.0.0.0")
+    served(s, 1, "connection before idling")
+    t0 = time.monotonic()
+    sees_fin(s, "idle connection")
+    waited = time.monotonic() - t0
+    if waited < 0.9:
+        raise Failed(f"closed after {waited:.2f} s, before the 1 s idle timeout")
+    s.close()  # our FIN completes the close: mbxdp goes to TIME-WAIT
+    print(f"idle timeout: FIN after {waited:.2f} s idle")
 
 
 def main(server, other, prio):
@@ -115,7 +136,10 @@ def main(server, other, prio):
 
 if __name__ == "__main__":
     try:
-        main(*sys.argv[1:4])
+        if sys.argv[1] == "--idle":
+            idle(sys.argv[2])
+        else:
+            main(*sys.argv[1:4])
     except (Failed, OSError) as e:
         print(f"FAIL: {e}")
         sys.exit(1)
