@@ -10,6 +10,7 @@
 #include "port_afxdp.h"
 #include "port_dpdk.h"
 #include "port_impair.h"
+#include "steering.h"
 
 /* The interface MTU decides our MSS (RFC 9293 3.7.1: MTU less the fixed
  * IPv4 and TCP headers). */
@@ -33,12 +34,15 @@ static int iface_mtu(const char *ifname, uint32_t *mtu)
 
 static int open_afxdp(struct backend *b, const struct cli_options *o, char *err, size_t errlen)
 {
-	const struct mbx_afxdp_config pcfg = {
+	struct steering st;
+	struct mbx_afxdp_config pcfg = {
 		.ifname = o->iface,
 		.queue = o->queue,
 		.generic = o->xdp_generic,
 		.ports = o->ports,
 		.n_ports = o->n_ports,
+		.allow = o->allow,
+		.n_allow = o->n_allow,
 	};
 
 	if (if_nametoindex(o->iface) == 0) {
@@ -49,9 +53,16 @@ static int open_afxdp(struct backend *b, const struct cli_options *o, char *err,
 		snprintf(err, errlen, "cannot read a usable MTU of %s", o->iface);
 		return -1;
 	}
+	if (steering_expand(o->serve, o->n_serve, &st, err, errlen) < 0)
+		return -1;
+	pcfg.addrs = st.addrs;
+	pcfg.n_addrs = st.n_addrs;
 	b->afxdp = mbx_afxdp_open(&pcfg, err, errlen);
+	steering_free(&st); /* the program's maps hold them now */
 	if (!b->afxdp)
 		return -1;
+	b->xdp_addrs = st.n_addrs;
+	b->xdp_arp_addrs = st.n_answer_arp;
 	b->n_queues = 1;
 	b->port[0] = b->afxdp;
 	snprintf(b->desc, sizeof(b->desc), "%s queue %u (%s XDP, %s)", o->iface, o->queue,

@@ -47,6 +47,12 @@ static void usage(FILE *out)
 		"      --rto-min MS         smallest retransmission timeout (default 200)\n"
 		"      --max-retries N      retransmissions of a segment before the connection\n"
 		"                           is reset (default 8)\n"
+		"      --serve-address A[/N] serve IPv4 address A, or every address of the\n"
+		"                           prefix A/N (N >= %d); repeat for more. XDP answers\n"
+		"                           ARP for those the kernel does not own. Default:\n"
+		"                           any address that reaches IF (AF_XDP)\n"
+		"      --allow-source A/N   admit only sources in these prefixes (repeat);\n"
+		"                           XDP drops the others and counts them (AF_XDP)\n"
 		"      --impair SPEC        inject faults for testing, e.g.\n"
 		"                           loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,seed=7\n"
 		"                           (rates 0-1 on rx and tx; rx_KEY/tx_KEY for one side)\n"
@@ -61,7 +67,8 @@ static void usage(FILE *out)
 		"  -V, --version            print the version\n"
 		"\n"
 		"On SIGINT or SIGTERM it detaches, prints its counters (one 'name value'\n"
-		"per line) and exits 0.\n");
+		"per line) and exits 0.\n",
+		MBX_SERVE_PREFIX_MIN);
 }
 
 static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out);
@@ -103,6 +110,52 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 	return 0;
 }
 
+/* "A.B.C.D" or "A.B.C.D/N" (N 0..32; no bits set beyond N: 198.18.1.0/24,
+ * not 198.18.1.5/24, as ip-route(8) insists too); a bare address is /32. */
+static int parse_cidr(const char *opt, const char *s, uint32_t min_len, struct mbx_xdp_cidr *out)
+{
+	char text[INET_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	uint32_t len = 32, mask;
+
+	if (n >= sizeof(text))
+		goto bad;
+	memcpy(text, s, n);
+	text[n] = '\0';
+	if (inet_pton(AF_INET, text, &out->addr) != 1)
+		goto bad;
+	if (slash && parse_u32(opt, slash + 1, min_len, 32, &len) < 0)
+		return -1;
+	mask = len ? htonl(~0u << (32 - len)) : 0;
+	if (out->addr & ~mask) {
+		struct in_addr net = { .s_addr = out->addr & mask };
+
+		fprintf(stderr, "mbxdp: %s %s has bits set beyond /%u (the prefix is %s/%u)\n", opt, s,
+			len, inet_ntop(AF_INET, &net, text, sizeof(text)), len);
+		return -1;
+	}
+	out->prefix_len = (uint8_t)len;
+	out->server = 0;
+	return 0;
+bad:
+	fprintf(stderr, "mbxdp: %s wants an IPv4 address or prefix (A.B.C.D[/N]), not '%s'\n", opt, s);
+	return -1;
+}
+
+static int add_cidr(const char *opt, const char *s, uint32_t min_len, struct mbx_xdp_cidr *list,
+		    uint32_t *n)
+{
+	if (*n == CLI_MAX_PREFIXES) {
+		fprintf(stderr, "mbxdp: at most %d %s options\n", CLI_MAX_PREFIXES, opt);
+		return -1;
+	}
+	if (parse_cidr(opt, s, min_len, &list[*n]) < 0)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
 static int parse_address(const char *s, struct cli_options *o)
 {
 	struct in_addr a;
@@ -137,7 +190,8 @@ static int check_backend_options(const struct cli_options *o)
 		if (stray) {
 			fprintf(stderr, "mbxdp: %s is for --dpdk; on AF_XDP %s\n", stray,
 				o->queues_given ? "one mbxdp serves one --queue"
-						: "the kernel owns the interface's address");
+						: "the kernel owns the interface's address, and "
+						  "--serve-address adds more for XDP to serve");
 			return -1;
 		}
 		return 0;
@@ -155,6 +209,11 @@ static int check_backend_options(const struct cli_options *o)
 				"after -- (--vdev net_af_xdp0,iface=IF,...)\n", stray);
 		return -1;
 	}
+	if (o->n_serve || o->n_allow) {
+		fprintf(stderr, "mbxdp: %s is for AF_XDP; with --dpdk the stack serves the --address "
+				"list itself\n", o->n_serve ? "--serve-address" : "--allow-source");
+		return -1;
+	}
 	return 0;
 }
 
@@ -168,6 +227,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		OPT_ADDRESS,
 		OPT_RTO_MIN,
 		OPT_MAX_RETRIES,
+		OPT_SERVE_ADDRESS,
+		OPT_ALLOW_SOURCE,
 		OPT_PER_SOURCE,
 		OPT_PRIORITY,
 		OPT_IDLE,
@@ -189,6 +250,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "address", required_argument, 0, OPT_ADDRESS },
 		{ "rto-min", required_argument, 0, OPT_RTO_MIN },
 		{ "max-retries", required_argument, 0, OPT_MAX_RETRIES },
+		{ "serve-address", required_argument, 0, OPT_SERVE_ADDRESS },
+		{ "allow-source", required_argument, 0, OPT_ALLOW_SOURCE },
 		{ "max-conns-per-source", required_argument, 0, OPT_PER_SOURCE },
 		{ "priority-source", required_argument, 0, OPT_PRIORITY },
 		{ "idle-timeout", required_argument, 0, OPT_IDLE },
@@ -315,6 +378,15 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			break;
 		case OPT_ADDRESS:
 			if (parse_address(optarg, o) < 0)
+				return -1;
+			break;
+		case OPT_SERVE_ADDRESS:
+			if (add_cidr("--serve-address", optarg, MBX_SERVE_PREFIX_MIN, o->serve,
+				     &o->n_serve) < 0)
+				return -1;
+			break;
+		case OPT_ALLOW_SOURCE:
+			if (add_cidr("--allow-source", optarg, 0, o->allow, &o->n_allow) < 0)
 				return -1;
 			break;
 		case 'h':

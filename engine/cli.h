@@ -5,9 +5,16 @@
 #include <stdint.h>
 
 #include "conn_policy.h"
+#include "loader.h"
 #include "port_impair.h"
 
 #define CLI_MAX_PORTS 16
+#define CLI_MAX_PREFIXES 64 /* of --serve-address, and of --allow-source */
+/* The widest --serve-address prefix: a /16 alone fills the XDP program's
+ * address map. */
+#define MBX_SERVE_PREFIX_MIN 16
+_Static_assert(1u << (32 - MBX_SERVE_PREFIX_MIN) == MBXDP_ADDRS_MAX,
+	       "a /MBX_SERVE_PREFIX_MIN fills mbxdp_addrs");
 #define CLI_MAX_ADDRS 16
 #define CLI_MAX_QUEUES 64 /* MBX_DPDK_QUEUES_MAX */
 
@@ -21,6 +28,12 @@ struct cli_options {
 	struct conn_policy_config policy; /* limits, timeouts, close, keepalive */
 	uint32_t rto_min_ms; /* RFC 6298 2.4 minimum RTO */
 	uint32_t max_retries; /* retransmissions before a connection is reset */
+	/* --serve-address prefixes (each one address per host bit pattern) and
+	 * --allow-source prefixes, all of server 0. */
+	struct mbx_xdp_cidr serve[CLI_MAX_PREFIXES];
+	uint32_t n_serve;
+	struct mbx_xdp_cidr allow[CLI_MAX_PREFIXES];
+	uint32_t n_allow;
 	int detach; /* --detach: remove a left-over program and exit */
 	int impair; /* --impair given: wrap the port in port_impair.h */
 	struct mbx_impair_config impair_cfg;

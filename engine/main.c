@@ -89,6 +89,11 @@ static void print_banner(const struct cli_options *o, const struct backend *b,
 		       " tx loss %g dup %g reorder %g corrupt %g\n",
 		       (unsigned long long)ic->seed, ic->rx.loss, ic->rx.dup, ic->rx.reorder,
 		       ic->rx.corrupt, ic->tx.loss, ic->tx.dup, ic->tx.reorder, ic->tx.corrupt);
+	if (b->xdp_addrs)
+		printf("mbxdp: steering %u addresses (XDP answers ARP for %u)\n", b->xdp_addrs,
+		       b->xdp_arp_addrs);
+	if (o->n_allow)
+		printf("mbxdp: admitting sources in %u prefixes; XDP drops the others\n", o->n_allow);
 	printf("mbxdp: serving Modbus/TCP on %s port %u, worker%s on CPU", b->desc, o->ports[0],
 	       b->n_queues == 1 ? "" : "s");
 	for (uint32_t i = 0; i < b->n_queues; i++)

@@ -22,8 +22,8 @@ void stats_print(FILE *out, const struct stats_totals *t, const struct mbx_xdp_c
 	MBX_PORT_COUNTERS(X)
 #undef X
 	if (xc) {
-#define X(name) fprintf(out, #name " %" PRIu64 "\n", xc->name);
-		MBX_XDP_COUNTERS(X)
+#define X(slot, name, meaning) fprintf(out, #name " %" PRIu64 "\n", xc->name);
+		MBXDP_STATS(X)
 #undef X
 	}
 #define X(name) fprintf(out, #name " %" PRIu64 "\n", t->stack.name);

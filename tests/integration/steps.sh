@@ -1,0 +1,107 @@
+# shellcheck shell=bash
+# Sourced first by an integration test script taking BUILD_DIR as its
+# argument: re-runs the script under `timeout` (MBXDP_IT_TIMEOUT seconds,
+# default IT_TIMEOUT set by the script), sets BUILD, MBXDP and
+# LIBMODBUS_CLIENT, and gives PASS/FAIL steps with a closing
+# "N passed, N failed" line on every exit path (through netns.sh's cleanup).
+#
+#   require FILE_OR_COMMAND...   exit 2 naming the first one missing
+#   check NAME cmd...            one step; its output is shown if it fails
+#   pass NAME / fail NAME        a step judged by the script itself
+#   start_server LOG [args...]   $MBXDP on the server veth, waited for
+#
+# The script sets FINISHED=1 at its end. Logs go to $WORK, kept when a step
+# failed.
+
+if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
+	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "${MBXDP_IT_TIMEOUT:-$IT_TIMEOUT}" bash "$0" "$@"
+fi
+
+BUILD=${1:?usage: ${0##*/} BUILD_DIR}
+BUILD=$(cd "$BUILD" && pwd) || exit 2
+MBXDP=$BUILD/engine/mbxdp
+# shellcheck disable=SC2034 # read by the scripts
+LIBMODBUS_CLIENT=$BUILD/tests/integration/mb_libmodbus_client
+
+PASSED=0
+FAILED=0
+FINISHED=0
+WORK=$(mktemp -d /tmp/mbxdp-it.XXXXXX)
+
+require() {
+	local f missing=
+	for f in "$@"; do
+		if [[ $f == "$BUILD"/* ]]; then
+			[[ -e $f ]] || missing="$f not built (ninja -C $BUILD)"
+		else
+			command -v "$f" >/dev/null || missing="$f not installed (tests/deps.sh)"
+		fi
+		if [[ -n $missing ]]; then
+			echo "${0##*/}: $missing" >&2
+			rm -rf "$WORK"
+			exit 2
+		fi
+	done
+}
+
+pass() {
+	echo "PASS: $*"
+	PASSED=$((PASSED + 1))
+}
+
+fail() {
+	echo "FAIL: $*"
+	FAILED=$((FAILED + 1))
+}
+
+# Runs with the netns cleanup, so the summary is printed on every exit path;
+# to fd 3, the test's stdout, as a signal may come while a step's output is
+# redirected.
+exec 3>&1
+mbnet_cleanup_hook() {
+	{
+		((FINISHED)) || fail "test interrupted or timed out before the end"
+		if ((FAILED)); then
+			echo "logs kept in $WORK"
+		else
+			rm -rf "$WORK"
+		fi
+		echo "$PASSED passed, $FAILED failed"
+	} >&3
+}
+
+indent() {
+	sed 's/^/    /' "$@"
+}
+
+# check NAME cmd... : one step, its output shown when it fails. Every
+# command a step runs is bounded by its own timeout.
+check() {
+	local name=$1
+	shift
+	if "$@" >"$WORK/step.log" 2>&1; then
+		pass "$name"
+	else
+		fail "$name (exit $?)"
+		indent "$WORK/step.log"
+	fi
+}
+
+SERVER_PID=
+SERVER_LOG=
+
+start_server() {
+	local log=$1
+	shift
+	# shellcheck disable=SC2034 # read by the scripts
+	SERVER_LOG=$log
+	mbnet_spawn "$MBNET_SRV_NS" "$log" "$MBXDP" --iface "$MBNET_SRV_IF" "$@"
+	SERVER_PID=$MBNET_LAST_PID
+	if mbnet_wait_line "$log" '^mbxdp: serving' 15 "$SERVER_PID"; then
+		return 0
+	fi
+	echo "    mbxdp did not print 'mbxdp: serving' within 15 s; its output:"
+	indent "$log"
+	return 1
+}
+
