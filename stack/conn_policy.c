@@ -260,9 +260,10 @@ static void scan(struct conn_policy *p, const struct conn_table *t, uint32_t now
  * the scan is skipped (it was active, so it is no longer among the oldest).
  * The choice is exact: any connection outside the batch was idle for less
  * at the scan than every candidate still taken, and connections opened
- * since are newer still (to the stamp's 1 ms). A scan reads the whole table
- * (64 B a connection, ~10 ms for a million), so its cost is spread over up
- * to 4096 evictions; none is made while nothing is evictable. */
+ * since are newer still (to the tick's 1 ms). A scan reads the whole
+ * table (64 B a connection: 2.9 ms for a million in conn_capacity.c), so
+ * its cost is spread over up to 4096 evictions; none is made while nothing
+ * is evictable. */
 struct tcp_conn *conn_policy_victim(struct conn_policy *p, struct conn_table *t, uint32_t now)
 {
 	if (!p->n_evictable)

@@ -2,18 +2,22 @@
  * holds 1,000,000 at once, each opened by a handshake and then served a
  * request, with a per-source limit in force (so the per-source table is
  * counted too). The resident memory the stack grew by, divided by the
- * connections, must stay at or under 128 bytes per idle connection.
+ * connections, must stay at or under 128 bytes per idle connection. Then
+ * the full table takes new connections by closing the longest idle ones
+ * (MIG 4.2.1): the first eviction scans the whole table.
  *
  *   conn_capacity [N]      N connections (default 1000000); exit 0 on success */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tcp_client.h"
 
 #define PORTS_PER_SOURCE 8
 #define MAX_BYTES_PER_CONN 128
+#define NEW_CONNS 10 /* opened into the full table */
 
 static long resident_bytes(void)
 {
@@ -30,7 +34,7 @@ static long resident_bytes(void)
 }
 
 /* Connection i: 8 ports on each of 125,000 addresses from 198.18.0.2 up
- * (all inside 198.18.0.0/15). */
+ * to 198.19.232.73 (all inside 198.18.0.0/15). */
 static struct tc_client client(uint32_t i)
 {
 	return tc_client(0xc6120002u + i / PORTS_PER_SOURCE,
@@ -77,6 +81,7 @@ int main(int argc, char **argv)
 
 		c.seq = 1001;
 		c.ack = isn[i];
+		h.stack->now_ns = 2000000000u + (uint64_t)i * 1000u; /* served in order, 1 us apart */
 		tc_send(&h, &c, FB_PSH | FB_ACK, req, tc_read_req(req, (uint16_t)i, addr));
 		s = tc_reply(&h, 0);
 		if (h.n_out != 1 || !tc_read_resp_ok(&s, (uint16_t)i, addr)) {
@@ -98,6 +103,32 @@ int main(int argc, char **argv)
 	if (stack_open_connections(h.stack) != n || h.stack->ctr.conn_evicted) {
 		fprintf(stderr, "conn_capacity: %u of %u connections open at the end\n",
 			stack_open_connections(h.stack), n);
+		return 1;
+	}
+	/* New sources into the full table: each evicts one of the longest
+	 * idle (served first, within the first stamp tick of 1.05 ms). */
+	for (uint32_t i = 0; i < NEW_CONNS; i++) {
+		struct tc_client c = tc_client(0xc613f000u + i, 30000); /* 198.19.240.0 on: new */
+		struct timespec t0, t1;
+		struct fb_seg fin;
+
+		h.stack->now_ns = 4000000000u;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		tc_handshake(&h, &c);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		fin = tc_reply(&h, 0);
+		if (h.n_out != 1 || fin.flags != (FB_FIN | FB_ACK) ||
+		    (fin.dst_ip - 0xc6120002u) * PORTS_PER_SOURCE + fin.dst_port - 20000 >= 1100) {
+			fprintf(stderr, "conn_capacity: new connection %u did not evict one of the oldest\n", i);
+			return 1;
+		}
+		if (i == 0)
+			printf("first_eviction_ms %.1f\n", (double)(t1.tv_nsec - t0.tv_nsec) / 1e6 +
+								 (double)(t1.tv_sec - t0.tv_sec) * 1e3);
+	}
+	if (h.stack->ctr.conn_evicted != NEW_CONNS || stack_open_connections(h.stack) != n) {
+		fprintf(stderr, "conn_capacity: %llu evictions, %u open\n",
+			(unsigned long long)h.stack->ctr.conn_evicted, stack_open_connections(h.stack));
 		return 1;
 	}
 #ifndef __SANITIZE_ADDRESS__ /* its shadow memory is not the stack's */
