@@ -3,7 +3,8 @@
 # clients over a veth pair between two namespaces: the per-source limit, the
 # eviction of the oldest idle connection by a FIN, the priority pool, the
 # idle timeout closing with a FIN and our close ending in TIME-WAIT (RFC 9293
-# 3.6), and the counters mbxdp prints for each.
+# 3.6), keepalive probes answered by the kernel (RFC 1122 4.2.3.6), and the
+# counters mbxdp prints for each.
 #
 #   tests/integration/test_connmgmt.sh BUILD_DIR
 #
@@ -105,6 +106,32 @@ if [[ $(counter conn_idle_timeout) == 1 && $(counter conn_closed_active) == 1 ]]
 else
 	fail "counters: want conn_idle_timeout 1, conn_closed_active 1, open_connections 0; got:"
 	grep -E '^(conn_|open_)' "$LOG" | sed 's/^/    /'
+fi
+
+# Keepalive: a third mbxdp probes after 1 s of silence.
+LOG=$WORK/mbxdp-keepalive.log
+mbnet_spawn "$MBNET_SRV_NS" "$LOG" "$MBXDP" --iface "$MBNET_SRV_IF" --idle-timeout 0 --keepalive 1,1,2
+SERVER_PID=$MBNET_LAST_PID
+if ! mbnet_wait_line "$LOG" '^mbxdp: serving' 15 "$SERVER_PID"; then
+	fail "mbxdp starts with --keepalive 1,1,2"
+	sed 's/^/    /' "$LOG"
+	exit 1
+fi
+if mbnet_cli timeout 30 /usr/bin/python3 "$HERE/clients/conn_limits.py" --keepalive "$MBNET_SRV_ADDR" \
+	>"$WORK/client-keepalive.log" 2>&1; then
+	pass "a connection whose keepalive probes the kernel answers stays open"
+else
+	fail "a connection whose keepalive probes the kernel answers stays open"
+fi
+sed 's/^/    /' "$WORK/client-keepalive.log"
+sleep 0.5
+kill -INT "$SERVER_PID"
+mbnet_wait_exit "$SERVER_PID" 10
+if (($(counter tx_keepalive_probe) >= 2)) && [[ $(counter conn_keepalive_timeout) == 0 ]]; then
+	pass "counters: tx_keepalive_probe $(counter tx_keepalive_probe), conn_keepalive_timeout 0"
+else
+	fail "counters: want tx_keepalive_probe >= 2, conn_keepalive_timeout 0; got:"
+	grep -E '^(conn_keepalive|tx_keepalive)' "$LOG" | sed 's/^/    /'
 fi
 
 FINISHED=1

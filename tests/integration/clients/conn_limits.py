@@ -16,9 +16,12 @@ and this host holding the addresses OTHER and PRIO. Steps, in order:
 
 Usage: conn_limits.py SERVER OTHER PRIO
        conn_limits.py --idle SERVER     (mbxdp started with --idle-timeout 1)
+       conn_limits.py --keepalive SERVER (with --idle-timeout 0 --keepalive 1,1,2)
 The second form: a connection served once and then left idle is closed by
 mbxdp with a FIN (an orderly end of stream, not a reset) after the idle
-timeout, and not before.
+timeout, and not before. The third: a connection silent for 3.5 s, while
+mbxdp's keepalive probes (RFC 1122 4.2.3.6) are answered by this host's TCP,
+is still open and served.
 Exits 0 when every step held, 1 with a FAIL line on the first that did not.
 """
 
@@ -103,6 +106,15 @@ def idle(server):
     print(f"idle timeout: FIN after {waited:.2f} s idle")
 
 
+def keepalive(server):
+    s = connect(server, "0.0.0.0")
+    served(s, 1, "connection before the silence")
+    time.sleep(3.5)
+    served(s, 2, "connection after 3.5 s of answered keepalive probes")
+    s.close()
+    print("keepalive: probes answered by the kernel, connection kept")
+
+
 def main(server, other, prio):
     a = connect(server, other)
     served(a, 1, "first connection")
@@ -138,6 +150,8 @@ if __name__ == "__main__":
     try:
         if sys.argv[1] == "--idle":
             idle(sys.argv[2])
+        elif sys.argv[1] == "--keepalive":
+            keepalive(sys.argv[2])
         else:
             main(*sys.argv[1:4])
     except (Failed, OSError) as e:
