@@ -37,19 +37,29 @@ struct mb_id_object {
  *
  * Read FIFO Queue (MAP 6.18) reads the holding registers: the register at
  * the FIFO pointer address holds the FIFO count, the entries are the
- * registers that follow it, as MAP 6.18 describes the queue. */
+ * registers that follow it, as MAP 6.18 describes the queue.
+ *
+ * Entry 0 of a table is Modbus address *_start (MAP 4.4: the protocol
+ * address a device maps onto its own memory); addresses outside
+ * start..start + n - 1 are exception 02. */
 struct mb_tables {
+	/* Each table's pointer, size and first address together: a request
+	 * reads one 16-byte group, and the four fill one cache line. */
 	uint8_t *coils;
-	uint8_t *discrete_inputs;
-	uint16_t *holding_regs; /* big-endian */
-	uint16_t *input_regs; /* big-endian */
-	uint16_t *files; /* big-endian; file f, record r at (f - 1) * MB_FILE_RECORDS + r */
 	uint32_t n_coils;
+	uint32_t coils_start;
+	uint8_t *discrete_inputs;
 	uint32_t n_discrete_inputs;
+	uint32_t discrete_inputs_start;
+	uint16_t *holding_regs; /* big-endian */
 	uint32_t n_holding_regs;
+	uint32_t holding_regs_start;
+	uint16_t *input_regs; /* big-endian */
 	uint32_t n_input_regs;
+	uint32_t input_regs_start;
+	uint16_t *files; /* big-endian; file f, record r at (f - 1) * MB_FILE_RECORDS + r */
 	uint32_t n_files;
-	struct mb_id_object id_objects[256];
+	const struct mb_id_object *id_objects; /* 256, by object id; shared by alike units */
 };
 
 #define MB_COUNTERS(X) \
@@ -59,7 +69,13 @@ struct mb_tables {
 	X(mb_exception_illegal_function) \
 	X(mb_exception_illegal_address) \
 	X(mb_exception_illegal_value) \
+	X(mb_exception_busy) /* 06: a unit's seqlock held past the bounded wait */ \
+	X(mb_exception_unknown_unit) /* 0B: unit id not configured on the server */ \
+	X(mb_refused_read_only_source) /* a write from a read-only source: exception 01 */ \
+	X(mb_refused_write_protected) /* a write to a protected range: exception 02 */ \
 	X(mb_drop_protocol_id) /* MBAP protocol id != 0: discarded (MIG 4.4.1.1) */ \
+	X(mb_drop_unknown_unit) /* unit id not configured, server set to stay silent */ \
+	X(mb_drop_no_server) /* connection to an address no server is configured on */ \
 	X(mb_no_response) /* unanswered: 08/04, and all in listen only mode (MAP 6.8) */ \
 	X(mb_reset_bad_length) /* MBAP length outside 2..254: connection reset */
 
@@ -67,12 +83,16 @@ struct mb_counters {
 #define X(name) uint64_t name;
 	MB_COUNTERS(X)
 #undef X
+	/* Requests by function code (MAP 6), the code as index: unknown and
+	 * switched-off codes too, so a lab sees what its master really sends. */
+	uint64_t fc_requests[256];
 };
 
 /* The serial-line diagnostics counters of MAP 6.8, returned by Diagnostics
  * sub-functions 0x0B..0x12 in this order. On TCP there are no CRC errors
- * and no character overruns, and this server never sends the NAK (07) or
- * busy (05, 06) exceptions, so those four stay 0. All are 16 bits and wrap,
+ * and no character overruns, and this server never sends the NAK (07)
+ * exception, so those three stay 0; busy (06) counts the requests a stuck
+ * register writer kept from their unit. All are 16 bits and wrap,
  * as on a serial device. */
 enum mb_diag_counter {
 	MB_DIAG_BUS_MESSAGES, /* 0B: every Modbus ADU received */
@@ -81,42 +101,55 @@ enum mb_diag_counter {
 	MB_DIAG_SERVER_MESSAGES, /* 0E: ADUs processed (not ignored in listen only mode) */
 	MB_DIAG_SERVER_NO_RESPONSE, /* 0F: ADUs left unanswered */
 	MB_DIAG_SERVER_NAK, /* 10 */
-	MB_DIAG_SERVER_BUSY, /* 11 */
+	MB_DIAG_SERVER_BUSY, /* 11: exception 06 sent */
 	MB_DIAG_BUS_CHAR_OVERRUN, /* 12 */
 	MB_DIAG_COUNTERS
 };
 
 #define MB_EVENT_LOG_LEN 64 /* MAP 6.10: at most 64 event bytes */
 
-/* What a worker's Modbus "port" remembers for the diagnostics functions
- * (MAP 6.7-6.10). All zero is the state after power-up. */
+/* What a unit remembers for the diagnostics functions (MAP 6.7-6.10), as a
+ * real device does: listen only mode silences that unit alone. All zero is
+ * the state after power-up. Workers serving the same unit share it without
+ * a lock: these are 16-bit wrapping counters and flags, and a lost
+ * increment under concurrent requests to one unit is as harmless as on a
+ * busy serial device. */
 struct mb_diag {
 	uint16_t counters[MB_DIAG_COUNTERS];
 	uint16_t event_count; /* MAP 6.9: normal responses, 0B excepted */
-	uint8_t events[MB_EVENT_LOG_LEN]; /* ring; events[event_head - 1] is the newest */
 	uint8_t event_head;
 	uint8_t n_events;
 	uint8_t listen_only; /* MAP 6.8 sub-function 04 */
 	uint8_t pending; /* MB_DIAG_PENDING_*: done once the response is accounted */
+	uint8_t events[MB_EVENT_LOG_LEN]; /* ring; events[event_head - 1] is the newest */
 };
 
-/* Per-worker Modbus state: the tables it serves, its own counters, its
- * diagnostics state, and the function codes switched off. All zero but
- * tables is a ready context: every function enabled, counters at 0.
- *
- * Listen only mode belongs to the context: with one context per worker, a
- * client that forces it silences that worker (every connection it serves)
- * until a Restart Communications Option (08/01) arrives on any of them. */
+struct mb_model; /* mb_device.h */
+struct mb_unit;
+
+/* What a connection carries for the Modbus layer, in 4 bytes of its cache
+ * line, found when it opens (mb_model_peer): the unit its last request went
+ * to (at first, one of its server's units) and the unit id that reached
+ * it, whether its source may only read, and whether any server has its
+ * address at all. A master mostly polls one unit per connection: a request
+ * with the same unit id goes straight to the unit; another id is looked up
+ * in that unit's server (the model does not change while it serves). */
+struct mb_peer {
+	uint32_t unit : 22; /* index in the model's units (at most 1 << 22) */
+	uint32_t unit_id : 8;
+	uint32_t read_only : 1;
+	uint32_t no_server : 1;
+};
+
+/* Per-worker Modbus state: the device model it answers from and its own
+ * counters. unit and tables are the unit of the request being answered,
+ * set by mb_handle_adu() for the handlers. */
 struct mb_ctx {
+	const struct mb_model *model;
+	struct mb_unit *unit;
 	struct mb_tables *tables;
 	struct mb_counters ctr;
-	struct mb_diag diag;
-	uint8_t fc_disabled[256 / 8]; /* bit fc set: answered as unknown (exception 01) */
 };
-
-/* Switches function code fc on (on != 0) or off. A function switched off
- * answers exception 01 (Illegal Function) exactly like an unknown one. */
-void mb_function_enable(struct mb_ctx *ctx, uint8_t fc, int on);
 
 /* Total ADU length announced by an MBAP header (its first 6 bytes), or 0 when
  * the length field is outside MBAP_LEN_MIN..MBAP_LEN_MAX: the stream can no
@@ -130,10 +163,12 @@ static inline uint32_t mbap_adu_len(const uint8_t *hdr)
 	return 6 + len;
 }
 
-/* Answers one complete ADU of req_len bytes (as framed by mbap_adu_len).
- * Writes the response ADU (MB_ADU_MAX bytes of room) into resp and returns
- * its length, or 0 when the request is discarded or, by MAP 6.8, left
- * without an answer. req and resp must not overlap. */
-uint32_t mb_handle_adu(struct mb_ctx *ctx, const uint8_t *req, uint32_t req_len, uint8_t *resp);
+/* Answers one complete ADU of req_len bytes (as framed by mbap_adu_len)
+ * that arrived on a connection of peer. Writes the response ADU
+ * (MB_ADU_MAX bytes of room) into resp and returns its length, or 0 when
+ * the request is discarded or, by MAP 6.8, left without an answer. req and
+ * resp must not overlap. */
+uint32_t mb_handle_adu(struct mb_ctx *ctx, struct mb_peer *peer, const uint8_t *req,
+		       uint32_t req_len, uint8_t *resp);
 
 #endif

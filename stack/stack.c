@@ -202,13 +202,13 @@ static int adu_pool_init(struct adu_pool *p, uint32_t n)
 	return 0;
 }
 
-int stack_init(struct stack *s, const struct stack_config *cfg, struct mb_tables *tables,
+int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_model *model,
 	       struct mbx_frame_source extra, struct mbx_frame_sink tx)
 {
 	uint64_t hash_key;
 
 	memset(s, 0, sizeof(*s));
-	if (cfg->mss < 88 || cfg->adu_buffers == 0 || cfg->n_ports == 0 ||
+	if (cfg->mss < 88 || cfg->n_ports == 0 ||
 	    cfg->n_addrs > STACK_MAX_ADDRS) {
 		errno = EINVAL;
 		return -1;
@@ -219,7 +219,7 @@ int stack_init(struct stack *s, const struct stack_config *cfg, struct mb_tables
 	/* 4096 slots of a tick: the usual retransmission timeouts fit one
 	 * revolution (timer_wheel.h). */
 	if (conn_policy_init(&s->policy, &cfg->policy, cfg->max_conns, hash_key) < 0 ||
-	    adu_pool_init(&s->adu, cfg->adu_buffers) < 0 ||
+	    adu_pool_init(&s->adu, cfg->adu_buffers ? cfg->adu_buffers : cfg->max_conns / 4 + 64) < 0 ||
 	    sndq_pool_init(&s->snd, cfg->snd_blocks ? cfg->snd_blocks : cfg->max_conns / 2 + 64) < 0 ||
 	    timer_wheel_init(&s->timers, cfg->max_conns, 1u << STACK_TICK_SHIFT, 4096) < 0) {
 		stack_free(s);
@@ -236,7 +236,7 @@ int stack_init(struct stack *s, const struct stack_config *cfg, struct mb_tables
 	s->max_retries = cfg->max_retries ? cfg->max_retries : 8;
 	for (uint32_t i = 0; i < cfg->n_ports; i++)
 		s->port_served[cfg->ports[i] >> 3] |= (uint8_t)(1u << (cfg->ports[i] & 7));
-	s->mb.tables = tables;
+	s->mb.model = model;
 	s->extra = extra;
 	s->tx = tx;
 	memcpy(s->cookie_key, cfg->secret, sizeof(s->cookie_key));

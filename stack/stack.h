@@ -95,7 +95,7 @@ struct stack_counters {
 
 struct stack_config {
 	uint32_t max_conns; /* connection table capacity */
-	uint32_t adu_buffers; /* split ADUs that may wait at once */
+	uint32_t adu_buffers; /* split ADUs that may wait at once; 0: max_conns / 4 + 64 */
 	uint16_t mss; /* our MSS: the interface MTU less 40 */
 	const uint16_t *ports; /* served TCP ports, host order */
 	uint32_t n_ports;
@@ -171,7 +171,8 @@ enum stack_verdict {
 	STACK_DROP, /* the caller gives the frame back to its port */
 };
 
-int stack_init(struct stack *s, const struct stack_config *cfg, struct mb_tables *tables,
+/* model: the devices the Modbus layer answers as (mb_device.h). */
+int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_model *model,
 	       struct mbx_frame_source extra, struct mbx_frame_sink tx);
 void stack_free(struct stack *s);
 

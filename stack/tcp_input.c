@@ -4,6 +4,7 @@
  * each control reply (RST, ACK, SYN-ACK) is written into the received frame. */
 #include <string.h>
 
+#include "mb_device.h"
 #include "tcp_cookie.h"
 #include "tcp_internal.h"
 #include "tcp_timer.h"
@@ -94,6 +95,7 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 	c->snd_una = c->snd_nxt = seg->ack;
 	c->peer_mss = peer_mss;
 	c->peer_wnd = seg->wnd;
+	c->mb = mb_model_peer(s->mb.model, seg->daddr, seg->saddr);
 	s->ctr.conn_opened++;
 	return input_synchronized(s, seg, c);
 }
@@ -347,8 +349,10 @@ enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg)
 	struct tcp_conn *c = conn_lookup(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
 	uint16_t dport = (uint16_t)__builtin_bswap16(seg->dport);
 
-	if (c)
+	if (c) {
+		mb_prefetch_unit(s->mb.model, &c->mb);
 		return input_synchronized(s, seg, c);
+	}
 	if (!(s->port_served[dport >> 3] & (1u << (dport & 7))))
 		return input_closed(s, seg);
 	return input_listen(s, seg);

@@ -1,9 +1,10 @@
 #include "stack_harness.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "regstore.h"
+#include "devmodel.h"
 
 static int frame_get(void *arg, struct mbx_frame *out)
 {
@@ -20,52 +21,67 @@ static void frame_put(void *arg, const struct mbx_frame *f)
 		abort(); /* a test that sends this much is broken */
 }
 
-int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames)
-{
-	struct conn_policy_config policy;
-
-	conn_policy_defaults(&policy);
-	return harness_init_policy(h, max_conns, n_frames, &policy);
-}
-
-int harness_init_policy(struct harness *h, uint32_t max_conns, uint32_t n_frames,
-			const struct conn_policy_config *policy)
+int harness_init_opts(struct harness *h, uint32_t max_conns, uint32_t n_frames,
+		      const struct harness_opts *o)
 {
 	static const uint16_t port = 502;
 	static const uint32_t addr = 0x010012c6; /* 198.18.0.1, network order */
+	const struct cfg_model *model = o->model;
 	struct stack_config cfg = {
 		.max_conns = max_conns,
-		.adu_buffers = max_conns,
-		.snd_blocks = max_conns * 2 + 64,
+		/* Room for a whole benchmark round in flight, unless the
+		 * program's sizing (0: the stack's defaults) is asked for. */
+		.adu_buffers = o->program_pools ? 0 : max_conns,
+		.snd_blocks = o->program_pools ? 0 : max_conns * 2 + 64,
 		.mss = 1460,
 		.ports = &port,
 		.n_ports = 1,
 		.secret = "fixed test secret, 24 B",
-		.addrs = &addr,
-		.n_addrs = 1,
+		.addrs = model ? NULL : &addr,
+		.n_addrs = model ? 0 : 1,
 		.mac = { 0x02, 0, 0, 0, 0, 0x01 },
-		.policy = *policy,
 	};
+	char err[256];
 
+	if (o->policy)
+		cfg.policy = *o->policy;
+	else
+		conn_policy_defaults(&cfg.policy);
 	memset(h, 0, sizeof(*h));
 	h->frames = calloc(n_frames, HARNESS_FRAME_SIZE);
 	h->free_list = calloc(n_frames, sizeof(*h->free_list));
 	h->stack = aligned_alloc(64, sizeof(*h->stack));
-	if (!h->frames || !h->free_list || !h->stack || regstore_init_default(&h->tables) < 0)
+	if (!h->frames || !h->free_list || !h->stack)
 		return -1;
+	if ((model ? devmodel_build(&h->dm, model, NULL, err, sizeof(err)) :
+		     devmodel_build_default(&h->dm, NULL, err, sizeof(err))) < 0) {
+		fprintf(stderr, "harness: %s\n", err);
+		return -1;
+	}
 	for (uint32_t i = 0; i < n_frames; i++)
 		h->free_list[i] = i;
 	h->n_free = h->n_frames = n_frames;
-	return stack_init(h->stack, &cfg, &h->tables,
+	return stack_init(h->stack, &cfg, &h->dm.model,
 			  (struct mbx_frame_source){ .get = frame_get, .arg = h },
 			  (struct mbx_frame_sink){ .put = frame_put, .arg = h });
+}
+
+int harness_init_model(struct harness *h, uint32_t max_conns, uint32_t n_frames,
+		       const struct cfg_model *model)
+{
+	return harness_init_opts(h, max_conns, n_frames, &(struct harness_opts){ .model = model });
+}
+
+int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames)
+{
+	return harness_init_opts(h, max_conns, n_frames, &(struct harness_opts){ 0 });
 }
 
 void harness_free(struct harness *h)
 {
 	stack_free(h->stack);
 	free(h->stack);
-	regstore_free(&h->tables);
+	devmodel_free(&h->dm);
 	free(h->frames);
 	free(h->free_list);
 }

@@ -58,7 +58,9 @@ int main(int argc, char **argv)
 	conn_policy_defaults(&policy);
 	policy.max_per_source = PORTS_PER_SOURCE;
 	before = resident_bytes();
-	if (harness_init_policy(&h, n, 64, &policy) < 0) {
+	/* The pools as mbxdp sizes them: its memory is what is measured. */
+	if (harness_init_opts(&h, n, 64,
+			      &(struct harness_opts){ .policy = &policy, .program_pools = 1 }) < 0) {
 		fprintf(stderr, "conn_capacity: cannot set up a stack for %u connections\n", n);
 		return 1;
 	}

@@ -194,8 +194,9 @@ int main(int argc, char **argv)
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	uint32_t n = 0, next = 0;
-	struct harness h;
+	static struct harness h; /* large: replies of a whole benchmark round */
 	struct conn_policy_config policy;
+	struct harness_opts opts = { 0 };
 	uint32_t max_conns;
 	pcap_t *pc;
 
@@ -218,7 +219,8 @@ int main(int argc, char **argv)
 		n++;
 	}
 	pcap_close(pc);
-	if (harness_init_policy(&h, max_conns, 1024, &policy) < 0) {
+	opts.policy = &policy;
+	if (harness_init_opts(&h, max_conns, 1024, &opts) < 0) {
 		fprintf(stderr, "fixture_runner: cannot set up the stack\n");
 		return 2;
 	}

@@ -43,7 +43,8 @@ static struct conn_policy_config prio_policy(void)
 
 static void start(uint32_t max_conns, const struct conn_policy_config *p)
 {
-	assert_int_equal(harness_init_policy(&H, max_conns, 256, p), 0);
+	assert_int_equal(harness_init_opts(&H, max_conns, 256, &(struct harness_opts){ .policy = p }),
+			 0);
 	H.stack->now_ns = SEC;
 }
 

@@ -25,7 +25,7 @@
 
 #include "frame_build.h"
 #include "port_dpdk.h"
-#include "regstore.h"
+#include "devmodel.h"
 #include "worker.h"
 
 #define RING_SLOTS 8 /* the tx ring holds 7: small enough to overflow on purpose */
@@ -39,9 +39,10 @@ struct rig {
 	struct rte_ring *to_port, *from_port;
 	struct rte_mempool *pool; /* the test's own frames */
 	struct mbx_dpdk *dev;
-	struct mb_tables tables;
+	struct devmodel dm;
 	struct stack *stack;
 	struct worker w;
+	struct telemetry tel; /* the worker's counters, in private memory */
 	struct tsc_clock clock;
 	volatile sig_atomic_t stop;
 	pthread_t thread;
@@ -133,7 +134,8 @@ static int group_setup(void **state)
 	memcpy(scfg.mac, r->server_mac, 6);
 	r->addr = htonl(SERVER_IP);
 	scfg.addrs = &r->addr;
-	assert_int_equal(regstore_init_default(&r->tables), 0);
+	if (devmodel_build_default(&r->dm, NULL, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
 	assert_int_equal(tsc_calibrate(&r->clock, 10), 0);
 	r->stack = aligned_alloc(64, sizeof(*r->stack));
 	assert_non_null(r->stack);
@@ -141,9 +143,12 @@ static int group_setup(void **state)
 	r->w.stack = r->stack;
 	r->w.stop = &r->stop;
 	r->w.clock = &r->clock;
-	assert_int_equal(stack_init(r->stack, &scfg, &r->tables, worker_frame_source(&r->w),
+	assert_int_equal(stack_init(r->stack, &scfg, &r->dm.model, worker_frame_source(&r->w),
 				    worker_frame_sink(&r->w)),
 			 0);
+	assert_int_equal(telemetry_open_private(&r->tel, 1, &r->clock), 0);
+	idle_init(&r->w.idle, -1, &r->clock);
+	telemetry_attach(&r->w.tel, &r->tel, 0, r->stack, r->w.port, &r->w.idle.ctr, &r->clock);
 	*state = r;
 	return 0;
 }
@@ -154,9 +159,10 @@ static int group_teardown(void **state)
 
 	/* Every mbuf the test made came back: nothing the port took leaked. */
 	assert_int_equal(rte_mempool_avail_count(r->pool), TEST_POOL);
+	telemetry_close(&r->tel);
 	stack_free(r->stack);
 	free(r->stack);
-	regstore_free(&r->tables);
+	devmodel_free(&r->dm);
 	mbx_dpdk_close(r->dev);
 	rte_mempool_free(r->pool);
 	mbx_dpdk_eal_cleanup();

@@ -30,7 +30,7 @@ static int setup(void **state)
 	(void)state;
 	conn_policy_defaults(&p);
 	p.idle_ms = p.priority_idle_ms = 0;
-	return harness_init_policy(&H, 64, 1024, &p);
+	return harness_init_opts(&H, 64, 1024, &(struct harness_opts){ .policy = &p });
 }
 
 static int teardown(void **state)

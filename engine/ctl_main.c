@@ -1,0 +1,149 @@
+/* mbxdp-ctl: the subcommand table and what every subcommand shares: which
+ * engine to talk to, and its /dev/shm files mapped read-only. */
+#include "ctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const struct {
+	const char *name;
+	const char *args;
+	const char *help;
+	ctl_run_fn run;
+} commands[] = {
+	{ "stats", "[--json | --prometheus] [--interval S [--count N]]",
+	  "processing-time histogram and counters", ctl_stats },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: mbxdp-ctl [--name NAME | --iface IF [--queue N]] COMMAND [options]\n"
+		     "\n"
+		     "Talks to a running mbxdp through /dev/shm/NAME.*; NAME is the engine's --name,\n"
+		     "by default mbxdp-IF-QUEUE (--iface and --queue build it).\n"
+		     "\n"
+		     "commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n           %s\n", commands[i].name, commands[i].args,
+			commands[i].help);
+}
+
+int ctl_map_open(const struct ctl_target *t, const char *suffix, struct ctl_map *m, char *err,
+		 size_t errlen)
+{
+	char path[TELEMETRY_NAME_MAX + 32];
+	struct stat st;
+	void *addr;
+	int fd;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(path, sizeof(path), "/dev/shm/%s.%s", t->name, suffix);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s (is an mbxdp with --name %s running?)", path,
+			 strerror(errno), t->name);
+		return -1;
+	}
+	m->fd = fd;
+	if (fstat(fd, &st) < 0 || st.st_size == 0) {
+		snprintf(err, errlen, "%s: empty or unreadable", path);
+		close(fd);
+		return -1;
+	}
+	addr = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (addr == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	m->addr = addr;
+	m->len = (size_t)st.st_size;
+	return 0;
+}
+
+void ctl_map_close(struct ctl_map *m)
+{
+	if (m->addr) {
+		munmap((void *)m->addr, m->len);
+		close(m->fd);
+	}
+	m->addr = NULL;
+}
+
+int ctl_map_alive(const struct ctl_map *m)
+{
+	/* A shared lock is granted only when the engine holds none. */
+	if (flock(m->fd, LOCK_SH | LOCK_NB) == 0) {
+		flock(m->fd, LOCK_UN);
+		return 0;
+	}
+	return errno == EWOULDBLOCK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "name", required_argument, 0, 'n' },
+		{ "iface", required_argument, 0, 'i' },
+		{ "queue", required_argument, 0, 'q' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct ctl_target t = { 0 };
+	const char *iface = NULL, *queue = "0";
+	int ch;
+
+	/* "+": stop at the subcommand; its options are its own. */
+	while ((ch = getopt_long(argc, argv, "+n:i:q:h", longopts, 0)) != -1) {
+		switch (ch) {
+		case 'n':
+			t.name = optarg;
+			break;
+		case 'i':
+			iface = optarg;
+			break;
+		case 'q':
+			queue = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!t.name && iface) {
+		snprintf(t.name_buf, sizeof(t.name_buf), "mbxdp-%s-%s", iface, queue);
+		t.name = t.name_buf;
+	}
+	if (!t.name || !telemetry_name_ok(t.name)) {
+		fprintf(stderr, "mbxdp-ctl: give --name NAME (letters, digits, '.', '_', '-') or "
+				"--iface IF\n");
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[optind], commands[i].name)) {
+			int sub_argc = argc - optind;
+			char **sub_argv = argv + optind;
+
+			optind = 0; /* getopt starts afresh on the subcommand's argv */
+			return commands[i].run(&t, sub_argc, sub_argv);
+		}
+	}
+	fprintf(stderr, "mbxdp-ctl: unknown command '%s'\n", argv[optind]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,54 @@
+/* Finding a connection's server in the device model (mb_device.h). Runs
+ * once per connection, not per request. */
+#include "mb_device.h"
+
+/* The slot of an address in mb_model.addr_hash, probed linearly; the
+ * builder uses the same. The finaliser of MurmurHash3 (32-bit): the bits
+ * that differ between a server's addresses (the last octets, high in a
+ * network-order word) must reach the low bits the mask keeps. */
+uint32_t mb_model_hash_slot(uint32_t addr, uint32_t mask)
+{
+	addr ^= addr >> 16;
+	addr *= 0x85EBCA6Bu;
+	addr ^= addr >> 13;
+	addr *= 0xC2B2AE35u;
+	addr ^= addr >> 16;
+	return addr & mask;
+}
+
+uint32_t mb_model_server(const struct mb_model *m, uint32_t addr)
+{
+	if (m->n_servers == 1 && m->servers[0].addr == 0)
+		return 0; /* the default model: one server on every address */
+	for (uint32_t i = mb_model_hash_slot(addr, m->addr_hash_mask);; i = (i + 1) & m->addr_hash_mask) {
+		uint32_t s = m->addr_hash[i];
+
+		if (s == 0)
+			return MB_SERVER_NONE;
+		if (m->servers[s - 1].addr == addr)
+			return s - 1;
+	}
+}
+
+struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t raddr)
+{
+	struct mb_peer p = { .no_server = 1 };
+	uint32_t server = mb_model_server(m, laddr);
+	const struct mb_server *s;
+
+	if (server == MB_SERVER_NONE)
+		return p;
+	s = &m->servers[server];
+	/* The unit cache starts on the server's own unit (unit id 0), or on
+	 * its first unit when it has none; every server has a unit. */
+	for (uint32_t id = 0; id < 256; id++) {
+		if (s->unit_index[id] != MB_UNIT_NONE) {
+			p.unit = s->unit_index[id] & ((1u << 22) - 1);
+			p.unit_id = id & 0xFF;
+			p.no_server = 0;
+			break;
+		}
+	}
+	p.read_only = mb_cidr_match(s->read_only, s->n_read_only, raddr) & 1;
+	return p;
+}
