@@ -15,7 +15,7 @@
 static void refuse(struct stack *s, struct tcp_seg *seg)
 {
 	s->ctr.tx_rst++;
-	tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+	tcp_reply_control(s, seg, TCP_RST, seg->ack, 0, TCP_RCV_WND);
 }
 
 /* Makes room in a full table (MIG 4.2.1). 0, or -1 if nothing may go. */
@@ -143,7 +143,7 @@ enum stack_verdict tcp_close_input(struct stack *s, struct tcp_seg *seg, struct 
 	if (seq_gt(seg->seq + seg->len, c->rcv_nxt)) {
 		s->ctr.conn_reset_data_after_close++;
 		s->ctr.tx_rst++;
-		tcp_reply_control(s, seg, TCP_RST, c->snd_nxt, 0);
+		tcp_reply_control(s, seg, TCP_RST, c->snd_nxt, 0, TCP_RCV_WND);
 		tcp_conn_close(s, c);
 		return STACK_SENT;
 	}
@@ -160,7 +160,7 @@ enum stack_verdict tcp_close_input(struct stack *s, struct tcp_seg *seg, struct 
 		enter_time_wait(s, c);
 	}
 	s->ctr.tx_ack++;
-	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
+	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt, tcp_rcv_wnd(s, c));
 	return STACK_SENT;
 }
 
