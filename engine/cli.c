@@ -25,6 +25,10 @@ static void usage(FILE *out)
 		"      --impair SPEC        inject faults for testing, e.g.\n"
 		"                           loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,seed=7\n"
 		"                           (rates 0-1 on rx and tx; rx_KEY/tx_KEY for one side)\n"
+		"      --name NAME          instance name: live registers in /dev/shm/NAME.regs\n"
+		"                           (default mbxdp-IF-QUEUE)\n"
+		"      --config FILE        device model: servers, units, tables (YAML; see\n"
+		"                           docs/usage.md); default: one device, every address\n"
 		"      --detach             remove an mbxdp XDP program left on IF, then exit\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            print the version\n"
@@ -50,7 +54,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 
 int cli_parse(int argc, char **argv, struct cli_options *o)
 {
-	enum { OPT_DETACH = 256, OPT_IMPAIR };
+	enum { OPT_DETACH = 256, OPT_IMPAIR, OPT_NAME, OPT_CONFIG };
 	static const struct option longopts[] = {
 		{ "iface", required_argument, 0, 'i' },
 		{ "queue", required_argument, 0, 'q' },
@@ -59,6 +63,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "max-conns", required_argument, 0, 'c' },
 		{ "detach", no_argument, 0, OPT_DETACH },
 		{ "impair", required_argument, 0, OPT_IMPAIR },
+		{ "name", required_argument, 0, OPT_NAME },
+		{ "config", required_argument, 0, OPT_CONFIG },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -113,6 +119,12 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			}
 			o->impair = 1;
 			break;
+		case OPT_NAME:
+			o->name = optarg;
+			break;
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -137,5 +149,9 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 	}
 	if (o->n_ports == 0)
 		o->ports[o->n_ports++] = MB_TCP_PORT;
+	if (!o->name) {
+		snprintf(o->name_buf, sizeof(o->name_buf), "mbxdp-%s-%u", o->iface, o->queue);
+		o->name = o->name_buf;
+	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "port_impair.h"
 
 #define CLI_MAX_PORTS 16
+#define CLI_NAME_MAX 200 /* the instance name; files /dev/shm/<name>.* */
 
 struct cli_options {
 	const char *iface;
@@ -18,6 +19,9 @@ struct cli_options {
 	int detach; /* --detach: remove a left-over program and exit */
 	int impair; /* --impair given: wrap the port in port_impair.h */
 	struct mbx_impair_config impair_cfg;
+	const char *name; /* --name, or name_buf: mbxdp-<iface>-<queue> */
+	char name_buf[CLI_NAME_MAX + 1];
+	const char *config; /* --config: the device model file; NULL: the default image */
 };
 
 /* Parses argv. Returns 0 to run, 1 when --help or --version was answered

@@ -18,7 +18,7 @@
 #include "loader.h"
 #include "port_afxdp.h"
 #include "port_impair.h"
-#include "regstore.h"
+#include "devmodel.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -103,7 +103,7 @@ static int run_detach(const char *ifname)
 int main(int argc, char **argv)
 {
 	struct cli_options o;
-	struct mb_tables tables;
+	struct devmodel dm;
 	struct mbx_port *afxdp; /* the backend */
 	struct mbx_port *port; /* what the worker drives: afxdp, or the impair wrapper around it */
 	struct stack *stack;
@@ -130,21 +130,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mbxdp: cannot read a usable MTU of %s\n", o.iface);
 		return 1;
 	}
-	if (regstore_init_default(&tables) < 0) {
-		fprintf(stderr, "mbxdp: cannot allocate the register image: %s\n", strerror(errno));
+	if (devmodel_load(&dm, o.config, o.name, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mbxdp: %s\n", err);
 		return 1;
 	}
 	stack = aligned_alloc(64, sizeof(*stack));
 	if (!stack) {
 		fprintf(stderr, "mbxdp: out of memory\n");
-		regstore_free(&tables);
+		devmodel_free(&dm);
 		return 1;
 	}
 	install_signals();
 	if (tsc_calibrate(&clock, 50) < 0) {
 		fprintf(stderr, "mbxdp: the CPU's time-stamp counter does not advance\n");
 		free(stack);
-		regstore_free(&tables);
+		devmodel_free(&dm);
 		return 1;
 	}
 	if (!clock.invariant)
@@ -173,7 +173,7 @@ int main(int argc, char **argv)
 	if (!port) {
 		fprintf(stderr, "mbxdp: %s\n", err);
 		free(stack);
-		regstore_free(&tables);
+		devmodel_free(&dm);
 		return 1;
 	}
 
@@ -189,13 +189,13 @@ int main(int argc, char **argv)
 	w.stop = &stop;
 	w.clock = &clock;
 	if (getrandom(&scfg.secret, sizeof(scfg.secret), 0) != sizeof(scfg.secret) ||
-	    stack_init(stack, &scfg, &tables, worker_frame_source(&w), worker_frame_sink(&w)) < 0) {
+	    stack_init(stack, &scfg, &dm.model, worker_frame_source(&w), worker_frame_sink(&w)) < 0) {
 		fprintf(stderr, "mbxdp: cannot set up the stack for %u connections: %s\n", o.max_conns,
 			strerror(errno));
 		attached = 0;
 		mbx_port_close(port);
 		free(stack);
-		regstore_free(&tables);
+		devmodel_free(&dm);
 		return 1;
 	}
 
@@ -222,6 +222,6 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	stack_free(stack);
 	free(stack);
-	regstore_free(&tables);
+	devmodel_free(&dm);
 	return 0;
 }

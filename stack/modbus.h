@@ -37,7 +37,11 @@ struct mb_id_object {
  *
  * Read FIFO Queue (MAP 6.18) reads the holding registers: the register at
  * the FIFO pointer address holds the FIFO count, the entries are the
- * registers that follow it, as MAP 6.18 describes the queue. */
+ * registers that follow it, as MAP 6.18 describes the queue.
+ *
+ * Entry 0 of a table is Modbus address *_start (MAP 4.4: the protocol
+ * address a device maps onto its own memory); addresses outside
+ * start..start + n - 1 are exception 02. */
 struct mb_tables {
 	uint8_t *coils;
 	uint8_t *discrete_inputs;
@@ -49,6 +53,10 @@ struct mb_tables {
 	uint32_t n_holding_regs;
 	uint32_t n_input_regs;
 	uint32_t n_files;
+	uint32_t coils_start;
+	uint32_t discrete_inputs_start;
+	uint32_t holding_regs_start;
+	uint32_t input_regs_start;
 	struct mb_id_object id_objects[256];
 };
 
@@ -59,7 +67,13 @@ struct mb_tables {
 	X(mb_exception_illegal_function) \
 	X(mb_exception_illegal_address) \
 	X(mb_exception_illegal_value) \
+	X(mb_exception_busy) /* 06: a unit's seqlock held past the bounded wait */ \
+	X(mb_exception_unknown_unit) /* 0B: unit id not configured on the server */ \
+	X(mb_refused_read_only_source) /* a write from a read-only source: exception 01 */ \
+	X(mb_refused_write_protected) /* a write to a protected range: exception 02 */ \
 	X(mb_drop_protocol_id) /* MBAP protocol id != 0: discarded (MIG 4.4.1.1) */ \
+	X(mb_drop_unknown_unit) /* unit id not configured, server set to stay silent */ \
+	X(mb_drop_no_server) /* connection to an address no server is configured on */ \
 	X(mb_no_response) /* unanswered: 08/04, and all in listen only mode (MAP 6.8) */ \
 	X(mb_reset_bad_length) /* MBAP length outside 2..254: connection reset */
 
@@ -71,8 +85,9 @@ struct mb_counters {
 
 /* The serial-line diagnostics counters of MAP 6.8, returned by Diagnostics
  * sub-functions 0x0B..0x12 in this order. On TCP there are no CRC errors
- * and no character overruns, and this server never sends the NAK (07) or
- * busy (05, 06) exceptions, so those four stay 0. All are 16 bits and wrap,
+ * and no character overruns, and this server never sends the NAK (07)
+ * exception, so those three stay 0; busy (06) counts the requests a stuck
+ * register writer kept from their unit. All are 16 bits and wrap,
  * as on a serial device. */
 enum mb_diag_counter {
 	MB_DIAG_BUS_MESSAGES, /* 0B: every Modbus ADU received */
@@ -81,15 +96,19 @@ enum mb_diag_counter {
 	MB_DIAG_SERVER_MESSAGES, /* 0E: ADUs processed (not ignored in listen only mode) */
 	MB_DIAG_SERVER_NO_RESPONSE, /* 0F: ADUs left unanswered */
 	MB_DIAG_SERVER_NAK, /* 10 */
-	MB_DIAG_SERVER_BUSY, /* 11 */
+	MB_DIAG_SERVER_BUSY, /* 11: exception 06 sent */
 	MB_DIAG_BUS_CHAR_OVERRUN, /* 12 */
 	MB_DIAG_COUNTERS
 };
 
 #define MB_EVENT_LOG_LEN 64 /* MAP 6.10: at most 64 event bytes */
 
-/* What a worker's Modbus "port" remembers for the diagnostics functions
- * (MAP 6.7-6.10). All zero is the state after power-up. */
+/* What a unit remembers for the diagnostics functions (MAP 6.7-6.10), as a
+ * real device does: listen only mode silences that unit alone. All zero is
+ * the state after power-up. Workers serving the same unit share it without
+ * a lock: these are 16-bit wrapping counters and flags, and a lost
+ * increment under concurrent requests to one unit is as harmless as on a
+ * busy serial device. */
 struct mb_diag {
 	uint16_t counters[MB_DIAG_COUNTERS];
 	uint16_t event_count; /* MAP 6.9: normal responses, 0B excepted */
@@ -100,23 +119,26 @@ struct mb_diag {
 	uint8_t pending; /* MB_DIAG_PENDING_*: done once the response is accounted */
 };
 
-/* Per-worker Modbus state: the tables it serves, its own counters, its
- * diagnostics state, and the function codes switched off. All zero but
- * tables is a ready context: every function enabled, counters at 0.
- *
- * Listen only mode belongs to the context: with one context per worker, a
- * client that forces it silences that worker (every connection it serves)
- * until a Restart Communications Option (08/01) arrives on any of them. */
-struct mb_ctx {
-	struct mb_tables *tables;
-	struct mb_counters ctr;
-	struct mb_diag diag;
-	uint8_t fc_disabled[256 / 8]; /* bit fc set: answered as unknown (exception 01) */
+struct mb_model; /* mb_device.h */
+struct mb_unit;
+
+/* What a connection carries for the Modbus layer, found once when it opens
+ * (mb_model_peer): its server's index (MB_SERVER_NONE: no server on that
+ * address) and whether its source may only read. */
+struct mb_peer {
+	uint32_t server;
+	uint32_t read_only;
 };
 
-/* Switches function code fc on (on != 0) or off. A function switched off
- * answers exception 01 (Illegal Function) exactly like an unknown one. */
-void mb_function_enable(struct mb_ctx *ctx, uint8_t fc, int on);
+/* Per-worker Modbus state: the device model it answers from and its own
+ * counters. unit and tables are the unit of the request being answered,
+ * set by mb_handle_adu() for the handlers. */
+struct mb_ctx {
+	const struct mb_model *model;
+	struct mb_unit *unit;
+	struct mb_tables *tables;
+	struct mb_counters ctr;
+};
 
 /* Total ADU length announced by an MBAP header (its first 6 bytes), or 0 when
  * the length field is outside MBAP_LEN_MIN..MBAP_LEN_MAX: the stream can no
@@ -130,10 +152,12 @@ static inline uint32_t mbap_adu_len(const uint8_t *hdr)
 	return 6 + len;
 }
 
-/* Answers one complete ADU of req_len bytes (as framed by mbap_adu_len).
- * Writes the response ADU (MB_ADU_MAX bytes of room) into resp and returns
- * its length, or 0 when the request is discarded or, by MAP 6.8, left
- * without an answer. req and resp must not overlap. */
-uint32_t mb_handle_adu(struct mb_ctx *ctx, const uint8_t *req, uint32_t req_len, uint8_t *resp);
+/* Answers one complete ADU of req_len bytes (as framed by mbap_adu_len)
+ * that arrived on a connection of peer. Writes the response ADU
+ * (MB_ADU_MAX bytes of room) into resp and returns its length, or 0 when
+ * the request is discarded or, by MAP 6.8, left without an answer. req and
+ * resp must not overlap. */
+uint32_t mb_handle_adu(struct mb_ctx *ctx, const struct mb_peer *peer, const uint8_t *req,
+		       uint32_t req_len, uint8_t *resp);
 
 #endif

@@ -74,9 +74,38 @@ static void bits_put(uint8_t *restrict table, uint32_t addr, const uint8_t *rest
 	}
 }
 
+/* Whether qty entries from Modbus address addr lie in a table of n entries
+ * whose first is address start (struct mb_tables). */
+static inline int in_table(uint32_t addr, uint32_t qty, uint32_t start, uint32_t n)
+{
+	return addr >= start && addr - start + qty <= n;
+}
+
+/* A write to a protected range is refused like a write to an address the
+ * device does not have (mb_unit.protect_*), and counted. */
+static int refused(struct mb_ctx *ctx)
+{
+	ctx->ctr.mb_refused_write_protected++;
+	return 1;
+}
+
+static int coils_protected(struct mb_ctx *ctx, uint32_t addr, uint32_t qty)
+{
+	const struct mb_unit *u = ctx->unit;
+
+	return mb_protected(u->protect_coils, u->n_protect_coils, addr, qty) && refused(ctx);
+}
+
+static int holding_protected(struct mb_ctx *ctx, uint32_t addr, uint32_t qty)
+{
+	const struct mb_unit *u = ctx->unit;
+
+	return mb_protected(u->protect_holding, u->n_protect_holding, addr, qty) && refused(ctx);
+}
+
 /* MAP 6.1, 6.2: read coils / discrete inputs. */
-static int read_bits(const uint8_t *table, uint32_t n, const uint8_t *pdu, uint32_t len,
-		     uint8_t *out)
+static int read_bits(const uint8_t *table, uint32_t n, uint32_t start, const uint8_t *pdu,
+		     uint32_t len, uint8_t *out)
 {
 	uint32_t addr, qty;
 
@@ -86,17 +115,17 @@ static int read_bits(const uint8_t *table, uint32_t n, const uint8_t *pdu, uint3
 	qty = get16(pdu + 3);
 	if (qty < 1 || qty > MB_READ_BITS_MAX)
 		return -MB_EX_ILLEGAL_VALUE;
-	if (addr + qty > n)
+	if (!in_table(addr, qty, start, n))
 		return -MB_EX_ILLEGAL_ADDRESS;
 	out[0] = pdu[0];
 	out[1] = (uint8_t)((qty + 7) >> 3);
-	bits_get(table, addr, qty, out + 2);
+	bits_get(table, addr - start, qty, out + 2);
 	return 2 + out[1];
 }
 
 /* MAP 6.3, 6.4: read holding / input registers, already big-endian. */
-static int read_regs(const uint16_t *table, uint32_t n, const uint8_t *pdu, uint32_t len,
-		     uint8_t *out)
+static int read_regs(const uint16_t *table, uint32_t n, uint32_t start, const uint8_t *pdu,
+		     uint32_t len, uint8_t *out)
 {
 	uint32_t addr, qty;
 
@@ -106,11 +135,11 @@ static int read_regs(const uint16_t *table, uint32_t n, const uint8_t *pdu, uint
 	qty = get16(pdu + 3);
 	if (qty < 1 || qty > MB_READ_REGS_MAX)
 		return -MB_EX_ILLEGAL_VALUE;
-	if (addr + qty > n)
+	if (!in_table(addr, qty, start, n))
 		return -MB_EX_ILLEGAL_ADDRESS;
 	out[0] = pdu[0];
 	out[1] = (uint8_t)(2 * qty);
-	memcpy(out + 2, table + addr, 2 * qty);
+	memcpy(out + 2, table + (addr - start), 2 * qty);
 	return 2 + out[1];
 }
 
@@ -118,28 +147,29 @@ int mb_read_coils(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t 
 {
 	const struct mb_tables *t = ctx->tables;
 
-	return read_bits(t->coils, t->n_coils, pdu, len, out);
+	return read_bits(t->coils, t->n_coils, t->coils_start, pdu, len, out);
 }
 
 int mb_read_discrete_inputs(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t *out)
 {
 	const struct mb_tables *t = ctx->tables;
 
-	return read_bits(t->discrete_inputs, t->n_discrete_inputs, pdu, len, out);
+	return read_bits(t->discrete_inputs, t->n_discrete_inputs, t->discrete_inputs_start, pdu, len,
+			 out);
 }
 
 int mb_read_holding_regs(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t *out)
 {
 	const struct mb_tables *t = ctx->tables;
 
-	return read_regs(t->holding_regs, t->n_holding_regs, pdu, len, out);
+	return read_regs(t->holding_regs, t->n_holding_regs, t->holding_regs_start, pdu, len, out);
 }
 
 int mb_read_input_regs(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t *out)
 {
 	const struct mb_tables *t = ctx->tables;
 
-	return read_regs(t->input_regs, t->n_input_regs, pdu, len, out);
+	return read_regs(t->input_regs, t->n_input_regs, t->input_regs_start, pdu, len, out);
 }
 
 /* MAP 6.5: the response echoes the request. */
@@ -155,8 +185,9 @@ int mb_write_single_coil(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, u
 	value = get16(pdu + 3);
 	if (value != MB_COIL_ON && value != MB_COIL_OFF)
 		return -MB_EX_ILLEGAL_VALUE;
-	if (addr >= t->n_coils)
+	if (!in_table(addr, 1, t->coils_start, t->n_coils) || coils_protected(ctx, addr, 1))
 		return -MB_EX_ILLEGAL_ADDRESS;
+	addr -= t->coils_start;
 	bit = (uint8_t)(1u << (addr & 7));
 	if (value == MB_COIL_ON)
 		t->coils[addr >> 3] |= bit;
@@ -175,9 +206,10 @@ int mb_write_single_reg(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, ui
 	if (len != MB_REQ_FIXED_LEN)
 		return -MB_EX_ILLEGAL_VALUE;
 	addr = get16(pdu + 1);
-	if (addr >= t->n_holding_regs)
+	if (!in_table(addr, 1, t->holding_regs_start, t->n_holding_regs) ||
+	    holding_protected(ctx, addr, 1))
 		return -MB_EX_ILLEGAL_ADDRESS;
-	memcpy(t->holding_regs + addr, pdu + 3, 2);
+	memcpy(t->holding_regs + (addr - t->holding_regs_start), pdu + 3, 2);
 	memcpy(out, pdu, MB_REQ_FIXED_LEN);
 	return MB_REQ_FIXED_LEN;
 }
@@ -196,9 +228,9 @@ int mb_write_multiple_coils(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len
 	if (qty < 1 || qty > MB_WRITE_BITS_MAX || pdu[5] != (qty + 7) >> 3 ||
 	    len != MB_REQ_MULTI_HDR_LEN + pdu[5])
 		return -MB_EX_ILLEGAL_VALUE;
-	if (addr + qty > t->n_coils)
+	if (!in_table(addr, qty, t->coils_start, t->n_coils) || coils_protected(ctx, addr, qty))
 		return -MB_EX_ILLEGAL_ADDRESS;
-	bits_put(t->coils, addr, pdu + MB_REQ_MULTI_HDR_LEN, qty);
+	bits_put(t->coils, addr - t->coils_start, pdu + MB_REQ_MULTI_HDR_LEN, qty);
 	memcpy(out, pdu, MB_REQ_FIXED_LEN);
 	return MB_REQ_FIXED_LEN;
 }
@@ -217,9 +249,10 @@ int mb_write_multiple_regs(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len,
 	if (qty < 1 || qty > MB_WRITE_REGS_MAX || pdu[5] != 2 * qty ||
 	    len != MB_REQ_MULTI_HDR_LEN + pdu[5])
 		return -MB_EX_ILLEGAL_VALUE;
-	if (addr + qty > t->n_holding_regs)
+	if (!in_table(addr, qty, t->holding_regs_start, t->n_holding_regs) ||
+	    holding_protected(ctx, addr, qty))
 		return -MB_EX_ILLEGAL_ADDRESS;
-	memcpy(t->holding_regs + addr, pdu + MB_REQ_MULTI_HDR_LEN, 2 * qty);
+	memcpy(t->holding_regs + (addr - t->holding_regs_start), pdu + MB_REQ_MULTI_HDR_LEN, 2 * qty);
 	memcpy(out, pdu, MB_REQ_FIXED_LEN);
 	return MB_REQ_FIXED_LEN;
 }
@@ -234,8 +267,10 @@ int mb_mask_write_reg(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint
 	if (len != MB_REQ_MASK_WRITE_LEN)
 		return -MB_EX_ILLEGAL_VALUE;
 	addr = get16(pdu + 1);
-	if (addr >= t->n_holding_regs)
+	if (!in_table(addr, 1, t->holding_regs_start, t->n_holding_regs) ||
+	    holding_protected(ctx, addr, 1))
 		return -MB_EX_ILLEGAL_ADDRESS;
+	addr -= t->holding_regs_start;
 	and_mask = get16(pdu + 3);
 	or_mask = get16(pdu + 5);
 	cur = get16((const uint8_t *)(t->holding_regs + addr));
@@ -262,12 +297,14 @@ int mb_read_write_regs(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uin
 	if (rqty < 1 || rqty > MB_READ_REGS_MAX || wqty < 1 || wqty > MB_RW_WRITE_REGS_MAX ||
 	    pdu[9] != 2 * wqty || len != MB_REQ_RW_HDR_LEN + pdu[9])
 		return -MB_EX_ILLEGAL_VALUE;
-	if (raddr + rqty > t->n_holding_regs || waddr + wqty > t->n_holding_regs)
+	if (!in_table(raddr, rqty, t->holding_regs_start, t->n_holding_regs) ||
+	    !in_table(waddr, wqty, t->holding_regs_start, t->n_holding_regs) ||
+	    holding_protected(ctx, waddr, wqty))
 		return -MB_EX_ILLEGAL_ADDRESS;
-	memcpy(t->holding_regs + waddr, pdu + MB_REQ_RW_HDR_LEN, 2 * wqty);
+	memcpy(t->holding_regs + (waddr - t->holding_regs_start), pdu + MB_REQ_RW_HDR_LEN, 2 * wqty);
 	out[0] = pdu[0];
 	out[1] = (uint8_t)(2 * rqty);
-	memcpy(out + 2, t->holding_regs + raddr, 2 * rqty);
+	memcpy(out + 2, t->holding_regs + (raddr - t->holding_regs_start), 2 * rqty);
 	return 2 + out[1];
 }
 
@@ -283,8 +320,9 @@ int mb_read_fifo_queue(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uin
 	if (len != MB_REQ_FIFO_LEN)
 		return -MB_EX_ILLEGAL_VALUE;
 	addr = get16(pdu + 1);
-	if (addr >= t->n_holding_regs)
+	if (!in_table(addr, 1, t->holding_regs_start, t->n_holding_regs))
 		return -MB_EX_ILLEGAL_ADDRESS;
+	addr -= t->holding_regs_start;
 	count = get16((const uint8_t *)(t->holding_regs + addr));
 	if (count > MB_FIFO_MAX)
 		return -MB_EX_ILLEGAL_VALUE;

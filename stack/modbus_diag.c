@@ -1,7 +1,7 @@
 /* The serial-line diagnostics functions, answered on TCP because test rigs
  * exercise masters with them: Read Exception Status, Diagnostics, Get Comm
  * Event Counter, Get Comm Event Log (MAP 6.7-6.10) and Report Server ID
- * (MAP 6.13). Their state is the worker's struct mb_diag; modbus_pdu.c
+ * (MAP 6.13). Their state is the unit's struct mb_diag; modbus_pdu.c
  * counts every message and logs its events. */
 #include <string.h>
 
@@ -56,7 +56,7 @@ static int diag_word(const uint8_t *pdu, uint8_t *out, uint32_t value)
  * request or returns one word in place of its data. */
 int mb_diagnostics(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t *out)
 {
-	struct mb_diag *d = &ctx->diag;
+	struct mb_diag *d = &ctx->unit->diag;
 	uint32_t sub, data;
 
 	if (len < MB_DIAG_HDR_LEN)
@@ -117,7 +117,7 @@ int mb_get_comm_event_counter(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t l
 		return -MB_EX_ILLEGAL_VALUE;
 	out[0] = pdu[0];
 	put16(out + 1, MB_STATUS_READY);
-	put16(out + 3, ctx->diag.event_count);
+	put16(out + 3, ctx->unit->diag.event_count);
 	return 5;
 }
 
@@ -125,7 +125,7 @@ int mb_get_comm_event_counter(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t l
  * message count of 08/0B), then the events, newest first. */
 int mb_get_comm_event_log(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t *out)
 {
-	const struct mb_diag *d = &ctx->diag;
+	const struct mb_diag *d = &ctx->unit->diag;
 	uint32_t i;
 
 	if (len != MB_REQ_BARE_LEN)

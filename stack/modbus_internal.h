@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "mb_device.h"
 #include "modbus.h"
 
 /* MAP 7 exception codes. */
@@ -12,7 +13,19 @@ enum mb_exception {
 	MB_EX_ILLEGAL_FUNCTION = 0x01,
 	MB_EX_ILLEGAL_ADDRESS = 0x02,
 	MB_EX_ILLEGAL_VALUE = 0x03,
+	MB_EX_SERVER_BUSY = 0x06,
+	MB_EX_GATEWAY_TARGET_FAILED = 0x0B,
 };
+
+/* Write protection (mb_unit.protect_*): whether any of the qty entries from
+ * Modbus address addr lies in one of the n ranges. */
+static inline int mb_protected(const struct mb_range *r, uint32_t n, uint32_t addr, uint32_t qty)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (addr <= r[i].last && addr + qty - 1 >= r[i].first)
+			return 1;
+	return 0;
+}
 
 /* Work a Diagnostics request asks for once its own response has been
  * accounted (MAP 6.8: a restart follows the response), in mb_diag.pending. */

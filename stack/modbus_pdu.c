@@ -1,4 +1,5 @@
-/* Modbus application layer: MBAP checks, the function code table, and the
+/* Modbus application layer: MBAP checks, the unit a request addresses, the
+ * function code table, the unit's seqlock around each table access, and the
  * per-message accounting of the serial-line diagnostics (MAP 6.8-6.10).
  *
  * An unknown or switched-off function code is exception 01 (MAP 7). The
@@ -10,6 +11,7 @@
  * (mb_no_response). */
 #include <string.h>
 
+#include "mbx_regs.h"
 #include "modbus_internal.h"
 
 /* Indexed by function code (MAP 5.1, 6); NULL is exception 01. */
@@ -40,25 +42,38 @@ static const mb_handler mb_functions[256] = {
 #define MB_EVENT_SEND 0x40
 #define MB_EVENT_LISTEN_ONLY 0x20 /* either kind: the port was in listen only mode */
 #define MB_EVENT_SEND_READ_EXCEPTION 0x01 /* exception codes 1-3 */
+#define MB_EVENT_SEND_BUSY_EXCEPTION 0x04 /* exception codes 5-6 */
 #define MB_EVENT_RESTART 0x00
 
 #define MB_FC_DIAGNOSTICS 0x08
 #define MB_DIAG_RESTART_COMM 0x0001
+#define MB_DIAG_RETURN_QUERY_DATA 0x0000
 #define MB_FC_GET_COMM_EVENT_COUNTER 0x0B
 
-void mb_function_enable(struct mb_ctx *ctx, uint8_t fc, int on)
+/* How a function uses the unit's tables: readers copy under the seqlock's
+ * read side and retry, writers hold it (MAP 6.17 reads inside its write). */
+enum { MB_ACCESS_NONE, MB_ACCESS_READ, MB_ACCESS_WRITE };
+static const uint8_t mb_access[256] = {
+	[0x01] = MB_ACCESS_READ,  [0x02] = MB_ACCESS_READ,  [0x03] = MB_ACCESS_READ,
+	[0x04] = MB_ACCESS_READ,  [0x14] = MB_ACCESS_READ,  [0x18] = MB_ACCESS_READ,
+	[0x05] = MB_ACCESS_WRITE, [0x06] = MB_ACCESS_WRITE, [0x0F] = MB_ACCESS_WRITE,
+	[0x10] = MB_ACCESS_WRITE, [0x15] = MB_ACCESS_WRITE, [0x16] = MB_ACCESS_WRITE,
+	[0x17] = MB_ACCESS_WRITE,
+};
+
+void mb_function_enable(struct mb_unit *u, uint8_t fc, int on)
 {
 	uint8_t bit = (uint8_t)(1u << (fc & 7));
 
 	if (on)
-		ctx->fc_disabled[fc >> 3] &= (uint8_t)~bit;
+		u->fc_disabled[fc >> 3] &= (uint8_t)~bit;
 	else
-		ctx->fc_disabled[fc >> 3] |= bit;
+		u->fc_disabled[fc >> 3] |= bit;
 }
 
-static mb_handler lookup(const struct mb_ctx *ctx, uint8_t fc)
+static mb_handler lookup(const struct mb_unit *u, uint8_t fc)
 {
-	if (ctx->fc_disabled[fc >> 3] & (1u << (fc & 7)))
+	if (u->fc_disabled[fc >> 3] & (1u << (fc & 7)))
 		return NULL;
 	return mb_functions[fc];
 }
@@ -75,6 +90,12 @@ static void count_exception(struct mb_counters *ctr, int code)
 		break;
 	case MB_EX_ILLEGAL_VALUE:
 		ctr->mb_exception_illegal_value++;
+		break;
+	case MB_EX_SERVER_BUSY:
+		ctr->mb_exception_busy++;
+		break;
+	case MB_EX_GATEWAY_TARGET_FAILED:
+		ctr->mb_exception_unknown_unit++;
 		break;
 	}
 }
@@ -107,32 +128,104 @@ static void diag_finish(struct mb_diag *d)
 	}
 }
 
-/* Runs the request and keeps the diagnostics of MAP 6.8-6.10: a receive
- * event before, then a send event, the event counter or the exception
- * count after. In listen only mode nothing is answered and only 08/01 is
- * executed. Returns the response PDU length, 0 or the negated exception. */
-static int execute(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t *out)
+/* Whether a request changes the device: the data writes, and the
+ * Diagnostics sub-functions other than the echo and the counter reads
+ * (restart, listen only, clearing counters change what every client
+ * sees). */
+static int changes_device(const uint8_t *pdu, uint32_t len)
 {
-	struct mb_diag *d = &ctx->diag;
+	uint32_t sub;
+
+	if (mb_access[pdu[0]] == MB_ACCESS_WRITE)
+		return 1;
+	if (pdu[0] != MB_FC_DIAGNOSTICS || len < 3)
+		return 0;
+	sub = get16(pdu + 1);
+	return sub != MB_DIAG_RETURN_QUERY_DATA && (sub < 0x0B || sub > 0x12);
+}
+
+/* Runs a handler under the unit's seqlock. A writer that holds the lock for
+ * the whole bounded wait (a process that died in the middle of a write)
+ * makes the unit busy: exception 06 (MAP 7: "the client should retransmit
+ * the message later") instead of a worker that never returns. */
+static int run_locked(struct mb_ctx *ctx, mb_handler fn, const uint8_t *pdu, uint32_t len,
+		      uint8_t *out)
+{
+	uint32_t *seq = ctx->unit->seq;
+	int n;
+
+	switch (mb_access[pdu[0]]) {
+	case MB_ACCESS_WRITE:
+		if (mbx_regs_lock(seq) < 0)
+			return -MB_EX_SERVER_BUSY;
+		n = fn(ctx, pdu, len, out);
+		mbx_regs_unlock(seq);
+		return n;
+	case MB_ACCESS_READ:
+		/* Read handlers only fill out, so a torn copy is simply made
+		 * again. */
+		for (uint32_t tries = 0; tries < MBX_REGS_SPIN_MAX; tries++) {
+			uint64_t begin = mbx_regs_read_begin(seq);
+
+			if (begin == UINT64_MAX)
+				break;
+			n = fn(ctx, pdu, len, out);
+			if (mbx_regs_read_ok(seq, begin))
+				return n;
+		}
+		return -MB_EX_SERVER_BUSY;
+	default:
+		return fn(ctx, pdu, len, out);
+	}
+}
+
+/* Runs the request and keeps the unit's diagnostics of MAP 6.8-6.10: a
+ * receive event before, then a send event, the event counter or the
+ * exception count after. In listen only mode nothing is answered and only
+ * 08/01 is executed. Returns the response PDU length, 0 or the negated
+ * exception.
+ *
+ * A read-only source (mb_server.read_only) gets exception 01 for anything
+ * that changes the device. MAP 7 defines 01 as "the function code received
+ * in the query is not an allowable action for the server", which is what a
+ * write is for that client: it tells the client not to retry. 04 (Server
+ * Device Failure) would report an unrecoverable fault of the device, which
+ * it does not have, and SCADA masters raise device alarms on it. */
+static int execute(struct mb_ctx *ctx, const struct mb_peer *peer, const uint8_t *pdu,
+		   uint32_t len, uint8_t *out)
+{
+	struct mb_diag *d = &ctx->unit->diag;
 	uint8_t listen = d->listen_only ? MB_EVENT_LISTEN_ONLY : 0;
 	uint8_t fc = pdu[0];
-	mb_handler fn = lookup(ctx, fc);
+	mb_handler fn = lookup(ctx->unit, fc);
 	int n;
 
 	d->counters[MB_DIAG_BUS_MESSAGES]++;
 	mb_log_event(d, MB_EVENT_RECEIVE | listen);
-	if (listen && !(fn && is_restart_comm(pdu, len))) {
+	if (listen && !(fn && is_restart_comm(pdu, len) && !peer->read_only)) {
 		d->counters[MB_DIAG_SERVER_NO_RESPONSE]++;
 		return 0;
 	}
 	d->counters[MB_DIAG_SERVER_MESSAGES]++;
-	n = fn ? fn(ctx, pdu, len, out) : -MB_EX_ILLEGAL_FUNCTION;
+	if (!fn) {
+		n = -MB_EX_ILLEGAL_FUNCTION;
+	} else if (peer->read_only && changes_device(pdu, len)) {
+		ctx->ctr.mb_refused_read_only_source++;
+		n = -MB_EX_ILLEGAL_FUNCTION;
+	} else {
+		n = run_locked(ctx, fn, pdu, len, out);
+	}
 	if (listen || n == 0) {
 		d->counters[MB_DIAG_SERVER_NO_RESPONSE]++;
 		n = 0;
 	} else if (n < 0) {
 		d->counters[MB_DIAG_BUS_EXCEPTIONS]++;
-		mb_log_event(d, MB_EVENT_SEND | MB_EVENT_SEND_READ_EXCEPTION);
+		if (n == -MB_EX_SERVER_BUSY) {
+			d->counters[MB_DIAG_SERVER_BUSY]++;
+			mb_log_event(d, MB_EVENT_SEND | MB_EVENT_SEND_BUSY_EXCEPTION);
+		} else {
+			mb_log_event(d, MB_EVENT_SEND | MB_EVENT_SEND_READ_EXCEPTION);
+		}
 	} else {
 		if (fc != MB_FC_GET_COMM_EVENT_COUNTER)
 			d->event_count++;
@@ -143,7 +236,19 @@ static int execute(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t
 	return n;
 }
 
-uint32_t mb_handle_adu(struct mb_ctx *ctx, const uint8_t *req, uint32_t req_len, uint8_t *resp)
+/* The unit a request addresses: the server's slot for the MBAP unit id
+ * (MIG 4.4.1.2; the builder points 0 and 0xFF at the server's own unit). */
+static struct mb_unit *find_unit(const struct mb_ctx *ctx, const struct mb_peer *peer,
+				 uint8_t unit_id)
+{
+	const struct mb_model *m = ctx->model;
+	uint32_t i = m->servers[peer->server].unit_index[unit_id];
+
+	return i == MB_UNIT_NONE ? NULL : &m->units[i];
+}
+
+uint32_t mb_handle_adu(struct mb_ctx *ctx, const struct mb_peer *peer, const uint8_t *req,
+		       uint32_t req_len, uint8_t *resp)
 {
 	const uint8_t *pdu = req + MBAP_HDR_LEN;
 	uint8_t *out = resp + MBAP_HDR_LEN;
@@ -155,7 +260,22 @@ uint32_t mb_handle_adu(struct mb_ctx *ctx, const uint8_t *req, uint32_t req_len,
 		ctx->ctr.mb_drop_protocol_id++;
 		return 0;
 	}
-	n = execute(ctx, pdu, req_len - MBAP_HDR_LEN, out);
+	if (peer->server == MB_SERVER_NONE) {
+		ctx->ctr.mb_drop_no_server++;
+		return 0;
+	}
+	ctx->unit = find_unit(ctx, peer, req[6]);
+	if (ctx->unit) {
+		ctx->tables = &ctx->unit->tables;
+		n = execute(ctx, peer, pdu, req_len - MBAP_HDR_LEN, out);
+	} else if (ctx->model->servers[peer->server].unknown_unit_silent) {
+		ctx->ctr.mb_drop_unknown_unit++;
+		return 0;
+	} else {
+		/* MAP 7: a gateway answers 0B for a target device that does not
+		 * respond; a unit id nobody serves is exactly that. */
+		n = -MB_EX_GATEWAY_TARGET_FAILED;
+	}
 	if (n == 0) {
 		ctx->ctr.mb_no_response++;
 		return 0;

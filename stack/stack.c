@@ -201,7 +201,7 @@ static int adu_pool_init(struct adu_pool *p, uint32_t n)
 	return 0;
 }
 
-int stack_init(struct stack *s, const struct stack_config *cfg, struct mb_tables *tables,
+int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_model *model,
 	       struct mbx_frame_source extra, struct mbx_frame_sink tx)
 {
 	uint64_t hash_key;
@@ -222,7 +222,7 @@ int stack_init(struct stack *s, const struct stack_config *cfg, struct mb_tables
 	}
 	for (uint32_t i = 0; i < cfg->n_ports; i++)
 		s->port_served[cfg->ports[i] >> 3] |= (uint8_t)(1u << (cfg->ports[i] & 7));
-	s->mb.tables = tables;
+	s->mb.model = model;
 	s->extra = extra;
 	s->tx = tx;
 	memcpy(s->cookie_key, cfg->secret, sizeof(s->cookie_key));

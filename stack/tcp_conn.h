@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "modbus.h"
+
 #define CONN_NONE UINT32_MAX
 
 /* The states a passive-only server keeps (RFC 9293 3.3.2). LISTEN is
@@ -38,6 +40,7 @@ struct tcp_conn {
 	 * request be cut anywhere; the tail waits here for the next segment). */
 	uint16_t adu_held;
 	uint32_t adu_buf; /* index into the ADU buffer pool, CONN_NONE if none */
+	struct mb_peer mb; /* its server and rights, found once at open */
 	uint32_t next; /* hash chain or free list */
 } __attribute__((aligned(64))); /* one cache line: one miss per lookup */
 

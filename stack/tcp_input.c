@@ -4,6 +4,7 @@
  * each control reply (RST, ACK, SYN-ACK) is written into the received frame. */
 #include <string.h>
 
+#include "mb_device.h"
 #include "tcp_cookie.h"
 #include "tcp_internal.h"
 
@@ -82,6 +83,7 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 	c->snd_una = c->snd_nxt = seg->ack;
 	c->peer_mss = peer_mss;
 	c->peer_wnd = seg->wnd;
+	c->mb = mb_model_peer(s->mb.model, seg->daddr, seg->saddr);
 	s->ctr.conn_opened++;
 	return input_synchronized(s, seg, c);
 }

@@ -28,17 +28,18 @@ void tcp_stream_release(struct stack *s, struct tcp_conn *c)
 /* Answers one complete ADU. The response is built straight into the segment
  * when a whole maximum-size ADU fits; otherwise it is built aside and
  * appended, spilling into the next segment. */
-static void answer(struct stack *s, const uint8_t *adu, uint32_t len, struct tcp_writer *w)
+static void answer(struct stack *s, const struct tcp_conn *c, const uint8_t *adu, uint32_t len,
+		   struct tcp_writer *w)
 {
 	uint8_t *dst = tcp_writer_room(w, MB_ADU_MAX);
 	uint8_t spill[MB_ADU_MAX];
 	uint32_t n;
 
 	if (dst) {
-		tcp_writer_commit(w, mb_handle_adu(&s->mb, adu, len, dst));
+		tcp_writer_commit(w, mb_handle_adu(&s->mb, &c->mb, adu, len, dst));
 		return;
 	}
-	n = mb_handle_adu(&s->mb, adu, len, spill);
+	n = mb_handle_adu(&s->mb, &c->mb, adu, len, spill);
 	tcp_writer_append(w, spill, n);
 }
 
@@ -73,7 +74,7 @@ static int complete_held(struct stack *s, struct tcp_conn *c, const uint8_t *p, 
 	c->rcv_nxt += pos;
 	if (c->adu_held == adu_len) {
 		s->ctr.adu_split_reassembled++;
-		answer(s, s->adu.bufs[c->adu_buf], adu_len, w);
+		answer(s, c, s->adu.bufs[c->adu_buf], adu_len, w);
 		tcp_stream_release(s, c);
 	}
 	return (int)pos;
@@ -119,7 +120,7 @@ int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint
 		 * sends already acknowledges this ADU. */
 		pos += adu_len;
 		c->rcv_nxt = start + pos;
-		answer(s, p + pos - adu_len, adu_len, w);
+		answer(s, c, p + pos - adu_len, adu_len, w);
 	}
 	/* Bytes after a failed reply stay unacknowledged: the peer sends them
 	 * again and they are answered then. */

@@ -6,7 +6,7 @@
  * With --threads N, N threads each own a listening socket on the same port
  * (SO_REUSEPORT: the kernel spreads connections over them), an epoll set and
  * a copy of the image. The answers come from mbxdp's own dispatcher
- * (stack/modbus.h) over the default image (engine/regstore.h), so the two
+ * (stack/modbus.h) over the default model (engine/devmodel.h), so the two
  * servers differ only in how the bytes travel. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "modbus.h"
-#include "regstore.h"
+#include "devmodel.h"
 
 #define THREADS_MAX 64
 #define EVENTS_MAX 256
@@ -43,9 +43,12 @@ struct server {
 	struct sockaddr_in addr;
 	int listen_fd;
 	int ep;
-	struct mb_tables tables;
+	struct devmodel dm;
 	struct mb_ctx mb;
 };
+
+/* The default model has one server on every address; every client may write. */
+static const struct mb_peer any_client = { .server = 0, .read_only = 0 };
 
 static volatile sig_atomic_t stopping;
 
@@ -87,7 +90,7 @@ static int answer_buffered(struct server *s, struct conn *c)
 			return -1;
 		if (c->rx_len - off < len)
 			break;
-		c->tx_len += mb_handle_adu(&s->mb, c->rx + off, len, c->tx + c->tx_len);
+		c->tx_len += mb_handle_adu(&s->mb, &any_client, c->rx + off, len, c->tx + c->tx_len);
 		off += len;
 	}
 	memmove(c->rx, c->rx + off, c->rx_len - off);
@@ -176,6 +179,7 @@ static void *server_run(void *arg)
 
 static int server_open(struct server *s)
 {
+	char err[256];
 	int one = 1;
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = NULL };
 
@@ -188,9 +192,11 @@ static int server_open(struct server *s)
 	    listen(s->listen_fd, 4096) < 0 ||
 	    epoll_ctl(s->ep, EPOLL_CTL_ADD, s->listen_fd, &ev) < 0)
 		return -1;
-	if (regstore_init_default(&s->tables) < 0)
+	if (devmodel_build_default(&s->dm, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "peer_epoll: %s\n", err);
 		return -1;
-	s->mb.tables = &s->tables;
+	}
+	s->mb.model = &s->dm.model;
 	return 0;
 }
 
@@ -276,7 +282,7 @@ bad:
 		pthread_join(servers[t].thread, NULL);
 		close(servers[t].listen_fd);
 		close(servers[t].ep);
-		regstore_free(&servers[t].tables);
+		devmodel_free(&servers[t].dm);
 	}
 	free(servers);
 	return 0;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "regstore.h"
+#include "devmodel.h"
 
 static int frame_get(void *arg, struct mbx_frame *out)
 {
@@ -35,17 +35,19 @@ int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames)
 		.n_addrs = 1,
 		.mac = { 0x02, 0, 0, 0, 0, 0x01 },
 	};
+	char err[256];
 
 	memset(h, 0, sizeof(*h));
 	h->frames = calloc(n_frames, HARNESS_FRAME_SIZE);
 	h->free_list = calloc(n_frames, sizeof(*h->free_list));
 	h->stack = aligned_alloc(64, sizeof(*h->stack));
-	if (!h->frames || !h->free_list || !h->stack || regstore_init_default(&h->tables) < 0)
+	if (!h->frames || !h->free_list || !h->stack ||
+	    devmodel_build_default(&h->dm, NULL, err, sizeof(err)) < 0)
 		return -1;
 	for (uint32_t i = 0; i < n_frames; i++)
 		h->free_list[i] = i;
 	h->n_free = h->n_frames = n_frames;
-	return stack_init(h->stack, &cfg, &h->tables,
+	return stack_init(h->stack, &cfg, &h->dm.model,
 			  (struct mbx_frame_source){ .get = frame_get, .arg = h },
 			  (struct mbx_frame_sink){ .put = frame_put, .arg = h });
 }
@@ -54,7 +56,7 @@ void harness_free(struct harness *h)
 {
 	stack_free(h->stack);
 	free(h->stack);
-	regstore_free(&h->tables);
+	devmodel_free(&h->dm);
 	free(h->frames);
 	free(h->free_list);
 }

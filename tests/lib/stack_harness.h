@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devmodel.h"
 #include "stack.h"
 
 #define HARNESS_FRAME_SIZE 2048
@@ -13,7 +14,7 @@
 
 struct harness {
 	struct stack *stack;
-	struct mb_tables tables;
+	struct devmodel dm; /* the default model, unless harness_use_model() */
 	uint8_t (*frames)[HARNESS_FRAME_SIZE];
 	uint32_t *free_list;
 	uint32_t n_free;

@@ -1,6 +1,8 @@
-/* Shared by the Modbus unit tests: a fresh default device image per test,
- * and requests sent as whole ADUs through mb_handle_adu(), the way the TCP
- * stream hands them over. Included once per test program. */
+/* Shared by the Modbus unit tests: a fresh default device model per test
+ * (one server, one unit answering every unit id, in an anonymous register
+ * store), and requests sent as whole ADUs through mb_handle_adu() on a
+ * read-write connection, the way the TCP stream hands them over. Included
+ * once per test program. */
 #ifndef MBX_MODBUS_HARNESS_H
 #define MBX_MODBUS_HARNESS_H
 
@@ -12,30 +14,48 @@
 
 #include <cmocka.h>
 
+#include "devmodel.h"
 #include "modbus.h"
-#include "regstore.h"
 
 /* A byte array literal and its length, as two arguments. */
 #define BYTES(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
 
-static struct mb_tables image;
+static struct devmodel dm;
 static struct mb_ctx ctx;
+static struct mb_unit *unit; /* the default model's one unit */
+static struct mb_tables default_tables; /* its tables as built */
+static struct mb_peer peer; /* server 0, may write */
 static uint8_t req[MB_ADU_MAX];
 static uint8_t resp[MB_ADU_MAX];
 
 static int setup(void **state)
 {
+	char err[256];
+
 	(void)state;
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.tables = &image;
-	return regstore_init_default(&image);
+	if (devmodel_build_default(&dm, NULL, err, sizeof(err)) < 0) {
+		print_error("%s\n", err);
+		return -1;
+	}
+	ctx.model = &dm.model;
+	unit = &dm.model.units[0];
+	default_tables = unit->tables;
+	peer = (struct mb_peer){ .server = 0, .read_only = 0 };
+	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	regstore_free(&image);
+	devmodel_free(&dm);
 	return 0;
+}
+
+/* Serves t (the test's own memory) as the unit's tables from now on. */
+static void use_tables(const struct mb_tables *t)
+{
+	unit->tables = *t;
 }
 
 /* Sends one PDU in an ADU with the given MBAP fields; returns the response
@@ -55,7 +75,7 @@ static uint32_t send_adu(uint16_t tid, uint16_t proto, uint8_t unit, const uint8
 	memcpy(req + MBAP_HDR_LEN, pdu, len);
 	assert_int_equal(mbap_adu_len(req), MBAP_HDR_LEN + len);
 	memset(resp, 0xEE, sizeof(resp));
-	return mb_handle_adu(&ctx, req, (uint32_t)(MBAP_HDR_LEN + len), resp);
+	return mb_handle_adu(&ctx, &peer, req, (uint32_t)(MBAP_HDR_LEN + len), resp);
 }
 
 /* Sends pdu (transaction 0x1234, unit 0x11) and checks the whole response

@@ -69,15 +69,15 @@ static void fill_pseudo_random(uint8_t *p, size_t n, uint32_t seed)
 static void test_default_image(void **state)
 {
 	(void)state;
-	assert_int_equal(image.n_coils, 65536);
-	assert_int_equal(image.n_discrete_inputs, 65536);
-	assert_int_equal(image.n_holding_regs, 65536);
-	assert_int_equal(image.n_input_regs, 65536);
+	assert_int_equal(unit->tables.n_coils, 65536);
+	assert_int_equal(unit->tables.n_discrete_inputs, 65536);
+	assert_int_equal(unit->tables.n_holding_regs, 65536);
+	assert_int_equal(unit->tables.n_input_regs, 65536);
 	for (uint32_t i = 0; i < 65536; i++) {
-		assert_int_equal(reg(image.holding_regs, i), i);
-		assert_int_equal(reg(image.input_regs, i), i);
-		assert_int_equal(get_bit(image.coils, i), i & 1);
-		assert_int_equal(get_bit(image.discrete_inputs, i), i & 1);
+		assert_int_equal(reg(unit->tables.holding_regs, i), i);
+		assert_int_equal(reg(unit->tables.input_regs, i), i);
+		assert_int_equal(get_bit(unit->tables.coils, i), i & 1);
+		assert_int_equal(get_bit(unit->tables.discrete_inputs, i), i & 1);
 	}
 }
 
@@ -90,7 +90,7 @@ static void test_fc01_read_coils(void **state)
 	/* Default image: odd addresses are on, so address 19 (bit 0) is 1. */
 	expect_pdu(BYTES(0x01, 0x00, 0x13, 0x00, 0x13), BYTES(0x01, 0x03, 0x55, 0x55, 0x05));
 	/* The spec's own coil states give the spec's own answer. */
-	load_bits(image.coils, 19, (const uint8_t[]){ 0xCD, 0x6B, 0x05 }, 19);
+	load_bits(unit->tables.coils, 19, (const uint8_t[]){ 0xCD, 0x6B, 0x05 }, 19);
 	expect_pdu(BYTES(0x01, 0x00, 0x13, 0x00, 0x13), BYTES(0x01, 0x03, 0xCD, 0x6B, 0x05));
 }
 
@@ -99,7 +99,7 @@ static void test_fc02_read_discrete_inputs(void **state)
 {
 	(void)state;
 	expect_pdu(BYTES(0x02, 0x00, 0xC4, 0x00, 0x16), BYTES(0x02, 0x03, 0xAA, 0xAA, 0x2A));
-	load_bits(image.discrete_inputs, 196, (const uint8_t[]){ 0xAC, 0xDB, 0x35 }, 22);
+	load_bits(unit->tables.discrete_inputs, 196, (const uint8_t[]){ 0xAC, 0xDB, 0x35 }, 22);
 	expect_pdu(BYTES(0x02, 0x00, 0xC4, 0x00, 0x16), BYTES(0x02, 0x03, 0xAC, 0xDB, 0x35));
 }
 
@@ -124,10 +124,10 @@ static void test_fc05_write_single_coil(void **state)
 {
 	(void)state;
 	expect_pdu(BYTES(0x05, 0x00, 0xAC, 0xFF, 0x00), BYTES(0x05, 0x00, 0xAC, 0xFF, 0x00));
-	assert_int_equal(get_bit(image.coils, 172), 1);
+	assert_int_equal(get_bit(unit->tables.coils, 172), 1);
 	expect_pdu(BYTES(0x01, 0x00, 0xA8, 0x00, 0x08), BYTES(0x01, 0x01, 0xBA));
 	expect_pdu(BYTES(0x05, 0x00, 0xAD, 0x00, 0x00), BYTES(0x05, 0x00, 0xAD, 0x00, 0x00));
-	assert_int_equal(get_bit(image.coils, 173), 0);
+	assert_int_equal(get_bit(unit->tables.coils, 173), 0);
 	expect_pdu(BYTES(0x01, 0x00, 0xA8, 0x00, 0x08), BYTES(0x01, 0x01, 0x9A));
 	/* Writing the value a coil already has changes nothing. */
 	expect_pdu(BYTES(0x05, 0x00, 0xAC, 0xFF, 0x00), BYTES(0x05, 0x00, 0xAC, 0xFF, 0x00));
@@ -139,13 +139,13 @@ static void test_fc06_write_single_reg(void **state)
 {
 	(void)state;
 	expect_pdu(BYTES(0x06, 0x00, 0x01, 0x00, 0x03), BYTES(0x06, 0x00, 0x01, 0x00, 0x03));
-	assert_int_equal(reg(image.holding_regs, 1), 3);
+	assert_int_equal(reg(unit->tables.holding_regs, 1), 3);
 	expect_pdu(BYTES(0x03, 0x00, 0x00, 0x00, 0x03),
 		   BYTES(0x03, 0x06, 0x00, 0x00, 0x00, 0x03, 0x00, 0x02));
 	expect_pdu(BYTES(0x06, 0xFF, 0xFF, 0xFF, 0xFF), BYTES(0x06, 0xFF, 0xFF, 0xFF, 0xFF));
-	assert_int_equal(reg(image.holding_regs, 0xFFFF), 0xFFFF);
+	assert_int_equal(reg(unit->tables.holding_regs, 0xFFFF), 0xFFFF);
 	expect_pdu(BYTES(0x06, 0x00, 0x07, 0x00, 0x00), BYTES(0x06, 0x00, 0x07, 0x00, 0x00));
-	assert_int_equal(reg(image.holding_regs, 7), 0);
+	assert_int_equal(reg(unit->tables.holding_regs, 7), 0);
 }
 
 /* MAP 6.11: write coils 20-29 (addresses 19..28) from CD 01. */
@@ -155,9 +155,9 @@ static void test_fc0f_write_multiple_coils(void **state)
 	expect_pdu(BYTES(0x0F, 0x00, 0x13, 0x00, 0x0A, 0x02, 0xCD, 0x01),
 		   BYTES(0x0F, 0x00, 0x13, 0x00, 0x0A));
 	for (uint32_t i = 0; i < 10; i++)
-		assert_int_equal(get_bit(image.coils, 19 + i), get_bit((const uint8_t[]){ 0xCD, 0x01 }, i));
-	assert_int_equal(get_bit(image.coils, 18), 0);
-	assert_int_equal(get_bit(image.coils, 29), 1);
+		assert_int_equal(get_bit(unit->tables.coils, 19 + i), get_bit((const uint8_t[]){ 0xCD, 0x01 }, i));
+	assert_int_equal(get_bit(unit->tables.coils, 18), 0);
+	assert_int_equal(get_bit(unit->tables.coils, 29), 1);
 	expect_pdu(BYTES(0x01, 0x00, 0x13, 0x00, 0x0A), BYTES(0x01, 0x02, 0xCD, 0x01));
 	/* Bits beyond the quantity in the last data byte are not written. */
 	expect_pdu(BYTES(0x0F, 0x00, 0x00, 0x00, 0x03, 0x01, 0xF8), BYTES(0x0F, 0x00, 0x00, 0x00, 0x03));
@@ -170,8 +170,8 @@ static void test_fc10_write_multiple_regs(void **state)
 	(void)state;
 	expect_pdu(BYTES(0x10, 0x00, 0x01, 0x00, 0x02, 0x04, 0x00, 0x0A, 0x01, 0x02),
 		   BYTES(0x10, 0x00, 0x01, 0x00, 0x02));
-	assert_int_equal(reg(image.holding_regs, 1), 0x000A);
-	assert_int_equal(reg(image.holding_regs, 2), 0x0102);
+	assert_int_equal(reg(unit->tables.holding_regs, 1), 0x000A);
+	assert_int_equal(reg(unit->tables.holding_regs, 2), 0x0102);
 	expect_pdu(BYTES(0x03, 0x00, 0x00, 0x00, 0x04),
 		   BYTES(0x03, 0x08, 0x00, 0x00, 0x00, 0x0A, 0x01, 0x02, 0x00, 0x03));
 	/* Writes go to holding registers only. */
@@ -230,8 +230,8 @@ static void test_fc05_values(void **state)
 		expect_fixed_exception(0x05, 0, bad[i], 0x03);
 		expect_fixed_exception(0x05, 1, bad[i], 0x03);
 	}
-	assert_int_equal(get_bit(image.coils, 0), 0);
-	assert_int_equal(get_bit(image.coils, 1), 1);
+	assert_int_equal(get_bit(unit->tables.coils, 0), 0);
+	assert_int_equal(get_bit(unit->tables.coils, 1), 1);
 	expect_pdu(BYTES(0x05, 0x00, 0x00, 0xFF, 0x00), BYTES(0x05, 0x00, 0x00, 0xFF, 0x00));
 	expect_pdu(BYTES(0x05, 0x00, 0x00, 0x00, 0x00), BYTES(0x05, 0x00, 0x00, 0x00, 0x00));
 }
@@ -264,7 +264,7 @@ static void test_fc0f_quantity_limits(void **state)
 	 * consistent and framable, yet the quantity is over the limit. */
 	expect_write_exception(0x0F, 0, 1969, 247, 247, 0x03);
 	for (uint32_t i = 0; i < 1969; i++)
-		assert_int_equal(get_bit(image.coils, i), 0);
+		assert_int_equal(get_bit(unit->tables.coils, i), 0);
 }
 
 static void test_fc10_quantity_limits(void **state)
@@ -277,7 +277,7 @@ static void test_fc10_quantity_limits(void **state)
 	 * them with as much data as fits is refused. */
 	expect_write_exception(0x10, 0, 124, 248, 246, 0x03);
 	expect_write_exception(0x10, 0, 124, 246, 246, 0x03);
-	assert_int_equal(reg(image.holding_regs, 123), 123);
+	assert_int_equal(reg(unit->tables.holding_regs, 123), 123);
 }
 
 /* ---- exception 03 for byte counts and PDU lengths ---- */
@@ -304,8 +304,8 @@ static void test_byte_count_and_length(void **state)
 	expect_exception(BYTES(0x10, 0x00, 0x01, 0x00, 0x02), 0x03);
 	/* None of the refused writes touched the tables. */
 	expect_pdu(BYTES(0x01, 0x00, 0x13, 0x00, 0x0A), BYTES(0x01, 0x02, 0x55, 0x01));
-	assert_int_equal(reg(image.holding_regs, 1), 1);
-	assert_int_equal(reg(image.holding_regs, 2), 2);
+	assert_int_equal(reg(unit->tables.holding_regs, 1), 1);
+	assert_int_equal(reg(unit->tables.holding_regs, 2), 2);
 	/* The fixed-size requests are exactly 5 bytes. */
 	for (size_t i = 0; i < sizeof(fixed_fcs); i++) {
 		/* A value FC05 would accept, so only the length is wrong. */
@@ -316,8 +316,8 @@ static void test_byte_count_and_length(void **state)
 		expect_exception(p, len - 1, 0x03);
 		expect_exception(p, len + 1, 0x03);
 	}
-	assert_int_equal(get_bit(image.coils, 0), 0);
-	assert_int_equal(reg(image.holding_regs, 0), 0);
+	assert_int_equal(get_bit(unit->tables.coils, 0), 0);
+	assert_int_equal(reg(unit->tables.holding_regs, 0), 0);
 }
 
 /* ---- exception 01: function codes not served ---- */
@@ -373,10 +373,10 @@ static void test_illegal_address_at_table_end(void **state)
 	expect_write_exception(0x10, 0xFFFF, 2, 4, 4, 0x02);
 	/* The accepted writes wrote zeros up to the end; the refused ones
 	 * (all ones) changed nothing. */
-	assert_int_equal(get_bit(image.coils, 65536 - 1969), 1);
-	assert_int_equal(get_bit(image.coils, 0xFFFF), 0);
-	assert_int_equal(reg(image.holding_regs, 65536 - 124), 65536 - 124);
-	assert_int_equal(reg(image.holding_regs, 0xFFFF), 0);
+	assert_int_equal(get_bit(unit->tables.coils, 65536 - 1969), 1);
+	assert_int_equal(get_bit(unit->tables.coils, 0xFFFF), 0);
+	assert_int_equal(reg(unit->tables.holding_regs, 65536 - 124), 65536 - 124);
+	assert_int_equal(reg(unit->tables.holding_regs, 0xFFFF), 0);
 }
 
 /* A device smaller than the address space, with tables sized to the byte
@@ -401,7 +401,7 @@ static void test_illegal_address_small_device(void **state)
 	assert_non_null(small.discrete_inputs);
 	assert_non_null(small.holding_regs);
 	assert_non_null(small.input_regs);
-	ctx.tables = &small;
+	use_tables(&small);
 	small.coils[0] = 0x55;
 	small.coils[1] = 0x03;
 	expect_exception(BYTES(0x01, 0x04, 0xA1, 0x00, 0x01), 0x02);
@@ -420,7 +420,7 @@ static void test_illegal_address_small_device(void **state)
 	expect_pdu(BYTES(0x0F, 0x00, 0x06, 0x00, 0x04, 0x01, 0x0A), BYTES(0x0F, 0x00, 0x06, 0x00, 0x04));
 	assert_int_equal(small.coils[0], 0x95);
 	assert_int_equal(small.coils[1], 0x02);
-	ctx.tables = &image;
+	use_tables(&default_tables);
 	free(small.coils);
 	free(small.discrete_inputs);
 	free(small.holding_regs);
@@ -452,10 +452,10 @@ static void test_exception_order(void **state)
 			.n_coils = 1, .n_discrete_inputs = 1, .n_holding_regs = 1, .n_input_regs = 1,
 		};
 
-		ctx.tables = &one;
+		use_tables(&one);
 		expect_exception(BYTES(0x05, 0x00, 0x01, 0x12, 0x34), 0x03);
 		expect_exception(BYTES(0x05, 0x00, 0x01, 0xFF, 0x00), 0x02);
-		ctx.tables = &image;
+		use_tables(&default_tables);
 	}
 	/* An unknown function beats everything. */
 	expect_exception(BYTES(0x09, 0xFF, 0xFF, 0x00, 0x00, 0x00), 0x01);
@@ -495,7 +495,7 @@ static void test_mbap_protocol_id(void **state)
 		assert_int_equal(send_adu(7, ids[i], 1, BYTES(0x06, 0x00, 0x05, 0x12, 0x34)), 0);
 	assert_int_equal(ctx.ctr.mb_drop_protocol_id, 3);
 	assert_int_equal(ctx.ctr.mb_responses, 0);
-	assert_int_equal(reg(image.holding_regs, 5), 5);
+	assert_int_equal(reg(unit->tables.holding_regs, 5), 5);
 	/* The next request is served as usual. */
 	expect_pdu(BYTES(0x03, 0x00, 0x05, 0x00, 0x01), BYTES(0x03, 0x02, 0x00, 0x05));
 }
@@ -530,10 +530,10 @@ static void test_read_bits_unaligned(void **state)
 	static const uint32_t qtys[] = { 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 255, 1999, 2000 };
 
 	(void)state;
-	fill_pseudo_random(image.coils, 512, 1);
-	fill_pseudo_random(image.discrete_inputs, 512, 2);
+	fill_pseudo_random(unit->tables.coils, 512, 1);
+	fill_pseudo_random(unit->tables.discrete_inputs, 512, 2);
 	for (uint8_t fc = 0x01; fc <= 0x02; fc++) {
-		const uint8_t *table = fc == 0x01 ? image.coils : image.discrete_inputs;
+		const uint8_t *table = fc == 0x01 ? unit->tables.coils : unit->tables.discrete_inputs;
 
 		for (uint32_t start = 0; start < 24; start++) {
 			for (size_t q = 0; q < sizeof(qtys) / sizeof(qtys[0]); q++) {
@@ -559,8 +559,8 @@ static void test_write_bits_unaligned(void **state)
 	uint8_t data[246];
 
 	(void)state;
-	fill_pseudo_random(image.coils, sizeof(model), 3);
-	memcpy(model, image.coils, sizeof(model));
+	fill_pseudo_random(unit->tables.coils, sizeof(model), 3);
+	memcpy(model, unit->tables.coils, sizeof(model));
 	for (uint32_t start = 0; start < 16; start++) {
 		for (size_t q = 0; q < sizeof(qtys) / sizeof(qtys[0]); q++) {
 			uint32_t qty = qtys[q], nbytes = (qty + 7) / 8;
@@ -571,7 +571,7 @@ static void test_write_bits_unaligned(void **state)
 			expect_pdu(p, pdu_multi(p, 0x0F, addr, qty, (uint8_t)nbytes, data, nbytes), p, 5);
 			for (uint32_t i = 0; i < qty; i++)
 				set_bit(model, addr + i, get_bit(data, i));
-			assert_memory_equal(image.coils, model, sizeof(model));
+			assert_memory_equal(unit->tables.coils, model, sizeof(model));
 		}
 	}
 }

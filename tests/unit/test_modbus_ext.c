@@ -26,14 +26,14 @@ static void expect_silence(const uint8_t *pdu, size_t len)
 
 static uint16_t reg(uint32_t i)
 {
-	const uint8_t *p = (const uint8_t *)(image.holding_regs + i);
+	const uint8_t *p = (const uint8_t *)(unit->tables.holding_regs + i);
 
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 static void set_reg(uint32_t i, uint16_t v)
 {
-	uint8_t *p = (uint8_t *)(image.holding_regs + i);
+	uint8_t *p = (uint8_t *)(unit->tables.holding_regs + i);
 
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
@@ -41,7 +41,7 @@ static void set_reg(uint32_t i, uint16_t v)
 
 static uint16_t record(uint32_t file, uint32_t r)
 {
-	const uint8_t *p = (const uint8_t *)(image.files + (file - 1) * MB_FILE_RECORDS + r);
+	const uint8_t *p = (const uint8_t *)(unit->tables.files + (file - 1) * MB_FILE_RECORDS + r);
 
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
@@ -189,13 +189,13 @@ static void test_fc18_small_device(void **state)
 	struct mb_tables small = { .holding_regs = regs, .n_holding_regs = 4 };
 
 	(void)state;
-	ctx.tables = &small;
+	use_tables(&small);
 	regs[1] = 0x0200; /* big-endian 2: entries are registers 2 and 3 */
 	expect_pdu(BYTES(0x18, 0x00, 0x01), BYTES(0x18, 0x00, 0x06, 0x00, 0x02, 0, 0, 0, 0));
 	expect_exception(BYTES(0x18, 0x00, 0x04), 0x02);
 	regs[2] = 0x0200;
 	expect_exception(BYTES(0x18, 0x00, 0x02), 0x02);
-	ctx.tables = &image;
+	use_tables(&default_tables);
 }
 
 /* ---- 0x14, 0x15 file records (MAP 6.14, 6.15) ---- */
@@ -342,11 +342,11 @@ static void test_file_no_files(void **state)
 	struct mb_tables none = { 0 };
 
 	(void)state;
-	ctx.tables = &none;
+	use_tables(&none);
 	expect_exception(BYTES(0x14, 0x07, 0x06, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01), 0x02);
 	expect_exception(BYTES(0x15, 0x09, 0x06, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x12, 0x34),
 			 0x02);
-	ctx.tables = &image;
+	use_tables(&default_tables);
 }
 
 /* ---- 0x2B / 0x0E Read Device Identification (MAP 6.21) ---- */
@@ -432,9 +432,9 @@ static void test_fc2b_spec_example(void **state)
 	uint8_t want[64], *q = want;
 
 	(void)state;
-	set_object(&image, 0, (const uint8_t *)vendor, strlen(vendor));
-	set_object(&image, 1, (const uint8_t *)code, strlen(code));
-	set_object(&image, 2, (const uint8_t *)rev, strlen(rev));
+	set_object(&unit->tables, 0, (const uint8_t *)vendor, strlen(vendor));
+	set_object(&unit->tables, 1, (const uint8_t *)code, strlen(code));
+	set_object(&unit->tables, 2, (const uint8_t *)rev, strlen(rev));
 	memcpy(q, (const uint8_t[]){ 0x2B, 0x0E, 0x01, 0x81, 0x00, 0x00, 0x03, 0x00, 0x16 }, 9);
 	memcpy(q + 9, vendor, 22);
 	q += 31;
@@ -457,7 +457,7 @@ static void expect_stream(uint8_t code, uint8_t id, uint8_t conformity, const ui
 
 	memcpy(want, hdr, 7);
 	for (size_t i = 0; i < n; i++)
-		q = object(q, ids[i], &image);
+		q = object(q, ids[i], &unit->tables);
 	expect_pdu((const uint8_t[]){ 0x2B, 0x0E, code, id }, 4, want, (size_t)(q - want));
 }
 
@@ -472,7 +472,7 @@ static void test_fc2b_more_follows(void **state)
 	 * three fit after the 7-byte header (193 bytes, a fourth would make
 	 * 255). */
 	for (uint8_t id = 0; id <= 6; id++)
-		set_object(&image, id, values[id], 60);
+		set_object(&unit->tables, id, values[id], 60);
 	expect_stream(0x02, 0x00, 0x82, (const uint8_t[]){ 0, 1, 2 }, 3, 3);
 	expect_stream(0x02, 0x03, 0x82, (const uint8_t[]){ 3, 4, 5 }, 3, 6);
 	expect_stream(0x02, 0x06, 0x82, (const uint8_t[]){ 6 }, 1, 0);
@@ -480,15 +480,15 @@ static void test_fc2b_more_follows(void **state)
 	expect_stream(0x01, 0x00, 0x82, (const uint8_t[]){ 0, 1, 2 }, 3, 0);
 	/* The boundary: a 58-byte fourth object ends the PDU at exactly 253
 	 * bytes (7 + 3 * 62 + 60), a 59-byte one does not fit. */
-	set_object(&image, 3, values[3], 58);
+	set_object(&unit->tables, 3, values[3], 58);
 	expect_stream(0x02, 0x00, 0x82, (const uint8_t[]){ 0, 1, 2, 3 }, 4, 4);
-	set_object(&image, 3, values[3], 59);
+	set_object(&unit->tables, 3, values[3], 59);
 	expect_stream(0x02, 0x00, 0x82, (const uint8_t[]){ 0, 1, 2 }, 3, 3);
 	/* Extended: private objects of the largest size, one per response;
 	 * objects absent in between are skipped. */
-	set_object(&image, 0x80, values[0x80], MB_ID_OBJECT_MAX);
-	set_object(&image, 0x9A, values[0x9A], 10);
-	set_object(&image, 0xFF, values[0xFF], MB_ID_OBJECT_MAX);
+	set_object(&unit->tables, 0x80, values[0x80], MB_ID_OBJECT_MAX);
+	set_object(&unit->tables, 0x9A, values[0x9A], 10);
+	set_object(&unit->tables, 0xFF, values[0xFF], MB_ID_OBJECT_MAX);
 	expect_stream(0x03, 0x00, 0x83, (const uint8_t[]){ 0, 1, 2 }, 3, 3);
 	expect_stream(0x03, 0x03, 0x83, (const uint8_t[]){ 3, 4, 5 }, 3, 6);
 	expect_stream(0x03, 0x06, 0x83, (const uint8_t[]){ 6 }, 1, 0x80);
@@ -518,9 +518,9 @@ static void test_fc07_fc11(void **state)
 	/* Server id = the ProductCode object, then the run indicator ON. */
 	expect_pdu(BYTES(0x11), BYTES(0x11, 0x06, 'M', 'B', 'X', 'D', 'P', 0xFF));
 	expect_exception(BYTES(0x11, 0x00), 0x03);
-	ctx.tables = &none;
+	use_tables(&none);
 	expect_pdu(BYTES(0x11), BYTES(0x11, 0x01, 0xFF));
-	ctx.tables = &image;
+	use_tables(&default_tables);
 }
 
 /* ---- 0x08 Diagnostics (MAP 6.8) ---- */
@@ -612,14 +612,14 @@ static void test_fc08_counters(void **state)
 	expect_counters(8 + 3, 2, 8 + 3, 0);
 	/* A discarded ADU (protocol id 1) is not a Modbus message. */
 	memcpy(req, (const uint8_t[]){ 0, 1, 0, 1, 0, 2, 1, 0x07 }, 8);
-	assert_int_equal(mb_handle_adu(&ctx, req, 8, resp), 0);
+	assert_int_equal(mb_handle_adu(&ctx, &peer, req, 8, resp), 0);
 	expect_counters(19, 2, 19, 0);
 	/* Clear Counters: echoed, then everything is 0, the request itself
 	 * included. */
 	expect_diag_word(0x0A, 0x0000);
 	expect_counters(0, 0, 0, 0);
 	/* Counters are 16 bits and wrap. */
-	ctx.diag.counters[MB_DIAG_BUS_MESSAGES] = 0xFFFE;
+	unit->diag.counters[MB_DIAG_BUS_MESSAGES] = 0xFFFE;
 	expect_diag_word(0x0B, 0xFFFF);
 	expect_diag_word(0x0B, 0x0000);
 }
@@ -631,7 +631,7 @@ static void test_fc08_listen_only(void **state)
 {
 	(void)state;
 	expect_silence(BYTES(0x08, 0x00, 0x04, 0x00, 0x00));
-	assert_int_equal(ctx.diag.listen_only, 1);
+	assert_int_equal(unit->diag.listen_only, 1);
 	expect_silence(BYTES(0x03, 0x00, 0x05, 0x00, 0x01));
 	expect_silence(BYTES(0x06, 0x00, 0x05, 0x12, 0x34));
 	assert_int_equal(reg(5), 5);
@@ -642,16 +642,16 @@ static void test_fc08_listen_only(void **state)
 	/* A malformed restart is not executed either. */
 	expect_silence(BYTES(0x08, 0x00, 0x01, 0x12, 0x34));
 	expect_silence(BYTES(0x08, 0x00, 0x01, 0x00));
-	assert_int_equal(ctx.diag.listen_only, 1);
-	assert_int_equal(ctx.diag.counters[MB_DIAG_BUS_MESSAGES], 9);
-	assert_int_equal(ctx.diag.counters[MB_DIAG_SERVER_MESSAGES], 3);
-	assert_int_equal(ctx.diag.counters[MB_DIAG_SERVER_NO_RESPONSE], 9);
+	assert_int_equal(unit->diag.listen_only, 1);
+	assert_int_equal(unit->diag.counters[MB_DIAG_BUS_MESSAGES], 9);
+	assert_int_equal(unit->diag.counters[MB_DIAG_SERVER_MESSAGES], 3);
+	assert_int_equal(unit->diag.counters[MB_DIAG_SERVER_NO_RESPONSE], 9);
 	assert_int_equal(ctx.ctr.mb_no_response, 9);
 	assert_int_equal(ctx.ctr.mb_responses, 0);
 	assert_int_equal(ctx.ctr.mb_requests, 9);
 	/* The restart: no answer, then normal service, counters at 0. */
 	expect_silence(BYTES(0x08, 0x00, 0x01, 0x00, 0x00));
-	assert_int_equal(ctx.diag.listen_only, 0);
+	assert_int_equal(unit->diag.listen_only, 0);
 	expect_pdu(BYTES(0x03, 0x00, 0x05, 0x00, 0x01), BYTES(0x03, 0x02, 0x00, 0x05));
 	expect_counters(1, 0, 1, 0);
 	/* Out of listen only mode, a restart is answered. */
@@ -660,10 +660,10 @@ static void test_fc08_listen_only(void **state)
 	assert_int_equal(ctx.ctr.mb_no_response, 10);
 	/* With 08 switched off there is no way out. */
 	expect_silence(BYTES(0x08, 0x00, 0x04, 0x00, 0x00));
-	mb_function_enable(&ctx, 0x08, 0);
+	mb_function_enable(unit, 0x08, 0);
 	expect_silence(BYTES(0x08, 0x00, 0x01, 0x00, 0x00));
-	assert_int_equal(ctx.diag.listen_only, 1);
-	mb_function_enable(&ctx, 0x08, 1);
+	assert_int_equal(unit->diag.listen_only, 1);
+	mb_function_enable(unit, 0x08, 1);
 	expect_silence(BYTES(0x08, 0x00, 0x01, 0x00, 0x00));
 	expect_pdu(BYTES(0x07), BYTES(0x07, 0x00));
 }
@@ -749,7 +749,7 @@ static void test_function_enable(void **state)
 		/* A valid request of each code when one is 5 bytes or less. */
 		uint8_t p[5] = { served[i], 0x00, 0x05, 0x00, 0x01 };
 
-		mb_function_enable(&ctx, served[i], 0);
+		mb_function_enable(unit, served[i], 0);
 		expect_exception(p, sizeof(p), 0x01);
 		expect_exception(p, 1, 0x01);
 	}
@@ -757,29 +757,29 @@ static void test_function_enable(void **state)
 	/* Nothing was executed: the writes changed nothing. */
 	assert_int_equal(reg(5), 5);
 	/* Each code on its own: the others stay as they are. */
-	mb_function_enable(&ctx, 0x03, 1);
+	mb_function_enable(unit, 0x03, 1);
 	expect_pdu(BYTES(0x03, 0x00, 0x05, 0x00, 0x01), BYTES(0x03, 0x02, 0x00, 0x05));
 	expect_exception(BYTES(0x04, 0x00, 0x05, 0x00, 0x01), 0x01);
 	expect_exception(BYTES(0x02, 0x00, 0x05, 0x00, 0x01), 0x01);
-	mb_function_enable(&ctx, 0x2B, 1);
-	mb_function_enable(&ctx, 0x07, 1);
+	mb_function_enable(unit, 0x2B, 1);
+	mb_function_enable(unit, 0x07, 1);
 	expect_pdu(BYTES(0x07), BYTES(0x07, 0x00));
 	expect_exception(BYTES(0x0B), 0x01);
 	assert_int_equal(send_pdu(BYTES(0x2B, 0x0E, 0x04, 0x00)), MBAP_HDR_LEN + 14);
 	/* Switching off twice and on twice is idempotent; unknown codes can
 	 * be switched on without becoming served. */
-	mb_function_enable(&ctx, 0x07, 0);
-	mb_function_enable(&ctx, 0x07, 0);
+	mb_function_enable(unit, 0x07, 0);
+	mb_function_enable(unit, 0x07, 0);
 	expect_exception(BYTES(0x07), 0x01);
-	mb_function_enable(&ctx, 0x07, 1);
-	mb_function_enable(&ctx, 0x07, 1);
+	mb_function_enable(unit, 0x07, 1);
+	mb_function_enable(unit, 0x07, 1);
 	expect_pdu(BYTES(0x07), BYTES(0x07, 0x00));
-	mb_function_enable(&ctx, 0x41, 1);
+	mb_function_enable(unit, 0x41, 1);
 	expect_exception(BYTES(0x41), 0x01);
 	/* A switched-off code is an exception like any other in the
 	 * diagnostics. */
 	for (size_t i = 0; i < sizeof(served); i++)
-		mb_function_enable(&ctx, served[i], 1);
+		mb_function_enable(unit, served[i], 1);
 	expect_diag_word(0x0D, 2 * sizeof(served) + 5);
 }
 

@@ -1,0 +1,85 @@
+/* The device model as configured: what engine/config.c reads from a YAML
+ * file (docs/usage.md, examples/devices.yaml) and engine/devmodel.c builds
+ * the servers, units and the register store from. regstore.c describes the
+ * default model the same way. */
+#ifndef MBX_CONFIG_H
+#define MBX_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mb_device.h"
+
+/* The four data tables of MAP 4.3, in the order of mbx_regs_table_id. */
+enum cfg_table_id {
+	CFG_COILS,
+	CFG_DISCRETE_INPUTS,
+	CFG_HOLDING_REGISTERS,
+	CFG_INPUT_REGISTERS,
+	CFG_TABLES
+};
+
+/* Initial values: all 0, all one value, each entry its own address (bits:
+ * address & 1; file records: the record number), or a list from the first
+ * entry on (the rest 0). */
+enum cfg_init { CFG_INIT_ZERO, CFG_INIT_VALUE, CFG_INIT_ADDRESS, CFG_INIT_LIST };
+
+struct cfg_table {
+	uint32_t start; /* Modbus address of the first entry */
+	uint32_t count; /* 0: the unit has no such table (every address is exception 02) */
+	enum cfg_init init;
+	uint16_t value;
+	uint16_t *list;
+	uint32_t n_list;
+	struct mb_range protect[MB_PROTECT_MAX]; /* coils and holding registers only */
+	uint8_t n_protect;
+};
+
+/* Units first_id..last_id, each with its own copy of these tables. */
+struct cfg_unit {
+	uint32_t first_id;
+	uint32_t last_id;
+	struct cfg_table table[CFG_TABLES];
+	uint32_t n_files; /* files 1..n_files of MB_FILE_RECORDS records, initialised as CFG_INIT_ADDRESS */
+	struct mb_id_object id_objects[256]; /* MAP 6.21; values owned by the cfg_model */
+	uint8_t fc_disabled[256 / 8];
+};
+
+/* What a unit id the server does not have gets: exception 0B, no answer,
+ * or the server's own unit (a device that ignores the unit id). */
+enum cfg_unknown_unit { CFG_UNKNOWN_UNIT_EXCEPTION, CFG_UNKNOWN_UNIT_SILENCE, CFG_UNKNOWN_UNIT_OWN };
+
+#define CFG_OWN_UNIT_LOWEST 256 /* own_unit default: the lowest configured id */
+#define CFG_OWN_UNIT_NONE 257 /* 0 and 0xFF are unknown units */
+
+/* Servers on addresses first_addr..last_addr (host order), one each, all
+ * alike; any_addr: one server answering every address (the default). */
+struct cfg_server {
+	uint32_t first_addr;
+	uint32_t last_addr;
+	int any_addr;
+	int line; /* of its entry, for errors found when the model is built */
+	enum cfg_unknown_unit unknown_unit;
+	uint32_t own_unit; /* unit id 0 and 0xFF reach (MIG 4.4.1.2), or CFG_OWN_UNIT_* */
+	struct mb_cidr read_only[MB_CIDRS_MAX];
+	uint8_t n_read_only;
+	struct mb_cidr allow[MB_CIDRS_MAX];
+	uint8_t n_allow;
+	struct cfg_unit *units;
+	uint32_t n_units;
+};
+
+struct cfg_model {
+	const char *file; /* for error messages; "(default)" for the built-in model */
+	struct cfg_server *servers;
+	uint32_t n_servers;
+	char **strings; /* identification object values, owned */
+	uint32_t n_strings;
+};
+
+/* Reads a device model file. Returns 0, or -1 with "FILE:LINE: problem" in
+ * err (room bytes); *m is then empty. */
+int config_load(const char *path, struct cfg_model *m, char *err, size_t room);
+void config_free(struct cfg_model *m);
+
+#endif

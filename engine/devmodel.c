@@ -1,0 +1,313 @@
+/* Builds the device model and its register store (devmodel.h).
+ *
+ * Two passes over the configuration: the first counts servers, units and
+ * table bytes so the store is created at its final size; the second lays
+ * out the records and tables, writes the initial values and fills the
+ * in-process model that points into the store. The store is published
+ * (its magic written) last. */
+#include "devmodel.h"
+#include "regstore.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALIGN(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t room, const char *fmt,
+						      ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, room, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static uint64_t servers_of(const struct cfg_server *s)
+{
+	return s->any_addr ? 1 : (uint64_t)s->last_addr - s->first_addr + 1;
+}
+
+static uint64_t ids_of(const struct cfg_unit *u)
+{
+	return (uint64_t)u->last_id - u->first_id + 1;
+}
+
+/* Bytes of one unit's tables in the store, each table 8-byte aligned. */
+static uint64_t table_bytes(const struct cfg_unit *u, enum mbx_regs_table_id t)
+{
+	switch (t) {
+	case MBX_REGS_COILS:
+	case MBX_REGS_DISCRETE_INPUTS:
+		return ALIGN(((uint64_t)u->table[t].count + 7) / 8, 8);
+	case MBX_REGS_HOLDING_REGISTERS:
+	case MBX_REGS_INPUT_REGISTERS:
+		return ALIGN(2 * (uint64_t)u->table[t].count, 8);
+	default:
+		return 2 * (uint64_t)u->n_files * MB_FILE_RECORDS;
+	}
+}
+
+static uint64_t unit_bytes(const struct cfg_unit *u)
+{
+	uint64_t n = 0;
+
+	for (int t = 0; t < MBX_REGS_TABLES; t++)
+		n += table_bytes(u, (enum mbx_regs_table_id)t);
+	return n;
+}
+
+static void init_bits(uint8_t *bits, const struct cfg_table *t)
+{
+	for (uint32_t i = 0; i < t->count; i++) {
+		uint32_t v = t->init == CFG_INIT_VALUE	 ? t->value :
+			     t->init == CFG_INIT_ADDRESS ? (t->start + i) & 1 :
+			     t->init == CFG_INIT_LIST	 ? (i < t->n_list ? t->list[i] : 0) :
+							   0;
+
+		if (v)
+			bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+	}
+}
+
+static void init_regs(uint16_t *regs, const struct cfg_table *t)
+{
+	for (uint32_t i = 0; i < t->count; i++) {
+		uint32_t v = t->init == CFG_INIT_VALUE	 ? t->value :
+			     t->init == CFG_INIT_ADDRESS ? t->start + i :
+			     t->init == CFG_INIT_LIST	 ? (i < t->n_list ? t->list[i] : 0) :
+							   0;
+
+		regs[i] = htons((uint16_t)v);
+	}
+}
+
+/* Lays out one unit's tables from *data_off on, writes their initial values
+ * and points the in-process unit at them. */
+static void place_unit(struct devmodel *d, const struct cfg_unit *cu, uint32_t server,
+		       uint8_t unit_id, uint32_t index, uint64_t *data_off)
+{
+	struct mbx_regs_unit *ru = mbx_regs_unit_at(&d->store, index);
+	struct mb_unit *mu = &d->model.units[index];
+	struct mb_tables *mt = &mu->tables;
+
+	ru->server = server;
+	ru->unit_id = unit_id;
+	for (int t = 0; t < MBX_REGS_TABLES; t++) {
+		ru->table[t].off = *data_off;
+		ru->table[t].start = t < CFG_TABLES ? cu->table[t].start : 0;
+		ru->table[t].count =
+			t < CFG_TABLES ? cu->table[t].count : cu->n_files * MB_FILE_RECORDS;
+		*data_off += table_bytes(cu, (enum mbx_regs_table_id)t);
+	}
+	mt->coils = mbx_regs_table_data(&d->store, ru, MBX_REGS_COILS);
+	mt->discrete_inputs = mbx_regs_table_data(&d->store, ru, MBX_REGS_DISCRETE_INPUTS);
+	mt->holding_regs = mbx_regs_table_data(&d->store, ru, MBX_REGS_HOLDING_REGISTERS);
+	mt->input_regs = mbx_regs_table_data(&d->store, ru, MBX_REGS_INPUT_REGISTERS);
+	mt->files = mbx_regs_table_data(&d->store, ru, MBX_REGS_FILES);
+	mt->n_coils = cu->table[CFG_COILS].count;
+	mt->n_discrete_inputs = cu->table[CFG_DISCRETE_INPUTS].count;
+	mt->n_holding_regs = cu->table[CFG_HOLDING_REGISTERS].count;
+	mt->n_input_regs = cu->table[CFG_INPUT_REGISTERS].count;
+	mt->n_files = cu->n_files;
+	mt->coils_start = cu->table[CFG_COILS].start;
+	mt->discrete_inputs_start = cu->table[CFG_DISCRETE_INPUTS].start;
+	mt->holding_regs_start = cu->table[CFG_HOLDING_REGISTERS].start;
+	mt->input_regs_start = cu->table[CFG_INPUT_REGISTERS].start;
+	memcpy(mt->id_objects, cu->id_objects, sizeof(mt->id_objects));
+	init_bits(mt->coils, &cu->table[CFG_COILS]);
+	init_bits(mt->discrete_inputs, &cu->table[CFG_DISCRETE_INPUTS]);
+	init_regs(mt->holding_regs, &cu->table[CFG_HOLDING_REGISTERS]);
+	init_regs(mt->input_regs, &cu->table[CFG_INPUT_REGISTERS]);
+	for (uint32_t i = 0; i < mt->n_files * MB_FILE_RECORDS; i++)
+		mt->files[i] = htons((uint16_t)(i % MB_FILE_RECORDS));
+	mu->seq = &ru->seq;
+	memcpy(mu->fc_disabled, cu->fc_disabled, sizeof(mu->fc_disabled));
+	mu->n_protect_coils = cu->table[CFG_COILS].n_protect;
+	memcpy(mu->protect_coils, cu->table[CFG_COILS].protect, sizeof(mu->protect_coils));
+	mu->n_protect_holding = cu->table[CFG_HOLDING_REGISTERS].n_protect;
+	memcpy(mu->protect_holding, cu->table[CFG_HOLDING_REGISTERS].protect,
+	       sizeof(mu->protect_holding));
+}
+
+/* MIG 4.4.1.2: on TCP a device is addressed by its IP address, so unit ids
+ * 0 and 0xFF both mean "the server itself": they reach the server's own
+ * unit (own_unit, by default its lowest id) unless it has none. */
+static uint32_t own_unit_id(const struct cfg_server *cs)
+{
+	uint32_t lowest = 255;
+
+	if (cs->own_unit != CFG_OWN_UNIT_LOWEST)
+		return cs->own_unit;
+	for (uint32_t i = 0; i < cs->n_units; i++)
+		if (cs->units[i].first_id < lowest)
+			lowest = cs->units[i].first_id;
+	return lowest;
+}
+
+/* Adds server index i on addr (network order) to the address hash; -1 if
+ * the address is taken already. */
+static int hash_add(struct mb_model *m, uint32_t addr, uint32_t i)
+{
+	uint32_t slot = mb_model_hash_slot(addr, m->addr_hash_mask);
+
+	while (m->addr_hash[slot]) {
+		if (m->servers[m->addr_hash[slot] - 1].addr == addr)
+			return -1;
+		slot = (slot + 1) & m->addr_hash_mask;
+	}
+	m->addr_hash[slot] = i + 1;
+	return 0;
+}
+
+/* One server on addr with its own units from *next_unit on. */
+static int place_server(struct devmodel *d, const struct cfg_model *cfg,
+			const struct cfg_server *cs, uint32_t addr, uint32_t index,
+			uint32_t *next_unit, uint64_t *data_off, char *err, size_t room)
+{
+	struct mbx_regs_server *rs = mbx_regs_server_at(&d->store, index);
+	struct mb_server *ms = &d->model.servers[index];
+	uint32_t own = own_unit_id(cs);
+
+	ms->addr = addr;
+	rs->addr = addr;
+	if (!cs->any_addr && hash_add(&d->model, addr, index) < 0) {
+		struct in_addr a = { .s_addr = addr };
+
+		return fail(err, room, "%s:%d: address %s is already a server's", cfg->file, cs->line,
+			    inet_ntoa(a));
+	}
+	for (int u = 0; u < 256; u++)
+		ms->unit_index[u] = rs->unit_index[u] = MBX_REGS_UNIT_NONE;
+	rs->n_units = 0;
+	for (uint32_t i = 0; i < cs->n_units; i++) {
+		const struct cfg_unit *cu = &cs->units[i];
+
+		for (uint32_t id = cu->first_id; id <= cu->last_id; id++) {
+			uint32_t u = (*next_unit)++;
+
+			place_unit(d, cu, index, (uint8_t)id, u, data_off);
+			ms->unit_index[id] = rs->unit_index[id] = u;
+			rs->n_units++;
+			if (id == own)
+				ms->unit_index[0] = ms->unit_index[0xFF] = rs->unit_index[0] =
+					rs->unit_index[0xFF] = u;
+		}
+	}
+	if (cs->unknown_unit == CFG_UNKNOWN_UNIT_OWN && ms->unit_index[0] != MB_UNIT_NONE)
+		for (int u = 0; u < 256; u++)
+			if (ms->unit_index[u] == MB_UNIT_NONE)
+				ms->unit_index[u] = rs->unit_index[u] = ms->unit_index[0];
+	ms->unknown_unit_silent = cs->unknown_unit == CFG_UNKNOWN_UNIT_SILENCE;
+	ms->n_read_only = cs->n_read_only;
+	memcpy(ms->read_only, cs->read_only, sizeof(ms->read_only));
+	ms->n_allow = cs->n_allow;
+	memcpy(ms->allow, cs->allow, sizeof(ms->allow));
+	return 0;
+}
+
+int devmodel_build(struct devmodel *d, const struct cfg_model *cfg, const char *name, char *err,
+		   size_t room)
+{
+	uint64_t n_servers = 0, n_units = 0, data = 0, servers_off, units_off, data_off, size;
+	uint32_t hash_size = 2, next_unit = 0, next_server = 0;
+	struct mbx_regs_header *h;
+
+	memset(d, 0, sizeof(*d));
+	for (uint32_t i = 0; i < cfg->n_servers; i++) {
+		const struct cfg_server *cs = &cfg->servers[i];
+
+		n_servers += servers_of(cs);
+		for (uint32_t u = 0; u < cs->n_units; u++) {
+			n_units += servers_of(cs) * ids_of(&cs->units[u]);
+			data += servers_of(cs) * ids_of(&cs->units[u]) * unit_bytes(&cs->units[u]);
+		}
+	}
+	if (n_servers > DEVMODEL_MAX_SERVERS || n_units > DEVMODEL_MAX_UNITS)
+		return fail(err, room, "%s: %llu servers with %llu units; at most %u and %u", cfg->file,
+			    (unsigned long long)n_servers, (unsigned long long)n_units,
+			    DEVMODEL_MAX_SERVERS, DEVMODEL_MAX_UNITS);
+	servers_off = ALIGN(sizeof(struct mbx_regs_header), 64);
+	units_off = ALIGN(servers_off + n_servers * sizeof(struct mbx_regs_server), 64);
+	data_off = ALIGN(units_off + n_units * sizeof(struct mbx_regs_unit), 64);
+	size = data_off + data;
+	while (hash_size < 2 * n_servers)
+		hash_size *= 2;
+	d->model.servers = calloc(n_servers, sizeof(*d->model.servers));
+	d->model.units = calloc(n_units ? n_units : 1, sizeof(*d->model.units));
+	d->model.addr_hash = calloc(hash_size, sizeof(*d->model.addr_hash));
+	d->model.addr_hash_mask = hash_size - 1;
+	d->model.n_servers = (uint32_t)n_servers;
+	d->model.n_units = (uint32_t)n_units;
+	if (!d->model.servers || !d->model.units || !d->model.addr_hash) {
+		devmodel_free(d);
+		return fail(err, room, "out of memory for %llu units", (unsigned long long)n_units);
+	}
+	if (mbx_regs_create(&d->store, name, size, err, room) < 0) {
+		devmodel_free(d);
+		return -1;
+	}
+	d->name = name;
+	h = (struct mbx_regs_header *)d->store.base;
+	h->n_servers = (uint32_t)n_servers;
+	h->n_units = (uint32_t)n_units;
+	h->servers_off = servers_off;
+	h->units_off = units_off;
+	for (uint32_t i = 0; i < cfg->n_servers; i++) {
+		const struct cfg_server *cs = &cfg->servers[i];
+
+		for (uint64_t a = 0; a < servers_of(cs); a++) {
+			uint32_t addr = cs->any_addr ? 0 : htonl(cs->first_addr + (uint32_t)a);
+
+			if (place_server(d, cfg, cs, addr, next_server++, &next_unit, &data_off, err,
+					 room) < 0) {
+				devmodel_free(d);
+				return -1;
+			}
+		}
+	}
+	mbx_regs_publish(&d->store);
+	return 0;
+}
+
+void devmodel_free(struct devmodel *d)
+{
+	if (d->store.base)
+		mbx_regs_destroy(&d->store, d->name);
+	free(d->model.servers);
+	free(d->model.units);
+	free(d->model.addr_hash);
+	if (d->cfg_loaded)
+		config_free(&d->cfg);
+	memset(d, 0, sizeof(*d));
+}
+
+int devmodel_load(struct devmodel *d, const char *config_path, const char *name, char *err,
+		  size_t room)
+{
+	struct cfg_model cfg;
+
+	if (!config_path)
+		return devmodel_build_default(d, name, err, room);
+	if (config_load(config_path, &cfg, err, room) < 0)
+		return -1;
+	if (devmodel_build(d, &cfg, name, err, room) < 0) {
+		config_free(&cfg);
+		return -1;
+	}
+	d->cfg = cfg;
+	d->cfg_loaded = 1;
+	return 0;
+}
+
+int devmodel_build_default(struct devmodel *d, const char *name, char *err, size_t room)
+{
+	struct cfg_model cfg;
+
+	regstore_default_config(&cfg);
+	return devmodel_build(d, &cfg, name, err, room);
+}

@@ -1,0 +1,45 @@
+/* Builds the device model (stack/mb_device.h) and its register store
+ * (regs/mbx_regs.h) from a configured model (config.h): one server per
+ * configured address, one unit per configured unit id on each, every unit
+ * with tables of its own in the store. */
+#ifndef MBX_DEVMODEL_H
+#define MBX_DEVMODEL_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "mb_device.h"
+#include "mbx_regs.h"
+
+#define DEVMODEL_MAX_SERVERS (1u << 20)
+#define DEVMODEL_MAX_UNITS (1u << 22)
+
+struct devmodel {
+	struct mb_model model;
+	struct mbx_regs store;
+	const char *name; /* the store's name, NULL for an anonymous store */
+	struct cfg_model cfg; /* what devmodel_load() read; the model points into it */
+	int cfg_loaded;
+};
+
+/* What mbxdp does at start: reads the device model file config_path (NULL:
+ * the default model) and builds it into the store called name. Returns 0,
+ * or -1 with the message ("FILE:LINE: problem" for a bad file) in err. */
+int devmodel_load(struct devmodel *d, const char *config_path, const char *name, char *err,
+		  size_t room);
+
+/* Builds the model of cfg into a store named name (/dev/shm/<name>.regs;
+ * NULL: anonymous, for tests and benchmarks). cfg must outlive the model
+ * (identification objects point into it). Returns 0, or -1 with a message
+ * in err. */
+int devmodel_build(struct devmodel *d, const struct cfg_model *cfg, const char *name, char *err,
+		   size_t room);
+
+/* The default model (regstore.h) into a store named name. */
+int devmodel_build_default(struct devmodel *d, const char *name, char *err, size_t room);
+
+/* Releases the model and what devmodel_load() read, unmaps the store and
+ * removes its file. Safe on a zeroed *d. */
+void devmodel_free(struct devmodel *d);
+
+#endif

@@ -1,0 +1,254 @@
+/* The access library of the live register store (mbx_regs.h). */
+#include "mbx_regs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MBX_REGS_DIR "/dev/shm/"
+#define MBX_REGS_SUFFIX ".regs"
+
+int mbx_regs_path(const char *name, char *path, size_t room)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > MBX_REGS_NAME_MAX || strchr(name, '/') ||
+	    snprintf(path, room, MBX_REGS_DIR "%s" MBX_REGS_SUFFIX, name) >= (int)room)
+		return -1;
+	return 0;
+}
+
+static int fail(char *err, size_t room, const char *fmt, const char *path, const char *why)
+{
+	snprintf(err, room, fmt, path, why);
+	return -1;
+}
+
+/* A mapped file is a store of our version, and its records lie within it. */
+static int check_header(const struct mbx_regs *r)
+{
+	const struct mbx_regs_header *h = mbx_regs_header(r);
+
+	if (r->size < sizeof(*h) || __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != MBX_REGS_MAGIC)
+		return -1;
+	return h->version == MBX_REGS_VERSION && h->header_size == sizeof(*h) &&
+			       h->server_size == sizeof(struct mbx_regs_server) &&
+			       h->unit_size == sizeof(struct mbx_regs_unit) && h->total_size == r->size &&
+			       h->servers_off + (uint64_t)h->n_servers * h->server_size <= r->size &&
+			       h->units_off + (uint64_t)h->n_units * h->unit_size <= r->size ?
+		       0 :
+		       -1;
+}
+
+int mbx_regs_open(struct mbx_regs *r, const char *name, char *err, size_t err_room)
+{
+	char path[sizeof(MBX_REGS_DIR) + MBX_REGS_NAME_MAX + sizeof(MBX_REGS_SUFFIX)];
+	struct stat st;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	if (mbx_regs_path(name, path, sizeof(path)) < 0)
+		return fail(err, err_room, "%s%s", "bad store name (empty, too long or with '/'): ",
+			    name);
+	r->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (r->fd < 0)
+		return fail(err, err_room, "%s: %s", path, strerror(errno));
+	if (fstat(r->fd, &st) < 0 || st.st_size < (off_t)sizeof(struct mbx_regs_header)) {
+		close(r->fd);
+		return fail(err, err_room, "%s: %s", path, "too short to be a register store");
+	}
+	r->size = (size_t)st.st_size;
+	r->base = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	if (r->base == MAP_FAILED) {
+		close(r->fd);
+		return fail(err, err_room, "%s: %s", path, strerror(errno));
+	}
+	if (check_header(r) < 0) {
+		mbx_regs_close(r);
+		return fail(err, err_room, "%s: %s", path,
+			    "not a complete register store of layout version 1");
+	}
+	return 0;
+}
+
+void mbx_regs_close(struct mbx_regs *r)
+{
+	if (r->base && r->base != MAP_FAILED)
+		munmap(r->base, r->size);
+	if (r->fd >= 0)
+		close(r->fd);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}
+
+struct mbx_regs_unit *mbx_regs_find(const struct mbx_regs *r, uint32_t addr, uint8_t unit_id)
+{
+	const struct mbx_regs_header *h = mbx_regs_header(r);
+
+	for (uint32_t i = 0; i < h->n_servers; i++) {
+		const struct mbx_regs_server *s = mbx_regs_server_at(r, i);
+
+		if (s->addr == addr || s->addr == 0) {
+			uint32_t u = s->unit_index[unit_id];
+
+			return u < h->n_units ? mbx_regs_unit_at(r, u) : NULL;
+		}
+	}
+	return NULL;
+}
+
+static int in_table(const struct mbx_regs_unit *u, enum mbx_regs_table_id t, uint32_t addr,
+		    uint32_t n)
+{
+	const struct mbx_regs_table *tb = &u->table[t];
+
+	return t < MBX_REGS_TABLES && n > 0 && addr >= tb->start &&
+	       (uint64_t)addr - tb->start + n <= tb->count;
+}
+
+static int is_bits(enum mbx_regs_table_id t)
+{
+	return t == MBX_REGS_COILS || t == MBX_REGS_DISCRETE_INPUTS;
+}
+
+static void copy_out(const uint8_t *data, enum mbx_regs_table_id t, uint32_t i, uint32_t n,
+		     uint16_t *values)
+{
+	for (uint32_t k = 0; k < n; k++, i++)
+		values[k] = is_bits(t) ? (uint16_t)((data[i >> 3] >> (i & 7)) & 1) :
+					 (uint16_t)(data[2 * i] << 8 | data[2 * i + 1]);
+}
+
+int mbx_regs_read(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_regs_table_id t,
+		  uint32_t addr, uint32_t n, uint16_t *values)
+{
+	const uint8_t *data;
+	uint64_t begin;
+
+	if (!in_table(u, t, addr, n))
+		return -1;
+	data = mbx_regs_table_data(r, u, t);
+	do {
+		begin = mbx_regs_read_begin(&u->seq);
+		if (begin == UINT64_MAX)
+			return -2;
+		copy_out(data, t, addr - u->table[t].start, n, values);
+	} while (!mbx_regs_read_ok(&u->seq, begin));
+	return 0;
+}
+
+int mbx_regs_write(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_regs_table_id t,
+		   uint32_t addr, uint32_t n, const uint16_t *values)
+{
+	uint8_t *data;
+	uint32_t i;
+
+	if (!in_table(u, t, addr, n))
+		return -1;
+	if (mbx_regs_lock(&u->seq) < 0)
+		return -2;
+	data = mbx_regs_table_data(r, u, t);
+	i = addr - u->table[t].start;
+	for (uint32_t k = 0; k < n; k++, i++) {
+		if (is_bits(t)) {
+			uint8_t bit = (uint8_t)(1u << (i & 7));
+
+			data[i >> 3] = (uint8_t)(values[k] ? data[i >> 3] | bit : data[i >> 3] & ~bit);
+		} else {
+			data[2 * i] = (uint8_t)(values[k] >> 8);
+			data[2 * i + 1] = (uint8_t)values[k];
+		}
+	}
+	mbx_regs_unlock(&u->seq);
+	return 0;
+}
+
+int mbx_regs_write_begin(struct mbx_regs_unit *u)
+{
+	return mbx_regs_lock(&u->seq) < 0 ? -2 : 0;
+}
+
+void mbx_regs_write_end(struct mbx_regs_unit *u)
+{
+	mbx_regs_unlock(&u->seq);
+}
+
+int mbx_regs_create(struct mbx_regs *r, const char *name, size_t size, char *err,
+		    size_t err_room)
+{
+	char path[sizeof(MBX_REGS_DIR) + MBX_REGS_NAME_MAX + sizeof(MBX_REGS_SUFFIX)];
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	r->size = size;
+	if (!name) {
+		r->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (r->base == MAP_FAILED)
+			return fail(err, err_room, "%s%s", "cannot map the register store: ",
+				    strerror(errno));
+		return 0;
+	}
+	if (mbx_regs_path(name, path, sizeof(path)) < 0)
+		return fail(err, err_room, "%s%s", "bad --name (empty, too long or with '/'): ", name);
+	/* Open without truncating: the file may belong to a running instance,
+	 * whose lock we must see before touching its contents. */
+	r->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (r->fd < 0)
+		return fail(err, err_room, "%s: %s", path, strerror(errno));
+	if (flock(r->fd, LOCK_EX | LOCK_NB) < 0) {
+		close(r->fd);
+		r->fd = -1;
+		return fail(err, err_room, "%s: %s", path,
+			    errno == EWOULDBLOCK ? "in use by another mbxdp with the same --name" :
+						   strerror(errno));
+	}
+	/* A stale file of a run that was killed: start from zeroes. The pages
+	 * are reserved now, so a full /dev/shm is an error here and not a
+	 * SIGBUS on first touch. */
+	if (ftruncate(r->fd, 0) < 0 || (errno = posix_fallocate(r->fd, 0, (off_t)size)) != 0) {
+		snprintf(err, err_room, "%s: cannot reserve %zu bytes: %s", path, size,
+			 strerror(errno));
+		close(r->fd);
+		unlink(path);
+		r->fd = -1;
+		return -1;
+	}
+	r->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	if (r->base == MAP_FAILED) {
+		snprintf(err, err_room, "%s: cannot map %zu bytes: %s", path, size, strerror(errno));
+		close(r->fd);
+		unlink(path);
+		r->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+void mbx_regs_publish(struct mbx_regs *r)
+{
+	struct mbx_regs_header *h = (struct mbx_regs_header *)r->base;
+
+	h->version = MBX_REGS_VERSION;
+	h->header_size = sizeof(*h);
+	h->server_size = sizeof(struct mbx_regs_server);
+	h->unit_size = sizeof(struct mbx_regs_unit);
+	h->total_size = r->size;
+	h->pid = (uint32_t)getpid();
+	__atomic_store_n(&h->magic, MBX_REGS_MAGIC, __ATOMIC_RELEASE);
+}
+
+void mbx_regs_destroy(struct mbx_regs *r, const char *name)
+{
+	char path[sizeof(MBX_REGS_DIR) + MBX_REGS_NAME_MAX + sizeof(MBX_REGS_SUFFIX)];
+
+	/* Unlink while the lock is held, so a new instance never loses its
+	 * fresh file to an old one's exit. */
+	if (r->fd >= 0 && name && mbx_regs_path(name, path, sizeof(path)) == 0)
+		unlink(path);
+	mbx_regs_close(r);
+}

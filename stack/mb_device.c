@@ -1,0 +1,47 @@
+/* Finding a connection's server in the device model (mb_device.h). Runs
+ * once per connection, not per request. */
+#include "mb_device.h"
+
+/* The slot of an address in mb_model.addr_hash: a multiplicative hash
+ * (Knuth's golden ratio), probed linearly. The builder uses the same. */
+uint32_t mb_model_hash_slot(uint32_t addr, uint32_t mask)
+{
+	return (uint32_t)((addr * 0x9E3779B1u) >> 7) & mask;
+}
+
+uint32_t mb_model_server(const struct mb_model *m, uint32_t addr)
+{
+	if (m->n_servers == 1 && m->servers[0].addr == 0)
+		return 0; /* the default model: one server on every address */
+	for (uint32_t i = mb_model_hash_slot(addr, m->addr_hash_mask);; i = (i + 1) & m->addr_hash_mask) {
+		uint32_t s = m->addr_hash[i];
+
+		if (s == 0)
+			return MB_SERVER_NONE;
+		if (m->servers[s - 1].addr == addr)
+			return s - 1;
+	}
+}
+
+struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t raddr)
+{
+	struct mb_peer p = { .server = mb_model_server(m, laddr), .read_only = 0 };
+
+	if (p.server != MB_SERVER_NONE) {
+		const struct mb_server *s = &m->servers[p.server];
+
+		p.read_only = (uint32_t)mb_cidr_match(s->read_only, s->n_read_only, raddr);
+	}
+	return p;
+}
+
+uint32_t mb_model_server_addrs(const struct mb_model *m, struct mb_server_addr *out,
+			       uint32_t max)
+{
+	for (uint32_t i = 0; i < m->n_servers && i < max; i++) {
+		out[i].addr = m->servers[i].addr;
+		out[i].allow = m->servers[i].allow;
+		out[i].n_allow = m->servers[i].n_allow;
+	}
+	return m->n_servers;
+}

@@ -1,0 +1,109 @@
+/* The device model the Modbus layer answers from: servers (one IP address
+ * each) hold units (unit ids), units hold the four data tables, their
+ * identification objects, write-protected ranges and their own diagnostics
+ * state. engine/devmodel.c builds it (from a config file or the default
+ * image); the tables live in the shared register store (regs/mbx_regs.h).
+ *
+ * Lookups on the data path are direct indexes: a connection finds its
+ * server once, when it opens (mb_model_server), and keeps the index in its
+ * struct mb_peer; each request then finds its unit by unit_index[unit id].
+ * Nothing here is allocated or locked after start-up; register data is
+ * guarded by the unit's seqlock in the store. */
+#ifndef MBX_MB_DEVICE_H
+#define MBX_MB_DEVICE_H
+
+#include <stdint.h>
+
+#include "modbus.h"
+
+#define MB_UNIT_NONE UINT32_MAX
+#define MB_SERVER_NONE UINT32_MAX
+#define MB_PROTECT_MAX 8 /* write-protected ranges per table */
+#define MB_CIDRS_MAX 16 /* read-only sources, allow-list entries per server */
+
+/* An IPv4 prefix, both words in network order: addr & mask == addr. */
+struct mb_cidr {
+	uint32_t addr;
+	uint32_t mask;
+};
+
+static inline int mb_cidr_match(const struct mb_cidr *c, uint32_t n, uint32_t addr)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if ((addr & c[i].mask) == c[i].addr)
+			return 1;
+	return 0;
+}
+
+/* Inclusive Modbus addresses first..last. */
+struct mb_range {
+	uint16_t first;
+	uint16_t last;
+};
+
+struct mb_unit {
+	struct mb_tables tables; /* data in the register store */
+	uint32_t *seq; /* the unit's seqlock, in the store */
+	struct mb_diag diag; /* MAP 6.7-6.10: a device's own, listen only included */
+	uint8_t fc_disabled[256 / 8]; /* bit fc set: answered as unknown (exception 01) */
+	uint8_t n_protect_coils;
+	uint8_t n_protect_holding;
+	/* Writes touching these answer exception 02 (MAP 7: "not an allowable
+	 * address for the server"), as a device answers for a read-only
+	 * address; reads are served. */
+	struct mb_range protect_coils[MB_PROTECT_MAX];
+	struct mb_range protect_holding[MB_PROTECT_MAX];
+};
+
+struct mb_server {
+	uint32_t addr; /* IPv4, network order; 0 = any address (the default model) */
+	uint32_t unit_index[256]; /* per MBAP unit id: index in mb_model.units, or MB_UNIT_NONE */
+	/* An unknown unit id: 1 = no answer at all (a gateway configured not to
+	 * answer), 0 = exception 0B (MAP 7: Gateway Target Device Failed to
+	 * Respond). */
+	uint8_t unknown_unit_silent;
+	uint8_t n_read_only;
+	uint8_t n_allow;
+	struct mb_cidr read_only[MB_CIDRS_MAX]; /* sources whose writes are refused */
+	struct mb_cidr allow[MB_CIDRS_MAX]; /* for the XDP allow-list; none: everyone */
+};
+
+struct mb_model {
+	struct mb_server *servers;
+	uint32_t n_servers;
+	struct mb_unit *units;
+	uint32_t n_units;
+	/* Open addressing, address -> server index + 1 (0 = empty slot). */
+	uint32_t *addr_hash;
+	uint32_t addr_hash_mask;
+};
+
+/* The server answering on local address addr (network order), or
+ * MB_SERVER_NONE. Called when a connection opens. The table has a free
+ * slot always (the builder sizes it to at least twice the servers). */
+uint32_t mb_model_server(const struct mb_model *m, uint32_t addr);
+/* Where addr's probe starts in a table of mask + 1 slots. */
+uint32_t mb_model_hash_slot(uint32_t addr, uint32_t mask);
+
+/* What a connection opening from raddr to laddr gets: its server, and
+ * whether the source is one of that server's read-only sources. */
+struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t raddr);
+
+/* For the XDP side (steering, allow-lists): one entry per server. */
+struct mb_server_addr {
+	uint32_t addr; /* network order; 0 = any address */
+	const struct mb_cidr *allow;
+	uint32_t n_allow; /* 0: every source allowed */
+};
+
+/* Fills out[0..max) with the configured servers' addresses and allow-lists;
+ * returns how many servers there are (which may exceed max). */
+uint32_t mb_model_server_addrs(const struct mb_model *m, struct mb_server_addr *out,
+			       uint32_t max);
+
+/* Switches function code fc on (on != 0) or off for one unit. A function
+ * switched off answers exception 01 (Illegal Function) exactly like an
+ * unknown one. */
+void mb_function_enable(struct mb_unit *u, uint8_t fc, int on);
+
+#endif
