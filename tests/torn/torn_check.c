@@ -289,7 +289,7 @@ int main(int argc, char **argv)
 				   i < o.masters + o.modbus_readers ? "modbus reader" :
 								      "store reader";
 
-		printf("%-13s %2d: %8llu %s, %llu busy (exception 06), %llu errors, %llu torn\n", kind,
+		printf("%-13s %2d: %8llu %s, %llu busy, %llu errors, %llu torn\n", kind,
 		       w[i].id, (unsigned long long)w[i].ops, is_master ? "blocks written" : "blocks read",
 		       (unsigned long long)w[i].busy, (unsigned long long)w[i].errors,
 		       (unsigned long long)w[i].torn);
