@@ -124,18 +124,29 @@ static int parse_opts(int argc, char **argv, int watch, struct regs_opts *o)
 	return 0;
 }
 
+/* The TABLE ADDRESS at argv[i], argv[i + 1]. */
+static int parse_table_addr(char **argv, int i, struct regs_range *rg)
+{
+	unsigned long v;
+
+	if (parse_table(argv[i], &rg->table) < 0)
+		return usage_error(argv[0], "no table '%s'", argv[i]);
+	if (parse_num(argv[i + 1], 0xFFFFFFFFul, &v) < 0)
+		return usage_error(argv[0], "bad address '%s'", argv[i + 1]);
+	rg->addr = (uint32_t)v;
+	return 0;
+}
+
 /* TABLE ADDRESS [COUNT]: get and watch. */
 static int parse_read_range(int argc, char **argv, struct regs_range *rg)
 {
 	unsigned long v;
+	int rc;
 
 	if (argc - optind < 2 || argc - optind > 3)
 		return usage_error(argv[0], "%s", "wants TABLE ADDRESS [COUNT]");
-	if (parse_table(argv[optind], &rg->table) < 0)
-		return usage_error(argv[0], "no table '%s'", argv[optind]);
-	if (parse_num(argv[optind + 1], 0xFFFFFFFFul, &v) < 0)
-		return usage_error(argv[0], "bad address '%s'", argv[optind + 1]);
-	rg->addr = (uint32_t)v;
+	if ((rc = parse_table_addr(argv, optind, rg)))
+		return rc;
 	rg->n = 1;
 	if (argc - optind == 3) {
 		if (parse_num(argv[optind + 2], 65536, &v) < 0 || v == 0)
@@ -276,7 +287,7 @@ static int parse_set_groups(int argc, char **argv, struct regs_range *g, int *n_
 			    uint16_t *buf)
 {
 	unsigned long v;
-	int i = optind;
+	int i = optind, rc;
 
 	*n_groups = 0;
 	while (i < argc) {
@@ -286,11 +297,8 @@ static int parse_set_groups(int argc, char **argv, struct regs_range *g, int *n_
 			return usage_error(argv[0], "at most %s groups in one set", "16");
 		if (argc - i < 3)
 			return usage_error(argv[0], "%s", "wants TABLE ADDRESS VALUE...");
-		if (parse_table(argv[i], &rg->table) < 0)
-			return usage_error(argv[0], "no table '%s'", argv[i]);
-		if (parse_num(argv[i + 1], 0xFFFFFFFFul, &v) < 0)
-			return usage_error(argv[0], "bad address '%s'", argv[i + 1]);
-		rg->addr = (uint32_t)v;
+		if ((rc = parse_table_addr(argv, i, rg)))
+			return rc;
 		rg->values = buf;
 		rg->n = 0;
 		for (i += 2; i < argc && strcmp(argv[i], "+"); i++) {

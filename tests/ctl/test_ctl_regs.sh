@@ -18,6 +18,8 @@ WORK=$(mktemp -d /tmp/mbxV-ctl.XXXXXX)
 FAILED=0
 FIXTURE_PIDS=()
 
+# (Runs from the trap, which shellcheck cannot follow.)
+# shellcheck disable=SC2317
 cleanup() {
 	local pid
 	for pid in "${FIXTURE_PIDS[@]}"; do
@@ -35,7 +37,7 @@ start_fixture() {
 	"$FIXTURE" "$name" "$@" >"$log" 2>&1 &
 	FIXTURE_PIDS+=($!)
 	for ((i = 0; i < 100; i++)); do
-		grep -q '^ready' "$log" && return 0
+		grep -q '^ready' "$log" 2>/dev/null && return 0
 		kill -0 "${FIXTURE_PIDS[-1]}" 2>/dev/null || break
 		sleep 0.05
 	done

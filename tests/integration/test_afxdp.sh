@@ -17,9 +17,9 @@
 # shellcheck disable=SC2317
 set -u
 
-if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
-	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "${MBXDP_IT_TIMEOUT:-300}" bash "$0" "$@"
-fi
+# shellcheck source=SCRIPTDIR/steps.sh
+source "$(dirname "$0")/steps.sh"
+mbit_bound "${MBXDP_IT_TIMEOUT:-300}" "$0" "$@"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${1:?usage: test_afxdp.sh BUILD_DIR}
@@ -38,53 +38,7 @@ done
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"
 
-PASSED=0
-FAILED=0
-FINISHED=0
-WORK=$(mktemp -d /tmp/mbxdp-it.XXXXXX)
-
-pass() {
-	echo "PASS: $*"
-	PASSED=$((PASSED + 1))
-}
-
-fail() {
-	echo "FAIL: $*"
-	FAILED=$((FAILED + 1))
-}
-
-# Runs with the netns cleanup, so the summary is printed on every exit path;
-# to fd 3, the test's stdout, as a signal may come while a step's output is
-# redirected.
-exec 3>&1
-mbnet_cleanup_hook() {
-	{
-		((FINISHED)) || fail "test interrupted or timed out before the end"
-		if ((FAILED)); then
-			echo "logs kept in $WORK"
-		else
-			rm -rf "$WORK"
-		fi
-		echo "$PASSED passed, $FAILED failed"
-	} >&3
-}
-
-indent() {
-	sed 's/^/    /' "$@"
-}
-
-# check NAME cmd... : one step, its output shown when it fails. Every
-# command a step runs is bounded by its own timeout.
-check() {
-	local name=$1
-	shift
-	if "$@" >"$WORK/step.log" 2>&1; then
-		pass "$name"
-	else
-		fail "$name (exit $?)"
-		indent "$WORK/step.log"
-	fi
-}
+mbit_steps_init mbxdp-it
 
 SERVER_PID=
 SERVER_LOG=

@@ -12,15 +12,11 @@
 # Needs root. Prints PASS/FAIL per step and ends with "N passed, N failed";
 # exits non-zero on any failure. Bounded by MBXDP_IT_TIMEOUT seconds
 # (default 85).
-#
-# Step functions are called through check() and the trap, which shellcheck
-# cannot follow:
-# shellcheck disable=SC2317
 set -u
 
-if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
-	MBXDP_IT_BOUNDED=1 exec timeout -k 5 "${MBXDP_IT_TIMEOUT:-85}" bash "$0" "$@"
-fi
+# shellcheck source=SCRIPTDIR/steps.sh
+source "$(dirname "$0")/steps.sh"
+mbit_bound "${MBXDP_IT_TIMEOUT:-85}" "$0" "$@"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${1:?usage: test_tshark.sh BUILD_DIR}
@@ -40,47 +36,11 @@ done
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"
 
-PASSED=0
-FAILED=0
-FINISHED=0
-WORK=$(mktemp -d /tmp/mbxdp-tshark.XXXXXX)
-exec 3>&1
-
-pass() {
-	echo "PASS: $*"
-	PASSED=$((PASSED + 1))
-}
-
-fail() {
-	echo "FAIL: $*"
-	FAILED=$((FAILED + 1))
-}
-
-mbnet_cleanup_hook() {
-	{
-		((FINISHED)) || fail "test interrupted or timed out before the end"
-		if ((FAILED)); then
-			echo "logs and capture kept in $WORK"
-		else
-			rm -rf "$WORK"
-		fi
-		echo "$PASSED passed, $FAILED failed"
-	} >&3
-}
-
-check() {
-	local name=$1
-	shift
-	if "$@" >"$WORK/step.log" 2>&1; then
-		pass "$name"
-		sed 's/^/    /' "$WORK/step.log"
-	else
-		fail "$name (exit $?)"
-		sed 's/^/    /' "$WORK/step.log"
-	fi
-}
+mbit_steps_init mbxdp-tshark
 
 # mbpoll: one poll per table, then each kind of write (FC 05, 0F, 06, 10).
+# (Called through check(), which shellcheck cannot follow.)
+# shellcheck disable=SC2317
 mbpoll_run() {
 	local t out n
 	for t in 0 1 3 4; do
@@ -112,14 +72,14 @@ mbnet_spawn "$MBNET_CLI_NS" "$WORK/dumpcap.log" dumpcap -i "$MBNET_CLI_IF" -w "$
 DUMPCAP_PID=$MBNET_LAST_PID
 if ! mbnet_wait_line "$WORK/dumpcap.log" '^Capturing on' 15 "$DUMPCAP_PID"; then
 	fail "dumpcap captures on $MBNET_CLI_IF"
-	sed 's/^/    /' "$WORK/dumpcap.log"
+	indent "$WORK/dumpcap.log"
 	exit 1
 fi
 mbnet_spawn "$MBNET_SRV_NS" "$WORK/mbxdp.log" "$MBXDP" --iface "$MBNET_SRV_IF"
 SERVER_PID=$MBNET_LAST_PID
 if ! mbnet_wait_line "$WORK/mbxdp.log" '^mbxdp: serving' 15 "$SERVER_PID"; then
 	fail "mbxdp starts and prints 'mbxdp: serving'"
-	sed 's/^/    /' "$WORK/mbxdp.log"
+	indent "$WORK/mbxdp.log"
 	exit 1
 fi
 pass "mbxdp starts and prints 'mbxdp: serving'"
@@ -147,12 +107,13 @@ if grep -qE "^Packets received/dropped on interface '$MBNET_CLI_IF': [0-9]+/0 " 
 	pass "dumpcap dropped no frame"
 else
 	fail "dumpcap dropped no frame"
-	sed 's/^/    /' "$WORK/dumpcap.log"
+	indent "$WORK/dumpcap.log"
 fi
 
 check "tshark: no malformed frame, no expert warning, every code answered, counts match mbxdp's" \
 	timeout 60 /usr/bin/python3 "$HERE/dissect_check.py" "$WORK/run.pcapng" \
-	--server "$MBNET_SRV_ADDR" --counters "$WORK/mbxdp.log" --want-fc "$WANT_FC"
+	--server "$MBNET_SRV_ADDR" --counters "$WORK/mbxdp.log" --want-fc "$WANT_FC" &&
+	indent "$WORK/step.log"
 
 FINISHED=1
 exit $((FAILED > 0))

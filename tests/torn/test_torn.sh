@@ -10,15 +10,12 @@
 # Needs root. MBXDP_TORN_SECONDS shortens the run (default 60). Prints
 # PASS/FAIL per step and ends with "N passed, N failed"; exits non-zero on
 # any failure. Bounded by the run time plus 90 s.
-#
-# Step functions are called through the trap, which shellcheck cannot follow:
-# shellcheck disable=SC2317
 set -u
 
 SECONDS_RUN=${MBXDP_TORN_SECONDS:-60}
-if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
-	MBXDP_IT_BOUNDED=1 exec timeout -k 5 $((SECONDS_RUN + 90)) bash "$0" "$@"
-fi
+# shellcheck source=SCRIPTDIR/../integration/steps.sh
+source "$(dirname "$0")/../integration/steps.sh"
+mbit_bound $((SECONDS_RUN + 90)) "$0" "$@"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "${1:?usage: test_torn.sh BUILD_DIR}" && pwd) || exit 2
@@ -35,34 +32,8 @@ done
 # shellcheck source=SCRIPTDIR/../integration/netns.sh
 source "$HERE/../integration/netns.sh"
 
-PASSED=0
-FAILED=0
-FINISHED=0
-WORK=$(mktemp -d /tmp/mbxdp-torn.XXXXXX)
+mbit_steps_init mbxdp-torn
 NAME=mbxV-torn-$$
-exec 3>&1
-
-pass() {
-	echo "PASS: $*"
-	PASSED=$((PASSED + 1))
-}
-
-fail() {
-	echo "FAIL: $*"
-	FAILED=$((FAILED + 1))
-}
-
-mbnet_cleanup_hook() {
-	{
-		((FINISHED)) || fail "test interrupted or timed out before the end"
-		if ((FAILED)); then
-			echo "logs kept in $WORK"
-		else
-			rm -rf "$WORK"
-		fi
-		echo "$PASSED passed, $FAILED failed"
-	} >&3
-}
 
 # The rig: the whole block in one mbxdp-ctl set, one generation of writer
 # RIG_ID each time, until STOP_FILE appears (or the time is up). Prints
@@ -92,7 +63,7 @@ mbnet_spawn "$MBNET_SRV_NS" "$WORK/mbxdp.log" "$MBXDP" --iface "$MBNET_SRV_IF" -
 SERVER_PID=$MBNET_LAST_PID
 if ! mbnet_wait_line "$WORK/mbxdp.log" '^mbxdp: serving' 15 "$SERVER_PID"; then
 	fail "mbxdp starts with --name $NAME"
-	sed 's/^/    /' "$WORK/mbxdp.log"
+	indent "$WORK/mbxdp.log"
 	exit 1
 fi
 pass "mbxdp starts with --name $NAME"
@@ -113,16 +84,16 @@ if mbnet_wait_exit "$TORN_PID" $((SECONDS_RUN + 30)) && ((MBNET_EXIT_STATUS == 0
 else
 	fail "${SECONDS_RUN} s of writes and 8 readers, no torn read (status ${MBNET_EXIT_STATUS:-still running})"
 fi
-sed 's/^/    /' "$WORK/torn.log"
+indent "$WORK/torn.log"
 
 touch "$WORK/rig.stop"
 mbnet_wait_exit "$RIG_PID" 20
-sed 's/^/    /' "$WORK/rig.log"
+indent "$WORK/rig.log"
 if grep -qE '^rig: [1-9][0-9]* sets, 0 failed$' "$WORK/rig.log"; then
 	pass "every mbxdp-ctl set of the rig succeeded"
 else
 	fail "every mbxdp-ctl set of the rig succeeded"
-	sort "$WORK/rig.err" | uniq -c | head -5 | sed 's/^/    /'
+	sort "$WORK/rig.err" | uniq -c | head -5 | indent
 fi
 
 kill -INT "$SERVER_PID"
@@ -131,7 +102,7 @@ if mbnet_wait_exit "$SERVER_PID" 10 && ((MBNET_EXIT_STATUS == 0)); then
 else
 	fail "mbxdp exits 0 on SIGINT (status ${MBNET_EXIT_STATUS:-still running})"
 fi
-grep -E '^mb_(requests|responses|exceptions) ' "$WORK/mbxdp.log" | sed 's/^/    /'
+grep -E '^mb_(requests|responses|exceptions) ' "$WORK/mbxdp.log" | indent
 if [[ -e /dev/shm/$NAME.regs ]]; then
 	fail "mbxdp removed /dev/shm/$NAME.regs at exit"
 else

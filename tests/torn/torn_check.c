@@ -105,66 +105,58 @@ static void check_block(struct worker *w, const uint16_t *v, const char *who)
 	w->seen[v[0] >> 12]++;
 }
 
-static void *master(void *arg)
+/* A master (FC 10 writes of its generations) or a reader (FC 03), on a
+ * connection of its own. */
+static void modbus_loop(struct worker *w, int is_master)
 {
-	struct worker *w = arg;
 	uint16_t v[BLOCK];
 	char who[32];
 	modbus_t *ctx;
 
-	snprintf(who, sizeof(who), "master %d", w->id);
+	snprintf(who, sizeof(who), "%s %d", is_master ? "master" : "modbus reader", w->id);
 	ctx = connect_to(w->o, who);
 	if (!ctx) {
 		w->errors++;
-		return NULL;
+		return;
 	}
 	for (uint32_t gen = 1; !atomic_load(&stop); gen++) {
-		for (int i = 0; i < BLOCK; i++)
-			v[i] = (uint16_t)(w->id << 12 | (gen & 0xFFF));
-		if (modbus_write_registers(ctx, w->o->addr, BLOCK, v) == BLOCK) {
+		int rc;
+
+		if (is_master) {
+			for (int i = 0; i < BLOCK; i++)
+				v[i] = (uint16_t)(w->id << 12 | (gen & 0xFFF));
+			rc = modbus_write_registers(ctx, w->o->addr, BLOCK, v);
+		} else {
+			rc = modbus_read_registers(ctx, w->o->addr, BLOCK, v);
+		}
+		if (rc == BLOCK) {
 			w->ops++;
+			if (!is_master)
+				check_block(w, v, who);
 		} else if (errno == EMBXSBUSY) {
 			w->busy++;
 		} else {
 			w->errors++;
-			report("FC 10 failed (%ld errors so far)", who, (long)w->errors, 0);
+			report(is_master ? "FC 10 failed (%ld errors so far)" :
+					   "FC 03 failed (%ld errors so far)",
+			       who, (long)w->errors, 0);
 			if (w->errors > 10)
 				break;
 		}
 	}
 	modbus_close(ctx);
 	modbus_free(ctx);
+}
+
+static void *master(void *arg)
+{
+	modbus_loop(arg, 1);
 	return NULL;
 }
 
 static void *modbus_reader(void *arg)
 {
-	struct worker *w = arg;
-	uint16_t v[BLOCK];
-	char who[32];
-	modbus_t *ctx;
-
-	snprintf(who, sizeof(who), "modbus reader %d", w->id);
-	ctx = connect_to(w->o, who);
-	if (!ctx) {
-		w->errors++;
-		return NULL;
-	}
-	while (!atomic_load(&stop)) {
-		if (modbus_read_registers(ctx, w->o->addr, BLOCK, v) == BLOCK) {
-			w->ops++;
-			check_block(w, v, who);
-		} else if (errno == EMBXSBUSY) {
-			w->busy++;
-		} else {
-			w->errors++;
-			report("FC 03 failed (%ld errors so far)", who, (long)w->errors, 0);
-			if (w->errors > 10)
-				break;
-		}
-	}
-	modbus_close(ctx);
-	modbus_free(ctx);
+	modbus_loop(arg, 0);
 	return NULL;
 }
 
