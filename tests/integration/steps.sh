@@ -3,6 +3,7 @@
 # PASS/FAIL steps, and the summary line printed on every exit path.
 #
 #   mbit_bound SECONDS "$0" "$@"  # first thing: the script again, under timeout(1)
+#   mbit_require TEST BUILD FILE... -- TOOL...  # built files and installed tools, or exit 2
 #   mbit_steps_init NAME          # WORK=/tmp/NAME.XXXXXX, kept only when a step failed
 #   pass NAME / fail NAME         # one result line each
 #   check NAME cmd...             # a step; its output ($WORK/step.log) shown when it
@@ -19,6 +20,19 @@ mbit_bound() {
 	shift
 	[[ -n ${MBXDP_IT_BOUNDED:-} ]] && return 0
 	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "$secs" bash "$@"
+}
+
+mbit_require() {
+	local test=$1 build=$2 f
+	shift 2
+	while (($#)) && [[ $1 != -- ]]; do
+		[[ -x $1 ]] || { echo "$test: $1 not built (ninja -C $build)" >&2; exit 2; }
+		shift
+	done
+	(($#)) && shift
+	for f in "$@"; do
+		command -v "$f" >/dev/null || { echo "$test: $f not installed" >&2; exit 2; }
+	done
 }
 
 mbit_steps_init() {

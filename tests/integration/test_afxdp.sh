@@ -28,12 +28,7 @@ MBXDP=$BUILD/engine/mbxdp
 LIBMODBUS_CLIENT=$BUILD/tests/integration/mb_libmodbus_client
 CYCLES=5000
 
-for f in "$MBXDP" "$LIBMODBUS_CLIENT"; do
-	[[ -x $f ]] || { echo "test_afxdp: $f not built (ninja -C $BUILD)" >&2; exit 2; }
-done
-for t in mbpoll ethtool /usr/bin/python3; do
-	command -v "$t" >/dev/null || { echo "test_afxdp: $t not installed" >&2; exit 2; }
-done
+mbit_require test_afxdp "$BUILD" "$MBXDP" "$LIBMODBUS_CLIENT" -- mbpoll ethtool /usr/bin/python3
 
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"

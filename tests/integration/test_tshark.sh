@@ -26,12 +26,7 @@ LIBMODBUS_CLIENT=$BUILD/tests/integration/mb_libmodbus_client
 # Responses the three clients must have got, by function code (hex).
 WANT_FC=01,02,03,04,05,06,07,08,0B,0C,0F,10,11,14,15,16,17,18,2B
 
-for f in "$MBXDP" "$LIBMODBUS_CLIENT"; do
-	[[ -x $f ]] || { echo "test_tshark: $f not built (ninja -C $BUILD)" >&2; exit 2; }
-done
-for t in mbpoll tshark dumpcap ethtool /usr/bin/python3; do
-	command -v "$t" >/dev/null || { echo "test_tshark: $t not installed" >&2; exit 2; }
-done
+mbit_require test_tshark "$BUILD" "$MBXDP" "$LIBMODBUS_CLIENT" -- mbpoll tshark dumpcap ethtool /usr/bin/python3
 
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"

@@ -25,9 +25,7 @@ TORN=$BUILD/tests/torn/torn_check
 BLOCK_ADDR=1000
 RIG_ID=15
 
-for f in "$MBXDP" "$CTL" "$TORN"; do
-	[[ -x $f ]] || { echo "test_torn: $f not built (ninja -C $BUILD)" >&2; exit 2; }
-done
+mbit_require test_torn "$BUILD" "$MBXDP" "$CTL" "$TORN" -- ethtool
 
 # shellcheck source=SCRIPTDIR/../integration/netns.sh
 source "$HERE/../integration/netns.sh"
