@@ -4,9 +4,14 @@
  * connection, TCP, Modbus, the reply written in place). Every reply is
  * checked after its round.
  *
- *   bench_inmem [--conns N] [--rounds N]
+ *   bench_inmem [--conns N] [--rounds N] [--devices D]
  *       FC 03 (10 registers) requests, one per connection per round, over N
- *       established connections.
+ *       established connections. Without --devices, to the default model
+ *       (one device answering every address); with it, to D simulated
+ *       devices of 100 holding registers each: D unit ids 1..D on one
+ *       address when D <= 10, else D / 10 addresses with units 1..10, each
+ *       device with registers of its own. Connection i talks to device
+ *       i mod D.
  *   bench_inmem --lifecycles N [--conns B]
  *       N whole connections, B at a time: SYN, ACK, request, FIN, last ACK.
  *       Fails unless every batch ends with an empty table, the ADU pool
@@ -17,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "regstore.h"
 #include "frame_build.h"
 #include "stack_harness.h"
 
@@ -28,6 +35,13 @@ struct conn_state {
 static struct harness h;
 static struct conn_state *cs;
 static struct mbx_frame *frames;
+
+/* The device each connection talks to, and where its requests read. */
+#define DEVICE_REGS 100
+#define DEVICE_SPAN 90 /* first registers read: 10 fit from any of them */
+#define DEVICE_ADDR_FIRST 0xc612000a /* 198.18.0.10 */
+static uint32_t n_devices, n_servers, units_per_server;
+static uint32_t addr_span = 0x1000; /* default model: 4,096 first registers */
 
 static uint64_t now_ns(void)
 {
@@ -56,15 +70,26 @@ static struct fb_flow flow(uint32_t i)
 {
 	struct fb_flow fl = {
 		.client_mac = { 2, 0, 0, 0, 0, 2 }, .server_mac = { 2, 0, 0, 0, 0, 1 },
-		.client_ip = 0xc6120002 + (i >> 14), .server_ip = 0xc6120001,
+		.client_ip = 0xc6120002 + (i >> 14),
+		.server_ip = n_devices ? DEVICE_ADDR_FIRST + (i % n_devices) % n_servers : 0xc6120001,
 		.client_port = (uint16_t)(10000 + (i & 0x3fff)), .server_port = 502, .vlan = -1,
 	};
 	return fl;
 }
 
-static void fc03(uint8_t *req, uint16_t tid, uint16_t addr)
+static uint8_t unit_of(uint32_t conn)
 {
-	const uint8_t r[12] = { (uint8_t)(tid >> 8), (uint8_t)tid, 0, 0, 0, 6, 1, 3,
+	return n_devices ? (uint8_t)((conn % n_devices) / n_servers + 1) : 1;
+}
+
+static uint16_t addr_of(uint32_t round, uint32_t conn)
+{
+	return (uint16_t)((round * 7 + conn) % addr_span);
+}
+
+static void fc03(uint8_t *req, uint16_t tid, uint8_t unit, uint16_t addr)
+{
+	const uint8_t r[12] = { (uint8_t)(tid >> 8), (uint8_t)tid, 0, 0, 0, 6, unit, 3,
 				(uint8_t)(addr >> 8), (uint8_t)addr, 0, 10 };
 	memcpy(req, r, sizeof(r));
 }
@@ -75,7 +100,7 @@ static void build(uint32_t n, uint8_t flags, int with_request, uint32_t round)
 	uint8_t req[12];
 
 	for (uint32_t i = 0; i < n; i++) {
-		fc03(req, (uint16_t)(round + i), (uint16_t)((round * 7 + i) & 0xfff));
+		fc03(req, (uint16_t)(round + i), unit_of(i), addr_of(round, i));
 		harness_frame(&h, &frames[i]);
 		frames[i].len = (uint32_t)fb_tcp(frames[i].data, &cs[i].fl, cs[i].seq, cs[i].ack, flags,
 						 65535, 0, 0, req, with_request ? sizeof(req) : 0);
@@ -105,13 +130,14 @@ static int check_responses(uint32_t n, uint32_t round, uint8_t extra_flags)
 	if (h.n_out != n)
 		return fail("round %llu: %llu replies", round, h.n_out);
 	for (uint32_t i = 0; i < n; i++) {
-		uint16_t tid = (uint16_t)(round + i), addr = (uint16_t)((round * 7 + i) & 0xfff);
+		uint16_t tid = (uint16_t)(round + i), addr = addr_of(round, i);
 		struct fb_seg s;
 
 		fb_parse(h.out[i].data, h.out[i].len, &s);
 		if (!s.ok || s.len != 29 || s.seq != cs[i].ack || s.ack != cs[i].seq + 12 + !!extra_flags ||
 		    s.flags != (FB_ACK | FB_PSH | extra_flags) || s.payload[7] != 3 || s.payload[8] != 20 ||
-		    (s.payload[0] << 8 | s.payload[1]) != tid || (s.payload[9] << 8 | s.payload[10]) != addr ||
+		    (s.payload[0] << 8 | s.payload[1]) != tid || s.payload[6] != unit_of(i) ||
+		    (s.payload[9] << 8 | s.payload[10]) != addr ||
 		    (s.payload[27] << 8 | s.payload[28]) != (uint16_t)(addr + 9))
 			return fail("round %llu connection %llu: wrong reply", round, i);
 		cs[i].seq += 12 + !!extra_flags;
@@ -186,9 +212,9 @@ static int bench_requests(uint32_t n_conns, uint32_t rounds)
 		double median = (double)round_ns[rounds / 2] / n_conns;
 		double mean = (double)total_ns / ((double)n_conns * rounds);
 
-		printf("connections %u\nrequests %llu\nns_per_request_median %.1f\n"
+		printf("devices %u\nconnections %u\nrequests %llu\nns_per_request_median %.1f\n"
 		       "ns_per_request_mean %.1f\nns_per_request_p99 %.1f\nmrps_median %.2f\n",
-		       n_conns, (unsigned long long)n_conns * rounds, median, mean,
+		       n_devices ? n_devices : 1, n_conns, (unsigned long long)n_conns * rounds, median, mean,
 		       (double)round_ns[rounds - 1 - rounds / 100] / n_conns, 1000.0 / median);
 	}
 	free(round_ns);
@@ -243,10 +269,37 @@ static int bench_lifecycles(uint32_t batch, uint64_t total)
 	return 0;
 }
 
+/* The model of --devices: servers from 198.18.0.10 on, each with units
+ * 1..units_per_server of DEVICE_REGS holding registers holding their
+ * addresses (so replies check as with the default model). */
+static void devices_model(struct cfg_model *m, struct cfg_server *srv, struct cfg_unit *unit)
+{
+	memset(unit, 0, sizeof(*unit));
+	unit->first_id = 1;
+	unit->last_id = units_per_server;
+	unit->table[CFG_HOLDING_REGISTERS].count = DEVICE_REGS;
+	unit->table[CFG_HOLDING_REGISTERS].init = CFG_INIT_ADDRESS;
+	regstore_default_identity(unit->id_objects);
+	memset(srv, 0, sizeof(*srv));
+	srv->first_addr = DEVICE_ADDR_FIRST;
+	srv->last_addr = DEVICE_ADDR_FIRST + n_servers - 1;
+	srv->own_unit = CFG_OWN_UNIT_LOWEST;
+	srv->units = unit;
+	srv->n_units = 1;
+	memset(m, 0, sizeof(*m));
+	m->file = "(bench_inmem --devices)";
+	m->servers = srv;
+	m->n_servers = 1;
+	addr_span = DEVICE_SPAN;
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t n_conns = 1000, rounds = 2000;
 	uint64_t lifecycles = 0;
+	struct cfg_model model;
+	struct cfg_server server;
+	static struct cfg_unit unit;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -256,16 +309,26 @@ int main(int argc, char **argv)
 			rounds = (uint32_t)strtoul(argv[++i], 0, 10);
 		else if (i + 1 < argc && !strcmp(argv[i], "--lifecycles"))
 			lifecycles = strtoull(argv[++i], 0, 10);
+		else if (i + 1 < argc && !strcmp(argv[i], "--devices"))
+			n_devices = (uint32_t)strtoul(argv[++i], 0, 10);
 		else
 			n_conns = 0;
 	}
-	if (n_conns == 0 || n_conns > 60000 || rounds == 0) {
-		fprintf(stderr, "usage: bench_inmem [--conns N] [--rounds N] | --lifecycles N [--conns B]\n");
+	units_per_server = n_devices <= 10 ? n_devices : 10;
+	n_servers = n_devices <= 10 ? 1 : n_devices / 10;
+	if (n_conns == 0 || n_conns > 60000 || rounds == 0 || n_devices > 100000 ||
+	    (n_devices > 10 && n_devices % 10)) {
+		fprintf(stderr, "usage: bench_inmem [--conns N] [--rounds N] [--devices D] | "
+				"--lifecycles N [--conns B]\n"
+				"  D: 1..10, or a multiple of 10 up to 100000\n");
 		return 2;
 	}
+	if (n_devices)
+		devices_model(&model, &server, &unit);
 	cs = calloc(n_conns, sizeof(*cs));
 	frames = calloc(n_conns, sizeof(*frames));
-	if (!cs || !frames || harness_init(&h, n_conns, n_conns * 2 + 64) < 0) {
+	if (!cs || !frames ||
+	    harness_init_model(&h, n_conns, n_conns * 2 + 64, n_devices ? &model : NULL) < 0) {
 		fprintf(stderr, "bench_inmem: out of memory\n");
 		return 1;
 	}

@@ -581,7 +581,8 @@ static int syntax_error(struct parse *p, struct fy_diag *diag)
 			 errno ? strerror(errno) : "not valid YAML");
 		return -1;
 	}
-	snprintf(p->err, p->room, "%s:%d: %s", p->file, e->line + 1, e->msg);
+	/* Unlike a token's mark, a collected error's line counts from 1. */
+	snprintf(p->err, p->room, "%s:%d: %s", p->file, e->line, e->msg);
 	return -1;
 }
 

@@ -118,7 +118,7 @@ static void place_unit(struct devmodel *d, const struct cfg_unit *cu, uint32_t s
 	mt->discrete_inputs_start = cu->table[CFG_DISCRETE_INPUTS].start;
 	mt->holding_regs_start = cu->table[CFG_HOLDING_REGISTERS].start;
 	mt->input_regs_start = cu->table[CFG_INPUT_REGISTERS].start;
-	memcpy(mt->id_objects, cu->id_objects, sizeof(mt->id_objects));
+	mt->id_objects = cu->id_objects;
 	init_bits(mt->coils, &cu->table[CFG_COILS]);
 	init_bits(mt->discrete_inputs, &cu->table[CFG_DISCRETE_INPUTS]);
 	init_regs(mt->holding_regs, &cu->table[CFG_HOLDING_REGISTERS]);
@@ -210,6 +210,19 @@ static int place_server(struct devmodel *d, const struct cfg_model *cfg,
 	return 0;
 }
 
+/* Undoes devmodel_build(), leaving d->cfg. */
+static void release_model(struct devmodel *d)
+{
+	if (d->store.base)
+		mbx_regs_destroy(&d->store, d->name);
+	free(d->model.servers);
+	free(d->model.units);
+	free(d->model.addr_hash);
+	memset(&d->model, 0, sizeof(d->model));
+	memset(&d->store, 0, sizeof(d->store));
+	d->name = NULL;
+}
+
 int devmodel_build(struct devmodel *d, const struct cfg_model *cfg, const char *name, char *err,
 		   size_t room)
 {
@@ -217,7 +230,10 @@ int devmodel_build(struct devmodel *d, const struct cfg_model *cfg, const char *
 	uint32_t hash_size = 2, next_unit = 0, next_server = 0;
 	struct mbx_regs_header *h;
 
-	memset(d, 0, sizeof(*d));
+	/* d->cfg may be what is built: keep it. */
+	memset(&d->model, 0, sizeof(d->model));
+	memset(&d->store, 0, sizeof(d->store));
+	d->name = NULL;
 	for (uint32_t i = 0; i < cfg->n_servers; i++) {
 		const struct cfg_server *cs = &cfg->servers[i];
 
@@ -238,21 +254,25 @@ int devmodel_build(struct devmodel *d, const struct cfg_model *cfg, const char *
 	while (hash_size < 2 * n_servers)
 		hash_size *= 2;
 	d->model.servers = calloc(n_servers, sizeof(*d->model.servers));
-	d->model.units = calloc(n_units ? n_units : 1, sizeof(*d->model.units));
+	/* Units are cache-line aligned (mb_device.h); calloc does not promise it. */
+	d->model.units = aligned_alloc(64, (n_units ? n_units : 1) * sizeof(*d->model.units));
+	if (d->model.units)
+		memset(d->model.units, 0, (n_units ? n_units : 1) * sizeof(*d->model.units));
 	d->model.addr_hash = calloc(hash_size, sizeof(*d->model.addr_hash));
 	d->model.addr_hash_mask = hash_size - 1;
 	d->model.n_servers = (uint32_t)n_servers;
 	d->model.n_units = (uint32_t)n_units;
 	if (!d->model.servers || !d->model.units || !d->model.addr_hash) {
-		devmodel_free(d);
+		release_model(d);
 		return fail(err, room, "out of memory for %llu units", (unsigned long long)n_units);
 	}
 	if (mbx_regs_create(&d->store, name, size, err, room) < 0) {
-		devmodel_free(d);
+		release_model(d);
 		return -1;
 	}
 	d->name = name;
 	h = (struct mbx_regs_header *)d->store.base;
+	d->model.records = (struct mbx_regs_unit *)(d->store.base + units_off);
 	h->n_servers = (uint32_t)n_servers;
 	h->n_units = (uint32_t)n_units;
 	h->servers_off = servers_off;
@@ -265,7 +285,7 @@ int devmodel_build(struct devmodel *d, const struct cfg_model *cfg, const char *
 
 			if (place_server(d, cfg, cs, addr, next_server++, &next_unit, &data_off, err,
 					 room) < 0) {
-				devmodel_free(d);
+				release_model(d);
 				return -1;
 			}
 		}
@@ -276,38 +296,38 @@ int devmodel_build(struct devmodel *d, const struct cfg_model *cfg, const char *
 
 void devmodel_free(struct devmodel *d)
 {
-	if (d->store.base)
-		mbx_regs_destroy(&d->store, d->name);
-	free(d->model.servers);
-	free(d->model.units);
-	free(d->model.addr_hash);
+	release_model(d);
 	if (d->cfg_loaded)
 		config_free(&d->cfg);
 	memset(d, 0, sizeof(*d));
 }
 
+int devmodel_configure(struct devmodel *d, const char *config_path, char *err, size_t room)
+{
+	memset(d, 0, sizeof(*d));
+	if (!config_path) {
+		regstore_default_config(&d->cfg);
+		return 0;
+	}
+	if (config_load(config_path, &d->cfg, err, room) < 0)
+		return -1;
+	d->cfg_loaded = 1;
+	return 0;
+}
+
 int devmodel_load(struct devmodel *d, const char *config_path, const char *name, char *err,
 		  size_t room)
 {
-	struct cfg_model cfg;
-
-	if (!config_path)
-		return devmodel_build_default(d, name, err, room);
-	if (config_load(config_path, &cfg, err, room) < 0)
+	if (devmodel_configure(d, config_path, err, room) < 0)
 		return -1;
-	if (devmodel_build(d, &cfg, name, err, room) < 0) {
-		config_free(&cfg);
+	if (devmodel_build(d, &d->cfg, name, err, room) < 0) {
+		devmodel_free(d);
 		return -1;
 	}
-	d->cfg = cfg;
-	d->cfg_loaded = 1;
 	return 0;
 }
 
 int devmodel_build_default(struct devmodel *d, const char *name, char *err, size_t room)
 {
-	struct cfg_model cfg;
-
-	regstore_default_config(&cfg);
-	return devmodel_build(d, &cfg, name, err, room);
+	return devmodel_load(d, NULL, name, err, room);
 }

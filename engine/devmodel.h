@@ -22,16 +22,20 @@ struct devmodel {
 	int cfg_loaded;
 };
 
-/* What mbxdp does at start: reads the device model file config_path (NULL:
- * the default model) and builds it into the store called name. Returns 0,
- * or -1 with the message ("FILE:LINE: problem" for a bad file) in err. */
+/* Reads the device model file config_path (NULL: the default model) into
+ * d->cfg, building nothing yet: mbxdp checks its file before it touches
+ * the interface. Returns 0, or -1 with "FILE:LINE: problem" in err. */
+int devmodel_configure(struct devmodel *d, const char *config_path, char *err, size_t room);
+
+/* devmodel_configure(), then devmodel_build() of d->cfg into the store
+ * called name. */
 int devmodel_load(struct devmodel *d, const char *config_path, const char *name, char *err,
 		  size_t room);
 
 /* Builds the model of cfg into a store named name (/dev/shm/<name>.regs;
  * NULL: anonymous, for tests and benchmarks). cfg must outlive the model
- * (identification objects point into it). Returns 0, or -1 with a message
- * in err. */
+ * (identification objects point into it); it may be d->cfg. Returns 0, or
+ * -1 with a message in err. */
 int devmodel_build(struct devmodel *d, const struct cfg_model *cfg, const char *name, char *err,
 		   size_t room);
 

@@ -1,8 +1,9 @@
 /* mbxdp: serves Modbus/TCP from user space over AF_XDP.
  *
- * Start-up order: the device image, then the port (which attaches the XDP
- * program), then the stack. From the moment the program is attached, every
- * exit path goes through port close, so no program is left behind. */
+ * Start-up order: the device model file, then the port (which attaches the
+ * XDP program), then the register store, then the stack. From the moment
+ * the program is attached, every exit path goes through port close, so no
+ * program is left behind. */
 #include <errno.h>
 #include <net/if.h>
 #include <signal.h>
@@ -130,7 +131,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mbxdp: cannot read a usable MTU of %s\n", o.iface);
 		return 1;
 	}
-	if (devmodel_load(&dm, o.config, o.name, err, sizeof(err)) < 0) {
+	if (devmodel_configure(&dm, o.config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mbxdp: %s\n", err);
 		return 1;
 	}
@@ -172,6 +173,16 @@ int main(int argc, char **argv)
 	}
 	if (!port) {
 		fprintf(stderr, "mbxdp: %s\n", err);
+		free(stack);
+		devmodel_free(&dm);
+		return 1;
+	}
+	/* The register store is made once the interface is ours: a second
+	 * instance or a missing privilege is reported as such first. */
+	if (devmodel_build(&dm, &dm.cfg, o.name, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mbxdp: %s\n", err);
+		attached = 0;
+		mbx_port_close(port);
 		free(stack);
 		devmodel_free(&dm);
 		return 1;

@@ -2,11 +2,18 @@
  * once per connection, not per request. */
 #include "mb_device.h"
 
-/* The slot of an address in mb_model.addr_hash: a multiplicative hash
- * (Knuth's golden ratio), probed linearly. The builder uses the same. */
+/* The slot of an address in mb_model.addr_hash, probed linearly; the
+ * builder uses the same. The finaliser of MurmurHash3 (32-bit): the bits
+ * that differ between a server's addresses (the last octets, high in a
+ * network-order word) must reach the low bits the mask keeps. */
 uint32_t mb_model_hash_slot(uint32_t addr, uint32_t mask)
 {
-	return (uint32_t)((addr * 0x9E3779B1u) >> 7) & mask;
+	addr ^= addr >> 16;
+	addr *= 0x85EBCA6Bu;
+	addr ^= addr >> 13;
+	addr *= 0xC2B2AE35u;
+	addr ^= addr >> 16;
+	return addr & mask;
 }
 
 uint32_t mb_model_server(const struct mb_model *m, uint32_t addr)
@@ -25,12 +32,12 @@ uint32_t mb_model_server(const struct mb_model *m, uint32_t addr)
 
 struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t raddr)
 {
-	struct mb_peer p = { .server = mb_model_server(m, laddr), .read_only = 0 };
+	struct mb_peer p = { .server = mb_model_server(m, laddr), .unit = MB_UNIT_NONE };
 
 	if (p.server != MB_SERVER_NONE) {
 		const struct mb_server *s = &m->servers[p.server];
 
-		p.read_only = (uint32_t)mb_cidr_match(s->read_only, s->n_read_only, raddr);
+		p.read_only = (uint8_t)mb_cidr_match(s->read_only, s->n_read_only, raddr);
 	}
 	return p;
 }

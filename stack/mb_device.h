@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "mbx_regs.h"
 #include "modbus.h"
 
 #define MB_UNIT_NONE UINT32_MAX
@@ -41,11 +42,14 @@ struct mb_range {
 	uint16_t last;
 };
 
+/* Laid out for a request on a unit not in cache: the table's group in the
+ * first line, the seqlock and function switches in the second, the
+ * diagnostics state from the third on. */
 struct mb_unit {
 	struct mb_tables tables; /* data in the register store */
 	uint32_t *seq; /* the unit's seqlock, in the store */
-	struct mb_diag diag; /* MAP 6.7-6.10: a device's own, listen only included */
 	uint8_t fc_disabled[256 / 8]; /* bit fc set: answered as unknown (exception 01) */
+	struct mb_diag diag; /* MAP 6.7-6.10: a device's own, listen only included */
 	uint8_t n_protect_coils;
 	uint8_t n_protect_holding;
 	/* Writes touching these answer exception 02 (MAP 7: "not an allowable
@@ -53,7 +57,7 @@ struct mb_unit {
 	 * address; reads are served. */
 	struct mb_range protect_coils[MB_PROTECT_MAX];
 	struct mb_range protect_holding[MB_PROTECT_MAX];
-};
+} __attribute__((aligned(64)));
 
 struct mb_server {
 	uint32_t addr; /* IPv4, network order; 0 = any address (the default model) */
@@ -73,6 +77,7 @@ struct mb_model {
 	uint32_t n_servers;
 	struct mb_unit *units;
 	uint32_t n_units;
+	struct mbx_regs_unit *records; /* unit i's record (its seqlock) in the store */
 	/* Open addressing, address -> server index + 1 (0 = empty slot). */
 	uint32_t *addr_hash;
 	uint32_t addr_hash_mask;
@@ -88,6 +93,22 @@ uint32_t mb_model_hash_slot(uint32_t addr, uint32_t mask);
 /* What a connection opening from raddr to laddr gets: its server, and
  * whether the source is one of that server's read-only sources. */
 struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t raddr);
+
+/* Called when a segment's connection is found, well before its requests
+ * are answered: starts loading the unit it last talked to (its first three
+ * lines) and that unit's seqlock, so a model of many devices costs fewer
+ * cache misses on the answer. */
+static inline void mb_prefetch_unit(const struct mb_model *m, const struct mb_peer *p)
+{
+	if (p->unit != MB_UNIT_NONE) {
+		const char *u = (const char *)&m->units[p->unit];
+
+		__builtin_prefetch(u);
+		__builtin_prefetch(u + 64);
+		__builtin_prefetch(u + 128);
+		__builtin_prefetch(&m->records[p->unit]);
+	}
+}
 
 /* For the XDP side (steering, allow-lists): one entry per server. */
 struct mb_server_addr {

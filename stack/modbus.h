@@ -43,21 +43,23 @@ struct mb_id_object {
  * address a device maps onto its own memory); addresses outside
  * start..start + n - 1 are exception 02. */
 struct mb_tables {
+	/* Each table's pointer, size and first address together: a request
+	 * reads one 16-byte group, and the four fill one cache line. */
 	uint8_t *coils;
-	uint8_t *discrete_inputs;
-	uint16_t *holding_regs; /* big-endian */
-	uint16_t *input_regs; /* big-endian */
-	uint16_t *files; /* big-endian; file f, record r at (f - 1) * MB_FILE_RECORDS + r */
 	uint32_t n_coils;
-	uint32_t n_discrete_inputs;
-	uint32_t n_holding_regs;
-	uint32_t n_input_regs;
-	uint32_t n_files;
 	uint32_t coils_start;
+	uint8_t *discrete_inputs;
+	uint32_t n_discrete_inputs;
 	uint32_t discrete_inputs_start;
+	uint16_t *holding_regs; /* big-endian */
+	uint32_t n_holding_regs;
 	uint32_t holding_regs_start;
+	uint16_t *input_regs; /* big-endian */
+	uint32_t n_input_regs;
 	uint32_t input_regs_start;
-	struct mb_id_object id_objects[256];
+	uint16_t *files; /* big-endian; file f, record r at (f - 1) * MB_FILE_RECORDS + r */
+	uint32_t n_files;
+	const struct mb_id_object *id_objects; /* 256, by object id; shared by alike units */
 };
 
 #define MB_COUNTERS(X) \
@@ -112,11 +114,11 @@ enum mb_diag_counter {
 struct mb_diag {
 	uint16_t counters[MB_DIAG_COUNTERS];
 	uint16_t event_count; /* MAP 6.9: normal responses, 0B excepted */
-	uint8_t events[MB_EVENT_LOG_LEN]; /* ring; events[event_head - 1] is the newest */
 	uint8_t event_head;
 	uint8_t n_events;
 	uint8_t listen_only; /* MAP 6.8 sub-function 04 */
 	uint8_t pending; /* MB_DIAG_PENDING_*: done once the response is accounted */
+	uint8_t events[MB_EVENT_LOG_LEN]; /* ring; events[event_head - 1] is the newest */
 };
 
 struct mb_model; /* mb_device.h */
@@ -124,10 +126,15 @@ struct mb_unit;
 
 /* What a connection carries for the Modbus layer, found once when it opens
  * (mb_model_peer): its server's index (MB_SERVER_NONE: no server on that
- * address) and whether its source may only read. */
+ * address) and whether its source may only read; and the unit its last
+ * request went to, as a master mostly polls one unit per connection: the
+ * next request to it skips the server's unit table (the model does not
+ * change while it serves). */
 struct mb_peer {
 	uint32_t server;
-	uint32_t read_only;
+	uint32_t unit; /* index in the model's units, or MB_UNIT_NONE */
+	uint8_t unit_id; /* the MBAP unit id that found it */
+	uint8_t read_only;
 };
 
 /* Per-worker Modbus state: the device model it answers from and its own
@@ -157,7 +164,7 @@ static inline uint32_t mbap_adu_len(const uint8_t *hdr)
  * (MB_ADU_MAX bytes of room) into resp and returns its length, or 0 when
  * the request is discarded or, by MAP 6.8, left without an answer. req and
  * resp must not overlap. */
-uint32_t mb_handle_adu(struct mb_ctx *ctx, const struct mb_peer *peer, const uint8_t *req,
+uint32_t mb_handle_adu(struct mb_ctx *ctx, struct mb_peer *peer, const uint8_t *req,
 		       uint32_t req_len, uint8_t *resp);
 
 #endif

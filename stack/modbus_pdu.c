@@ -237,17 +237,24 @@ static int execute(struct mb_ctx *ctx, const struct mb_peer *peer, const uint8_t
 }
 
 /* The unit a request addresses: the server's slot for the MBAP unit id
- * (MIG 4.4.1.2; the builder points 0 and 0xFF at the server's own unit). */
-static struct mb_unit *find_unit(const struct mb_ctx *ctx, const struct mb_peer *peer,
-				 uint8_t unit_id)
+ * (MIG 4.4.1.2; the builder points 0 and 0xFF at the server's own unit),
+ * remembered by the connection for its next request. */
+static struct mb_unit *find_unit(const struct mb_ctx *ctx, struct mb_peer *peer, uint8_t unit_id)
 {
 	const struct mb_model *m = ctx->model;
-	uint32_t i = m->servers[peer->server].unit_index[unit_id];
+	uint32_t i;
 
-	return i == MB_UNIT_NONE ? NULL : &m->units[i];
+	if (peer->unit != MB_UNIT_NONE && peer->unit_id == unit_id)
+		return &m->units[peer->unit];
+	i = m->servers[peer->server].unit_index[unit_id];
+	if (i == MB_UNIT_NONE)
+		return NULL;
+	peer->unit = i;
+	peer->unit_id = unit_id;
+	return &m->units[i];
 }
 
-uint32_t mb_handle_adu(struct mb_ctx *ctx, const struct mb_peer *peer, const uint8_t *req,
+uint32_t mb_handle_adu(struct mb_ctx *ctx, struct mb_peer *peer, const uint8_t *req,
 		       uint32_t req_len, uint8_t *resp)
 {
 	const uint8_t *pdu = req + MBAP_HDR_LEN;

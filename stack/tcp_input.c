@@ -238,8 +238,10 @@ enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg)
 	struct tcp_conn *c = conn_lookup(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
 	uint16_t dport = (uint16_t)__builtin_bswap16(seg->dport);
 
-	if (c)
+	if (c) {
+		mb_prefetch_unit(s->mb.model, &c->mb);
 		return input_synchronized(s, seg, c);
+	}
 	if (!(s->port_served[dport >> 3] & (1u << (dport & 7))))
 		return input_closed(s, seg);
 	return input_listen(s, seg);

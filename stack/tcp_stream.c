@@ -28,7 +28,7 @@ void tcp_stream_release(struct stack *s, struct tcp_conn *c)
 /* Answers one complete ADU. The response is built straight into the segment
  * when a whole maximum-size ADU fits; otherwise it is built aside and
  * appended, spilling into the next segment. */
-static void answer(struct stack *s, const struct tcp_conn *c, const uint8_t *adu, uint32_t len,
+static void answer(struct stack *s, struct tcp_conn *c, const uint8_t *adu, uint32_t len,
 		   struct tcp_writer *w)
 {
 	uint8_t *dst = tcp_writer_room(w, MB_ADU_MAX);

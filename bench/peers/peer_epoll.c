@@ -45,10 +45,8 @@ struct server {
 	int ep;
 	struct devmodel dm;
 	struct mb_ctx mb;
+	struct mb_peer client; /* every client: the default model's one server, may write */
 };
-
-/* The default model has one server on every address; every client may write. */
-static const struct mb_peer any_client = { .server = 0, .read_only = 0 };
 
 static volatile sig_atomic_t stopping;
 
@@ -90,7 +88,7 @@ static int answer_buffered(struct server *s, struct conn *c)
 			return -1;
 		if (c->rx_len - off < len)
 			break;
-		c->tx_len += mb_handle_adu(&s->mb, &any_client, c->rx + off, len, c->tx + c->tx_len);
+		c->tx_len += mb_handle_adu(&s->mb, &s->client, c->rx + off, len, c->tx + c->tx_len);
 		off += len;
 	}
 	memmove(c->rx, c->rx + off, c->rx_len - off);
@@ -197,6 +195,7 @@ static int server_open(struct server *s)
 		return -1;
 	}
 	s->mb.model = &s->dm.model;
+	s->client = mb_model_peer(&s->dm.model, s->addr.sin_addr.s_addr, 0);
 	return 0;
 }
 

@@ -1,49 +1,16 @@
 # shellcheck shell=bash
-# Sourced by the namespace tests (after netns.sh): a bound on the whole run,
-# PASS/FAIL steps, and the summary line printed on every exit path.
+# Sourced by the integration tests: PASS/FAIL steps, a summary printed on
+# every exit path (through netns.sh's cleanup hook), and logs kept in $WORK
+# when a step failed. The sourcing script sets FINISHED=1 after its last step.
 #
-#   mbit_bound SECONDS "$0" "$@"  # first thing: the script again, under timeout(1)
-#   mbit_require TEST BUILD FILE... -- TOOL...  # built files and installed tools, or exit 2
-#   mbit_steps_init NAME          # WORK=/tmp/NAME.XXXXXX, kept only when a step failed
-#   pass NAME / fail NAME         # one result line each
-#   check NAME cmd...             # a step; its output ($WORK/step.log) shown when it
-#                                 # fails; returns the command's status
-#   indent [FILE]                 # four spaces before each line
-#   FINISHED=1                    # before the last exit: the run was not cut short
-#
-# The summary runs as netns.sh's mbnet_cleanup_hook.
+#   source tests/integration/netns.sh
+#   source tests/integration/steps.sh
+#   check NAME cmd...    # one step; its output is shown when it fails
 
-# Re-executes the script under timeout once, so every exit path, the
-# namespace cleanup included, is bounded in time.
-mbit_bound() {
-	local secs=$1
-	shift
-	[[ -n ${MBXDP_IT_BOUNDED:-} ]] && return 0
-	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "$secs" bash "$@"
-}
-
-mbit_require() {
-	local test=$1 build=$2 f
-	shift 2
-	while (($#)) && [[ $1 != -- ]]; do
-		[[ -x $1 ]] || { echo "$test: $1 not built (ninja -C $build)" >&2; exit 2; }
-		shift
-	done
-	(($#)) && shift
-	for f in "$@"; do
-		command -v "$f" >/dev/null || { echo "$test: $f not installed" >&2; exit 2; }
-	done
-}
-
-mbit_steps_init() {
-	PASSED=0
-	FAILED=0
-	FINISHED=0
-	WORK=$(mktemp -d "/tmp/$1.XXXXXX")
-	# The summary goes to fd 3, the test's stdout, as a signal may come
-	# while a step's output is redirected.
-	exec 3>&1
-}
+PASSED=0
+FAILED=0
+FINISHED=0
+WORK=$(mktemp -d /tmp/mbxdp-it.XXXXXX)
 
 pass() {
 	echo "PASS: $*"
@@ -55,13 +22,10 @@ fail() {
 	FAILED=$((FAILED + 1))
 }
 
-indent() {
-	sed 's/^/    /' "$@"
-}
-
-# Step functions are called through check() and the trap, which shellcheck
-# cannot follow:
-# shellcheck disable=SC2317
+# Runs with the netns cleanup, so the summary is printed on every exit path;
+# to fd 3, the test's stdout, as a signal may come while a step's output is
+# redirected.
+exec 3>&1
 mbnet_cleanup_hook() {
 	{
 		((FINISHED)) || fail "test interrupted or timed out before the end"
@@ -74,17 +38,19 @@ mbnet_cleanup_hook() {
 	} >&3
 }
 
-# check NAME cmd... : one step. Every command a step runs is bounded by
-# its own timeout.
+indent() {
+	sed 's/^/    /' "$@"
+}
+
+# check NAME cmd... : one step, its output shown when it fails. Every
+# command a step runs is bounded by its own timeout.
 check() {
-	local name=$1 rc=0
+	local name=$1
 	shift
-	"$@" >"$WORK/step.log" 2>&1 || rc=$?
-	if ((rc == 0)); then
+	if "$@" >"$WORK/step.log" 2>&1; then
 		pass "$name"
 	else
-		fail "$name (exit $rc)"
+		fail "$name (exit $?)"
 		indent "$WORK/step.log"
 	fi
-	return "$rc"
 }

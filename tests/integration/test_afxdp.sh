@@ -17,9 +17,9 @@
 # shellcheck disable=SC2317
 set -u
 
-# shellcheck source=SCRIPTDIR/steps.sh
-source "$(dirname "$0")/steps.sh"
-mbit_bound "${MBXDP_IT_TIMEOUT:-300}" "$0" "$@"
+if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
+	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "${MBXDP_IT_TIMEOUT:-300}" bash "$0" "$@"
+fi
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${1:?usage: test_afxdp.sh BUILD_DIR}
@@ -28,12 +28,18 @@ MBXDP=$BUILD/engine/mbxdp
 LIBMODBUS_CLIENT=$BUILD/tests/integration/mb_libmodbus_client
 CYCLES=5000
 
-mbit_require test_afxdp "$BUILD" "$MBXDP" "$LIBMODBUS_CLIENT" -- mbpoll ethtool /usr/bin/python3
+for f in "$MBXDP" "$LIBMODBUS_CLIENT"; do
+	[[ -x $f ]] || { echo "test_afxdp: $f not built (ninja -C $BUILD)" >&2; exit 2; }
+done
+for t in mbpoll ethtool /usr/bin/python3; do
+	command -v "$t" >/dev/null || { echo "test_afxdp: $t not installed" >&2; exit 2; }
+done
 
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"
 
-mbit_steps_init mbxdp-it
+# shellcheck source=SCRIPTDIR/steps.sh
+source "$HERE/steps.sh"
 
 SERVER_PID=
 SERVER_LOG=

@@ -1,5 +1,6 @@
 #include "stack_harness.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,8 @@ static void frame_put(void *arg, const struct mbx_frame *f)
 		abort(); /* a test that sends this much is broken */
 }
 
-int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames)
+int harness_init_model(struct harness *h, uint32_t max_conns, uint32_t n_frames,
+		       const struct cfg_model *model)
 {
 	static const uint16_t port = 502;
 	static const uint32_t addr = 0x010012c6; /* 198.18.0.1, network order */
@@ -31,8 +33,8 @@ int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames)
 		.ports = &port,
 		.n_ports = 1,
 		.secret = "fixed test secret, 24 B",
-		.addrs = &addr,
-		.n_addrs = 1,
+		.addrs = model ? NULL : &addr,
+		.n_addrs = model ? 0 : 1,
 		.mac = { 0x02, 0, 0, 0, 0, 0x01 },
 	};
 	char err[256];
@@ -41,15 +43,24 @@ int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames)
 	h->frames = calloc(n_frames, HARNESS_FRAME_SIZE);
 	h->free_list = calloc(n_frames, sizeof(*h->free_list));
 	h->stack = aligned_alloc(64, sizeof(*h->stack));
-	if (!h->frames || !h->free_list || !h->stack ||
-	    devmodel_build_default(&h->dm, NULL, err, sizeof(err)) < 0)
+	if (!h->frames || !h->free_list || !h->stack)
 		return -1;
+	if ((model ? devmodel_build(&h->dm, model, NULL, err, sizeof(err)) :
+		     devmodel_build_default(&h->dm, NULL, err, sizeof(err))) < 0) {
+		fprintf(stderr, "harness: %s\n", err);
+		return -1;
+	}
 	for (uint32_t i = 0; i < n_frames; i++)
 		h->free_list[i] = i;
 	h->n_free = h->n_frames = n_frames;
 	return stack_init(h->stack, &cfg, &h->dm.model,
 			  (struct mbx_frame_source){ .get = frame_get, .arg = h },
 			  (struct mbx_frame_sink){ .put = frame_put, .arg = h });
+}
+
+int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames)
+{
+	return harness_init_model(h, max_conns, n_frames, NULL);
 }
 
 void harness_free(struct harness *h)

@@ -10,11 +10,11 @@
 #include "stack.h"
 
 #define HARNESS_FRAME_SIZE 2048
-#define HARNESS_OUT_MAX 4096
+#define HARNESS_OUT_MAX 65536 /* a round of the benchmark: up to 60,000 connections */
 
 struct harness {
 	struct stack *stack;
-	struct devmodel dm; /* the default model, unless harness_use_model() */
+	struct devmodel dm; /* the default model, or the one of harness_init_model() */
 	uint8_t (*frames)[HARNESS_FRAME_SIZE];
 	uint32_t *free_list;
 	uint32_t n_free;
@@ -27,6 +27,10 @@ struct harness {
  * port 502, a fixed secret, and the address 198.18.0.1 with the MAC
  * 02:00:00:00:00:01 as its own. Returns 0 or -1. */
 int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames);
+/* The same stack serving a configured model instead, owning no address (as
+ * on AF_XDP): TCP to any address is taken, and the model's servers answer. */
+int harness_init_model(struct harness *h, uint32_t max_conns, uint32_t n_frames,
+		       const struct cfg_model *model);
 void harness_free(struct harness *h);
 
 /* A free frame of HARNESS_FRAME_SIZE bytes; NULL when none is left. */

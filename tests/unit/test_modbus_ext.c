@@ -339,7 +339,7 @@ static void test_fc15_limits(void **state)
 /* A device without files answers every file request with 02. */
 static void test_file_no_files(void **state)
 {
-	struct mb_tables none = { 0 };
+	struct mb_tables none = { .id_objects = no_objects };
 
 	(void)state;
 	use_tables(&none);
@@ -351,11 +351,11 @@ static void test_file_no_files(void **state)
 
 /* ---- 0x2B / 0x0E Read Device Identification (MAP 6.21) ---- */
 
-static void set_object(struct mb_tables *t, uint8_t id, const uint8_t *value, size_t len)
+static void set_object(uint8_t id, const uint8_t *value, size_t len)
 {
 	assert_true(len <= MB_ID_OBJECT_MAX);
-	t->id_objects[id].value = value;
-	t->id_objects[id].len = (uint8_t)len;
+	id_objects[id].value = value;
+	id_objects[id].len = (uint8_t)len;
 }
 
 /* Appends object id with its value to p; returns the end. */
@@ -432,9 +432,9 @@ static void test_fc2b_spec_example(void **state)
 	uint8_t want[64], *q = want;
 
 	(void)state;
-	set_object(&unit->tables, 0, (const uint8_t *)vendor, strlen(vendor));
-	set_object(&unit->tables, 1, (const uint8_t *)code, strlen(code));
-	set_object(&unit->tables, 2, (const uint8_t *)rev, strlen(rev));
+	set_object(0, (const uint8_t *)vendor, strlen(vendor));
+	set_object(1, (const uint8_t *)code, strlen(code));
+	set_object(2, (const uint8_t *)rev, strlen(rev));
 	memcpy(q, (const uint8_t[]){ 0x2B, 0x0E, 0x01, 0x81, 0x00, 0x00, 0x03, 0x00, 0x16 }, 9);
 	memcpy(q + 9, vendor, 22);
 	q += 31;
@@ -472,7 +472,7 @@ static void test_fc2b_more_follows(void **state)
 	 * three fit after the 7-byte header (193 bytes, a fourth would make
 	 * 255). */
 	for (uint8_t id = 0; id <= 6; id++)
-		set_object(&unit->tables, id, values[id], 60);
+		set_object(id, values[id], 60);
 	expect_stream(0x02, 0x00, 0x82, (const uint8_t[]){ 0, 1, 2 }, 3, 3);
 	expect_stream(0x02, 0x03, 0x82, (const uint8_t[]){ 3, 4, 5 }, 3, 6);
 	expect_stream(0x02, 0x06, 0x82, (const uint8_t[]){ 6 }, 1, 0);
@@ -480,15 +480,15 @@ static void test_fc2b_more_follows(void **state)
 	expect_stream(0x01, 0x00, 0x82, (const uint8_t[]){ 0, 1, 2 }, 3, 0);
 	/* The boundary: a 58-byte fourth object ends the PDU at exactly 253
 	 * bytes (7 + 3 * 62 + 60), a 59-byte one does not fit. */
-	set_object(&unit->tables, 3, values[3], 58);
+	set_object(3, values[3], 58);
 	expect_stream(0x02, 0x00, 0x82, (const uint8_t[]){ 0, 1, 2, 3 }, 4, 4);
-	set_object(&unit->tables, 3, values[3], 59);
+	set_object(3, values[3], 59);
 	expect_stream(0x02, 0x00, 0x82, (const uint8_t[]){ 0, 1, 2 }, 3, 3);
 	/* Extended: private objects of the largest size, one per response;
 	 * objects absent in between are skipped. */
-	set_object(&unit->tables, 0x80, values[0x80], MB_ID_OBJECT_MAX);
-	set_object(&unit->tables, 0x9A, values[0x9A], 10);
-	set_object(&unit->tables, 0xFF, values[0xFF], MB_ID_OBJECT_MAX);
+	set_object(0x80, values[0x80], MB_ID_OBJECT_MAX);
+	set_object(0x9A, values[0x9A], 10);
+	set_object(0xFF, values[0xFF], MB_ID_OBJECT_MAX);
 	expect_stream(0x03, 0x00, 0x83, (const uint8_t[]){ 0, 1, 2 }, 3, 3);
 	expect_stream(0x03, 0x03, 0x83, (const uint8_t[]){ 3, 4, 5 }, 3, 6);
 	expect_stream(0x03, 0x06, 0x83, (const uint8_t[]){ 6 }, 1, 0x80);
@@ -510,7 +510,7 @@ static void test_fc2b_more_follows(void **state)
 
 static void test_fc07_fc11(void **state)
 {
-	struct mb_tables none = { 0 };
+	struct mb_tables none = { .id_objects = no_objects };
 
 	(void)state;
 	expect_pdu(BYTES(0x07), BYTES(0x07, 0x00));
