@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +41,14 @@ struct regs_range {
 	uint16_t *values;
 };
 
-static int usage_error(const char *cmd, const char *fmt, const char *what)
+__attribute__((format(printf, 2, 3))) static int usage_error(const char *cmd, const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "mbxdp-ctl %s: ", cmd);
-	fprintf(stderr, fmt, what);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, " (mbxdp-ctl --help)\n");
 	return 2;
 }
@@ -144,7 +149,7 @@ static int parse_read_range(int argc, char **argv, struct regs_range *rg)
 	int rc;
 
 	if (argc - optind < 2 || argc - optind > 3)
-		return usage_error(argv[0], "%s", "wants TABLE ADDRESS [COUNT]");
+		return usage_error(argv[0], "wants TABLE ADDRESS [COUNT]");
 	if ((rc = parse_table_addr(argv, optind, rg)))
 		return rc;
 	rg->n = 1;
@@ -294,9 +299,9 @@ static int parse_set_groups(int argc, char **argv, struct regs_range *g, int *n_
 		struct regs_range *rg = &g[*n_groups];
 
 		if (*n_groups == MAX_GROUPS)
-			return usage_error(argv[0], "at most %s groups in one set", "16");
+			return usage_error(argv[0], "at most %d groups in one set", MAX_GROUPS);
 		if (argc - i < 3)
-			return usage_error(argv[0], "%s", "wants TABLE ADDRESS VALUE...");
+			return usage_error(argv[0], "wants TABLE ADDRESS VALUE...");
 		if ((rc = parse_table_addr(argv, i, rg)))
 			return rc;
 		rg->values = buf;
@@ -310,14 +315,14 @@ static int parse_set_groups(int argc, char **argv, struct regs_range *g, int *n_
 			rg->values[rg->n++] = (uint16_t)v;
 		}
 		if (rg->n == 0)
-			return usage_error(argv[0], "%s", "no value to write");
+			return usage_error(argv[0], "no value to write");
 		buf += rg->n;
 		++*n_groups;
 		if (i < argc)
 			i++; /* the "+" */
 	}
 	if (*n_groups == 0)
-		return usage_error(argv[0], "%s", "wants TABLE ADDRESS VALUE...");
+		return usage_error(argv[0], "wants TABLE ADDRESS VALUE...");
 	return 0;
 }
 

@@ -175,6 +175,8 @@ class Unit:
     def read(self, table, addr, count=1):
         """count entries of table from Modbus address addr: ints (bits 0/1)."""
         t = _table(table)
+        if count < 1:
+            raise ValueError(f"count {count}: read at least 1")
         buf = (ctypes.c_uint16 * count)()
         _check(self._call(self._store._lib.mbx_regs_read, t, addr, count, buf),
                f"read {count} {table} at {addr}")
