@@ -41,7 +41,8 @@ struct regs_range {
 	uint16_t *values;
 };
 
-__attribute__((format(printf, 2, 3))) static int usage_error(const char *cmd, const char *fmt, ...)
+__attribute__((format(printf, 2, 3)))
+static int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
