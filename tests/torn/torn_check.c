@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -179,6 +180,10 @@ static void *store_reader(void *arg)
 			report("mbx_regs_read returned %ld", who, rc, 0);
 			break;
 		}
+		/* The host is shared: give way to anything else runnable. The
+		 * readers still overlap every write; they need not starve
+		 * mbxdp's worker or the rig to do so. */
+		sched_yield();
 	}
 	return NULL;
 }
