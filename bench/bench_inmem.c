@@ -14,8 +14,9 @@
  *       i mod D.
  *   bench_inmem --lifecycles N [--conns B]
  *       N whole connections, B at a time: SYN, ACK, request, FIN, last ACK.
- *       Fails unless every batch ends with an empty table, the ADU pool
- *       whole, and resident memory flat (the soak test runs it). */
+ *       Fails unless every batch ends with an empty table, the ADU and
+ *       send buffer pools whole, and resident memory flat (the soak test
+ *       runs it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,7 +250,8 @@ static int bench_lifecycles(uint32_t batch, uint64_t total)
 		if (h.n_out || stack_open_connections(h.stack))
 			return fail("batch %llu ends with %llu connections open", b,
 				    stack_open_connections(h.stack));
-		if (h.stack->adu.n_free != h.stack->adu.capacity || h.n_free != h.n_frames)
+		if (h.stack->adu.n_free != h.stack->adu.capacity ||
+		    h.stack->snd.n_free != h.stack->snd.capacity || h.n_free != h.n_frames)
 			return fail("batch %llu: buffers or frames not all returned%llu", b, 0);
 		batch_ns[b] = ns / n;
 		done += n;

@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,16 +13,29 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: mbxdp --iface IF [options]\n"
+		"       mbxdp --dpdk [--queues N] [--address A]... [options] -- EAL-ARGS\n"
 		"       mbxdp --detach --iface IF\n"
 		"\n"
 		"Serves Modbus/TCP from user space: an XDP program on IF steers TCP frames\n"
 		"for the served ports into an AF_XDP socket; everything else goes to the kernel.\n"
+		"With --dpdk it serves the one DPDK port the EAL arguments give instead, e.g.\n"
+		"  -- --no-huge --no-pci -m 512 --vdev net_af_xdp0,iface=IF,xdp_prog=mbxdp_steer.bpf.o\n"
+		"  -- --no-huge --no-pci -m 512 --vdev net_tap0,iface=NAME   (with --address)\n"
 		"\n"
-		"  -i, --iface IF           network interface to serve on (required)\n"
+		"  -i, --iface IF           network interface to serve on (AF_XDP)\n"
 		"  -q, --queue N            receive queue to bind (default 0)\n"
 		"  -m, --xdp-mode MODE      native (default) or generic\n"
 		"  -p, --port P             TCP port to serve; repeat for more (default 502)\n"
 		"  -c, --max-conns N        connection table size (default 65536)\n"
+		"      --rto-min MS         smallest retransmission timeout (default 200)\n"
+		"      --max-retries N      retransmissions of a segment before the connection\n"
+		"                           is reset (default 8)\n"
+		"      --serve-address A[/N] serve IPv4 address A, or every address of the\n"
+		"                           prefix A/N (N >= %d); repeat for more. XDP answers\n"
+		"                           ARP for those the kernel does not own. Default:\n"
+		"                           any address that reaches IF (AF_XDP)\n"
+		"      --allow-source A/N   admit only sources in these prefixes (repeat);\n"
+		"                           XDP drops the others and counts them (AF_XDP)\n"
 		"      --impair SPEC        inject faults for testing, e.g.\n"
 		"                           loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,seed=7\n"
 		"                           (rates 0-1 on rx and tx; rx_KEY/tx_KEY for one side)\n"
@@ -30,11 +44,18 @@ static void usage(FILE *out)
 		"      --config FILE        device model: servers, units, tables (YAML; see\n"
 		"                           docs/usage.md); default: one device, every address\n"
 		"      --detach             remove an mbxdp XDP program left on IF, then exit\n"
+		"      --dpdk               serve a DPDK port; EAL arguments follow --\n"
+		"      --queues N           DPDK queue pairs, one pinned worker each, RSS\n"
+		"                           across them (default 1)\n"
+		"      --address A          an IPv4 address the stack owns itself: it answers\n"
+		"                           ARP and ping for it and announces it at start;\n"
+		"                           repeat for more (DPDK ports, where no kernel does)\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            print the version\n"
 		"\n"
 		"On SIGINT or SIGTERM it detaches, prints its counters (one 'name value'\n"
-		"per line) and exits 0.\n");
+		"per line) and exits 0.\n",
+		MBX_SERVE_PREFIX_MIN);
 }
 
 static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -52,9 +73,117 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 	return 0;
 }
 
+/* "A.B.C.D" or "A.B.C.D/N" (N 0..32; no bits set beyond N: 198.18.1.0/24,
+ * not 198.18.1.5/24, as ip-route(8) insists too); a bare address is /32. */
+static int parse_cidr(const char *opt, const char *s, uint32_t min_len, struct mbx_xdp_cidr *out)
+{
+	char text[INET_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	uint32_t len = 32, mask;
+
+	if (n >= sizeof(text))
+		goto bad;
+	memcpy(text, s, n);
+	text[n] = '\0';
+	if (inet_pton(AF_INET, text, &out->addr) != 1)
+		goto bad;
+	if (slash && parse_u32(opt, slash + 1, min_len, 32, &len) < 0)
+		return -1;
+	mask = len ? htonl(~0u << (32 - len)) : 0;
+	if (out->addr & ~mask) {
+		struct in_addr net = { .s_addr = out->addr & mask };
+
+		fprintf(stderr, "mbxdp: %s %s has bits set beyond /%u (the prefix is %s/%u)\n", opt, s,
+			len, inet_ntop(AF_INET, &net, text, sizeof(text)), len);
+		return -1;
+	}
+	out->prefix_len = (uint8_t)len;
+	out->server = 0;
+	return 0;
+bad:
+	fprintf(stderr, "mbxdp: %s wants an IPv4 address or prefix (A.B.C.D[/N]), not '%s'\n", opt, s);
+	return -1;
+}
+
+static int add_cidr(const char *opt, const char *s, uint32_t min_len, struct mbx_xdp_cidr *list,
+		    uint32_t *n)
+{
+	if (*n == CLI_MAX_PREFIXES) {
+		fprintf(stderr, "mbxdp: at most %d %s options\n", CLI_MAX_PREFIXES, opt);
+		return -1;
+	}
+	if (parse_cidr(opt, s, min_len, &list[*n]) < 0)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+static int parse_address(const char *s, struct cli_options *o)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1) {
+		fprintf(stderr, "mbxdp: --address wants an IPv4 address, not '%s'\n", s);
+		return -1;
+	}
+	if (o->n_addrs == CLI_MAX_ADDRS) {
+		fprintf(stderr, "mbxdp: at most %d --address options\n", CLI_MAX_ADDRS);
+		return -1;
+	}
+	o->addrs[o->n_addrs++] = a.s_addr;
+	return 0;
+}
+
+/* Each backend's own options, and only those: an option the chosen backend
+ * would ignore is an error, not a surprise. */
+static int check_backend_options(const struct cli_options *o)
+{
+	const char *stray = NULL;
+
+	if (!o->dpdk) {
+		if (!o->iface) {
+			fprintf(stderr, "mbxdp: --iface (or --dpdk) is required (see mbxdp --help)\n");
+			return -1;
+		}
+		if (o->queues_given)
+			stray = "--queues";
+		else if (o->n_addrs)
+			stray = "--address";
+		if (stray) {
+			fprintf(stderr, "mbxdp: %s is for --dpdk; on AF_XDP %s\n", stray,
+				o->queues_given ? "one mbxdp serves one --queue"
+						: "the kernel owns the interface's address, and "
+						  "--serve-address adds more for XDP to serve");
+			return -1;
+		}
+		return 0;
+	}
+	if (o->iface)
+		stray = "--iface";
+	else if (o->queue_given)
+		stray = "--queue";
+	else if (o->xdp_mode_given)
+		stray = "--xdp-mode";
+	else if (o->detach)
+		stray = "--detach";
+	if (stray) {
+		fprintf(stderr, "mbxdp: %s is for AF_XDP; with --dpdk the port is an EAL argument "
+				"after -- (--vdev net_af_xdp0,iface=IF,...)\n", stray);
+		return -1;
+	}
+	if (o->n_serve || o->n_allow) {
+		fprintf(stderr, "mbxdp: %s is for AF_XDP; with --dpdk the stack serves the --address "
+				"list itself\n", o->n_serve ? "--serve-address" : "--allow-source");
+		return -1;
+	}
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli_options *o)
 {
-	enum { OPT_DETACH = 256, OPT_IMPAIR, OPT_NAME, OPT_CONFIG };
+	enum { OPT_DETACH = 256, OPT_IMPAIR, OPT_DPDK, OPT_QUEUES, OPT_ADDRESS, OPT_RTO_MIN,
+	       OPT_MAX_RETRIES, OPT_SERVE_ADDRESS, OPT_ALLOW_SOURCE, OPT_NAME, OPT_CONFIG };
 	static const struct option longopts[] = {
 		{ "iface", required_argument, 0, 'i' },
 		{ "queue", required_argument, 0, 'q' },
@@ -63,6 +192,13 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "max-conns", required_argument, 0, 'c' },
 		{ "detach", no_argument, 0, OPT_DETACH },
 		{ "impair", required_argument, 0, OPT_IMPAIR },
+		{ "dpdk", no_argument, 0, OPT_DPDK },
+		{ "queues", required_argument, 0, OPT_QUEUES },
+		{ "address", required_argument, 0, OPT_ADDRESS },
+		{ "rto-min", required_argument, 0, OPT_RTO_MIN },
+		{ "max-retries", required_argument, 0, OPT_MAX_RETRIES },
+		{ "serve-address", required_argument, 0, OPT_SERVE_ADDRESS },
+		{ "allow-source", required_argument, 0, OPT_ALLOW_SOURCE },
 		{ "name", required_argument, 0, OPT_NAME },
 		{ "config", required_argument, 0, OPT_CONFIG },
 		{ "help", no_argument, 0, 'h' },
@@ -75,6 +211,9 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->max_conns = 65536;
+	o->queues = 1;
+	o->rto_min_ms = 200;
+	o->max_retries = 8;
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":i:q:m:p:c:hV", longopts, 0)) != -1) {
@@ -85,8 +224,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		case 'q':
 			if (parse_u32("--queue", optarg, 0, 1023, &o->queue) < 0)
 				return -1;
+			o->queue_given = 1;
 			break;
 		case 'm':
+			o->xdp_mode_given = 1;
 			if (!strcmp(optarg, "native")) {
 				o->xdp_generic = 0;
 			} else if (!strcmp(optarg, "generic")) {
@@ -109,6 +250,14 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			if (parse_u32("--max-conns", optarg, 1, 1u << 26, &o->max_conns) < 0)
 				return -1;
 			break;
+		case OPT_RTO_MIN:
+			if (parse_u32("--rto-min", optarg, 1, 60000, &o->rto_min_ms) < 0)
+				return -1;
+			break;
+		case OPT_MAX_RETRIES:
+			if (parse_u32("--max-retries", optarg, 1, 255, &o->max_retries) < 0)
+				return -1;
+			break;
 		case OPT_DETACH:
 			o->detach = 1;
 			break;
@@ -118,6 +267,27 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 				return -1;
 			}
 			o->impair = 1;
+			break;
+		case OPT_DPDK:
+			o->dpdk = 1;
+			break;
+		case OPT_QUEUES:
+			if (parse_u32("--queues", optarg, 1, CLI_MAX_QUEUES, &o->queues) < 0)
+				return -1;
+			o->queues_given = 1;
+			break;
+		case OPT_ADDRESS:
+			if (parse_address(optarg, o) < 0)
+				return -1;
+			break;
+		case OPT_SERVE_ADDRESS:
+			if (add_cidr("--serve-address", optarg, MBX_SERVE_PREFIX_MIN, o->serve,
+				     &o->n_serve) < 0)
+				return -1;
+			break;
+		case OPT_ALLOW_SOURCE:
+			if (add_cidr("--allow-source", optarg, 0, o->allow, &o->n_allow) < 0)
+				return -1;
 			break;
 		case OPT_NAME:
 			o->name = optarg;
@@ -139,18 +309,22 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			return -1;
 		}
 	}
-	if (optind < argc) {
+	if (o->dpdk && optind > 1 && !strcmp(argv[optind - 1], "--")) {
+		o->eal_argv = &argv[optind - 1];
+		o->eal_argv[0] = argv[0];
+		o->eal_argc = argc - optind + 1;
+	} else if (optind < argc) {
 		fprintf(stderr, "mbxdp: unexpected argument '%s' (see mbxdp --help)\n", argv[optind]);
 		return -1;
 	}
-	if (!o->iface) {
-		fprintf(stderr, "mbxdp: --iface is required (see mbxdp --help)\n");
+	if (check_backend_options(o) < 0)
 		return -1;
-	}
 	if (o->n_ports == 0)
 		o->ports[o->n_ports++] = MB_TCP_PORT;
 	if (!o->name) {
-		snprintf(o->name_buf, sizeof(o->name_buf), "mbxdp-%s-%u", o->iface, o->queue);
+		/* DPDK ports have no interface name: "dpdk" stands for it. */
+		snprintf(o->name_buf, sizeof(o->name_buf), "mbxdp-%s-%u", o->iface ? o->iface : "dpdk",
+			 o->queue);
 		o->name = o->name_buf;
 	}
 	return 0;

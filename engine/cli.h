@@ -4,9 +4,18 @@
 
 #include <stdint.h>
 
+#include "loader.h"
 #include "port_impair.h"
 
 #define CLI_MAX_PORTS 16
+#define CLI_MAX_PREFIXES 64 /* of --serve-address, and of --allow-source */
+/* The widest --serve-address prefix: a /16 alone fills the XDP program's
+ * address map. */
+#define MBX_SERVE_PREFIX_MIN 16
+_Static_assert(1u << (32 - MBX_SERVE_PREFIX_MIN) == MBXDP_ADDRS_MAX,
+	       "a /MBX_SERVE_PREFIX_MIN fills mbxdp_addrs");
+#define CLI_MAX_ADDRS 16
+#define CLI_MAX_QUEUES 64 /* MBX_DPDK_QUEUES_MAX */
 #define CLI_NAME_MAX 200 /* the instance name; files /dev/shm/<name>.* */
 
 struct cli_options {
@@ -16,15 +25,31 @@ struct cli_options {
 	uint16_t ports[CLI_MAX_PORTS];
 	uint32_t n_ports;
 	uint32_t max_conns;
+	uint32_t rto_min_ms; /* RFC 6298 2.4 minimum RTO */
+	uint32_t max_retries; /* retransmissions before a connection is reset */
+	/* --serve-address prefixes (each one address per host bit pattern) and
+	 * --allow-source prefixes, all of server 0. */
+	struct mbx_xdp_cidr serve[CLI_MAX_PREFIXES];
+	uint32_t n_serve;
+	struct mbx_xdp_cidr allow[CLI_MAX_PREFIXES];
+	uint32_t n_allow;
 	int detach; /* --detach: remove a left-over program and exit */
 	int impair; /* --impair given: wrap the port in port_impair.h */
 	struct mbx_impair_config impair_cfg;
+	int dpdk; /* --dpdk: serve a DPDK port (port_dpdk.h) instead of AF_XDP */
+	uint32_t queues; /* --queues: DPDK queue pairs, one worker each */
+	int queues_given, queue_given, xdp_mode_given; /* to refuse the other backend's options */
+	uint32_t addrs[CLI_MAX_ADDRS]; /* --address: the stack's own, network order */
+	uint32_t n_addrs;
+	int eal_argc; /* the arguments after --, behind argv[0]: EAL's argv */
+	char **eal_argv;
 	const char *name; /* --name, or name_buf: mbxdp-<iface>-<queue> */
 	char name_buf[CLI_NAME_MAX + 1];
 	const char *config; /* --config: the device model file; NULL: the default image */
 };
 
-/* Parses argv. Returns 0 to run, 1 when --help or --version was answered
+/* Parses argv; with --dpdk, the arguments after -- are EAL's (eal_argv
+ * points into argv, whose "--" is overwritten with argv[0]). Returns 0 to run, 1 when --help or --version was answered
  * (exit 0), -1 on a usage error (message already printed; exit 2). */
 int cli_parse(int argc, char **argv, struct cli_options *o);
 

@@ -97,6 +97,7 @@ static void place_unit(struct devmodel *d, const struct cfg_unit *cu, uint32_t s
 
 	ru->server = server;
 	ru->unit_id = unit_id;
+	mu->server = server;
 	for (int t = 0; t < MBX_REGS_TABLES; t++) {
 		ru->table[t].off = *data_off;
 		ru->table[t].start = t < CFG_TABLES ? cu->table[t].start : 0;

@@ -12,7 +12,7 @@
 #include "mbx_regs.h"
 
 #define DEVMODEL_MAX_SERVERS (1u << 20)
-#define DEVMODEL_MAX_UNITS (1u << 22)
+#define DEVMODEL_MAX_UNITS ((1u << 22) - 1) /* mb_peer.unit has 22 bits */
 
 struct devmodel {
 	struct mb_model model;

@@ -1,31 +1,30 @@
-/* mbxdp: serves Modbus/TCP from user space over AF_XDP.
+/* mbxdp: serves Modbus/TCP from user space over AF_XDP or DPDK.
  *
- * Start-up order: the device model file, then the port (which attaches the
- * XDP program), then the register store, then the stack. From the moment
- * the program is attached, every exit path goes through port close, so no
- * program is left behind. */
+ * Start-up order: the device model file, then the backend (which attaches
+ * the XDP program or starts the DPDK port), then the register store, then
+ * the workers' stacks. From the
+ * moment the backend is open, every exit path goes through backend_close,
+ * so no XDP program is left behind. */
 #include <errno.h>
-#include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "cli.h"
 #include "loader.h"
-#include "port_afxdp.h"
-#include "port_impair.h"
 #include "devmodel.h"
 #include "stats.h"
-#include "worker.h"
+#include "workers.h"
 
 static volatile sig_atomic_t stop;
-/* The AF_XDP port while its program is attached, for the fatal-signal path. */
-static struct mbx_port *volatile attached;
+/* The backend while it may have an XDP program attached, for the
+ * fatal-signal path. */
+static struct backend *volatile attached;
 
 /* A crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT) still takes the XDP
  * program off the interface before the process dies, so the interface does
@@ -37,7 +36,7 @@ static void on_fatal_signal(int sig)
 {
 	alarm(2);
 	if (attached)
-		mbx_afxdp_unhook(attached);
+		backend_unhook(attached);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -67,26 +66,6 @@ static void install_signals(void)
 	sigaction(SIGABRT, &sa, 0);
 }
 
-/* The interface MTU decides our MSS (RFC 9293 3.7.1: MTU less the fixed
- * IPv4 and TCP headers). */
-static int iface_mtu(const char *ifname, uint32_t *mtu)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	rc = ioctl(fd, SIOCGIFMTU, &ifr);
-	close(fd);
-	if (rc < 0)
-		return -1;
-	*mtu = (uint32_t)ifr.ifr_mtu;
-	return 0;
-}
-
 static int run_detach(const char *ifname)
 {
 	char err[256];
@@ -101,50 +80,60 @@ static int run_detach(const char *ifname)
 	return 0;
 }
 
+static void print_banner(const struct cli_options *o, const struct backend *b,
+			 const struct workers *ws)
+{
+	const struct mbx_impair_config *ic = &o->impair_cfg;
+
+	if (o->impair)
+		printf("mbxdp: impairing frames (seed %llu): rx loss %g dup %g reorder %g corrupt %g,"
+		       " tx loss %g dup %g reorder %g corrupt %g\n",
+		       (unsigned long long)ic->seed, ic->rx.loss, ic->rx.dup, ic->rx.reorder,
+		       ic->rx.corrupt, ic->tx.loss, ic->tx.dup, ic->tx.reorder, ic->tx.corrupt);
+	if (b->xdp_addrs)
+		printf("mbxdp: steering %u addresses (XDP answers ARP for %u)\n", b->xdp_addrs,
+		       b->xdp_arp_addrs);
+	if (o->n_allow)
+		printf("mbxdp: admitting sources in %u prefixes; XDP drops the others\n", o->n_allow);
+	printf("mbxdp: serving Modbus/TCP on %s port %u, worker%s on CPU", b->desc, o->ports[0],
+	       b->n_queues == 1 ? "" : "s");
+	for (uint32_t i = 0; i < b->n_queues; i++)
+		printf("%s%d", i ? "," : " ", workers_cpu(ws, i));
+	printf("\n");
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_options o;
 	struct devmodel dm;
-	struct mbx_port *afxdp; /* the backend */
-	struct mbx_port *port; /* what the worker drives: afxdp, or the impair wrapper around it */
-	struct stack *stack;
-	struct worker w;
+	struct backend backend;
 	struct stack_config scfg;
 	struct tsc_clock clock;
-	struct mbx_port_counters port_ctr;
+	struct workers *ws;
+	struct stats_totals totals;
 	struct mbx_xdp_counters xdp_ctr;
-	int have_xdp_ctr;
+	cpu_set_t cpus;
+	int have_xdp_ctr, rc;
 	char err[256];
-	uint32_t mtu;
-	int rc;
 
 	rc = cli_parse(argc, argv, &o);
 	if (rc)
 		return rc > 0 ? 0 : 2;
-	if (if_nametoindex(o.iface) == 0) {
-		fprintf(stderr, "mbxdp: no such interface: %s\n", o.iface);
-		return 1;
-	}
 	if (o.detach)
 		return run_detach(o.iface);
-	if (iface_mtu(o.iface, &mtu) < 0 || mtu < 128) {
-		fprintf(stderr, "mbxdp: cannot read a usable MTU of %s\n", o.iface);
+	/* Before EAL, which pins the thread that initialises it. */
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0) {
+		fprintf(stderr, "mbxdp: cannot read the CPUs it may run on: %s\n", strerror(errno));
 		return 1;
 	}
 	if (devmodel_configure(&dm, o.config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mbxdp: %s\n", err);
 		return 1;
 	}
-	stack = aligned_alloc(64, sizeof(*stack));
-	if (!stack) {
-		fprintf(stderr, "mbxdp: out of memory\n");
-		devmodel_free(&dm);
-		return 1;
-	}
 	install_signals();
 	if (tsc_calibrate(&clock, 50) < 0) {
 		fprintf(stderr, "mbxdp: the CPU's time-stamp counter does not advance\n");
-		free(stack);
 		devmodel_free(&dm);
 		return 1;
 	}
@@ -152,87 +141,68 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mbxdp: warning: this CPU does not report an invariant TSC; "
 				"timestamps may drift with its frequency\n");
 
-	{
-		struct mbx_afxdp_config pcfg = {
-			.ifname = o.iface,
-			.queue = o.queue,
-			.generic = o.xdp_generic,
-			.ports = o.ports,
-			.n_ports = o.n_ports,
-		};
-		afxdp = mbx_afxdp_open(&pcfg, err, sizeof(err));
-	}
-	port = afxdp;
-	attached = afxdp;
-	if (afxdp && o.impair) {
-		port = mbx_impair_open(afxdp, &o.impair_cfg, err, sizeof(err));
-		if (!port) {
-			attached = 0;
-			mbx_port_close(afxdp);
-		}
-	}
-	if (!port) {
+	if (backend_open(&backend, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mbxdp: %s\n", err);
-		free(stack);
 		devmodel_free(&dm);
 		return 1;
 	}
+	attached = &backend;
 	/* The register store is made once the interface is ours: a second
 	 * instance or a missing privilege is reported as such first. */
 	if (devmodel_build(&dm, &dm.cfg, o.name, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mbxdp: %s\n", err);
 		attached = 0;
-		mbx_port_close(port);
-		free(stack);
+		backend_close(&backend);
 		devmodel_free(&dm);
 		return 1;
 	}
 
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.max_conns = o.max_conns;
+	scfg.rto_min_ms = o.rto_min_ms;
+	scfg.max_retries = o.max_retries;
 	scfg.adu_buffers = o.max_conns / 4 + 64;
-	scfg.mss = (uint16_t)(mtu - 40 > 65495 ? 65495 : mtu - 40);
+	scfg.mss = (uint16_t)(backend.mtu - 40 > 65495 ? 65495 : backend.mtu - 40);
 	scfg.ports = o.ports;
 	scfg.n_ports = o.n_ports;
-	memset(&w, 0, sizeof(w));
-	w.port = port;
-	w.stack = stack;
-	w.stop = &stop;
-	w.clock = &clock;
-	if (getrandom(&scfg.secret, sizeof(scfg.secret), 0) != sizeof(scfg.secret) ||
-	    stack_init(stack, &scfg, &dm.model, worker_frame_source(&w), worker_frame_sink(&w)) < 0) {
-		fprintf(stderr, "mbxdp: cannot set up the stack for %u connections: %s\n", o.max_conns,
-			strerror(errno));
+	scfg.addrs = o.addrs;
+	scfg.n_addrs = o.n_addrs;
+	memcpy(scfg.mac, backend.mac, sizeof(scfg.mac));
+	ws = NULL;
+	if (getrandom(&scfg.secret, sizeof(scfg.secret), 0) != sizeof(scfg.secret))
+		snprintf(err, sizeof(err), "cannot get random bytes: %s", strerror(errno));
+	else
+		ws = workers_create(&(struct workers_config){ .backend = &backend,
+							      .stack = &scfg,
+							      .model = &dm.model,
+							      .clock = &clock,
+							      .stop = &stop,
+							      .cpus = &cpus },
+				    err, sizeof(err));
+	if (!ws) {
+		fprintf(stderr, "mbxdp: %s\n", err);
 		attached = 0;
-		mbx_port_close(port);
-		free(stack);
+		backend_close(&backend);
 		devmodel_free(&dm);
 		return 1;
 	}
 
-	if (o.impair) {
-		const struct mbx_impair_config *ic = &o.impair_cfg;
+	print_banner(&o, &backend, ws);
+	rc = workers_run(ws, err, sizeof(err));
 
-		printf("mbxdp: impairing frames (seed %llu): rx loss %g dup %g reorder %g corrupt %g,"
-		       " tx loss %g dup %g reorder %g corrupt %g\n",
-		       (unsigned long long)ic->seed, ic->rx.loss, ic->rx.dup, ic->rx.reorder,
-		       ic->rx.corrupt, ic->tx.loss, ic->tx.dup, ic->tx.reorder, ic->tx.corrupt);
-	}
-	printf("mbxdp: serving Modbus/TCP on %s queue %u port %u (%s XDP, %s)\n", o.iface, o.queue,
-	       o.ports[0], o.xdp_generic ? "generic" : "native", mbx_afxdp_mode_name(afxdp));
-	fflush(stdout);
-	worker_run(&w);
-
-	mbx_port_sync_counters(port);
-	port_ctr = port->ctr;
-	have_xdp_ctr = mbx_afxdp_xdp_counters(afxdp, &xdp_ctr) == 0;
+	memset(&totals, 0, sizeof(totals));
+	workers_totals(ws, &totals);
+	have_xdp_ctr = backend_xdp_counters(&backend, &xdp_ctr) == 0;
 	attached = 0;
-	mbx_port_close(port); /* closes afxdp too, which detaches the XDP program first thing */
-	printf("mbxdp: stopped\n");
-	stats_print(stdout, stack, &port_ctr, have_xdp_ctr ? &xdp_ctr : 0);
-	fflush(stdout);
-	stack_free(stack);
-	free(stack);
+	backend_close(&backend); /* the XDP program comes off first thing */
+	if (rc < 0) {
+		fprintf(stderr, "mbxdp: %s\n", err);
+	} else {
+		printf("mbxdp: stopped\n");
+		stats_print(stdout, &totals, have_xdp_ctr ? &xdp_ctr : 0);
+		fflush(stdout);
+	}
+	workers_free(ws);
 	devmodel_free(&dm);
-	return 0;
+	return rc < 0 ? 1 : 0;
 }

@@ -2,22 +2,35 @@
 
 #include <inttypes.h>
 
-void stats_print(FILE *out, const struct stack *s, const struct mbx_port_counters *pc,
-		 const struct mbx_xdp_counters *xc)
+void stats_add(struct stats_totals *t, const struct stack *s, const struct mbx_port_counters *pc)
 {
-#define X(name) fprintf(out, #name " %" PRIu64 "\n", pc->name);
+#define X(name) t->port.name += pc->name;
+	MBX_PORT_COUNTERS(X)
+#undef X
+#define X(name) t->stack.name += s->ctr.name;
+	STACK_COUNTERS(X)
+#undef X
+#define X(name) t->mb.name += s->mb.ctr.name;
+	MB_COUNTERS(X)
+#undef X
+	t->open_connections += stack_open_connections(s);
+}
+
+void stats_print(FILE *out, const struct stats_totals *t, const struct mbx_xdp_counters *xc)
+{
+#define X(name) fprintf(out, #name " %" PRIu64 "\n", t->port.name);
 	MBX_PORT_COUNTERS(X)
 #undef X
 	if (xc) {
-#define X(name) fprintf(out, #name " %" PRIu64 "\n", xc->name);
-		MBX_XDP_COUNTERS(X)
+#define X(slot, name, meaning) fprintf(out, #name " %" PRIu64 "\n", xc->name);
+		MBXDP_STATS(X)
 #undef X
 	}
-#define X(name) fprintf(out, #name " %" PRIu64 "\n", s->ctr.name);
+#define X(name) fprintf(out, #name " %" PRIu64 "\n", t->stack.name);
 	STACK_COUNTERS(X)
 #undef X
-#define X(name) fprintf(out, #name " %" PRIu64 "\n", s->mb.ctr.name);
+#define X(name) fprintf(out, #name " %" PRIu64 "\n", t->mb.name);
 	MB_COUNTERS(X)
 #undef X
-	fprintf(out, "open_connections %u\n", stack_open_connections(s));
+	fprintf(out, "open_connections %" PRIu64 "\n", t->open_connections);
 }

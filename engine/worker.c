@@ -32,18 +32,41 @@ struct mbx_frame_sink worker_frame_sink(struct worker *w)
 	return (struct mbx_frame_sink){ .put = sink_put, .arg = w };
 }
 
+void worker_announce(struct worker *w)
+{
+	struct mbx_frame f;
+
+	for (uint32_t i = 0; i < w->stack->n_addrs; i++) {
+		if (mbx_port_alloc(w->port, &f) < 0)
+			return; /* counted by the port; the peers' ARP requests still work */
+		f.len = stack_arp_announce(w->stack, i, f.data, f.room);
+		sink_put(w, &f);
+	}
+	tx_flush(w);
+}
+
 void worker_run(struct worker *w)
 {
 	struct mbx_frame rx[MBX_BURST];
 	struct mbx_frame drop[MBX_BURST];
+	/* The stack's timers are run once a tick, frames or not: the check is
+	 * one counter read and a compare per loop. */
+	const uint64_t tick_tsc = (w->clock->hz << STACK_TICK_SHIFT) / 1000000000u + 1;
+	uint64_t next_tick = 0;
 
 	while (!*w->stop) {
 		uint32_t n = mbx_port_rx(w->port, rx, MBX_BURST);
+		uint64_t now = tsc_read();
 		uint32_t n_drop;
 
+		if (now >= next_tick) {
+			next_tick = now + tick_tsc;
+			if (stack_timers(w->stack, tsc_to_ns(w->clock, now)))
+				tx_flush(w);
+		}
 		if (!n)
 			continue;
-		w->stack->now_ns = tsc_now_ns(w->clock);
+		w->stack->now_ns = tsc_to_ns(w->clock, now);
 		n_drop = stack_input_burst(w->stack, rx, n, drop);
 		tx_flush(w);
 		mbx_port_release(w->port, drop, n_drop);

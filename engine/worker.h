@@ -22,6 +22,10 @@ struct worker {
 struct mbx_frame_source worker_frame_source(struct worker *w);
 struct mbx_frame_sink worker_frame_sink(struct worker *w);
 
+/* Sends a gratuitous ARP (an RFC 5227 2.3 announcement) for each address
+ * the stack owns, so that neighbours learn its MAC before they ask. */
+void worker_announce(struct worker *w);
+
 /* Runs until *stop becomes non-zero. */
 void worker_run(struct worker *w);
 

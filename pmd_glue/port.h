@@ -28,6 +28,7 @@ struct mbx_port;
 	X(port_alloc_empty) /* extra frame wanted, none free */ \
 	X(port_fill_ring_short) /* fill ring could not be refilled fully */ \
 	X(port_kicks) \
+	X(port_rx_scattered) /* DPDK: a frame in a chain of mbufs, dropped */ \
 	/* Kept by the kernel or the device, brought in by sync_counters: */ \
 	X(port_kernel_rx_dropped) /* dropped before reaching our rx ring */ \
 	X(port_kernel_rx_ring_full) /* our rx ring was full */ \

@@ -381,6 +381,10 @@ struct mbx_port *mbx_afxdp_open(const struct mbx_afxdp_config *cfg, char *err, s
 		.generic = cfg->generic,
 		.ports = cfg->ports,
 		.n_ports = cfg->n_ports,
+		.addrs = cfg->addrs,
+		.n_addrs = cfg->n_addrs,
+		.allow = cfg->allow,
+		.n_allow = cfg->n_allow,
 		.bpf_obj_path = cfg->bpf_obj_path,
 	};
 	struct afxdp_port *ap;

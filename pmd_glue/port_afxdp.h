@@ -17,6 +17,10 @@ struct mbx_afxdp_config {
 	int generic; /* 0: native (driver) XDP, 1: generic (skb) XDP */
 	const uint16_t *ports; /* served TCP ports, host order */
 	uint32_t n_ports;
+	const struct mbx_xdp_addr *addrs; /* served addresses; none: any (see loader.h) */
+	uint32_t n_addrs;
+	const struct mbx_xdp_cidr *allow; /* allow-lists of the servers */
+	uint32_t n_allow;
 	const char *bpf_obj_path; /* NULL: mbx_xdp_default_obj_path() */
 };
 

@@ -105,21 +105,28 @@ static inline void mbx_regs_pause(void)
 #endif
 }
 
+/* One attempt at the writer side: 1 when taken, 0 when another writer
+ * holds it. */
+static inline int mbx_regs_try_lock(uint32_t *seq)
+{
+	uint32_t s = __atomic_load_n(seq, __ATOMIC_RELAXED);
+
+	if ((s & 1) ||
+	    !__atomic_compare_exchange_n(seq, &s, s + 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return 0;
+	/* Stores of the write must not become visible before the odd value
+	 * (the acquire CAS orders later loads, this fence later stores). */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return 1;
+}
+
 /* Takes the writer side; 0, or -1 when another writer held it for the whole
  * bounded wait. */
 static inline int mbx_regs_lock(uint32_t *seq)
 {
 	for (uint32_t i = 0; i < MBX_REGS_SPIN_MAX; i++) {
-		uint32_t s = __atomic_load_n(seq, __ATOMIC_RELAXED);
-
-		if (!(s & 1) &&
-		    __atomic_compare_exchange_n(seq, &s, s + 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-			/* Stores of the write must not become visible before
-			 * the odd value (the acquire CAS orders later loads,
-			 * this fence later stores). */
-			__atomic_thread_fence(__ATOMIC_RELEASE);
+		if (mbx_regs_try_lock(seq))
 			return 0;
-		}
 		mbx_regs_pause();
 	}
 	return -1;

@@ -32,13 +32,24 @@ uint32_t mb_model_server(const struct mb_model *m, uint32_t addr)
 
 struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t raddr)
 {
-	struct mb_peer p = { .server = mb_model_server(m, laddr), .unit = MB_UNIT_NONE };
+	struct mb_peer p = { .no_server = 1 };
+	uint32_t server = mb_model_server(m, laddr);
+	const struct mb_server *s;
 
-	if (p.server != MB_SERVER_NONE) {
-		const struct mb_server *s = &m->servers[p.server];
-
-		p.read_only = (uint8_t)mb_cidr_match(s->read_only, s->n_read_only, raddr);
+	if (server == MB_SERVER_NONE)
+		return p;
+	s = &m->servers[server];
+	/* The unit cache starts on the server's own unit (unit id 0), or on
+	 * its first unit when it has none; every server has a unit. */
+	for (uint32_t id = 0; id < 256; id++) {
+		if (s->unit_index[id] != MB_UNIT_NONE) {
+			p.unit = s->unit_index[id] & ((1u << 22) - 1);
+			p.unit_id = id & 0xFF;
+			p.no_server = 0;
+			break;
+		}
 	}
+	p.read_only = mb_cidr_match(s->read_only, s->n_read_only, raddr) & 1;
 	return p;
 }
 

@@ -57,6 +57,7 @@ struct mb_unit {
 	 * address; reads are served. */
 	struct mb_range protect_coils[MB_PROTECT_MAX];
 	struct mb_range protect_holding[MB_PROTECT_MAX];
+	uint32_t server; /* its server's index in the model */
 } __attribute__((aligned(64)));
 
 struct mb_server {
@@ -100,7 +101,7 @@ struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t 
  * cache misses on the answer. */
 static inline void mb_prefetch_unit(const struct mb_model *m, const struct mb_peer *p)
 {
-	if (p->unit != MB_UNIT_NONE) {
+	if (!p->no_server) {
 		const char *u = (const char *)&m->units[p->unit];
 
 		__builtin_prefetch(u);

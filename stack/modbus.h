@@ -124,17 +124,18 @@ struct mb_diag {
 struct mb_model; /* mb_device.h */
 struct mb_unit;
 
-/* What a connection carries for the Modbus layer, found once when it opens
- * (mb_model_peer): its server's index (MB_SERVER_NONE: no server on that
- * address) and whether its source may only read; and the unit its last
- * request went to, as a master mostly polls one unit per connection: the
- * next request to it skips the server's unit table (the model does not
- * change while it serves). */
+/* What a connection carries for the Modbus layer, in 4 bytes of its cache
+ * line, found when it opens (mb_model_peer): the unit its last request went
+ * to (at first, one of its server's units) and the unit id that reached
+ * it, whether its source may only read, and whether any server has its
+ * address at all. A master mostly polls one unit per connection: a request
+ * with the same unit id goes straight to the unit; another id is looked up
+ * in that unit's server (the model does not change while it serves). */
 struct mb_peer {
-	uint32_t server;
-	uint32_t unit; /* index in the model's units, or MB_UNIT_NONE */
-	uint8_t unit_id; /* the MBAP unit id that found it */
-	uint8_t read_only;
+	uint32_t unit : 22; /* index in the model's units (at most 1 << 22) */
+	uint32_t unit_id : 8;
+	uint32_t read_only : 1;
+	uint32_t no_server : 1;
 };
 
 /* Per-worker Modbus state: the device model it answers from and its own

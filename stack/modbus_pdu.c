@@ -144,36 +144,63 @@ static int changes_device(const uint8_t *pdu, uint32_t len)
 	return sub != MB_DIAG_RETURN_QUERY_DATA && (sub < 0x0B || sub > 0x12);
 }
 
-/* Runs a handler under the unit's seqlock. A writer that holds the lock for
- * the whole bounded wait (a process that died in the middle of a write)
- * makes the unit busy: exception 06 (MAP 7: "the client should retransmit
- * the message later") instead of a worker that never returns. */
-static int run_locked(struct mb_ctx *ctx, mb_handler fn, const uint8_t *pdu, uint32_t len,
-		      uint8_t *out)
+/* The seqlock when it is contended: retried within a bound. A writer that
+ * holds the lock for the whole bounded wait (a process that died in the
+ * middle of a write) makes the unit busy: exception 06 (MAP 7: "the client
+ * should retransmit the message later") instead of a worker that never
+ * returns. Read handlers only fill out, so a torn copy is simply made
+ * again. */
+static __attribute__((noinline, cold)) int run_contended(struct mb_ctx *ctx, mb_handler fn,
+							 const uint8_t *pdu, uint32_t len,
+							 uint8_t *out)
 {
 	uint32_t *seq = ctx->unit->seq;
 	int n;
 
-	switch (mb_access[pdu[0]]) {
-	case MB_ACCESS_WRITE:
+	if (mb_access[pdu[0]] == MB_ACCESS_WRITE) {
 		if (mbx_regs_lock(seq) < 0)
 			return -MB_EX_SERVER_BUSY;
 		n = fn(ctx, pdu, len, out);
 		mbx_regs_unlock(seq);
 		return n;
-	case MB_ACCESS_READ:
-		/* Read handlers only fill out, so a torn copy is simply made
-		 * again. */
-		for (uint32_t tries = 0; tries < MBX_REGS_SPIN_MAX; tries++) {
-			uint64_t begin = mbx_regs_read_begin(seq);
+	}
+	for (uint32_t tries = 0; tries < MBX_REGS_SPIN_MAX; tries++) {
+		uint64_t begin = mbx_regs_read_begin(seq);
 
-			if (begin == UINT64_MAX)
-				break;
+		if (begin == UINT64_MAX)
+			break;
+		n = fn(ctx, pdu, len, out);
+		if (mbx_regs_read_ok(seq, begin))
+			return n;
+	}
+	return -MB_EX_SERVER_BUSY;
+}
+
+/* Runs a handler under the unit's seqlock: one attempt inline (the lock is
+ * free nearly always), the bounded retries out of line. */
+static int run_locked(struct mb_ctx *ctx, mb_handler fn, const uint8_t *pdu, uint32_t len,
+		      uint8_t *out)
+{
+	uint32_t *seq = ctx->unit->seq;
+	uint32_t s;
+	int n;
+
+	switch (mb_access[pdu[0]]) {
+	case MB_ACCESS_READ:
+		s = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+		if (__builtin_expect(!(s & 1), 1)) {
 			n = fn(ctx, pdu, len, out);
-			if (mbx_regs_read_ok(seq, begin))
+			if (mbx_regs_read_ok(seq, s))
 				return n;
 		}
-		return -MB_EX_SERVER_BUSY;
+		return run_contended(ctx, fn, pdu, len, out);
+	case MB_ACCESS_WRITE:
+		if (__builtin_expect(mbx_regs_try_lock(seq), 1)) {
+			n = fn(ctx, pdu, len, out);
+			mbx_regs_unlock(seq);
+			return n;
+		}
+		return run_contended(ctx, fn, pdu, len, out);
 	default:
 		return fn(ctx, pdu, len, out);
 	}
@@ -242,14 +269,11 @@ static int execute(struct mb_ctx *ctx, const struct mb_peer *peer, const uint8_t
 static struct mb_unit *find_unit(const struct mb_ctx *ctx, struct mb_peer *peer, uint8_t unit_id)
 {
 	const struct mb_model *m = ctx->model;
-	uint32_t i;
+	uint32_t i = m->servers[m->units[peer->unit].server].unit_index[unit_id];
 
-	if (peer->unit != MB_UNIT_NONE && peer->unit_id == unit_id)
-		return &m->units[peer->unit];
-	i = m->servers[peer->server].unit_index[unit_id];
 	if (i == MB_UNIT_NONE)
 		return NULL;
-	peer->unit = i;
+	peer->unit = i & ((1u << 22) - 1);
 	peer->unit_id = unit_id;
 	return &m->units[i];
 }
@@ -267,15 +291,18 @@ uint32_t mb_handle_adu(struct mb_ctx *ctx, struct mb_peer *peer, const uint8_t *
 		ctx->ctr.mb_drop_protocol_id++;
 		return 0;
 	}
-	if (peer->server == MB_SERVER_NONE) {
+	if (peer->no_server) {
 		ctx->ctr.mb_drop_no_server++;
 		return 0;
 	}
-	ctx->unit = find_unit(ctx, peer, req[6]);
+	if (peer->unit_id == req[6])
+		ctx->unit = &ctx->model->units[peer->unit]; /* the unit of its last request */
+	else
+		ctx->unit = find_unit(ctx, peer, req[6]);
 	if (ctx->unit) {
 		ctx->tables = &ctx->unit->tables;
 		n = execute(ctx, peer, pdu, req_len - MBAP_HDR_LEN, out);
-	} else if (ctx->model->servers[peer->server].unknown_unit_silent) {
+	} else if (ctx->model->servers[ctx->model->units[peer->unit].server].unknown_unit_silent) {
 		ctx->ctr.mb_drop_unknown_unit++;
 		return 0;
 	} else {

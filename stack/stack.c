@@ -9,6 +9,7 @@
 #include "arp_icmp.h"
 #include "csum.h"
 #include "tcp_internal.h"
+#include "tcp_timer.h"
 
 #define ETH_HLEN 14
 #define ETH_P_IPV4 0x0800
@@ -215,11 +216,23 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 	memcpy(&hash_key, cfg->secret + sizeof(s->cookie_key), sizeof(hash_key));
 	if (conn_table_init(&s->conns, cfg->max_conns, hash_key) < 0)
 		return -1;
-	if (adu_pool_init(&s->adu, cfg->adu_buffers) < 0) {
-		conn_table_free(&s->conns);
+	/* 4096 slots of a tick: the usual retransmission timeouts fit one
+	 * revolution (timer_wheel.h). */
+	if (adu_pool_init(&s->adu, cfg->adu_buffers) < 0 ||
+	    sndq_pool_init(&s->snd, cfg->snd_blocks ? cfg->snd_blocks : cfg->max_conns / 2 + 64) < 0 ||
+	    timer_wheel_init(&s->timers, cfg->max_conns, 1u << STACK_TICK_SHIFT, 4096) < 0) {
+		stack_free(s);
 		errno = ENOMEM;
 		return -1;
 	}
+	s->rto_min = tcp_ticks_from_ms(cfg->rto_min_ms ? cfg->rto_min_ms : 200);
+	s->rto_initial = tcp_ticks_from_ms(TCP_RTO_INITIAL_MS);
+	s->rto_max = tcp_ticks_from_ms(TCP_RTO_MAX_MS);
+	if (s->rto_initial < s->rto_min)
+		s->rto_initial = s->rto_min;
+	if (s->rto_max < s->rto_min)
+		s->rto_max = s->rto_min;
+	s->max_retries = cfg->max_retries ? cfg->max_retries : 8;
 	for (uint32_t i = 0; i < cfg->n_ports; i++)
 		s->port_served[cfg->ports[i] >> 3] |= (uint8_t)(1u << (cfg->ports[i] & 7));
 	s->mb.model = model;
@@ -236,6 +249,8 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 
 void stack_free(struct stack *s)
 {
+	timer_wheel_free(&s->timers);
+	sndq_pool_free(&s->snd);
 	if (s->adu.bufs) {
 		munmap(s->adu.bufs, (size_t)s->adu.capacity * MB_ADU_MAX);
 		free(s->adu.free);

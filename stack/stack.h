@@ -13,6 +13,7 @@
 #include "frame.h"
 #include "modbus.h"
 #include "tcp_conn.h"
+#include "timer_wheel.h"
 
 /* Every frame the stack does not answer normally is counted under a named
  * reason, so a lab engineer can tell a bad checksum from a full table. */
@@ -43,6 +44,8 @@
 	X(drop_segment_too_long) /* payload larger than the stack's scratch buffer */ \
 	X(drop_no_tx_frame) /* reply needed an extra frame and none was free */ \
 	X(drop_no_adu_buffer) /* a split ADU had nowhere to wait: connection reset */ \
+	X(drop_no_snd_buf) /* no send buffer block for a response: request left unacknowledged */ \
+	X(snd_window_full) /* a response waits in the send queue for the peer's window */ \
 	X(tx_arp_reply) \
 	X(tx_icmp_echo_reply) \
 	X(tx_syn_ack) \
@@ -53,10 +56,15 @@
 	X(tx_ack) /* pure ACKs */ \
 	X(tx_data_segments) \
 	X(tx_fin) \
+	X(tx_retransmit_timeout) /* RFC 6298 5.4: the oldest unacknowledged segment again */ \
+	X(tx_retransmit_dup_request) /* a request came again: its unacknowledged answer is resent */ \
+	X(tx_window_probe) /* RFC 9293 3.8.6.1: zero window probes */ \
+	X(rtt_samples) /* RFC 6298 3: round trips measured (Karn's rule) */ \
 	X(conn_opened) /* a valid cookie came back */ \
 	X(conn_refused_table_full) /* a valid cookie, but no free slot: RST */ \
 	X(conn_closed) /* passive close completed */ \
 	X(conn_reset_by_peer) \
+	X(conn_reset_retransmit_limit) /* max retries of one segment unacknowledged: RST */ \
 	X(conn_reset_bad_mbap) /* MBAP length out of range: stream unframeable */ \
 	X(adu_split_reassembled)
 
@@ -68,6 +76,10 @@ struct stack_counters {
 
 #define STACK_MAX_ADDRS 64
 
+/* The tick of the connection timers: 2^20 ns (about 1.05 ms), so that a
+ * time in ticks is a shift of a time in ns. */
+#define STACK_TICK_SHIFT 20
+
 struct stack_config {
 	uint32_t max_conns; /* connection table capacity */
 	uint32_t adu_buffers; /* split ADUs that may wait at once */
@@ -76,6 +88,9 @@ struct stack_config {
 	uint32_t n_ports;
 	uint8_t secret[24]; /* random per run: SYN cookie key (16), connection hash key (8) */
 	uint32_t challenge_ack_limit; /* per second; 0: the default, 1000 (as Linux) */
+	uint32_t snd_blocks; /* send buffer blocks (512 B); 0: max_conns / 2 + 64 */
+	uint32_t rto_min_ms; /* RFC 6298 2.4 lower bound; 0: the default, 200 (as Linux) */
+	uint32_t max_retries; /* retransmissions of one segment before a reset; 0: 8 */
 	/* IPv4 addresses the stack itself owns (network order) and its MAC: it
 	 * then answers ARP and ICMP echo for them and takes TCP only to them.
 	 * None on AF_XDP, where the kernel owns the address; TCP to any
@@ -98,9 +113,23 @@ struct adu_pool {
 	uint32_t capacity;
 };
 
+/* Send buffer blocks (tcp_internal.h), a free stack of their indexes. */
+struct sndq_pool {
+	struct sndq_block *blocks;
+	uint32_t *free;
+	uint32_t n_free;
+	uint32_t capacity;
+};
+
 struct stack {
 	struct conn_table conns;
 	struct adu_pool adu;
+	struct sndq_pool snd;
+	struct timer_wheel timers; /* entry i: connection i (tcp_timer.h) */
+	uint32_t rto_min; /* ticks */
+	uint32_t rto_initial; /* ticks: RFC 6298 2.1, 1 s, or rto_min if larger */
+	uint32_t rto_max; /* ticks: RFC 6298 2.5, 60 s */
+	uint32_t max_retries;
 	struct mb_ctx mb;
 	struct stack_counters ctr;
 	struct mbx_frame_source extra; /* frames for replies longer than one segment */
@@ -115,6 +144,9 @@ struct stack {
 	uint32_t addrs[STACK_MAX_ADDRS]; /* owned addresses, network order */
 	uint32_t n_addrs;
 	uint8_t mac[6];
+	/* Our MAC as the peers address it, for frame-less segments: learnt
+	 * when a connection opens (one interface per stack). */
+	uint8_t l2_self[6];
 	/* A request payload is copied here before replies overwrite its frame. */
 	uint8_t scratch[9216] __attribute__((aligned(64)));
 };
@@ -128,6 +160,12 @@ enum stack_verdict {
 int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_model *model,
 	       struct mbx_frame_source extra, struct mbx_frame_sink tx);
 void stack_free(struct stack *s);
+
+/* Moves the stack's clock to now_ns and runs the connection timers that
+ * are due (retransmissions, probes, connection management), which may send
+ * frames taken from the frame source. The engine calls it at least once a
+ * tick (2^STACK_TICK_SHIFT ns), frames or not; returns how many timers fired. */
+uint32_t stack_timers(struct stack *s, uint64_t now_ns);
 
 /* Processes one received frame. */
 enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f);

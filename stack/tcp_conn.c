@@ -24,9 +24,13 @@ int conn_table_init(struct conn_table *t, uint32_t capacity, uint64_t hash_key)
 	}
 	while (nb < capacity * 2u) /* load factor at most 1/2 */
 		nb <<= 1;
+	/* Sizes first: a failed allocation frees what it got. */
+	t->capacity = capacity;
+	t->bucket_mask = nb - 1;
 	t->conns = table_alloc((size_t)capacity * sizeof(*t->conns));
+	t->l2 = table_alloc((size_t)capacity * sizeof(*t->l2));
 	t->buckets = table_alloc((size_t)nb * sizeof(*t->buckets));
-	if (!t->conns || !t->buckets) {
+	if (!t->conns || !t->l2 || !t->buckets) {
 		conn_table_free(t);
 		errno = ENOMEM;
 		return -1;
@@ -34,8 +38,6 @@ int conn_table_init(struct conn_table *t, uint32_t capacity, uint64_t hash_key)
 	memset(t->buckets, 0xff, (size_t)nb * sizeof(*t->buckets));
 	for (uint32_t i = 0; i < capacity; i++)
 		t->conns[i].next = i + 1 < capacity ? i + 1 : CONN_NONE;
-	t->bucket_mask = nb - 1;
-	t->capacity = capacity;
 	t->free_head = 0;
 	t->hash_key = hash_key;
 	return 0;
@@ -45,6 +47,8 @@ void conn_table_free(struct conn_table *t)
 {
 	if (t->conns)
 		munmap(t->conns, (size_t)t->capacity * sizeof(*t->conns));
+	if (t->l2)
+		munmap(t->l2, (size_t)t->capacity * sizeof(*t->l2));
 	if (t->buckets)
 		munmap(t->buckets, ((size_t)t->bucket_mask + 1) * sizeof(*t->buckets));
 	memset(t, 0, sizeof(*t));
@@ -67,6 +71,7 @@ struct tcp_conn *conn_insert(struct conn_table *t, uint32_t raddr, uint32_t ladd
 	c->rport = rport;
 	c->lport = lport;
 	c->adu_buf = CONN_NONE;
+	c->snd_buf = CONN_NONE;
 	bucket = &t->buckets[conn_hash(t, raddr, laddr, rport, lport)];
 	c->next = *bucket;
 	*bucket = i;

@@ -22,30 +22,57 @@ enum tcp_state {
 	TCP_LAST_ACK,
 };
 
+/* c->flags */
+#define TCP_CF_RTT 0x01 /* srtt8 and rttvar4 hold a measurement (RFC 6298 2.2) */
+#define TCP_CF_FIN 0x02 /* our FIN is queued after the send queue's bytes */
+
 struct tcp_conn {
 	/* The 4-tuple, as on the wire (network byte order). */
 	uint32_t raddr;
 	uint32_t laddr;
 	uint16_t rport;
 	uint16_t lport;
-	/* Send and receive sequence variables (RFC 9293 3.3.1), host order. */
+	/* Send and receive sequence variables (RFC 9293 3.3.1), host order.
+	 * SND.NXT is the highest sequence number sent: a retransmission goes
+	 * out from SND.UNA without moving it back. */
 	uint32_t snd_una;
 	uint32_t snd_nxt;
 	uint32_t rcv_nxt;
 	uint16_t peer_mss; /* from the SYN's MSS option, 536 without one */
 	uint16_t peer_wnd; /* last window the peer advertised (we do not scale) */
 	uint8_t state;
-	uint8_t unused;
+	uint8_t flags; /* TCP_CF_* */
 	/* Bytes of an incomplete Modbus ADU held in adu_buf (RFC 9293 lets a
 	 * request be cut anywhere; the tail waits here for the next segment). */
 	uint16_t adu_held;
 	uint32_t adu_buf; /* index into the ADU buffer pool, CONN_NONE if none */
-	struct mb_peer mb; /* its server and rights, found once at open */
+	/* Retransmission (tcp_sndq.c, tcp_timer.c). The bytes sent and not yet
+	 * acknowledged, and the retransmission timer's state, live in pool
+	 * blocks only while there are any: an idle connection holds none. */
+	uint32_t snd_buf; /* head block of the send queue, CONN_NONE if none */
+	uint16_t srtt8; /* smoothed round-trip time, 1/8 ticks (RFC 6298 2) */
+	uint16_t rttvar4; /* its variation, 1/4 ticks */
+	/* connection management: 12 bytes reserved (idle, keepalive, close) */
+	uint8_t cm_reserved[12];
+	struct mb_peer mb; /* its server, unit and rights (modbus.h): 4 bytes */
 	uint32_t next; /* hash chain or free list */
 } __attribute__((aligned(64))); /* one cache line: one miss per lookup */
 
+_Static_assert(sizeof(struct tcp_conn) == 64, "a connection is one cache line");
+
+/* The Ethernet header a connection's frame-less segments (retransmissions,
+ * timer-driven FIN and RST) are sent with, kept apart from struct tcp_conn
+ * because only timers read it: the peer's MAC and the 802.1Q TCI of its
+ * frames. VID 4095 is reserved (IEEE 802.1Q 9.6), so 0xffff means untagged. */
+struct conn_l2 {
+	uint8_t mac[6];
+	uint16_t tci;
+};
+#define CONN_L2_UNTAGGED 0xffffu
+
 struct conn_table {
 	struct tcp_conn *conns;
+	struct conn_l2 *l2; /* by connection index */
 	uint32_t *buckets;
 	uint32_t bucket_mask;
 	uint32_t capacity;

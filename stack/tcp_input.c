@@ -7,6 +7,7 @@
 #include "mb_device.h"
 #include "tcp_cookie.h"
 #include "tcp_internal.h"
+#include "tcp_timer.h"
 
 #define TCP_MSS_MIN 88 /* smallest peer MSS we honour, as Linux's TCP_MIN_MSS */
 
@@ -29,9 +30,13 @@ static enum stack_verdict input_closed(struct stack *s, struct tcp_seg *seg)
 	return STACK_SENT;
 }
 
-static void conn_close(struct stack *s, struct tcp_conn *c)
+void tcp_conn_close(struct stack *s, struct tcp_conn *c)
 {
 	tcp_stream_release(s, c);
+	if (c->snd_buf != CONN_NONE)
+		sndq_release(s, c);
+	/* The wheel entry may stay armed: it fires on a free or reused slot,
+	 * finds nothing due, and is re-armed only if the new owner needs it. */
 	conn_remove(&s->conns, c);
 }
 
@@ -79,6 +84,7 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 		return STACK_SENT;
 	}
 	c->state = TCP_ESTABLISHED;
+	tcp_out_learn_l2(s, c, seg->f->data, seg->l2_len);
 	c->rcv_nxt = seg->seq;
 	c->snd_una = c->snd_nxt = seg->ack;
 	c->peer_mss = peer_mss;
@@ -88,18 +94,88 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 	return input_synchronized(s, seg, c);
 }
 
-/* An ACK for a segment that failed a check; in LAST-ACK it repeats our FIN,
- * which the peer evidently has not seen. */
+/* An ACK for a segment that failed a check. One that repeats text or a FIN
+ * we had received, and does not acknowledge all we sent, means the peer has
+ * not seen our answer: the oldest unacknowledged segment (our answer, our
+ * FIN) goes again and carries the ACK (as RFC 6298 5.4 would at the
+ * timeout, only sooner). The segment's ACK field only decides this; it
+ * changes no state (3.10.7.4: an unacceptable segment is dropped). */
 static enum stack_verdict reply_ack(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
 {
-	if (c->state == TCP_LAST_ACK) {
-		s->ctr.tx_fin++;
-		tcp_reply_control(s, seg, TCP_FIN | TCP_ACK, c->snd_nxt - 1, c->rcv_nxt);
-	} else {
-		s->ctr.tx_ack++;
-		tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
+	if ((seg->len || (seg->flags & TCP_FIN)) && seq_lt(seg->seq, c->rcv_nxt) &&
+	    c->snd_nxt != c->snd_una && !((seg->flags & TCP_ACK) && seg->ack == c->snd_nxt)) {
+		struct tcp_writer w;
+
+		tcp_writer_init(&w, s, c, seg);
+		tcp_writer_resend(&w); /* cannot fail: the segment's frame is there */
+		s->ctr.tx_retransmit_dup_request++;
+		return STACK_SENT;
 	}
+	s->ctr.tx_ack++;
+	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
 	return STACK_SENT;
+}
+
+/* SEG.ACK acknowledges new data (RFC 9293 3.10.7.4, fifth check): the send
+ * queue forgets it, a running RTT measurement it covers ends (RFC 6298 3),
+ * and the retransmission timer restarts for what is still in flight (5.3)
+ * or stops (5.2: lazily, the wheel entry fires and finds nothing). */
+static void ack_new(struct stack *s, struct tcp_conn *c, uint32_t ack)
+{
+	uint32_t acked = ack - c->snd_una;
+	struct sndq_block *b;
+	uint32_t len;
+
+	c->snd_una = ack;
+	if (c->snd_buf == CONN_NONE)
+		return;
+	b = sndq_head(s, c);
+	if ((b->flags & SNDQ_TIMING) && !seq_lt(ack, b->rtt_seq)) {
+		b->flags &= (uint8_t)~SNDQ_TIMING;
+		tcp_rtt_sample(s, c, (uint32_t)tcp_now_tick(s) - b->rtt_at);
+	}
+	len = b->len;
+	if (acked > len) { /* our FIN too: nothing is left */
+		sndq_release(s, c);
+		return;
+	}
+	if (acked == len && b->next == CONN_NONE) {
+		/* All of it, in one block (the usual answer): it starts over. */
+		b->len = 0;
+		b->off = 0;
+		b->wlen = 0;
+	} else {
+		sndq_drop(s, c, acked);
+		b = sndq_head(s, c);
+	}
+	b->retries = 0;
+	b->backoff = 0;
+	b->flags &= (uint8_t)~SNDQ_PERSIST;
+	if (c->snd_nxt != c->snd_una)
+		tcp_rtx_restart(s, c, b);
+}
+
+/* Whether queued bytes or a queued FIN wait to be sent. */
+static int sndq_waiting(const struct stack *s, const struct tcp_conn *c)
+{
+	const struct sndq_block *b;
+
+	if (c->snd_buf == CONN_NONE)
+		return 0;
+	b = sndq_head(s, c);
+	return b->len > sndq_sent_data(c, b) || ((c->flags & TCP_CF_FIN) && !sndq_fin_sent(c, b));
+}
+
+/* After an ACK: what the peer's window now takes goes out, in the received
+ * frame first. Returns STACK_SENT if anything was sent. */
+static enum stack_verdict send_waiting(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
+{
+	struct tcp_writer w;
+
+	if (!sndq_waiting(s, c))
+		return STACK_DROP;
+	tcp_writer_init(&w, s, c, seg);
+	return tcp_writer_flush(&w, 0) ? STACK_SENT : STACK_DROP;
 }
 
 /* RFC 5961 4.2, 3.2 and 5.2: an ACK that makes a genuine peer resynchronise
@@ -151,7 +227,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		if (seg->seq != c->rcv_nxt)
 			return challenge_ack(s, seg, c);
 		s->ctr.conn_reset_by_peer++;
-		conn_close(s, c);
+		tcp_conn_close(s, c);
 		return STACK_DROP;
 	}
 	/* Fourth check, SYN in a synchronized state (RFC 5961 4.2). */
@@ -174,14 +250,22 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		return reply_ack(s, seg, c);
 	}
 	if (seq_gt(seg->ack, c->snd_una))
-		c->snd_una = seg->ack;
-	c->peer_wnd = seg->wnd;
+		ack_new(s, c, seg->ack);
+	else if (!seg->wnd && c->snd_buf != CONN_NONE)
+		sndq_head(s, c)->retries = 0; /* RFC 1122 4.2.2.17: a live peer's closed window */
+	/* RFC 9293 3.10.7.4 takes the window from segments no older than the
+	 * last that updated it (SND.WL1, SND.WL2); we keep neither, and let a
+	 * segment that is not an old retransmission (SEG.SEQ >= RCV.NXT) stand
+	 * in. */
+	if (!seq_lt(seg->seq, c->rcv_nxt))
+		c->peer_wnd = seg->wnd;
 	if (c->state == TCP_LAST_ACK) {
-		if (c->snd_una == c->snd_nxt) {
+		if (tcp_fin_acked(c)) {
 			s->ctr.conn_closed++;
-			conn_close(s, c);
+			tcp_conn_close(s, c);
+			return STACK_DROP;
 		}
-		return STACK_DROP;
+		return send_waiting(s, seg, c);
 	}
 
 	/* Segment text (seventh check): trim what was received before; a
@@ -189,6 +273,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	 * with a duplicate ACK so the peer fills it. */
 	if (seq_gt(seg->seq, c->rcv_nxt)) {
 		s->ctr.drop_out_of_order++;
+		sndq_release_if_done(s, c);
 		return reply_ack(s, seg, c);
 	}
 	skip = c->rcv_nxt - seg->seq;
@@ -197,8 +282,13 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	/* A FIN is new when its sequence number (after the text) is not
 	 * behind RCV.NXT. */
 	fin = (seg->flags & TCP_FIN) && !seq_lt(seg->seq + seg->len, c->rcv_nxt);
-	if (seg->len == skip && !fin)
-		return STACK_DROP; /* a pure ACK: nothing to answer */
+	if (seg->len == skip && !fin) {
+		/* No new text: an ACK, perhaps of a window that opened. */
+		enum stack_verdict v = send_waiting(s, seg, c);
+
+		sndq_release_if_done(s, c);
+		return v;
+	}
 
 	/* The payload is copied aside because the replies overwrite its frame.
 	 * Only a backend with frames larger than any MTU could exceed it. */
@@ -212,24 +302,23 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		/* The stream cannot go on: replies already written stay sent,
 		 * then the application's abort, <SEQ=SND.NXT><CTL=RST> (RFC 9293
 		 * 3.10.5). */
-		s->ctr.tx_rst++;
-		if (w.seg) {
-			tcp_out_finish(w.seg->data + w.l2_len, &w.reply, TCP_RST, c->snd_nxt, 0, 0, 0);
-			w.seg->len = w.l2_len + IP_HDR_LEN + TCP_HDR_LEN;
-			s->tx.put(s->tx.arg, w.seg);
-		}
-		conn_close(s, c);
+		if (tcp_writer_control(&w, TCP_RST, c->snd_nxt) == 0)
+			s->ctr.tx_rst++;
+		tcp_conn_close(s, c);
 		return STACK_SENT;
 	}
 	/* Eighth check, FIN: only once all text before it is consumed. Our FIN
-	 * goes with the ACK of theirs; the connection waits in LAST-ACK. */
-	if (fin && c->rcv_nxt == seg->seq + seg->len) {
+	 * goes with the ACK of theirs; the connection waits in LAST-ACK. Our
+	 * FIN needs a send buffer block for its retransmission: without one,
+	 * theirs is left unacknowledged and comes again. */
+	if (fin && c->rcv_nxt == seg->seq + seg->len && tcp_writer_reserve(&w, 0) == 0) {
 		c->rcv_nxt++;
 		c->state = TCP_LAST_ACK;
 		tcp_writer_close(&w, TCP_FIN);
 	} else {
 		tcp_writer_close(&w, 0);
 	}
+	sndq_release_if_done(s, c);
 	return STACK_SENT;
 }
 

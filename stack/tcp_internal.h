@@ -46,19 +46,109 @@ struct tcp_seg {
 	uint32_t len; /* payload bytes */
 };
 
-/* Reply segments being written for one connection. The first reply segment
- * is the received frame itself; more come from the stack's frame source. */
+/* A connection's send queue: the response bytes from SND.UNA on, sent or
+ * not, in a chain of pool blocks taken only while there are any (or while
+ * our FIN waits for its ACK). The head block also carries the state of the
+ * retransmission timer, which runs exactly while a queue exists: an idle
+ * connection holds no block and no timer state beyond srtt8 / rttvar4.
+ * A typical response (10 to 260 bytes) and the header share the head
+ * block's first cache lines. */
+#define SNDQ_BLOCK 512
+#define SNDQ_HDR 32
+#define SNDQ_DATA (SNDQ_BLOCK - SNDQ_HDR)
+#define SNDQ_TIMING 0x01 /* an RTT measurement runs (RFC 6298 3, Karn's rule) */
+#define SNDQ_ARMED 0x02 /* the wheel entry fires by rto_at (tcp_timer.h) */
+#define SNDQ_PERSIST 0x04 /* rto_at is the persist timer: a closed window, nothing in flight */
+
+struct sndq_block {
+	uint32_t next; /* the next block of the chain, CONN_NONE after the last */
+	/* The rest is meaningful in the head block only; it moves along with
+	 * the head when a fully acknowledged head block is freed. */
+	uint32_t wblk; /* the block the next appended byte goes to */
+	uint32_t len; /* bytes queued from SND.UNA on */
+	uint16_t off; /* where SND.UNA's byte lies in this block */
+	uint16_t wlen; /* bytes used in wblk */
+	uint32_t rto_at; /* tick (low 32 bits): retransmission or persist timeout */
+	uint32_t rtt_seq; /* the measurement ends when this is acknowledged */
+	uint32_t rtt_at; /* tick the measured segment went out */
+	uint8_t retries; /* timeouts since the peer last acknowledged anything */
+	uint8_t backoff; /* RFC 6298 5.5: the RTO is doubled this many times */
+	uint8_t flags; /* SNDQ_* */
+	uint8_t spare;
+	uint8_t data[SNDQ_DATA];
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct sndq_block) == SNDQ_BLOCK, "send buffer block size");
+_Static_assert(__builtin_offsetof(struct sndq_block, data) == SNDQ_HDR, "send buffer header size");
+
+static inline struct sndq_block *sndq_blk(const struct stack *s, uint32_t i)
+{
+	return &s->snd.blocks[i];
+}
+
+static inline struct sndq_block *sndq_head(const struct stack *s, const struct tcp_conn *c)
+{
+	return sndq_blk(s, c->snd_buf);
+}
+
+/* Sequence space of the queue: [SND.UNA, SND.UNA + len) is data, then our
+ * FIN if TCP_CF_FIN. Of it, [SND.UNA, SND.NXT) has been sent. */
+static inline uint32_t sndq_sent_data(const struct tcp_conn *c, const struct sndq_block *b)
+{
+	uint32_t sent = c->snd_nxt - c->snd_una;
+
+	return sent < b->len ? sent : b->len;
+}
+
+static inline int sndq_fin_sent(const struct tcp_conn *c, const struct sndq_block *b)
+{
+	return (c->flags & TCP_CF_FIN) && c->snd_nxt - c->snd_una == b->len + 1;
+}
+
+/* tcp_sndq.c */
+int sndq_pool_init(struct sndq_pool *p, uint32_t n);
+void sndq_pool_free(struct sndq_pool *p);
+/* Makes room for n more bytes (taking blocks as needed, a head block even
+ * for n = 0). Returns 0, or -1 when the pool is empty. */
+int sndq_reserve(struct stack *s, struct tcp_conn *c, uint32_t n);
+/* Appends n bytes; room for them was reserved. */
+void sndq_append(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint32_t n);
+/* Copies n queued bytes from offset `from` (relative to SND.UNA) to dst. */
+void sndq_copy(const struct stack *s, const struct tcp_conn *c, uint32_t from, uint8_t *dst,
+	       uint32_t n);
+/* Forgets the first n bytes (acknowledged), freeing blocks left empty. */
+void sndq_drop(struct stack *s, struct tcp_conn *c, uint32_t n);
+/* Gives every block back. */
+void sndq_release(struct stack *s, struct tcp_conn *c);
+/* Gives the blocks back if nothing is left to send or to be acknowledged
+ * (a queued FIN keeps them until its ACK). */
+static inline void sndq_release_if_done(struct stack *s, struct tcp_conn *c)
+{
+	if (c->snd_buf != CONN_NONE && !sndq_head(s, c)->len && !(c->flags & TCP_CF_FIN))
+		sndq_release(s, c);
+}
+
+/* Reply segments of one connection. In reply to a segment, the first is the
+ * received frame itself; others, and all of a frame-less sender's (a timer),
+ * come from the stack's frame source.
+ *
+ * Responses take one of two ways. The fast way: they are written straight
+ * into the first segment's payload, which at the end is copied into the
+ * send queue and sent. The queued way, when they do not fit one segment or
+ * the peer's window, or older bytes still wait to be sent: they go into the
+ * send queue, and segments are cut from it as the window allows. */
 struct tcp_writer {
 	struct stack *s;
 	struct tcp_conn *c;
-	struct mbx_frame *seg; /* the segment being filled */
+	struct mbx_frame *seg; /* the segment being filled; NULL: take a frame first */
 	struct mbx_frame extra; /* storage for a segment from the frame source */
 	struct tcp_addrs reply;
 	uint32_t l2_len;
-	uint32_t used; /* payload bytes in seg */
+	uint32_t used; /* payload bytes in seg (fast way) */
 	uint32_t cap; /* payload bytes seg may carry */
-	int failed; /* an extra frame was needed and none was free */
-	int l2_saved;
+	uint8_t failed; /* no room or frame: the rest of the input is left unacknowledged */
+	uint8_t queued; /* the responses go through the send queue */
+	uint8_t l2_saved;
 	/* The reply's Ethernet header, copied into extra segments. Saved before
 	 * the first segment goes to the sink, which may send and recycle it. */
 	uint8_t l2[18];
@@ -70,6 +160,11 @@ void tcp_out_swap_l2(uint8_t *eth);
  * already in place after them, checksums included. */
 void tcp_out_finish(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint32_t seq,
 		    uint32_t ack, uint32_t payload_len, uint16_t mss_option);
+/* Writes the Ethernet header of c's frame-less segments; returns its length. */
+uint32_t tcp_out_l2(const struct stack *s, const struct tcp_conn *c, uint8_t *eth);
+/* Keeps the peer's MAC and 802.1Q tag of the frame that opened c. */
+void tcp_out_learn_l2(struct stack *s, const struct tcp_conn *c, const uint8_t *eth,
+		      uint32_t l2_len);
 static inline uint8_t *tcp_out_payload(struct mbx_frame *f, uint32_t l2_len)
 {
 	return f->data + l2_len + IP_HDR_LEN + TCP_HDR_LEN;
@@ -78,12 +173,84 @@ void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags
 		       uint32_t ack);
 
 /* tcp_writer.c */
+/* In reply to seg: its frame is the first segment. */
 void tcp_writer_init(struct tcp_writer *w, struct stack *s, struct tcp_conn *c,
 		     const struct tcp_seg *seg);
+/* For a timer: every segment from the frame source. */
+void tcp_writer_init_conn(struct tcp_writer *w, struct stack *s, struct tcp_conn *c);
+/* Makes sure a response of up to n bytes can be queued; 0, or -1 (and
+ * failed set) when the send buffer pool is empty. Inline for the common
+ * case: one block with room. */
+int tcp_writer_reserve_slow(struct tcp_writer *w, uint32_t n);
+static inline int tcp_writer_reserve(struct tcp_writer *w, uint32_t n)
+{
+	const struct tcp_conn *c = w->c;
+
+	if (!w->queued && !w->failed && c->snd_buf != CONN_NONE && !(c->flags & TCP_CF_FIN)) {
+		const struct sndq_block *h = sndq_head(w->s, c);
+
+		if (h->wblk == c->snd_buf && h->wlen + w->used + n <= SNDQ_DATA)
+			return 0;
+	}
+	return tcp_writer_reserve_slow(w, n);
+}
 void tcp_writer_append(struct tcp_writer *w, const uint8_t *p, uint32_t n);
 uint8_t *tcp_writer_room(struct tcp_writer *w, uint32_t need);
 void tcp_writer_commit(struct tcp_writer *w, uint32_t n);
+/* Sends what was written, with our FIN after it if flags has TCP_FIN (the
+ * FIN is then queued: TCP_CF_FIN), and at least an ACK. */
 void tcp_writer_close(struct tcp_writer *w, uint8_t flags);
+/* Sends queued bytes (and a queued FIN) the peer's window allows; with
+ * ack_anyway, a pure ACK when there is nothing to send. Returns how many
+ * segments went out. */
+uint32_t tcp_writer_flush(struct tcp_writer *w, int ack_anyway);
+/* Sends the oldest unacknowledged segment again (RFC 6298 5.4), or with
+ * nothing in flight and a closed window, a one-octet probe (RFC 9293
+ * 3.8.6.1). Returns 0, or -1 when no frame was free. */
+int tcp_writer_resend(struct tcp_writer *w);
+/* A control segment with no text: <SEQ=seq><ACK=RCV.NXT><CTL=flags>;
+ * 0, or -1 when no frame was free. */
+int tcp_writer_control(struct tcp_writer *w, uint8_t flags, uint32_t seq);
+
+/* tcp_timer.c */
+/* A round-trip time measurement of r ticks (RFC 6298 2.2, 2.3). */
+void tcp_rtt_sample(struct stack *s, struct tcp_conn *c, uint32_t r);
+/* Sets the retransmission timer to tick `at` and makes the wheel entry
+ * fire by then. */
+void tcp_rtx_arm(struct stack *s, struct tcp_conn *c, struct sndq_block *b, uint32_t at);
+
+/* The RTO of c (RFC 6298 2), ticks, before any backoff. */
+static inline uint32_t tcp_rto(const struct stack *s, const struct tcp_conn *c)
+{
+	uint32_t rto;
+
+	if (__builtin_expect(!(c->flags & TCP_CF_RTT), 0))
+		rto = s->rto_initial; /* 2.1 */
+	else /* 2.3: SRTT + max(G, K * RTTVAR), G one tick, K 4 */
+		rto = (uint32_t)(c->srtt8 >> 3) + c->rttvar4 + !c->rttvar4;
+	return rto > s->rto_min ? rto : s->rto_min; /* 2.4, a configurable minimum */
+}
+
+/* Starts (or restarts, RFC 6298 5.3) the retransmission timer of c's send
+ * queue at now + RTO, backed off (5.5) up to TCP_RTO_MAX_MS. */
+static inline void tcp_rtx_restart(struct stack *s, struct tcp_conn *c, struct sndq_block *b)
+{
+	uint32_t rto = tcp_rto(s, c);
+	uint32_t at;
+
+	if (__builtin_expect(b->backoff != 0, 0)) {
+		uint64_t r = (uint64_t)rto << b->backoff;
+
+		rto = r < s->rto_max ? (uint32_t)r : s->rto_max;
+	}
+	at = (uint32_t)(s->now_ns >> STACK_TICK_SHIFT) + rto;
+	/* A later deadline than the wheel entry's needs nothing: the entry
+	 * fires early, and the dispatcher re-arms it. */
+	if (__builtin_expect(!(b->flags & SNDQ_ARMED) || (int32_t)(at - b->rto_at) < 0, 0))
+		tcp_rtx_arm(s, c, b, at);
+	else
+		b->rto_at = at;
+}
 
 /* tcp_stream.c */
 int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint32_t len,
@@ -92,5 +259,22 @@ void tcp_stream_release(struct stack *s, struct tcp_conn *c);
 
 /* tcp_input.c */
 enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg);
+/* Frees c and all it holds. */
+void tcp_conn_close(struct stack *s, struct tcp_conn *c);
+
+/* For a close on our side (connection management): */
+/* Queues our FIN after any queued bytes and sends it when they are sent;
+ * it is retransmitted like data until acknowledged. Returns 0, or -1 when
+ * no send buffer block is free (nothing queued). */
+int tcp_send_fin(struct stack *s, struct tcp_conn *c);
+/* Sends one control segment <SEQ=seq><ACK=RCV.NXT><CTL=flags> (a RST, a
+ * keepalive probe) in a frame from the frame source; not retransmitted.
+ * Returns 0, or -1 when no frame was free (counted: drop_no_tx_frame). */
+int tcp_send_ctl(struct stack *s, struct tcp_conn *c, uint8_t flags, uint32_t seq);
+/* Whether our FIN was sent and acknowledged. */
+static inline int tcp_fin_acked(const struct tcp_conn *c)
+{
+	return (c->flags & TCP_CF_FIN) && c->snd_buf == CONN_NONE;
+}
 
 #endif

@@ -77,3 +77,33 @@ void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags
 	f->len = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN + (mss ? 4 : 0);
 	s->tx.put(s->tx.arg, f);
 }
+
+uint32_t tcp_out_l2(const struct stack *s, const struct tcp_conn *c, uint8_t *eth)
+{
+	const struct conn_l2 *l2 = &s->conns.l2[c - s->conns.conns];
+
+	memcpy(eth, l2->mac, 6);
+	memcpy(eth + 6, s->l2_self, 6);
+	if (l2->tci == CONN_L2_UNTAGGED) {
+		eth[12] = 0x08; /* IPv4 */
+		eth[13] = 0x00;
+		return 14;
+	}
+	eth[12] = 0x81; /* 802.1Q */
+	eth[13] = 0x00;
+	eth[14] = (uint8_t)(l2->tci >> 8);
+	eth[15] = (uint8_t)l2->tci;
+	eth[16] = 0x08;
+	eth[17] = 0x00;
+	return 18;
+}
+
+void tcp_out_learn_l2(struct stack *s, const struct tcp_conn *c, const uint8_t *eth,
+		      uint32_t l2_len)
+{
+	struct conn_l2 *l2 = &s->conns.l2[c - s->conns.conns];
+
+	memcpy(l2->mac, eth + 6, 6);
+	memcpy(s->l2_self, eth, 6);
+	l2->tci = l2_len > 14 ? (uint16_t)(eth[14] << 8 | eth[15]) : CONN_L2_UNTAGGED;
+}

@@ -27,7 +27,7 @@ void tcp_stream_release(struct stack *s, struct tcp_conn *c)
 
 /* Answers one complete ADU. The response is built straight into the segment
  * when a whole maximum-size ADU fits; otherwise it is built aside and
- * appended, spilling into the next segment. */
+ * queued. The caller reserved room for it in the send queue. */
 static void answer(struct stack *s, struct tcp_conn *c, const uint8_t *adu, uint32_t len,
 		   struct tcp_writer *w)
 {
@@ -90,8 +90,12 @@ int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint
 	uint32_t start = c->rcv_nxt, pos = 0;
 
 	if (c->adu_buf != CONN_NONE) {
-		int k = complete_held(s, c, p, len, w);
+		int k;
 
+		/* Room for the answer first: without it nothing is taken. */
+		if (tcp_writer_reserve(w, MB_ADU_MAX) < 0)
+			return 0;
+		k = complete_held(s, c, p, len, w);
 		if (k < 0)
 			goto bad_length;
 		pos = (uint32_t)k;
@@ -116,14 +120,16 @@ int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint
 			pos += hold(s, c, p + pos, rem, rem);
 			break;
 		}
+		if (tcp_writer_reserve(w, MB_ADU_MAX) < 0)
+			break;
 		/* Consumed from here on: a reply segment the answer fills up and
 		 * sends already acknowledges this ADU. */
 		pos += adu_len;
 		c->rcv_nxt = start + pos;
 		answer(s, c, p + pos - adu_len, adu_len, w);
 	}
-	/* Bytes after a failed reply stay unacknowledged: the peer sends them
-	 * again and they are answered then. */
+	/* Bytes after an ADU that found no room stay unacknowledged: the peer
+	 * sends them again and they are answered then. */
 	c->rcv_nxt = start + pos;
 	return 0;
 

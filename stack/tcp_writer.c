@@ -1,11 +1,14 @@
-/* Writing response bytes into reply segments. The first segment is the
- * received frame; when it is full the writer sends it and continues in a
- * frame from the stack's frame source, with the same Ethernet header.
- * Segments never exceed the smaller of the peer's MSS, ours and the frame's
- * room. */
+/* Writing response bytes into reply segments, and segments out of the send
+ * queue (see struct tcp_writer in tcp_internal.h). The first segment of a
+ * reply is the received frame; when it is full the writer sends it and
+ * continues in a frame from the stack's frame source, with the same
+ * Ethernet header. Segments never exceed the smaller of the peer's MSS,
+ * ours and the frame's room, and new data never exceeds the peer's window
+ * (RFC 9293 3.8.6). */
 #include <string.h>
 
 #include "tcp_internal.h"
+#include "tcp_timer.h"
 
 static uint32_t segment_cap(const struct tcp_writer *w, const struct mbx_frame *f)
 {
@@ -19,6 +22,15 @@ static uint32_t segment_cap(const struct tcp_writer *w, const struct mbx_frame *
 	return cap;
 }
 
+/* Bytes of new data the peer's window takes now (RFC 9293 3.8.6: the usable
+ * window SND.UNA + SND.WND - SND.NXT, none if the window shrank). */
+static inline uint32_t window_room(const struct tcp_conn *c)
+{
+	uint32_t in_flight = c->snd_nxt - c->snd_una;
+
+	return c->peer_wnd > in_flight ? c->peer_wnd - in_flight : 0;
+}
+
 void tcp_writer_init(struct tcp_writer *w, struct stack *s, struct tcp_conn *c,
 		     const struct tcp_seg *seg)
 {
@@ -30,53 +42,117 @@ void tcp_writer_init(struct tcp_writer *w, struct stack *s, struct tcp_conn *c,
 	w->used = 0;
 	w->failed = 0;
 	w->l2_saved = 0;
+	/* Bytes still waiting to be sent go first. */
+	w->queued = c->snd_buf != CONN_NONE &&
+		    sndq_head(s, c)->len > sndq_sent_data(c, sndq_head(s, c));
 	tcp_out_swap_l2(seg->f->data);
 	w->cap = segment_cap(w, seg->f);
 }
 
-/* Sends the current segment: its sequence number is SND.NXT, and it
- * acknowledges everything consumed so far. */
-static void emit(struct tcp_writer *w, uint8_t flags)
+void tcp_writer_init_conn(struct tcp_writer *w, struct stack *s, struct tcp_conn *c)
 {
-	struct tcp_conn *c = w->c;
-
-	tcp_out_finish(w->seg->data + w->l2_len, &w->reply, flags | TCP_ACK, c->snd_nxt, c->rcv_nxt,
-		       w->used, 0);
-	w->seg->len = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN + w->used;
-	c->snd_nxt += w->used + ((flags & TCP_FIN) ? 1 : 0);
-	if (w->used)
-		w->s->ctr.tx_data_segments++;
-	else
-		w->s->ctr.tx_ack++;
-	if (flags & TCP_FIN)
-		w->s->ctr.tx_fin++;
-	w->s->tx.put(w->s->tx.arg, w->seg);
+	w->s = s;
+	w->c = c;
+	w->seg = 0;
+	w->reply = (struct tcp_addrs){
+		.saddr = c->laddr, .daddr = c->raddr, .sport = c->lport, .dport = c->rport
+	};
+	w->l2_len = tcp_out_l2(s, c, w->l2);
+	w->l2_saved = 1;
+	w->used = 0;
+	w->cap = 0;
+	w->failed = 0;
+	w->queued = 1;
 }
 
-static int next_segment(struct tcp_writer *w)
+/* The frame of the next segment: the one being filled, or a fresh one from
+ * the frame source; NULL (counted) when none is free. */
+static struct mbx_frame *writer_frame(struct tcp_writer *w)
 {
-	if (!w->l2_saved) {
-		memcpy(w->l2, w->seg->data, w->l2_len);
-		w->l2_saved = 1;
-	}
-	emit(w, 0);
-	w->seg = 0;
+	if (w->seg)
+		return w->seg;
 	if (w->s->extra.get(w->s->extra.arg, &w->extra) < 0 ||
 	    w->extra.room < w->l2_len + IP_HDR_LEN + TCP_HDR_LEN) {
 		w->s->ctr.drop_no_tx_frame++;
-		w->failed = 1;
-		return -1;
+		return 0;
 	}
 	memcpy(w->extra.data, w->l2, w->l2_len);
 	w->seg = &w->extra;
 	w->used = 0;
 	w->cap = segment_cap(w, w->seg);
+	return w->seg;
+}
+
+/* Keeps the reply's Ethernet header for segments after the first: the
+ * sink may send and recycle the first frame at once. */
+static inline void save_l2(struct tcp_writer *w)
+{
+	if (!w->l2_saved) {
+		memcpy(w->l2, w->seg->data, w->l2_len);
+		w->l2_saved = 1;
+	}
+}
+
+/* Sends the segment being filled: n payload bytes already in place at
+ * sequence number seq, acknowledging everything consumed so far. */
+static void emit(struct tcp_writer *w, uint32_t seq, uint32_t n, uint8_t flags)
+{
+	struct stack *s = w->s;
+
+	tcp_out_finish(w->seg->data + w->l2_len, &w->reply, flags | TCP_ACK, seq, w->c->rcv_nxt, n,
+		       0);
+	w->seg->len = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN + n;
+	if (n)
+		s->ctr.tx_data_segments++;
+	else
+		s->ctr.tx_ack++;
+	if (flags & TCP_FIN)
+		s->ctr.tx_fin++;
+	s->tx.put(s->tx.arg, w->seg);
+	w->seg = 0;
+	w->used = 0;
+}
+
+/* New data (n bytes, and our FIN if fin) went out at SND.NXT. Starts the
+ * retransmission timer if it was not running (RFC 6298 5.1) and times the
+ * segment if no measurement runs (RFC 6298 3). */
+static inline void sent_new(struct tcp_writer *w, uint32_t n, int fin)
+{
+	struct tcp_conn *c = w->c;
+	struct sndq_block *b = sndq_head(w->s, c);
+	int idle = c->snd_nxt == c->snd_una;
+
+	c->snd_nxt += n + (fin ? 1 : 0);
+	b->flags &= (uint8_t)~SNDQ_PERSIST;
+	if (!(b->flags & SNDQ_TIMING)) {
+		b->flags |= SNDQ_TIMING;
+		b->rtt_seq = c->snd_nxt;
+		b->rtt_at = (uint32_t)tcp_now_tick(w->s);
+	}
+	if (idle)
+		tcp_rtx_restart(w->s, c, b);
+}
+
+int tcp_writer_reserve_slow(struct tcp_writer *w, uint32_t n)
+{
+	if (w->failed)
+		return -1;
+	/* Nothing is sent after our FIN (RFC 9293 3.10.4). */
+	if (w->c->flags & TCP_CF_FIN) {
+		w->failed = 1;
+		return -1;
+	}
+	if (sndq_reserve(w->s, w->c, (w->queued ? 0 : w->used) + n) < 0) {
+		w->s->ctr.drop_no_snd_buf++;
+		w->failed = 1;
+		return -1;
+	}
 	return 0;
 }
 
 uint8_t *tcp_writer_room(struct tcp_writer *w, uint32_t need)
 {
-	if (w->failed || w->cap - w->used < need)
+	if (w->queued || w->failed || w->cap - w->used < need)
 		return 0;
 	return tcp_out_payload(w->seg, w->l2_len) + w->used;
 }
@@ -86,25 +162,183 @@ void tcp_writer_commit(struct tcp_writer *w, uint32_t n)
 	w->used += n;
 }
 
+/* From the fast way to the queued one: the bytes in the first segment so
+ * far go to the queue, unsent; the segment is cut from the queue later. */
+static void to_queue(struct tcp_writer *w)
+{
+	if (w->used)
+		sndq_append(w->s, w->c, tcp_out_payload(w->seg, w->l2_len), w->used);
+	w->used = 0;
+	w->queued = 1;
+}
+
 void tcp_writer_append(struct tcp_writer *w, const uint8_t *p, uint32_t n)
 {
-	while (n && !w->failed) {
-		uint32_t room = w->cap - w->used;
-		uint32_t k = n < room ? n : room;
+	if (!w->queued)
+		to_queue(w);
+	sndq_append(w->s, w->c, p, n);
+}
 
-		memcpy(tcp_out_payload(w->seg, w->l2_len) + w->used, p, k);
-		w->used += k;
-		p += k;
-		n -= k;
-		if (n && next_segment(w) < 0)
-			return;
+uint32_t tcp_writer_flush(struct tcp_writer *w, int ack_anyway)
+{
+	struct stack *s = w->s;
+	struct tcp_conn *c = w->c;
+	struct sndq_block *b;
+	uint32_t sent = 0, unsent = 0;
+
+	while (c->snd_buf != CONN_NONE) {
+		uint32_t done, n;
+		int fin;
+		struct mbx_frame *f;
+
+		b = sndq_head(s, c);
+		done = sndq_sent_data(c, b);
+		unsent = b->len - done;
+		n = window_room(c);
+		if (n > unsent)
+			n = unsent;
+		/* A FIN takes no window; it goes with or after the last byte. */
+		fin = (c->flags & TCP_CF_FIN) && !sndq_fin_sent(c, b) && n == unsent;
+		if (!n && !fin)
+			break;
+		f = writer_frame(w);
+		if (!f)
+			break;
+		if (n > w->cap) {
+			n = w->cap;
+			fin = 0;
+			if (!n)
+				break;
+		}
+		sndq_copy(s, c, done, tcp_out_payload(f, w->l2_len), n);
+		save_l2(w);
+		emit(w, c->snd_nxt, n, (n && n == unsent ? TCP_PSH : 0) | (fin ? TCP_FIN : 0));
+		sent_new(w, n, fin);
+		unsent -= n;
+		sent++;
 	}
+	if (unsent) {
+		s->ctr.snd_window_full++;
+		/* RFC 9293 3.8.6.1: a closed window with nothing in flight is
+		 * probed when the timer (now the persist timer) expires. */
+		b = sndq_head(s, c);
+		if (c->snd_nxt == c->snd_una && !(b->flags & SNDQ_PERSIST)) {
+			b->flags |= SNDQ_PERSIST;
+			tcp_rtx_restart(s, c, b);
+		}
+	}
+	if (!sent && ack_anyway && writer_frame(w))
+		emit(w, c->snd_nxt, 0, 0);
+	return sent;
 }
 
 void tcp_writer_close(struct tcp_writer *w, uint8_t flags)
 {
-	/* PSH on the last segment of the replies, as a sender's write ends
-	 * (RFC 9293 3.9.1). */
-	if (!w->failed)
-		emit(w, w->used ? flags | TCP_PSH : flags);
+	struct tcp_conn *c = w->c;
+
+	if (flags & TCP_FIN)
+		c->flags |= TCP_CF_FIN; /* the caller reserved a block for it */
+	if (!w->queued) {
+		uint32_t n = w->used;
+		int fin = !!(flags & TCP_FIN);
+
+		if (n <= window_room(c)) {
+			/* The fast way: one segment, its bytes kept for a
+			 * retransmission. PSH on the last segment of the
+			 * replies, as a sender's write ends (RFC 9293 3.9.1). */
+			if (n) {
+				struct sndq_block *h = sndq_head(w->s, c);
+				const uint8_t *p = tcp_out_payload(w->seg, w->l2_len);
+
+				if (h->wblk == c->snd_buf && h->wlen + n <= SNDQ_DATA) {
+					memcpy(h->data + h->wlen, p, n);
+					h->wlen = (uint16_t)(h->wlen + n);
+					h->len += n;
+				} else {
+					sndq_append(w->s, c, p, n);
+				}
+			}
+			emit(w, c->snd_nxt, n, (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0));
+			if (n || fin)
+				sent_new(w, n, fin);
+			return;
+		}
+		to_queue(w);
+	}
+	tcp_writer_flush(w, 1);
+}
+
+int tcp_writer_resend(struct tcp_writer *w)
+{
+	struct tcp_conn *c = w->c;
+	struct sndq_block *b = sndq_head(w->s, c);
+	uint32_t n = sndq_sent_data(c, b);
+	struct mbx_frame *f;
+	int fin;
+
+	if (c->snd_nxt == c->snd_una) {
+		/* Nothing in flight: what waits is sent if the window allows
+		 * (no frame was free before), else a window probe: one octet of
+		 * new data sent although the window is zero (RFC 9293 3.8.6.1),
+		 * not timed: its ACK comes when the window opens. */
+		if (window_room(c) || b->len == 0)
+			return tcp_writer_flush(w, 0) ? 0 : -1;
+		f = writer_frame(w);
+		if (!f)
+			return -1;
+		sndq_copy(w->s, c, 0, tcp_out_payload(f, w->l2_len), 1);
+		emit(w, c->snd_nxt, 1, 0);
+		sent_new(w, 1, 0);
+		b->flags &= (uint8_t)~SNDQ_TIMING;
+		return 0;
+	}
+	/* RFC 6298 5.4: the earliest segment not acknowledged, not timed
+	 * (Karn's rule: its ACK could be for either transmission). */
+	f = writer_frame(w);
+	if (!f)
+		return -1;
+	if (n > w->cap)
+		n = w->cap;
+	fin = sndq_fin_sent(c, b) && n == sndq_sent_data(c, b);
+	sndq_copy(w->s, c, 0, tcp_out_payload(f, w->l2_len), n);
+	emit(w, c->snd_una, n, (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0));
+	b->flags &= (uint8_t)~SNDQ_TIMING;
+	return 0;
+}
+
+int tcp_writer_control(struct tcp_writer *w, uint8_t flags, uint32_t seq)
+{
+	struct mbx_frame *f = writer_frame(w);
+
+	if (!f)
+		return -1;
+	tcp_out_finish(f->data + w->l2_len, &w->reply, flags, seq, w->c->rcv_nxt, 0, 0);
+	f->len = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN;
+	w->s->tx.put(w->s->tx.arg, f);
+	w->seg = 0;
+	return 0;
+}
+
+int tcp_send_ctl(struct stack *s, struct tcp_conn *c, uint8_t flags, uint32_t seq)
+{
+	struct tcp_writer w;
+
+	tcp_writer_init_conn(&w, s, c);
+	return tcp_writer_control(&w, flags, seq);
+}
+
+int tcp_send_fin(struct stack *s, struct tcp_conn *c)
+{
+	struct tcp_writer w;
+
+	if (!(c->flags & TCP_CF_FIN)) {
+		if (sndq_reserve(s, c, 0) < 0) {
+			s->ctr.drop_no_snd_buf++;
+			return -1;
+		}
+		c->flags |= TCP_CF_FIN;
+	}
+	tcp_writer_init_conn(&w, s, c);
+	tcp_writer_flush(&w, 0);
+	return 0;
 }

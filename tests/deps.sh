@@ -4,6 +4,7 @@
 mbxdp_packages=(
 	gcc clang llvm meson ninja-build pkg-config      # build; clang builds the BPF object
 	libxdp-dev libbpf-dev libelf-dev zlib1g-dev      # AF_XDP and the XDP loader
+	libdpdk-dev                                      # the DPDK backend and its net_* drivers
 	libsodium-dev                                    # SipHash for SYN cookies
 	libcmocka-dev                                    # unit tests
 	python3-scapy libpcap-dev                        # wire fixtures: built by scapy, read by libpcap

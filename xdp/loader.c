@@ -23,11 +23,13 @@
 #include <libgen.h>
 #include <limits.h>
 #include <linux/if_link.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -43,10 +45,12 @@ struct mbx_xdp {
 	struct bpf_object *obj;
 	int ifindex;
 	uint32_t mode_flags; /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
-	int prog_fd; /* -1 until attached */
+	int prog_fd; /* -1 until loaded or adopted */
+	int attached; /* prog_fd is on the interface (attached or adopted): unhook takes it off */
 	int xsks_map_fd;
 	int stats_fd;
 	int claim_fd;
+	int adopted; /* attached by someone else (mbx_xdp_adopt): they detach it */
 	uint32_t n_cpus;
 	uint64_t *per_cpu; /* n_cpus slots for reading one counter */
 };
@@ -262,24 +266,145 @@ static int load_program(struct mbx_xdp *x, const char *path, char *err, size_t e
 	return 0;
 }
 
-static int fill_ports(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, char *err,
-		      size_t errlen)
+static int fill_ports(int fd, const uint16_t *ports, uint32_t n_ports, char *err, size_t errlen)
 {
-	int fd = bpf_object__find_map_fd_by_name(x->obj, "mbxdp_ports");
 	const uint8_t served = 1;
 
 	if (fd < 0) {
 		say(err, errlen, "the XDP program has no mbxdp_ports map");
 		return -1;
 	}
-	for (uint32_t i = 0; i < cfg->n_ports; i++) {
-		uint16_t port = cfg->ports[i];
+	for (uint32_t i = 0; i < n_ports; i++) {
+		uint16_t port = ports[i];
 
 		if (bpf_map_update_elem(fd, &port, &served, BPF_ANY) < 0) {
 			say(err, errlen, "cannot add port %u to the XDP program: %s", port,
 			    strerror(errno));
 			return -1;
 		}
+	}
+	return 0;
+}
+
+/* The interface's hardware address, for the sender fields of the ARP
+ * replies the program writes. */
+static int read_mac(const char *ifname, uint8_t mac[6], char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc;
+
+	if (fd < 0) {
+		say(err, errlen, "cannot open a socket: %s", strerror(errno));
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
+	close(fd);
+	if (rc < 0) {
+		say(err, errlen, "cannot read the hardware address of %s: %s", ifname,
+		    strerror(errno));
+		return -1;
+	}
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
+}
+
+static int server_has_allow_list(const struct mbx_xdp_config *cfg, uint16_t server)
+{
+	for (uint32_t i = 0; i < cfg->n_allow; i++)
+		if (cfg->allow[i].server == server)
+			return 1;
+	return 0;
+}
+
+static uint16_t addr_flags(const struct mbx_xdp_config *cfg, uint16_t server, int answer_arp)
+{
+	return (uint16_t)((answer_arp ? MBXDP_ADDR_ANSWER_ARP : 0) |
+			  (server_has_allow_list(cfg, server) ? MBXDP_ADDR_ALLOW_LIST : 0));
+}
+
+/* The fd of one of the loaded object's maps, with a message if it has none. */
+static int object_map(const struct mbx_xdp *x, const char *name, char *err, size_t errlen)
+{
+	int fd = bpf_object__find_map_fd_by_name(x->obj, name);
+
+	if (fd < 0)
+		say(err, errlen, "the XDP program has no %s map", name);
+	return fd;
+}
+
+/* Allow-list entries first, then the addresses that point at them, then
+ * the configuration: the program sees no address whose allow-list is not
+ * complete yet. */
+static int fill_allow(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, char *err,
+		      size_t errlen)
+{
+	int fd = object_map(x, "mbxdp_allow", err, errlen);
+	const uint8_t allowed = 1;
+
+	if (fd < 0)
+		return -1;
+	for (uint32_t i = 0; i < cfg->n_allow; i++) {
+		const struct mbx_xdp_cidr *c = &cfg->allow[i];
+		struct mbxdp_allow_key key = {
+			.prefixlen = 32u + c->prefix_len, .server = c->server, .addr = c->addr
+		};
+		char a[INET_ADDRSTRLEN];
+
+		if (bpf_map_update_elem(fd, &key, &allowed, BPF_NOEXIST) < 0) {
+			inet_ntop(AF_INET, &c->addr, a, sizeof(a));
+			say(err, errlen, "cannot add the allowed source %s/%u%s: %s", a, c->prefix_len,
+			    errno == EEXIST ? " (listed twice)" : "", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int fill_addrs(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, char *err,
+		      size_t errlen)
+{
+	int fd = object_map(x, "mbxdp_addrs", err, errlen);
+
+	if (fd < 0)
+		return -1;
+	for (uint32_t i = 0; i < cfg->n_addrs; i++) {
+		const struct mbx_xdp_addr *a = &cfg->addrs[i];
+		struct mbxdp_addr v = {
+			.server = a->server, .flags = addr_flags(cfg, a->server, a->answer_arp)
+		};
+		char text[INET_ADDRSTRLEN];
+
+		if (bpf_map_update_elem(fd, &a->addr, &v, BPF_NOEXIST) < 0) {
+			inet_ntop(AF_INET, &a->addr, text, sizeof(text));
+			say(err, errlen, "cannot serve address %s%s: %s", text,
+			    errno == EEXIST ? " (listed twice)" : "", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int fill_config(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, char *err,
+		       size_t errlen)
+{
+	int fd = object_map(x, "mbxdp_config", err, errlen);
+	struct mbxdp_config c;
+	uint32_t key = 0;
+
+	if (fd < 0)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	if (read_mac(cfg->ifname, c.mac, err, errlen) < 0)
+		return -1;
+	c.addr_listed = cfg->n_addrs > 0;
+	c.any_addr.server = 0;
+	c.any_addr.flags = addr_flags(cfg, 0, 0);
+	if (bpf_map_update_elem(fd, &key, &c, BPF_ANY) < 0) {
+		say(err, errlen, "cannot configure the XDP program: %s", strerror(errno));
+		return -1;
 	}
 	return 0;
 }
@@ -303,19 +428,12 @@ static int attach_program(struct mbx_xdp *x, const char *ifname, char *err, size
 	return -1;
 }
 
-struct mbx_xdp *mbx_xdp_attach(const struct mbx_xdp_config *cfg, char *err, size_t errlen)
+/* A new handle on ifname, nothing loaded or claimed. */
+static struct mbx_xdp *new_handle(const char *ifname, char *err, size_t errlen)
 {
-	char path_buf[PATH_MAX];
-	const char *path = cfg->bpf_obj_path;
 	struct mbx_xdp *x;
-	int n_cpus;
+	int n_cpus = libbpf_num_possible_cpus();
 
-	if (cfg->n_ports == 0 || cfg->n_ports > MBXDP_PORTS_MAX) {
-		say(err, errlen, "between 1 and %d served ports, not %u", MBXDP_PORTS_MAX,
-		    cfg->n_ports);
-		return NULL;
-	}
-	n_cpus = libbpf_num_possible_cpus();
 	x = calloc(1, sizeof(*x));
 	if (n_cpus <= 0 || !x) {
 		say(err, errlen, "cannot set up the XDP loader: %s",
@@ -324,33 +442,181 @@ struct mbx_xdp *mbx_xdp_attach(const struct mbx_xdp_config *cfg, char *err, size
 		return NULL;
 	}
 	x->prog_fd = -1;
+	x->stats_fd = -1;
 	x->claim_fd = -1;
 	x->n_cpus = (uint32_t)n_cpus;
-	x->mode_flags = cfg->generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	x->per_cpu = calloc(x->n_cpus, sizeof(*x->per_cpu));
-	x->ifindex = (int)if_nametoindex(cfg->ifname);
+	x->ifindex = (int)if_nametoindex(ifname);
 	if (!x->per_cpu) {
 		say(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (x->ifindex == 0) {
-		say(err, errlen, "no such interface: %s", cfg->ifname);
+		say(err, errlen, "no such interface: %s", ifname);
 		goto fail;
 	}
-	x->claim_fd = claim_iface(x->ifindex, cfg->ifname, err, errlen);
-	if (x->claim_fd < 0 || remove_leftover(x->ifindex, cfg->ifname, err, errlen) < 0)
-		goto fail;
-	if (!path)
-		path = mbx_xdp_default_obj_path(path_buf, sizeof(path_buf));
-	if (load_program(x, path, err, errlen) < 0 || fill_ports(x, cfg, err, errlen) < 0)
-		goto fail;
-	if (attach_program(x, cfg->ifname, err, errlen) < 0)
-		goto fail;
 	return x;
 fail:
-	x->prog_fd = -1; /* nothing attached: nothing to detach */
 	mbx_xdp_detach(x);
 	return NULL;
+}
+
+/* A new handle on ifname with the interface claimed and a leftover of ours
+ * removed: what has to hold before an mbxdp_steer program goes on. */
+static struct mbx_xdp *claim_new(const char *ifname, char *err, size_t errlen)
+{
+	struct mbx_xdp *x = new_handle(ifname, err, errlen);
+
+	if (!x)
+		return NULL;
+	x->claim_fd = claim_iface(x->ifindex, ifname, err, errlen);
+	if (x->claim_fd < 0 || remove_leftover(x->ifindex, ifname, err, errlen) < 0) {
+		mbx_xdp_detach(x);
+		return NULL;
+	}
+	return x;
+}
+
+static int check_config(const struct mbx_xdp_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->n_ports == 0 || cfg->n_ports > MBXDP_PORTS_MAX) {
+		say(err, errlen, "between 1 and %d served ports, not %u", MBXDP_PORTS_MAX,
+		    cfg->n_ports);
+		return -1;
+	}
+	if (cfg->n_addrs > MBXDP_ADDRS_MAX || cfg->n_allow > MBXDP_ALLOW_MAX) {
+		say(err, errlen, "at most %d served addresses and %d allowed source prefixes, not %u and %u",
+		    MBXDP_ADDRS_MAX, MBXDP_ALLOW_MAX, cfg->n_addrs, cfg->n_allow);
+		return -1;
+	}
+	return 0;
+}
+
+static int load_and_fill(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, char *err,
+			 size_t errlen)
+{
+	char path_buf[PATH_MAX];
+	const char *path = cfg->bpf_obj_path;
+
+	if (!path)
+		path = mbx_xdp_default_obj_path(path_buf, sizeof(path_buf));
+	if (load_program(x, path, err, errlen) < 0 ||
+	    fill_ports(bpf_object__find_map_fd_by_name(x->obj, "mbxdp_ports"), cfg->ports,
+		       cfg->n_ports, err, errlen) < 0 ||
+	    fill_allow(x, cfg, err, errlen) < 0 || fill_addrs(x, cfg, err, errlen) < 0)
+		return -1;
+	return fill_config(x, cfg, err, errlen);
+}
+
+struct mbx_xdp *mbx_xdp_load(const struct mbx_xdp_config *cfg, char *err, size_t errlen)
+{
+	struct mbx_xdp *x = check_config(cfg, err, errlen) < 0 ? NULL : new_handle(cfg->ifname, err, errlen);
+
+	if (x && load_and_fill(x, cfg, err, errlen) < 0) {
+		mbx_xdp_detach(x);
+		return NULL;
+	}
+	return x;
+}
+
+struct mbx_xdp *mbx_xdp_attach(const struct mbx_xdp_config *cfg, char *err, size_t errlen)
+{
+	struct mbx_xdp *x = check_config(cfg, err, errlen) < 0 ? NULL : claim_new(cfg->ifname, err, errlen);
+
+	if (!x)
+		return NULL;
+	x->mode_flags = cfg->generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	if (load_and_fill(x, cfg, err, errlen) < 0 || attach_program(x, cfg->ifname, err, errlen) < 0) {
+		mbx_xdp_detach(x);
+		return NULL;
+	}
+	x->attached = 1;
+	return x;
+}
+
+int mbx_xdp_prog_fd(const struct mbx_xdp *x)
+{
+	return x->prog_fd;
+}
+
+struct mbx_xdp *mbx_xdp_claim(const char *ifname, char *err, size_t errlen)
+{
+	return claim_new(ifname, err, errlen);
+}
+
+/* The fd of the map called name among the program's maps; -1 if none. */
+static int prog_map_fd(int prog_fd, const char *name)
+{
+	uint32_t ids[16];
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (uint64_t)(uintptr_t)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
+		return -1;
+	for (uint32_t i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct bpf_map_info minfo;
+		uint32_t mlen = sizeof(minfo);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		memset(&minfo, 0, sizeof(minfo));
+		if (bpf_obj_get_info_by_fd(fd, &minfo, &mlen) == 0 && !strcmp(minfo.name, name))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+int mbx_xdp_adopt(struct mbx_xdp *x, const uint16_t *ports, uint32_t n_ports, char *err,
+		  size_t errlen)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info;
+	uint32_t info_len = sizeof(info);
+	int rc, ports_fd;
+
+	rc = bpf_xdp_query(x->ifindex, 0, &q);
+	if (rc < 0) {
+		say(err, errlen, "cannot query the XDP program of ifindex %d: %s", x->ifindex,
+		    strerror(-rc));
+		return -1;
+	}
+	if (!q.prog_id) {
+		say(err, errlen, "no XDP program is attached");
+		return 0;
+	}
+	x->prog_fd = bpf_prog_get_fd_by_id(q.prog_id);
+	memset(&info, 0, sizeof(info));
+	if (x->prog_fd < 0 || bpf_obj_get_info_by_fd(x->prog_fd, &info, &info_len) < 0) {
+		say(err, errlen, "cannot read XDP program id %u: %s", q.prog_id, strerror(errno));
+		return -1;
+	}
+	if (strcmp(info.name, MBXDP_PROG_NAME) != 0) {
+		say(err, errlen, "the XDP program is '%s', not %s", info.name, MBXDP_PROG_NAME);
+		close(x->prog_fd);
+		x->prog_fd = -1;
+		return 0;
+	}
+	x->adopted = 1;
+	x->attached = 1;
+	x->mode_flags = q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE
+			: q.attach_mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE
+							  : XDP_FLAGS_DRV_MODE;
+	x->xsks_map_fd = -1;
+	x->stats_fd = prog_map_fd(x->prog_fd, "mbxdp_stats");
+	ports_fd = prog_map_fd(x->prog_fd, "mbxdp_ports");
+	rc = fill_ports(ports_fd, ports, n_ports, err, errlen);
+	if (ports_fd >= 0)
+		close(ports_fd);
+	if (rc == 0 && x->stats_fd < 0) {
+		say(err, errlen, "the XDP program has no mbxdp_stats map");
+		rc = -1;
+	}
+	return rc < 0 ? -1 : 1;
 }
 
 int mbx_xdp_xsks_map_fd(const struct mbx_xdp *x)
@@ -361,9 +627,9 @@ int mbx_xdp_xsks_map_fd(const struct mbx_xdp *x)
 int mbx_xdp_read_counters(const struct mbx_xdp *x, struct mbx_xdp_counters *out)
 {
 	uint64_t *slot[MBXDP_STAT_COUNT] = {
-		[MBXDP_STAT_STEERED] = &out->xdp_steered,
-		[MBXDP_STAT_PASSED] = &out->xdp_passed,
-		[MBXDP_STAT_NO_SOCKET] = &out->xdp_no_socket,
+#define SLOT_FIELD(slot, name, meaning) [MBXDP_STAT_##slot] = &out->name,
+		MBXDP_STATS(SLOT_FIELD)
+#undef SLOT_FIELD
 	};
 
 	for (uint32_t key = 0; key < MBXDP_STAT_COUNT; key++) {
@@ -381,7 +647,7 @@ void mbx_xdp_unhook(const struct mbx_xdp *x)
 	/* An error is not reported: the only ones left are "somebody replaced
 	 * our program" and "the interface is gone", where there is nothing to
 	 * undo. */
-	if (x && x->prog_fd >= 0)
+	if (x && x->attached)
 		detach_guarded(x->ifindex, x->mode_flags, x->prog_fd);
 }
 
@@ -389,7 +655,13 @@ void mbx_xdp_detach(struct mbx_xdp *x)
 {
 	if (!x)
 		return;
-	mbx_xdp_unhook(x); /* first, so frames reach the kernel again at once */
+	if (x->adopted) { /* our fds, not an object's; the program is its attacher's */
+		close(x->prog_fd);
+		if (x->stats_fd >= 0)
+			close(x->stats_fd);
+	} else {
+		mbx_xdp_unhook(x); /* first, so frames reach the kernel again at once */
+	}
 	bpf_object__close(x->obj);
 	if (x->claim_fd >= 0)
 		close(x->claim_fd);

@@ -15,40 +15,86 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "steer_abi.h"
+
 struct mbx_xdp;
 
 /* What every "not permitted" message says is missing. */
 #define MBX_NEEDS_PRIVILEGES "needs root (CAP_NET_ADMIN, CAP_BPF and CAP_NET_RAW)"
+
+/* One served IPv4 address. */
+struct mbx_xdp_addr {
+	uint32_t addr; /* network order */
+	uint16_t server; /* the server it belongs to: whose allow-list applies */
+	uint8_t answer_arp; /* 1: the kernel does not own it, so XDP answers its ARP requests */
+};
+
+/* One source prefix a server admits. A server with none admits every
+ * source; one with any admits only sources inside them. */
+struct mbx_xdp_cidr {
+	uint32_t addr; /* network order; no bits set beyond prefix_len */
+	uint8_t prefix_len; /* 0..32 */
+	uint16_t server;
+};
 
 struct mbx_xdp_config {
 	const char *ifname;
 	int generic; /* 0: native (driver) mode, 1: generic (skb) mode */
 	const uint16_t *ports; /* served TCP ports, host order; at least one */
 	uint32_t n_ports;
+	/* Served addresses, each at most once (up to MBXDP_ADDRS_MAX). None:
+	 * every destination address is served, as server 0, and ARP is left
+	 * to the kernel. */
+	const struct mbx_xdp_addr *addrs;
+	uint32_t n_addrs;
+	const struct mbx_xdp_cidr *allow; /* allow-lists of all servers (up to MBXDP_ALLOW_MAX) */
+	uint32_t n_allow;
 	const char *bpf_obj_path; /* NULL: mbx_xdp_default_obj_path() */
 };
 
-/* What the program counted, summed over CPUs. Every frame it saw is in
- * exactly one of them. */
-#define MBX_XDP_COUNTERS(X) \
-	X(xdp_steered) /* into the AF_XDP socket */ \
-	X(xdp_passed) /* not for a served port: to the kernel */ \
-	X(xdp_no_socket) /* for a served port but no socket on its queue: to the kernel */
-
+/* What the program counted, summed over CPUs: one field per slot of
+ * MBXDP_STATS (steer_abi.h). Every frame it saw is in exactly one of them. */
 struct mbx_xdp_counters {
-#define X(name) uint64_t name;
-	MBX_XDP_COUNTERS(X)
-#undef X
+#define MBX_XDP_COUNTER_FIELD(slot, name, meaning) uint64_t name;
+	MBXDP_STATS(MBX_XDP_COUNTER_FIELD)
+#undef MBX_XDP_COUNTER_FIELD
 };
 
-/* Loads the program, fills its port set and attaches it in the chosen mode.
- * On failure returns NULL with a one-line reason in err. */
+/* Loads the program, fills its maps (ports, addresses, allow-lists, the
+ * interface's MAC) and attaches it in the chosen mode. On failure returns
+ * NULL with a one-line reason in err. */
 struct mbx_xdp *mbx_xdp_attach(const struct mbx_xdp_config *cfg, char *err, size_t errlen);
+
+/* The same, without attaching: the interface is only read (its index and
+ * MAC). For running the program on test frames (BPF_PROG_TEST_RUN on
+ * mbx_xdp_prog_fd()). Free with mbx_xdp_detach(). */
+struct mbx_xdp *mbx_xdp_load(const struct mbx_xdp_config *cfg, char *err, size_t errlen);
+
+int mbx_xdp_prog_fd(const struct mbx_xdp *x);
+
+/* For a steering program another party loads and attaches, as DPDK's
+ * net_af_xdp does with xdp_prog=: claims the interface and removes a
+ * leftover of ours, as mbx_xdp_attach() does, but attaches nothing. Call
+ * before the other party attaches; NULL with a reason in err on failure. */
+struct mbx_xdp *mbx_xdp_claim(const char *ifname, char *err, size_t errlen);
+
+/* After the other party attached its program to the claimed interface: if
+ * it is mbxdp_steer, fills its port set (nobody else knows the served
+ * ports, and an empty set steers nothing) and opens its counters; returns
+ * 1. Returns 0 with the reason in err if the interface runs no program or
+ * another one, -1 with err set on failure. An adopted program is not
+ * detached by mbx_xdp_detach() (its attacher does that) but is by
+ * mbx_xdp_unhook(). Its other maps stay empty: it serves any address and
+ * admits every source. */
+int mbx_xdp_adopt(struct mbx_xdp *x, const uint16_t *ports, uint32_t n_ports, char *err,
+		  size_t errlen);
 
 /* The program's xsks_map: receive queue -> AF_XDP socket. */
 int mbx_xdp_xsks_map_fd(const struct mbx_xdp *x);
 
-/* 0 on success, -1 with errno set. */
+/* Reads the counters (drops among them) while the program is loaded; any
+ * process can also read them with `bpftool map dump name mbxdp_stats`, one
+ * slot per MBXDP_STATS entry. 0 on success, -1 with errno set. */
 int mbx_xdp_read_counters(const struct mbx_xdp *x, struct mbx_xdp_counters *out);
 
 /* Detaches the program (only if it is still ours on the interface) and frees

@@ -1,15 +1,26 @@
 /* mbxdp_steer: the XDP program in front of mbxdp.
  *
  * TCP segments to a served port (502 by default, the port IANA registered
- * for Modbus/TCP) go to the AF_XDP socket bound to the queue they arrived on;
- * every other frame goes on to the kernel untouched, so ARP, ICMP and SSH
- * keep working on the same interface.
+ * for Modbus/TCP) of a served address go to the AF_XDP socket bound to the
+ * queue they arrived on; every other frame goes on to the kernel untouched,
+ * so ICMP, SSH and the kernel's own addresses keep working on the same
+ * interface.
  *
- * Parsing stops at the first thing it does not expect and passes the frame:
- * the program never drops. It understands exactly what the user-space stack
- * understands (stack/stack.c): Ethernet with at most one 802.1Q tag, IPv4
- * with options, TCP. An 802.1ad (0x88a8) tag is not steered because the stack
- * would only drop it. */
+ * Served addresses: with mbxdp_addrs empty, every destination is served (the
+ * kernel owns the interface's address and mbxdp takes only the ports). With
+ * addresses listed, only those are steered, and an ARP request for one the
+ * kernel does not own is answered here (XDP_TX), so thousands of simulated
+ * devices need no address on the interface.
+ *
+ * A server with an allow-list admits only sources inside it: any other
+ * segment to its ports is dropped here, before it costs user space a frame,
+ * and counted. That is the only frame the program drops.
+ *
+ * Parsing stops at the first thing it does not expect and passes the frame.
+ * It understands exactly what the user-space stack understands
+ * (stack/stack.c): Ethernet with at most one 802.1Q tag, IPv4 with options,
+ * TCP; and Ethernet/IPv4 ARP (RFC 826). An 802.1ad (0x88a8) tag is not
+ * steered because the stack would only drop it. */
 #include <stddef.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -26,6 +37,25 @@ struct vlan_tag {
 	__be16 tci;
 	__be16 inner_proto;
 };
+
+/* RFC 826 (and the IANA ARP parameters registry) numbers; <linux/if_arp.h>
+ * pulls in libc headers the BPF target cannot build. */
+#define ARP_HTYPE_ETHERNET 1
+#define ARP_OP_REQUEST 1
+#define ARP_OP_REPLY 2
+
+/* RFC 826 packet for Ethernet hardware and IPv4 protocol addresses. */
+struct arp_eth_ipv4 {
+	__be16 htype; /* 1: Ethernet */
+	__be16 ptype; /* 0x0800: IPv4 */
+	__u8 hlen; /* 6 */
+	__u8 plen; /* 4 */
+	__be16 op; /* 1: request, 2: reply */
+	__u8 sha[ETH_ALEN];
+	__be32 spa;
+	__u8 tha[ETH_ALEN];
+	__be32 tpa;
+} __attribute__((packed));
 
 /* RFC 791 3.1: fragment offset field of the flags/offset word. */
 #define IPV4_FRAG_OFFSET_MASK 0x1fff
@@ -49,6 +79,32 @@ struct {
 	__type(value, __u8);
 } mbxdp_ports SEC(".maps");
 
+/* Served IPv4 address (network order) -> its server and flags. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MBXDP_ADDRS_MAX);
+	__type(key, __be32);
+	__type(value, struct mbxdp_addr);
+} mbxdp_addrs SEC(".maps");
+
+/* Allow-lists: (server, source prefix) -> 1. The kernel requires LPM tries
+ * to be created without preallocation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, MBXDP_ALLOW_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mbxdp_allow_key);
+	__type(value, __u8);
+} mbxdp_allow SEC(".maps");
+
+/* Interface MAC and the address mode; one entry, written before attach. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mbxdp_config);
+} mbxdp_config SEC(".maps");
+
 /* Per-CPU so that counting costs no atomic operation; the loader sums. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -66,60 +122,112 @@ static __always_inline int count(__u32 slot, int action)
 	return action;
 }
 
-/* True for a TCP segment (or first fragment) whose destination port is in
- * mbxdp_ports. Fixed-offset headers are read in place after a bounds check
- * against data_end, as the verifier demands. The TCP port sits behind the
+static __always_inline const struct mbxdp_config *config(void)
+{
+	__u32 key = 0;
+
+	return bpf_map_lookup_elem(&mbxdp_config, &key);
+}
+
+/* The served-address entry of daddr, or NULL when it is not served. */
+static __always_inline const struct mbxdp_addr *served_addr(const struct mbxdp_config *cfg,
+							    __be32 daddr)
+{
+	if (!cfg->addr_listed)
+		return &cfg->any_addr;
+	return bpf_map_lookup_elem(&mbxdp_addrs, &daddr);
+}
+
+/* Answers, in place, an ARP request for a served address the kernel does
+ * not own (RFC 826, "Packet Reception": swap the hardware and protocol
+ * fields into the target ones, put in our own, set the opcode to reply, and
+ * send it back on the same interface). A request whose sender claims the
+ * asked address itself (spa == tpa: a gratuitous ARP, RFC 5227 3) announces
+ * somebody else's address and is not answered; a probe (spa 0.0.0.0, RFC
+ * 5227 2.1.1) is, which is how a host learns the address is taken. */
+static __always_inline int arp_input(struct xdp_md *ctx, struct ethhdr *eth,
+				     struct arp_eth_ipv4 *arp)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct mbxdp_config *cfg;
+	const struct mbxdp_addr *a;
+	__be32 asked;
+
+	if ((void *)(arp + 1) > data_end)
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	if (arp->htype != bpf_htons(ARP_HTYPE_ETHERNET) || arp->ptype != bpf_htons(ETH_P_IP) ||
+	    arp->hlen != ETH_ALEN || arp->plen != 4 || arp->op != bpf_htons(ARP_OP_REQUEST) ||
+	    arp->spa == arp->tpa)
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	cfg = config();
+	if (!cfg || !cfg->addr_listed)
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	a = bpf_map_lookup_elem(&mbxdp_addrs, &arp->tpa);
+	if (!a || !(a->flags & MBXDP_ADDR_ANSWER_ARP))
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	asked = arp->tpa;
+	/* The reply goes to the asker's hardware address: no cache needed. */
+	__builtin_memcpy(eth->h_dest, arp->sha, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, cfg->mac, ETH_ALEN);
+	arp->op = bpf_htons(ARP_OP_REPLY);
+	__builtin_memcpy(arp->tha, arp->sha, ETH_ALEN);
+	arp->tpa = arp->spa;
+	__builtin_memcpy(arp->sha, cfg->mac, ETH_ALEN);
+	arp->spa = asked;
+	return count(MBXDP_STAT_ARP_REPLIED, XDP_TX);
+}
+
+/* True when the source may talk to the address's server. */
+static __always_inline int source_allowed(const struct mbxdp_addr *a, __be32 saddr)
+{
+	struct mbxdp_allow_key key = { .prefixlen = 64, .server = a->server, .addr = saddr };
+
+	if (!(a->flags & MBXDP_ADDR_ALLOW_LIST))
+		return 1;
+	return bpf_map_lookup_elem(&mbxdp_allow, &key) != 0;
+}
+
+/* A TCP segment (or first fragment) to a port in mbxdp_ports: steered to
+ * the queue's socket if its destination is served and its source allowed.
+ * Fixed-offset headers are read in place after a bounds check against
+ * data_end, as the verifier demands. The TCP port sits behind the
  * variable-length IPv4 header, and moving a packet pointer by a variable
  * amount needs CAP_PERFMON (the verifier's Spectre v1 rule, "pointer
  * arithmetic with it prohibited for !root"); bpf_xdp_load_bytes() (Linux
  * 5.18) reads it by offset instead, bounds-checked by the helper, so the
  * program loads with CAP_BPF alone. */
-static __always_inline int for_served_port(struct xdp_md *ctx)
+static __always_inline int ipv4_input(struct xdp_md *ctx, struct iphdr *ip, __u32 l3)
 {
-	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip;
-	__u32 l3 = sizeof(*eth);
+	const struct mbxdp_config *cfg;
+	const struct mbxdp_addr *a;
 	__be16 dest;
 	__u16 port;
+	int action;
 
-	if ((void *)(eth + 1) > data_end)
-		return 0;
-	ip = (void *)(eth + 1);
-	if (eth->h_proto == bpf_htons(ETH_P_8021Q)) {
-		struct vlan_tag *tag = (void *)(eth + 1);
-
-		if ((void *)(tag + 1) > data_end || tag->inner_proto != bpf_htons(ETH_P_IP))
-			return 0;
-		ip = (void *)(tag + 1);
-		l3 += sizeof(*tag);
-	} else if (eth->h_proto != bpf_htons(ETH_P_IP)) {
-		return 0;
-	}
 	if ((void *)(ip + 1) > data_end)
-		return 0;
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
 	if (ip->version != 4 || ip->ihl < 5 || ip->protocol != IPPROTO_TCP)
-		return 0;
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
 	/* Later fragments carry no TCP header: whatever their bytes say, they
 	 * are not ours to judge. */
 	if (ip->frag_off & bpf_htons(IPV4_FRAG_OFFSET_MASK))
-		return 0;
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
 	/* IHL counts 32-bit words, 5..15: options are skipped, not parsed. */
 	if (bpf_xdp_load_bytes(ctx, l3 + ip->ihl * 4u + offsetof(struct tcphdr, dest), &dest,
 			       sizeof(dest)) < 0)
-		return 0;
-	port = bpf_ntohs(dest);
-	return bpf_map_lookup_elem(&mbxdp_ports, &port) != 0;
-}
-
-SEC("xdp")
-int mbxdp_steer(struct xdp_md *ctx)
-{
-	int action;
-
-	if (!for_served_port(ctx))
 		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	port = bpf_ntohs(dest);
+	if (!bpf_map_lookup_elem(&mbxdp_ports, &port))
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	cfg = config();
+	if (!cfg)
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	a = served_addr(cfg, ip->daddr);
+	if (!a)
+		return count(MBXDP_STAT_UNLISTED_ADDR, XDP_PASS);
+	if (!source_allowed(a, ip->saddr))
+		return count(MBXDP_STAT_DROP_SOURCE, XDP_DROP);
 	/* With XDP_PASS as the flags argument, a queue without a socket yields
 	 * XDP_PASS instead of XDP_ABORTED (bpf-helpers(7), bpf_redirect_map), so
 	 * a program left behind by a dead server never blackholes traffic. */
@@ -127,6 +235,33 @@ int mbxdp_steer(struct xdp_md *ctx)
 	if (action != XDP_REDIRECT)
 		return count(MBXDP_STAT_NO_SOCKET, action);
 	return count(MBXDP_STAT_STEERED, action);
+}
+
+SEC("xdp")
+int mbxdp_steer(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	void *l3 = eth + 1;
+	__be16 proto;
+
+	if ((void *)(eth + 1) > data_end)
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	proto = eth->h_proto;
+	if (proto == bpf_htons(ETH_P_8021Q)) {
+		struct vlan_tag *tag = l3;
+
+		if ((void *)(tag + 1) > data_end)
+			return count(MBXDP_STAT_PASSED, XDP_PASS);
+		proto = tag->inner_proto;
+		l3 = tag + 1;
+	}
+	if (proto == bpf_htons(ETH_P_IP))
+		return ipv4_input(ctx, l3, (__u32)(l3 - data));
+	if (proto == bpf_htons(ETH_P_ARP))
+		return arp_input(ctx, eth, l3);
+	return count(MBXDP_STAT_PASSED, XDP_PASS);
 }
 
 /* "Dual MIT/GPL": the project's licence, and GPL-compatible for the kernel. */

@@ -1,9 +1,11 @@
 /* What the steering program (mbxdp_steer.bpf.c) and its loader (loader.c)
- * agree on: the program's name, the sizes of its maps and the slots of its
- * counter array. Included by both the BPF and the user-space build, so it
- * holds nothing but plain defines. */
+ * agree on: the program's name, the sizes and value layouts of its maps and
+ * the slots of its counter array. Included by both the BPF and the
+ * user-space build, so it uses only <linux/types.h> types. */
 #ifndef MBX_STEER_ABI_H
 #define MBX_STEER_ABI_H
+
+#include <linux/types.h>
 
 /* The program's name as the kernel reports it (bpftool, ip link): how a
  * later run recognises a program left behind by a killed one. */
@@ -16,11 +18,57 @@
  * command line accepts (0..1023). */
 #define MBXDP_QUEUES_MAX 1024
 
-/* Slots of the per-CPU mbxdp_stats array. Every frame the program sees is
- * counted in exactly one of them. */
-#define MBXDP_STAT_STEERED 0 /* redirected into the queue's AF_XDP socket */
-#define MBXDP_STAT_PASSED 1 /* not for a served port: to the kernel */
-#define MBXDP_STAT_NO_SOCKET 2 /* for a served port, but no socket on its queue */
-#define MBXDP_STAT_COUNT 3
+/* Served IPv4 addresses mbxdp_addrs can hold: a /16 of simulated devices
+ * (65,536 addresses; at 247 units each far beyond what one core serves). */
+#define MBXDP_ADDRS_MAX 65536
+
+/* Source prefixes mbxdp_allow can hold, over all servers. */
+#define MBXDP_ALLOW_MAX 4096
+
+/* mbxdp_addrs value flags. */
+#define MBXDP_ADDR_ANSWER_ARP 0x1 /* the kernel does not own it: XDP answers its ARP requests */
+#define MBXDP_ADDR_ALLOW_LIST 0x2 /* its server admits only sources in mbxdp_allow */
+
+/* What one served address is: its server (an index the configuration
+ * assigns; allow-lists are per server) and the flags above. */
+struct mbxdp_addr {
+	__u16 server;
+	__u16 flags;
+};
+
+/* mbxdp_allow key: an LPM trie key (prefixlen first, then the data it
+ * covers, bpf(2) BPF_MAP_TYPE_LPM_TRIE). The data is the server index
+ * followed by the IPv4 source; prefixlen is 32 + the CIDR's length, so the
+ * server is always matched whole and only the address by prefix. */
+struct mbxdp_allow_key {
+	__u32 prefixlen;
+	__u32 server;
+	__u32 addr; /* network order */
+};
+
+/* The one entry of mbxdp_config. */
+struct mbxdp_config {
+	__u8 mac[6]; /* the interface's hardware address: sender of XDP's ARP replies */
+	__u16 addr_listed; /* 0: mbxdp_addrs is empty and every destination is any_addr */
+	struct mbxdp_addr any_addr;
+};
+
+/* The per-CPU mbxdp_stats array: X(SLOT, name, meaning). Every frame the
+ * program sees is counted in exactly one slot; the name is what mbxdp
+ * prints at exit. */
+#define MBXDP_STATS(X) \
+	X(STEERED, xdp_steered, "redirected into the queue's AF_XDP socket") \
+	X(PASSED, xdp_passed, "not IPv4/TCP to a served port, nor ARP XDP answers: to the kernel") \
+	X(UNLISTED_ADDR, xdp_passed_unlisted_addr, "to a served port of an address not served: to the kernel") \
+	X(NO_SOCKET, xdp_no_socket, "for a served port, but no socket on its queue: to the kernel") \
+	X(ARP_REPLIED, xdp_arp_replied, "ARP request for a served address: answered (XDP_TX)") \
+	X(DROP_SOURCE, xdp_drop_source_not_allowed, "source outside its server's allow-list: dropped")
+
+enum mbxdp_stat {
+#define MBXDP_STAT_SLOT(slot, name, meaning) MBXDP_STAT_##slot,
+	MBXDP_STATS(MBXDP_STAT_SLOT)
+#undef MBXDP_STAT_SLOT
+	MBXDP_STAT_COUNT
+};
 
 #endif

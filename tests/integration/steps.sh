@@ -1,16 +1,48 @@
 # shellcheck shell=bash
-# Sourced by the integration tests: PASS/FAIL steps, a summary printed on
-# every exit path (through netns.sh's cleanup hook), and logs kept in $WORK
-# when a step failed. The sourcing script sets FINISHED=1 after its last step.
+# Sourced first by an integration test script taking BUILD_DIR as its
+# argument: re-runs the script under `timeout` (MBXDP_IT_TIMEOUT seconds,
+# default IT_TIMEOUT set by the script), sets BUILD, MBXDP and
+# LIBMODBUS_CLIENT, and gives PASS/FAIL steps with a closing
+# "N passed, N failed" line on every exit path (through netns.sh's cleanup).
 #
-#   source tests/integration/netns.sh
-#   source tests/integration/steps.sh
-#   check NAME cmd...    # one step; its output is shown when it fails
+#   require FILE_OR_COMMAND...   exit 2 naming the first one missing
+#   check NAME cmd...            one step; its output is shown if it fails
+#   pass NAME / fail NAME        a step judged by the script itself
+#   start_server LOG [args...]   $MBXDP on the server veth, waited for
+#
+# The script sets FINISHED=1 at its end. Logs go to $WORK, kept when a step
+# failed.
+
+if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
+	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "${MBXDP_IT_TIMEOUT:-$IT_TIMEOUT}" bash "$0" "$@"
+fi
+
+BUILD=${1:?usage: ${0##*/} BUILD_DIR}
+BUILD=$(cd "$BUILD" && pwd) || exit 2
+MBXDP=$BUILD/engine/mbxdp
+# shellcheck disable=SC2034 # read by the scripts
+LIBMODBUS_CLIENT=$BUILD/tests/integration/mb_libmodbus_client
 
 PASSED=0
 FAILED=0
 FINISHED=0
 WORK=$(mktemp -d /tmp/mbxdp-it.XXXXXX)
+
+require() {
+	local f missing=
+	for f in "$@"; do
+		if [[ $f == "$BUILD"/* ]]; then
+			[[ -e $f ]] || missing="$f not built (ninja -C $BUILD)"
+		else
+			command -v "$f" >/dev/null || missing="$f not installed (tests/deps.sh)"
+		fi
+		if [[ -n $missing ]]; then
+			echo "${0##*/}: $missing" >&2
+			rm -rf "$WORK"
+			exit 2
+		fi
+	done
+}
 
 pass() {
 	echo "PASS: $*"
@@ -54,3 +86,22 @@ check() {
 		indent "$WORK/step.log"
 	fi
 }
+
+SERVER_PID=
+SERVER_LOG=
+
+start_server() {
+	local log=$1
+	shift
+	# shellcheck disable=SC2034 # read by the scripts
+	SERVER_LOG=$log
+	mbnet_spawn "$MBNET_SRV_NS" "$log" "$MBXDP" --iface "$MBNET_SRV_IF" "$@"
+	SERVER_PID=$MBNET_LAST_PID
+	if mbnet_wait_line "$log" '^mbxdp: serving' 15 "$SERVER_PID"; then
+		return 0
+	fi
+	echo "    mbxdp did not print 'mbxdp: serving' within 15 s; its output:"
+	indent "$log"
+	return 1
+}
+

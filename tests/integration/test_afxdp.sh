@@ -17,46 +17,15 @@
 # shellcheck disable=SC2317
 set -u
 
-if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
-	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "${MBXDP_IT_TIMEOUT:-300}" bash "$0" "$@"
-fi
-
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=${1:?usage: test_afxdp.sh BUILD_DIR}
-BUILD=$(cd "$BUILD" && pwd) || exit 2
-MBXDP=$BUILD/engine/mbxdp
-LIBMODBUS_CLIENT=$BUILD/tests/integration/mb_libmodbus_client
-CYCLES=5000
-
-for f in "$MBXDP" "$LIBMODBUS_CLIENT"; do
-	[[ -x $f ]] || { echo "test_afxdp: $f not built (ninja -C $BUILD)" >&2; exit 2; }
-done
-for t in mbpoll ethtool /usr/bin/python3; do
-	command -v "$t" >/dev/null || { echo "test_afxdp: $t not installed" >&2; exit 2; }
-done
-
-# shellcheck source=SCRIPTDIR/netns.sh
-source "$HERE/netns.sh"
-
+IT_TIMEOUT=300
 # shellcheck source=SCRIPTDIR/steps.sh
 source "$HERE/steps.sh"
+# shellcheck source=SCRIPTDIR/netns.sh
+source "$HERE/netns.sh"
+CYCLES=5000
 
-SERVER_PID=
-SERVER_LOG=
-
-start_server() {
-	local log=$1
-	shift
-	SERVER_LOG=$log
-	mbnet_spawn "$MBNET_SRV_NS" "$log" "$MBXDP" --iface "$MBNET_SRV_IF" "$@"
-	SERVER_PID=$MBNET_LAST_PID
-	if mbnet_wait_line "$log" '^mbxdp: serving' 15 "$SERVER_PID"; then
-		return 0
-	fi
-	echo "    mbxdp did not print 'mbxdp: serving' within 15 s; its output:"
-	indent "$log"
-	return 1
-}
+require "$MBXDP" "$LIBMODBUS_CLIENT" mbpoll ethtool /usr/bin/python3
 
 # (2>/dev/null: bash's "Killed" notice for a process killed on purpose)
 kill9_server() {

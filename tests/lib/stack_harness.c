@@ -29,6 +29,7 @@ int harness_init_model(struct harness *h, uint32_t max_conns, uint32_t n_frames,
 	struct stack_config cfg = {
 		.max_conns = max_conns,
 		.adu_buffers = max_conns,
+		.snd_blocks = max_conns * 2 + 64,
 		.mss = 1460,
 		.ports = &port,
 		.n_ports = 1,

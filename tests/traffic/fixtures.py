@@ -167,15 +167,18 @@ def passive_close():
 
 @fixture
 def repeated_fin_in_last_ack():
-    """RFC 9293 3.10.7.4: in LAST-ACK a repeated FIN (ours was lost) gets our
-    FIN again."""
+    """RFC 9293 3.10.7.4 and RFC 6298 5.4: in LAST-ACK a repeated FIN that
+    does not acknowledge ours (ours was lost) gets our FIN again; one that
+    does (our ACK of it was lost) gets an ACK."""
     c = Conn(40007)
     f = c.handshake()
     f.append(c.cl("FA"))
     fin = c.sv("FA")
     f.append(fin)
-    f.append(c.cl("FA", seq=c.cseq - 1))
+    f.append(c.cl("FA", seq=c.cseq - 1, ack=c.sseq - 1))
     f.append(fin)
+    f.append(c.cl("FA", seq=c.cseq - 1))
+    f.append(c.sv("A"))
     return f
 
 

@@ -191,6 +191,7 @@ static void test_servers_by_address(void **state)
 	assert_int_equal(mb_model_server_addrs(&dm.model, addrs, 1), 4);
 	/* A connection to an address no server has: counted, not answered. */
 	connect_to("198.18.0.11", "198.18.1.1");
+	assert_int_equal(peer.no_server, 1);
 	assert_int_equal(send_adu(1, 0, 1, read_reg0, sizeof(read_reg0)), 0);
 	assert_int_equal(ctx.ctr.mb_drop_no_server, 1);
 }
@@ -471,7 +472,7 @@ static void test_default_model(void **state)
 {
 	(void)state;
 	connect_to("198.18.9.9", "198.18.1.1");
-	assert_int_equal(peer.server, 0);
+	assert_int_equal(peer.no_server, 0);
 	for (uint32_t u = 0; u < 256; u += 51)
 		expect_unit_pdu((uint8_t)u, BYTES(0x03, 0x01, 0x02, 0x00, 0x01), BYTES(0x03, 0x02, 0x01, 0x02));
 	expect_pdu(BYTES(0x06, 0x00, 0x01, 0x55, 0xAA), BYTES(0x06, 0x00, 0x01, 0x55, 0xAA));

@@ -350,11 +350,15 @@ static void test_passive_close(void **state)
 	assert_int_equal(s.ack, c.seq);
 	assert_int_equal(s.len, 13);
 	check_read_resp(s.payload, 1, 2);
-	/* The FIN repeated (ours lost): ours is repeated. */
+	/* The FIN repeated, acknowledging nothing (our segment lost): our
+	 * unacknowledged response and FIN are repeated. */
 	c.seq -= 1;
 	send_seg(&c, FB_ACK | FB_FIN, 0, 0);
-	assert_int_equal(reply(0).flags, FB_FIN | FB_ACK);
-	assert_int_equal(reply(0).seq, s.seq + 13);
+	assert_int_equal(reply(0).flags, FB_FIN | FB_PSH | FB_ACK);
+	assert_int_equal(reply(0).seq, s.seq);
+	assert_int_equal(reply(0).len, 13);
+	check_read_resp(reply(0).payload, 1, 2);
+	assert_int_equal(H.stack->ctr.tx_retransmit_dup_request, 1);
 	assert_int_equal(stack_open_connections(H.stack), 1);
 	c.ack = s.seq + 13 + 1;
 	assert_int_equal(send_seg(&c, FB_ACK, 0, 0), STACK_DROP);
@@ -455,11 +459,24 @@ static void test_out_of_order_and_duplicate(void **state)
 	send_seg(&c, FB_PSH | FB_ACK, req, 12);
 	assert_int_equal(reply(0).len, 13);
 	answered = H.stack->mb.ctr.mb_requests;
+	/* The request again, our response not acknowledged (lost): the
+	 * response is resent from the send queue, not answered again. */
+	c.seq -= 12;
+	send_seg(&c, FB_PSH | FB_ACK, req, 12);
+	assert_int_equal(reply(0).len, 13);
+	assert_int_equal(reply(0).seq, c.ack);
+	assert_int_equal(reply(0).ack, c.seq);
+	check_read_resp(reply(0).payload, 3, 4);
+	assert_int_equal(H.stack->ctr.tx_retransmit_dup_request, 1);
+	assert_int_equal(H.stack->mb.ctr.mb_requests, answered);
+	/* Again, with the response acknowledged: a duplicate ACK only. */
+	c.ack += 13;
 	c.seq -= 12;
 	send_seg(&c, FB_PSH | FB_ACK, req, 12);
 	assert_int_equal(reply(0).len, 0);
 	assert_int_equal(reply(0).ack, c.seq);
 	assert_int_equal(H.stack->mb.ctr.mb_requests, answered);
+	assert_int_equal(H.stack->ctr.tx_retransmit_dup_request, 1);
 }
 
 /* MBAP: protocol id != 0 is discarded with the connection kept (MIG 4.4.1.1);
@@ -546,6 +563,130 @@ static void test_challenge_ack_limit(void **state)
 	assert_int_equal(H.stack->ctr.tx_challenge_ack, 1001);
 }
 
+#define MS 1000000ull /* ns */
+
+/* Runs the stack's timers at t ns, with the replies of earlier steps
+ * cleared. */
+static uint32_t timers_at(uint64_t t)
+{
+	harness_clear(&H);
+	return stack_timers(H.stack, t);
+}
+
+/* RFC 6298: an unacknowledged response is sent again when the RTO expires
+ * (1 s before any measurement, 2.1), with the RTO doubled each time (5.5);
+ * an ACK stops it (5.2). Karn's rule: the ACK of a retransmitted segment
+ * measures nothing; the next response's does, and its RTO is the 200 ms
+ * minimum. */
+static void test_retransmit_timeout(void **state)
+{
+	struct client c = new_client(40030);
+	uint8_t req[12];
+	struct fb_seg s;
+
+	(void)state;
+	handshake(&c);
+	send_seg(&c, FB_PSH | FB_ACK, req, read_req(req, 1, 7));
+	s = reply(0);
+	timers_at(900 * MS);
+	assert_int_equal(H.n_out, 0);
+	timers_at(1100 * MS);
+	assert_int_equal(H.n_out, 1);
+	assert_int_equal(reply(0).seq, s.seq);
+	assert_int_equal(reply(0).ack, c.seq);
+	assert_int_equal(reply(0).flags, FB_PSH | FB_ACK);
+	check_read_resp(reply(0).payload, 1, 7);
+	assert_int_equal(H.stack->ctr.tx_retransmit_timeout, 1);
+	timers_at(2900 * MS); /* backed off: 2 s after the first retransmission */
+	assert_int_equal(H.n_out, 0);
+	timers_at(3200 * MS);
+	assert_int_equal(H.n_out, 1);
+	assert_int_equal(reply(0).seq, s.seq);
+	/* Acknowledged: no more, and no RTT sample (Karn). */
+	H.stack->now_ns = 3300 * MS;
+	c.ack += 13;
+	assert_int_equal(send_seg(&c, FB_ACK, 0, 0), STACK_DROP);
+	for (uint64_t t = 3300; t < 20000; t += 500) {
+		timers_at(t * MS);
+		assert_int_equal(H.n_out, 0);
+	}
+	assert_int_equal(H.stack->ctr.tx_retransmit_timeout, 2);
+	assert_int_equal(H.stack->ctr.rtt_samples, 0);
+	assert_int_equal(H.stack->snd.n_free, H.stack->snd.capacity);
+	/* A fresh response, acknowledged 3 ms later: measured. */
+	H.stack->now_ns = 20000 * MS;
+	send_seg(&c, FB_PSH | FB_ACK, req, read_req(req, 2, 8));
+	H.stack->now_ns = 20003 * MS;
+	c.ack += 13;
+	send_seg(&c, FB_ACK, 0, 0);
+	assert_int_equal(H.stack->ctr.rtt_samples, 1);
+	/* The next one is lost: resent after the 200 ms minimum RTO. */
+	send_seg(&c, FB_PSH | FB_ACK, req, read_req(req, 3, 9));
+	s = reply(0);
+	timers_at(20150 * MS);
+	assert_int_equal(H.n_out, 0);
+	timers_at(20250 * MS);
+	assert_int_equal(H.n_out, 1);
+	assert_int_equal(reply(0).seq, s.seq);
+	check_read_resp(reply(0).payload, 3, 9);
+}
+
+/* After max_retries (8) retransmissions without an ACK the connection is
+ * reset (<SEQ=SND.NXT><CTL=RST>) and counted; everything it held is free. */
+static void test_retransmit_limit(void **state)
+{
+	struct client c = new_client(40031);
+	uint8_t req[12];
+	uint32_t resent = 0, rst = 0;
+
+	(void)state;
+	handshake(&c);
+	send_seg(&c, FB_PSH | FB_ACK, req, read_req(req, 1, 7));
+	for (uint64_t t = 1; t < 400 && stack_open_connections(H.stack); t++) {
+		timers_at(t * 1000 * MS);
+		for (uint32_t i = 0; i < H.n_out; i++) {
+			if (reply(i).flags & FB_RST) {
+				assert_int_equal(reply(i).seq, c.ack + 13);
+				rst++;
+			} else {
+				assert_int_equal(reply(i).seq, c.ack);
+				resent++;
+			}
+		}
+	}
+	assert_int_equal(resent, 8);
+	assert_int_equal(rst, 1);
+	assert_int_equal(H.stack->ctr.conn_reset_retransmit_limit, 1);
+	assert_int_equal(stack_open_connections(H.stack), 0);
+	assert_int_equal(H.stack->snd.n_free, H.stack->snd.capacity);
+}
+
+/* RFC 9293 3.6 with RFC 6298: our FIN (in LAST-ACK) is retransmitted like
+ * data until acknowledged; its ACK closes. */
+static void test_fin_retransmit(void **state)
+{
+	struct client c = new_client(40032);
+	struct fb_seg s;
+
+	(void)state;
+	handshake(&c);
+	send_seg(&c, FB_FIN | FB_ACK, 0, 0);
+	s = reply(0);
+	assert_int_equal(s.flags, FB_FIN | FB_ACK);
+	timers_at(1100 * MS);
+	assert_int_equal(H.n_out, 1);
+	assert_int_equal(reply(0).flags, FB_FIN | FB_ACK);
+	assert_int_equal(reply(0).seq, s.seq);
+	assert_int_equal(reply(0).ack, c.seq);
+	c.ack = s.seq + 1;
+	assert_int_equal(send_seg(&c, FB_ACK, 0, 0), STACK_DROP);
+	assert_int_equal(stack_open_connections(H.stack), 0);
+	assert_int_equal(H.stack->ctr.conn_closed, 1);
+	timers_at(10000 * MS);
+	assert_int_equal(H.n_out, 0);
+	assert_int_equal(H.stack->snd.n_free, H.stack->snd.capacity);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +706,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vlan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_challenge_ack_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retransmit_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retransmit_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fin_retransmit, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
 }

@@ -1,0 +1,157 @@
+#include "backend.h"
+
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "port_afxdp.h"
+#include "port_dpdk.h"
+#include "port_impair.h"
+#include "steering.h"
+
+/* The interface MTU decides our MSS (RFC 9293 3.7.1: MTU less the fixed
+ * IPv4 and TCP headers). */
+static int iface_mtu(const char *ifname, uint32_t *mtu)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	rc = ioctl(fd, SIOCGIFMTU, &ifr);
+	close(fd);
+	if (rc < 0)
+		return -1;
+	*mtu = (uint32_t)ifr.ifr_mtu;
+	return 0;
+}
+
+static int open_afxdp(struct backend *b, const struct cli_options *o, char *err, size_t errlen)
+{
+	struct steering st;
+	struct mbx_afxdp_config pcfg = {
+		.ifname = o->iface,
+		.queue = o->queue,
+		.generic = o->xdp_generic,
+		.ports = o->ports,
+		.n_ports = o->n_ports,
+		.allow = o->allow,
+		.n_allow = o->n_allow,
+	};
+
+	if (if_nametoindex(o->iface) == 0) {
+		snprintf(err, errlen, "no such interface: %s", o->iface);
+		return -1;
+	}
+	if (iface_mtu(o->iface, &b->mtu) < 0 || b->mtu < 128) {
+		snprintf(err, errlen, "cannot read a usable MTU of %s", o->iface);
+		return -1;
+	}
+	if (steering_expand(o->serve, o->n_serve, &st, err, errlen) < 0)
+		return -1;
+	pcfg.addrs = st.addrs;
+	pcfg.n_addrs = st.n_addrs;
+	b->afxdp = mbx_afxdp_open(&pcfg, err, errlen);
+	steering_free(&st); /* the program's maps hold them now */
+	if (!b->afxdp)
+		return -1;
+	b->xdp_addrs = st.n_addrs;
+	b->xdp_arp_addrs = st.n_answer_arp;
+	b->n_queues = 1;
+	b->port[0] = b->afxdp;
+	snprintf(b->desc, sizeof(b->desc), "%s queue %u (%s XDP, %s)", o->iface, o->queue,
+		 o->xdp_generic ? "generic" : "native", mbx_afxdp_mode_name(b->afxdp));
+	return 0;
+}
+
+static int open_dpdk(struct backend *b, const struct cli_options *o, char *err, size_t errlen)
+{
+	if (mbx_dpdk_eal_init(o->eal_argc, o->eal_argv, err, errlen) < 0)
+		return -1;
+	b->eal_up = 1;
+	b->dpdk = mbx_dpdk_open(o->queues, o->ports, o->n_ports, err, errlen);
+	if (!b->dpdk)
+		return -1;
+	b->n_queues = o->queues;
+	for (uint32_t q = 0; q < b->n_queues; q++)
+		b->port[q] = mbx_dpdk_queue(b->dpdk, q);
+	b->mtu = mbx_dpdk_mtu(b->dpdk);
+	mbx_dpdk_mac(b->dpdk, b->mac);
+	snprintf(b->desc, sizeof(b->desc), "DPDK port %s with %u queue%s",
+		 mbx_dpdk_describe(b->dpdk), b->n_queues, b->n_queues == 1 ? "" : "s");
+	return 0;
+}
+
+/* Each queue's port in its own wrapper; queue q's draws start from seed +
+ * q, so the queues' faults are independent and still reproducible. */
+static int wrap_impair(struct backend *b, const struct cli_options *o, char *err, size_t errlen)
+{
+	for (uint32_t q = 0; q < b->n_queues; q++) {
+		struct mbx_impair_config ic = o->impair_cfg;
+		struct mbx_port *w;
+
+		ic.seed += q;
+		w = mbx_impair_open(b->port[q], &ic, err, errlen);
+		if (!w)
+			return -1;
+		b->port[q] = w;
+	}
+	return 0;
+}
+
+int backend_open(struct backend *b, const struct cli_options *o, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	rc = o->dpdk ? open_dpdk(b, o, err, errlen) : open_afxdp(b, o, err, errlen);
+	if (rc == 0 && o->impair)
+		rc = wrap_impair(b, o, err, errlen);
+	if (rc < 0)
+		backend_close(b);
+	return rc;
+}
+
+int backend_thread_init(const struct backend *b, char *err, size_t errlen)
+{
+	return b->dpdk ? mbx_dpdk_thread_init(err, errlen) : 0;
+}
+
+static const struct mbx_xdp *steering(const struct backend *b)
+{
+	return b->dpdk ? mbx_dpdk_xdp(b->dpdk) : NULL;
+}
+
+int backend_xdp_counters(const struct backend *b, struct mbx_xdp_counters *out)
+{
+	if (b->afxdp)
+		return mbx_afxdp_xdp_counters(b->afxdp, out);
+	return steering(b) ? mbx_xdp_read_counters(steering(b), out) : -1;
+}
+
+void backend_unhook(const struct backend *b)
+{
+	if (b->afxdp)
+		mbx_afxdp_unhook(b->afxdp);
+	else
+		mbx_xdp_unhook(steering(b));
+}
+
+void backend_close(struct backend *b)
+{
+	/* A wrapper closes what it wraps: the AF_XDP port, which detaches the
+	 * XDP program first thing, or a DPDK queue, which leaves it to the
+	 * device. */
+	for (uint32_t q = 0; q < b->n_queues; q++)
+		mbx_port_close(b->port[q]);
+	mbx_dpdk_close(b->dpdk);
+	if (b->eal_up)
+		mbx_dpdk_eal_cleanup();
+	memset(b, 0, sizeof(*b));
+}

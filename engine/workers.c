@@ -1,0 +1,151 @@
+#include "workers.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "worker.h"
+
+struct slot {
+	struct worker w;
+	struct workers *set;
+	uint32_t index;
+	int cpu;
+	pthread_t thread;
+	int started;
+	char err[256]; /* why the thread could not run */
+};
+
+struct workers {
+	struct workers_config cfg;
+	uint32_t n;
+	struct slot *slots;
+};
+
+static int nth_cpu(const cpu_set_t *cpus, uint32_t i)
+{
+	int count = CPU_COUNT(cpus), seen = 0;
+
+	i %= (uint32_t)(count ? count : 1);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, cpus) && (uint32_t)seen++ == i)
+			return cpu;
+	return 0;
+}
+
+struct workers *workers_create(const struct workers_config *cfg, char *err, size_t errlen)
+{
+	struct workers *ws = calloc(1, sizeof(*ws));
+	uint32_t n = cfg->backend->n_queues;
+
+	if (ws)
+		ws->slots = calloc(n, sizeof(*ws->slots));
+	if (!ws || !ws->slots) {
+		free(ws);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ws->cfg = *cfg;
+	for (uint32_t i = 0; i < n; i++) {
+		struct slot *s = &ws->slots[i];
+
+		s->set = ws;
+		s->index = i;
+		s->cpu = nth_cpu(cfg->cpus, i);
+		s->w.port = cfg->backend->port[i];
+		s->w.stop = cfg->stop;
+		s->w.clock = cfg->clock;
+		s->w.stack = aligned_alloc(64, sizeof(*s->w.stack));
+		if (!s->w.stack ||
+		    stack_init(s->w.stack, cfg->stack, cfg->model, worker_frame_source(&s->w),
+			       worker_frame_sink(&s->w)) < 0) {
+			snprintf(err, errlen, "cannot set up the stack for %u connections: %s",
+				 cfg->stack->max_conns, strerror(errno));
+			free(s->w.stack);
+			s->w.stack = NULL;
+			workers_free(ws);
+			return NULL;
+		}
+		ws->n = i + 1;
+	}
+	return ws;
+}
+
+int workers_cpu(const struct workers *ws, uint32_t i)
+{
+	return ws->slots[i].cpu;
+}
+
+static void *run_one(void *arg)
+{
+	struct slot *s = arg;
+	const struct workers_config *cfg = &s->set->cfg;
+	cpu_set_t one;
+	int rc;
+
+	CPU_ZERO(&one);
+	CPU_SET(s->cpu, &one);
+	rc = pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+	if (rc) {
+		snprintf(s->err, sizeof(s->err), "cannot pin worker %u to CPU %d: %s", s->index,
+			 s->cpu, strerror(rc));
+		*cfg->stop = 1;
+		return NULL;
+	}
+	if (backend_thread_init(cfg->backend, s->err, sizeof(s->err)) < 0) {
+		*cfg->stop = 1;
+		return NULL;
+	}
+	if (s->index == 0)
+		worker_announce(&s->w);
+	worker_run(&s->w);
+	return NULL;
+}
+
+int workers_run(struct workers *ws, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	for (uint32_t i = 0; i < ws->n; i++) {
+		int e = pthread_create(&ws->slots[i].thread, NULL, run_one, &ws->slots[i]);
+
+		if (e) {
+			snprintf(ws->slots[i].err, sizeof(ws->slots[i].err),
+				 "cannot start worker %u: %s", i, strerror(e));
+			*ws->cfg.stop = 1;
+			break;
+		}
+		ws->slots[i].started = 1;
+	}
+	for (uint32_t i = 0; i < ws->n; i++) {
+		if (ws->slots[i].started)
+			pthread_join(ws->slots[i].thread, NULL);
+		if (ws->slots[i].err[0] && !rc) {
+			snprintf(err, errlen, "%s", ws->slots[i].err);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+void workers_totals(struct workers *ws, struct stats_totals *t)
+{
+	for (uint32_t i = 0; i < ws->n; i++) {
+		mbx_port_sync_counters(ws->slots[i].w.port);
+		stats_add(t, ws->slots[i].w.stack, &ws->slots[i].w.port->ctr);
+	}
+}
+
+void workers_free(struct workers *ws)
+{
+	if (!ws)
+		return;
+	for (uint32_t i = 0; i < ws->n; i++) {
+		stack_free(ws->slots[i].w.stack);
+		free(ws->slots[i].w.stack);
+	}
+	free(ws->slots);
+	free(ws);
+}

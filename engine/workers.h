@@ -1,0 +1,44 @@
+/* The workers of a run: one per backend queue, each on a thread of its own
+ * pinned to one CPU, with its own stack (connection table, counters). Only
+ * the device image is shared. */
+#ifndef MBX_WORKERS_H
+#define MBX_WORKERS_H
+
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+
+#include "backend.h"
+#include "stack.h"
+#include "stats.h"
+#include "tsc.h"
+
+struct workers;
+
+struct workers_config {
+	const struct backend *backend; /* worker i drives backend->port[i] */
+	const struct stack_config *stack; /* every worker's stack is built from it */
+	const struct mb_model *model; /* the devices every worker answers as */
+	const struct tsc_clock *clock;
+	volatile sig_atomic_t *stop; /* set by a signal, or by a worker that failed */
+	const cpu_set_t *cpus; /* worker i runs on the i-th of them (wrapping) */
+};
+
+/* Builds the workers' stacks. NULL with one line in err on failure. */
+struct workers *workers_create(const struct workers_config *cfg, char *err, size_t errlen);
+
+/* The CPU worker i is pinned to. */
+int workers_cpu(const struct workers *ws, uint32_t i);
+
+/* Runs the workers, worker 0 sending a gratuitous ARP for each of the
+ * stack's addresses first, until *stop; returns when all have ended. -1
+ * with err if a thread could not be started or set up (the others are
+ * stopped). */
+int workers_run(struct workers *ws, char *err, size_t errlen);
+
+/* Syncs each port's counters and adds every worker's counters to t. */
+void workers_totals(struct workers *ws, struct stats_totals *t);
+
+void workers_free(struct workers *ws);
+
+#endif

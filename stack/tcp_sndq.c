@@ -1,0 +1,192 @@
+/* The send queue of a connection: see struct sndq_block in tcp_internal.h.
+ * Blocks come from a pool allocated at start-up; the data path only moves
+ * indexes on and off its free stack. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "tcp_internal.h"
+
+int sndq_pool_init(struct sndq_pool *p, uint32_t n)
+{
+	size_t bytes = (size_t)n * sizeof(struct sndq_block);
+
+	memset(p, 0, sizeof(*p));
+	/* mmap: pages of blocks never used cost nothing. */
+	p->blocks = mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p->free = malloc((size_t)n * sizeof(*p->free));
+	if (p->blocks == MAP_FAILED || !p->free) {
+		if (p->blocks != MAP_FAILED)
+			munmap(p->blocks, bytes);
+		free(p->free);
+		memset(p, 0, sizeof(*p));
+		return -1;
+	}
+	/* Handed out lowest first, and a freed block is the next one taken:
+	 * the blocks in use stay few and warm. */
+	for (uint32_t i = 0; i < n; i++)
+		p->free[i] = n - 1 - i;
+	p->n_free = n;
+	p->capacity = n;
+	return 0;
+}
+
+void sndq_pool_free(struct sndq_pool *p)
+{
+	if (p->free) {
+		munmap(p->blocks, (size_t)p->capacity * sizeof(struct sndq_block));
+		free(p->free);
+	}
+	memset(p, 0, sizeof(*p));
+}
+
+static uint32_t block_get(struct sndq_pool *p)
+{
+	if (!p->n_free)
+		return CONN_NONE;
+	return p->free[--p->n_free];
+}
+
+static void block_put(struct sndq_pool *p, uint32_t i)
+{
+	p->free[p->n_free++] = i;
+}
+
+int sndq_reserve(struct stack *s, struct tcp_conn *c, uint32_t n)
+{
+	struct sndq_block *h;
+	uint32_t room, b;
+
+	if (c->snd_buf == CONN_NONE) {
+		uint32_t i = block_get(&s->snd);
+
+		if (i == CONN_NONE)
+			return -1;
+		h = sndq_blk(s, i);
+		/* The timer fields start when something is sent. */
+		h->next = CONN_NONE;
+		h->wblk = i;
+		h->len = 0;
+		h->off = 0;
+		h->wlen = 0;
+		h->retries = 0;
+		h->backoff = 0;
+		h->flags = 0;
+		c->snd_buf = i;
+	}
+	h = sndq_head(s, c);
+	room = SNDQ_DATA - h->wlen;
+	b = h->wblk;
+	while (room < n) {
+		struct sndq_block *blk = sndq_blk(s, b);
+
+		if (blk->next == CONN_NONE) {
+			uint32_t i = block_get(&s->snd);
+
+			if (i == CONN_NONE)
+				return -1; /* blocks taken so far stay for next time */
+			sndq_blk(s, i)->next = CONN_NONE;
+			blk->next = i;
+		}
+		b = blk->next;
+		room += SNDQ_DATA;
+	}
+	return 0;
+}
+
+void sndq_append(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint32_t n)
+{
+	struct sndq_block *h = sndq_head(s, c);
+
+	h->len += n;
+	while (n) {
+		struct sndq_block *w = sndq_blk(s, h->wblk);
+		uint32_t k = SNDQ_DATA - h->wlen;
+
+		if (k == 0) {
+			h->wblk = w->next;
+			h->wlen = 0;
+			continue;
+		}
+		if (k > n)
+			k = n;
+		memcpy(w->data + h->wlen, p, k);
+		h->wlen = (uint16_t)(h->wlen + k);
+		p += k;
+		n -= k;
+	}
+}
+
+void sndq_copy(const struct stack *s, const struct tcp_conn *c, uint32_t from, uint8_t *dst,
+	       uint32_t n)
+{
+	const struct sndq_block *b = sndq_head(s, c);
+	uint32_t pos = b->off + from;
+
+	while (pos >= SNDQ_DATA) {
+		b = sndq_blk(s, b->next);
+		pos -= SNDQ_DATA;
+	}
+	while (n) {
+		uint32_t k = SNDQ_DATA - pos;
+
+		if (k > n)
+			k = n;
+		memcpy(dst, b->data + pos, k);
+		dst += k;
+		n -= k;
+		pos = 0;
+		if (n)
+			b = sndq_blk(s, b->next);
+	}
+}
+
+void sndq_drop(struct stack *s, struct tcp_conn *c, uint32_t n)
+{
+	struct sndq_block *h = sndq_head(s, c);
+	uint32_t off = h->off + n;
+
+	h->len -= n;
+	if (h->len == 0) {
+		/* Empty: the head block starts over, later blocks go back. */
+		uint32_t b = h->next;
+
+		while (b != CONN_NONE) {
+			uint32_t next = sndq_blk(s, b)->next;
+
+			block_put(&s->snd, b);
+			b = next;
+		}
+		h->next = CONN_NONE;
+		h->wblk = c->snd_buf;
+		h->off = 0;
+		h->wlen = 0;
+		return;
+	}
+	while (off >= SNDQ_DATA) {
+		/* The head block is all acknowledged: the header moves on. */
+		uint32_t old = c->snd_buf, next = h->next;
+		struct sndq_block *nh = sndq_blk(s, next);
+
+		memcpy((uint8_t *)nh + sizeof(nh->next), (const uint8_t *)h + sizeof(h->next),
+		       SNDQ_HDR - sizeof(h->next));
+		block_put(&s->snd, old);
+		c->snd_buf = next;
+		h = nh;
+		off -= SNDQ_DATA;
+	}
+	h->off = (uint16_t)off;
+}
+
+void sndq_release(struct stack *s, struct tcp_conn *c)
+{
+	uint32_t b = c->snd_buf;
+
+	while (b != CONN_NONE) {
+		uint32_t next = sndq_blk(s, b)->next;
+
+		block_put(&s->snd, b);
+		b = next;
+	}
+	c->snd_buf = CONN_NONE;
+}

@@ -1,0 +1,209 @@
+#!/bin/bash
+# Integration test: one mbxdp serving 1,024 addresses x 10 units = 10,240
+# simulated devices over AF_XDP on a veth pair, with no address added on the
+# server side: the XDP program answers their ARP requests (XDP_TX) and
+# steers their Modbus port. In native and generic XDP mode:
+# - real clients (libmodbus over the kernel's TCP) reach addresses of the
+#   range through a route on the client side, their ARP answered by XDP;
+# - a raw-socket client (clients/mb_many_devices.c) resolves all 1,024
+#   addresses and sends one request to each of the 10,240 devices;
+# then, with an allow-list, a source outside it gets no answer and the XDP
+# drop counter moves, and the command line refuses bad prefixes.
+#
+#   tests/integration/test_density.sh BUILD_DIR
+#
+# Needs root. Prints PASS/FAIL per step and ends with "N passed, N failed".
+# The whole run is bounded by MBXDP_IT_TIMEOUT seconds (default 240).
+#
+# Step functions are called through check(), which shellcheck cannot follow:
+# shellcheck disable=SC2317
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+IT_TIMEOUT=240
+# shellcheck source=SCRIPTDIR/steps.sh
+source "$HERE/steps.sh"
+# shellcheck source=SCRIPTDIR/netns.sh
+source "$HERE/netns.sh"
+MANY=$BUILD/tests/integration/mb_many_devices
+XDP_PASS_OBJ=$BUILD/tests/integration/xdp_pass.bpf.o
+
+# The devices: 198.19.0.0/22, beside the veth's own 198.18.0.0/24.
+RANGE=198.19.0.0/22
+ADDRESSES=1024
+UNITS=10
+# Sources of the raw client: addresses the client namespace's kernel does
+# not own, so it drops the answers instead of resetting the connections.
+ALLOWED_SRC=198.18.1.1
+ALLOWED_NET=198.18.1.0/24
+STRANGER_SRC=198.18.2.1
+
+require "$MBXDP" "$LIBMODBUS_CLIENT" "$MANY" "$XDP_PASS_OBJ" ethtool
+
+stop_server() {
+	sleep 0.5 # the clients' last resets may still be in flight
+	kill -INT "$SERVER_PID"
+	if mbnet_wait_exit "$SERVER_PID" 10 && ((MBNET_EXIT_STATUS == 0)); then
+		return 0
+	fi
+	echo "    mbxdp did not exit 0 on SIGINT (status ${MBNET_EXIT_STATUS:-still running}); its output:"
+	indent "$SERVER_LOG"
+	return 1
+}
+
+# counter NAME : the value mbxdp printed at exit.
+counter() {
+	sed -n "s/^$1 //p" "$SERVER_LOG"
+}
+
+# expect_counter NAME OP VALUE : e.g. expect_counter xdp_arp_replied -ge 1024
+expect_counter() {
+	local v
+	v=$(counter "$1")
+	[[ -n $v ]] && test "$v" "$2" "$3" && { echo "$1 $v"; return 0; }
+	echo "$1 is '${v}', want $2 $3"
+	return 1
+}
+
+server_mac() {
+	ip -n "$MBNET_SRV_NS" -o link show dev "$MBNET_SRV_IF" | sed -nE 's/.*link\/ether ([0-9a-f:]+).*/\1/p'
+}
+
+# The kernel's neighbour entry for ADDR must carry the server's MAC: the ARP
+# reply came from XDP, since no kernel owns the address.
+neighbour_is_server() {
+	local addr=$1 mac
+	mac=$(mbnet_cli ip neigh show "$addr" dev "$MBNET_CLI_IF" | sed -nE 's/.*lladdr ([0-9a-f:]+).*/\1/p')
+	echo "$addr is at '$mac', the server's MAC is $(server_mac)"
+	[[ -n $mac && $mac == "$(server_mac)" ]]
+}
+
+many() {
+	mbnet_cli timeout 60 "$MANY" --iface "$MBNET_CLI_IF" "$@"
+}
+
+run_mode() {
+	local mode=$1
+	echo "== XDP mode $mode"
+	if [[ $mode == native ]]; then
+		# veth wakes its peer for XDP_TX frames only when the peer runs XDP
+		# too (see xdp_pass.bpf.c); a NIC needs nothing of the kind.
+		mbnet_cli ip link set dev "$MBNET_CLI_IF" xdpdrv obj "$XDP_PASS_OBJ" sec xdp ||
+			{ fail "$mode: a pass-all XDP program on the client veth"; return; }
+	fi
+	if ! start_server "$WORK/mbxdp-$mode.log" --xdp-mode "$mode" \
+		--serve-address "$RANGE" --serve-address "$MBNET_SRV_ADDR"; then
+		fail "$mode: mbxdp starts serving $RANGE and $MBNET_SRV_ADDR"
+		return
+	fi
+	if grep -q "^mbxdp: steering $((ADDRESSES + 1)) addresses (XDP answers ARP for $ADDRESSES)" "$SERVER_LOG"; then
+		pass "$mode: mbxdp steers $((ADDRESSES + 1)) addresses, answering ARP for the $ADDRESSES the kernel does not own"
+	else
+		fail "$mode: mbxdp steers $((ADDRESSES + 1)) addresses, answering ARP for the $ADDRESSES the kernel does not own"
+		indent "$SERVER_LOG"
+	fi
+
+	check "$mode: libmodbus (kernel TCP) to 198.19.3.254, every function code" \
+		mbnet_cli timeout 60 "$LIBMODBUS_CLIENT" 198.19.3.254
+	check "$mode: libmodbus to 198.19.0.0, 20 connect/request/close cycles" \
+		mbnet_cli timeout 60 "$LIBMODBUS_CLIENT" 198.19.0.0 --cycles 20
+	check "$mode: the kernel learnt 198.19.3.254 from an ARP reply XDP sent" neighbour_is_server 198.19.3.254
+	check "$mode: the kernel-owned $MBNET_SRV_ADDR is still served (20 cycles)" \
+		mbnet_cli timeout 60 "$LIBMODBUS_CLIENT" "$MBNET_SRV_ADDR" --cycles 20
+	check "$mode: $ADDRESSES addresses x $UNITS units: one request to each of $((ADDRESSES * UNITS)) devices" \
+		many --source "$ALLOWED_SRC" --targets "$RANGE" --units "$UNITS" --timeout 50
+	indent "$WORK/step.log"
+
+	check "$mode: mbxdp exits 0 on SIGINT" stop_server
+	check "$mode: every connection closed" expect_counter open_connections -eq 0
+	check "$mode: XDP answered ARP for every address" expect_counter xdp_arp_replied -ge "$ADDRESSES"
+	check "$mode: XDP steered every device's segments" \
+		expect_counter xdp_steered -ge $((ADDRESSES * (UNITS + 2)))
+	if mbnet_xdp_attached; then
+		fail "$mode: no XDP program left on $MBNET_SRV_IF"
+	else
+		pass "$mode: no XDP program left on $MBNET_SRV_IF"
+	fi
+	if [[ $mode == native ]]; then
+		mbnet_cli ip link set dev "$MBNET_CLI_IF" xdpdrv off
+	fi
+}
+
+# libmodbus must fail to connect, with the kernel's refusal (a RST).
+refused() {
+	local rc=0
+	mbnet_cli timeout 20 "$LIBMODBUS_CLIENT" "$@" >"$WORK/refused.log" 2>&1 || rc=$?
+	cat "$WORK/refused.log"
+	((rc != 0)) || { echo "the connection succeeded"; return 1; }
+	grep -q 'Connection refused' "$WORK/refused.log"
+}
+
+run_allow_list() {
+	echo "== allow-list (generic mode)"
+	if ! start_server "$WORK/mbxdp-allow.log" --xdp-mode generic \
+		--serve-address "$RANGE" --allow-source "$ALLOWED_NET"; then
+		fail "allow-list: mbxdp starts"
+		return
+	fi
+	check "allow-list: an allowed source reaches all $ADDRESSES addresses" \
+		many --source "$ALLOWED_SRC" --targets "$RANGE" --units 1 --timeout 30
+	indent "$WORK/step.log"
+	check "allow-list: a source outside it gets no answer from 256 addresses (4 SYNs each)" \
+		many --source "$STRANGER_SRC" --targets 198.19.0.0/24 --units 1 --expect-silence --timeout 30
+	indent "$WORK/step.log"
+	# Not served: XDP leaves it to the server's kernel, which owns it and
+	# has no listener on 502, so it refuses.
+	check "allow-list: the unlisted $MBNET_SRV_ADDR goes to the kernel, which refuses" \
+		refused "$MBNET_SRV_ADDR" --cycles 1
+	check "allow-list: mbxdp exits 0 on SIGINT" stop_server
+	check "allow-list: XDP counted each refused SYN as a drop" \
+		expect_counter xdp_drop_source_not_allowed -eq $((256 * 4))
+	check "allow-list: XDP counted the unlisted address's segments" \
+		expect_counter xdp_passed_unlisted_addr -ge 1
+}
+
+# expect_usage REGEX args... : mbxdp refuses the arguments (exit 2) saying REGEX.
+expect_usage() {
+	local regex=$1 rc=0
+	shift
+	timeout 10 "$MBXDP" "$@" >"$WORK/usage.log" 2>&1 || rc=$?
+	cat "$WORK/usage.log"
+	((rc == 2)) || { echo "exit $rc, want 2"; return 1; }
+	grep -Eq -- "$regex" "$WORK/usage.log"
+}
+
+run_errors() {
+	echo "== bad prefixes"
+	check "a prefix with host bits set is refused, naming the prefix meant" \
+		expect_usage 'beyond /22 \(the prefix is 198\.19\.0\.0/22\)' --iface lo --serve-address 198.19.0.5/22
+	check "a prefix wider than /16 is refused" \
+		expect_usage 'from 16 to 32' --iface lo --serve-address 198.18.0.0/15
+	check "a malformed allow-list entry is refused" \
+		expect_usage 'IPv4 address or prefix' --iface lo --allow-source 198.18.1/24
+	check "--serve-address is refused with --dpdk, where the stack owns --address" \
+		expect_usage '--serve-address is for AF_XDP' --dpdk --serve-address "$RANGE" -- --no-pci
+	check "an address served twice is refused, with no program left" \
+		expect_error_listed_twice
+}
+
+expect_error_listed_twice() {
+	local rc=0
+	ip netns exec "$MBNET_SRV_NS" timeout 20 "$MBXDP" --iface "$MBNET_SRV_IF" \
+		--serve-address "$RANGE" --serve-address 198.19.1.7 >"$WORK/twice.log" 2>&1 || rc=$?
+	cat "$WORK/twice.log"
+	((rc == 1)) && grep -q '198.19.1.7 (listed twice)' "$WORK/twice.log" && ! mbnet_xdp_attached
+}
+
+mbnet_setup mbxX
+echo "server $MBNET_SRV_NS/$MBNET_SRV_IF, devices $RANGE x $UNITS units; client $MBNET_CLI_NS/$MBNET_CLI_IF"
+# The kernel client reaches the range on the link: it ARPs for each address.
+mbnet_cli ip route add "$RANGE" dev "$MBNET_CLI_IF" || mbnet_die "cannot route $RANGE on the client side"
+
+for mode in native generic; do
+	run_mode "$mode"
+done
+run_allow_list
+run_errors
+
+FINISHED=1
+exit $((FAILED > 0))

@@ -1,0 +1,78 @@
+"""Frames for the steering program's unit test (test_steer.c), built with scapy.
+
+Each case is OUTDIR/<name>.pcap: the frame given to the program, then, for a
+case the program answers in place (XDP_TX), the frame it must turn it into,
+byte for byte. test_steer.c knows each case's verdict and counter; the
+addresses here and there must agree (the comment at its top lists them).
+
+    /usr/bin/python3 steer_frames.py OUTDIR
+"""
+import os
+import sys
+
+from scapy.all import ARP, IP, TCP, UDP, Dot1Q, Ether, Padding, wrpcap
+
+IF_MAC = "02:00:00:00:00:01"  # the test interface's MAC: sender of XDP's replies
+PEER_MAC = "02:00:00:00:00:02"
+BCAST = "ff:ff:ff:ff:ff:ff"
+PEER_IP = "198.18.1.7"  # inside server 1's allow-list 198.18.1.0/24
+STRANGER_IP = "198.18.2.7"  # outside it
+SERVED_ARP = "198.19.0.1"  # server 0, XDP answers its ARP
+SERVED_KERNEL = "198.19.0.2"  # server 0, the kernel owns it
+SERVED_ALLOW = "198.19.1.1"  # server 1, which has an allow-list
+UNLISTED = "198.19.9.9"
+
+
+def arp_request(target, sender=PEER_IP, vlan=None, op=1):
+    eth = Ether(src=PEER_MAC, dst=BCAST, type=0x8100 if vlan is not None else 0x0806)
+    l2 = eth / Dot1Q(vlan=vlan, type=0x0806) if vlan is not None else eth
+    return l2 / ARP(op=op, hwsrc=PEER_MAC, psrc=sender, hwdst="00:00:00:00:00:00", pdst=target)
+
+
+def arp_reply(asked, asker_ip=PEER_IP, vlan=None):
+    """RFC 826: what the program must make of arp_request(asked, asker_ip)."""
+    eth = Ether(src=IF_MAC, dst=PEER_MAC, type=0x8100 if vlan is not None else 0x0806)
+    l2 = eth / Dot1Q(vlan=vlan, type=0x0806) if vlan is not None else eth
+    return l2 / ARP(op=2, hwsrc=IF_MAC, psrc=asked, hwdst=PEER_MAC, pdst=asker_ip)
+
+
+def syn(dst, src=PEER_IP, dport=502, frag=0, vlan=None):
+    eth = Ether(src=PEER_MAC, dst=IF_MAC)
+    l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
+    return l2 / IP(src=src, dst=dst, frag=frag) / TCP(sport=40000, dport=dport, flags="S")
+
+
+def cases():
+    # Padded to Ethernet's 60-byte minimum, as on the wire: the padding
+    # stays where it was.
+    pad = Padding(b"\0" * 18)
+    yield "arp_served", [arp_request(SERVED_ARP) / pad, arp_reply(SERVED_ARP) / pad]
+    yield "arp_served_vlan", [arp_request(SERVED_ARP, vlan=7), arp_reply(SERVED_ARP, vlan=7)]
+    yield "arp_probe_served", [arp_request(SERVED_ARP, sender="0.0.0.0"),
+                               arp_reply(SERVED_ARP, asker_ip="0.0.0.0")]
+    yield "arp_kernel_owned", [arp_request(SERVED_KERNEL)]
+    yield "arp_unlisted", [arp_request(UNLISTED)]
+    yield "arp_reply_not_request", [arp_request(SERVED_ARP, op=2)]
+    yield "arp_gratuitous", [arp_request(SERVED_ARP, sender=SERVED_ARP)]
+    # An ARP request cut short of its target address.
+    yield "arp_truncated", [Ether(bytes(arp_request(SERVED_ARP))[:38])]
+    yield "tcp_served", [syn(SERVED_ARP)]
+    yield "tcp_served_vlan", [syn(SERVED_KERNEL, vlan=7)]
+    yield "tcp_unlisted", [syn(UNLISTED)]
+    yield "tcp_other_port", [syn(SERVED_ARP, dport=80)]
+    yield "tcp_later_fragment", [syn(SERVED_ARP, frag=1)]
+    yield "tcp_allowed_source", [syn(SERVED_ALLOW)]
+    yield "tcp_stranger_source", [syn(SERVED_ALLOW, src=STRANGER_IP)]
+    yield "udp_served", [Ether(src=PEER_MAC, dst=IF_MAC) / IP(src=PEER_IP, dst=SERVED_ARP) /
+                         UDP(sport=40000, dport=502)]
+
+
+def main():
+    out = sys.argv[1]
+    for name, frames in cases():
+        wrpcap(os.path.join(out, name + ".pcap"), frames)
+        print(name)
+
+
+if __name__ == "__main__":
+    main()
