@@ -14,29 +14,16 @@
 # (default 85).
 set -u
 
-if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
-	MBXDP_IT_BOUNDED=1 exec timeout -k 5 "${MBXDP_IT_TIMEOUT:-85}" bash "$0" "$@"
-fi
-
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=${1:?usage: test_tshark.sh BUILD_DIR}
-BUILD=$(cd "$BUILD" && pwd) || exit 2
-MBXDP=$BUILD/engine/mbxdp
-LIBMODBUS_CLIENT=$BUILD/tests/integration/mb_libmodbus_client
+IT_TIMEOUT=85
+# shellcheck source=SCRIPTDIR/steps.sh
+source "$HERE/steps.sh"
+# shellcheck source=SCRIPTDIR/netns.sh
+source "$HERE/netns.sh"
 # Responses the three clients must have got, by function code (hex).
 WANT_FC=01,02,03,04,05,06,07,08,0B,0C,0F,10,11,14,15,16,17,18,2B
 
-for f in "$MBXDP" "$LIBMODBUS_CLIENT"; do
-	[[ -x $f ]] || { echo "test_tshark: $f not built (ninja -C $BUILD)" >&2; exit 2; }
-done
-for t in mbpoll tshark dumpcap ethtool /usr/bin/python3; do
-	command -v "$t" >/dev/null || { echo "test_tshark: $t not installed" >&2; exit 2; }
-done
-
-# shellcheck source=SCRIPTDIR/netns.sh
-source "$HERE/netns.sh"
-# shellcheck source=SCRIPTDIR/steps.sh
-source "$HERE/steps.sh"
+require "$MBXDP" "$LIBMODBUS_CLIENT" mbpoll tshark dumpcap ethtool /usr/bin/python3
 
 # mbpoll: one poll per table, then each kind of write (FC 05, 0F, 06, 10).
 # (Called through check(), which shellcheck cannot follow.)
@@ -75,11 +62,8 @@ if ! mbnet_wait_line "$WORK/dumpcap.log" '^Capturing on' 15 "$DUMPCAP_PID"; then
 	indent "$WORK/dumpcap.log"
 	exit 1
 fi
-mbnet_spawn "$MBNET_SRV_NS" "$WORK/mbxdp.log" "$MBXDP" --iface "$MBNET_SRV_IF"
-SERVER_PID=$MBNET_LAST_PID
-if ! mbnet_wait_line "$WORK/mbxdp.log" '^mbxdp: serving' 15 "$SERVER_PID"; then
+if ! start_server "$WORK/mbxdp.log"; then
 	fail "mbxdp starts and prints 'mbxdp: serving'"
-	indent "$WORK/mbxdp.log"
 	exit 1
 fi
 pass "mbxdp starts and prints 'mbxdp: serving'"

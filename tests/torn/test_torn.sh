@@ -13,31 +13,23 @@
 set -u
 
 SECONDS_RUN=${MBXDP_TORN_SECONDS:-60}
-if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
-	MBXDP_IT_BOUNDED=1 exec timeout -k 5 $((SECONDS_RUN + 90)) bash "$0" "$@"
-fi
-
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=$(cd "${1:?usage: test_torn.sh BUILD_DIR}" && pwd) || exit 2
-MBXDP=$BUILD/engine/mbxdp
+IT_TIMEOUT=$((SECONDS_RUN + 90))
+# shellcheck source=SCRIPTDIR/../integration/steps.sh
+source "$HERE/../integration/steps.sh"
+# shellcheck source=SCRIPTDIR/../integration/netns.sh
+source "$HERE/../integration/netns.sh"
 CTL=$BUILD/engine/mbxdp-ctl
 TORN=$BUILD/tests/torn/torn_check
 BLOCK_ADDR=1000
 RIG_ID=15
 
-for f in "$MBXDP" "$CTL" "$TORN"; do
-	[[ -x $f ]] || { echo "test_torn: $f not built (ninja -C $BUILD)" >&2; exit 2; }
-done
-
-# shellcheck source=SCRIPTDIR/../integration/netns.sh
-source "$HERE/../integration/netns.sh"
-# shellcheck source=SCRIPTDIR/../integration/steps.sh
-source "$HERE/../integration/steps.sh"
+require "$MBXDP" "$CTL" "$TORN" ethtool
 
 NAME=mbxV-torn-$$
 
 # The rig: the whole block in one mbxdp-ctl set, one generation of writer
-# RIG_ID each time, until STOP_FILE appears (or the time is up). Prints
+# RIG_ID each time, until $WORK/rig.stop appears (or the time is up). Prints
 # how many sets succeeded and failed.
 rig() {
 	local end=$((SECONDS + SECONDS_RUN + 30)) gen=0 ok=0 bad=0 v k vals
@@ -60,11 +52,8 @@ rig() {
 mbnet_setup mbxV
 echo "server $MBNET_SRV_NS/$MBNET_SRV_IF $MBNET_SRV_ADDR, client $MBNET_CLI_NS/$MBNET_CLI_IF; store $NAME"
 
-mbnet_spawn "$MBNET_SRV_NS" "$WORK/mbxdp.log" "$MBXDP" --iface "$MBNET_SRV_IF" --name "$NAME"
-SERVER_PID=$MBNET_LAST_PID
-if ! mbnet_wait_line "$WORK/mbxdp.log" '^mbxdp: serving' 15 "$SERVER_PID"; then
+if ! start_server "$WORK/mbxdp.log" --name "$NAME"; then
 	fail "mbxdp starts with --name $NAME"
-	indent "$WORK/mbxdp.log"
 	exit 1
 fi
 pass "mbxdp starts with --name $NAME"
@@ -103,7 +92,7 @@ if mbnet_wait_exit "$SERVER_PID" 10 && ((MBNET_EXIT_STATUS == 0)); then
 else
 	fail "mbxdp exits 0 on SIGINT (status ${MBNET_EXIT_STATUS:-still running})"
 fi
-grep -E '^mb_(requests|responses|exceptions) ' "$WORK/mbxdp.log" | indent
+grep -E '^mb_(requests|responses|exception)' "$WORK/mbxdp.log" | indent
 if [[ -e /dev/shm/$NAME.regs ]]; then
 	fail "mbxdp removed /dev/shm/$NAME.regs at exit"
 else
