@@ -1,17 +1,18 @@
 /* In-memory benchmark of the stack, with no I/O. Frames are built untimed
  * into the stack's frame buffers; the timed part is exactly what the worker
  * does with a burst (stack_input_burst: parse, verify checksums, look up the
- * connection, TCP, Modbus, the reply written in place). Every reply is
- * checked after its round.
+ * connection, TCP, Modbus, the reply written in place) and the telemetry's
+ * record of the burst (telemetry.h). Every reply is checked after its round.
  *
- *   bench_inmem [--conns N] [--rounds N] [--devices D]
+ *   bench_inmem [--conns N] [--rounds N] [--burst B] [--devices D]
  *       FC 03 (10 registers) requests, one per connection per round, over N
- *       established connections. Without --devices, to the default model
- *       (one device answering every address); with it, to D simulated
- *       devices of 100 holding registers each: D unit ids 1..D on one
- *       address when D <= 10, else D / 10 addresses with units 1..10, each
- *       device with registers of its own. Connection i talks to device
- *       i mod D.
+ *       established connections, B frames per burst (default and at most
+ *       MBX_BURST; 1 is a lone client's case, telemetry's worst). Without
+ *       --devices, to the default model (one device answering every
+ *       address); with it, to D simulated devices of 100 holding registers
+ *       each: D unit ids 1..D on one address when D <= 10, else D / 10
+ *       addresses with units 1..10, each device with registers of its own.
+ *       Connection i talks to device i mod D.
  *   bench_inmem --lifecycles N [--conns B]
  *       N whole connections, B at a time: SYN, ACK, request, FIN, last ACK.
  *       Fails unless every batch ends with an empty table, the ADU and
@@ -24,9 +25,10 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "regstore.h"
 #include "frame_build.h"
+#include "regstore.h"
 #include "stack_harness.h"
+#include "telemetry.h"
 
 struct conn_state {
 	struct fb_flow fl;
@@ -36,6 +38,9 @@ struct conn_state {
 static struct harness h;
 static struct conn_state *cs;
 static struct mbx_frame *frames;
+static struct telemetry tel;
+static struct telemetry_worker tel_worker;
+static uint32_t burst = MBX_BURST;
 
 /* The device each connection talks to, and where its requests read. */
 #define DEVICE_REGS 100
@@ -114,9 +119,12 @@ static uint64_t run(uint32_t n)
 	struct mbx_frame drop[MBX_BURST];
 	uint64_t t0 = now_ns();
 
-	for (uint32_t i = 0; i < n; i += MBX_BURST) {
-		uint32_t k = n - i < MBX_BURST ? n - i : MBX_BURST;
+	for (uint32_t i = 0; i < n; i += burst) {
+		uint32_t k = n - i < burst ? n - i : burst;
+		uint64_t t0 = tsc_read(), requests_before = h.stack->mb.ctr.mb_requests;
 		uint32_t d = stack_input_burst(h.stack, frames + i, k, drop);
+
+		telemetry_tick(&tel_worker, telemetry_burst(&tel_worker, t0, requests_before));
 
 		for (uint32_t j = 0; j < d; j++) /* unanswered: back to the pool */
 			h.free_list[h.n_free++] = (uint32_t)drop[j].handle;
@@ -302,6 +310,7 @@ int main(int argc, char **argv)
 	struct cfg_model model;
 	struct cfg_server server;
 	static struct cfg_unit unit;
+	struct tsc_clock clock;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -309,6 +318,8 @@ int main(int argc, char **argv)
 			n_conns = (uint32_t)strtoul(argv[++i], 0, 10);
 		else if (i + 1 < argc && !strcmp(argv[i], "--rounds"))
 			rounds = (uint32_t)strtoul(argv[++i], 0, 10);
+		else if (i + 1 < argc && !strcmp(argv[i], "--burst"))
+			burst = (uint32_t)strtoul(argv[++i], 0, 10);
 		else if (i + 1 < argc && !strcmp(argv[i], "--lifecycles"))
 			lifecycles = strtoull(argv[++i], 0, 10);
 		else if (i + 1 < argc && !strcmp(argv[i], "--devices"))
@@ -318,9 +329,9 @@ int main(int argc, char **argv)
 	}
 	units_per_server = n_devices <= 10 ? n_devices : 10;
 	n_servers = n_devices <= 10 ? 1 : n_devices / 10;
-	if (n_conns == 0 || n_conns > 60000 || rounds == 0 || n_devices > 100000 ||
-	    (n_devices > 10 && n_devices % 10)) {
-		fprintf(stderr, "usage: bench_inmem [--conns N] [--rounds N] [--devices D] | "
+	if (n_conns == 0 || n_conns > 60000 || rounds == 0 || burst == 0 || burst > MBX_BURST ||
+	    n_devices > 100000 || (n_devices > 10 && n_devices % 10)) {
+		fprintf(stderr, "usage: bench_inmem [--conns N] [--rounds N] [--burst B] [--devices D] | "
 				"--lifecycles N [--conns B]\n"
 				"  D: 1..10, or a multiple of 10 up to 100000\n");
 		return 2;
@@ -334,7 +345,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_inmem: out of memory\n");
 		return 1;
 	}
+	if (tsc_calibrate(&clock, 50) < 0 || telemetry_open_private(&tel, 1, &clock) < 0) {
+		fprintf(stderr, "bench_inmem: no TSC, or out of memory\n");
+		return 1;
+	}
+	telemetry_attach(&tel_worker, &tel, 0, h.stack, NULL, NULL, &clock);
 	rc = lifecycles ? bench_lifecycles(n_conns, lifecycles) : bench_requests(n_conns, rounds);
+	telemetry_close(&tel);
 	harness_free(&h);
 	free(cs);
 	free(frames);

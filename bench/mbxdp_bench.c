@@ -586,10 +586,17 @@ static void print_results(const struct options *o, const struct counters *c,
 		for (unsigned i = 0; i < 5; i++)
 			printf(",\"%s\":%llu", names[i],
 			       (unsigned long long)hist_percentile(h, pcts[i]));
-		printf(",\"max\":%llu},\"errors\":{\"total\":%llu,\"timeouts\":%llu,"
+		/* The distribution for a CDF plot: latency at these percentiles. */
+		static const double cdf[] = { 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98,
+					      99, 99.5, 99.8, 99.9, 99.95, 99.99 };
+		printf(",\"max\":%llu,\"cdf\":[", (unsigned long long)h->max);
+		for (unsigned i = 0; i < sizeof(cdf) / sizeof(cdf[0]); i++)
+			printf("%s[%g,%llu]", i ? "," : "", cdf[i],
+			       (unsigned long long)hist_percentile(h, cdf[i]));
+		printf("]},\"errors\":{\"total\":%llu,\"timeouts\":%llu,"
 		       "\"exceptions\":%llu,\"wrong\":%llu,\"connect_failures\":%llu,"
 		       "\"connections_lost\":%llu}}\n",
-		       (unsigned long long)h->max, (unsigned long long)errors_of(c),
+		       (unsigned long long)errors_of(c),
 		       (unsigned long long)c->timeouts, (unsigned long long)c->exceptions,
 		       (unsigned long long)c->wrong, (unsigned long long)c->connect_failures,
 		       (unsigned long long)c->connections_lost);

@@ -77,6 +77,31 @@ static void hist_bimodal_tail(void **state)
 	assert_int_equal(hist_percentile(&hist_b, 50), 0);
 }
 
+/* The engine's way of recording: a burst's time once for all its requests.
+ * Must equal recording each request, and the cumulative counts behind
+ * Prometheus' le buckets must cut at the right values. */
+static void hist_weighted_and_cumulative(void **state)
+{
+	(void)state;
+	hist_init(&hist_a);
+	hist_init(&hist_b);
+	hist_record_n(&hist_a, 300, 64);
+	hist_record_n(&hist_a, 5000, 2);
+	for (int i = 0; i < 64; i++)
+		hist_record(&hist_b, 300);
+	hist_record(&hist_b, 5000);
+	hist_record(&hist_b, 5000);
+	assert_memory_equal(&hist_a, &hist_b, sizeof(hist_a));
+	assert_int_equal(hist_a.count, 66);
+	assert_int_equal(hist_a.sum, 64 * 300 + 2 * 5000);
+	assert_int_equal(hist_count_at_most(&hist_a, 299), 0);
+	assert_int_equal(hist_count_at_most(&hist_a, 1000), 64);
+	assert_int_equal(hist_count_at_most(&hist_a, 4000), 64);
+	assert_int_equal(hist_count_at_most(&hist_a, 10000), 66);
+	assert_within_1pct(hist_percentile(&hist_a, 96), 300); /* rank 64 of 66 */
+	assert_within_1pct(hist_percentile(&hist_a, 97), 5000); /* rank 65 */
+}
+
 static void put16(uint8_t *b, uint16_t v)
 {
 	b[0] = (uint8_t)(v >> 8);
@@ -288,6 +313,7 @@ int main(void)
 		cmocka_unit_test(hist_uniform),
 		cmocka_unit_test(hist_exponential_merged),
 		cmocka_unit_test(hist_bimodal_tail),
+		cmocka_unit_test(hist_weighted_and_cumulative),
 		cmocka_unit_test(check_every_function),
 		cmocka_unit_test(check_exceptions_and_header),
 		cmocka_unit_test(pipelined_matching),

@@ -2,6 +2,7 @@
 
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -10,6 +11,7 @@
 #include "port_afxdp.h"
 #include "port_dpdk.h"
 #include "port_impair.h"
+#include "stack.h"
 #include "steering.h"
 
 /* The interface MTU decides our MSS (RFC 9293 3.7.1: MTU less the fixed
@@ -35,6 +37,8 @@ static int iface_mtu(const char *ifname, uint32_t *mtu)
 static int open_afxdp(struct backend *b, const struct cli_options *o, char *err, size_t errlen)
 {
 	struct steering st;
+	uint32_t *list, n;
+	int rc;
 	struct mbx_afxdp_config pcfg = {
 		.ifname = o->iface,
 		.queue = o->queue,
@@ -53,7 +57,12 @@ static int open_afxdp(struct backend *b, const struct cli_options *o, char *err,
 		snprintf(err, errlen, "cannot read a usable MTU of %s", o->iface);
 		return -1;
 	}
-	if (steering_expand(o->serve, o->n_serve, &st, err, errlen) < 0)
+	if (addresses_expand(o->addresses, o->n_addresses, MBXDP_ADDRS_MAX, "one XDP program serves",
+			     &list, &n, err, errlen) < 0)
+		return -1;
+	rc = steering_for_xdp(list, n, &st, err, errlen);
+	free(list);
+	if (rc < 0)
 		return -1;
 	pcfg.addrs = st.addrs;
 	pcfg.n_addrs = st.n_addrs;
@@ -72,6 +81,10 @@ static int open_afxdp(struct backend *b, const struct cli_options *o, char *err,
 
 static int open_dpdk(struct backend *b, const struct cli_options *o, char *err, size_t errlen)
 {
+	if (addresses_expand(o->addresses, o->n_addresses, STACK_MAX_ADDRS,
+			     "the stack owns on a DPDK port", &b->stack_addrs, &b->n_stack_addrs, err,
+			     errlen) < 0)
+		return -1;
 	if (mbx_dpdk_eal_init(o->eal_argc, o->eal_argv, err, errlen) < 0)
 		return -1;
 	b->eal_up = 1;
@@ -153,5 +166,6 @@ void backend_close(struct backend *b)
 	mbx_dpdk_close(b->dpdk);
 	if (b->eal_up)
 		mbx_dpdk_eal_cleanup();
+	free(b->stack_addrs);
 	memset(b, 0, sizeof(*b));
 }

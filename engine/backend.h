@@ -21,6 +21,8 @@ struct backend {
 	uint32_t mtu;
 	uint8_t mac[6]; /* the port's address: the stack's, when it owns addresses */
 	uint32_t xdp_addrs, xdp_arp_addrs; /* AF_XDP: addresses XDP serves (0: any), answers ARP for */
+	uint32_t *stack_addrs; /* DPDK: the --address list, which the stack owns (network order) */
+	uint32_t n_stack_addrs;
 	char desc[192]; /* "IF queue N (native XDP, copy)", "net_tap0 (net_tap) 2 queues" */
 	struct mbx_port *afxdp;
 	struct mbx_dpdk *dpdk;

@@ -7,13 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "modbus.h"
+#include "stack.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: mbxdp --iface IF [options]\n"
-		"       mbxdp --dpdk [--queues N] [--address A]... [options] -- EAL-ARGS\n"
+		"       mbxdp --dpdk [--queues N] [--address A[/N]]... [options] -- EAL-ARGS\n"
 		"       mbxdp --detach --iface IF\n"
 		"\n"
 		"Serves Modbus/TCP from user space: an XDP program on IF steers TCP frames\n"
@@ -30,32 +32,41 @@ static void usage(FILE *out)
 		"      --rto-min MS         smallest retransmission timeout (default 200)\n"
 		"      --max-retries N      retransmissions of a segment before the connection\n"
 		"                           is reset (default 8)\n"
-		"      --serve-address A[/N] serve IPv4 address A, or every address of the\n"
-		"                           prefix A/N (N >= %d); repeat for more. XDP answers\n"
-		"                           ARP for those the kernel does not own. Default:\n"
-		"                           any address that reaches IF (AF_XDP)\n"
+		"      --address A[/N]      serve IPv4 address A, or every address of the\n"
+		"                           prefix A/N (N >= %d); repeat for more. AF_XDP:\n"
+		"                           XDP steers only these and answers ARP for those\n"
+		"                           the kernel does not own (default: any address\n"
+		"                           reaching IF). DPDK: the stack owns them, answers\n"
+		"                           ARP and ping, announces them at start (at most %d)\n"
 		"      --allow-source A/N   admit only sources in these prefixes (repeat);\n"
 		"                           XDP drops the others and counts them (AF_XDP)\n"
 		"      --impair SPEC        inject faults for testing, e.g.\n"
 		"                           loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,seed=7\n"
 		"                           (rates 0-1 on rx and tx; rx_KEY/tx_KEY for one side)\n"
-		"      --name NAME          instance name: live registers in /dev/shm/NAME.regs\n"
+		"      --capture FILE       record every frame received and sent, with its time\n"
+		"                           and direction, to FILE (pcapng), off the data path\n"
+		"      --capture-ring KB    the capture ring between worker and writer (8192);\n"
+		"                           frames that find it full count as capture_drops\n"
+		"      --cookie-secret TEXT the SYN cookie and hash key (24 bytes, padded with\n"
+		"                           zeros) instead of a random one: for reproducible\n"
+		"                           replays only, anyone who knows it can forge cookies\n"
+		"      --name NAME          instance name: live counters in /dev/shm/NAME.stats\n"
+		"                           for mbxdp-ctl, live registers in /dev/shm/NAME.regs\n"
 		"                           (default mbxdp-IF-QUEUE)\n"
+		"      --idle MODE          busy (default): poll without pause, lowest latency;\n"
+		"                           adaptive: sleep on the socket when traffic stops\n"
 		"      --config FILE        device model: servers, units, tables (YAML; see\n"
 		"                           docs/usage.md); default: one device, every address\n"
 		"      --detach             remove an mbxdp XDP program left on IF, then exit\n"
 		"      --dpdk               serve a DPDK port; EAL arguments follow --\n"
 		"      --queues N           DPDK queue pairs, one pinned worker each, RSS\n"
 		"                           across them (default 1)\n"
-		"      --address A          an IPv4 address the stack owns itself: it answers\n"
-		"                           ARP and ping for it and announces it at start;\n"
-		"                           repeat for more (DPDK ports, where no kernel does)\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            print the version\n"
 		"\n"
 		"On SIGINT or SIGTERM it detaches, prints its counters (one 'name value'\n"
 		"per line) and exits 0.\n",
-		MBX_SERVE_PREFIX_MIN);
+		MBX_ADDRESS_PREFIX_MIN, STACK_MAX_ADDRS);
 }
 
 static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -119,22 +130,6 @@ static int add_cidr(const char *opt, const char *s, uint32_t min_len, struct mbx
 	return 0;
 }
 
-static int parse_address(const char *s, struct cli_options *o)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1) {
-		fprintf(stderr, "mbxdp: --address wants an IPv4 address, not '%s'\n", s);
-		return -1;
-	}
-	if (o->n_addrs == CLI_MAX_ADDRS) {
-		fprintf(stderr, "mbxdp: at most %d --address options\n", CLI_MAX_ADDRS);
-		return -1;
-	}
-	o->addrs[o->n_addrs++] = a.s_addr;
-	return 0;
-}
-
 /* Each backend's own options, and only those: an option the chosen backend
  * would ignore is an error, not a surprise. */
 static int check_backend_options(const struct cli_options *o)
@@ -146,18 +141,17 @@ static int check_backend_options(const struct cli_options *o)
 			fprintf(stderr, "mbxdp: --iface (or --dpdk) is required (see mbxdp --help)\n");
 			return -1;
 		}
-		if (o->queues_given)
-			stray = "--queues";
-		else if (o->n_addrs)
-			stray = "--address";
-		if (stray) {
-			fprintf(stderr, "mbxdp: %s is for --dpdk; on AF_XDP %s\n", stray,
-				o->queues_given ? "one mbxdp serves one --queue"
-						: "the kernel owns the interface's address, and "
-						  "--serve-address adds more for XDP to serve");
+		if (o->queues_given) {
+			fprintf(stderr, "mbxdp: --queues is for --dpdk; on AF_XDP one mbxdp serves one "
+					"--queue\n");
 			return -1;
 		}
 		return 0;
+	}
+	if (o->idle_adaptive) {
+		fprintf(stderr, "mbxdp: --idle adaptive is for AF_XDP: a DPDK poll-mode driver has "
+				"no socket to sleep on\n");
+		return -1;
 	}
 	if (o->iface)
 		stray = "--iface";
@@ -172,9 +166,9 @@ static int check_backend_options(const struct cli_options *o)
 				"after -- (--vdev net_af_xdp0,iface=IF,...)\n", stray);
 		return -1;
 	}
-	if (o->n_serve || o->n_allow) {
-		fprintf(stderr, "mbxdp: %s is for AF_XDP; with --dpdk the stack serves the --address "
-				"list itself\n", o->n_serve ? "--serve-address" : "--allow-source");
+	if (o->n_allow) {
+		fprintf(stderr, "mbxdp: --allow-source is for AF_XDP, where the XDP program enforces "
+				"it; a DPDK port has none\n");
 		return -1;
 	}
 	return 0;
@@ -183,7 +177,8 @@ static int check_backend_options(const struct cli_options *o)
 int cli_parse(int argc, char **argv, struct cli_options *o)
 {
 	enum { OPT_DETACH = 256, OPT_IMPAIR, OPT_DPDK, OPT_QUEUES, OPT_ADDRESS, OPT_RTO_MIN,
-	       OPT_MAX_RETRIES, OPT_SERVE_ADDRESS, OPT_ALLOW_SOURCE, OPT_NAME, OPT_CONFIG };
+	       OPT_MAX_RETRIES, OPT_ALLOW_SOURCE, OPT_CAPTURE, OPT_CAPTURE_RING, OPT_COOKIE_SECRET,
+	       OPT_NAME, OPT_IDLE, OPT_CONFIG };
 	static const struct option longopts[] = {
 		{ "iface", required_argument, 0, 'i' },
 		{ "queue", required_argument, 0, 'q' },
@@ -192,14 +187,17 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "max-conns", required_argument, 0, 'c' },
 		{ "detach", no_argument, 0, OPT_DETACH },
 		{ "impair", required_argument, 0, OPT_IMPAIR },
+		{ "capture", required_argument, 0, OPT_CAPTURE },
+		{ "capture-ring", required_argument, 0, OPT_CAPTURE_RING },
+		{ "cookie-secret", required_argument, 0, OPT_COOKIE_SECRET },
 		{ "dpdk", no_argument, 0, OPT_DPDK },
 		{ "queues", required_argument, 0, OPT_QUEUES },
 		{ "address", required_argument, 0, OPT_ADDRESS },
 		{ "rto-min", required_argument, 0, OPT_RTO_MIN },
 		{ "max-retries", required_argument, 0, OPT_MAX_RETRIES },
-		{ "serve-address", required_argument, 0, OPT_SERVE_ADDRESS },
 		{ "allow-source", required_argument, 0, OPT_ALLOW_SOURCE },
 		{ "name", required_argument, 0, OPT_NAME },
+		{ "idle", required_argument, 0, OPT_IDLE },
 		{ "config", required_argument, 0, OPT_CONFIG },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
@@ -211,6 +209,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->max_conns = 65536;
+	o->capture_ring = CAPTURE_RING_DEFAULT;
 	o->queues = 1;
 	o->rto_min_ms = 200;
 	o->max_retries = 8;
@@ -268,6 +267,22 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			}
 			o->impair = 1;
 			break;
+		case OPT_CAPTURE:
+			o->capture = optarg;
+			break;
+		case OPT_COOKIE_SECRET:
+			if (strlen(optarg) > sizeof(((struct stack_config *)0)->secret)) {
+				fprintf(stderr, "mbxdp: --cookie-secret is at most %zu bytes\n",
+					sizeof(((struct stack_config *)0)->secret));
+				return -1;
+			}
+			o->cookie_secret = optarg;
+			break;
+		case OPT_CAPTURE_RING:
+			if (parse_u32("--capture-ring", optarg, 4, 1u << 21, &v) < 0)
+				return -1;
+			o->capture_ring = v * 1024;
+			break;
 		case OPT_DPDK:
 			o->dpdk = 1;
 			break;
@@ -277,12 +292,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			o->queues_given = 1;
 			break;
 		case OPT_ADDRESS:
-			if (parse_address(optarg, o) < 0)
-				return -1;
-			break;
-		case OPT_SERVE_ADDRESS:
-			if (add_cidr("--serve-address", optarg, MBX_SERVE_PREFIX_MIN, o->serve,
-				     &o->n_serve) < 0)
+			if (add_cidr("--address", optarg, MBX_ADDRESS_PREFIX_MIN, o->addresses,
+				     &o->n_addresses) < 0)
 				return -1;
 			break;
 		case OPT_ALLOW_SOURCE:
@@ -294,6 +305,16 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			break;
 		case OPT_CONFIG:
 			o->config = optarg;
+			break;
+		case OPT_IDLE:
+			if (!strcmp(optarg, "busy")) {
+				o->idle_adaptive = 0;
+			} else if (!strcmp(optarg, "adaptive")) {
+				o->idle_adaptive = 1;
+			} else {
+				fprintf(stderr, "mbxdp: --idle is busy or adaptive, not '%s'\n", optarg);
+				return -1;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -322,9 +343,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 	if (o->n_ports == 0)
 		o->ports[o->n_ports++] = MB_TCP_PORT;
 	if (!o->name) {
-		/* DPDK ports have no interface name: "dpdk" stands for it. */
-		snprintf(o->name_buf, sizeof(o->name_buf), "mbxdp-%s-%u", o->iface ? o->iface : "dpdk",
-			 o->queue);
+		if (o->dpdk)
+			snprintf(o->name_buf, sizeof(o->name_buf), "mbxdp-dpdk");
+		else
+			snprintf(o->name_buf, sizeof(o->name_buf), "mbxdp-%s-%u", o->iface, o->queue);
 		o->name = o->name_buf;
 	}
 	return 0;

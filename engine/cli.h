@@ -8,13 +8,12 @@
 #include "port_impair.h"
 
 #define CLI_MAX_PORTS 16
-#define CLI_MAX_PREFIXES 64 /* of --serve-address, and of --allow-source */
-/* The widest --serve-address prefix: a /16 alone fills the XDP program's
- * address map. */
-#define MBX_SERVE_PREFIX_MIN 16
-_Static_assert(1u << (32 - MBX_SERVE_PREFIX_MIN) == MBXDP_ADDRS_MAX,
-	       "a /MBX_SERVE_PREFIX_MIN fills mbxdp_addrs");
-#define CLI_MAX_ADDRS 16
+#define CLI_MAX_PREFIXES 64 /* of --address, and of --allow-source */
+/* The widest --address prefix: a /16 alone fills the XDP program's address
+ * map. */
+#define MBX_ADDRESS_PREFIX_MIN 16
+_Static_assert(1u << (32 - MBX_ADDRESS_PREFIX_MIN) == MBXDP_ADDRS_MAX,
+	       "a /MBX_ADDRESS_PREFIX_MIN fills mbxdp_addrs");
 #define CLI_MAX_QUEUES 64 /* MBX_DPDK_QUEUES_MAX */
 #define CLI_NAME_MAX 200 /* the instance name; files /dev/shm/<name>.* */
 
@@ -27,25 +26,27 @@ struct cli_options {
 	uint32_t max_conns;
 	uint32_t rto_min_ms; /* RFC 6298 2.4 minimum RTO */
 	uint32_t max_retries; /* retransmissions before a connection is reset */
-	/* --serve-address prefixes (each one address per host bit pattern) and
+	/* --address prefixes (each stands for all its addresses) and
 	 * --allow-source prefixes, all of server 0. */
-	struct mbx_xdp_cidr serve[CLI_MAX_PREFIXES];
-	uint32_t n_serve;
+	struct mbx_xdp_cidr addresses[CLI_MAX_PREFIXES];
+	uint32_t n_addresses;
 	struct mbx_xdp_cidr allow[CLI_MAX_PREFIXES];
 	uint32_t n_allow;
 	int detach; /* --detach: remove a left-over program and exit */
 	int impair; /* --impair given: wrap the port in port_impair.h */
 	struct mbx_impair_config impair_cfg;
+	const char *capture; /* --capture FILE.pcapng, or NULL */
+	const char *cookie_secret; /* --cookie-secret: fixed instead of random, or NULL */
+	uint32_t capture_ring; /* bytes */
 	int dpdk; /* --dpdk: serve a DPDK port (port_dpdk.h) instead of AF_XDP */
 	uint32_t queues; /* --queues: DPDK queue pairs, one worker each */
 	int queues_given, queue_given, xdp_mode_given; /* to refuse the other backend's options */
-	uint32_t addrs[CLI_MAX_ADDRS]; /* --address: the stack's own, network order */
-	uint32_t n_addrs;
 	int eal_argc; /* the arguments after --, behind argv[0]: EAL's argv */
 	char **eal_argv;
-	const char *name; /* --name, or name_buf: mbxdp-<iface>-<queue> */
+	const char *name; /* --name, or name_buf: mbxdp-<iface>-<queue>, mbxdp-dpdk */
 	char name_buf[CLI_NAME_MAX + 1];
-	const char *config; /* --config: the device model file; NULL: the default image */
+	int idle_adaptive; /* --idle adaptive: sleep on the socket when quiet */
+	const char *config; /* --config: the device model file; NULL: the default model */
 };
 
 /* Parses argv; with --dpdk, the arguments after -- are EAL's (eal_argv

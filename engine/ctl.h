@@ -1,21 +1,41 @@
 /* mbxdp-ctl: talks to a running mbxdp through the files it keeps in
  * /dev/shm, named after its instance name (mbxdp --name, by default
  * mbxdp-<iface>-<queue>). Each subcommand is one function in its own file
- * (ctl_regs.c, ...) and one row of the table in ctl_main.c. */
+ * (ctl_stats.c, ctl_regs.c) and one row of the table in ctl_main.c. */
 #ifndef MBX_CTL_H
 #define MBX_CTL_H
 
-#include "mbx_regs.h"
+#include <stddef.h>
+
+#include "telemetry.h"
 
 /* Which engine a subcommand talks to. */
 struct ctl_target {
 	const char *name;
-	char name_buf[MBX_REGS_NAME_MAX + 1];
+	char name_buf[TELEMETRY_NAME_MAX + 1];
 };
 
 /* A subcommand: argv[0] is its own name, getopt-ready. Returns the exit
  * status: 0, 1 on a failure (reported), 2 on a usage error. */
 typedef int (*ctl_run_fn)(const struct ctl_target *t, int argc, char **argv);
+
+/* A file /dev/shm/<name>.<suffix> mapped read-only. */
+struct ctl_map {
+	const void *addr;
+	size_t len;
+	int fd;
+};
+
+/* 0, or -1 with a one-line reason in err (no such instance, ...). */
+int ctl_map_open(const struct ctl_target *t, const char *suffix, struct ctl_map *m, char *err,
+		 size_t errlen);
+void ctl_map_close(struct ctl_map *m);
+
+/* 1 while an engine holds the file (its lock is taken); 0 when it is what
+ * a dead engine left. */
+int ctl_map_alive(const struct ctl_map *m);
+
+int ctl_stats(const struct ctl_target *t, int argc, char **argv);
 
 /* The live registers (ctl_regs.c). */
 int ctl_regs_get(const struct ctl_target *t, int argc, char **argv);

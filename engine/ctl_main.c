@@ -1,10 +1,17 @@
 /* mbxdp-ctl: the subcommand table and what every subcommand shares: which
- * engine to talk to. */
+ * engine to talk to, and its /dev/shm files mapped read-only. */
 #include "ctl.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const struct {
 	const char *name;
@@ -12,6 +19,8 @@ static const struct {
 	const char *help;
 	ctl_run_fn run;
 } commands[] = {
+	{ "stats", "[--json | --prometheus] [--interval S [--count N]]",
+	  "processing-time histogram and counters", ctl_stats },
 	{ "get", "[REG-OPTIONS] [--json] TABLE ADDRESS [COUNT]", "read live registers",
 	  ctl_regs_get },
 	{ "set", "[REG-OPTIONS] [--json] TABLE ADDRESS VALUE... [+ TABLE ADDRESS VALUE...]",
@@ -40,6 +49,58 @@ static void usage(FILE *out)
 		     "       how a rig feeds a simulated device. Values: 0-65535 (0x.. hex), bits 0-1.\n");
 }
 
+int ctl_map_open(const struct ctl_target *t, const char *suffix, struct ctl_map *m, char *err,
+		 size_t errlen)
+{
+	char path[TELEMETRY_NAME_MAX + 32];
+	struct stat st;
+	void *addr;
+	int fd;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(path, sizeof(path), "/dev/shm/%s.%s", t->name, suffix);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s (is an mbxdp with --name %s running?)", path,
+			 strerror(errno), t->name);
+		return -1;
+	}
+	m->fd = fd;
+	if (fstat(fd, &st) < 0 || st.st_size == 0) {
+		snprintf(err, errlen, "%s: empty or unreadable", path);
+		close(fd);
+		return -1;
+	}
+	addr = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (addr == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	m->addr = addr;
+	m->len = (size_t)st.st_size;
+	return 0;
+}
+
+void ctl_map_close(struct ctl_map *m)
+{
+	if (m->addr) {
+		munmap((void *)m->addr, m->len);
+		close(m->fd);
+	}
+	m->addr = NULL;
+}
+
+int ctl_map_alive(const struct ctl_map *m)
+{
+	/* A shared lock is granted only when the engine holds none. */
+	if (flock(m->fd, LOCK_SH | LOCK_NB) == 0) {
+		flock(m->fd, LOCK_UN);
+		return 0;
+	}
+	return errno == EWOULDBLOCK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -51,7 +112,6 @@ int main(int argc, char **argv)
 	};
 	struct ctl_target t = { 0 };
 	const char *iface = NULL, *queue = "0";
-	char path[MBX_REGS_NAME_MAX + 32];
 	int ch;
 
 	/* "+": stop at the subcommand; its options are its own. */
@@ -82,10 +142,9 @@ int main(int argc, char **argv)
 		snprintf(t.name_buf, sizeof(t.name_buf), "mbxdp-%s-%s", iface, queue);
 		t.name = t.name_buf;
 	}
-	if (!t.name || mbx_regs_path(t.name, path, sizeof(path)) < 0) {
-		fprintf(stderr, "mbxdp-ctl: give --name NAME (no '/', at most %u characters) or "
-				"--iface IF\n",
-			MBX_REGS_NAME_MAX);
+	if (!t.name || !telemetry_name_ok(t.name)) {
+		fprintf(stderr, "mbxdp-ctl: give --name NAME (letters, digits, '.', '_', '-') or "
+				"--iface IF\n");
 		return 2;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

@@ -2,6 +2,7 @@
  * through the register store's access library (regs/mbx_regs.h), whose
  * seqlock makes every read whole and every set one update. */
 #include "ctl.h"
+#include "mbx_regs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 
 #define MAX_GROUPS 16 /* TABLE ADDRESS VALUE... groups in one set */
@@ -392,16 +392,6 @@ static void on_signal(int sig)
 	watch_stop = 1;
 }
 
-/* Whether an mbxdp still holds the store: it keeps an exclusive lock on
- * the file while it runs, so a shared one is refused. */
-static int engine_alive(const struct mbx_regs *r)
-{
-	if (flock(r->fd, LOCK_SH | LOCK_NB) < 0)
-		return errno == EWOULDBLOCK;
-	flock(r->fd, LOCK_UN);
-	return 0;
-}
-
 static void stamp_now(int json, char *out, size_t room)
 {
 	struct timespec ts;
@@ -450,7 +440,9 @@ int ctl_regs_watch(const struct ctl_target *t, int argc, char **argv)
 		struct timespec nap = { (time_t)o.interval,
 					(long)((o.interval - (double)(time_t)o.interval) * 1e9) };
 
-		if (!engine_alive(&r)) {
+		/* mbxdp holds the store's lock while it runs, as it does the
+		 * statistics file's. */
+		if (!ctl_map_alive(&(struct ctl_map){ .fd = r.fd })) {
 			fprintf(stderr, "mbxdp-ctl watch: mbxdp '%s' stopped\n", t->name);
 			rc = 1;
 			break;

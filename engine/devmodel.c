@@ -303,6 +303,24 @@ void devmodel_free(struct devmodel *d)
 	memset(d, 0, sizeof(*d));
 }
 
+uint32_t devmodel_server_addrs(const struct devmodel *d, struct mb_server_addr *out, uint32_t max)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < d->cfg.n_servers; i++) {
+		const struct cfg_server *cs = &d->cfg.servers[i];
+
+		for (uint64_t a = 0; a < servers_of(cs); a++, n++) {
+			if (n >= max)
+				continue;
+			out[n].addr = cs->any_addr ? 0 : htonl(cs->first_addr + (uint32_t)a);
+			out[n].allow = cs->allow;
+			out[n].n_allow = cs->n_allow;
+		}
+	}
+	return n;
+}
+
 int devmodel_configure(struct devmodel *d, const char *config_path, char *err, size_t room)
 {
 	memset(d, 0, sizeof(*d));

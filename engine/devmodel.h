@@ -22,6 +22,19 @@ struct devmodel {
 	int cfg_loaded;
 };
 
+/* For the XDP side (steering, allow-lists): one entry per server. */
+struct mb_server_addr {
+	uint32_t addr; /* network order; 0 = any address (the default model) */
+	const struct mb_cidr *allow;
+	uint32_t n_allow; /* 0: every source allowed */
+};
+
+/* The servers of d->cfg, numbered as devmodel_build() numbers them (entry
+ * i is the model's server i), so it can be called once the file is read,
+ * before the backend opens. Fills out[0..max); returns how many servers
+ * there are (which may exceed max). */
+uint32_t devmodel_server_addrs(const struct devmodel *d, struct mb_server_addr *out, uint32_t max);
+
 /* Reads the device model file config_path (NULL: the default model) into
  * d->cfg, building nothing yet: mbxdp checks its file before it touches
  * the interface. Returns 0, or -1 with "FILE:LINE: problem" in err. */

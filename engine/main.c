@@ -12,13 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "capture.h"
 #include "cli.h"
 #include "loader.h"
 #include "devmodel.h"
 #include "stats.h"
+#include "telemetry.h"
 #include "workers.h"
 
 static volatile sig_atomic_t stop;
@@ -99,7 +102,8 @@ static void print_banner(const struct cli_options *o, const struct backend *b,
 	       b->n_queues == 1 ? "" : "s");
 	for (uint32_t i = 0; i < b->n_queues; i++)
 		printf("%s%d", i ? "," : " ", workers_cpu(ws, i));
-	printf("\n");
+	printf(", %s idle; live counters: mbxdp-ctl --name %s stats\n",
+	       o->idle_adaptive ? "adaptive" : "busy", o->name);
 	fflush(stdout);
 }
 
@@ -110,7 +114,9 @@ int main(int argc, char **argv)
 	struct backend backend;
 	struct stack_config scfg;
 	struct tsc_clock clock;
+	struct telemetry tel;
 	struct workers *ws;
+	struct capture *capture = NULL;
 	struct stats_totals totals;
 	struct mbx_xdp_counters xdp_ctr;
 	cpu_set_t cpus;
@@ -147,14 +153,44 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	attached = &backend;
-	/* The register store is made once the interface is ours: a second
-	 * instance or a missing privilege is reported as such first. */
-	if (devmodel_build(&dm, &dm.cfg, o.name, err, sizeof(err)) < 0) {
+	/* After the backend: its errors (privileges, a queue in use) come first. */
+	if (telemetry_open(&tel, o.name, backend.n_queues, &clock, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mbxdp: %s\n", err);
-		attached = 0;
+		attached = NULL;
 		backend_close(&backend);
 		devmodel_free(&dm);
 		return 1;
+	}
+	snprintf(tel.shm->desc, sizeof(tel.shm->desc), "%s", backend.desc);
+	snprintf(tel.shm->idle_mode, sizeof(tel.shm->idle_mode), "%s",
+		 o.idle_adaptive ? "adaptive" : "busy");
+	/* The register store after the backend and the stats file: a missing
+	 * privilege, or a second engine of the same --name, is named as such
+	 * first. */
+	if (devmodel_build(&dm, &dm.cfg, o.name, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mbxdp: %s\n", err);
+		attached = NULL;
+		backend_close(&backend);
+		telemetry_close(&tel);
+		devmodel_free(&dm);
+		return 1;
+	}
+	if (o.capture) {
+		struct timespec wall;
+
+		clock_gettime(CLOCK_REALTIME, &wall);
+		capture = capture_open(o.capture, backend.desc, backend.n_queues, o.capture_ring,
+				       (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec -
+					       tsc_now_ns(&clock),
+				       err, sizeof(err));
+		if (!capture) {
+			fprintf(stderr, "mbxdp: %s\n", err);
+			attached = 0;
+			backend_close(&backend);
+			telemetry_close(&tel);
+			devmodel_free(&dm);
+			return 1;
+		}
 	}
 
 	memset(&scfg, 0, sizeof(scfg));
@@ -165,11 +201,14 @@ int main(int argc, char **argv)
 	scfg.mss = (uint16_t)(backend.mtu - 40 > 65495 ? 65495 : backend.mtu - 40);
 	scfg.ports = o.ports;
 	scfg.n_ports = o.n_ports;
-	scfg.addrs = o.addrs;
-	scfg.n_addrs = o.n_addrs;
+	scfg.addrs = backend.stack_addrs;
+	scfg.n_addrs = backend.n_stack_addrs;
 	memcpy(scfg.mac, backend.mac, sizeof(scfg.mac));
 	ws = NULL;
-	if (getrandom(&scfg.secret, sizeof(scfg.secret), 0) != sizeof(scfg.secret))
+	/* scfg is zeroed: a shorter --cookie-secret is padded with zeros. */
+	if (o.cookie_secret)
+		memcpy(scfg.secret, o.cookie_secret, strlen(o.cookie_secret));
+	if (!o.cookie_secret && getrandom(&scfg.secret, sizeof(scfg.secret), 0) != sizeof(scfg.secret))
 		snprintf(err, sizeof(err), "cannot get random bytes: %s", strerror(errno));
 	else
 		ws = workers_create(&(struct workers_config){ .backend = &backend,
@@ -177,12 +216,18 @@ int main(int argc, char **argv)
 							      .model = &dm.model,
 							      .clock = &clock,
 							      .stop = &stop,
-							      .cpus = &cpus },
+							      .cpus = &cpus,
+							      .telemetry = &tel,
+							      .idle_adaptive = o.idle_adaptive,
+							      .capture = capture },
 				    err, sizeof(err));
 	if (!ws) {
 		fprintf(stderr, "mbxdp: %s\n", err);
+		if (capture)
+			capture_close(capture, stderr);
 		attached = 0;
 		backend_close(&backend);
+		telemetry_close(&tel);
 		devmodel_free(&dm);
 		return 1;
 	}
@@ -200,9 +245,13 @@ int main(int argc, char **argv)
 	} else {
 		printf("mbxdp: stopped\n");
 		stats_print(stdout, &totals, have_xdp_ctr ? &xdp_ctr : 0);
-		fflush(stdout);
 	}
+	/* After the workers: the writer drains what they left in the rings. */
+	if (capture && capture_close(capture, rc < 0 ? stderr : stdout) < 0)
+		fprintf(stderr, "mbxdp: writing the capture failed (capture_write_errors)\n");
+	fflush(stdout);
 	workers_free(ws);
+	telemetry_close(&tel);
 	devmodel_free(&dm);
 	return rc < 0 ? 1 : 0;
 }

@@ -13,6 +13,8 @@ void stats_add(struct stats_totals *t, const struct stack *s, const struct mbx_p
 #define X(name) t->mb.name += s->mb.ctr.name;
 	MB_COUNTERS(X)
 #undef X
+	for (unsigned fc = 0; fc < 256; fc++)
+		t->mb.fc_requests[fc] += s->mb.ctr.fc_requests[fc];
 	t->open_connections += stack_open_connections(s);
 }
 
@@ -32,5 +34,8 @@ void stats_print(FILE *out, const struct stats_totals *t, const struct mbx_xdp_c
 #define X(name) fprintf(out, #name " %" PRIu64 "\n", t->mb.name);
 	MB_COUNTERS(X)
 #undef X
+	for (unsigned fc = 0; fc < 256; fc++)
+		if (t->mb.fc_requests[fc])
+			fprintf(out, "fc_requests_%02x %" PRIu64 "\n", fc, t->mb.fc_requests[fc]);
 	fprintf(out, "open_connections %" PRIu64 "\n", t->open_connections);
 }

@@ -43,27 +43,24 @@ static int owned(const uint32_t *kernel, uint32_t n, uint32_t addr)
 	return 0;
 }
 
-int steering_expand(const struct mbx_xdp_cidr *prefixes, uint32_t n, struct steering *st,
-		    char *err, size_t errlen)
+int addresses_expand(const struct mbx_xdp_cidr *prefixes, uint32_t n, uint32_t max,
+		     const char *limit, uint32_t **out, uint32_t *n_out, char *err, size_t errlen)
 {
 	uint64_t total = 0;
-	uint32_t *kernel, n_kernel;
 
-	memset(st, 0, sizeof(*st));
-	if (n == 0)
-		return 0;
+	*out = NULL;
+	*n_out = 0;
 	for (uint32_t i = 0; i < n; i++)
 		total += 1ull << (32 - prefixes[i].prefix_len);
-	if (total > MBXDP_ADDRS_MAX) {
-		snprintf(err, errlen, "--serve-address: %llu addresses, more than the %d one XDP program serves",
-			 (unsigned long long)total, MBXDP_ADDRS_MAX);
+	if (total > max) {
+		snprintf(err, errlen, "--address: %llu addresses, more than the %u %s",
+			 (unsigned long long)total, max, limit);
 		return -1;
 	}
-	if (kernel_addrs(&kernel, &n_kernel, err, errlen) < 0)
-		return -1;
-	st->addrs = calloc(total, sizeof(*st->addrs));
-	if (!st->addrs) {
-		free(kernel);
+	if (!total)
+		return 0;
+	*out = calloc(total, sizeof(**out));
+	if (!*out) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -71,15 +68,37 @@ int steering_expand(const struct mbx_xdp_cidr *prefixes, uint32_t n, struct stee
 		uint32_t first = ntohl(prefixes[i].addr);
 		uint64_t size = 1ull << (32 - prefixes[i].prefix_len);
 
-		for (uint64_t k = 0; k < size; k++) {
-			struct mbx_xdp_addr *a = &st->addrs[st->n_addrs++];
-
-			a->addr = htonl(first + (uint32_t)k);
-			a->server = prefixes[i].server;
-			a->answer_arp = !owned(kernel, n_kernel, a->addr);
-			st->n_answer_arp += a->answer_arp;
-		}
+		for (uint64_t k = 0; k < size; k++)
+			(*out)[(*n_out)++] = htonl(first + (uint32_t)k);
 	}
+	return 0;
+}
+
+int steering_for_xdp(const uint32_t *addrs, uint32_t n, struct steering *st, char *err,
+		     size_t errlen)
+{
+	uint32_t *kernel, n_kernel;
+
+	memset(st, 0, sizeof(*st));
+	if (n == 0)
+		return 0;
+	if (kernel_addrs(&kernel, &n_kernel, err, errlen) < 0)
+		return -1;
+	st->addrs = calloc(n, sizeof(*st->addrs));
+	if (!st->addrs) {
+		free(kernel);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct mbx_xdp_addr *a = &st->addrs[i];
+
+		a->addr = addrs[i];
+		a->server = 0;
+		a->answer_arp = !owned(kernel, n_kernel, addrs[i]);
+		st->n_answer_arp += a->answer_arp;
+	}
+	st->n_addrs = n;
 	free(kernel);
 	return 0;
 }

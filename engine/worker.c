@@ -2,6 +2,8 @@
 
 static void tx_flush(struct worker *w)
 {
+	if (w->capture && w->tx.n)
+		capture_ring_put(w->capture, w->tx.f, w->tx.n, w->stack->now_ns, CAPTURE_OUT);
 	mbx_port_tx(w->port, w->tx.f, w->tx.n);
 	w->tx.n = 0;
 }
@@ -45,10 +47,36 @@ void worker_announce(struct worker *w)
 	tx_flush(w);
 }
 
+void worker_burst(struct worker *w, struct mbx_frame *rx, uint32_t n, uint64_t now_ns)
+{
+	struct mbx_frame drop[MBX_BURST];
+	uint32_t n_drop;
+	uint64_t requests_before, t1;
+
+	/* Copied before the stack writes replies over the requests. */
+	if (w->capture)
+		capture_ring_put(w->capture, rx, n, now_ns, CAPTURE_IN);
+	w->stack->now_ns = now_ns;
+	requests_before = w->stack->mb.ctr.mb_requests;
+	n_drop = stack_input_burst(w->stack, rx, n, drop);
+	/* Timed before the hand-over (telemetry.h). The in-process replay, on
+	 * its virtual clock, has no telemetry. */
+	t1 = w->tel.part ? telemetry_burst(&w->tel, w->burst_tsc, requests_before) : 0;
+	tx_flush(w);
+	mbx_port_release(w->port, drop, n_drop);
+	if (w->tel.part)
+		telemetry_tick(&w->tel, t1);
+}
+
+void worker_tick(struct worker *w, uint64_t now_ns)
+{
+	if (stack_timers(w->stack, now_ns))
+		tx_flush(w);
+}
+
 void worker_run(struct worker *w)
 {
 	struct mbx_frame rx[MBX_BURST];
-	struct mbx_frame drop[MBX_BURST];
 	/* The stack's timers are run once a tick, frames or not: the check is
 	 * one counter read and a compare per loop. */
 	const uint64_t tick_tsc = (w->clock->hz << STACK_TICK_SHIFT) / 1000000000u + 1;
@@ -57,18 +85,17 @@ void worker_run(struct worker *w)
 	while (!*w->stop) {
 		uint32_t n = mbx_port_rx(w->port, rx, MBX_BURST);
 		uint64_t now = tsc_read();
-		uint32_t n_drop;
 
 		if (now >= next_tick) {
 			next_tick = now + tick_tsc;
-			if (stack_timers(w->stack, tsc_to_ns(w->clock, now)))
-				tx_flush(w);
+			worker_tick(w, tsc_to_ns(w->clock, now));
 		}
-		if (!n)
+		if (!n) {
+			idle_empty_poll(&w->idle, &w->tel, now);
 			continue;
-		w->stack->now_ns = tsc_to_ns(w->clock, now);
-		n_drop = stack_input_burst(w->stack, rx, n, drop);
-		tx_flush(w);
-		mbx_port_release(w->port, drop, n_drop);
+		}
+		w->burst_tsc = now;
+		worker_burst(w, rx, n, tsc_to_ns(w->clock, now));
+		idle_traffic(&w->idle, now);
 	}
 }

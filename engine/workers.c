@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "port_afxdp.h"
 #include "worker.h"
 
 struct slot {
@@ -57,6 +58,7 @@ struct workers *workers_create(const struct workers_config *cfg, char *err, size
 		s->w.port = cfg->backend->port[i];
 		s->w.stop = cfg->stop;
 		s->w.clock = cfg->clock;
+		s->w.capture = cfg->capture ? capture_ring_of(cfg->capture, i) : NULL;
 		s->w.stack = aligned_alloc(64, sizeof(*s->w.stack));
 		if (!s->w.stack ||
 		    stack_init(s->w.stack, cfg->stack, cfg->model, worker_frame_source(&s->w),
@@ -68,6 +70,10 @@ struct workers *workers_create(const struct workers_config *cfg, char *err, size
 			workers_free(ws);
 			return NULL;
 		}
+		idle_init(&s->w.idle,
+			  cfg->idle_adaptive ? mbx_afxdp_fd(cfg->backend->afxdp) : -1, cfg->clock);
+		telemetry_attach(&s->w.tel, cfg->telemetry, i, s->w.stack, s->w.port,
+				 &s->w.idle.ctr, cfg->clock);
 		ws->n = i + 1;
 	}
 	return ws;

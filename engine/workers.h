@@ -9,8 +9,10 @@
 #include <stddef.h>
 
 #include "backend.h"
+#include "capture.h"
 #include "stack.h"
 #include "stats.h"
+#include "telemetry.h"
 #include "tsc.h"
 
 struct workers;
@@ -22,6 +24,9 @@ struct workers_config {
 	const struct tsc_clock *clock;
 	volatile sig_atomic_t *stop; /* set by a signal, or by a worker that failed */
 	const cpu_set_t *cpus; /* worker i runs on the i-th of them (wrapping) */
+	struct capture *capture; /* --capture: worker i fills ring i; NULL when off */
+	struct telemetry *telemetry; /* worker i keeps part i of it */
+	int idle_adaptive; /* sleep on the AF_XDP socket when quiet (idle.h) */
 };
 
 /* Builds the workers' stacks. NULL with one line in err on failure. */

@@ -434,6 +434,11 @@ const char *mbx_afxdp_mode_name(const struct mbx_port *p)
 	return ((const struct afxdp_port *)p)->zero_copy ? "zero-copy" : "copy";
 }
 
+int mbx_afxdp_fd(const struct mbx_port *p)
+{
+	return ((const struct afxdp_port *)p)->fd;
+}
+
 int mbx_afxdp_xdp_counters(const struct mbx_port *p, struct mbx_xdp_counters *out)
 {
 	return mbx_xdp_read_counters(((const struct afxdp_port *)p)->xdp, out);

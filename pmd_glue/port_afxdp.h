@@ -32,6 +32,10 @@ struct mbx_port *mbx_afxdp_open(const struct mbx_afxdp_config *cfg, char *err, s
 /* "zero-copy" or "copy": what the kernel gave the socket. */
 const char *mbx_afxdp_mode_name(const struct mbx_port *p);
 
+/* The AF_XDP socket, to sleep on with poll() (POLLIN: the rx ring has
+ * frames). */
+int mbx_afxdp_fd(const struct mbx_port *p);
+
 /* Takes the XDP program off the interface and nothing else: for a fatal
  * signal handler (see mbx_xdp_unhook). */
 void mbx_afxdp_unhook(const struct mbx_port *p);

@@ -52,14 +52,3 @@ struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t 
 	p.read_only = mb_cidr_match(s->read_only, s->n_read_only, raddr) & 1;
 	return p;
 }
-
-uint32_t mb_model_server_addrs(const struct mb_model *m, struct mb_server_addr *out,
-			       uint32_t max)
-{
-	for (uint32_t i = 0; i < m->n_servers && i < max; i++) {
-		out[i].addr = m->servers[i].addr;
-		out[i].allow = m->servers[i].allow;
-		out[i].n_allow = m->servers[i].n_allow;
-	}
-	return m->n_servers;
-}

@@ -111,18 +111,6 @@ static inline void mb_prefetch_unit(const struct mb_model *m, const struct mb_pe
 	}
 }
 
-/* For the XDP side (steering, allow-lists): one entry per server. */
-struct mb_server_addr {
-	uint32_t addr; /* network order; 0 = any address */
-	const struct mb_cidr *allow;
-	uint32_t n_allow; /* 0: every source allowed */
-};
-
-/* Fills out[0..max) with the configured servers' addresses and allow-lists;
- * returns how many servers there are (which may exceed max). */
-uint32_t mb_model_server_addrs(const struct mb_model *m, struct mb_server_addr *out,
-			       uint32_t max);
-
 /* Switches function code fc on (on != 0) or off for one unit. A function
  * switched off answers exception 01 (Illegal Function) exactly like an
  * unknown one. */

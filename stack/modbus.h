@@ -83,6 +83,9 @@ struct mb_counters {
 #define X(name) uint64_t name;
 	MB_COUNTERS(X)
 #undef X
+	/* Requests by function code (MAP 6), the code as index: unknown and
+	 * switched-off codes too, so a lab sees what its master really sends. */
+	uint64_t fc_requests[256];
 };
 
 /* The serial-line diagnostics counters of MAP 6.8, returned by Diagnostics

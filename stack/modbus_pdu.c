@@ -291,6 +291,7 @@ uint32_t mb_handle_adu(struct mb_ctx *ctx, struct mb_peer *peer, const uint8_t *
 		ctx->ctr.mb_drop_protocol_id++;
 		return 0;
 	}
+	ctx->ctr.fc_requests[pdu[0]]++;
 	if (peer->no_server) {
 		ctx->ctr.mb_drop_no_server++;
 		return 0;

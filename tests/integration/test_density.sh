@@ -92,7 +92,7 @@ run_mode() {
 			{ fail "$mode: a pass-all XDP program on the client veth"; return; }
 	fi
 	if ! start_server "$WORK/mbxdp-$mode.log" --xdp-mode "$mode" \
-		--serve-address "$RANGE" --serve-address "$MBNET_SRV_ADDR"; then
+		--address "$RANGE" --address "$MBNET_SRV_ADDR"; then
 		fail "$mode: mbxdp starts serving $RANGE and $MBNET_SRV_ADDR"
 		return
 	fi
@@ -141,7 +141,7 @@ refused() {
 run_allow_list() {
 	echo "== allow-list (generic mode)"
 	if ! start_server "$WORK/mbxdp-allow.log" --xdp-mode generic \
-		--serve-address "$RANGE" --allow-source "$ALLOWED_NET"; then
+		--address "$RANGE" --allow-source "$ALLOWED_NET"; then
 		fail "allow-list: mbxdp starts"
 		return
 	fi
@@ -175,21 +175,30 @@ expect_usage() {
 run_errors() {
 	echo "== bad prefixes"
 	check "a prefix with host bits set is refused, naming the prefix meant" \
-		expect_usage 'beyond /22 \(the prefix is 198\.19\.0\.0/22\)' --iface lo --serve-address 198.19.0.5/22
+		expect_usage 'beyond /22 \(the prefix is 198\.19\.0\.0/22\)' --iface lo --address 198.19.0.5/22
 	check "a prefix wider than /16 is refused" \
-		expect_usage 'from 16 to 32' --iface lo --serve-address 198.18.0.0/15
+		expect_usage 'from 16 to 32' --iface lo --address 198.18.0.0/15
 	check "a malformed allow-list entry is refused" \
 		expect_usage 'IPv4 address or prefix' --iface lo --allow-source 198.18.1/24
-	check "--serve-address is refused with --dpdk, where the stack owns --address" \
-		expect_usage '--serve-address is for AF_XDP' --dpdk --serve-address "$RANGE" -- --no-pci
+	check "--allow-source is refused with --dpdk, which has no XDP program to enforce it" \
+		expect_usage '--allow-source is for AF_XDP' --dpdk --allow-source "$ALLOWED_NET" -- --no-pci
+	check "--dpdk refuses more addresses than its stack owns, before EAL starts" \
+		expect_error_stack_limit
 	check "an address served twice is refused, with no program left" \
 		expect_error_listed_twice
+}
+
+expect_error_stack_limit() {
+	local rc=0
+	timeout 10 "$MBXDP" --dpdk --address "$RANGE" -- --no-pci >"$WORK/limit.log" 2>&1 || rc=$?
+	cat "$WORK/limit.log"
+	((rc == 1)) && grep -q "1024 addresses, more than the 64 the stack owns on a DPDK port" "$WORK/limit.log"
 }
 
 expect_error_listed_twice() {
 	local rc=0
 	ip netns exec "$MBNET_SRV_NS" timeout 20 "$MBXDP" --iface "$MBNET_SRV_IF" \
-		--serve-address "$RANGE" --serve-address 198.19.1.7 >"$WORK/twice.log" 2>&1 || rc=$?
+		--address "$RANGE" --address 198.19.1.7 >"$WORK/twice.log" 2>&1 || rc=$?
 	cat "$WORK/twice.log"
 	((rc == 1)) && grep -q '198.19.1.7 (listed twice)' "$WORK/twice.log" && ! mbnet_xdp_attached
 }

@@ -181,14 +181,16 @@ static void test_servers_by_address(void **state)
 	assert_int_equal(mb_model_server(&dm.model, ip("198.18.0.21")), 2);
 	assert_int_equal(mb_model_server(&dm.model, ip("198.18.0.11")), MB_SERVER_NONE);
 	/* What the XDP side steers and filters. */
-	assert_int_equal(mb_model_server_addrs(&dm.model, addrs, 8), 4);
+	assert_int_equal(devmodel_server_addrs(&dm, addrs, 8), 4);
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(addrs[i].addr, dm.model.servers[i].addr);
 	assert_int_equal(addrs[2].addr, ip("198.18.0.21"));
 	assert_int_equal(addrs[0].n_allow, 0);
 	assert_int_equal(addrs[2].n_allow, 2);
 	assert_int_equal(addrs[2].allow[0].addr, ip("198.18.0.0"));
 	assert_int_equal(addrs[2].allow[0].mask, ip("255.255.255.0"));
 	assert_int_equal(addrs[2].allow[1].mask, 0xFFFFFFFFu);
-	assert_int_equal(mb_model_server_addrs(&dm.model, addrs, 1), 4);
+	assert_int_equal(devmodel_server_addrs(&dm, addrs, 1), 4);
 	/* A connection to an address no server has: counted, not answered. */
 	connect_to("198.18.0.11", "198.18.1.1");
 	assert_int_equal(peer.no_server, 1);

@@ -42,6 +42,7 @@ struct rig {
 	struct devmodel dm;
 	struct stack *stack;
 	struct worker w;
+	struct telemetry tel; /* the worker's counters, in private memory */
 	struct tsc_clock clock;
 	volatile sig_atomic_t stop;
 	pthread_t thread;
@@ -145,6 +146,9 @@ static int group_setup(void **state)
 	assert_int_equal(stack_init(r->stack, &scfg, &r->dm.model, worker_frame_source(&r->w),
 				    worker_frame_sink(&r->w)),
 			 0);
+	assert_int_equal(telemetry_open_private(&r->tel, 1, &r->clock), 0);
+	idle_init(&r->w.idle, -1, &r->clock);
+	telemetry_attach(&r->w.tel, &r->tel, 0, r->stack, r->w.port, &r->w.idle.ctr, &r->clock);
 	*state = r;
 	return 0;
 }
@@ -155,6 +159,7 @@ static int group_teardown(void **state)
 
 	/* Every mbuf the test made came back: nothing the port took leaked. */
 	assert_int_equal(rte_mempool_avail_count(r->pool), TEST_POOL);
+	telemetry_close(&r->tel);
 	stack_free(r->stack);
 	free(r->stack);
 	devmodel_free(&r->dm);

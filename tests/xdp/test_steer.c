@@ -10,7 +10,7 @@
  * a namespace of its own). The configurations, in steer_frames.py's terms:
  * - listed: 198.19.0.1 (server 0, XDP answers ARP), 198.19.0.2 (server 0,
  *   the kernel owns it), 198.19.1.1 (server 1, allow-list 198.18.1.0/24);
- * - any: no address listed, no allow-list (mbxdp without --serve-address);
+ * - any: no address listed, no allow-list (mbxdp without --address);
  * - any_allow: no address listed, server 0 admits 198.18.1.0/24.
  *
  * A frame for the AF_XDP socket meets an empty xsks_map here, so "steered"

@@ -15,12 +15,19 @@
  * socket for, instead of resetting the connections).
  *
  *   mb_many_devices --iface IF --source ADDR --targets ADDR[/N]... --units N
- *                   [--port P] [--window W] [--timeout S] [--expect-silence]
+ *                   [--port P] [--window W] [--timeout S]
+ *                   [--expect-silence | --write-then-read REG]
  *
  * The request to device d (the d-th of targets x units, unit ids 1..N on
  * each address) reads 4 holding registers at d mod 65532; the default
  * device image answers d, d+1, d+2, d+3 (engine/regstore.h), so an answer
  * can only belong to its own request.
+ *
+ * --write-then-read REG: whether every device has a register image of its
+ * own. A first pass writes holding register REG of device d with a value
+ * of its own (FC 06, MAP 6.6, answered by an echo); a second pass, after all
+ * the writes, reads it back (FC 03) from every device. Devices sharing an
+ * image read back another device's value.
  *
  * --expect-silence: after ARP, send a SYN (and its retransmissions) to every
  * target and succeed only if no TCP segment at all comes back (a source an
@@ -81,6 +88,9 @@ struct run {
 	uint32_t window;
 	uint64_t end_ns;
 	int expect_silence;
+	int write_read; /* --write-then-read given */
+	uint16_t reg; /* its register */
+	int writing; /* the pass: 1 writes, 0 reads */
 	struct target *t;
 	uint32_t n;
 	uint64_t rng;
@@ -211,17 +221,25 @@ static uint32_t device_of(const struct run *r, const struct target *t)
 	return (uint32_t)(t - r->t) * r->units + (t->unit - 1u);
 }
 
-/* Read Holding Registers (MAP 6.3) to the current unit: REGS registers at
- * the device's number; transaction id = the unit id (MIG 3.1.3). */
+/* The value --write-then-read gives device d: its own, and never 0. */
+static uint16_t mark_of(uint32_t d)
+{
+	return (uint16_t)(d % 65535 + 1);
+}
+
+/* To the current unit, transaction id = the unit id (MIG 3.1.3): Read
+ * Holding Registers (MAP 6.3), REGS registers at the device's number, or
+ * with --write-then-read Write Single Register (MAP 6.6) of the device's
+ * mark, then a read of that one register. */
 static size_t request_adu(const struct run *r, const struct target *t, uint8_t *adu)
 {
 	put16(adu, t->unit);
 	put16(adu + 2, 0);
 	put16(adu + 4, 6);
 	adu[6] = (uint8_t)t->unit;
-	adu[7] = 3;
-	put16(adu + 8, device_of(r, t) % ADDR_SPAN);
-	put16(adu + 10, REGS);
+	adu[7] = r->write_read && r->writing ? 6 : 3;
+	put16(adu + 8, r->write_read ? r->reg : device_of(r, t) % ADDR_SPAN);
+	put16(adu + 10, !r->write_read ? REGS : r->writing ? mark_of(device_of(r, t)) : 1);
 	return 12;
 }
 
@@ -279,12 +297,23 @@ static void restart(struct run *r, struct target *t, uint64_t now)
 	open_conn(r, t, now);
 }
 
-/* The answer: MBAP echoing our header (MIG 3.1.3), function 03, byte count
- * 2 x REGS, then the device's registers d..d+3. */
+/* The answer: MBAP echoing our header (MIG 3.1.3), then function 03, byte
+ * count 2 x REGS and the device's registers d..d+3; or, with
+ * --write-then-read, the echo of the write (MAP 6.6), and the read of the
+ * device's mark. */
 static int answer_ok(const struct run *r, const struct target *t, const uint8_t *p, size_t len)
 {
 	uint32_t d = device_of(r, t) % ADDR_SPAN;
+	uint8_t req[12];
 
+	if (r->write_read && r->writing) {
+		request_adu(r, t, req);
+		return len == 12 && !memcmp(p, req, 12);
+	}
+	if (r->write_read)
+		return len == 11 && get16(p) == t->unit && get16(p + 2) == 0 && get16(p + 4) == 5 &&
+		       p[6] == t->unit && p[7] == 3 && p[8] == 2 &&
+		       get16(p + 9) == mark_of(device_of(r, t));
 	if (len != 9 + 2 * REGS || get16(p) != t->unit || get16(p + 2) != 0 ||
 	    get16(p + 4) != 3 + 2 * REGS || p[6] != t->unit || p[7] != 3 || p[8] != 2 * REGS)
 		return 0;
@@ -476,6 +505,30 @@ static void knock_all(struct run *r)
 	}
 }
 
+/* One request to every device, a connection per address; prints the
+ * pass's line and returns 1 if every device answered as it should. */
+static int device_pass(struct run *r, const char *label)
+{
+	uint64_t start = now_ns(), devices = (uint64_t)r->n * r->units;
+	double secs;
+
+	for (uint32_t i = 0; i < r->n; i++) {
+		r->t[i].state = C_IDLE;
+		r->t[i].attempts = 0;
+	}
+	r->answered = r->wrong = r->retransmits = r->restarts = r->resets = 0;
+	r->failed = 0;
+	ask_all(r);
+	secs = (double)(now_ns() - start) / 1e9;
+	printf("%s: %llu of %llu answered correctly, %llu wrong, %u addresses failed; "
+	       "%llu retransmissions, %llu restarts, %llu resets; %.3f s (%.0f devices/s)\n",
+	       label, (unsigned long long)r->answered, (unsigned long long)devices,
+	       (unsigned long long)r->wrong, r->failed, (unsigned long long)r->retransmits,
+	       (unsigned long long)r->restarts, (unsigned long long)r->resets, secs,
+	       secs > 0 ? (double)r->answered / secs : 0.0);
+	return r->answered == devices && !r->wrong;
+}
+
 static int add_targets(struct run *r, const char *s)
 {
 	char text[INET_ADDRSTRLEN];
@@ -550,7 +603,8 @@ static int open_socket(struct run *r, const char *ifname)
 static void usage(void)
 {
 	fprintf(stderr, "usage: mb_many_devices --iface IF --source ADDR --targets ADDR[/N]... "
-			"--units N [--port P] [--window W] [--timeout S] [--expect-silence]\n");
+			"--units N [--port P] [--window W] [--timeout S] "
+			"[--expect-silence | --write-then-read REG]\n");
 }
 
 int main(int argc, char **argv)
@@ -564,12 +618,13 @@ int main(int argc, char **argv)
 		{ "window", required_argument, 0, 'w' },
 		{ "timeout", required_argument, 0, 'T' },
 		{ "expect-silence", no_argument, 0, 'S' },
+		{ "write-then-read", required_argument, 0, 'W' },
 		{ 0, 0, 0, 0 },
 	};
 	struct run r = { .port = 502, .units = 1, .window = 64, .rng = 0x9e3779b97f4a7c15ull };
 	const char *ifname = NULL;
 	struct in_addr src = { 0 };
-	uint64_t start, devices;
+	uint64_t start;
 	double timeout_s = 50, secs;
 	int ch, ok;
 
@@ -609,13 +664,17 @@ int main(int argc, char **argv)
 		case 'S':
 			r.expect_silence = 1;
 			break;
+		case 'W':
+			r.write_read = 1;
+			r.reg = (uint16_t)atoi(optarg);
+			break;
 		default:
 			usage();
 			return 2;
 		}
 	}
 	if (!ifname || !src.s_addr || !r.n || r.units < 1 || r.units > 247 || !r.window ||
-	    !r.port || timeout_s <= 0) {
+	    !r.port || timeout_s <= 0 || (r.expect_silence && r.write_read)) {
 		usage();
 		return 2;
 	}
@@ -641,18 +700,13 @@ int main(int argc, char **argv)
 		printf("silence: %llu TCP segments came back to %u addresses x %d SYNs\n",
 		       (unsigned long long)r.tcp_segments, r.arp_answered, TCP_TRIES);
 		ok = ok && r.tcp_segments == 0;
+	} else if (r.write_read) {
+		r.writing = 1;
+		ok = ok && device_pass(&r, "writes");
+		r.writing = 0;
+		ok = ok && device_pass(&r, "reads");
 	} else {
-		start = now_ns();
-		ask_all(&r);
-		secs = (double)(now_ns() - start) / 1e9;
-		devices = (uint64_t)r.n * r.units;
-		printf("devices: %llu of %llu answered correctly, %llu wrong, %u addresses failed; "
-		       "%llu retransmissions, %llu restarts, %llu resets; %.3f s (%.0f devices/s)\n",
-		       (unsigned long long)r.answered, (unsigned long long)devices,
-		       (unsigned long long)r.wrong, r.failed, (unsigned long long)r.retransmits,
-		       (unsigned long long)r.restarts, (unsigned long long)r.resets, secs,
-		       secs > 0 ? (double)r.answered / secs : 0.0);
-		ok = ok && r.answered == devices && !r.wrong;
+		ok = ok && device_pass(&r, "devices");
 	}
 	close(r.fd);
 	free(r.t);

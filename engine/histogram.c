@@ -30,10 +30,11 @@ void hist_init(struct histogram *h)
 	h->min = UINT64_MAX;
 }
 
-void hist_record(struct histogram *h, uint64_t value)
+void hist_record_n(struct histogram *h, uint64_t value, uint64_t n)
 {
-	h->buckets[bucket_of(value)]++;
-	h->count++;
+	h->buckets[bucket_of(value)] += n;
+	h->count += n;
+	h->sum += value * n;
 	if (value < h->min)
 		h->min = value;
 	if (value > h->max)
@@ -45,6 +46,7 @@ void hist_merge(struct histogram *dst, const struct histogram *src)
 	for (uint32_t b = 0; b < HIST_BUCKETS; b++)
 		dst->buckets[b] += src->buckets[b];
 	dst->count += src->count;
+	dst->sum += src->sum;
 	if (src->min < dst->min)
 		dst->min = src->min;
 	if (src->max > dst->max)
@@ -71,4 +73,14 @@ uint64_t hist_percentile(const struct histogram *h, double pct)
 		}
 	}
 	return h->max;
+}
+
+uint64_t hist_count_at_most(const struct histogram *h, uint64_t value)
+{
+	uint32_t last = bucket_of(value);
+	uint64_t n = 0;
+
+	for (uint32_t b = 0; b <= last; b++)
+		n += h->buckets[b];
+	return n;
 }

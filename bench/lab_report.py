@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""lab_report: turns the runs of bench/lab.sh into a Markdown table and plots.
+
+    /usr/bin/python3 bench/lab_report.py OUT_DIR
+
+Reads OUT_DIR/raw.jsonl (one mbxdp-bench --json result per line, with its
+server, case and round), meta.json, cpu.jsonl (the engine's CPU use) and
+engine_*.json (mbxdp-ctl stats --json). Writes OUT_DIR/lab.md, latency_cdf.png and throughput.png, and
+prints lab.md. A case's figures are the medians over its rounds. Exits 1
+when a server answered nothing right in some case.
+"""
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 (after the backend is chosen)
+
+NAMES = {
+    "mbxdp": "mbxdp (AF_XDP, busy poll)",
+    "mbxdp_adaptive": "mbxdp --idle adaptive",
+    "libmodbus_select": "libmodbus, select()",
+    "libmodbus_epoll": "libmodbus, epoll",
+    "peer_epoll": "epoll C server",
+    "pymodbus": "pymodbus asyncio",
+    "reflector": "AF_XDP UDP reflector (floor)",
+}
+ORDER = list(NAMES)
+
+
+def load(out):
+    runs = [json.loads(line) for line in (out / "raw.jsonl").read_text().splitlines() if line]
+    meta = json.loads((out / "meta.json").read_text())
+    cpu_path = out / "cpu.jsonl"
+    cpu = [json.loads(line) for line in cpu_path.read_text().splitlines() if line] \
+        if cpu_path.exists() else []
+    # engine_<kind>_<scope>_r<round>.json: the median over rounds of each
+    # figure, keyed <kind>_<scope>.
+    rounds = {}
+    for p in sorted(out.glob("engine_*_r*.json")):
+        key = p.stem[len("engine_"):].rsplit("_r", 1)[0]
+        rounds.setdefault(key, []).append(json.loads(p.read_text())["processing_ns"])
+    engine = {key: {"processing_ns": {f: statistics.median(r[f] for r in rs) for f in rs[0]}}
+              for key, rs in rounds.items()}
+    return runs, meta, cpu, engine
+
+
+def aggregate(runs):
+    """(server, conns, depth, rate) -> medians over the rounds, and the median round."""
+    cases = {}
+    for run in runs:
+        key = (run["server"], run["connections"], run["pipeline"], run["rate"])
+        cases.setdefault(key, []).append(run["result"])
+    table = {}
+    for key, results in cases.items():
+        good = [r for r in results if r is not None and r["responses_ok"] > 0]
+        if not good:
+            table[key] = None
+            continue
+        by_p50 = sorted(good, key=lambda r: r["latency_ns"]["p50"])
+        table[key] = {
+            "p50": statistics.median(r["latency_ns"]["p50"] for r in good) / 1e3,
+            "p99": statistics.median(r["latency_ns"]["p99"] for r in good) / 1e3,
+            "p999": statistics.median(r["latency_ns"]["p99.9"] for r in good) / 1e3,
+            "rps": statistics.median(r["throughput_rps"] for r in good),
+            "errors": sum(r["errors"]["total"] for r in good),
+            "rounds": len(good),
+            "missing": len(results) - len(good),
+            "cdf": by_p50[len(by_p50) // 2]["latency_ns"]["cdf"],
+        }
+    return table
+
+
+def fmt(v, digits=1):
+    return f"{v:,.{digits}f}"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a and b else "-"
+
+
+def case_name(c, d, rate):
+    return f"{c} x {d}" + (f" at {rate:,}/s" if rate else "")
+
+
+def markdown(table, meta, cpu, engine):
+    lines = []
+    load_note = f"load average {meta['loadavg_before']} before, {meta.get('loadavg_after', '?')} after"
+    lines.append(f"Machine: {meta['cpus']} CPUs, kernel {meta['kernel']}, XDP {meta['xdp_mode']} mode; "
+                 f"{meta['rounds']} round(s) of {meta['duration_s']} s per case after "
+                 f"{meta['warmup_s']} s of warm-up; {load_note}. Closed loop (\"at R/s\": open loop at R requests/s), FC 03 of 10 "
+                 f"registers, every answer checked; latency in microseconds, medians over rounds. "
+                 f"\"x mbxdp\": the server's figure divided by mbxdp's in the same case.")
+    lines.append("")
+    lines.append("| server | conns x depth | p50 | p99 | p99.9 | requests/s | errors "
+                 "| p50 x mbxdp | p99.9 x mbxdp | requests/s x mbxdp |")
+    lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    keys = sorted(table, key=lambda k: (ORDER.index(k[0]), k[3], k[1], k[2]))
+    for key in keys:
+        server, c, d, rate = key
+        row = table[key]
+        name = NAMES[server]
+        if row is None:
+            lines.append(f"| {name} | {case_name(c, d, rate)} | no answer | | | | | | | |")
+            continue
+        ref = table.get(("mbxdp", c, d, rate))
+        r50 = r999 = rrps = "-"
+        if ref and server != "mbxdp":
+            r50, r999, rrps = ratio(row["p50"], ref["p50"]), ratio(row["p999"], ref["p999"]), \
+                ratio(row["rps"], ref["rps"])
+        lines.append(f"| {name} | {case_name(c, d, rate)} | {fmt(row['p50'])} | {fmt(row['p99'])} | "
+                     f"{fmt(row['p999'])} | {fmt(row['rps'], 0)} | {row['errors']} | "
+                     f"{r50} | {r999} | {rrps} |")
+    lines.append("")
+    lines.extend(criteria(table, engine))
+    if engine or cpu:
+        lines.append("")
+        lines.append("| engine (medians over rounds) | processing p50 us | p99 | p99.9 | max | "
+                     "requests timed | CPU % at 1,000 requests/s | CPU % idle |")
+        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+
+        def cpu_of(kind, field):
+            v = [c[field] for c in cpu if c["server"] == kind and field in c]
+            return statistics.median(v) if v else "-"
+        def order(stem):
+            kind, scope = stem.rsplit("_", 1)
+            return ORDER.index(kind), scope != "c1"
+        for stem in sorted(engine, key=order):
+            e = engine[stem]
+            kind, scope = stem.rsplit("_", 1)
+            p = e["processing_ns"]
+            scope = "1-connection cases" if scope == "c1" else "all cases"
+            lines.append(f"| {NAMES.get(kind, kind)}, {scope} | {p['p50'] / 1e3:.2f} | "
+                         f"{p['p99'] / 1e3:.2f} | {p['p99.9'] / 1e3:.2f} | {p['max'] / 1e3:.1f} | "
+                         f"{p['count']:,.0f} | " +
+                         (f"{cpu_of(kind, 'paced_cpu_percent')} | {cpu_of(kind, 'idle_cpu_percent')} |"
+                          if scope == "all cases" else " | |"))
+        lines.append("")
+        lines.append("Processing time (mbxdp-ctl stats): from a burst's receipt until its replies "
+                     "are written, before the hand-over to the kernel; every request of a burst "
+                     "counts the burst's time, so many connections (bursts of up to 64 frames) "
+                     "mean longer times. CPU %: the share of one CPU the engine used while a "
+                     "single client sent a request every millisecond (open loop), and with no "
+                     "client at all.")
+    return "\n".join(lines) + "\n"
+
+
+def criteria(table, engine):
+    """The targets of issue 6, each with its measured ratio."""
+    out = ["| target | measured | met |", "| --- | --- | --- |"]
+
+    def get(server, c, d, field):
+        row = table.get((server, c, d, 0))
+        return row[field] if row else None
+
+    def check(label, value, limit, unit=""):
+        if value is None:
+            out.append(f"| {label} | not measured | - |")
+        else:
+            out.append(f"| {label} | {value:.2f}{unit} | {'yes' if value <= limit else 'NO'} |")
+
+    def quotient(a, b):
+        return a / b if a and b else None
+
+    check("mbxdp p50 / libmodbus select p50 at 1 x 1 <= 0.5",
+          quotient(get("mbxdp", 1, 1, "p50"), get("libmodbus_select", 1, 1, "p50")), 0.5)
+    check("mbxdp p99.9 / libmodbus select p99.9 at 1 x 1 <= 0.3",
+          quotient(get("mbxdp", 1, 1, "p999"), get("libmodbus_select", 1, 1, "p999")), 0.3)
+    best = max((c for (s, c, _, _) in table if s == "mbxdp"), default=None)
+    if best is not None:
+        for d in (1, 8):
+            check(f"libmodbus select / mbxdp requests/s at {best} x {d} <= 0.2 "
+                  f"(mbxdp at least 5 times)",
+                  quotient(get("libmodbus_select", best, d, "rps"), get("mbxdp", best, d, "rps")),
+                  0.2)
+    check("mbxdp p50 / reflector p50 at 1 x 1 <= 1.2",
+          quotient(get("mbxdp", 1, 1, "p50"), get("reflector", 1, 1, "p50")), 1.2)
+    for stem, scope in (("mbxdp_c1", "1-connection cases"), ("mbxdp_all", "all cases")):
+        e = engine.get(stem)
+        check(f"in-engine processing p99.9 <= 2 us, {scope}",
+              e["processing_ns"]["p99.9"] / 1e3 if e else None, 2.0, " us")
+    return out
+
+
+def plot_cdf(table, path):
+    conns = sorted({c for (_, c, _, rate) in table if not rate})
+    depths = sorted({d for (_, _, d, rate) in table if not rate})
+    fig, axes = plt.subplots(len(depths), len(conns), figsize=(5 * len(conns), 4 * len(depths)),
+                             squeeze=False)
+    for i, d in enumerate(depths):
+        for j, c in enumerate(conns):
+            ax = axes[i][j]
+            for server in ORDER:
+                row = table.get((server, c, d, 0))
+                if not row:
+                    continue
+                pts = [(ns / 1e3, pct / 100) for pct, ns in row["cdf"] if ns > 0]
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=".",
+                        label=NAMES[server])
+            ax.set_xscale("log")
+            ax.set_yscale("logit")
+            ax.set_title(f"{c} connection(s), pipeline depth {d}")
+            ax.set_xlabel("latency (us)")
+            ax.set_ylabel("fraction of requests answered within")
+            ax.grid(True, which="both", alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize="small")
+    fig.suptitle("Latency CDF (closed loop, FC 03 x 10 registers, over veth)")
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def plot_throughput(table, path):
+    fig, ax = plt.subplots(figsize=(11, 5))
+    for n, server in enumerate(ORDER):
+        for d, style in ((1, "-"), (8, "--")):
+            pts = sorted((c, row["rps"]) for (s, c, dd, rate), row in table.items()
+                         if s == server and dd == d and not rate and row)
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o",
+                        color=f"C{n}", label=f"{NAMES[server]}, depth {d}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("connections")
+    ax.set_ylabel("requests/s answered right")
+    ax.set_title("Throughput against connections (solid: depth 1, dashed: depth 8)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="x-small", loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    out = Path(sys.argv[1])
+    runs, meta, cpu, engine = load(out)
+    table = aggregate(runs)
+    md = markdown(table, meta, cpu, engine)
+    (out / "lab.md").write_text(md)
+    plot_cdf(table, out / "latency_cdf.png")
+    plot_throughput(table, out / "throughput.png")
+    print(md, end="")
+    print(f"lab: wrote {out}/lab.md, latency_cdf.png, throughput.png")
+    silent = sorted({f"{k[0]} {case_name(*k[1:])}" for k, row in table.items() if row is None})
+    if silent:
+        print("lab: no right answer from: " + ", ".join(silent), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

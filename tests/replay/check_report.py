@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""Checks an mbxdp-replay JSON report against what mbxdp's device model
+promises, beyond the tool's own pass rule (every request due an answer got
+one that echoes it):
+
+  * a request for a function code mbxdp does not serve is answered with
+    exception 01, Illegal Function (MAP 7; the served codes are the README's);
+  * --expect-fc CODES: each listed code was requested and every request for it
+    is answered (or, per the device model, due no answer);
+  * --expect-exception01 CODES: each listed code was requested and answered
+    with exception 01;
+  * --expect-normal CODES: each listed code was requested and answered
+    without an exception;
+  * --all-matched: every captured response is matched byte for byte, every
+    request without one that is due an answer is answered, the rest not;
+  * --no-answer-due N, --reset-flows N, --segments-sent N, --hole-flows N:
+    exact counts of requests due no answer, flows the server reset, segments
+    sent, flows the capture lost bytes of.
+
+CODES: comma-separated decimal numbers or ranges (93-99).
+Exit 0 when every check holds; prints one line per failure otherwise."""
+import argparse
+import json
+import sys
+
+# README.md "Usage": 01-08, 0B, 0C, 0F, 10, 11, 14-18 and 2B.
+SERVED = set(range(0x01, 0x09)) | {0x0B, 0x0C, 0x0F, 0x10, 0x11} | set(range(0x14, 0x19)) | {0x2B}
+
+
+def codes(text):
+    out = set()
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out |= set(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("report")
+    ap.add_argument("--expect-fc", type=codes, default=set())
+    ap.add_argument("--expect-exception01", type=codes, default=set())
+    ap.add_argument("--expect-normal", type=codes, default=set())
+    ap.add_argument("--all-matched", action="store_true")
+    ap.add_argument("--no-answer-due", type=int)
+    ap.add_argument("--reset-flows", type=int)
+    ap.add_argument("--segments-sent", type=int)
+    ap.add_argument("--hole-flows", type=int)
+    ap.add_argument("--min-requests", type=int, default=1)
+    a = ap.parse_args()
+    rep = json.load(open(a.report))
+    errors = []
+    s = rep["summary"]
+    if not s["pass"] or s["failed"] or s["unsolicited"]:
+        errors.append(f"replay did not pass: {s}")
+    if s["requests"] < a.min_requests:
+        errors.append(f"only {s['requests']} requests replayed, expected at least {a.min_requests}")
+    seen = {}
+    for fi, flow in enumerate(rep["flows"], 1):
+        for req in flow["requests"]:
+            fc, got = req["function"], req["replayed"]
+            where = f"flow {fi} packet {req['packet']} fc {fc}"
+            seen.setdefault(fc, []).append(req)
+            if not req["ok"]:
+                errors.append(f"{where}: status {req['status']}, no proper answer")
+            if a.all_matched:
+                if req["captured"] is not None and req["status"] != "matched":
+                    errors.append(f"{where}: {req['status']} {req['differs']}: captured "
+                                  f"{req['captured']}, replayed {got}")
+                if req["captured"] is None and (got is not None) != req["answer_due"]:
+                    errors.append(f"{where}: answer due {req['answer_due']}, replayed {got}")
+            if req["answer_due"] and fc not in SERVED and got is not None:
+                if got[14:18] != f"{fc | 0x80:02x}01":
+                    errors.append(f"{where}: not served, so exception 01 is due; got {got}")
+    for fc in sorted(a.expect_fc):
+        if fc not in seen:
+            errors.append(f"fc {fc}: no request for it in the capture")
+        elif any(r["answer_due"] and r["replayed"] is None for r in seen[fc]):
+            errors.append(f"fc {fc}: a request went unanswered")
+    for fc in sorted(a.expect_exception01):
+        if fc not in seen:
+            errors.append(f"fc {fc}: no request for it in the capture")
+        for r in seen.get(fc, []):
+            if r["replayed"] is None or r["replayed"][14:18] != f"{fc | 0x80:02x}01":
+                errors.append(f"fc {fc} packet {r['packet']}: exception 01 expected, got {r['replayed']}")
+    for fc in sorted(a.expect_normal):
+        if fc not in seen:
+            errors.append(f"fc {fc}: no request for it in the capture")
+        for r in seen.get(fc, []):
+            if r["replayed"] is None or r["replayed"][14:16] != f"{fc:02x}":
+                errors.append(f"fc {fc} packet {r['packet']}: a normal response expected, got {r['replayed']}")
+    counts = {
+        "no_answer_due": (a.no_answer_due, s["no_answer_due"]),
+        "reset_flows": (a.reset_flows, sum("reset" in (f["note"] or "") for f in rep["flows"])),
+        "segments_sent": (a.segments_sent, sum(f["segments_sent"] for f in rep["flows"])),
+        "hole_flows": (a.hole_flows, sum("misses" in (f["capture_note"] or "") for f in rep["flows"])),
+    }
+    for name, (want, got) in counts.items():
+        if want is not None and want != got:
+            errors.append(f"{name}: {got}, expected {want}")
+    for e in errors:
+        print("check_report:", e)
+    if not errors:
+        n = sum(len(v) for v in seen.values())
+        print(f"check_report: {a.report}: {n} requests, all checks hold")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

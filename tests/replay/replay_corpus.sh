@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The scapy corpus (corpus.py) replayed through mbxdp in process: each
+# session's report meets its expectations (NAME.args, check_report.py), a
+# second replay writes the same pcap byte for byte, and a slowed replay
+# keeps the captured timing (check_timing.py).
+#   tests/replay/replay_corpus.sh MBXDP_REPLAY
+set -u
+replay=${1:?usage: replay_corpus.sh MBXDP_REPLAY}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d /tmp/mbxdp-corpus.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+names=$(/usr/bin/python3 "$here/corpus.py" "$work") || { echo "corpus.py failed"; echo "0 passed, 1 failed"; exit 1; }
+pass=0 fail=0
+for file in $names; do
+	name=${file%.*}
+	read -ra args <"$work/$name.args"
+	if timeout 60 "$replay" "$work/$file" --in-process "$work/$name.a.pcap" --json "$work/$name.json" \
+		>"$work/$name.txt" 2>&1 &&
+		/usr/bin/python3 "$here/check_report.py" "$work/$name.json" "${args[@]}" >"$work/$name.check" 2>&1 &&
+		timeout 60 "$replay" "$work/$file" --in-process "$work/$name.b.pcap" -q >>"$work/$name.txt" 2>&1 &&
+		cmp "$work/$name.a.pcap" "$work/$name.b.pcap" >>"$work/$name.check" 2>&1; then
+		echo "PASS: $name"
+		pass=$((pass + 1))
+	else
+		echo "FAIL: $name"
+		sed 's/^/    /' "$work/$name.txt" "$work/$name.check" 2>/dev/null
+		fail=$((fail + 1))
+	fi
+done
+# Timing: at --speed 0.5 every segment goes at twice its capture time.
+if timeout 60 "$replay" "$work/split_pipelined.pcap" --in-process "$work/slow.pcap" --speed 0.5 -q \
+	>"$work/slow.txt" 2>&1 &&
+	/usr/bin/python3 "$here/check_timing.py" "$work/split_pipelined.pcap" "$work/slow.pcap" 0.5 \
+		>>"$work/slow.txt" 2>&1; then
+	echo "PASS: --speed 0.5: $(tail -1 "$work/slow.txt")"
+	pass=$((pass + 1))
+else
+	echo "FAIL: --speed 0.5"
+	sed 's/^/    /' "$work/slow.txt"
+	fail=$((fail + 1))
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -1,0 +1,324 @@
+#include "report.h"
+
+#include <string.h>
+
+enum field {
+	F_TID = 1 << 0,
+	F_PROTO = 1 << 1,
+	F_UNIT = 1 << 2,
+	F_FUNCTION = 1 << 3,
+	F_EXCEPTION = 1 << 4,
+	F_BYTE_COUNT = 1 << 5,
+	F_DATA = 1 << 6,
+};
+
+static const char *const field_names[] = {
+	"transaction_id", "protocol_id", "unit", "function", "exception", "byte_count", "data",
+};
+
+enum status { S_MATCHED, S_DIFFERS, S_EXTRA, S_MISSING, S_UNANSWERED, S_UNSENT };
+
+static const char *const status_names[] = {
+	"matched", "differs", "extra", "missing", "unanswered", "unsent",
+};
+
+/* Normal responses whose first PDU byte after the function code is a byte
+ * count (MAP 6.1-6.4, 6.10, 6.13, 6.14, 6.17). */
+static int has_byte_count(uint8_t fc)
+{
+	return fc == 0x01 || fc == 0x02 || fc == 0x03 || fc == 0x04 || fc == 0x0C || fc == 0x11 ||
+	       fc == 0x14 || fc == 0x17;
+}
+
+/* Which fields of the replayed response r differ from the captured c. */
+static unsigned diff_fields(const uint8_t *c, uint32_t clen, const uint8_t *r, uint32_t rlen)
+{
+	unsigned d = 0;
+	int cex, rex;
+	uint32_t data;
+
+	if (memcmp(c, r, 2))
+		d |= F_TID;
+	if (memcmp(c + 2, r + 2, 2))
+		d |= F_PROTO;
+	if (c[6] != r[6])
+		d |= F_UNIT;
+	if (clen < 8 || rlen < 8)
+		return clen == rlen ? d : d | F_DATA;
+	if ((c[7] & 0x7f) != (r[7] & 0x7f))
+		return d | F_FUNCTION;
+	cex = (c[7] & 0x80) != 0;
+	rex = (r[7] & 0x80) != 0;
+	if (cex != rex || (cex && (clen < 9 || rlen < 9 || c[8] != r[8])))
+		return d | F_EXCEPTION;
+	if (cex)
+		return d;
+	data = 8;
+	if (has_byte_count(c[7])) {
+		if (clen < 9 || rlen < 9 || c[8] != r[8])
+			d |= F_BYTE_COUNT;
+		data = 9;
+	}
+	if (clen != rlen || (clen > data && memcmp(c + data, r + data, clen - data)))
+		d |= F_DATA;
+	return d;
+}
+
+/* The response echoes the request's MBAP fields and function (MIG 3.1.3,
+ * MAP 7). */
+static int answers(const uint8_t *q, uint32_t qlen, const uint8_t *r, uint32_t rlen)
+{
+	return rlen >= 9 && qlen >= 8 && !memcmp(q, r, 4) && q[6] == r[6] &&
+	       (r[7] & 0x7f) == q[7];
+}
+
+static enum status status_of(const struct rp_flow *f, const struct rp_req_result *r,
+			     uint32_t i, unsigned *fields)
+{
+	int32_t peer = f->c.adus[i].peer;
+
+	*fields = 0;
+	switch (r->st) {
+	case RQ_ANSWERED:
+		if (peer < 0)
+			return S_EXTRA;
+		*fields = diff_fields(f->s.bytes + f->s.adus[peer].off, f->s.adus[peer].len, r->resp,
+				      r->resp_len);
+		return *fields ? S_DIFFERS : S_MATCHED;
+	case RQ_UNSENT:
+		return S_UNSENT;
+	default:
+		return peer < 0 ? S_UNANSWERED : S_MISSING;
+	}
+}
+
+static int request_ok(const struct rp_flow *f, const struct rp_req_result *r, uint32_t i)
+{
+	const struct rp_adu *q = &f->c.adus[i];
+
+	if (r->no_answer_reason)
+		return 1;
+	return r->st == RQ_ANSWERED && answers(f->c.bytes + q->off, q->len, r->resp, r->resp_len);
+}
+
+void rp_summarize(const struct rp_capture *cap, const struct rp_flow_result *res,
+		  struct rp_summary *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (uint32_t fi = 0; fi < cap->n_flows; fi++) {
+		const struct rp_flow *f = &cap->flows[fi];
+		const struct rp_flow_result *fr = &res[fi];
+
+		sum->flows++;
+		if (fr->skipped) {
+			sum->flows_skipped++;
+			continue;
+		}
+		sum->unsolicited += fr->n_extra + fr->n_extra_dropped;
+		for (uint32_t i = 0; i < f->c.n_adus; i++) {
+			unsigned fields;
+			uint32_t *count[] = { &sum->matched, &sum->differs, &sum->extra, &sum->missing,
+					      &sum->unanswered, &sum->unsent };
+
+			sum->requests++;
+			(*count[status_of(f, &fr->req[i], i, &fields)])++;
+			if (fr->req[i].no_answer_reason)
+				sum->not_due++;
+			if (!request_ok(f, &fr->req[i], i))
+				sum->failed++;
+		}
+	}
+}
+
+static void ip_str(uint32_t ip, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+static void fields_str(unsigned fields, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (unsigned b = 0; b < sizeof(field_names) / sizeof(field_names[0]); b++)
+		if (fields & (1u << b))
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "",
+					      field_names[b]);
+}
+
+/* A note about the flow as captured, or NULL. */
+static void capture_note(const struct rp_flow *f, char *buf, size_t len)
+{
+	buf[0] = 0;
+	if (f->c.unframed_at != UINT32_MAX)
+		snprintf(buf, len, "client stream not Modbus from byte %u (MBAP length %u): %u bytes sent but no request",
+			 f->c.unframed_at, (unsigned)(f->c.bytes[f->c.unframed_at + 4] << 8 | f->c.bytes[f->c.unframed_at + 5]),
+			 f->c.len - f->c.unframed_at);
+	else if (f->c.hole_at != UINT32_MAX)
+		snprintf(buf, len, "the capture misses client bytes from %u on: replayed up to there",
+			 f->c.hole_at);
+}
+
+void rp_print_table(FILE *out, const char *capture, const char *target,
+		    const struct rp_capture *cap, const struct rp_flow_result *res,
+		    const struct rp_summary *sum)
+{
+	char a[16], b[16], note[160], fields[96];
+
+	fprintf(out, "replay of %s against %s: %u packets, %u client flows to port %u\n", capture,
+		target, cap->packets, cap->n_flows, cap->n_flows ? cap->flows[0].server_port : 0);
+	for (uint32_t fi = 0; fi < cap->n_flows; fi++) {
+		const struct rp_flow *f = &cap->flows[fi];
+		const struct rp_flow_result *fr = &res[fi];
+
+		ip_str(f->client_ip, a, sizeof(a));
+		ip_str(f->server_ip, b, sizeof(b));
+		fprintf(out, "\nflow %u: %s:%u -> %s:%u, %u requests, %u captured responses", fi + 1,
+			a, f->client_port, b, f->server_port, f->c.n_adus, f->s.n_adus);
+		if (fr->skipped)
+			fprintf(out, ": not replayed (%s)\n", fr->note);
+		else
+			fprintf(out, "; replayed from port %u, %u segments sent, %u retransmissions%s%s\n",
+				fr->sport, fr->segs_sent, fr->retransmissions, fr->note ? ": " : "",
+				fr->note ? fr->note : "");
+		capture_note(f, note, sizeof(note));
+		if (note[0])
+			fprintf(out, "  capture: %s\n", note);
+		if (fr->skipped)
+			continue;
+		if (f->c.n_adus)
+			fprintf(out, "  %4s %6s %5s %4s %4s  %-10s  %s\n", "req", "packet", "tid", "unit",
+				"fc", "status", "fields that differ / why no answer is due");
+		for (uint32_t i = 0; i < f->c.n_adus; i++) {
+			const struct rp_adu *q = &f->c.adus[i];
+			const uint8_t *qb = f->c.bytes + q->off;
+			const struct rp_req_result *r = &fr->req[i];
+			unsigned fl;
+			enum status st = status_of(f, r, i, &fl);
+
+			fields_str(fl, fields, sizeof(fields));
+			fprintf(out, "  %4u %6u %5u %4u %4u  %-10s  %s%s%s\n", i + 1, q->pkt, rp_tid(qb),
+				qb[6], q->len > 7 ? qb[7] : 0, status_names[st], fields,
+				r->no_answer_reason && fields[0] ? "; " : "",
+				r->no_answer_reason ? r->no_answer_reason : "");
+		}
+		for (uint32_t i = 0; i < fr->n_extra; i++)
+			fprintf(out, "  unsolicited response: tid %u unit %u fc %u\n",
+				rp_tid(fr->extra[i].bytes), fr->extra[i].bytes[6], fr->extra[i].bytes[7]);
+	}
+	fprintf(out, "\nrequests %u: matched %u, differs %u, extra %u, missing %u, unanswered %u, unsent %u;"
+		     " no answer due %u; unsolicited responses %u\n",
+		sum->requests, sum->matched, sum->differs, sum->extra, sum->missing, sum->unanswered,
+		sum->unsent, sum->not_due, sum->unsolicited);
+	fprintf(out, "result: %s (%u requests due an answer without a proper one)\n",
+		sum->failed || sum->unsolicited ? "FAIL" : "PASS", sum->failed);
+}
+
+static void hex(FILE *out, const uint8_t *b, uint32_t len)
+{
+	fputc('"', out);
+	for (uint32_t i = 0; i < len; i++)
+		fprintf(out, "%02x", b[i]);
+	fputc('"', out);
+}
+
+/* Strings written here are ours or file names: escape what JSON needs. */
+static void str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(out, "\\u%04x", *s);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+void rp_write_json(FILE *out, const char *capture, const char *target,
+		   const struct rp_capture *cap, const struct rp_flow_result *res,
+		   const struct rp_summary *sum)
+{
+	char a[16], note[160], fields[96];
+
+	fprintf(out, "{\n  \"capture\": ");
+	str(out, capture);
+	fprintf(out, ",\n  \"target\": ");
+	str(out, target);
+	fprintf(out, ",\n  \"summary\": {\"packets\": %u, \"flows\": %u, \"flows_skipped\": %u, "
+		     "\"requests\": %u, \"matched\": %u, \"differs\": %u, \"extra\": %u, \"missing\": %u, "
+		     "\"unanswered\": %u, \"unsent\": %u, \"no_answer_due\": %u, \"failed\": %u, "
+		     "\"unsolicited\": %u, \"pass\": %s},\n  \"flows\": [",
+		cap->packets, sum->flows, sum->flows_skipped, sum->requests, sum->matched, sum->differs,
+		sum->extra, sum->missing, sum->unanswered, sum->unsent, sum->not_due, sum->failed,
+		sum->unsolicited, sum->failed || sum->unsolicited ? "false" : "true");
+	for (uint32_t fi = 0; fi < cap->n_flows; fi++) {
+		const struct rp_flow *f = &cap->flows[fi];
+		const struct rp_flow_result *fr = &res[fi];
+
+		ip_str(f->client_ip, a, sizeof(a));
+		fprintf(out, "%s\n    {\"client\": \"%s:%u\", ", fi ? "," : "", a, f->client_port);
+		ip_str(f->server_ip, a, sizeof(a));
+		fprintf(out, "\"server\": \"%s:%u\", \"replayed\": %s, \"our_port\": %u, "
+			     "\"segments_sent\": %u, \"retransmissions\": %u, \"note\": ",
+			a, f->server_port, fr->skipped ? "false" : "true", fr->sport, fr->segs_sent,
+			fr->retransmissions);
+		if (fr->note)
+			str(out, fr->note);
+		else
+			fputs("null", out);
+		capture_note(f, note, sizeof(note));
+		fprintf(out, ", \"capture_note\": ");
+		if (note[0])
+			str(out, note);
+		else
+			fputs("null", out);
+		fprintf(out, ",\n     \"requests\": [");
+		for (uint32_t i = 0; i < f->c.n_adus; i++) {
+			const struct rp_adu *q = &f->c.adus[i];
+			const uint8_t *qb = f->c.bytes + q->off;
+			const struct rp_req_result *r = &fr->req[i];
+			int32_t peer = q->peer;
+			unsigned fl;
+			enum status st = status_of(f, r, i, &fl);
+
+			fprintf(out, "%s\n      {\"packet\": %u, \"tid\": %u, \"unit\": %u, \"function\": %u, "
+				     "\"status\": \"%s\", \"differs\": [",
+				i ? "," : "", q->pkt, rp_tid(qb), qb[6], q->len > 7 ? qb[7] : 0,
+				status_names[st]);
+			fields_str(fl, fields, sizeof(fields));
+			for (char *t = strtok(fields, ","), *sep = ""; t; t = strtok(NULL, ","), sep = ", ") {
+				fprintf(out, "%s", sep);
+				str(out, t);
+			}
+			fprintf(out, "], \"answer_due\": %s, \"ok\": %s, \"request\": ",
+				r->no_answer_reason ? "false" : "true",
+				request_ok(f, r, i) ? "true" : "false");
+			hex(out, qb, q->len);
+			fprintf(out, ", \"captured\": ");
+			if (peer >= 0)
+				hex(out, f->s.bytes + f->s.adus[peer].off, f->s.adus[peer].len);
+			else
+				fputs("null", out);
+			fprintf(out, ", \"replayed\": ");
+			if (r->st == RQ_ANSWERED)
+				hex(out, r->resp, r->resp_len);
+			else
+				fputs("null", out);
+			if (r->no_answer_reason) {
+				fprintf(out, ", \"why_no_answer_due\": ");
+				str(out, r->no_answer_reason);
+			}
+			fputc('}', out);
+		}
+		fprintf(out, "],\n     \"unsolicited\": [");
+		for (uint32_t i = 0; i < fr->n_extra; i++) {
+			fprintf(out, "%s", i ? ", " : "");
+			hex(out, fr->extra[i].bytes, fr->extra[i].len);
+		}
+		fprintf(out, "]}");
+	}
+	fprintf(out, "\n  ]\n}\n");
+}
