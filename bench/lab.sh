@@ -169,14 +169,34 @@ cpu_during() {
 			'BEGIN { printf "%.1f", 100 * d / hz / s }')" >>"$OUT/cpu.jsonl"
 }
 
+# client_retrans: the client namespace's TCP retransmissions and tail loss
+# probes so far (absolute counters: nstat's history file is shared by every
+# user of nstat on the machine).
+client_retrans() {
+	mbnet_cli nstat -az TcpRetransSegs TcpExtTCPLossProbes | awk '!/^#/ { n += $2 } END { print n + 0 }'
+}
+
+# runq_wait_ns: nanoseconds the server's threads have spent runnable but
+# waiting for a CPU (/proc/PID/task/*/schedstat, second field).
+runq_wait_ns() {
+	cat "/proc/$SRV_PID"/task/*/schedstat 2>/dev/null | awk '{ n += $2 } END { printf "%d", n }'
+}
+
+now_ns() {
+	date +%s%N
+}
+
 # measure KIND ROUND CONNS...: start the server, run every case once, stop
 # it. The rounds go over all the servers in turn, so a stretch of load from
 # elsewhere on the machine falls on one round of several servers, not on
 # all rounds of one.
 measure() {
-	local kind=$1 r=$2 c d
+	local kind=$1 r=$2 c d retrans waited t0
 	shift 2
 	start_server "$kind" || return 1
+	retrans=$(client_retrans)
+	waited=$(runq_wait_ns)
+	t0=$(now_ns)
 	for c in "$@"; do
 		for d in "${DEPTHS[@]}"; do
 			run_case "$kind" "$c" "$d" "$r"
@@ -187,6 +207,10 @@ measure() {
 			"$CTL" --name "$NAME" stats --json >"$OUT/engine_${kind}_c1_r$r.json"
 		fi
 	done
+	printf '{"server":"%s","round":%d,"client_retransmits":%d,"runq_wait_percent":%s}\n' \
+		"$kind" "$r" $(($(client_retrans) - retrans)) \
+		"$(awk -v w=$(($(runq_wait_ns) - waited)) -v t=$(($(now_ns) - t0)) \
+			'BEGIN { printf "%.1f", 100 * w / t }')" >>"$OUT/cpu.jsonl"
 	if [[ $kind == mbxdp* ]]; then
 		"$CTL" --name "$NAME" stats --json >"$OUT/engine_${kind}_all_r$r.json"
 		# A slow master: a request every millisecond, longer than the

@@ -4,7 +4,8 @@
     /usr/bin/python3 bench/lab_report.py OUT_DIR
 
 Reads OUT_DIR/raw.jsonl (one mbxdp-bench --json result per line, with its
-server, case and round), meta.json, cpu.jsonl (the engine's CPU use) and
+server, case and round), meta.json, cpu.jsonl (the engine's CPU use, the
+client's TCP retransmissions) and
 engine_*.json (mbxdp-ctl stats --json). Writes OUT_DIR/lab.md, latency_cdf.png and throughput.png, and
 prints lab.md. A case's figures are the medians over its rounds. Exits 1
 when a server answered nothing right in some case.
@@ -114,6 +115,20 @@ def markdown(table, meta, cpu, engine):
         lines.append(f"| {name} | {case_name(c, d, rate)} | {fmt(row['p50'])} | {fmt(row['p99'])} | "
                      f"{fmt(row['p999'])} | {fmt(row['rps'], 0)} | {row['errors']} | "
                      f"{r50} | {r999} | {rrps} |")
+    servers = sorted({c["server"] for c in cpu if "client_retransmits" in c}, key=ORDER.index)
+    if servers:
+        lines.append("")
+        lines.append("| server | client TCP retransmissions and loss probes, all rounds | "
+                     "server waiting for a CPU, % of the time (median round) |")
+        lines.append("| --- | ---: | ---: |")
+        for k in servers:
+            mine = [c for c in cpu if c["server"] == k and "client_retransmits" in c]
+            lines.append(f"| {NAMES[k]} | {sum(c['client_retransmits'] for c in mine)} | "
+                         f"{statistics.median(c['runq_wait_percent'] for c in mine):.1f} |")
+        lines.append("")
+        lines.append("Both over each server's closed-loop cases: retransmissions from the client "
+                     "namespace's counters (nstat), waiting from the server's threads' "
+                     "run-queue delay (/proc/PID/task/*/schedstat).")
     lines.append("")
     lines.extend(criteria(table, engine))
     if engine or cpu:
@@ -199,7 +214,7 @@ def plot_cdf(table, path):
                     continue
                 pts = [(ns / 1e3, pct / 100) for pct, ns in row["cdf"] if ns > 0]
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=".",
-                        label=NAMES[server])
+                        color=f"C{ORDER.index(server)}", label=NAMES[server])
             ax.set_xscale("log")
             ax.set_yscale("logit")
             ax.set_title(f"{c} connection(s), pipeline depth {d}")
@@ -216,13 +231,13 @@ def plot_cdf(table, path):
 
 def plot_throughput(table, path):
     fig, ax = plt.subplots(figsize=(11, 5))
-    for n, server in enumerate(ORDER):
+    for server in ORDER:
         for d, style in ((1, "-"), (8, "--")):
             pts = sorted((c, row["rps"]) for (s, c, dd, rate), row in table.items()
                          if s == server and dd == d and not rate and row)
             if pts:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o",
-                        color=f"C{n}", label=f"{NAMES[server]}, depth {d}")
+                        color=f"C{ORDER.index(server)}", label=f"{NAMES[server]}, depth {d}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("connections")

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "modbus.h"
@@ -52,7 +53,7 @@ static void usage(FILE *out)
 		"                           replays only, anyone who knows it can forge cookies\n"
 		"      --name NAME          instance name: live counters in /dev/shm/NAME.stats\n"
 		"                           for mbxdp-ctl, live registers in /dev/shm/NAME.regs\n"
-		"                           (default mbxdp-IF-QUEUE)\n"
+		"                           (default mbxdp-IF-QUEUE, with --dpdk mbxdp-dpdk-PID)\n"
 		"      --idle MODE          busy (default): poll without pause, lowest latency;\n"
 		"                           adaptive: sleep on the socket when traffic stops\n"
 		"      --config FILE        device model: servers, units, tables (YAML; see\n"
@@ -343,8 +344,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 	if (o->n_ports == 0)
 		o->ports[o->n_ports++] = MB_TCP_PORT;
 	if (!o->name) {
+		/* A DPDK port's name is the process's own (net_pcap0 in every
+		 * process), so the pid tells concurrent engines apart. */
 		if (o->dpdk)
-			snprintf(o->name_buf, sizeof(o->name_buf), "mbxdp-dpdk");
+			snprintf(o->name_buf, sizeof(o->name_buf), "mbxdp-dpdk-%ld", (long)getpid());
 		else
 			snprintf(o->name_buf, sizeof(o->name_buf), "mbxdp-%s-%u", o->iface, o->queue);
 		o->name = o->name_buf;

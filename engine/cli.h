@@ -43,7 +43,7 @@ struct cli_options {
 	int queues_given, queue_given, xdp_mode_given; /* to refuse the other backend's options */
 	int eal_argc; /* the arguments after --, behind argv[0]: EAL's argv */
 	char **eal_argv;
-	const char *name; /* --name, or name_buf: mbxdp-<iface>-<queue>, mbxdp-dpdk */
+	const char *name; /* --name, or name_buf: mbxdp-<iface>-<queue>, mbxdp-dpdk-<pid> */
 	char name_buf[CLI_NAME_MAX + 1];
 	int idle_adaptive; /* --idle adaptive: sleep on the socket when quiet */
 	const char *config; /* --config: the device model file; NULL: the default model */

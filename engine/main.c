@@ -245,6 +245,7 @@ int main(int argc, char **argv)
 	} else {
 		printf("mbxdp: stopped\n");
 		stats_print(stdout, &totals, have_xdp_ctr ? &xdp_ctr : 0);
+		workers_print_balance(ws, stdout);
 	}
 	/* After the workers: the writer drains what they left in the rings. */
 	if (capture && capture_close(capture, rc < 0 ? stderr : stdout) < 0)

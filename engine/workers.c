@@ -144,6 +144,19 @@ void workers_totals(struct workers *ws, struct stats_totals *t)
 	}
 }
 
+void workers_print_balance(const struct workers *ws, FILE *out)
+{
+	if (ws->n < 2)
+		return;
+	for (uint32_t i = 0; i < ws->n; i++) {
+		const struct stack *st = ws->slots[i].w.stack;
+
+		fprintf(out, "worker%u_rx_frames %llu\nworker%u_conn_opened %llu\n", i,
+			(unsigned long long)st->ctr.rx_frames, i,
+			(unsigned long long)st->ctr.conn_opened);
+	}
+}
+
 void workers_free(struct workers *ws)
 {
 	if (!ws)

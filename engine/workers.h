@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "backend.h"
 #include "capture.h"
@@ -43,6 +44,10 @@ int workers_run(struct workers *ws, char *err, size_t errlen);
 
 /* Syncs each port's counters and adds every worker's counters to t. */
 void workers_totals(struct workers *ws, struct stats_totals *t);
+
+/* With several workers, how the receive side spread the load: each
+ * worker's frames and connections, as `workerI_rx_frames N` lines. */
+void workers_print_balance(const struct workers *ws, FILE *out);
 
 void workers_free(struct workers *ws);
 

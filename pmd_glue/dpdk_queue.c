@@ -9,13 +9,17 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+/* The port interface puts no bound on n: mbufs move in chunks of the
+ * burst array (one chunk in practice: a worker's tx vector fits). */
+#define CHUNK MBX_FRAME_VEC_MAX
+
 struct dpdk_queue {
 	struct mbx_port port; /* first: the engine holds a pointer to it */
 	uint16_t port_id;
 	uint16_t q;
 	int device_counters;
 	struct rte_mempool *pool;
-	struct rte_mbuf *burst[MBX_FRAME_VEC_MAX]; /* the mbufs of one rx or tx call */
+	struct rte_mbuf *burst[CHUNK]; /* the mbufs of one rx or tx call */
 };
 
 static inline struct dpdk_queue *dq(struct mbx_port *p)
@@ -41,7 +45,8 @@ static inline void frame_of(struct rte_mbuf *m, struct mbx_frame *f)
 static uint32_t dq_rx_burst(struct mbx_port *p, struct mbx_frame *f, uint32_t n)
 {
 	struct dpdk_queue *d = dq(p);
-	uint16_t got = rte_eth_rx_burst(d->port_id, d->q, d->burst, (uint16_t)n);
+	uint16_t got = rte_eth_rx_burst(d->port_id, d->q, d->burst,
+					(uint16_t)(n < CHUNK ? n : CHUNK));
 	uint32_t k = 0;
 
 	for (uint16_t i = 0; i < got; i++) {
@@ -64,21 +69,24 @@ static uint32_t dq_rx_burst(struct mbx_port *p, struct mbx_frame *f, uint32_t n)
 static void dq_tx_burst(struct mbx_port *p, const struct mbx_frame *f, uint32_t n)
 {
 	struct dpdk_queue *d = dq(p);
-	uint16_t sent;
 
-	for (uint32_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = mbuf_of(&f[i]);
+	for (uint32_t off = 0; off < n; off += CHUNK) {
+		uint16_t k = (uint16_t)(n - off < CHUNK ? n - off : CHUNK), sent;
 
-		m->data_len = (uint16_t)f[i].len;
-		m->pkt_len = f[i].len;
-		m->ol_flags = 0; /* rx flags of the request; no tx offload is asked */
-		d->burst[i] = m;
-	}
-	sent = rte_eth_tx_burst(d->port_id, d->q, d->burst, (uint16_t)n);
-	p->ctr.port_tx_frames += sent;
-	if (sent < n) {
-		rte_pktmbuf_free_bulk(d->burst + sent, n - sent);
-		p->ctr.port_tx_ring_full += n - sent;
+		for (uint16_t i = 0; i < k; i++) {
+			struct rte_mbuf *m = mbuf_of(&f[off + i]);
+
+			m->data_len = (uint16_t)f[off + i].len;
+			m->pkt_len = f[off + i].len;
+			m->ol_flags = 0; /* rx flags of the request; no tx offload is asked */
+			d->burst[i] = m;
+		}
+		sent = rte_eth_tx_burst(d->port_id, d->q, d->burst, k);
+		p->ctr.port_tx_frames += sent;
+		if (sent < k) {
+			rte_pktmbuf_free_bulk(d->burst + sent, k - sent);
+			p->ctr.port_tx_ring_full += k - sent;
+		}
 	}
 }
 
@@ -86,9 +94,13 @@ static void dq_release(struct mbx_port *p, const struct mbx_frame *f, uint32_t n
 {
 	struct dpdk_queue *d = dq(p);
 
-	for (uint32_t i = 0; i < n; i++)
-		d->burst[i] = mbuf_of(&f[i]);
-	rte_pktmbuf_free_bulk(d->burst, n);
+	for (uint32_t off = 0; off < n; off += CHUNK) {
+		uint32_t k = n - off < CHUNK ? n - off : CHUNK;
+
+		for (uint32_t i = 0; i < k; i++)
+			d->burst[i] = mbuf_of(&f[off + i]);
+		rte_pktmbuf_free_bulk(d->burst, k);
+	}
 }
 
 static int dq_alloc(struct mbx_port *p, struct mbx_frame *out)

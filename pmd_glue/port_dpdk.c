@@ -73,7 +73,9 @@ static int is_getopt_line(const char *line)
 
 static int is_error_line(const char *line)
 {
-	static const char *const words[] = { "rror", "ailed", "nvalid", "nable", "annot", "No " };
+	static const char *const words[] = { "rror",   "ailed",  "nvalid", "nable", "annot",
+					     "No ",    "larger", "exceed", "must",  "not supported",
+					     "denied" };
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strstr(line, words[i]))
@@ -82,18 +84,20 @@ static int is_error_line(const char *line)
 }
 
 /* Ends the capture. With reason set, picks the line that explains a
- * failure: EAL's getopt message if there is one, else the last error
- * line, else the last line; reason is left empty if nothing was printed. */
-static void capture_end(struct capture *c, char *reason, size_t len)
+ * failure: EAL's getopt message if there is one, else the first error line
+ * (drivers log the cause first, then each caller's "failed" after it), else
+ * the last line; reason is left empty if nothing was printed. Returns 1
+ * if the reason is an error or getopt line. */
+static int capture_end(struct capture *c, char *reason, size_t len)
 {
 	char buf[16384], *line, *save = NULL;
-	const char *pick = NULL, *last = NULL;
+	const char *getopt_line = NULL, *error_line = NULL, *last = NULL;
 	ssize_t n;
 
 	if (reason && len)
 		reason[0] = '\0';
 	if (c->fd < 0)
-		return;
+		return 0;
 	fflush(stdout);
 	fflush(stderr);
 	dup2(c->saved_out, STDOUT_FILENO);
@@ -103,23 +107,34 @@ static void capture_end(struct capture *c, char *reason, size_t len)
 	n = reason ? pread(c->fd, buf, sizeof(buf) - 1, 0) : -1;
 	close(c->fd);
 	if (n <= 0)
-		return;
+		return 0;
 	buf[n] = '\0';
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (is_getopt_line(line) && !(pick && is_getopt_line(pick)))
-			pick = line;
-		else if (is_error_line(line) && !(pick && is_getopt_line(pick)))
-			pick = line;
+		if (!getopt_line && is_getopt_line(line))
+			getopt_line = line;
+		if (!error_line && is_error_line(line))
+			error_line = line;
 		last = line;
 	}
-	snprintf(reason, len, "%s", pick ? pick : last);
+	snprintf(reason, len, "%s", getopt_line ? getopt_line : error_line ? error_line : last);
+	return getopt_line || error_line;
+}
+
+/* Why EAL started without the port a user asked for: a driver that failed
+ * to probe its device only logs it, and EAL carries on. */
+static char probe_note[256];
+
+/* DPDK's own messages rarely say that privileges are missing. */
+static const char *privilege_hint(void)
+{
+	return geteuid() != 0 ? " (DPDK ports need root)" : "";
 }
 
 int mbx_dpdk_eal_init(int argc, char **argv, char *err, size_t errlen)
 {
 	struct capture c;
 	char why[256];
-	int rc;
+	int rc, explained;
 
 	/* EAL's getopt names a bad argument only with opterr set (a caller's
 	 * own getopt may have cleared it). */
@@ -128,12 +143,14 @@ int mbx_dpdk_eal_init(int argc, char **argv, char *err, size_t errlen)
 	/* EAL logs to syslog as well as the console unless given a stream. */
 	rte_openlog_stream(stderr);
 	rc = rte_eal_init(argc, argv);
-	capture_end(&c, why, sizeof(why));
+	explained = capture_end(&c, why, sizeof(why));
 	if (rc < 0) {
-		snprintf(err, errlen, "DPDK EAL would not start (%s)%s%s",
-			 rte_strerror(rte_errno), why[0] ? ": " : "", why);
+		snprintf(err, errlen, "DPDK EAL would not start (%s)%s%s%s",
+			 rte_strerror(rte_errno), why[0] ? ": " : "", why, privilege_hint());
 		return -1;
 	}
+	if (explained)
+		snprintf(probe_note, sizeof(probe_note), "%s", why);
 	/* rc: the arguments EAL took; anything after them is nobody's. */
 	if (rc + 1 < argc) {
 		snprintf(err, errlen, "not an EAL argument: '%s'", argv[rc + 1]);
@@ -143,9 +160,17 @@ int mbx_dpdk_eal_init(int argc, char **argv, char *err, size_t errlen)
 	return 0;
 }
 
+/* Set when a net_af_xdp device's interface could not be claimed: it is
+ * another mbxdp's, or it runs somebody else's XDP program. EAL's cleanup
+ * would remove the device, and net_af_xdp's removal takes off whatever XDP
+ * program the interface has (remove_xdp_program() is not guarded), so
+ * EAL is then left to the process exit, which removes nothing. */
+static int interface_not_ours;
+
 void mbx_dpdk_eal_cleanup(void)
 {
-	rte_eal_cleanup();
+	if (!interface_not_ours)
+		rte_eal_cleanup();
 }
 
 int mbx_dpdk_thread_init(char *err, size_t errlen)
@@ -183,6 +208,10 @@ static int pick_port(uint16_t *port_id, char *err, size_t errlen)
 {
 	uint16_t n = rte_eth_dev_count_avail();
 
+	if (n == 0 && probe_note[0]) {
+		snprintf(err, errlen, "DPDK found no port: %s%s", probe_note, privilege_hint());
+		return -1;
+	}
 	if (n == 0) {
 		snprintf(err, errlen, "DPDK found no port: give a --vdev (net_af_xdp0,iface=IF..., "
 				      "net_tap0, net_pcap0,...) or bind a NIC (docs/dpdk.md)");
@@ -350,8 +379,10 @@ struct mbx_dpdk *mbx_dpdk_open(uint32_t n_queues, const uint16_t *tcp_ports,
 			goto fail;
 		}
 		d->xdp = mbx_xdp_claim(ifname, err, errlen);
-		if (!d->xdp)
+		if (!d->xdp) {
+			interface_not_ours = 1;
 			goto fail;
+		}
 	}
 	/* Drivers explain a failed queue or start in their log only. */
 	capture_begin(&c);
@@ -365,11 +396,10 @@ struct mbx_dpdk *mbx_dpdk_open(uint32_t n_queues, const uint16_t *tcp_ports,
 	}
 	capture_end(&c, why, sizeof(why));
 	if (rc) {
-		if (why[0]) {
-			size_t used = strlen(err);
+		size_t used = strlen(err);
 
-			snprintf(err + used, errlen - used, " (%s)", why);
-		}
+		snprintf(err + used, errlen - used, "%s%s%s%s", why[0] ? " (" : "", why,
+			 why[0] ? ")" : "", privilege_hint());
 		goto fail;
 	}
 	if (d->xdp && adopt_steering(d, tcp_ports, n_tcp_ports, err, errlen) < 0)
@@ -410,13 +440,19 @@ const struct mbx_xdp *mbx_dpdk_xdp(const struct mbx_dpdk *d)
 
 void mbx_dpdk_close(struct mbx_dpdk *d)
 {
+	struct capture c;
+
 	if (!d)
 		return;
+	/* What a driver says while it shuts down (net_af_xdp complains when a
+	 * failed start left no program to remove) helps nobody. */
+	capture_begin(&c);
 	if (d->started)
 		rte_eth_dev_stop(d->port_id);
 	/* Closing frees the queues' mbufs back to the pools first. */
 	if (d->configured)
 		rte_eth_dev_close(d->port_id);
+	capture_end(&c, NULL, 0);
 	for (uint32_t q = 0; q < d->n_queues; q++) {
 		free(d->queues[q]);
 		rte_mempool_free(d->pools[q]);

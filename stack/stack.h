@@ -46,6 +46,7 @@
 	X(drop_no_adu_buffer) /* a split ADU had nowhere to wait: connection reset */ \
 	X(drop_no_snd_buf) /* no send buffer block for a response: request left unacknowledged */ \
 	X(snd_window_full) /* a response waits in the send queue for the peer's window */ \
+	X(drop_snd_queue_full) /* a peer not reading its answers: requests left unacknowledged */ \
 	X(tx_arp_reply) \
 	X(tx_icmp_echo_reply) \
 	X(tx_syn_ack) \
@@ -187,6 +188,16 @@ uint32_t stack_arp_announce(const struct stack *s, uint32_t i, uint8_t *buf, uin
 static inline uint32_t stack_open_connections(const struct stack *s)
 {
 	return s->conns.in_use;
+}
+
+/* What one idle connection costs, in bytes: its table entry, its frame-less
+ * Ethernet header, its share of the hash buckets and its timer wheel entry.
+ * Buffers (ADU, send queue) are held only while data waits, and an idle
+ * connection has none. Issue 3 asks for at most 128. */
+static inline double stack_idle_conn_bytes(const struct stack *s)
+{
+	return (double)(sizeof(struct tcp_conn) + sizeof(struct conn_l2) + sizeof(struct timer_entry)) +
+	       (double)(s->conns.bucket_mask + 1) * sizeof(uint32_t) / s->conns.capacity;
 }
 
 #endif

@@ -25,6 +25,7 @@ enum tcp_state {
 /* c->flags */
 #define TCP_CF_RTT 0x01 /* srtt8 and rttvar4 hold a measurement (RFC 6298 2.2) */
 #define TCP_CF_FIN 0x02 /* our FIN is queued after the send queue's bytes */
+#define TCP_CF_WAITING 0x04 /* queued bytes or our FIN wait to be sent */
 
 struct tcp_conn {
 	/* The 4-tuple, as on the wire (network byte order). */

@@ -21,11 +21,11 @@ static enum stack_verdict input_closed(struct stack *s, struct tcp_seg *seg)
 	s->ctr.rst_port_not_served++;
 	s->ctr.tx_rst++;
 	if (seg->flags & TCP_ACK) {
-		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0, TCP_RCV_WND);
 	} else {
 		uint32_t seg_len = seg->len + !!(seg->flags & TCP_SYN) + !!(seg->flags & TCP_FIN);
 
-		tcp_reply_control(s, seg, TCP_RST | TCP_ACK, 0, seg->seq + seg_len);
+		tcp_reply_control(s, seg, TCP_RST | TCP_ACK, 0, seg->seq + seg_len, TCP_RCV_WND);
 	}
 	return STACK_SENT;
 }
@@ -58,7 +58,8 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 		if (seg->len)
 			s->ctr.drop_syn_with_data++; /* not acknowledged: the peer sends it again */
 		s->ctr.tx_syn_ack++;
-		tcp_reply_control(s, seg, TCP_SYN | TCP_ACK, tcp_cookie_make(s, seg), seg->seq + 1);
+		tcp_reply_control(s, seg, TCP_SYN | TCP_ACK, tcp_cookie_make(s, seg), seg->seq + 1,
+				  TCP_RCV_WND);
 		return STACK_SENT;
 	}
 	if (!(seg->flags & TCP_ACK) || (seg->flags & TCP_SYN)) {
@@ -71,7 +72,7 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 	if (!peer_mss) {
 		s->ctr.drop_bad_cookie++;
 		s->ctr.tx_rst++;
-		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0, TCP_RCV_WND);
 		return STACK_SENT;
 	}
 	c = conn_insert(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
@@ -80,7 +81,7 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 		 * and we never answer. */
 		s->ctr.conn_refused_table_full++;
 		s->ctr.tx_rst++;
-		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0, TCP_RCV_WND);
 		return STACK_SENT;
 	}
 	c->state = TCP_ESTABLISHED;
@@ -112,7 +113,7 @@ static enum stack_verdict reply_ack(struct stack *s, struct tcp_seg *seg, struct
 		return STACK_SENT;
 	}
 	s->ctr.tx_ack++;
-	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
+	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt, tcp_rcv_wnd(s, c));
 	return STACK_SENT;
 }
 
@@ -124,46 +125,41 @@ static void ack_new(struct stack *s, struct tcp_conn *c, uint32_t ack)
 {
 	uint32_t acked = ack - c->snd_una;
 	struct sndq_block *b;
-	uint32_t len;
 
 	c->snd_una = ack;
 	if (c->snd_buf == CONN_NONE)
 		return;
 	b = sndq_head(s, c);
 	if ((b->flags & SNDQ_TIMING) && !seq_lt(ack, b->rtt_seq)) {
+		uint32_t r = (uint32_t)(s->now_ns >> STACK_TICK_SHIFT) - b->rtt_at;
+
 		b->flags &= (uint8_t)~SNDQ_TIMING;
-		tcp_rtt_sample(s, c, (uint32_t)tcp_now_tick(s) - b->rtt_at);
+		/* Within the tick it was sent, on a connection whose SRTT is
+		 * under a tick and RTTVAR settled (a LAN): the sample would
+		 * change neither (2.3 in integers), and is skipped. */
+		if (r || c->srtt8 >= 8 || c->rttvar4 >= 4 || !(c->flags & TCP_CF_RTT))
+			tcp_rtt_sample(s, c, r);
 	}
-	len = b->len;
-	if (acked > len) { /* our FIN too: nothing is left */
-		sndq_release(s, c);
-		return;
-	}
-	if (acked == len && b->next == CONN_NONE) {
+	if (acked == b->len && b->next == CONN_NONE) {
 		/* All of it, in one block (the usual answer): it starts over. */
 		b->len = 0;
 		b->off = 0;
 		b->wlen = 0;
+	} else if (acked > b->len) {
+		sndq_release(s, c); /* our FIN too: nothing is left */
+		return;
 	} else {
 		sndq_drop(s, c, acked);
 		b = sndq_head(s, c);
 	}
 	b->retries = 0;
-	b->backoff = 0;
+	if (__builtin_expect(b->backoff != 0, 0)) {
+		b->backoff = 0;
+		b->flags &= (uint8_t)~SNDQ_ARMED; /* the deadline may be earlier now */
+	}
 	b->flags &= (uint8_t)~SNDQ_PERSIST;
 	if (c->snd_nxt != c->snd_una)
 		tcp_rtx_restart(s, c, b);
-}
-
-/* Whether queued bytes or a queued FIN wait to be sent. */
-static int sndq_waiting(const struct stack *s, const struct tcp_conn *c)
-{
-	const struct sndq_block *b;
-
-	if (c->snd_buf == CONN_NONE)
-		return 0;
-	b = sndq_head(s, c);
-	return b->len > sndq_sent_data(c, b) || ((c->flags & TCP_CF_FIN) && !sndq_fin_sent(c, b));
 }
 
 /* After an ACK: what the peer's window now takes goes out, in the received
@@ -172,7 +168,7 @@ static enum stack_verdict send_waiting(struct stack *s, struct tcp_seg *seg, str
 {
 	struct tcp_writer w;
 
-	if (!sndq_waiting(s, c))
+	if (!(c->flags & TCP_CF_WAITING))
 		return STACK_DROP;
 	tcp_writer_init(&w, s, c, seg);
 	return tcp_writer_flush(&w, 0) ? STACK_SENT : STACK_DROP;
@@ -194,7 +190,7 @@ static enum stack_verdict challenge_ack(struct stack *s, struct tcp_seg *seg,
 	}
 	s->challenge_sent++;
 	s->ctr.tx_challenge_ack++;
-	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
+	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt, tcp_rcv_wnd(s, c));
 	return STACK_SENT;
 }
 
@@ -215,6 +211,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	struct tcp_writer w;
 	uint32_t skip;
 	uint8_t fin;
+	int wnd_closed;
 
 	if (!seq_acceptable(c, seg)) {
 		s->ctr.drop_seq_unacceptable++;
@@ -249,6 +246,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		s->ctr.drop_ack_beyond_snd_nxt++;
 		return reply_ack(s, seg, c);
 	}
+	wnd_closed = !tcp_rcv_wnd(s, c);
 	if (seq_gt(seg->ack, c->snd_una))
 		ack_new(s, c, seg->ack);
 	else if (!seg->wnd && c->snd_buf != CONN_NONE)
@@ -287,6 +285,13 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		enum stack_verdict v = send_waiting(s, seg, c);
 
 		sndq_release_if_done(s, c);
+		if (v == STACK_DROP && wnd_closed && tcp_rcv_wnd(s, c)) {
+			/* Ours opened: the peer learns it now rather than
+			 * at its next probe (RFC 9293 3.8.6.2.2). */
+			s->ctr.tx_ack++;
+			tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt, tcp_rcv_wnd(s, c));
+			return STACK_SENT;
+		}
 		return v;
 	}
 
@@ -297,6 +302,8 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		return STACK_DROP;
 	}
 	memcpy(s->scratch, seg->payload + skip, seg->len - skip);
+	if (!fin && tcp_writer_single(s, seg, c, s->scratch, seg->len - skip))
+		return STACK_SENT;
 	tcp_writer_init(&w, s, c, seg);
 	if (tcp_stream_input(s, c, s->scratch, seg->len - skip, &w) < 0) {
 		/* The stream cannot go on: replies already written stay sent,
@@ -318,7 +325,8 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	} else {
 		tcp_writer_close(&w, 0);
 	}
-	sndq_release_if_done(s, c);
+	if (c->snd_nxt == c->snd_una) /* else an answer is in flight */
+		sndq_release_if_done(s, c);
 	return STACK_SENT;
 }
 

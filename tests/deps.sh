@@ -8,11 +8,10 @@ mbxdp_packages=(
 	libsodium-dev                                    # SipHash for SYN cookies
 	libcmocka-dev                                    # unit tests
 	python3-scapy libpcap-dev                        # wire fixtures: built by scapy, read by libpcap
-	tshark                                           # reads mbxdp --capture files back in the replay test
 	iproute2 ethtool                                 # namespaces and veth for the labs
 	libmodbus-dev mbpoll python3 python3-pymodbus    # real Modbus peers
 	python3-serial-asyncio                           # pymodbus 3.0 cannot import its client without it
-	tshark                                           # dissects the integration test's capture
+	tshark                                           # dissects test captures (integration tshark, replay)
 	python3-matplotlib                               # the lab's plots (bench/lab_report.py)
 	util-linux                                       # taskset pins the lab's server and client
 )

@@ -9,6 +9,7 @@
 #   check NAME cmd...            one step; its output is shown if it fails
 #   pass NAME / fail NAME        a step judged by the script itself
 #   start_server LOG [args...]   $MBXDP on the server veth, waited for
+#                                (server_cmd and server_started adapt it)
 #
 # The script sets FINISHED=1 at its end. Logs go to $WORK, kept when a step
 # failed.
@@ -90,18 +91,30 @@ check() {
 SERVER_PID=
 SERVER_LOG=
 
+# server_cmd ARGS... : sets SERVER_CMD, the mbxdp command line with ARGS
+# added; AF_XDP on the server veth. A script serving through another
+# backend defines its own after sourcing this file.
+server_cmd() {
+	SERVER_CMD=("$MBXDP" --iface "$MBNET_SRV_IF" "$@")
+}
+
 start_server() {
 	local log=$1
 	shift
 	# shellcheck disable=SC2034 # read by the scripts
 	SERVER_LOG=$log
-	mbnet_spawn "$MBNET_SRV_NS" "$log" "$MBXDP" --iface "$MBNET_SRV_IF" "$@"
+	server_cmd "$@"
+	mbnet_spawn "$MBNET_SRV_NS" "$log" "${SERVER_CMD[@]}"
 	SERVER_PID=$MBNET_LAST_PID
 	if mbnet_wait_line "$log" '^mbxdp: serving' 15 "$SERVER_PID"; then
+		# A script that has to wire up what the server created defines
+		# server_started.
+		if declare -F server_started >/dev/null; then
+			server_started
+		fi
 		return 0
 	fi
 	echo "    mbxdp did not print 'mbxdp: serving' within 15 s; its output:"
 	indent "$log"
 	return 1
 }
-

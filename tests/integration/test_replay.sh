@@ -79,12 +79,18 @@ check() {
 	fi
 }
 
+# Each replay from ports of its own, so that a port and a sequence number
+# name one connection in mbxdp's capture file (the server's ISN is a cookie
+# of the addresses and ports: the same ports would give the same numbers).
+SPORT_BASE=20000
 replay() { # CAPTURE NAME [options]: report in $WORK/NAME.txt and .json, status kept
 	local cap=$1 name=$2
 	shift 2
 	mbnet_cli timeout 90 "$REPLAY" "$cap" --iface "$MBNET_CLI_IF" --source "$SOURCE" \
-		--target "$MBNET_SRV_ADDR" --json "$WORK/$name.json" "$@" >"$WORK/$name.txt" 2>&1
+		--target "$MBNET_SRV_ADDR" --sport-base "$SPORT_BASE" --json "$WORK/$name.json" "$@" \
+		>"$WORK/$name.txt" 2>&1
 	echo $? >"$WORK/$name.rc"
+	SPORT_BASE=$((SPORT_BASE + 1000))
 }
 
 replay_passes() { # NAME check_report options...
@@ -136,11 +142,14 @@ capture_consistent() {
 	drops=$(sed -n 's/^capture_drops //p' "$SERVER_LOG")
 	in=$(tshark -r "$WORK/server.pcapng" -Y 'frame.packet_flags_direction == 1' 2>/dev/null | wc -l)
 	out=$(tshark -r "$WORK/server.pcapng" -Y 'frame.packet_flags_direction == 2' 2>/dev/null | wc -l)
-	# Replays reuse ports: sequence analysis would call later connections
-	# retransmissions and not dissect them. One field value per response.
+	# A segment mbxdp sent again (its RTO beat a late ACK) counts once: one
+	# line per port and sequence number, one field value per response.
+	# Sequence analysis off: it would take the first connection of a run on
+	# a port for a retransmission of the previous run's and not dissect it.
 	resp=$(tshark -o tcp.analyze_sequence_numbers:FALSE -r "$WORK/server.pcapng" \
-		-Y 'frame.packet_flags_direction == 2 && mbtcp' -T fields -e mbtcp.trans_id 2>/dev/null |
-		tr ',' '\n' | wc -l)
+		-Y 'frame.packet_flags_direction == 2 && mbtcp' \
+		-T fields -e tcp.dstport -e tcp.seq_raw -e mbtcp.trans_id 2>/dev/null |
+		sort -u | cut -f3 | tr ',' '\n' | wc -l)
 	seen=$(/usr/bin/python3 -c '
 import json, sys
 print(sum(r["replayed"] is not None for p in sys.argv[1:] for f in json.load(open(p))["flows"]
@@ -152,6 +161,7 @@ check "--capture file: every counted frame, both directions, the responses the r
 
 # On a lossy path both sides retransmit: mbxdp drops and loses 5 % of the
 # frames on purpose (--impair), the replay still gets every answer.
+SERVER_LOG=$WORK/mbxdp-lossy.log
 mbnet_spawn "$MBNET_SRV_NS" "$SERVER_LOG" "$MBXDP" --iface "$MBNET_SRV_IF" --xdp-mode generic \
 	--impair loss=0.05,seed=11
 SERVER_PID=$MBNET_LAST_PID

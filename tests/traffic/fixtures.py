@@ -35,24 +35,31 @@ class Conn:
         eth = Ether(src=src, dst=dst)
         return eth / Dot1Q(vlan=self.vlan) if self.vlan is not None else eth
 
-    def cl(self, flags, payload=b"", seq=None, ack=None, options=None, ip_options=None, sport=None):
-        """A client segment; advances the client's sequence number."""
+    def cl(self, flags, payload=b"", seq=None, ack=None, options=None, ip_options=None, sport=None,
+           window=64240, at=None):
+        """A client segment; advances the client's sequence number. `at`:
+        its time in seconds from the fixture's start (default: as the
+        frame before it)."""
         ip = IP(src=CLIENT_IP, dst=SERVER_IP, ttl=64)
         if ip_options is not None:
             ip.options = ip_options
         tcp = TCP(sport=sport or self.sport, dport=502, flags=flags,
                   seq=self.cseq if seq is None else seq,
                   ack=(self.sseq if ack is None else ack) if "A" in flags else 0,
-                  window=64240, options=options or [])
+                  window=window, options=options or [])
         pkt = self._l2(CLIENT_MAC, SERVER_MAC) / ip / tcp
         if payload:
             pkt = pkt / Raw(payload)
         if seq is None:
             self.cseq += len(payload) + ("S" in flags) + ("F" in flags)
+        pkt.mbx_at = at
         return pkt
 
-    def sv(self, flags, payload=b"", seq=None, ack=None, mss=None, dport=None):
-        """A segment the server must send; advances its sequence number."""
+    def sv(self, flags, payload=b"", seq=None, ack=None, mss=None, dport=None, at=None,
+           advance=True):
+        """A segment the server must send; advances its sequence number
+        (unless advance is False: a retransmission). `at`: by when (the
+        runner runs the stack's timers up to it if nothing is pending)."""
         tcp = TCP(sport=502, dport=dport or self.sport, flags=flags,
                   seq=self.sseq if seq is None else seq,
                   ack=(self.cseq if ack is None else ack) if "A" in flags else 0,
@@ -61,8 +68,9 @@ class Conn:
                                                      flags="DF") / tcp
         if payload:
             pkt = pkt / Raw(payload)
-        if seq is None:
+        if seq is None and advance:
             self.sseq += len(payload) + ("S" in flags) + ("F" in flags)
+        pkt.mbx_at = at
         return pkt
 
     def handshake(self):
@@ -379,10 +387,156 @@ def icmp_echo_answered():
     return [req, rep, bad, other]
 
 
+@fixture
+def retransmit_on_timeout():
+    """RFC 6298 5.4 and 5.5: an unacknowledged response is sent again when
+    the RTO expires (1 s before any RTT measurement, 2.1), then after twice
+    the RTO; an ACK stops it (5.2). A duplicate ACK before the timeout
+    changes nothing."""
+    c = Conn(40030)
+    f = c.handshake()
+    f.append(c.cl("PA", read_regs(1, 30, 2), at=0.0))
+    start = c.sseq
+    resp = c.sv("PA", regs_resp(1, 30, 2))
+    f.append(resp)
+    f.append(c.cl("A", ack=start, at=0.9))  # nothing yet
+    f.append(c.sv("PA", regs_resp(1, 30, 2), seq=start, at=1.1))
+    f.append(c.cl("A", ack=start, at=3.0))  # backed off: 2 s from 1.1
+    f.append(c.sv("PA", regs_resp(1, 30, 2), seq=start, at=3.2))
+    f.append(c.cl("A", at=3.3))  # acknowledged
+    f.append(c.cl("A", at=60.0))  # and nothing is sent any more
+    return f
+
+
+@fixture
+def retransmit_limit_reset():
+    """RFC 6298 5.5 and RFC 9293 3.8.3 (R2): the RTO doubles up to 60 s
+    (2.5); after 8 retransmissions (--max-retries) without an ACK the
+    connection is reset, <SEQ=SND.NXT><CTL=RST>, and gone (3.10.7.1)."""
+    c = Conn(40031)
+    f = c.handshake()
+    f.append(c.cl("PA", read_regs(2, 31, 1), at=0.0))
+    start = c.sseq
+    f.append(c.sv("PA", regs_resp(2, 31, 1)))
+    t = 0.0
+    for rto in (1, 2, 4, 8, 16, 32, 60, 60):
+        t += rto + 0.1
+        f.append(c.sv("PA", regs_resp(2, 31, 1), seq=start, at=t))
+    f.append(c.sv("R", seq=c.sseq, at=t + 60.1))
+    f.append(c.cl("A", at=t + 61))  # no connection: <SEQ=SEG.ACK><CTL=RST>
+    f.append(c.sv("R", seq=c.sseq))
+    return f
+
+
+@fixture
+def retransmit_on_duplicate_request():
+    """Issue 3.1 with RFC 6298 5.4: the client sending its request again,
+    our answer unacknowledged, means the answer was lost: it is resent at
+    once from the send queue, not executed again (a write is not repeated:
+    FC 06 answered twice with the same echo)."""
+    c = Conn(40032)
+    f = c.handshake()
+    req = bytes([0, 9, 0, 0, 0, 6, 1, 6, 0x0f, 0xa0, 0x12, 0x34])  # FC 06 at 4000
+    f.append(c.cl("PA", req))
+    start = c.sseq
+    f.append(c.sv("PA", req))
+    f.append(c.cl("PA", req, seq=c.cseq - 12, ack=start))
+    f.append(c.sv("PA", req, seq=start, advance=False))
+    f.append(c.cl("A"))
+    f.append(c.cl("PA", read_regs(10, 4000, 1)))
+    f.append(c.sv("PA", bytes([0, 10, 0, 0, 0, 5, 1, 3, 2, 0x12, 0x34])))
+    return f
+
+
+@fixture
+def fin_retransmitted():
+    """RFC 9293 3.6 with RFC 6298: our FIN in LAST-ACK is retransmitted like
+    data until acknowledged; its ACK closes the connection."""
+    c = Conn(40033)
+    f = c.handshake()
+    f.append(c.cl("FA", at=0.0))
+    fin_seq = c.sseq
+    f.append(c.sv("FA"))
+    f.append(c.sv("FA", seq=fin_seq, at=1.1))
+    f.append(c.cl("A", at=1.2))
+    # Gone: an ACK of it gets a RST (3.10.7.2; not the handshake's ACK,
+    # which a cookie would take anew).
+    f.append(c.cl("A", ack=c.sseq + 100, at=1.3))
+    f.append(c.sv("R", seq=c.sseq + 100))
+    return f
+
+
+@fixture
+def window_limits_response():
+    """RFC 9293 3.8.6: no more than the peer's window goes out; the rest of
+    a response waits for the ACK that opens it."""
+    c = Conn(40034)
+    f = c.handshake()
+    resp = regs_resp(3, 34, 125)  # 259 bytes
+    f.append(c.cl("PA", read_regs(3, 34, 125), window=100))
+    f.append(c.sv("A", resp[:100]))
+    f.append(c.cl("A", window=200))
+    f.append(c.sv("PA", resp[100:]))
+    return f
+
+
+@fixture
+def zero_window_probe():
+    """RFC 9293 3.8.6.1: a zero window with an answer waiting is probed with
+    one octet of new data when the (persist) timer expires; a probe the
+    peer takes without opening its window arms the timer again; the rest
+    goes when the window opens. Our own window stays open: the request was
+    taken."""
+    c = Conn(40035)
+    f = c.handshake()
+    resp = regs_resp(4, 35, 2)
+    f.append(c.cl("PA", read_regs(4, 35, 2), window=0, at=0.0))
+    f.append(c.sv("A"))
+    f.append(c.cl("A", window=0, at=0.5))  # nothing before the timeout
+    f.append(c.sv("A", resp[:1], at=1.1))
+    f.append(c.cl("A", window=0, at=1.2))  # took it, window still closed
+    f.append(c.sv("A", resp[1:2], at=2.3))
+    f.append(c.cl("A", window=64240, at=2.4))
+    f.append(c.sv("PA", resp[2:]))
+    f.append(c.cl("A", at=2.5))
+    return f
+
+
+@fixture
+def reordered_requests_answered_in_order():
+    """RFC 9293 3.10.7.4: a request arriving before the one ahead of it is
+    dropped with a duplicate ACK; when the hole is filled and the second
+    sent again, each is answered once, in order."""
+    c = Conn(40036)
+    f = c.handshake()
+    first, second = read_regs(1, 100, 1), read_regs(2, 200, 1)
+    f.append(c.cl("PA", second, seq=c.cseq + 12))
+    f.append(c.sv("A"))
+    f.append(c.cl("PA", first))
+    f.append(c.sv("PA", regs_resp(1, 100, 1)))
+    f.append(c.cl("PA", second))
+    f.append(c.sv("PA", regs_resp(2, 200, 1)))
+    f.append(c.cl("PA", first + second, seq=c.cseq - 24))  # all old: an ACK only
+    f.append(c.sv("A"))
+    return f
+
+
+def stamp(frames):
+    """Gives each frame its time: `at` seconds from the start, or its
+    predecessor's (frames without one, as most, all go at 0)."""
+    t = 0.0
+    for p in frames:
+        at = getattr(p, "mbx_at", None)
+        if at is not None:
+            t = at
+        p.time = 1700000000 + t
+    return frames
+
+
 def main(outdir):
     os.makedirs(outdir, exist_ok=True)
     for fn in FIXTURES:
-        wrpcap(os.path.join(outdir, fn.__name__ + ".pcap"), fn())
+        wrpcap(os.path.join(outdir, fn.__name__ + ".pcap"), stamp(fn()))
     print("\n".join(fn.__name__ for fn in FIXTURES))
 
 

@@ -1,8 +1,9 @@
 /* Stateful replay of a capture's client flows against a target: for each
- * flow a new TCP connection of our own (our sequence numbers, the server's
- * learned from its SYN-ACK, every segment's seq and ack numbers rewritten),
- * the captured request segments sent with their captured boundaries, at
- * their captured times scaled by a speed factor or as fast as possible.
+ * flow a new TCP connection of our own (tcp_client.h), the captured request
+ * segments sent with their captured boundaries, at their captured times
+ * scaled by a speed factor or as fast as possible; each response paired
+ * with its request by transaction id, and the device model saying which
+ * requests are due no answer.
  *
  * Order: actions (open, each segment, close) run in capture order. A
  * segment or close that in the capture came after the response to an
