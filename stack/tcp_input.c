@@ -35,6 +35,8 @@ void tcp_conn_close(struct stack *s, struct tcp_conn *c)
 	tcp_stream_release(s, c);
 	if (c->snd_buf != CONN_NONE)
 		sndq_release(s, c);
+	conn_policy_source_del(&s->policy, c->raddr);
+	conn_policy_set_state(&s->policy, c, 0);
 	/* The wheel entry may stay armed: it fires on a free or reused slot,
 	 * finds nothing due, and is re-armed only if the new owner needs it. */
 	conn_remove(&s->conns, c);
@@ -42,6 +44,17 @@ void tcp_conn_close(struct stack *s, struct tcp_conn *c)
 
 static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *seg,
 					     struct tcp_conn *c);
+static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg);
+
+/* A SYN that may reopen a connection in TIME-WAIT (RFC 1122 4.2.2.13): the
+ * old incarnation goes, and the SYN is answered as in LISTEN. */
+static enum stack_verdict reopen(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
+{
+	s->ctr.conn_time_wait_reopened++;
+	s->ctr.conn_closed_active++;
+	tcp_conn_close(s, c);
+	return input_listen(s, seg);
+}
 
 /* No connection on a served port: LISTEN (RFC 9293 3.10.7.2), with SYN
  * cookies standing in for SYN-RECEIVED. */
@@ -75,16 +88,9 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0, TCP_RCV_WND);
 		return STACK_SENT;
 	}
-	c = conn_insert(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
-	if (!c) {
-		/* A clear refusal rather than a connection the peer believes in
-		 * and we never answer. */
-		s->ctr.conn_refused_table_full++;
-		s->ctr.tx_rst++;
-		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0, TCP_RCV_WND);
+	c = tcp_conn_admit(s, seg);
+	if (!c)
 		return STACK_SENT;
-	}
-	c->state = TCP_ESTABLISHED;
 	tcp_out_learn_l2(s, c, seg->f->data, seg->l2_len);
 	c->rcv_nxt = seg->seq;
 	c->snd_una = c->snd_nxt = seg->ack;
@@ -100,9 +106,13 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
  * not seen our answer: the oldest unacknowledged segment (our answer, our
  * FIN) goes again and carries the ACK (as RFC 6298 5.4 would at the
  * timeout, only sooner). The segment's ACK field only decides this; it
- * changes no state (3.10.7.4: an unacceptable segment is dropped). */
-static enum stack_verdict reply_ack(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
+ * changes no state (3.10.7.4: an unacceptable segment is dropped). In
+ * TIME-WAIT the segment is the peer's FIN again: acknowledged, and TIME-WAIT
+ * restarts (3.10.7.4, eighth check). */
+enum stack_verdict tcp_reply_ack(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
 {
+	if (c->state == TCP_TIME_WAIT && (seg->flags & TCP_FIN))
+		c->last_req = (uint32_t)tcp_now_tick(s);
 	if ((seg->len || (seg->flags & TCP_FIN)) && seq_lt(seg->seq, c->rcv_nxt) &&
 	    c->snd_nxt != c->snd_una && !((seg->flags & TCP_ACK) && seg->ack == c->snd_nxt)) {
 		struct tcp_writer w;
@@ -164,7 +174,7 @@ static void ack_new(struct stack *s, struct tcp_conn *c, uint32_t ack)
 
 /* After an ACK: what the peer's window now takes goes out, in the received
  * frame first. Returns STACK_SENT if anything was sent. */
-static enum stack_verdict send_waiting(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
+enum stack_verdict tcp_send_waiting(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
 {
 	struct tcp_writer w;
 
@@ -214,11 +224,17 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	int wnd_closed;
 
 	if (!seq_acceptable(c, seg)) {
+		if (tcp_time_wait_reopens(c, seg))
+			return reopen(s, seg, c);
 		s->ctr.drop_seq_unacceptable++;
 		if (seg->flags & TCP_RST)
 			return STACK_DROP;
-		return reply_ack(s, seg, c);
+		return tcp_reply_ack(s, seg, c);
 	}
+	/* Anything acceptable from the peer answers keepalive probes (RFC
+	 * 1122 4.2.3.6); both fields are in the line just read. */
+	c->last_rx = (uint32_t)tcp_now_tick(s);
+	c->ka_probes = 0;
 	/* Second check, RST (RFC 5961 3.2): only an exact RCV.NXT resets. */
 	if (seg->flags & TCP_RST) {
 		if (seg->seq != c->rcv_nxt)
@@ -228,8 +244,11 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		return STACK_DROP;
 	}
 	/* Fourth check, SYN in a synchronized state (RFC 5961 4.2). */
-	if (seg->flags & TCP_SYN)
+	if (seg->flags & TCP_SYN) {
+		if (tcp_time_wait_reopens(c, seg))
+			return reopen(s, seg, c);
 		return challenge_ack(s, seg, c);
+	}
 	/* Fifth check, ACK. */
 	if (!(seg->flags & TCP_ACK)) {
 		s->ctr.drop_no_ack_flag++;
@@ -244,7 +263,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	}
 	if (seq_gt(seg->ack, c->snd_nxt)) {
 		s->ctr.drop_ack_beyond_snd_nxt++;
-		return reply_ack(s, seg, c);
+		return tcp_reply_ack(s, seg, c);
 	}
 	wnd_closed = !tcp_rcv_wnd(s, c);
 	if (seq_gt(seg->ack, c->snd_una))
@@ -257,13 +276,15 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	 * in. */
 	if (!seq_lt(seg->seq, c->rcv_nxt))
 		c->peer_wnd = seg->wnd;
-	if (c->state == TCP_LAST_ACK) {
+	if (c->state != TCP_ESTABLISHED) {
+		if (c->state != TCP_LAST_ACK)
+			return tcp_close_input(s, seg, c);
 		if (tcp_fin_acked(c)) {
 			s->ctr.conn_closed++;
 			tcp_conn_close(s, c);
 			return STACK_DROP;
 		}
-		return send_waiting(s, seg, c);
+		return tcp_send_waiting(s, seg, c);
 	}
 
 	/* Segment text (seventh check): trim what was received before; a
@@ -272,7 +293,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	if (seq_gt(seg->seq, c->rcv_nxt)) {
 		s->ctr.drop_out_of_order++;
 		sndq_release_if_done(s, c);
-		return reply_ack(s, seg, c);
+		return tcp_reply_ack(s, seg, c);
 	}
 	skip = c->rcv_nxt - seg->seq;
 	if (skip > seg->len)
@@ -282,7 +303,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	fin = (seg->flags & TCP_FIN) && !seq_lt(seg->seq + seg->len, c->rcv_nxt);
 	if (seg->len == skip && !fin) {
 		/* No new text: an ACK, perhaps of a window that opened. */
-		enum stack_verdict v = send_waiting(s, seg, c);
+		enum stack_verdict v = tcp_send_waiting(s, seg, c);
 
 		sndq_release_if_done(s, c);
 		if (v == STACK_DROP && wnd_closed && tcp_rcv_wnd(s, c)) {
@@ -302,6 +323,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		return STACK_DROP;
 	}
 	memcpy(s->scratch, seg->payload + skip, seg->len - skip);
+	c->last_req = (uint32_t)tcp_now_tick(s); /* a request: the idle clock restarts */
 	if (!fin && tcp_writer_single(s, seg, c, s->scratch, seg->len - skip))
 		return STACK_SENT;
 	tcp_writer_init(&w, s, c, seg);
@@ -320,7 +342,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	 * theirs is left unacknowledged and comes again. */
 	if (fin && c->rcv_nxt == seg->seq + seg->len && tcp_writer_reserve(&w, 0) == 0) {
 		c->rcv_nxt++;
-		c->state = TCP_LAST_ACK;
+		conn_policy_set_state(&s->policy, c, TCP_LAST_ACK);
 		tcp_writer_close(&w, TCP_FIN);
 	} else {
 		tcp_writer_close(&w, 0);

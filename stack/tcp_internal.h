@@ -298,4 +298,32 @@ static inline int tcp_fin_acked(const struct tcp_conn *c)
 	return (c->flags & TCP_CF_FIN) && c->snd_buf == CONN_NONE;
 }
 
+/* An ACK for a segment that failed a check (RFC 9293 3.10.7.4), or the
+ * oldest unacknowledged segment again when the peer evidently missed it. */
+enum stack_verdict tcp_reply_ack(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c);
+/* After an ACK: sends what the send queue holds and the window takes. */
+enum stack_verdict tcp_send_waiting(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c);
+
+/* tcp_close.c: admission, our own close, and the states after it */
+/* A new connection for seg (a valid cookie), after the per-source limit and,
+ * when the table is full, an eviction (MIG 4.2.1). NULL when refused: the
+ * RST is sent and counted. */
+struct tcp_conn *tcp_conn_admit(struct stack *s, struct tcp_seg *seg);
+/* Closes c on our initiative: a FIN (FIN-WAIT-1) or, with close_rst, a RST
+ * and the slot freed. */
+void tcp_active_close(struct stack *s, struct tcp_conn *c);
+/* The rest of RFC 9293 3.10.7.4 for FIN-WAIT-1, FIN-WAIT-2, CLOSING and
+ * TIME-WAIT, from after the ACK field was taken. */
+enum stack_verdict tcp_close_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c);
+/* A SYN in TIME-WAIT: whether it may open a new incarnation. */
+int tcp_time_wait_reopens(const struct tcp_conn *c, const struct tcp_seg *seg);
+/* For the stack's timer (tcp_timer.c): the earliest tick at which
+ * conn_mgmt_expire() has something to do for c (idle timeout, keepalive
+ * probe, the end of TIME-WAIT or of our close), UINT64_MAX if none.
+ * conn_mgmt_expire() does what is due at s->now_ns (nothing if the deadline
+ * moved on since: a request restarts the idle clock without touching a
+ * timer) and may free c. */
+uint64_t conn_mgmt_deadline(const struct stack *s, const struct tcp_conn *c);
+void conn_mgmt_expire(struct stack *s, struct tcp_conn *c);
+
 #endif

@@ -19,10 +19,12 @@ void tcp_timer_ensure(struct stack *s, struct tcp_conn *c, uint64_t at)
 void tcp_timer_arm(struct stack *s, struct tcp_conn *c)
 {
 	uint64_t at = UINT64_MAX;
+	uint64_t cm = conn_mgmt_deadline(s, c);
 
 	if (c->snd_buf != CONN_NONE)
 		at = tcp_tick_expand(s, sndq_deadline(s, c, sndq_head(s, c)));
-	/* connection management: at = min(at, its earliest deadline) */
+	if (cm < at)
+		at = cm;
 	if (at != UINT64_MAX)
 		tcp_timer_ensure(s, c, at);
 }
@@ -68,8 +70,9 @@ void tcp_timer_fired(void *arg, uint32_t idx)
 	if (c->snd_buf != CONN_NONE && tcp_tick_due(s, sndq_deadline(s, c, sndq_head(s, c))) &&
 	    rtx_timeout(s, c) < 0)
 		return;
-	/* connection management: its expiry, when its deadline is due (it may
-	 * close c: return then) */
+	conn_mgmt_expire(s, c); /* what is due of it; it may close c */
+	if (!c->state)
+		return;
 	tcp_timer_arm(s, c);
 }
 

@@ -15,9 +15,15 @@
  * nothing left to match it runs the timers up to its own time: so a fixture
  * states when a retransmission is due, and that nothing is sent before.
  *
- *   fixture_runner FIXTURE.pcap      exit 0 if every reply matched */
+ *   fixture_runner FIXTURE.pcap [OPTION VALUE]...   exit 0 if every reply matched
+ *
+ * Options set the stack's connection policy for the fixture, as mbxdp's
+ * options of the same names: --max-conns N, --max-conns-per-source N,
+ * --priority-source CIDR, --close fin|rst, --idle-timeout S, --time-wait MS,
+ * --keepalive IDLE,INTVL,COUNT. */
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "frame_build.h"
@@ -147,6 +153,37 @@ static void describe(const char *what, const uint8_t *f, uint32_t len)
 
 /* Moves the stack's clock forward to t (never back: a fixture may reuse an
  * earlier frame) and runs its timers. */
+static int parse_options(int argc, char **argv, uint32_t *max_conns, struct conn_policy_config *p)
+{
+	conn_policy_defaults(p);
+	*max_conns = 64;
+	for (int i = 2; i + 1 < argc; i += 2) {
+		const char *o = argv[i], *v = argv[i + 1];
+
+		if (!strcmp(o, "--max-conns"))
+			*max_conns = (uint32_t)strtoul(v, 0, 10);
+		else if (!strcmp(o, "--max-conns-per-source"))
+			p->max_per_source = (uint32_t)strtoul(v, 0, 10);
+		else if (!strcmp(o, "--priority-source") && p->n_priority < CONN_POLICY_MAX_PRIORITY &&
+			 conn_cidr_parse(v, &p->priority[p->n_priority]) == 0)
+			p->n_priority++;
+		else if (!strcmp(o, "--close") && (!strcmp(v, "fin") || !strcmp(v, "rst")))
+			p->close_rst = !strcmp(v, "rst");
+		else if (!strcmp(o, "--idle-timeout"))
+			p->idle_ms = (uint32_t)strtoul(v, 0, 10) * 1000;
+		else if (!strcmp(o, "--time-wait"))
+			p->time_wait_ms = (uint32_t)strtoul(v, 0, 10);
+		else if (!strcmp(o, "--keepalive") &&
+			 sscanf(v, "%u,%u,%u", &p->keepalive_idle_ms, &p->keepalive_intvl_ms,
+				&p->keepalive_count) == 3) {
+			p->keepalive_idle_ms *= 1000;
+			p->keepalive_intvl_ms *= 1000;
+		} else
+			return -1;
+	}
+	return argc % 2 == 0 && *max_conns ? 0 : -1;
+}
+
 static void advance(struct harness *h, uint64_t t)
 {
 	if (t > h->stack->now_ns)
@@ -167,10 +204,13 @@ int main(int argc, char **argv)
 	uint32_t n = 0, taken = 0;
 	uint64_t t0 = 0;
 	static struct harness h; /* large: replies of a whole benchmark round */
+	struct conn_policy_config policy;
+	struct harness_opts opts = { 0 };
+	uint32_t max_conns;
 	pcap_t *pc;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: fixture_runner FIXTURE.pcap\n");
+	if (argc < 2 || parse_options(argc, argv, &max_conns, &policy) < 0) {
+		fprintf(stderr, "usage: fixture_runner FIXTURE.pcap [OPTION VALUE]...\n");
 		return 2;
 	}
 	pc = pcap_open_offline(argv[1], errbuf);
@@ -192,7 +232,8 @@ int main(int argc, char **argv)
 		n++;
 	}
 	pcap_close(pc);
-	if (harness_init(&h, 64, 1024) < 0) {
+	opts.policy = &policy;
+	if (harness_init_opts(&h, max_conns, 1024, &opts) < 0) {
 		fprintf(stderr, "fixture_runner: cannot set up the stack\n");
 		return 2;
 	}
