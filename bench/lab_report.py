@@ -89,7 +89,8 @@ def case_name(c, d, rate):
 
 def markdown(table, meta, cpu, engine):
     lines = []
-    load_note = f"load average {meta['loadavg_before']} before, {meta.get('loadavg_after', '?')} after"
+    load_note = (f"load average {meta['loadavg_before']} before, "
+                 f"{meta.get('loadavg_after', '?')} after")
     lines.append(f"Machine: {meta['cpus']} CPUs, kernel {meta['kernel']}, XDP {meta['xdp_mode']} mode; "
                  f"{meta['rounds']} round(s) of {meta['duration_s']} s per case after "
                  f"{meta['warmup_s']} s of warm-up; {load_note}. Closed loop (\"at R/s\": open "
