@@ -94,7 +94,8 @@ def markdown(table, meta, cpu, engine):
     lines.append(f"Machine: {meta['cpus']} CPUs, kernel {meta['kernel']}, XDP {meta['xdp_mode']} mode; "
                  f"{meta['rounds']} round(s) of {meta['duration_s']} s per case after "
                  f"{meta['warmup_s']} s of warm-up; {load_note}. Closed loop (\"at R/s\": open "
-                 f"loop at R requests/s), FC 03 of 10 registers, every answer checked; latency in microseconds, medians over rounds. "
+                 f"loop at R requests/s), FC 03 of 10 registers, every answer checked; latency in "
+                 f"microseconds, medians over rounds. "
                  f"\"x mbxdp\": the server's figure divided by mbxdp's in the same case.")
     lines.append("")
     lines.append("| server | conns x depth | p50 | p99 | p99.9 | requests/s | errors "
