@@ -29,7 +29,24 @@ static void usage(FILE *out)
 		"  -q, --queue N            receive queue to bind (default 0)\n"
 		"  -m, --xdp-mode MODE      native (default) or generic\n"
 		"  -p, --port P             TCP port to serve; repeat for more (default 502)\n"
-		"  -c, --max-conns N        connection table size (default 65536)\n"
+		"  -c, --max-conns N        connection table size (default 65536); when it is\n"
+		"                           full, a new connection closes the oldest idle one\n"
+		"                           not from a priority source (MIG 4.2.1)\n"
+		"      --max-conns-per-source N\n"
+		"                           connections one address may hold (default: no limit;\n"
+		"                           priority sources are not limited)\n"
+		"      --priority-source CIDR\n"
+		"                           a trusted source, e.g. 198.18.0.0/24 (repeat, up to 32):\n"
+		"                           never closed to make room\n"
+		"      --idle-timeout S     close connections without a request for S seconds\n"
+		"                           (default 10; 0: never)\n"
+		"      --priority-idle-timeout S\n"
+		"                           the same for priority sources (default 30)\n"
+		"      --close fin|rst      how we close: FIN, then TIME-WAIT (default), or RST\n"
+		"      --time-wait MS       TIME-WAIT length in ms (default 1000, at most 240000)\n"
+		"      --keepalive IDLE,INTVL,COUNT\n"
+		"                           probe after IDLE s of silence, every INTVL s, reset\n"
+		"                           after COUNT unanswered (RFC 1122 4.2.3.6; default off)\n"
 		"      --rto-min MS         smallest retransmission timeout (default 200)\n"
 		"      --max-retries N      retransmissions of a segment before the connection\n"
 		"                           is reset (default 8)\n"
@@ -68,6 +85,30 @@ static void usage(FILE *out)
 		"On SIGINT or SIGTERM it detaches, prints its counters (one 'name value'\n"
 		"per line) and exits 0.\n",
 		MBX_ADDRESS_PREFIX_MIN, STACK_MAX_ADDRS);
+}
+
+static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out);
+
+/* IDLE,INTVL,COUNT: seconds, seconds, probes. */
+static int parse_keepalive(const char *s, struct conn_policy_config *p)
+{
+	uint32_t v[3];
+	char part[3][16];
+	const char *name[3] = { "--keepalive IDLE", "--keepalive INTVL", "--keepalive COUNT" };
+	int n = sscanf(s, "%15[^,],%15[^,],%15s", part[0], part[1], part[2]);
+
+	if (n != 3) {
+		fprintf(stderr, "mbxdp: --keepalive wants IDLE,INTVL,COUNT (e.g. 60,10,5), not '%s'\n", s);
+		return -1;
+	}
+	if (parse_u32(name[0], part[0], 1, 86400, &v[0]) < 0 ||
+	    parse_u32(name[1], part[1], 1, 3600, &v[1]) < 0 ||
+	    parse_u32(name[2], part[2], 1, 127, &v[2]) < 0)
+		return -1;
+	p->keepalive_idle_ms = v[0] * 1000;
+	p->keepalive_intvl_ms = v[1] * 1000;
+	p->keepalive_count = v[2];
+	return 0;
 }
 
 static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -177,9 +218,29 @@ static int check_backend_options(const struct cli_options *o)
 
 int cli_parse(int argc, char **argv, struct cli_options *o)
 {
-	enum { OPT_DETACH = 256, OPT_IMPAIR, OPT_DPDK, OPT_QUEUES, OPT_ADDRESS, OPT_RTO_MIN,
-	       OPT_MAX_RETRIES, OPT_ALLOW_SOURCE, OPT_CAPTURE, OPT_CAPTURE_RING, OPT_COOKIE_SECRET,
-	       OPT_NAME, OPT_IDLE, OPT_CONFIG };
+	enum {
+		OPT_DETACH = 256,
+		OPT_IMPAIR,
+		OPT_DPDK,
+		OPT_QUEUES,
+		OPT_ADDRESS,
+		OPT_RTO_MIN,
+		OPT_MAX_RETRIES,
+		OPT_ALLOW_SOURCE,
+		OPT_CAPTURE,
+		OPT_CAPTURE_RING,
+		OPT_COOKIE_SECRET,
+		OPT_NAME,
+		OPT_IDLE,
+		OPT_CONFIG,
+		OPT_PER_SOURCE,
+		OPT_PRIORITY,
+		OPT_IDLE_TIMEOUT,
+		OPT_PRIORITY_IDLE_TIMEOUT,
+		OPT_CLOSE,
+		OPT_TIME_WAIT,
+		OPT_KEEPALIVE,
+	};
 	static const struct option longopts[] = {
 		{ "iface", required_argument, 0, 'i' },
 		{ "queue", required_argument, 0, 'q' },
@@ -200,6 +261,13 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "name", required_argument, 0, OPT_NAME },
 		{ "idle", required_argument, 0, OPT_IDLE },
 		{ "config", required_argument, 0, OPT_CONFIG },
+		{ "max-conns-per-source", required_argument, 0, OPT_PER_SOURCE },
+		{ "priority-source", required_argument, 0, OPT_PRIORITY },
+		{ "idle-timeout", required_argument, 0, OPT_IDLE_TIMEOUT },
+		{ "priority-idle-timeout", required_argument, 0, OPT_PRIORITY_IDLE_TIMEOUT },
+		{ "close", required_argument, 0, OPT_CLOSE },
+		{ "time-wait", required_argument, 0, OPT_TIME_WAIT },
+		{ "keepalive", required_argument, 0, OPT_KEEPALIVE },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -214,6 +282,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 	o->queues = 1;
 	o->rto_min_ms = 200;
 	o->max_retries = 8;
+	conn_policy_defaults(&o->policy);
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":i:q:m:p:c:hV", longopts, 0)) != -1) {
@@ -267,6 +336,48 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 				return -1;
 			}
 			o->impair = 1;
+			break;
+		case OPT_PER_SOURCE:
+			if (parse_u32("--max-conns-per-source", optarg, 1, 1u << 26,
+				      &o->policy.max_per_source) < 0)
+				return -1;
+			break;
+		case OPT_PRIORITY:
+			if (o->policy.n_priority == CONN_POLICY_MAX_PRIORITY) {
+				fprintf(stderr, "mbxdp: at most %d --priority-source options\n",
+					CONN_POLICY_MAX_PRIORITY);
+				return -1;
+			}
+			if (conn_cidr_parse(optarg, &o->policy.priority[o->policy.n_priority]) < 0) {
+				fprintf(stderr, "mbxdp: --priority-source wants an IPv4 prefix like 198.18.0.0/24, not '%s'\n",
+					optarg);
+				return -1;
+			}
+			o->policy.n_priority++;
+			break;
+		case OPT_IDLE_TIMEOUT:
+		case OPT_PRIORITY_IDLE_TIMEOUT:
+			if (parse_u32(ch == OPT_IDLE_TIMEOUT ? "--idle-timeout" : "--priority-idle-timeout",
+				      optarg, 0, 86400, &v) < 0)
+				return -1;
+			*(ch == OPT_IDLE_TIMEOUT ? &o->policy.idle_ms : &o->policy.priority_idle_ms) =
+				v * 1000;
+			break;
+		case OPT_CLOSE:
+			if (strcmp(optarg, "fin") && strcmp(optarg, "rst")) {
+				fprintf(stderr, "mbxdp: --close is fin or rst, not '%s'\n", optarg);
+				return -1;
+			}
+			o->policy.close_rst = !strcmp(optarg, "rst");
+			break;
+		case OPT_TIME_WAIT:
+			/* At most 2 MSL (RFC 9293 3.4.2, MSL 2 minutes). */
+			if (parse_u32("--time-wait", optarg, 0, 240000, &o->policy.time_wait_ms) < 0)
+				return -1;
+			break;
+		case OPT_KEEPALIVE:
+			if (parse_keepalive(optarg, &o->policy) < 0)
+				return -1;
 			break;
 		case OPT_CAPTURE:
 			o->capture = optarg;

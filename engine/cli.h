@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "conn_policy.h"
 #include "loader.h"
 #include "port_impair.h"
 
@@ -24,6 +25,7 @@ struct cli_options {
 	uint16_t ports[CLI_MAX_PORTS];
 	uint32_t n_ports;
 	uint32_t max_conns;
+	struct conn_policy_config policy; /* limits, timeouts, close, keepalive */
 	uint32_t rto_min_ms; /* RFC 6298 2.4 minimum RTO */
 	uint32_t max_retries; /* retransmissions before a connection is reset */
 	/* --address prefixes (each stands for all its addresses) and

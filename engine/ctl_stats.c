@@ -298,9 +298,12 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 		ctl_map_close(&m);
 		return 1;
 	}
-	cur = malloc(sizeof(*cur));
-	prev = malloc(sizeof(*prev));
-	scratch = malloc(sizeof(*scratch));
+	/* The type is cache-line aligned and the compiler may move it with
+	 * aligned vector loads: malloc's 16-byte alignment is not enough (and
+	 * the size is a multiple of 64, as aligned_alloc wants). */
+	cur = aligned_alloc(64, sizeof(*cur));
+	prev = aligned_alloc(64, sizeof(*prev));
+	scratch = aligned_alloc(64, sizeof(*scratch));
 	if (!cur || !prev || !scratch) {
 		fprintf(stderr, "mbxdp-ctl: out of memory\n");
 		rc = 1;

@@ -197,10 +197,10 @@ int main(int argc, char **argv)
 	scfg.max_conns = o.max_conns;
 	scfg.rto_min_ms = o.rto_min_ms;
 	scfg.max_retries = o.max_retries;
-	scfg.adu_buffers = o.max_conns / 4 + 64;
 	scfg.mss = (uint16_t)(backend.mtu - 40 > 65495 ? 65495 : backend.mtu - 40);
 	scfg.ports = o.ports;
 	scfg.n_ports = o.n_ports;
+	scfg.policy = o.policy;
 	scfg.addrs = backend.stack_addrs;
 	scfg.n_addrs = backend.n_stack_addrs;
 	memcpy(scfg.mac, backend.mac, sizeof(scfg.mac));

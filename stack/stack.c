@@ -208,7 +208,7 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 	uint64_t hash_key;
 
 	memset(s, 0, sizeof(*s));
-	if (cfg->mss < 88 || cfg->adu_buffers == 0 || cfg->n_ports == 0 ||
+	if (cfg->mss < 88 || cfg->n_ports == 0 ||
 	    cfg->n_addrs > STACK_MAX_ADDRS) {
 		errno = EINVAL;
 		return -1;
@@ -218,7 +218,8 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 		return -1;
 	/* 4096 slots of a tick: the usual retransmission timeouts fit one
 	 * revolution (timer_wheel.h). */
-	if (adu_pool_init(&s->adu, cfg->adu_buffers) < 0 ||
+	if (conn_policy_init(&s->policy, &cfg->policy, cfg->max_conns, hash_key) < 0 ||
+	    adu_pool_init(&s->adu, cfg->adu_buffers ? cfg->adu_buffers : cfg->max_conns / 4 + 64) < 0 ||
 	    sndq_pool_init(&s->snd, cfg->snd_blocks ? cfg->snd_blocks : cfg->max_conns / 2 + 64) < 0 ||
 	    timer_wheel_init(&s->timers, cfg->max_conns, 1u << STACK_TICK_SHIFT, 4096) < 0) {
 		stack_free(s);
@@ -240,7 +241,8 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 	s->tx = tx;
 	memcpy(s->cookie_key, cfg->secret, sizeof(s->cookie_key));
 	s->mss = cfg->mss;
-	memcpy(s->addrs, cfg->addrs, cfg->n_addrs * sizeof(*cfg->addrs));
+	if (cfg->n_addrs) /* addrs may be NULL then, which memcpy must not see */
+		memcpy(s->addrs, cfg->addrs, cfg->n_addrs * sizeof(*cfg->addrs));
 	s->n_addrs = cfg->n_addrs;
 	memcpy(s->mac, cfg->mac, sizeof(s->mac));
 	s->challenge_ack_limit = cfg->challenge_ack_limit ? cfg->challenge_ack_limit : 1000;
@@ -255,6 +257,7 @@ void stack_free(struct stack *s)
 		munmap(s->adu.bufs, (size_t)s->adu.capacity * MB_ADU_MAX);
 		free(s->adu.free);
 	}
+	conn_policy_free(&s->policy);
 	conn_table_free(&s->conns);
 	memset(s, 0, sizeof(*s));
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "frame.h"
+#include "conn_policy.h"
 #include "modbus.h"
 #include "tcp_conn.h"
 #include "timer_wheel.h"
@@ -46,6 +47,7 @@
 	X(drop_no_adu_buffer) /* a split ADU had nowhere to wait: connection reset */ \
 	X(drop_no_snd_buf) /* no send buffer block for a response: request left unacknowledged */ \
 	X(snd_window_full) /* a response waits in the send queue for the peer's window */ \
+	X(drop_snd_queue_full) /* a peer not reading its answers: requests left unacknowledged */ \
 	X(tx_arp_reply) \
 	X(tx_icmp_echo_reply) \
 	X(tx_syn_ack) \
@@ -61,8 +63,20 @@
 	X(tx_window_probe) /* RFC 9293 3.8.6.1: zero window probes */ \
 	X(rtt_samples) /* RFC 6298 3: round trips measured (Karn's rule) */ \
 	X(conn_opened) /* a valid cookie came back */ \
-	X(conn_refused_table_full) /* a valid cookie, but no free slot: RST */ \
+	/* Refusals count segments: each segment of a refused handshake that \
+	 * carries a valid cookie (the ACK, the first request) is refused again. */ \
+	X(conn_refused_table_full) /* table full, nothing evictable (all priority): RST */ \
+	X(conn_refused_per_source) /* the source holds --max-conns-per-source: RST (MIG 4.2.1) */ \
+	X(conn_evicted) /* oldest idle non-priority connection closed for a new one (MIG 4.2.1) */ \
+	X(conn_time_wait_reclaimed) /* a TIME-WAIT slot given to a new connection */ \
+	X(conn_idle_timeout) /* no request for its pool's idle timeout: closed (MIG 4.2.1) */ \
+	X(conn_keepalive_timeout) /* keepalive probes unanswered: RST (RFC 1122 4.2.3.6) */ \
+	X(tx_keepalive_probe) /* <SEQ=SND.NXT-1><CTL=ACK> (RFC 1122 4.2.3.6) */ \
+	X(conn_close_timeout) /* our FIN's close not finished by the peer in time: RST */ \
+	X(conn_reset_data_after_close) /* data after our close: RST (RFC 1122 4.2.2.13) */ \
+	X(conn_time_wait_reopened) /* SYN beyond RCV.NXT in TIME-WAIT: new connection (RFC 1122 4.2.2.13) */ \
 	X(conn_closed) /* passive close completed */ \
+	X(conn_closed_active) /* our close completed: TIME-WAIT ended (RFC 9293 3.6) */ \
 	X(conn_reset_by_peer) \
 	X(conn_reset_retransmit_limit) /* max retries of one segment unacknowledged: RST */ \
 	X(conn_reset_bad_mbap) /* MBAP length out of range: stream unframeable */ \
@@ -82,7 +96,7 @@ struct stack_counters {
 
 struct stack_config {
 	uint32_t max_conns; /* connection table capacity */
-	uint32_t adu_buffers; /* split ADUs that may wait at once */
+	uint32_t adu_buffers; /* split ADUs that may wait at once; 0: max_conns / 4 + 64 */
 	uint16_t mss; /* our MSS: the interface MTU less 40 */
 	const uint16_t *ports; /* served TCP ports, host order */
 	uint32_t n_ports;
@@ -98,6 +112,7 @@ struct stack_config {
 	const uint32_t *addrs;
 	uint32_t n_addrs;
 	uint8_t mac[6];
+	struct conn_policy_config policy; /* limits and timeouts (conn_policy_defaults) */
 };
 
 /* Where replies go. The engine batches them into tx bursts. */
@@ -123,6 +138,7 @@ struct sndq_pool {
 
 struct stack {
 	struct conn_table conns;
+	struct conn_policy policy;
 	struct adu_pool adu;
 	struct sndq_pool snd;
 	struct timer_wheel timers; /* entry i: connection i (tcp_timer.h) */
@@ -187,6 +203,16 @@ uint32_t stack_arp_announce(const struct stack *s, uint32_t i, uint8_t *buf, uin
 static inline uint32_t stack_open_connections(const struct stack *s)
 {
 	return s->conns.in_use;
+}
+
+/* What one idle connection costs, in bytes: its table entry, its frame-less
+ * Ethernet header, its share of the hash buckets and its timer wheel entry.
+ * Buffers (ADU, send queue) are held only while data waits, and an idle
+ * connection has none. Issue 3 asks for at most 128. */
+static inline double stack_idle_conn_bytes(const struct stack *s)
+{
+	return (double)(sizeof(struct tcp_conn) + sizeof(struct conn_l2) + sizeof(struct timer_entry)) +
+	       (double)(s->conns.bucket_mask + 1) * sizeof(uint32_t) / s->conns.capacity;
 }
 
 #endif

@@ -13,18 +13,26 @@
 
 #define CONN_NONE UINT32_MAX
 
-/* The states a passive-only server keeps (RFC 9293 3.3.2). LISTEN is
- * implicit: a port in the served set is always listening. SYN-RECEIVED lives
- * only in the SYN cookie (tcp_cookie.h), never in the table. CLOSE-WAIT is
- * never entered: our FIN goes out with the ACK of the peer's FIN. */
+/* The states a server keeps (RFC 9293 3.3.2). LISTEN is implicit: a port in
+ * the served set is always listening. SYN-RECEIVED lives only in the SYN
+ * cookie (tcp_cookie.h), never in the table. CLOSE-WAIT is never entered:
+ * our FIN goes out with the ACK of the peer's FIN. FIN-WAIT-1 and the states
+ * after it follow our own close on an idle timeout (tcp_close.c). */
 enum tcp_state {
 	TCP_ESTABLISHED = 1,
 	TCP_LAST_ACK,
+	TCP_FIN_WAIT_1,
+	TCP_FIN_WAIT_2,
+	TCP_CLOSING,
+	TCP_TIME_WAIT,
 };
 
 /* c->flags */
 #define TCP_CF_RTT 0x01 /* srtt8 and rttvar4 hold a measurement (RFC 6298 2.2) */
 #define TCP_CF_FIN 0x02 /* our FIN is queued after the send queue's bytes */
+#define TCP_CF_WAITING 0x04 /* queued bytes or our FIN wait to be sent */
+
+#define CONN_PRIORITY 0x01 /* c->cm_flags: from a priority source, never evicted */
 
 struct tcp_conn {
 	/* The 4-tuple, as on the wire (network byte order). */
@@ -52,8 +60,12 @@ struct tcp_conn {
 	uint32_t snd_buf; /* head block of the send queue, CONN_NONE if none */
 	uint16_t srtt8; /* smoothed round-trip time, 1/8 ticks (RFC 6298 2) */
 	uint16_t rttvar4; /* its variation, 1/4 ticks */
-	/* connection management: 12 bytes reserved (idle, keepalive, close) */
-	uint8_t cm_reserved[12];
+	/* connection management (conn_policy.h, tcp_close.c) */
+	uint32_t last_rx; /* tick (low 32 bits) of the last acceptable segment */
+	uint32_t last_req; /* tick of the last request, or of our close */
+	uint8_t cm_flags; /* CONN_PRIORITY */
+	uint8_t ka_probes; /* keepalive probes sent since last_rx */
+	uint8_t cm_spare[2];
 	struct mb_peer mb; /* its server, unit and rights (modbus.h): 4 bytes */
 	uint32_t next; /* hash chain or free list */
 } __attribute__((aligned(64))); /* one cache line: one miss per lookup */

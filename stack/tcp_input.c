@@ -21,11 +21,11 @@ static enum stack_verdict input_closed(struct stack *s, struct tcp_seg *seg)
 	s->ctr.rst_port_not_served++;
 	s->ctr.tx_rst++;
 	if (seg->flags & TCP_ACK) {
-		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0, TCP_RCV_WND);
 	} else {
 		uint32_t seg_len = seg->len + !!(seg->flags & TCP_SYN) + !!(seg->flags & TCP_FIN);
 
-		tcp_reply_control(s, seg, TCP_RST | TCP_ACK, 0, seg->seq + seg_len);
+		tcp_reply_control(s, seg, TCP_RST | TCP_ACK, 0, seg->seq + seg_len, TCP_RCV_WND);
 	}
 	return STACK_SENT;
 }
@@ -35,6 +35,8 @@ void tcp_conn_close(struct stack *s, struct tcp_conn *c)
 	tcp_stream_release(s, c);
 	if (c->snd_buf != CONN_NONE)
 		sndq_release(s, c);
+	conn_policy_source_del(&s->policy, c->raddr);
+	conn_policy_set_state(&s->policy, c, 0);
 	/* The wheel entry may stay armed: it fires on a free or reused slot,
 	 * finds nothing due, and is re-armed only if the new owner needs it. */
 	conn_remove(&s->conns, c);
@@ -42,6 +44,17 @@ void tcp_conn_close(struct stack *s, struct tcp_conn *c)
 
 static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *seg,
 					     struct tcp_conn *c);
+static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg);
+
+/* A SYN that may reopen a connection in TIME-WAIT (RFC 1122 4.2.2.13): the
+ * old incarnation goes, and the SYN is answered as in LISTEN. */
+static enum stack_verdict reopen(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
+{
+	s->ctr.conn_time_wait_reopened++;
+	s->ctr.conn_closed_active++;
+	tcp_conn_close(s, c);
+	return input_listen(s, seg);
+}
 
 /* No connection on a served port: LISTEN (RFC 9293 3.10.7.2), with SYN
  * cookies standing in for SYN-RECEIVED. */
@@ -58,7 +71,8 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 		if (seg->len)
 			s->ctr.drop_syn_with_data++; /* not acknowledged: the peer sends it again */
 		s->ctr.tx_syn_ack++;
-		tcp_reply_control(s, seg, TCP_SYN | TCP_ACK, tcp_cookie_make(s, seg), seg->seq + 1);
+		tcp_reply_control(s, seg, TCP_SYN | TCP_ACK, tcp_cookie_make(s, seg), seg->seq + 1,
+				  TCP_RCV_WND);
 		return STACK_SENT;
 	}
 	if (!(seg->flags & TCP_ACK) || (seg->flags & TCP_SYN)) {
@@ -71,19 +85,12 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 	if (!peer_mss) {
 		s->ctr.drop_bad_cookie++;
 		s->ctr.tx_rst++;
-		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0, TCP_RCV_WND);
 		return STACK_SENT;
 	}
-	c = conn_insert(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
-	if (!c) {
-		/* A clear refusal rather than a connection the peer believes in
-		 * and we never answer. */
-		s->ctr.conn_refused_table_full++;
-		s->ctr.tx_rst++;
-		tcp_reply_control(s, seg, TCP_RST, seg->ack, 0);
+	c = tcp_conn_admit(s, seg);
+	if (!c)
 		return STACK_SENT;
-	}
-	c->state = TCP_ESTABLISHED;
 	tcp_out_learn_l2(s, c, seg->f->data, seg->l2_len);
 	c->rcv_nxt = seg->seq;
 	c->snd_una = c->snd_nxt = seg->ack;
@@ -99,9 +106,13 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
  * not seen our answer: the oldest unacknowledged segment (our answer, our
  * FIN) goes again and carries the ACK (as RFC 6298 5.4 would at the
  * timeout, only sooner). The segment's ACK field only decides this; it
- * changes no state (3.10.7.4: an unacceptable segment is dropped). */
-static enum stack_verdict reply_ack(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
+ * changes no state (3.10.7.4: an unacceptable segment is dropped). In
+ * TIME-WAIT the segment is the peer's FIN again: acknowledged, and TIME-WAIT
+ * restarts (3.10.7.4, eighth check). */
+enum stack_verdict tcp_reply_ack(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
 {
+	if (c->state == TCP_TIME_WAIT && (seg->flags & TCP_FIN))
+		c->last_req = (uint32_t)tcp_now_tick(s);
 	if ((seg->len || (seg->flags & TCP_FIN)) && seq_lt(seg->seq, c->rcv_nxt) &&
 	    c->snd_nxt != c->snd_una && !((seg->flags & TCP_ACK) && seg->ack == c->snd_nxt)) {
 		struct tcp_writer w;
@@ -112,7 +123,7 @@ static enum stack_verdict reply_ack(struct stack *s, struct tcp_seg *seg, struct
 		return STACK_SENT;
 	}
 	s->ctr.tx_ack++;
-	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
+	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt, tcp_rcv_wnd(s, c));
 	return STACK_SENT;
 }
 
@@ -124,55 +135,50 @@ static void ack_new(struct stack *s, struct tcp_conn *c, uint32_t ack)
 {
 	uint32_t acked = ack - c->snd_una;
 	struct sndq_block *b;
-	uint32_t len;
 
 	c->snd_una = ack;
 	if (c->snd_buf == CONN_NONE)
 		return;
 	b = sndq_head(s, c);
 	if ((b->flags & SNDQ_TIMING) && !seq_lt(ack, b->rtt_seq)) {
+		uint32_t r = (uint32_t)(s->now_ns >> STACK_TICK_SHIFT) - b->rtt_at;
+
 		b->flags &= (uint8_t)~SNDQ_TIMING;
-		tcp_rtt_sample(s, c, (uint32_t)tcp_now_tick(s) - b->rtt_at);
+		/* Within the tick it was sent, on a connection whose SRTT is
+		 * under a tick and RTTVAR settled (a LAN): the sample would
+		 * change neither (2.3 in integers), and is skipped. */
+		if (r || c->srtt8 >= 8 || c->rttvar4 >= 4 || !(c->flags & TCP_CF_RTT))
+			tcp_rtt_sample(s, c, r);
 	}
-	len = b->len;
-	if (acked > len) { /* our FIN too: nothing is left */
-		sndq_release(s, c);
-		return;
-	}
-	if (acked == len && b->next == CONN_NONE) {
+	if (acked == b->len && b->next == CONN_NONE) {
 		/* All of it, in one block (the usual answer): it starts over. */
 		b->len = 0;
 		b->off = 0;
 		b->wlen = 0;
+	} else if (acked > b->len) {
+		sndq_release(s, c); /* our FIN too: nothing is left */
+		return;
 	} else {
 		sndq_drop(s, c, acked);
 		b = sndq_head(s, c);
 	}
 	b->retries = 0;
-	b->backoff = 0;
+	if (__builtin_expect(b->backoff != 0, 0)) {
+		b->backoff = 0;
+		b->flags &= (uint8_t)~SNDQ_ARMED; /* the deadline may be earlier now */
+	}
 	b->flags &= (uint8_t)~SNDQ_PERSIST;
 	if (c->snd_nxt != c->snd_una)
 		tcp_rtx_restart(s, c, b);
 }
 
-/* Whether queued bytes or a queued FIN wait to be sent. */
-static int sndq_waiting(const struct stack *s, const struct tcp_conn *c)
-{
-	const struct sndq_block *b;
-
-	if (c->snd_buf == CONN_NONE)
-		return 0;
-	b = sndq_head(s, c);
-	return b->len > sndq_sent_data(c, b) || ((c->flags & TCP_CF_FIN) && !sndq_fin_sent(c, b));
-}
-
 /* After an ACK: what the peer's window now takes goes out, in the received
  * frame first. Returns STACK_SENT if anything was sent. */
-static enum stack_verdict send_waiting(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
+enum stack_verdict tcp_send_waiting(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
 {
 	struct tcp_writer w;
 
-	if (!sndq_waiting(s, c))
+	if (!(c->flags & TCP_CF_WAITING))
 		return STACK_DROP;
 	tcp_writer_init(&w, s, c, seg);
 	return tcp_writer_flush(&w, 0) ? STACK_SENT : STACK_DROP;
@@ -194,7 +200,7 @@ static enum stack_verdict challenge_ack(struct stack *s, struct tcp_seg *seg,
 	}
 	s->challenge_sent++;
 	s->ctr.tx_challenge_ack++;
-	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt);
+	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt, tcp_rcv_wnd(s, c));
 	return STACK_SENT;
 }
 
@@ -215,13 +221,20 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	struct tcp_writer w;
 	uint32_t skip;
 	uint8_t fin;
+	int wnd_closed;
 
 	if (!seq_acceptable(c, seg)) {
+		if (tcp_time_wait_reopens(c, seg))
+			return reopen(s, seg, c);
 		s->ctr.drop_seq_unacceptable++;
 		if (seg->flags & TCP_RST)
 			return STACK_DROP;
-		return reply_ack(s, seg, c);
+		return tcp_reply_ack(s, seg, c);
 	}
+	/* Anything acceptable from the peer answers keepalive probes (RFC
+	 * 1122 4.2.3.6); both fields are in the line just read. */
+	c->last_rx = (uint32_t)tcp_now_tick(s);
+	c->ka_probes = 0;
 	/* Second check, RST (RFC 5961 3.2): only an exact RCV.NXT resets. */
 	if (seg->flags & TCP_RST) {
 		if (seg->seq != c->rcv_nxt)
@@ -231,8 +244,11 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		return STACK_DROP;
 	}
 	/* Fourth check, SYN in a synchronized state (RFC 5961 4.2). */
-	if (seg->flags & TCP_SYN)
+	if (seg->flags & TCP_SYN) {
+		if (tcp_time_wait_reopens(c, seg))
+			return reopen(s, seg, c);
 		return challenge_ack(s, seg, c);
+	}
 	/* Fifth check, ACK. */
 	if (!(seg->flags & TCP_ACK)) {
 		s->ctr.drop_no_ack_flag++;
@@ -247,8 +263,9 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	}
 	if (seq_gt(seg->ack, c->snd_nxt)) {
 		s->ctr.drop_ack_beyond_snd_nxt++;
-		return reply_ack(s, seg, c);
+		return tcp_reply_ack(s, seg, c);
 	}
+	wnd_closed = !tcp_rcv_wnd(s, c);
 	if (seq_gt(seg->ack, c->snd_una))
 		ack_new(s, c, seg->ack);
 	else if (!seg->wnd && c->snd_buf != CONN_NONE)
@@ -259,13 +276,15 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	 * in. */
 	if (!seq_lt(seg->seq, c->rcv_nxt))
 		c->peer_wnd = seg->wnd;
-	if (c->state == TCP_LAST_ACK) {
+	if (c->state != TCP_ESTABLISHED) {
+		if (c->state != TCP_LAST_ACK)
+			return tcp_close_input(s, seg, c);
 		if (tcp_fin_acked(c)) {
 			s->ctr.conn_closed++;
 			tcp_conn_close(s, c);
 			return STACK_DROP;
 		}
-		return send_waiting(s, seg, c);
+		return tcp_send_waiting(s, seg, c);
 	}
 
 	/* Segment text (seventh check): trim what was received before; a
@@ -274,7 +293,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	if (seq_gt(seg->seq, c->rcv_nxt)) {
 		s->ctr.drop_out_of_order++;
 		sndq_release_if_done(s, c);
-		return reply_ack(s, seg, c);
+		return tcp_reply_ack(s, seg, c);
 	}
 	skip = c->rcv_nxt - seg->seq;
 	if (skip > seg->len)
@@ -284,9 +303,16 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	fin = (seg->flags & TCP_FIN) && !seq_lt(seg->seq + seg->len, c->rcv_nxt);
 	if (seg->len == skip && !fin) {
 		/* No new text: an ACK, perhaps of a window that opened. */
-		enum stack_verdict v = send_waiting(s, seg, c);
+		enum stack_verdict v = tcp_send_waiting(s, seg, c);
 
 		sndq_release_if_done(s, c);
+		if (v == STACK_DROP && wnd_closed && tcp_rcv_wnd(s, c)) {
+			/* Ours opened: the peer learns it now rather than
+			 * at its next probe (RFC 9293 3.8.6.2.2). */
+			s->ctr.tx_ack++;
+			tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt, tcp_rcv_wnd(s, c));
+			return STACK_SENT;
+		}
 		return v;
 	}
 
@@ -297,6 +323,9 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		return STACK_DROP;
 	}
 	memcpy(s->scratch, seg->payload + skip, seg->len - skip);
+	c->last_req = (uint32_t)tcp_now_tick(s); /* a request: the idle clock restarts */
+	if (!fin && tcp_writer_single(s, seg, c, s->scratch, seg->len - skip))
+		return STACK_SENT;
 	tcp_writer_init(&w, s, c, seg);
 	if (tcp_stream_input(s, c, s->scratch, seg->len - skip, &w) < 0) {
 		/* The stream cannot go on: replies already written stay sent,
@@ -313,12 +342,13 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	 * theirs is left unacknowledged and comes again. */
 	if (fin && c->rcv_nxt == seg->seq + seg->len && tcp_writer_reserve(&w, 0) == 0) {
 		c->rcv_nxt++;
-		c->state = TCP_LAST_ACK;
+		conn_policy_set_state(&s->policy, c, TCP_LAST_ACK);
 		tcp_writer_close(&w, TCP_FIN);
 	} else {
 		tcp_writer_close(&w, 0);
 	}
-	sndq_release_if_done(s, c);
+	if (c->snd_nxt == c->snd_una) /* else an answer is in flight */
+		sndq_release_if_done(s, c);
 	return STACK_SENT;
 }
 

@@ -16,7 +16,9 @@
 #define IP_HDR_LEN 20
 #define TCP_MSS_DEFAULT 536 /* RFC 9293 3.7.1: without the option */
 /* Our receive window. Every in-order byte is consumed at once (a split ADU
- * waits in a pool buffer), so a full 16-bit window is the truth. */
+ * waits in a pool buffer), so a full 16-bit window is the truth, except
+ * when a connection's send queue is full (SNDQ_LIMIT: a peer that does not
+ * read its answers): no request is taken then, and the window is 0. */
 #define TCP_RCV_WND 65535u
 #define TCP_MAX_SND_WND 65535u /* no window scaling: the largest a peer can offer */
 
@@ -56,9 +58,12 @@ struct tcp_seg {
 #define SNDQ_BLOCK 512
 #define SNDQ_HDR 32
 #define SNDQ_DATA (SNDQ_BLOCK - SNDQ_HDR)
+/* The most a connection may queue: more than the largest window a peer
+ * can offer (no window scaling) would never be sent in one round trip. */
+#define SNDQ_LIMIT 65535u
 #define SNDQ_TIMING 0x01 /* an RTT measurement runs (RFC 6298 3, Karn's rule) */
-#define SNDQ_ARMED 0x02 /* the wheel entry fires by rto_at (tcp_timer.h) */
-#define SNDQ_PERSIST 0x04 /* rto_at is the persist timer: a closed window, nothing in flight */
+#define SNDQ_ARMED 0x02 /* the wheel entry fires by the deadline (tcp_timer.h) */
+#define SNDQ_PERSIST 0x04 /* the timer is the persist timer: a closed window, nothing in flight */
 
 struct sndq_block {
 	uint32_t next; /* the next block of the chain, CONN_NONE after the last */
@@ -68,7 +73,9 @@ struct sndq_block {
 	uint32_t len; /* bytes queued from SND.UNA on */
 	uint16_t off; /* where SND.UNA's byte lies in this block */
 	uint16_t wlen; /* bytes used in wblk */
-	uint32_t rto_at; /* tick (low 32 bits): retransmission or persist timeout */
+	/* Tick (low 32 bits) the retransmission or persist timer was last
+	 * (re)started; it expires an RTO later (sndq_deadline()). */
+	uint32_t rto_start;
 	uint32_t rtt_seq; /* the measurement ends when this is acknowledged */
 	uint32_t rtt_at; /* tick the measured segment went out */
 	uint8_t retries; /* timeouts since the peer last acknowledged anything */
@@ -128,6 +135,17 @@ static inline void sndq_release_if_done(struct stack *s, struct tcp_conn *c)
 		sndq_release(s, c);
 }
 
+/* The window we advertise (see TCP_RCV_WND). */
+static inline uint16_t tcp_rcv_wnd(const struct stack *s, const struct tcp_conn *c)
+{
+	/* A full queue has bytes waiting, or nearly a whole window in flight:
+	 * the connection alone tells when the queue need not be looked at. */
+	if (((c->flags & TCP_CF_WAITING) || c->snd_nxt - c->snd_una > SNDQ_LIMIT - MB_ADU_MAX) &&
+	    c->snd_buf != CONN_NONE && sndq_head(s, c)->len > SNDQ_LIMIT - MB_ADU_MAX)
+		return 0;
+	return TCP_RCV_WND;
+}
+
 /* Reply segments of one connection. In reply to a segment, the first is the
  * received frame itself; others, and all of a frame-less sender's (a timer),
  * come from the stack's frame source.
@@ -146,6 +164,9 @@ struct tcp_writer {
 	uint32_t l2_len;
 	uint32_t used; /* payload bytes in seg (fast way) */
 	uint32_t cap; /* payload bytes seg may carry */
+	/* Bytes the fast way may write before tcp_writer_reserve() has to
+	 * look further: the room in the one block of the send queue. */
+	uint32_t room;
 	uint8_t failed; /* no room or frame: the rest of the input is left unacknowledged */
 	uint8_t queued; /* the responses go through the send queue */
 	uint8_t l2_saved;
@@ -159,7 +180,7 @@ void tcp_out_swap_l2(uint8_t *eth);
 /* Writes the IPv4 and TCP headers at l3 for payload_len bytes of payload
  * already in place after them, checksums included. */
 void tcp_out_finish(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint32_t seq,
-		    uint32_t ack, uint32_t payload_len, uint16_t mss_option);
+		    uint32_t ack, uint32_t payload_len, uint16_t mss_option, uint16_t wnd);
 /* Writes the Ethernet header of c's frame-less segments; returns its length. */
 uint32_t tcp_out_l2(const struct stack *s, const struct tcp_conn *c, uint8_t *eth);
 /* Keeps the peer's MAC and 802.1Q tag of the frame that opened c. */
@@ -170,7 +191,7 @@ static inline uint8_t *tcp_out_payload(struct mbx_frame *f, uint32_t l2_len)
 	return f->data + l2_len + IP_HDR_LEN + TCP_HDR_LEN;
 }
 void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags, uint32_t seq,
-		       uint32_t ack);
+		       uint32_t ack, uint16_t wnd);
 
 /* tcp_writer.c */
 /* In reply to seg: its frame is the first segment. */
@@ -184,14 +205,8 @@ void tcp_writer_init_conn(struct tcp_writer *w, struct stack *s, struct tcp_conn
 int tcp_writer_reserve_slow(struct tcp_writer *w, uint32_t n);
 static inline int tcp_writer_reserve(struct tcp_writer *w, uint32_t n)
 {
-	const struct tcp_conn *c = w->c;
-
-	if (!w->queued && !w->failed && c->snd_buf != CONN_NONE && !(c->flags & TCP_CF_FIN)) {
-		const struct sndq_block *h = sndq_head(w->s, c);
-
-		if (h->wblk == c->snd_buf && h->wlen + w->used + n <= SNDQ_DATA)
-			return 0;
-	}
+	if (w->room && w->used + n <= w->room) /* room 0: perhaps no block at all */
+		return 0;
 	return tcp_writer_reserve_slow(w, n);
 }
 void tcp_writer_append(struct tcp_writer *w, const uint8_t *p, uint32_t n);
@@ -204,6 +219,11 @@ void tcp_writer_close(struct tcp_writer *w, uint8_t flags);
  * ack_anyway, a pure ACK when there is nothing to send. Returns how many
  * segments went out. */
 uint32_t tcp_writer_flush(struct tcp_writer *w, int ack_anyway);
+/* Answers a segment holding exactly one whole ADU (p, len: its payload,
+ * copied aside) in one segment, when nothing stands in the way; returns 1
+ * if it did, 0 (nothing done) to take the general way. */
+int tcp_writer_single(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
+		      const uint8_t *p, uint32_t len);
 /* Sends the oldest unacknowledged segment again (RFC 6298 5.4), or with
  * nothing in flight and a closed window, a one-octet probe (RFC 9293
  * 3.8.6.1). Returns 0, or -1 when no frame was free. */
@@ -215,9 +235,8 @@ int tcp_writer_control(struct tcp_writer *w, uint8_t flags, uint32_t seq);
 /* tcp_timer.c */
 /* A round-trip time measurement of r ticks (RFC 6298 2.2, 2.3). */
 void tcp_rtt_sample(struct stack *s, struct tcp_conn *c, uint32_t r);
-/* Sets the retransmission timer to tick `at` and makes the wheel entry
- * fire by then. */
-void tcp_rtx_arm(struct stack *s, struct tcp_conn *c, struct sndq_block *b, uint32_t at);
+/* Makes the wheel entry fire by the send queue's deadline. */
+void tcp_rtx_arm(struct stack *s, struct tcp_conn *c, struct sndq_block *b);
 
 /* The RTO of c (RFC 6298 2), ticks, before any backoff. */
 static inline uint32_t tcp_rto(const struct stack *s, const struct tcp_conn *c)
@@ -231,25 +250,27 @@ static inline uint32_t tcp_rto(const struct stack *s, const struct tcp_conn *c)
 	return rto > s->rto_min ? rto : s->rto_min; /* 2.4, a configurable minimum */
 }
 
+/* The tick c's retransmission or persist timer expires at: its start plus
+ * the RTO, backed off (RFC 6298 5.5) up to TCP_RTO_MAX_MS. */
+static inline uint32_t sndq_deadline(const struct stack *s, const struct tcp_conn *c,
+				     const struct sndq_block *b)
+{
+	uint64_t rto = (uint64_t)tcp_rto(s, c) << b->backoff;
+
+	return b->rto_start + (rto < s->rto_max ? (uint32_t)rto : s->rto_max);
+}
+
 /* Starts (or restarts, RFC 6298 5.3) the retransmission timer of c's send
- * queue at now + RTO, backed off (5.5) up to TCP_RTO_MAX_MS. */
+ * queue now. The deadline is computed when the wheel entry fires: a
+ * restart is one store. The entry stays armed no later than the deadline
+ * as long as the RTO does not shrink; when it does (SRTT fell), the timer
+ * may expire later by as much as it shrank. A backoff reset clears
+ * SNDQ_ARMED, so the next start arms the entry exactly. */
 static inline void tcp_rtx_restart(struct stack *s, struct tcp_conn *c, struct sndq_block *b)
 {
-	uint32_t rto = tcp_rto(s, c);
-	uint32_t at;
-
-	if (__builtin_expect(b->backoff != 0, 0)) {
-		uint64_t r = (uint64_t)rto << b->backoff;
-
-		rto = r < s->rto_max ? (uint32_t)r : s->rto_max;
-	}
-	at = (uint32_t)(s->now_ns >> STACK_TICK_SHIFT) + rto;
-	/* A later deadline than the wheel entry's needs nothing: the entry
-	 * fires early, and the dispatcher re-arms it. */
-	if (__builtin_expect(!(b->flags & SNDQ_ARMED) || (int32_t)(at - b->rto_at) < 0, 0))
-		tcp_rtx_arm(s, c, b, at);
-	else
-		b->rto_at = at;
+	b->rto_start = (uint32_t)(s->now_ns >> STACK_TICK_SHIFT);
+	if (__builtin_expect(!(b->flags & SNDQ_ARMED), 0))
+		tcp_rtx_arm(s, c, b);
 }
 
 /* tcp_stream.c */
@@ -276,5 +297,33 @@ static inline int tcp_fin_acked(const struct tcp_conn *c)
 {
 	return (c->flags & TCP_CF_FIN) && c->snd_buf == CONN_NONE;
 }
+
+/* An ACK for a segment that failed a check (RFC 9293 3.10.7.4), or the
+ * oldest unacknowledged segment again when the peer evidently missed it. */
+enum stack_verdict tcp_reply_ack(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c);
+/* After an ACK: sends what the send queue holds and the window takes. */
+enum stack_verdict tcp_send_waiting(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c);
+
+/* tcp_close.c: admission, our own close, and the states after it */
+/* A new connection for seg (a valid cookie), after the per-source limit and,
+ * when the table is full, an eviction (MIG 4.2.1). NULL when refused: the
+ * RST is sent and counted. */
+struct tcp_conn *tcp_conn_admit(struct stack *s, struct tcp_seg *seg);
+/* Closes c on our initiative: a FIN (FIN-WAIT-1) or, with close_rst, a RST
+ * and the slot freed. */
+void tcp_active_close(struct stack *s, struct tcp_conn *c);
+/* The rest of RFC 9293 3.10.7.4 for FIN-WAIT-1, FIN-WAIT-2, CLOSING and
+ * TIME-WAIT, from after the ACK field was taken. */
+enum stack_verdict tcp_close_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c);
+/* A SYN in TIME-WAIT: whether it may open a new incarnation. */
+int tcp_time_wait_reopens(const struct tcp_conn *c, const struct tcp_seg *seg);
+/* For the stack's timer (tcp_timer.c): the earliest tick at which
+ * conn_mgmt_expire() has something to do for c (idle timeout, keepalive
+ * probe, the end of TIME-WAIT or of our close), UINT64_MAX if none.
+ * conn_mgmt_expire() does what is due at s->now_ns (nothing if the deadline
+ * moved on since: a request restarts the idle clock without touching a
+ * timer) and may free c. */
+uint64_t conn_mgmt_deadline(const struct stack *s, const struct tcp_conn *c);
+void conn_mgmt_expire(struct stack *s, struct tcp_conn *c);
 
 #endif

@@ -26,7 +26,7 @@ static inline void put32(uint8_t *p, uint32_t w)
  * one's complement sum of the words is the sum of the header (RFC 1071 2.(B):
  * the sum does not depend on byte order as long as it is used consistently). */
 void tcp_out_finish(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint32_t seq,
-		    uint32_t ack, uint32_t payload_len, uint16_t mss_option)
+		    uint32_t ack, uint32_t payload_len, uint16_t mss_option, uint16_t wnd)
 {
 	uint8_t *tcp = l3 + IP_HDR_LEN;
 	uint32_t hdr_len = TCP_HDR_LEN + (mss_option ? 4 : 0);
@@ -52,7 +52,7 @@ void tcp_out_finish(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint3
 	w1 = __builtin_bswap32(seq);
 	w2 = __builtin_bswap32((flags & TCP_ACK) ? ack : 0);
 	w3 = (hdr_len / 4) << 4 | (uint32_t)flags << 8 |
-	     (uint32_t)__builtin_bswap16(TCP_RCV_WND) << 16;
+	     (uint32_t)__builtin_bswap16(wnd) << 16;
 	if (mss_option) /* only a SYN-ACK has options, and no payload */
 		opt = 2u | 4u << 8 | (uint32_t)__builtin_bswap16(mss_option) << 16;
 	sum = csum_tcp_pseudo(a->saddr, a->daddr, tcp_len) + w0 + w1 + w2 + w3 + opt;
@@ -67,13 +67,13 @@ void tcp_out_finish(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint3
 }
 
 void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags, uint32_t seq,
-		       uint32_t ack)
+		       uint32_t ack, uint16_t wnd)
 {
 	struct mbx_frame *f = seg->f;
 	uint16_t mss = (flags & TCP_SYN) ? s->mss : 0;
 
 	tcp_out_swap_l2(f->data);
-	tcp_out_finish(f->data + seg->l2_len, &seg->reply, flags, seq, ack, 0, mss);
+	tcp_out_finish(f->data + seg->l2_len, &seg->reply, flags, seq, ack, 0, mss, wnd);
 	f->len = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN + (mss ? 4 : 0);
 	s->tx.put(s->tx.arg, f);
 }

@@ -19,10 +19,12 @@ void tcp_timer_ensure(struct stack *s, struct tcp_conn *c, uint64_t at)
 void tcp_timer_arm(struct stack *s, struct tcp_conn *c)
 {
 	uint64_t at = UINT64_MAX;
+	uint64_t cm = conn_mgmt_deadline(s, c);
 
 	if (c->snd_buf != CONN_NONE)
-		at = tcp_tick_expand(s, sndq_head(s, c)->rto_at);
-	/* connection management: at = min(at, its earliest deadline) */
+		at = tcp_tick_expand(s, sndq_deadline(s, c, sndq_head(s, c)));
+	if (cm < at)
+		at = cm;
 	if (at != UINT64_MAX)
 		tcp_timer_ensure(s, c, at);
 }
@@ -65,11 +67,12 @@ void tcp_timer_fired(void *arg, uint32_t idx)
 
 	if (!c->state)
 		return; /* closed since it was armed */
-	if (c->snd_buf != CONN_NONE && tcp_tick_due(s, sndq_head(s, c)->rto_at) &&
+	if (c->snd_buf != CONN_NONE && tcp_tick_due(s, sndq_deadline(s, c, sndq_head(s, c))) &&
 	    rtx_timeout(s, c) < 0)
 		return;
-	/* connection management: its expiry, when its deadline is due (it may
-	 * close c: return then) */
+	conn_mgmt_expire(s, c); /* what is due of it; it may close c */
+	if (!c->state)
+		return;
 	tcp_timer_arm(s, c);
 }
 
@@ -87,18 +90,18 @@ void tcp_rtt_sample(struct stack *s, struct tcp_conn *c, uint32_t r)
 		/* RFC 6298 2.3 with beta 1/4 and alpha 1/8, in scaled integers
 		 * (Jacobson and Karels 1988): RTTVAR from the old SRTT first. */
 		int32_t err = (int32_t)r - (int32_t)(c->srtt8 >> 3);
-		uint32_t var = (uint32_t)c->rttvar4 - (c->rttvar4 >> 2) + (uint32_t)(err < 0 ? -err : err);
 
-		c->rttvar4 = (uint16_t)(var > UINT16_MAX ? UINT16_MAX : var);
+		/* With r <= 8191 both stay in 16 bits: rttvar4 converges to at
+		 * most 4 * 8191, srtt8 to 8 * 8191. */
+		c->rttvar4 = (uint16_t)(c->rttvar4 - (c->rttvar4 >> 2) + (uint32_t)(err < 0 ? -err : err));
 		c->srtt8 = (uint16_t)(c->srtt8 - (c->srtt8 >> 3) + r);
 	}
 }
 
-void tcp_rtx_arm(struct stack *s, struct tcp_conn *c, struct sndq_block *b, uint32_t at)
+void tcp_rtx_arm(struct stack *s, struct tcp_conn *c, struct sndq_block *b)
 {
 	b->flags |= SNDQ_ARMED;
-	b->rto_at = at;
-	tcp_timer_ensure(s, c, tcp_tick_expand(s, at));
+	tcp_timer_ensure(s, c, tcp_tick_expand(s, sndq_deadline(s, c, b)));
 }
 
 uint32_t stack_timers(struct stack *s, uint64_t now_ns)

@@ -43,8 +43,14 @@ void tcp_writer_init(struct tcp_writer *w, struct stack *s, struct tcp_conn *c,
 	w->failed = 0;
 	w->l2_saved = 0;
 	/* Bytes still waiting to be sent go first. */
-	w->queued = c->snd_buf != CONN_NONE &&
-		    sndq_head(s, c)->len > sndq_sent_data(c, sndq_head(s, c));
+	w->queued = !!(c->flags & TCP_CF_WAITING);
+	w->room = 0;
+	if (c->snd_buf != CONN_NONE && !(c->flags & (TCP_CF_WAITING | TCP_CF_FIN))) {
+		const struct sndq_block *h = sndq_head(s, c);
+
+		if (h->wblk == c->snd_buf)
+			w->room = SNDQ_DATA - h->wlen;
+	}
 	tcp_out_swap_l2(seg->f->data);
 	w->cap = segment_cap(w, seg->f);
 }
@@ -61,6 +67,7 @@ void tcp_writer_init_conn(struct tcp_writer *w, struct stack *s, struct tcp_conn
 	w->l2_saved = 1;
 	w->used = 0;
 	w->cap = 0;
+	w->room = 0;
 	w->failed = 0;
 	w->queued = 1;
 }
@@ -95,12 +102,12 @@ static inline void save_l2(struct tcp_writer *w)
 
 /* Sends the segment being filled: n payload bytes already in place at
  * sequence number seq, acknowledging everything consumed so far. */
-static void emit(struct tcp_writer *w, uint32_t seq, uint32_t n, uint8_t flags)
+static inline void emit(struct tcp_writer *w, uint32_t seq, uint32_t n, uint8_t flags)
 {
 	struct stack *s = w->s;
 
 	tcp_out_finish(w->seg->data + w->l2_len, &w->reply, flags | TCP_ACK, seq, w->c->rcv_nxt, n,
-		       0);
+		       0, tcp_rcv_wnd(s, w->c));
 	w->seg->len = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN + n;
 	if (n)
 		s->ctr.tx_data_segments++;
@@ -116,10 +123,9 @@ static void emit(struct tcp_writer *w, uint32_t seq, uint32_t n, uint8_t flags)
 /* New data (n bytes, and our FIN if fin) went out at SND.NXT. Starts the
  * retransmission timer if it was not running (RFC 6298 5.1) and times the
  * segment if no measurement runs (RFC 6298 3). */
-static inline void sent_new(struct tcp_writer *w, uint32_t n, int fin)
+static inline void sent_new(struct tcp_writer *w, struct sndq_block *b, uint32_t n, int fin)
 {
 	struct tcp_conn *c = w->c;
-	struct sndq_block *b = sndq_head(w->s, c);
 	int idle = c->snd_nxt == c->snd_una;
 
 	c->snd_nxt += n + (fin ? 1 : 0);
@@ -142,10 +148,22 @@ int tcp_writer_reserve_slow(struct tcp_writer *w, uint32_t n)
 		w->failed = 1;
 		return -1;
 	}
+	if (w->c->snd_buf != CONN_NONE &&
+	    sndq_head(w->s, w->c)->len + (w->queued ? 0 : w->used) + n > SNDQ_LIMIT) {
+		w->s->ctr.drop_snd_queue_full++;
+		w->failed = 1;
+		return -1;
+	}
 	if (sndq_reserve(w->s, w->c, (w->queued ? 0 : w->used) + n) < 0) {
 		w->s->ctr.drop_no_snd_buf++;
 		w->failed = 1;
 		return -1;
+	}
+	/* Only what is certain: the rest of the one block. */
+	if (!w->queued) {
+		const struct sndq_block *h = sndq_head(w->s, w->c);
+
+		w->room = h->wblk == w->c->snd_buf ? SNDQ_DATA - h->wlen : 0;
 	}
 	return 0;
 }
@@ -170,6 +188,7 @@ static void to_queue(struct tcp_writer *w)
 		sndq_append(w->s, w->c, tcp_out_payload(w->seg, w->l2_len), w->used);
 	w->used = 0;
 	w->queued = 1;
+	w->room = 0;
 }
 
 void tcp_writer_append(struct tcp_writer *w, const uint8_t *p, uint32_t n)
@@ -177,6 +196,15 @@ void tcp_writer_append(struct tcp_writer *w, const uint8_t *p, uint32_t n)
 	if (!w->queued)
 		to_queue(w);
 	sndq_append(w->s, w->c, p, n);
+}
+
+/* Keeps TCP_CF_WAITING true to the queue. */
+static void update_waiting(struct tcp_conn *c, const struct sndq_block *b)
+{
+	if (b->len > sndq_sent_data(c, b) || ((c->flags & TCP_CF_FIN) && !sndq_fin_sent(c, b)))
+		c->flags |= TCP_CF_WAITING;
+	else
+		c->flags &= (uint8_t)~TCP_CF_WAITING;
 }
 
 uint32_t tcp_writer_flush(struct tcp_writer *w, int ack_anyway)
@@ -213,10 +241,12 @@ uint32_t tcp_writer_flush(struct tcp_writer *w, int ack_anyway)
 		sndq_copy(s, c, done, tcp_out_payload(f, w->l2_len), n);
 		save_l2(w);
 		emit(w, c->snd_nxt, n, (n && n == unsent ? TCP_PSH : 0) | (fin ? TCP_FIN : 0));
-		sent_new(w, n, fin);
+		sent_new(w, b, n, fin);
 		unsent -= n;
 		sent++;
 	}
+	if (c->snd_buf != CONN_NONE)
+		update_waiting(c, sndq_head(s, c));
 	if (unsent) {
 		s->ctr.snd_window_full++;
 		/* RFC 9293 3.8.6.1: a closed window with nothing in flight is
@@ -246,11 +276,20 @@ void tcp_writer_close(struct tcp_writer *w, uint8_t flags)
 			/* The fast way: one segment, its bytes kept for a
 			 * retransmission. PSH on the last segment of the
 			 * replies, as a sender's write ends (RFC 9293 3.9.1). */
+			struct sndq_block *h = 0;
+
 			if (n) {
-				struct sndq_block *h = sndq_head(w->s, c);
 				const uint8_t *p = tcp_out_payload(w->seg, w->l2_len);
 
-				if (h->wblk == c->snd_buf && h->wlen + n <= SNDQ_DATA) {
+				h = sndq_head(w->s, c);
+				if (n <= 64 && w->room >= 64 && w->cap >= 64) {
+					/* The usual answer: one fixed-size copy,
+					 * inline (the bytes past n are spare room
+					 * on both sides). */
+					memcpy(h->data + h->wlen, p, 64);
+					h->wlen = (uint16_t)(h->wlen + n);
+					h->len += n;
+				} else if (n <= w->room) {
 					memcpy(h->data + h->wlen, p, n);
 					h->wlen = (uint16_t)(h->wlen + n);
 					h->len += n;
@@ -260,7 +299,7 @@ void tcp_writer_close(struct tcp_writer *w, uint8_t flags)
 			}
 			emit(w, c->snd_nxt, n, (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0));
 			if (n || fin)
-				sent_new(w, n, fin);
+				sent_new(w, h ? h : sndq_head(w->s, c), n, fin);
 			return;
 		}
 		to_queue(w);
@@ -288,8 +327,9 @@ int tcp_writer_resend(struct tcp_writer *w)
 			return -1;
 		sndq_copy(w->s, c, 0, tcp_out_payload(f, w->l2_len), 1);
 		emit(w, c->snd_nxt, 1, 0);
-		sent_new(w, 1, 0);
+		sent_new(w, b, 1, 0);
 		b->flags &= (uint8_t)~SNDQ_TIMING;
+		update_waiting(c, b);
 		return 0;
 	}
 	/* RFC 6298 5.4: the earliest segment not acknowledged, not timed
@@ -312,7 +352,8 @@ int tcp_writer_control(struct tcp_writer *w, uint8_t flags, uint32_t seq)
 
 	if (!f)
 		return -1;
-	tcp_out_finish(f->data + w->l2_len, &w->reply, flags, seq, w->c->rcv_nxt, 0, 0);
+	tcp_out_finish(f->data + w->l2_len, &w->reply, flags, seq, w->c->rcv_nxt, 0, 0,
+		       tcp_rcv_wnd(w->s, w->c));
 	f->len = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN;
 	w->s->tx.put(w->s->tx.arg, f);
 	w->seg = 0;
@@ -341,4 +382,64 @@ int tcp_send_fin(struct stack *s, struct tcp_conn *c)
 	tcp_writer_init_conn(&w, s, c);
 	tcp_writer_flush(&w, 0);
 	return 0;
+}
+
+/* The single-segment fast path: one whole ADU in the segment, its answer in
+ * the segment's own frame, the send queue empty or one block with room, and
+ * the peer's window open. The same steps as tcp_writer_init(), the stream,
+ * and tcp_writer_close(), without their generality. */
+int tcp_writer_single(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
+		      const uint8_t *p, uint32_t len)
+{
+	struct mbx_frame *f = seg->f;
+	uint32_t hdr = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN;
+	struct sndq_block *h;
+	uint8_t *dst;
+	uint32_t n;
+	int idle;
+
+	if (len < 6 || mbap_adu_len(p) != len || c->adu_buf != CONN_NONE ||
+	    (c->flags & (TCP_CF_WAITING | TCP_CF_FIN)) || f->room < hdr + MB_ADU_MAX ||
+	    c->peer_mss < MB_ADU_MAX || s->mss < MB_ADU_MAX || window_room(c) < MB_ADU_MAX)
+		return 0;
+	if (c->snd_buf == CONN_NONE) {
+		if (sndq_reserve(s, c, MB_ADU_MAX) < 0)
+			return 0; /* the general path counts it */
+	} else {
+		h = sndq_head(s, c);
+		if (h->wblk != c->snd_buf || h->wlen + MB_ADU_MAX > SNDQ_DATA)
+			return 0;
+	}
+	h = sndq_head(s, c);
+	tcp_out_swap_l2(f->data);
+	dst = f->data + hdr;
+	c->rcv_nxt += len;
+	n = mb_handle_adu(&s->mb, &c->mb, p, len, dst);
+	if (n <= 64) /* the bytes past n are spare room on both sides */
+		memcpy(h->data + h->wlen, dst, 64);
+	else
+		memcpy(h->data + h->wlen, dst, n);
+	h->wlen = (uint16_t)(h->wlen + n);
+	h->len += n;
+	tcp_out_finish(f->data + seg->l2_len, &seg->reply, n ? TCP_ACK | TCP_PSH : TCP_ACK, c->snd_nxt,
+		       c->rcv_nxt, n, 0, tcp_rcv_wnd(s, c));
+	f->len = hdr + n;
+	s->tx.put(s->tx.arg, f);
+	if (!n) { /* nothing to answer (MIG 4.4.1.1): an ACK */
+		s->ctr.tx_ack++;
+		sndq_release_if_done(s, c);
+		return 1;
+	}
+	s->ctr.tx_data_segments++;
+	idle = c->snd_nxt == c->snd_una;
+	c->snd_nxt += n;
+	h->flags &= (uint8_t)~SNDQ_PERSIST;
+	if (!(h->flags & SNDQ_TIMING)) {
+		h->flags |= SNDQ_TIMING;
+		h->rtt_seq = c->snd_nxt;
+		h->rtt_at = (uint32_t)tcp_now_tick(s);
+	}
+	if (idle)
+		tcp_rtx_restart(s, c, h);
+	return 1;
 }

@@ -6,6 +6,7 @@ mbxdp_packages=(
 	libxdp-dev libbpf-dev libelf-dev zlib1g-dev      # AF_XDP and the XDP loader
 	libdpdk-dev                                      # the DPDK backend and its net_* drivers
 	libsodium-dev                                    # SipHash for SYN cookies
+	libfyaml-dev                                     # the device model file (--config)
 	libcmocka-dev                                    # unit tests
 	python3-scapy libpcap-dev                        # wire fixtures: built by scapy, read by libpcap
 	iproute2 ethtool                                 # namespaces and veth for the labs

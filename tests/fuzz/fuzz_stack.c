@@ -4,7 +4,9 @@
  * a seed. It asserts what a user relies on when the wire misbehaves:
  * nothing crashes (the sanitizer build runs it too), every frame the stack
  * sends is a well-formed segment with valid checksums, frames are never
- * leaked, and the connection table and ADU pool stay consistent.
+ * leaked, and the connection table, the ADU pool and the send buffer pool
+ * stay consistent. Time moves on at random, so retransmissions, window
+ * probes and resets after too many retries happen in between.
  *
  *   fuzz_stack [--frames N] [--seed S]     (default 2,000,000 frames, seed 1) */
 #include <stdio.h>
@@ -13,6 +15,7 @@
 
 #include "frame_build.h"
 #include "stack_harness.h"
+#include "tcp_internal.h" /* the send queue's blocks, to account for them */
 
 #define N_CLIENTS 32
 
@@ -105,7 +108,7 @@ int main(int argc, char **argv)
 		cl[i].ack = 0;
 	}
 
-	for (uint64_t i = 0; i < frames; i++) {
+	for (uint64_t i = 0, now = 0; i < frames; i++) {
 		struct client *c = &cl[below(N_CLIENTS)];
 		uint8_t flags = FB_ACK | FB_PSH;
 		size_t len = 0, n;
@@ -139,6 +142,10 @@ int main(int argc, char **argv)
 			n = fb_tcp(buf, &c->fl, (uint32_t)rnd(), (uint32_t)rnd(), (uint8_t)rnd(), 0, 0, 0,
 				   payload, below(64));
 
+		if (!below(8)) { /* up to 0.4 s later: the timers that are due run first */
+			now += below(400) * 1000000ull;
+			stack_timers(h.stack, now);
+		}
 		harness_input(&h, buf, n);
 		for (uint32_t k = 0; k < h.n_out; k++) {
 			struct fb_seg s;
@@ -177,14 +184,24 @@ int main(int argc, char **argv)
 				held++;
 		if (held + s->adu.n_free != s->adu.capacity)
 			return fail("the ADU buffer pool lost track of a buffer", frames);
+		held = 0;
+		for (uint32_t k = 0; k < s->conns.capacity; k++)
+			if (s->conns.conns[k].state)
+				for (uint32_t b = s->conns.conns[k].snd_buf; b != CONN_NONE;
+				     b = sndq_blk(s, b)->next)
+					held++;
+		if (held + s->snd.n_free != s->snd.capacity)
+			return fail("the send buffer pool lost track of a block", frames);
 		if (s->ctr.rx_frames != frames)
 			return fail("the stack did not count every frame", frames);
 		printf("frames %llu, connections opened %llu, requests %llu, bad checksums %llu, "
-		       "resets sent %llu, open now %u\n",
+		       "resets sent %llu, retransmissions %llu, open now %u\n",
 		       (unsigned long long)frames, (unsigned long long)s->ctr.conn_opened,
 		       (unsigned long long)s->mb.ctr.mb_requests,
 		       (unsigned long long)(s->ctr.drop_ip_bad_csum + s->ctr.drop_tcp_bad_csum),
-		       (unsigned long long)s->ctr.tx_rst, stack_open_connections(s));
+		       (unsigned long long)s->ctr.tx_rst,
+		       (unsigned long long)(s->ctr.tx_retransmit_timeout + s->ctr.tx_retransmit_dup_request),
+		       stack_open_connections(s));
 		if (s->ctr.conn_opened == 0 || s->mb.ctr.mb_requests == 0)
 			return fail("the run never reached an open connection: the test is broken", frames);
 	}

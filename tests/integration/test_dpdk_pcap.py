@@ -52,7 +52,8 @@ def requests():
 def run_mbxdp(mbxdp, in_pcap, out_pcap):
     """Runs mbxdp until it has answered the capture; returns its counters
     (name -> value), its exit status and its output."""
-    cmd = [mbxdp, "--dpdk", "--address", OURS, "--",
+    # A name of its own: the default DPDK telemetry name is shared host-wide.
+    cmd = [mbxdp, "--dpdk", "--name", f"mbxit-pcap-{os.getpid()}", "--address", OURS, "--",
            "--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--no-telemetry",
            "--vdev", f"net_pcap0,rx_pcap={in_pcap},tx_pcap={out_pcap}"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

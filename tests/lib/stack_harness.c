@@ -21,15 +21,18 @@ static void frame_put(void *arg, const struct mbx_frame *f)
 		abort(); /* a test that sends this much is broken */
 }
 
-int harness_init_model(struct harness *h, uint32_t max_conns, uint32_t n_frames,
-		       const struct cfg_model *model)
+int harness_init_opts(struct harness *h, uint32_t max_conns, uint32_t n_frames,
+		      const struct harness_opts *o)
 {
 	static const uint16_t port = 502;
 	static const uint32_t addr = 0x010012c6; /* 198.18.0.1, network order */
+	const struct cfg_model *model = o->model;
 	struct stack_config cfg = {
 		.max_conns = max_conns,
-		.adu_buffers = max_conns,
-		.snd_blocks = max_conns * 2 + 64,
+		/* Room for a whole benchmark round in flight, unless the
+		 * program's sizing (0: the stack's defaults) is asked for. */
+		.adu_buffers = o->program_pools ? 0 : max_conns,
+		.snd_blocks = o->program_pools ? 0 : max_conns * 2 + 64,
 		.mss = 1460,
 		.ports = &port,
 		.n_ports = 1,
@@ -40,6 +43,10 @@ int harness_init_model(struct harness *h, uint32_t max_conns, uint32_t n_frames,
 	};
 	char err[256];
 
+	if (o->policy)
+		cfg.policy = *o->policy;
+	else
+		conn_policy_defaults(&cfg.policy);
 	memset(h, 0, sizeof(*h));
 	h->frames = calloc(n_frames, HARNESS_FRAME_SIZE);
 	h->free_list = calloc(n_frames, sizeof(*h->free_list));
@@ -59,9 +66,15 @@ int harness_init_model(struct harness *h, uint32_t max_conns, uint32_t n_frames,
 			  (struct mbx_frame_sink){ .put = frame_put, .arg = h });
 }
 
+int harness_init_model(struct harness *h, uint32_t max_conns, uint32_t n_frames,
+		       const struct cfg_model *model)
+{
+	return harness_init_opts(h, max_conns, n_frames, &(struct harness_opts){ .model = model });
+}
+
 int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames)
 {
-	return harness_init_model(h, max_conns, n_frames, NULL);
+	return harness_init_opts(h, max_conns, n_frames, &(struct harness_opts){ 0 });
 }
 
 void harness_free(struct harness *h)

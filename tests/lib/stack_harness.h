@@ -24,13 +24,23 @@ struct harness {
 };
 
 /* A stack with the default device image, the given table size, MSS 1460,
- * port 502, a fixed secret, and the address 198.18.0.1 with the MAC
- * 02:00:00:00:00:01 as its own. Returns 0 or -1. */
+ * port 502, a fixed secret, the default connection policy, and the address
+ * 198.18.0.1 with the MAC 02:00:00:00:00:01 as its own. Returns 0 or -1. */
 int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames);
 /* The same stack serving a configured model instead, owning no address (as
  * on AF_XDP): TCP to any address is taken, and the model's servers answer. */
 int harness_init_model(struct harness *h, uint32_t max_conns, uint32_t n_frames,
 		       const struct cfg_model *model);
+/* How a harness stack may differ from harness_init's; zeroes: not at all. */
+struct harness_opts {
+	const struct cfg_model *model; /* as harness_init_model */
+	const struct conn_policy_config *policy; /* NULL: conn_policy_defaults() */
+	/* ADU and send buffer pools sized as mbxdp sizes them (the stack's
+	 * defaults), not for a benchmark round of replies in flight. */
+	int program_pools;
+};
+int harness_init_opts(struct harness *h, uint32_t max_conns, uint32_t n_frames,
+		      const struct harness_opts *o);
 void harness_free(struct harness *h);
 
 /* A free frame of HARNESS_FRAME_SIZE bytes; NULL when none is left. */

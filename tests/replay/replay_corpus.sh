@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The scapy corpus (corpus.py) replayed through mbxdp in process: each
-# session's report meets its expectations (NAME.args, check_report.py), a
-# second replay writes the same pcap byte for byte, and a slowed replay
-# keeps the captured timing (check_timing.py).
+# session's report meets its expectations (NAME.args, check_report.py), the
+# server is left with no open connection, a second replay writes the same
+# pcap byte for byte, and a slowed replay keeps the captured timing
+# (check_timing.py).
 #   tests/replay/replay_corpus.sh MBXDP_REPLAY
 set -u
 replay=${1:?usage: replay_corpus.sh MBXDP_REPLAY}
@@ -15,7 +16,8 @@ for file in $names; do
 	name=${file%.*}
 	read -ra args <"$work/$name.args"
 	if timeout 60 "$replay" "$work/$file" --in-process "$work/$name.a.pcap" --json "$work/$name.json" \
-		>"$work/$name.txt" 2>&1 &&
+		--counters >"$work/$name.txt" 2>&1 &&
+		grep -q '^open_connections 0$' "$work/$name.txt" &&
 		/usr/bin/python3 "$here/check_report.py" "$work/$name.json" "${args[@]}" >"$work/$name.check" 2>&1 &&
 		timeout 60 "$replay" "$work/$file" --in-process "$work/$name.b.pcap" -q >>"$work/$name.txt" 2>&1 &&
 		cmp "$work/$name.a.pcap" "$work/$name.b.pcap" >>"$work/$name.check" 2>&1; then

@@ -49,7 +49,7 @@ done
 through_net_pcap() {
 	local base=$1 n log=$1.dpdk.log i
 	n=$(cat "$base.rx.count")
-	"$mbxdp" --dpdk --address 198.18.0.1 --cookie-secret "$secret" -- --no-huge --no-pci -m 256 \
+	"$mbxdp" --dpdk --address 198.18.0.1 --cookie-secret "$secret" --name "mbxP-replay-$$" -- --no-huge --no-pci -m 256 \
 		--no-shconf --file-prefix "mbxP$$" \
 		--vdev "net_pcap0,rx_pcap=$base.rx.pcap,tx_pcap=$base.tx.pcap" >"$log" 2>&1 &
 	server=$!

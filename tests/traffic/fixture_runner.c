@@ -9,9 +9,21 @@
  * the server sequence numbers of expected frames and to the acknowledgment
  * numbers of input frames, fixing the TCP checksums.
  *
- *   fixture_runner FIXTURE.pcap      exit 0 if every reply matched */
+ * Time is the pcap timestamps, from the first frame's: before an input
+ * frame, the stack's timers run up to its time, and what they send must be
+ * the expected frames before that input's replies. An expected frame with
+ * nothing left to match it runs the timers up to its own time: so a fixture
+ * states when a retransmission is due, and that nothing is sent before.
+ *
+ *   fixture_runner FIXTURE.pcap [OPTION VALUE]...   exit 0 if every reply matched
+ *
+ * Options set the stack's connection policy for the fixture, as mbxdp's
+ * options of the same names: --max-conns N, --max-conns-per-source N,
+ * --priority-source CIDR, --close fin|rst, --idle-timeout S, --time-wait MS,
+ * --keepalive IDLE,INTVL,COUNT. */
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "frame_build.h"
@@ -24,6 +36,7 @@ struct frame {
 	uint8_t data[2048];
 	uint32_t len;
 	int from_server;
+	uint64_t ns; /* since the first frame */
 };
 
 static struct frame frames[MAX_FRAMES];
@@ -138,17 +151,66 @@ static void describe(const char *what, const uint8_t *f, uint32_t len)
 	fprintf(stderr, "\n");
 }
 
+/* Moves the stack's clock forward to t (never back: a fixture may reuse an
+ * earlier frame) and runs its timers. */
+static int parse_options(int argc, char **argv, uint32_t *max_conns, struct conn_policy_config *p)
+{
+	conn_policy_defaults(p);
+	*max_conns = 64;
+	for (int i = 2; i + 1 < argc; i += 2) {
+		const char *o = argv[i], *v = argv[i + 1];
+
+		if (!strcmp(o, "--max-conns"))
+			*max_conns = (uint32_t)strtoul(v, 0, 10);
+		else if (!strcmp(o, "--max-conns-per-source"))
+			p->max_per_source = (uint32_t)strtoul(v, 0, 10);
+		else if (!strcmp(o, "--priority-source") && p->n_priority < CONN_POLICY_MAX_PRIORITY &&
+			 conn_cidr_parse(v, &p->priority[p->n_priority]) == 0)
+			p->n_priority++;
+		else if (!strcmp(o, "--close") && (!strcmp(v, "fin") || !strcmp(v, "rst")))
+			p->close_rst = !strcmp(v, "rst");
+		else if (!strcmp(o, "--idle-timeout"))
+			p->idle_ms = (uint32_t)strtoul(v, 0, 10) * 1000;
+		else if (!strcmp(o, "--time-wait"))
+			p->time_wait_ms = (uint32_t)strtoul(v, 0, 10);
+		else if (!strcmp(o, "--keepalive") &&
+			 sscanf(v, "%u,%u,%u", &p->keepalive_idle_ms, &p->keepalive_intvl_ms,
+				&p->keepalive_count) == 3) {
+			p->keepalive_idle_ms *= 1000;
+			p->keepalive_intvl_ms *= 1000;
+		} else
+			return -1;
+	}
+	return argc % 2 == 0 && *max_conns ? 0 : -1;
+}
+
+static void advance(struct harness *h, uint64_t t)
+{
+	if (t > h->stack->now_ns)
+		stack_timers(h->stack, t);
+}
+
+static int mismatch(const char *name, uint32_t at, const char *what)
+{
+	fprintf(stderr, "fixture_runner: %s: frame %u: %s\n", name, at, what);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
-	uint32_t n = 0, next = 0;
+	uint32_t n = 0, taken = 0;
+	uint64_t t0 = 0;
 	static struct harness h; /* large: replies of a whole benchmark round */
+	struct conn_policy_config policy;
+	struct harness_opts opts = { 0 };
+	uint32_t max_conns;
 	pcap_t *pc;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: fixture_runner FIXTURE.pcap\n");
+	if (argc < 2 || parse_options(argc, argv, &max_conns, &policy) < 0) {
+		fprintf(stderr, "usage: fixture_runner FIXTURE.pcap [OPTION VALUE]...\n");
 		return 2;
 	}
 	pc = pcap_open_offline(argv[1], errbuf);
@@ -157,55 +219,66 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	while (pcap_next_ex(pc, &hdr, &data) == 1 && n < MAX_FRAMES) {
+		uint64_t ns = (uint64_t)hdr->ts.tv_sec * 1000000000u + (uint64_t)hdr->ts.tv_usec * 1000u;
+
 		if (hdr->caplen > sizeof(frames[n].data) || hdr->caplen < 12)
 			continue;
+		if (n == 0)
+			t0 = ns;
 		memcpy(frames[n].data, data, hdr->caplen);
 		frames[n].len = hdr->caplen;
 		frames[n].from_server = data[11] == SERVER_MAC_LAST && data[6] == 0x02;
+		frames[n].ns = ns > t0 ? ns - t0 : 0;
 		n++;
 	}
 	pcap_close(pc);
-	if (harness_init(&h, 64, 1024) < 0) {
+	opts.policy = &policy;
+	if (harness_init_opts(&h, max_conns, 1024, &opts) < 0) {
 		fprintf(stderr, "fixture_runner: cannot set up the stack\n");
 		return 2;
 	}
-	while (next < n) {
-		struct frame *in = &frames[next++];
-		uint32_t first = next, want = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct frame *fr = &frames[i];
 
-		if (in->from_server) {
-			fprintf(stderr, "fixture_runner: %s: frame %u: expected output with no input before it\n",
-				argv[1], next);
-			return 1;
-		}
-		translate(in);
-		harness_clear(&h);
-		harness_input(&h, in->data, in->len);
-		while (next < n && frames[next].from_server)
-			next++;
-		want = next - first;
-		for (uint32_t i = 0; i < want && i < h.n_out; i++) {
-			struct frame *exp = &frames[first + i];
-
-			learn_isn(exp, &h.out[i]);
-			translate(exp);
-			if (exp->len != h.out[i].len || memcmp(exp->data, h.out[i].data, exp->len)) {
-				fprintf(stderr, "fixture_runner: %s: reply %u to input frame %u differs\n",
-					argv[1], i + 1, first);
-				describe("expected", exp->data, exp->len);
-				describe("got     ", h.out[i].data, h.out[i].len);
+		if (!fr->from_server) {
+			if (taken < h.n_out) {
+				for (uint32_t k = taken; k < h.n_out; k++)
+					describe("unexpected", h.out[k].data, h.out[k].len);
 				print_counters(h.stack);
-				return 1;
+				return mismatch(argv[1], i + 1, "replies sent that the fixture does not expect");
 			}
+			harness_clear(&h);
+			taken = 0;
+			advance(&h, fr->ns);
+			translate(fr);
+			harness_input(&h, fr->data, fr->len);
+			continue;
 		}
-		if (h.n_out != want) {
-			fprintf(stderr, "fixture_runner: %s: input frame %u: %u replies, expected %u\n",
-				argv[1], first, h.n_out, want);
-			for (uint32_t i = want; i < h.n_out; i++)
-				describe("unexpected", h.out[i].data, h.out[i].len);
+		if (taken == h.n_out) {
+			harness_clear(&h);
+			taken = 0;
+			advance(&h, fr->ns);
+		}
+		if (taken == h.n_out) {
+			describe("expected", fr->data, fr->len);
 			print_counters(h.stack);
-			return 1;
+			return mismatch(argv[1], i + 1, "expected a frame, the stack sent none");
 		}
+		learn_isn(fr, &h.out[taken]);
+		translate(fr);
+		if (fr->len != h.out[taken].len || memcmp(fr->data, h.out[taken].data, fr->len)) {
+			describe("expected", fr->data, fr->len);
+			describe("got     ", h.out[taken].data, h.out[taken].len);
+			print_counters(h.stack);
+			return mismatch(argv[1], i + 1, "the stack's frame differs");
+		}
+		taken++;
+	}
+	if (taken < h.n_out) {
+		for (uint32_t k = taken; k < h.n_out; k++)
+			describe("unexpected", h.out[k].data, h.out[k].len);
+		print_counters(h.stack);
+		return mismatch(argv[1], n, "replies sent after the last expected frame");
 	}
 	harness_free(&h);
 	return 0;

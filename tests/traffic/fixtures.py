@@ -24,8 +24,9 @@ WINDOW = 65535
 class Conn:
     """One client connection; tracks both sequence spaces like a peer would."""
 
-    def __init__(self, sport, vlan=None, mss=OUR_MSS):
+    def __init__(self, sport, vlan=None, mss=OUR_MSS, ip=CLIENT_IP):
         self.sport = sport
+        self.ip = ip
         self.vlan = vlan
         self.mss = mss
         self.cseq = 1000  # client's next sequence number
@@ -35,34 +36,42 @@ class Conn:
         eth = Ether(src=src, dst=dst)
         return eth / Dot1Q(vlan=self.vlan) if self.vlan is not None else eth
 
-    def cl(self, flags, payload=b"", seq=None, ack=None, options=None, ip_options=None, sport=None):
-        """A client segment; advances the client's sequence number."""
-        ip = IP(src=CLIENT_IP, dst=SERVER_IP, ttl=64)
+    def cl(self, flags, payload=b"", seq=None, ack=None, options=None, ip_options=None, sport=None,
+           window=64240, at=None):
+        """A client segment; advances the client's sequence number. `at`:
+        its time in seconds from the fixture's start (default: as the
+        frame before it)."""
+        ip = IP(src=self.ip, dst=SERVER_IP, ttl=64)
         if ip_options is not None:
             ip.options = ip_options
         tcp = TCP(sport=sport or self.sport, dport=502, flags=flags,
                   seq=self.cseq if seq is None else seq,
                   ack=(self.sseq if ack is None else ack) if "A" in flags else 0,
-                  window=64240, options=options or [])
+                  window=window, options=options or [])
         pkt = self._l2(CLIENT_MAC, SERVER_MAC) / ip / tcp
         if payload:
             pkt = pkt / Raw(payload)
         if seq is None:
             self.cseq += len(payload) + ("S" in flags) + ("F" in flags)
+        pkt.mbx_at = at
         return pkt
 
-    def sv(self, flags, payload=b"", seq=None, ack=None, mss=None, dport=None):
-        """A segment the server must send; advances its sequence number."""
+    def sv(self, flags, payload=b"", seq=None, ack=None, mss=None, dport=None, at=None,
+           advance=True):
+        """A segment the server must send; advances its sequence number
+        (unless advance is False: a retransmission). `at`: by when (the
+        runner runs the stack's timers up to it if nothing is pending)."""
         tcp = TCP(sport=502, dport=dport or self.sport, flags=flags,
                   seq=self.sseq if seq is None else seq,
                   ack=(self.cseq if ack is None else ack) if "A" in flags else 0,
                   window=WINDOW, options=[("MSS", mss)] if mss else [])
-        pkt = self._l2(SERVER_MAC, CLIENT_MAC) / IP(src=SERVER_IP, dst=CLIENT_IP, ttl=64, id=0,
+        pkt = self._l2(SERVER_MAC, CLIENT_MAC) / IP(src=SERVER_IP, dst=self.ip, ttl=64, id=0,
                                                      flags="DF") / tcp
         if payload:
             pkt = pkt / Raw(payload)
-        if seq is None:
+        if seq is None and advance:
             self.sseq += len(payload) + ("S" in flags) + ("F" in flags)
+        pkt.mbx_at = at
         return pkt
 
     def handshake(self):
@@ -84,9 +93,13 @@ def regs_resp(tid, addr, qty, unit=1, fc=3):
 FIXTURES = []
 
 
-def fixture(fn):
-    FIXTURES.append(fn)
-    return fn
+def fixture(fn=None, args=""):
+    """Registers a fixture; args are the runner's stack options for it."""
+    def register(f):
+        f.runner_args = args
+        FIXTURES.append(f)
+        return f
+    return register(fn) if fn else register
 
 
 @fixture
@@ -379,11 +392,300 @@ def icmp_echo_answered():
     return [req, rep, bad, other]
 
 
+# No idle timeout: the retransmissions outlast its 10 s.
+@fixture(args="--idle-timeout 0")
+def retransmit_on_timeout():
+    """RFC 6298 5.4 and 5.5: an unacknowledged response is sent again when
+    the RTO expires (1 s before any RTT measurement, 2.1), then after twice
+    the RTO; an ACK stops it (5.2). A duplicate ACK before the timeout
+    changes nothing."""
+    c = Conn(40030)
+    f = c.handshake()
+    f.append(c.cl("PA", read_regs(1, 30, 2), at=0.0))
+    start = c.sseq
+    resp = c.sv("PA", regs_resp(1, 30, 2))
+    f.append(resp)
+    f.append(c.cl("A", ack=start, at=0.9))  # nothing yet
+    f.append(c.sv("PA", regs_resp(1, 30, 2), seq=start, at=1.1))
+    f.append(c.cl("A", ack=start, at=3.0))  # backed off: 2 s from 1.1
+    f.append(c.sv("PA", regs_resp(1, 30, 2), seq=start, at=3.2))
+    f.append(c.cl("A", at=3.3))  # acknowledged
+    f.append(c.cl("A", at=60.0))  # and nothing is sent any more
+    return f
+
+
+# No idle timeout: the retransmissions outlast its 10 s.
+@fixture(args="--idle-timeout 0")
+def retransmit_limit_reset():
+    """RFC 6298 5.5 and RFC 9293 3.8.3 (R2): the RTO doubles up to 60 s
+    (2.5); after 8 retransmissions (--max-retries) without an ACK the
+    connection is reset, <SEQ=SND.NXT><CTL=RST>, and gone (3.10.7.1)."""
+    c = Conn(40031)
+    f = c.handshake()
+    f.append(c.cl("PA", read_regs(2, 31, 1), at=0.0))
+    start = c.sseq
+    f.append(c.sv("PA", regs_resp(2, 31, 1)))
+    t = 0.0
+    for rto in (1, 2, 4, 8, 16, 32, 60, 60):
+        t += rto + 0.1
+        f.append(c.sv("PA", regs_resp(2, 31, 1), seq=start, at=t))
+    f.append(c.sv("R", seq=c.sseq, at=t + 60.1))
+    f.append(c.cl("A", at=t + 61))  # no connection: <SEQ=SEG.ACK><CTL=RST>
+    f.append(c.sv("R", seq=c.sseq))
+    return f
+
+
+@fixture
+def retransmit_on_duplicate_request():
+    """Issue 3.1 with RFC 6298 5.4: the client sending its request again,
+    our answer unacknowledged, means the answer was lost: it is resent at
+    once from the send queue, not executed again (a write is not repeated:
+    FC 06 answered twice with the same echo)."""
+    c = Conn(40032)
+    f = c.handshake()
+    req = bytes([0, 9, 0, 0, 0, 6, 1, 6, 0x0f, 0xa0, 0x12, 0x34])  # FC 06 at 4000
+    f.append(c.cl("PA", req))
+    start = c.sseq
+    f.append(c.sv("PA", req))
+    f.append(c.cl("PA", req, seq=c.cseq - 12, ack=start))
+    f.append(c.sv("PA", req, seq=start, advance=False))
+    f.append(c.cl("A"))
+    f.append(c.cl("PA", read_regs(10, 4000, 1)))
+    f.append(c.sv("PA", bytes([0, 10, 0, 0, 0, 5, 1, 3, 2, 0x12, 0x34])))
+    return f
+
+
+@fixture
+def fin_retransmitted():
+    """RFC 9293 3.6 with RFC 6298: our FIN in LAST-ACK is retransmitted like
+    data until acknowledged; its ACK closes the connection."""
+    c = Conn(40033)
+    f = c.handshake()
+    f.append(c.cl("FA", at=0.0))
+    fin_seq = c.sseq
+    f.append(c.sv("FA"))
+    f.append(c.sv("FA", seq=fin_seq, at=1.1))
+    f.append(c.cl("A", at=1.2))
+    # Gone: an ACK of it gets a RST (3.10.7.2; not the handshake's ACK,
+    # which a cookie would take anew).
+    f.append(c.cl("A", ack=c.sseq + 100, at=1.3))
+    f.append(c.sv("R", seq=c.sseq + 100))
+    return f
+
+
+@fixture
+def window_limits_response():
+    """RFC 9293 3.8.6: no more than the peer's window goes out; the rest of
+    a response waits for the ACK that opens it."""
+    c = Conn(40034)
+    f = c.handshake()
+    resp = regs_resp(3, 34, 125)  # 259 bytes
+    f.append(c.cl("PA", read_regs(3, 34, 125), window=100))
+    f.append(c.sv("A", resp[:100]))
+    f.append(c.cl("A", window=200))
+    f.append(c.sv("PA", resp[100:]))
+    return f
+
+
+@fixture
+def zero_window_probe():
+    """RFC 9293 3.8.6.1: a zero window with an answer waiting is probed with
+    one octet of new data when the (persist) timer expires; a probe the
+    peer takes without opening its window arms the timer again; the rest
+    goes when the window opens. Our own window stays open: the request was
+    taken."""
+    c = Conn(40035)
+    f = c.handshake()
+    resp = regs_resp(4, 35, 2)
+    f.append(c.cl("PA", read_regs(4, 35, 2), window=0, at=0.0))
+    f.append(c.sv("A"))
+    f.append(c.cl("A", window=0, at=0.5))  # nothing before the timeout
+    f.append(c.sv("A", resp[:1], at=1.1))
+    f.append(c.cl("A", window=0, at=1.2))  # took it, window still closed
+    f.append(c.sv("A", resp[1:2], at=2.3))
+    f.append(c.cl("A", window=64240, at=2.4))
+    f.append(c.sv("PA", resp[2:]))
+    f.append(c.cl("A", at=2.5))
+    return f
+
+
+@fixture
+def reordered_requests_answered_in_order():
+    """RFC 9293 3.10.7.4: a request arriving before the one ahead of it is
+    dropped with a duplicate ACK; when the hole is filled and the second
+    sent again, each is answered once, in order."""
+    c = Conn(40036)
+    f = c.handshake()
+    first, second = read_regs(1, 100, 1), read_regs(2, 200, 1)
+    f.append(c.cl("PA", second, seq=c.cseq + 12))
+    f.append(c.sv("A"))
+    f.append(c.cl("PA", first))
+    f.append(c.sv("PA", regs_resp(1, 100, 1)))
+    f.append(c.cl("PA", second))
+    f.append(c.sv("PA", regs_resp(2, 200, 1)))
+    f.append(c.cl("PA", first + second, seq=c.cseq - 24))  # all old: an ACK only
+    f.append(c.sv("A"))
+    return f
+
+
+# Connection management (issue 3 item 6): MIG = Modbus Messaging on TCP/IP
+# Implementation Guide V1.0b.
+OTHER_IP = "198.18.0.3"
+
+
+@fixture(args="--max-conns 2")
+def evict_oldest_idle():
+    """MIG 4.2.1: with the table full, a new connection closes the oldest
+    idle connection (a FIN at our SND.NXT) and is served. The evicted peer's
+    own FIN then finds no connection: <SEQ=SEG.ACK><CTL=RST> (RFC 9293
+    3.10.7.2)."""
+    a, b, c = Conn(40101), Conn(40102), Conn(40103, ip=OTHER_IP)
+    f = a.handshake()
+    syn = b.cl("S", options=[("MSS", 1460)], at=1)
+    f += [syn, b.sv("SA", mss=OUR_MSS), b.cl("A")]
+    f += [a.cl("PA", read_regs(1, 1, 1), at=2), a.sv("PA", regs_resp(1, 1, 1)), a.cl("A")]
+    f += [c.cl("S", options=[("MSS", 1460)], at=3), c.sv("SA", mss=OUR_MSS), c.cl("A")]
+    f.append(b.sv("FA"))  # b was idle the longest
+    f += [c.cl("PA", read_regs(2, 2, 1)), c.sv("PA", regs_resp(2, 2, 1)), c.cl("A")]
+    fin = b.cl("FA")
+    f += [fin, b.sv("R", seq=fin[TCP].ack)]
+    return f
+
+
+@fixture(args="--max-conns 1 --close rst")
+def evict_by_rst():
+    """MIG 4.2.1 with --close rst: the evicted connection gets
+    <SEQ=SND.NXT><CTL=RST> (RFC 9293 3.10.5, abort)."""
+    a, c = Conn(40111), Conn(40112, ip=OTHER_IP)
+    f = a.handshake()
+    f += [c.cl("S", options=[("MSS", 1460)], at=1), c.sv("SA", mss=OUR_MSS), c.cl("A")]
+    f.append(a.sv("R"))
+    return f
+
+
+@fixture(args="--max-conns 2 --priority-source 198.18.0.2/32")
+def priority_never_evicted():
+    """MIG 4.2.1: connections from a priority source are never closed to make
+    room; with nothing else to close, a new connection is refused with
+    <SEQ=SEG.ACK><CTL=RST> (RFC 9293 3.10.7.2)."""
+    a, b, c = Conn(40121), Conn(40122), Conn(40123, ip=OTHER_IP)
+    f = a.handshake() + b.handshake()
+    f += [c.cl("S", options=[("MSS", 1460)], at=5), c.sv("SA", mss=OUR_MSS)]
+    ack = c.cl("A")
+    f += [ack, c.sv("R", seq=ack[TCP].ack)]
+    f += [a.cl("PA", read_regs(3, 3, 1)), a.sv("PA", regs_resp(3, 3, 1)), a.cl("A")]
+    return f
+
+
+@fixture(args="--max-conns-per-source 2")
+def per_source_limit():
+    """MIG 4.2.1: one source holds at most --max-conns-per-source
+    connections; the next one is refused with <SEQ=SEG.ACK><CTL=RST>, while
+    another source is served."""
+    a, b, c, d = Conn(40131), Conn(40132), Conn(40133), Conn(40134, ip=OTHER_IP)
+    f = a.handshake() + b.handshake()
+    f += [c.cl("S", options=[("MSS", 1460)]), c.sv("SA", mss=OUR_MSS)]
+    ack = c.cl("A")
+    f += [ack, c.sv("R", seq=ack[TCP].ack)]
+    f += d.handshake()
+    f += [d.cl("PA", read_regs(4, 4, 1)), d.sv("PA", regs_resp(4, 4, 1)), d.cl("A")]
+    return f
+
+
+@fixture(args="--idle-timeout 10 --time-wait 1000")
+def idle_timeout_fin_time_wait():
+    """MIG 4.2.1: a connection without a request for the idle timeout is
+    closed by us (a pure ACK does not restart the idle clock, and nothing is
+    sent before it ends); RFC 9293 3.6 and 3.10.7.4: FIN-WAIT-1, the ACK of
+    our FIN (FIN-WAIT-2), the peer's FIN acknowledged (TIME-WAIT), its
+    retransmission acknowledged again with TIME-WAIT restarted; when
+    TIME-WAIT ends the connection is gone and a segment on it gets a RST."""
+    a = Conn(40141)
+    f = a.handshake()
+    f += [a.cl("PA", read_regs(5, 5, 1), at=1), a.sv("PA", regs_resp(5, 5, 1)), a.cl("A")]
+    f.append(a.cl("A", seq=a.cseq, at=10.9))  # 9.9 s after the request: nothing yet
+    f.append(a.sv("FA", at=11.05))
+    f += [a.cl("A"), a.cl("FA"), a.sv("A")]
+    f += [a.cl("FA", seq=a.cseq - 1, at=11.6), a.sv("A")]
+    f.append(a.cl("A", at=12.5))  # 0.9 s after the restart: still TIME-WAIT, silent
+    f += [a.cl("A", at=12.7), a.sv("R", seq=a.sseq)]  # gone: RFC 9293 3.10.7.2
+    return f
+
+
+@fixture(args="--idle-timeout 10")
+def simultaneous_close():
+    """RFC 9293 3.6 (figure 13): the peer's FIN crosses ours: FIN-WAIT-1 to
+    CLOSING (the FIN is acknowledged), then the ACK of ours: TIME-WAIT."""
+    a = Conn(40151)
+    f = a.handshake()
+    f.append(a.sv("FA", at=10.1))
+    fin = a.cl("FA", ack=a.sseq - 1)
+    f += [fin, a.sv("A")]
+    f += [a.cl("A")]  # acknowledges our FIN: TIME-WAIT, nothing sent
+    f += [a.cl("FA", seq=a.cseq - 1), a.sv("A")]  # the FIN again, in TIME-WAIT
+    return f
+
+
+@fixture(args="--idle-timeout 10")
+def data_after_close():
+    """RFC 1122 4.2.2.13: data arriving after our close has no reader: RST."""
+    a = Conn(40161)
+    f = a.handshake()
+    f.append(a.sv("FA", at=10.1))
+    f += [a.cl("PA", read_regs(6, 6, 1)), a.sv("R")]
+    return f
+
+
+@fixture(args="--idle-timeout 10 --time-wait 5000")
+def time_wait_syn_reopens():
+    """RFC 1122 4.2.2.13: a SYN in TIME-WAIT with a sequence number above the
+    old incarnation's opens a new connection; a lower one gets the ACK of
+    RFC 9293 3.10.7.4."""
+    a = Conn(40171)
+    f = a.handshake()
+    f.append(a.sv("FA", at=10.1))
+    f += [a.cl("FA"), a.sv("A")]
+    old = a.cl("S", seq=a.cseq - 5)
+    f += [old, a.sv("A")]
+    b = Conn(40171)
+    b.cseq = a.cseq + 100000
+    f += b.handshake()
+    f += [b.cl("PA", read_regs(7, 7, 1)), b.sv("PA", regs_resp(7, 7, 1)), b.cl("A")]
+    return f
+
+
+@fixture(args="--idle-timeout 0 --keepalive 2,1,2")
+def keepalive_probes():
+    """RFC 1122 4.2.3.6: after the keepalive idle time a probe
+    <SEQ=SND.NXT-1><ACK=RCV.NXT><CTL=ACK>; an answer resets the count;
+    after COUNT unanswered probes the connection is reset."""
+    a = Conn(40181)
+    f = a.handshake()
+    f.append(a.sv("A", seq=a.sseq - 1, at=2.01))
+    f.append(a.cl("A", at=2.5))  # the answer
+    f.append(a.sv("A", seq=a.sseq - 1, at=4.51))
+    f.append(a.sv("A", seq=a.sseq - 1, at=5.52))
+    f.append(a.sv("R", at=6.53))
+    return f
+
+
+def stamp(frames):
+    """Gives each frame its time: `at` seconds from the start, or its
+    predecessor's (frames without one, as most, all go at 0)."""
+    t = 0.0
+    for p in frames:
+        at = getattr(p, "mbx_at", None)
+        if at is not None:
+            t = at
+        p.time = 1700000000 + t
+    return frames
+
+
 def main(outdir):
     os.makedirs(outdir, exist_ok=True)
     for fn in FIXTURES:
-        wrpcap(os.path.join(outdir, fn.__name__ + ".pcap"), fn())
-    print("\n".join(fn.__name__ for fn in FIXTURES))
+        wrpcap(os.path.join(outdir, fn.__name__ + ".pcap"), stamp(fn()))
+    print("\n".join(f"{fn.__name__} {fn.runner_args}".strip() for fn in FIXTURES))
 
 
 if __name__ == "__main__":

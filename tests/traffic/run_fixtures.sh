@@ -8,14 +8,16 @@ out=$(mktemp -d /tmp/mbxdp-fixtures.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 names=$(/usr/bin/python3 "$here/fixtures.py" "$out") || { echo "fixtures.py failed"; echo "0 passed, 1 failed"; exit 1; }
 pass=0 fail=0
-for n in $names; do
-	if "$runner" "$out/$n.pcap"; then
+# One fixture a line: its name, then the runner's stack options for it.
+while read -r n args; do
+	# shellcheck disable=SC2086 # args are separate words
+	if "$runner" "$out/$n.pcap" $args; then
 		echo "PASS: $n"
 		pass=$((pass + 1))
 	else
 		echo "FAIL: $n"
 		fail=$((fail + 1))
 	fi
-done
+done <<<"$names"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

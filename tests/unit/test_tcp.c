@@ -21,10 +21,16 @@ struct client {
 static struct harness H;
 static uint8_t buf[4096];
 
+/* Without idle timeouts: they would close the connections these tests
+ * leave idle for minutes of simulated time (test_conn_mgmt.c tests them). */
 static int setup(void **state)
 {
+	struct conn_policy_config p;
+
 	(void)state;
-	return harness_init(&H, 64, 1024);
+	conn_policy_defaults(&p);
+	p.idle_ms = p.priority_idle_ms = 0;
+	return harness_init_opts(&H, 64, 1024, &(struct harness_opts){ .policy = &p });
 }
 
 static int teardown(void **state)
@@ -518,28 +524,6 @@ static void test_vlan(void **state)
 	send_seg(&c, FB_RST, 0, 0);
 }
 
-/* A valid cookie with the table full is refused with a RST and counted,
- * rather than leaving the peer with a connection nobody answers. */
-static void test_table_full(void **state)
-{
-	(void)state;
-	for (uint16_t i = 0; i < 64; i++) {
-		struct client c = new_client((uint16_t)(50000 + i));
-		handshake(&c);
-	}
-	assert_int_equal(stack_open_connections(H.stack), 64);
-	{
-		struct client c = new_client(50100);
-		assert_int_equal(send_seg(&c, FB_SYN, 0, 0), STACK_SENT);
-		c.ack = reply(0).seq + 1;
-		assert_int_equal(send_seg(&c, FB_ACK, 0, 0), STACK_SENT);
-		assert_int_equal(reply(0).flags, FB_RST);
-		assert_int_equal(reply(0).seq, c.ack);
-	}
-	assert_int_equal(H.stack->ctr.conn_refused_table_full, 1);
-	assert_int_equal(stack_open_connections(H.stack), 64);
-}
-
 /* RFC 5961 7: challenge ACKs are limited to 1000 a second; the next second
  * has a fresh allowance. */
 static void test_challenge_ack_limit(void **state)
@@ -687,6 +671,101 @@ static void test_fin_retransmit(void **state)
 	assert_int_equal(H.stack->snd.n_free, H.stack->snd.capacity);
 }
 
+/* RFC 9293 3.8.6: a client that does not read its answers (window 0)
+ * gets them queued, up to SNDQ_LIMIT bytes; then no request is taken (left
+ * unacknowledged, counted) and our window says 0. When the client reads,
+ * the queue drains in MSS-sized segments and our window opens again. */
+static void test_client_not_reading(void **state)
+{
+	struct client c = new_client(40040);
+	uint8_t req[12];
+	uint32_t taken = 0, start;
+	size_t n;
+
+	(void)state;
+	handshake(&c);
+	start = c.ack;
+	for (int i = 0; i < 400 && !H.stack->ctr.drop_snd_queue_full; i++) {
+		read_req(req, (uint16_t)i, 1);
+		req[11] = 125; /* 259-byte answers */
+		n = fb_tcp(buf, &c.fl, c.seq, c.ack, FB_PSH | FB_ACK, 0, 0, 0, req, sizeof(req));
+		harness_clear(&H);
+		harness_input(&H, buf, n);
+		assert_int_equal(H.n_out, 1);
+		assert_int_equal(reply(0).len, 0); /* nothing may go out */
+		if (reply(0).ack == c.seq + 12) {
+			c.seq += 12;
+			taken++;
+		}
+	}
+	assert_int_equal(H.stack->ctr.drop_snd_queue_full, 1);
+	assert_int_equal(taken, 65535 / 259);
+	assert_int_equal(reply(0).wnd, 0);
+	assert_int_equal(reply(0).ack, c.seq);
+	/* The client reads: everything comes, in order, 1460 bytes at most. */
+	n = fb_tcp(buf, &c.fl, c.seq, c.ack, FB_ACK, 65535, 0, 0, 0, 0);
+	harness_clear(&H);
+	harness_input(&H, buf, n);
+	{
+		uint32_t next = start, total = 0;
+
+		for (uint32_t i = 0; i < H.n_out; i++) {
+			assert_int_equal(reply(i).seq, next);
+			assert_true(reply(i).len <= 1460);
+			next += (uint32_t)reply(i).len;
+			total += (uint32_t)reply(i).len;
+		}
+		assert_int_equal(total, taken * 259);
+		c.ack = next;
+	}
+	/* Their ACK empties the queue: our window opens, and we say so. */
+	n = fb_tcp(buf, &c.fl, c.seq, c.ack, FB_ACK, 65535, 0, 0, 0, 0);
+	harness_clear(&H);
+	assert_int_equal(harness_input(&H, buf, n), STACK_SENT);
+	assert_int_equal(reply(0).len, 0);
+	assert_int_equal(reply(0).wnd, 65535);
+	assert_int_equal(H.stack->snd.n_free, H.stack->snd.capacity);
+	/* And takes requests again. */
+	send_seg(&c, FB_PSH | FB_ACK, req, read_req(req, 7, 7));
+	check_read_resp(reply(0).payload, 7, 7);
+}
+
+/* Issue 3 item 9: a table configured for 1,000,000 connections holds them
+ * all; idle, they hold no buffer, and each costs at most 128 bytes. */
+static void test_million_connections(void **state)
+{
+	static struct harness big;
+	const uint32_t n = 1000000;
+
+	(void)state;
+	assert_int_equal(harness_init(&big, n, 64), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		struct client c = new_client((uint16_t)(1024 + i % 60000));
+		size_t len;
+
+		c.fl.client_ip = 0xc6130000u | (i / 60000); /* 198.19.x.y */
+		len = fb_tcp(buf, &c.fl, c.seq, 0, FB_SYN, 64240, 0, 0, 0, 0);
+		harness_input(&big, buf, len);
+		assert_int_equal(big.n_out, 1);
+		{
+			struct fb_seg s;
+
+			fb_parse(big.out[0].data, big.out[0].len, &s);
+			c.ack = s.seq + 1;
+		}
+		harness_clear(&big);
+		c.seq++;
+		len = fb_tcp(buf, &c.fl, c.seq, c.ack, FB_ACK, 64240, 0, 0, 0, 0);
+		assert_int_equal(harness_input(&big, buf, len), STACK_DROP);
+	}
+	assert_int_equal(stack_open_connections(big.stack), n);
+	assert_int_equal(big.stack->snd.n_free, big.stack->snd.capacity);
+	assert_int_equal(big.stack->adu.n_free, big.stack->adu.capacity);
+	print_message("idle connection: %.1f bytes\n", stack_idle_conn_bytes(big.stack));
+	assert_true(stack_idle_conn_bytes(big.stack) <= 128.0);
+	harness_free(&big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -704,11 +783,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_out_of_order_and_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mbap_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vlan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_table_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_challenge_ack_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retransmit_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retransmit_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fin_retransmit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_not_reading, setup, teardown),
+		cmocka_unit_test(test_million_connections),
 	};
 	return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
 }
