@@ -21,14 +21,11 @@
 # shellcheck disable=SC2317 # step functions are called through check()
 set -u
 
-if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
-	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "${MBXDP_IT_TIMEOUT:-240}" bash "$0" "$@"
-fi
-
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=$(cd "${1:?usage: test_replay.sh BUILD_DIR SHARED_PCAPS_DIR}" && pwd) || exit 2
+IT_TIMEOUT=240
+# shellcheck source=SCRIPTDIR/steps.sh
+source "$HERE/steps.sh"
 SHARED=${2:?usage: test_replay.sh BUILD_DIR SHARED_PCAPS_DIR}
-MBXDP=$BUILD/engine/mbxdp
 REPLAY=$BUILD/tools/replay/mbxdp-replay
 PEER=$BUILD/bench/peers/peer_libmodbus_select
 CHECK=$HERE/../replay/check_report.py
@@ -38,46 +35,13 @@ SOURCE=198.18.0.3 # ours: on the client's subnet, owned by no kernel
 
 if [[ ! -r $PART1 || ! -r $PART2 ]]; then
 	echo "test_replay: the shared captures are not in $SHARED: skipped"
+	rm -rf "$WORK"
 	exit 77
 fi
-for f in "$MBXDP" "$REPLAY" "$PEER"; do
-	[[ -x $f ]] || { echo "test_replay: $f not built (ninja -C $BUILD)" >&2; exit 2; }
-done
-command -v tshark >/dev/null || { echo "test_replay: tshark not installed" >&2; exit 2; }
+require "$MBXDP" "$REPLAY" "$PEER" tshark
 
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"
-
-PASSED=0
-FAILED=0
-FINISHED=0
-WORK=$(mktemp -d /tmp/mbxdp-replay-it.XXXXXX)
-exec 3>&1
-mbnet_cleanup_hook() {
-	{
-		((FINISHED)) || echo "FAIL: test interrupted or timed out before the end"
-		((FINISHED)) || FAILED=$((FAILED + 1))
-		if ((FAILED)); then
-			echo "logs kept in $WORK"
-		else
-			rm -rf "$WORK"
-		fi
-		echo "$PASSED passed, $FAILED failed"
-	} >&3
-}
-
-check() {
-	local name=$1
-	shift
-	if "$@" >"$WORK/step.log" 2>&1; then
-		echo "PASS: $name"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL: $name (exit $?)"
-		sed 's/^/    /' "$WORK/step.log"
-		FAILED=$((FAILED + 1))
-	fi
-}
 
 # Each replay from ports of its own, so that a port and a sequence number
 # name one connection in mbxdp's capture file (the server's ISN is a cookie
@@ -102,11 +66,8 @@ replay_passes() { # NAME check_report options...
 
 mbnet_setup mbxP
 
-SERVER_LOG=$WORK/mbxdp.log
-mbnet_spawn "$MBNET_SRV_NS" "$SERVER_LOG" "$MBXDP" --iface "$MBNET_SRV_IF" --xdp-mode generic \
-	--capture "$WORK/server.pcapng"
-SERVER_PID=$MBNET_LAST_PID
-check "mbxdp starts with --capture" mbnet_wait_line "$SERVER_LOG" '^mbxdp: serving' 15 "$SERVER_PID"
+check "mbxdp starts with --capture" \
+	start_server "$WORK/mbxdp.log" --xdp-mode generic --capture "$WORK/server.pcapng"
 
 corpus_session() { # FILE
 	local name=${1%.*} args
@@ -161,11 +122,8 @@ check "--capture file: every counted frame, both directions, the responses the r
 
 # On a lossy path both sides retransmit: mbxdp drops and loses 5 % of the
 # frames on purpose (--impair), the replay still gets every answer.
-SERVER_LOG=$WORK/mbxdp-lossy.log
-mbnet_spawn "$MBNET_SRV_NS" "$SERVER_LOG" "$MBXDP" --iface "$MBNET_SRV_IF" --xdp-mode generic \
-	--impair loss=0.05,seed=11
-SERVER_PID=$MBNET_LAST_PID
-check "mbxdp starts with --impair loss=0.05" mbnet_wait_line "$SERVER_LOG" '^mbxdp: serving' 15 "$SERVER_PID"
+check "mbxdp starts with --impair loss=0.05" \
+	start_server "$WORK/mbxdp-lossy.log" --xdp-mode generic --impair loss=0.05,seed=11
 replay "$PART2" lossy --timeout 5000
 lossy_passes() {
 	replay_passes lossy --expect-fc 1 --expect-exception01 93-99 --min-requests 141 &&

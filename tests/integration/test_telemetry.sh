@@ -16,57 +16,23 @@
 # shellcheck disable=SC2317 # steps are called through check()
 set -u
 
-if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
-	MBXDP_IT_BOUNDED=1 exec timeout -k 10 140 bash "$0" "$@"
-fi
-
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=${1:?usage: test_telemetry.sh BUILD_DIR}
-BUILD=$(cd "$BUILD" && pwd) || exit 2
-MBXDP=$BUILD/engine/mbxdp
+IT_TIMEOUT=140
+# shellcheck source=SCRIPTDIR/steps.sh
+source "$HERE/steps.sh"
 CTL=$BUILD/engine/mbxdp-ctl
-for f in "$MBXDP" "$CTL"; do
-	[[ -x $f ]] || { echo "test_telemetry: $f not built" >&2; exit 2; }
-done
+require "$MBXDP" "$CTL"
 
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"
 
-PASSED=0 FAILED=0 FINISHED=0
-WORK=$(mktemp -d /tmp/mbxdp-tel.XXXXXX)
 NAME=mbxdp-test-$$
-exec 3>&1
-mbnet_cleanup_hook() {
-	{
-		((FINISHED)) || { echo "FAIL: interrupted or timed out"; FAILED=$((FAILED + 1)); }
-		if ((FAILED)); then
-			echo "logs kept in $WORK"
-		else
-			rm -rf "$WORK"
-		fi
-		echo "$PASSED passed, $FAILED failed"
-	} >&3
-}
-
-check() {
-	local name=$1
-	shift
-	if "$@" >"$WORK/step.log" 2>&1; then
-		echo "PASS: $name"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL: $name"
-		sed 's/^/    /' "$WORK/step.log"
-		FAILED=$((FAILED + 1))
-	fi
-}
 
 start_engine() { # LOG args...
-	local log=$1
-	shift
-	mbnet_spawn "$MBNET_SRV_NS" "$log" "$MBXDP" --iface "$MBNET_SRV_IF" --name "$NAME" "$@"
-	ENGINE_PID=$MBNET_LAST_PID
-	mbnet_wait_line "$log" '^mbxdp: serving' 15 "$ENGINE_PID"
+	local rc=0
+	start_server "$1" --name "$NAME" "${@:2}" || rc=$?
+	ENGINE_PID=$SERVER_PID
+	return $rc
 }
 
 stop_engine() {
