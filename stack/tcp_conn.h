@@ -118,6 +118,12 @@ static inline uint32_t conn_hash(const struct conn_table *t, uint32_t raddr, uin
 	return (uint32_t)h & t->bucket_mask;
 }
 
+static inline int conn_is(const struct tcp_conn *c, uint32_t raddr, uint32_t laddr,
+			  uint16_t rport, uint16_t lport)
+{
+	return c->raddr == raddr && c->rport == rport && c->lport == lport && c->laddr == laddr;
+}
+
 /* The connection of the tuple in the chain starting at index i (a bucket's
  * head), or NULL. */
 static inline struct tcp_conn *conn_chain_find(const struct conn_table *t, uint32_t i,
@@ -127,7 +133,7 @@ static inline struct tcp_conn *conn_chain_find(const struct conn_table *t, uint3
 	while (i != CONN_NONE) {
 		struct tcp_conn *c = &t->conns[i];
 
-		if (c->raddr == raddr && c->rport == rport && c->lport == lport && c->laddr == laddr)
+		if (conn_is(c, raddr, laddr, rport, lport))
 			return c;
 		i = c->next;
 	}
