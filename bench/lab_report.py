@@ -89,11 +89,13 @@ def case_name(c, d, rate):
 
 def markdown(table, meta, cpu, engine):
     lines = []
-    load_note = f"load average {meta['loadavg_before']} before, {meta.get('loadavg_after', '?')} after"
+    load_note = (f"load average {meta['loadavg_before']} before, "
+                 f"{meta.get('loadavg_after', '?')} after")
     lines.append(f"Machine: {meta['cpus']} CPUs, kernel {meta['kernel']}, XDP {meta['xdp_mode']} mode; "
                  f"{meta['rounds']} round(s) of {meta['duration_s']} s per case after "
-                 f"{meta['warmup_s']} s of warm-up; {load_note}. Closed loop (\"at R/s\": open loop at R requests/s), FC 03 of 10 "
-                 f"registers, every answer checked; latency in microseconds, medians over rounds. "
+                 f"{meta['warmup_s']} s of warm-up; {load_note}. Closed loop (\"at R/s\": open "
+                 f"loop at R requests/s), FC 03 of 10 registers, every answer checked; latency in "
+                 f"microseconds, medians over rounds. "
                  f"\"x mbxdp\": the server's figure divided by mbxdp's in the same case.")
     lines.append("")
     lines.append("| server | conns x depth | p50 | p99 | p99.9 | requests/s | errors "
@@ -140,6 +142,7 @@ def markdown(table, meta, cpu, engine):
         def cpu_of(kind, field):
             v = [c[field] for c in cpu if c["server"] == kind and field in c]
             return statistics.median(v) if v else "-"
+
         def order(stem):
             kind, scope = stem.rsplit("_", 1)
             return ORDER.index(kind), scope != "c1"

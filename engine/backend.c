@@ -34,19 +34,16 @@ static int iface_mtu(const char *ifname, uint32_t *mtu)
 	return 0;
 }
 
-static int open_afxdp(struct backend *b, const struct cli_options *o, char *err, size_t errlen)
+static int open_afxdp(struct backend *b, const struct cli_options *o, const struct devmodel *dm,
+		      char *err, size_t errlen)
 {
 	struct steering st;
-	uint32_t *list, n;
-	int rc;
 	struct mbx_afxdp_config pcfg = {
 		.ifname = o->iface,
 		.queue = o->queue,
 		.generic = o->xdp_generic,
 		.ports = o->ports,
 		.n_ports = o->n_ports,
-		.allow = o->allow,
-		.n_allow = o->n_allow,
 	};
 
 	if (if_nametoindex(o->iface) == 0) {
@@ -57,15 +54,15 @@ static int open_afxdp(struct backend *b, const struct cli_options *o, char *err,
 		snprintf(err, errlen, "cannot read a usable MTU of %s", o->iface);
 		return -1;
 	}
-	if (addresses_expand(o->addresses, o->n_addresses, MBXDP_ADDRS_MAX, "one XDP program serves",
-			     &list, &n, err, errlen) < 0)
+	if (steering_plan(o, dm, MBXDP_ADDRS_MAX, "one XDP program serves", &st, err, errlen) < 0 ||
+	    steering_mark_arp(&st, err, errlen) < 0) {
+		steering_free(&st);
 		return -1;
-	rc = steering_for_xdp(list, n, &st, err, errlen);
-	free(list);
-	if (rc < 0)
-		return -1;
+	}
 	pcfg.addrs = st.addrs;
 	pcfg.n_addrs = st.n_addrs;
+	pcfg.allow = st.allow;
+	pcfg.n_allow = st.n_allow;
 	b->afxdp = mbx_afxdp_open(&pcfg, err, errlen);
 	steering_free(&st); /* the program's maps hold them now */
 	if (!b->afxdp)
@@ -79,11 +76,38 @@ static int open_afxdp(struct backend *b, const struct cli_options *o, char *err,
 	return 0;
 }
 
-static int open_dpdk(struct backend *b, const struct cli_options *o, char *err, size_t errlen)
+/* The served addresses become the stack's own: no kernel answers their ARP
+ * on a DPDK port, and no XDP program of ours enforces allow-lists there. */
+static int stack_addresses(struct backend *b, const struct cli_options *o,
+			   const struct devmodel *dm, char *err, size_t errlen)
 {
-	if (addresses_expand(o->addresses, o->n_addresses, STACK_MAX_ADDRS,
-			     "the stack owns on a DPDK port", &b->stack_addrs, &b->n_stack_addrs, err,
-			     errlen) < 0)
+	struct steering st;
+	int rc = steering_plan(o, dm, STACK_MAX_ADDRS, "the stack owns on a DPDK port", &st, err,
+			       errlen);
+
+	/* (--allow-source with --dpdk is refused as a usage error.) */
+	if (rc == 0 && st.n_allow) {
+		snprintf(err, errlen, "the device model's allow-lists need AF_XDP, where the XDP "
+				      "program enforces them; a DPDK port has none");
+		rc = -1;
+	}
+	if (rc == 0 && st.n_addrs) {
+		b->stack_addrs = calloc(st.n_addrs, sizeof(*b->stack_addrs));
+		if (!b->stack_addrs) {
+			snprintf(err, errlen, "out of memory");
+			rc = -1;
+		}
+	}
+	for (uint32_t i = 0; rc == 0 && i < st.n_addrs; i++)
+		b->stack_addrs[b->n_stack_addrs++] = st.addrs[i].addr;
+	steering_free(&st);
+	return rc;
+}
+
+static int open_dpdk(struct backend *b, const struct cli_options *o, const struct devmodel *dm,
+		     char *err, size_t errlen)
+{
+	if (stack_addresses(b, o, dm, err, errlen) < 0)
 		return -1;
 	if (mbx_dpdk_eal_init(o->eal_argc, o->eal_argv, err, errlen) < 0)
 		return -1;
@@ -118,12 +142,13 @@ static int wrap_impair(struct backend *b, const struct cli_options *o, char *err
 	return 0;
 }
 
-int backend_open(struct backend *b, const struct cli_options *o, char *err, size_t errlen)
+int backend_open(struct backend *b, const struct cli_options *o, const struct devmodel *dm,
+		 char *err, size_t errlen)
 {
 	int rc;
 
 	memset(b, 0, sizeof(*b));
-	rc = o->dpdk ? open_dpdk(b, o, err, errlen) : open_afxdp(b, o, err, errlen);
+	rc = o->dpdk ? open_dpdk(b, o, dm, err, errlen) : open_afxdp(b, o, dm, err, errlen);
 	if (rc == 0 && o->impair)
 		rc = wrap_impair(b, o, err, errlen);
 	if (rc < 0)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "devmodel.h"
 #include "loader.h"
 #include "port.h"
 
@@ -29,9 +30,11 @@ struct backend {
 	int eal_up;
 };
 
-/* Opens the backend the options choose. On failure returns -1 with one line
- * in err, nothing left open. */
-int backend_open(struct backend *b, const struct cli_options *o, char *err, size_t errlen);
+/* Opens the backend the options choose, serving the addresses of dm's
+ * servers (or the --address list, with the default model): see steering.h.
+ * On failure returns -1 with one line in err, nothing left open. */
+int backend_open(struct backend *b, const struct cli_options *o, const struct devmodel *dm,
+		 char *err, size_t errlen);
 
 /* Called first thing on each worker thread. */
 int backend_thread_init(const struct backend *b, char *err, size_t errlen);

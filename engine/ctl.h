@@ -1,7 +1,7 @@
 /* mbxdp-ctl: talks to a running mbxdp through the files it keeps in
  * /dev/shm, named after its instance name (mbxdp --name, by default
  * mbxdp-<iface>-<queue>). Each subcommand is one function in its own file
- * (ctl_stats.c, ...) and one row of the table in ctl_main.c. */
+ * (ctl_stats.c, ctl_regs.c) and one row of the table in ctl_main.c. */
 #ifndef MBX_CTL_H
 #define MBX_CTL_H
 
@@ -36,5 +36,10 @@ void ctl_map_close(struct ctl_map *m);
 int ctl_map_alive(const struct ctl_map *m);
 
 int ctl_stats(const struct ctl_target *t, int argc, char **argv);
+
+/* The live registers (ctl_regs.c). */
+int ctl_regs_get(const struct ctl_target *t, int argc, char **argv);
+int ctl_regs_set(const struct ctl_target *t, int argc, char **argv);
+int ctl_regs_watch(const struct ctl_target *t, int argc, char **argv);
 
 #endif

@@ -21,6 +21,12 @@ static const struct {
 } commands[] = {
 	{ "stats", "[--json | --prometheus] [--interval S [--count N]]",
 	  "processing-time histogram and counters", ctl_stats },
+	{ "get", "[REG-OPTIONS] [--json] TABLE ADDRESS [COUNT]", "read live registers",
+	  ctl_regs_get },
+	{ "set", "[REG-OPTIONS] [--json] TABLE ADDRESS VALUE... [+ TABLE ADDRESS VALUE...]",
+	  "write live registers, all groups as one update", ctl_regs_set },
+	{ "watch", "[REG-OPTIONS] [--json] [--interval S] [--count N] TABLE ADDRESS [COUNT]",
+	  "print live registers whenever they change", ctl_regs_watch },
 };
 
 static void usage(FILE *out)
@@ -34,6 +40,13 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-8s %s\n           %s\n", commands[i].name, commands[i].args,
 			commands[i].help);
+	fprintf(out, "\n"
+		     "REG-OPTIONS: --server ADDR (IPv4; needed when the model has several servers),\n"
+		     "             --unit ID (0-255; needed when the server has several units).\n"
+		     "TABLE: coils (co), discrete-inputs (di), holding-registers (hr),\n"
+		     "       input-registers (ir), file-records (fr: file F record R at\n"
+		     "       (F-1)*10000+R). Every table can be set, inputs included: that is\n"
+		     "       how a rig feeds a simulated device. Values: 0-65535 (0x.. hex), bits 0-1.\n");
 }
 
 int ctl_map_open(const struct ctl_target *t, const char *suffix, struct ctl_map *m, char *err,

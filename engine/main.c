@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mbxdp: warning: this CPU does not report an invariant TSC; "
 				"timestamps may drift with its frequency\n");
 
-	if (backend_open(&backend, &o, err, sizeof(err)) < 0) {
+	if (backend_open(&backend, &o, &dm, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mbxdp: %s\n", err);
 		devmodel_free(&dm);
 		return 1;

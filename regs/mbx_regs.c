@@ -1,6 +1,7 @@
 /* The access library of the live register store (mbx_regs.h). */
 #include "mbx_regs.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MBX_REGS_DIR "/dev/shm/"
@@ -102,8 +104,71 @@ struct mbx_regs_unit *mbx_regs_find(const struct mbx_regs *r, uint32_t addr, uin
 	return NULL;
 }
 
-static int in_table(const struct mbx_regs_unit *u, enum mbx_regs_table_id t, uint32_t addr,
-		    uint32_t n)
+/* The unit ids of server s that have a unit, as text for a message. */
+static void list_units(const struct mbx_regs_server *s, char *out, size_t room)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int id = 0; id < 256 && len + 8 < room; id++)
+		if (s->unit_index[id] != MBX_REGS_UNIT_NONE)
+			len += (size_t)snprintf(out + len, room - len, "%s%d", len ? " " : "", id);
+}
+
+struct mbx_regs_unit *mbx_regs_select(const struct mbx_regs *r, const char *server, int unit_id,
+				      char *err, size_t err_room)
+{
+	const struct mbx_regs_header *h = mbx_regs_header(r);
+	const struct mbx_regs_server *s = NULL;
+	char ids[256];
+	uint32_t u = MBX_REGS_UNIT_NONE;
+
+	if (server) {
+		struct in_addr a;
+
+		if (inet_pton(AF_INET, server, &a) != 1) {
+			snprintf(err, err_room, "server '%s' is not an IPv4 address", server);
+			return NULL;
+		}
+		/* An exact address first; a server on every address (0) after. */
+		for (uint32_t i = 0; i < h->n_servers && !s; i++)
+			if (mbx_regs_server_at(r, i)->addr == a.s_addr)
+				s = mbx_regs_server_at(r, i);
+		for (uint32_t i = 0; i < h->n_servers && !s; i++)
+			if (mbx_regs_server_at(r, i)->addr == 0)
+				s = mbx_regs_server_at(r, i);
+		if (!s) {
+			snprintf(err, err_room, "no server with address %s in this model", server);
+			return NULL;
+		}
+	} else if (h->n_servers == 1) {
+		s = mbx_regs_server_at(r, 0);
+	} else {
+		snprintf(err, err_room, "the model has %u servers: say which (server address)",
+			 h->n_servers);
+		return NULL;
+	}
+	if (unit_id >= 0 && unit_id <= 255) {
+		u = s->unit_index[unit_id];
+	} else if (s->n_units == 1) {
+		for (int id = 0; id < 256 && u == MBX_REGS_UNIT_NONE; id++)
+			u = s->unit_index[id];
+	} else {
+		list_units(s, ids, sizeof(ids));
+		snprintf(err, err_room, "the server has %u units: say which (unit id: %s)", s->n_units,
+			 ids);
+		return NULL;
+	}
+	if (u >= h->n_units) {
+		list_units(s, ids, sizeof(ids));
+		snprintf(err, err_room, "the server has no unit %d (it has: %s)", unit_id, ids);
+		return NULL;
+	}
+	return mbx_regs_unit_at(r, u);
+}
+
+int mbx_regs_range_ok(const struct mbx_regs_unit *u, enum mbx_regs_table_id t, uint32_t addr,
+		      uint32_t n)
 {
 	const struct mbx_regs_table *tb = &u->table[t];
 
@@ -124,17 +189,56 @@ static void copy_out(const uint8_t *data, enum mbx_regs_table_id t, uint32_t i, 
 					 (uint16_t)(data[2 * i] << 8 | data[2 * i + 1]);
 }
 
+/* The tools wait far longer than mbxdp's data path (MBX_REGS_SPIN_MAX): a
+ * writer preempted while it holds the unit - any process on a loaded host -
+ * keeps it for a scheduler slice or more. Only a unit held for the whole
+ * second is reported busy (a writer that died holding it). */
+#define TOOL_WAIT_NS 1000000000ll
+#define TOOL_NAP_NS 100000l
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* A begin value for a reader, or UINT64_MAX after TOOL_WAIT_NS. */
+static uint64_t tool_read_begin(const uint32_t *seq)
+{
+	const struct timespec nap = { 0, TOOL_NAP_NS };
+	long long deadline = now_ns() + TOOL_WAIT_NS;
+	uint64_t begin;
+
+	while ((begin = mbx_regs_read_begin(seq)) == UINT64_MAX && now_ns() < deadline)
+		nanosleep(&nap, NULL);
+	return begin;
+}
+
+/* The writer side, or -1 after TOOL_WAIT_NS. */
+static int tool_lock(uint32_t *seq)
+{
+	const struct timespec nap = { 0, TOOL_NAP_NS };
+	long long deadline = now_ns() + TOOL_WAIT_NS;
+	int rc;
+
+	while ((rc = mbx_regs_lock(seq)) < 0 && now_ns() < deadline)
+		nanosleep(&nap, NULL);
+	return rc;
+}
+
 int mbx_regs_read(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_regs_table_id t,
 		  uint32_t addr, uint32_t n, uint16_t *values)
 {
 	const uint8_t *data;
 	uint64_t begin;
 
-	if (!in_table(u, t, addr, n))
+	if (!mbx_regs_range_ok(u, t, addr, n))
 		return -1;
 	data = mbx_regs_table_data(r, u, t);
 	do {
-		begin = mbx_regs_read_begin(&u->seq);
+		begin = tool_read_begin(&u->seq);
 		if (begin == UINT64_MAX)
 			return -2;
 		copy_out(data, t, addr - u->table[t].start, n, values);
@@ -142,16 +246,14 @@ int mbx_regs_read(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_re
 	return 0;
 }
 
-int mbx_regs_write(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_regs_table_id t,
-		   uint32_t addr, uint32_t n, const uint16_t *values)
+int mbx_regs_put(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_regs_table_id t,
+		 uint32_t addr, uint32_t n, const uint16_t *values)
 {
 	uint8_t *data;
 	uint32_t i;
 
-	if (!in_table(u, t, addr, n))
+	if (!mbx_regs_range_ok(u, t, addr, n))
 		return -1;
-	if (mbx_regs_lock(&u->seq) < 0)
-		return -2;
 	data = mbx_regs_table_data(r, u, t);
 	i = addr - u->table[t].start;
 	for (uint32_t k = 0; k < n; k++, i++) {
@@ -164,13 +266,24 @@ int mbx_regs_write(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_r
 			data[2 * i + 1] = (uint8_t)values[k];
 		}
 	}
+	return 0;
+}
+
+int mbx_regs_write(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_regs_table_id t,
+		   uint32_t addr, uint32_t n, const uint16_t *values)
+{
+	if (!mbx_regs_range_ok(u, t, addr, n))
+		return -1;
+	if (tool_lock(&u->seq) < 0)
+		return -2;
+	mbx_regs_put(r, u, t, addr, n, values);
 	mbx_regs_unlock(&u->seq);
 	return 0;
 }
 
 int mbx_regs_write_begin(struct mbx_regs_unit *u)
 {
-	return mbx_regs_lock(&u->seq) < 0 ? -2 : 0;
+	return tool_lock(&u->seq) < 0 ? -2 : 0;
 }
 
 void mbx_regs_write_end(struct mbx_regs_unit *u)

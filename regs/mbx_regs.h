@@ -201,9 +201,22 @@ void mbx_regs_close(struct mbx_regs *r);
  * network order; a server with address 0 answers any address), or NULL. */
 struct mbx_regs_unit *mbx_regs_find(const struct mbx_regs *r, uint32_t addr, uint8_t unit_id);
 
+/* What a tool means by "the unit": server is an IPv4 address in text, or
+ * NULL for the model's only server; unit_id is 0..255, or -1 for that
+ * server's only unit. Returns the unit, or NULL with a message in err that
+ * names the choices (several servers or units, no such address or id). */
+struct mbx_regs_unit *mbx_regs_select(const struct mbx_regs *r, const char *server, int unit_id,
+				      char *err, size_t err_room);
+
+/* Whether addr .. addr + n - 1 (n > 0) lie in table t of unit u. */
+int mbx_regs_range_ok(const struct mbx_regs_unit *u, enum mbx_regs_table_id t, uint32_t addr,
+		      uint32_t n);
+
 /* Reads n entries of a table from Modbus address addr into values (host
  * order; a bit is 0 or 1), consistently (seqlock reader). Returns 0, -1 when
- * the range is outside the table, -2 when writers kept the unit busy. */
+ * the range is outside the table, -2 when writers kept the unit busy for a
+ * whole second (the tools wait longer than the data path: a writer may be
+ * preempted while it holds the unit). */
 int mbx_regs_read(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_regs_table_id t,
 		  uint32_t addr, uint32_t n, uint16_t *values);
 
@@ -219,6 +232,12 @@ int mbx_regs_write(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_r
  * of it or none. Keep it short: mbxdp's readers wait meanwhile. */
 int mbx_regs_write_begin(struct mbx_regs_unit *u);
 void mbx_regs_write_end(struct mbx_regs_unit *u);
+
+/* Writes like mbx_regs_write() for a caller inside mbx_regs_write_begin()
+ * .. mbx_regs_write_end(): several ranges or tables in one update. Returns
+ * 0, or -1 (range; nothing written). */
+int mbx_regs_put(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_regs_table_id t,
+		 uint32_t addr, uint32_t n, const uint16_t *values);
 
 /* For mbxdp: creates (replacing a stale file) and maps a zeroed store of
  * `size` bytes under the exclusive lock; name NULL gives an anonymous

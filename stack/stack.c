@@ -399,7 +399,8 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 	s->tx = tx;
 	memcpy(s->cookie_key, cfg->secret, sizeof(s->cookie_key));
 	s->mss = cfg->mss;
-	memcpy(s->addrs, cfg->addrs, cfg->n_addrs * sizeof(*cfg->addrs));
+	if (cfg->n_addrs) /* addrs may be NULL then, which memcpy must not see */
+		memcpy(s->addrs, cfg->addrs, cfg->n_addrs * sizeof(*cfg->addrs));
 	s->n_addrs = cfg->n_addrs;
 	memcpy(s->mac, cfg->mac, sizeof(s->mac));
 	s->challenge_ack_limit = cfg->challenge_ack_limit ? cfg->challenge_ack_limit : 1000;

@@ -21,9 +21,8 @@ IT_TIMEOUT=120
 source "$HERE/steps.sh"
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"
-REGS_LIB=$BUILD/regs/libmbxdp_regs.so
-REGS_CLIENT=$HERE/clients/regs_client.py
-require "$MBXDP" "$REGS_LIB" mbpoll ethtool /usr/bin/python3
+CTL=$BUILD/engine/mbxdp-ctl
+require "$MBXDP" "$CTL" mbpoll ethtool
 
 PLC=198.18.0.10
 GATEWAY=198.18.0.11
@@ -62,13 +61,9 @@ mbpoll_write() {
 	mbnet_cli timeout 10 mbpoll -m tcp -a "$unit" -1 -o 2 -t 4 -0 -r "$addr" "$host" "$@"
 }
 
-# regs_client.py ARGS... : the other process, a Python one. Under
-# -Db_sanitize=address the library wants the ASan runtime loaded first (and
-# Python's own allocations are not ours to check for leaks).
-regs_client() {
-	local asan
-	asan=$(ldd "$REGS_LIB" | awk '/libasan/ { print $3 }')
-	LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0 timeout 10 "$REGS_CLIENT" "$REGS_LIB" "$NAME" "$@"
+# mbxdp-ctl ARGS... : the other process, on the store of this mbxdp.
+ctl() {
+	timeout 10 "$CTL" --name "$NAME" "$@"
 }
 
 expect() {
@@ -89,11 +84,11 @@ step_distinct_devices() {
 		expect "gateway unit 2 after the write" "$(mbpoll_read "$GATEWAY" 2 5 1)" "777" &&
 		expect "gateway unit 3, untouched" "$(mbpoll_read "$GATEWAY" 3 5 1)" "5" &&
 		expect "the store, read by another process" \
-			"$(regs_client get "$GATEWAY" 2 5 1)" "777"
+			"$(ctl get -s "$GATEWAY" -u 2 hr 5)" "holding-registers[5] = 777 (0x0309)"
 }
 
 step_live_write() {
-	regs_client set "$PLC" 1 1 4242 4343 &&
+	ctl set -s "$PLC" -u 1 hr 1 4242 4343 &&
 		expect "PLC registers 1-2 after the outside write" "$(mbpoll_read "$PLC" 1 0 3)" "11 4242 4343"
 }
 
