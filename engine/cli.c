@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "ipv4_prefix.h"
 #include "modbus.h"
 #include "stack.h"
 
@@ -126,37 +127,37 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 	return 0;
 }
 
-/* "A.B.C.D" or "A.B.C.D/N" (N 0..32; no bits set beyond N: 198.18.1.0/24,
- * not 198.18.1.5/24, as ip-route(8) insists too); a bare address is /32. */
+/* ipv4_prefix.h's syntax, with no bits set beyond N (198.18.1.0/24, not
+ * 198.18.1.5/24, as ip-route(8) insists too) and N >= min_len. */
 static int parse_cidr(const char *opt, const char *s, uint32_t min_len, struct mbx_xdp_cidr *out)
 {
-	char text[INET_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	uint32_t len = 32, mask;
+	struct ipv4_prefix p;
+	const char *why = ipv4_prefix_parse(s, &p);
+	uint32_t mask;
 
-	if (n >= sizeof(text))
-		goto bad;
-	memcpy(text, s, n);
-	text[n] = '\0';
-	if (inet_pton(AF_INET, text, &out->addr) != 1)
-		goto bad;
-	if (slash && parse_u32(opt, slash + 1, min_len, 32, &len) < 0)
-		return -1;
-	mask = len ? htonl(~0u << (32 - len)) : 0;
-	if (out->addr & ~mask) {
-		struct in_addr net = { .s_addr = out->addr & mask };
-
-		fprintf(stderr, "mbxdp: %s %s has bits set beyond /%u (the prefix is %s/%u)\n", opt, s,
-			len, inet_ntop(AF_INET, &net, text, sizeof(text)), len);
+	if (why) {
+		fprintf(stderr, "mbxdp: %s wants an IPv4 address or prefix (A.B.C.D[/N]), not '%s' (%s)\n",
+			opt, s, why);
 		return -1;
 	}
-	out->prefix_len = (uint8_t)len;
+	if (p.len < min_len) {
+		fprintf(stderr, "mbxdp: %s wants a prefix length from %u to 32, not '%s'\n", opt,
+			min_len, s);
+		return -1;
+	}
+	mask = ipv4_prefix_mask(p.len);
+	if (p.addr & ~mask) {
+		char text[INET_ADDRSTRLEN];
+		struct in_addr net = { .s_addr = p.addr & mask };
+
+		fprintf(stderr, "mbxdp: %s %s has bits set beyond /%u (the prefix is %s/%u)\n", opt, s,
+			p.len, inet_ntop(AF_INET, &net, text, sizeof(text)), p.len);
+		return -1;
+	}
+	out->addr = p.addr;
+	out->prefix_len = p.len;
 	out->server = 0;
 	return 0;
-bad:
-	fprintf(stderr, "mbxdp: %s wants an IPv4 address or prefix (A.B.C.D[/N]), not '%s'\n", opt, s);
-	return -1;
 }
 
 static int add_cidr(const char *opt, const char *s, uint32_t min_len, struct mbx_xdp_cidr *list,

@@ -2,6 +2,7 @@
  * reported as "FILE:LINE: what is wrong", the line being the one of the
  * offending key or value, and nothing of a bad file is kept. */
 #include "config.h"
+#include "ipv4_prefix.h"
 #include "regstore.h"
 
 #include <arpa/inet.h>
@@ -149,28 +150,20 @@ static int address_range(struct parse *p, struct fy_node *n, struct cfg_server *
 	return 0;
 }
 
-/* "A/N" or "A" (a /32). */
+/* ipv4_prefix.h's syntax; bits beyond the length are cleared. */
 static int cidr(struct parse *p, struct fy_node *n, struct mb_cidr *c)
 {
-	char buf[64], *slash;
-	uint32_t host, bits = 32;
+	char buf[64];
+	struct ipv4_prefix pfx;
+	const char *why;
 
 	if (!text(p, n, "CIDR", buf, sizeof(buf)))
 		return -1;
-	slash = strchr(buf, '/');
-	if (slash) {
-		char *end;
-
-		*slash = '\0';
-		errno = 0;
-		bits = (uint32_t)strtoul(slash + 1, &end, 10);
-		if (errno || slash[1] == '\0' || *end || bits > 32)
-			return fail(p, n, "'%s' is not a prefix length 0..32", slash + 1);
-	}
-	if (ipv4(p, n, buf, &host) < 0)
-		return -1;
-	c->mask = htonl(bits ? ~0u << (32 - bits) : 0);
-	c->addr = htonl(host) & c->mask;
+	why = ipv4_prefix_parse(buf, &pfx);
+	if (why)
+		return fail(p, n, "'%s': %s", buf, why);
+	c->mask = ipv4_prefix_mask(pfx.len);
+	c->addr = pfx.addr & c->mask;
 	return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "conn_policy.h"
+#include "ipv4_prefix.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,28 +21,12 @@ void conn_policy_defaults(struct conn_policy_config *cfg)
 
 int conn_cidr_parse(const char *s, struct conn_cidr *c)
 {
-	char addr[16];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned len = 32;
-	struct in_addr a;
-	char *end;
+	struct ipv4_prefix p;
 
-	if (n >= sizeof(addr))
+	if (ipv4_prefix_parse(s, &p))
 		return -1;
-	memcpy(addr, s, n);
-	addr[n] = '\0';
-	if (inet_pton(AF_INET, addr, &a) != 1)
-		return -1;
-	if (slash) {
-		unsigned long v = strtoul(slash + 1, &end, 10);
-
-		if (slash[1] < '0' || slash[1] > '9' || *end || v > 32)
-			return -1;
-		len = (unsigned)v;
-	}
-	c->mask = len ? ~0u << (32 - len) : 0;
-	c->net = ntohl(a.s_addr) & c->mask;
+	c->mask = ntohl(ipv4_prefix_mask(p.len));
+	c->net = ntohl(p.addr) & c->mask;
 	return 0;
 }
 

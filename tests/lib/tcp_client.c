@@ -63,10 +63,15 @@ size_t tc_read_req(uint8_t *p, uint16_t tid, uint16_t addr)
 	return sizeof(r);
 }
 
+int tc_read_resp_at(const uint8_t *p, uint16_t tid, uint16_t addr)
+{
+	const uint8_t r[TC_READ_RESP_LEN] = { (uint8_t)(tid >> 8), (uint8_t)tid, 0, 0, 0, 7, 1, 3, 4,
+					      (uint8_t)(addr >> 8), (uint8_t)addr,
+					      (uint8_t)((addr + 1) >> 8), (uint8_t)(addr + 1) };
+	return !memcmp(p, r, sizeof(r));
+}
+
 int tc_read_resp_ok(const struct fb_seg *s, uint16_t tid, uint16_t addr)
 {
-	const uint8_t r[13] = { (uint8_t)(tid >> 8), (uint8_t)tid, 0, 0, 0, 7, 1, 3, 4,
-				(uint8_t)(addr >> 8), (uint8_t)addr, (uint8_t)((addr + 1) >> 8),
-				(uint8_t)(addr + 1) };
-	return s->ok && s->len == sizeof(r) && !memcmp(s->payload, r, sizeof(r));
+	return s->ok && s->len == TC_READ_RESP_LEN && tc_read_resp_at(s->payload, tid, addr);
 }

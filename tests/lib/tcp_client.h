@@ -33,7 +33,12 @@ int tc_handshake(struct harness *h, struct tc_client *c);
 
 /* An FC 03 request for 2 registers at addr into p; returns its length. */
 size_t tc_read_req(uint8_t *p, uint16_t tid, uint16_t addr);
-/* Whether p holds the answer to tc_read_req(tid, addr) in the default image. */
+/* Whether s holds the answer to tc_read_req(tid, addr) in the default image,
+ * and nothing else. */
 int tc_read_resp_ok(const struct fb_seg *s, uint16_t tid, uint16_t addr);
+/* Whether the TC_READ_RESP_LEN bytes at p are that answer (one of several
+ * in a segment). */
+#define TC_READ_RESP_LEN 13
+int tc_read_resp_at(const uint8_t *p, uint16_t tid, uint16_t addr);
 
 #endif

@@ -95,6 +95,19 @@ int main(int argc, char **argv)
 		tc_send(&h, &c, FB_ACK, 0, 0);
 	}
 	harness_clear(&h);
+	if (h.stack->snd.n_free != h.stack->snd.capacity ||
+	    h.stack->adu.n_free != h.stack->adu.capacity) {
+		fprintf(stderr, "conn_capacity: idle connections still hold buffers\n");
+		return 1;
+	}
+	/* The stack's own account of an idle connection's bytes (its tables
+	 * divided by capacity), besides what the process grew by below. */
+	printf("idle_conn_bytes %.1f\n", stack_idle_conn_bytes(h.stack));
+	if (stack_idle_conn_bytes(h.stack) > MAX_BYTES_PER_CONN) {
+		fprintf(stderr, "conn_capacity: %.1f bytes per idle connection, over %d\n",
+			stack_idle_conn_bytes(h.stack), MAX_BYTES_PER_CONN);
+		return 1;
+	}
 	after = resident_bytes();
 	per_conn = (double)(after - before) / n;
 	printf("connections %u\nopen %u\nevicted %llu\nrefused %llu\nresident_bytes_per_connection %.1f\n",
