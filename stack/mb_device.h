@@ -16,6 +16,7 @@
 
 #include "mbx_regs.h"
 #include "modbus.h"
+#include "prefetch.h"
 
 #define MB_UNIT_NONE UINT32_MAX
 #define MB_SERVER_NONE UINT32_MAX
@@ -95,19 +96,73 @@ uint32_t mb_model_hash_slot(uint32_t addr, uint32_t mask);
  * whether the source is one of that server's read-only sources. */
 struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t raddr);
 
-/* Called when a segment's connection is found, well before its requests
- * are answered: starts loading the unit it last talked to (its first three
- * lines) and that unit's seqlock, so a model of many devices costs fewer
- * cache misses on the answer. */
-static inline void mb_prefetch_unit(const struct mb_model *m, const struct mb_peer *p)
+/* Called when a segment's connection is found, a few frames before its
+ * requests are answered (stack_input_burst): starts loading the unit it
+ * last talked to (its first four lines: the table group, the seqlock
+ * pointer and function switches, the diagnostics and their event log) and
+ * that unit's seqlock, so a model of many devices costs fewer cache misses
+ * on the answer. Returns the unit, NULL if the connection has none. */
+static inline const struct mb_unit *mb_prefetch_unit(const struct mb_model *m,
+						     const struct mb_peer *p)
 {
-	if (!p->no_server) {
-		const char *u = (const char *)&m->units[p->unit];
+	const struct mb_unit *u;
 
-		__builtin_prefetch(u);
-		__builtin_prefetch(u + 64);
-		__builtin_prefetch(u + 128);
-		__builtin_prefetch(&m->records[p->unit]);
+	if (p->no_server)
+		return 0;
+	u = &m->units[p->unit];
+	mbx_prefetch(u);
+	mbx_prefetch((const char *)u + 64);
+	mbx_prefetch((const char *)u + 128);
+	mbx_prefetch((const char *)u + 192);
+	mbx_prefetch(&m->records[p->unit]);
+	return u;
+}
+
+static inline void mb_prefetch_entry(const void *base, uint32_t start, uint32_t n, uint32_t addr,
+				     uint32_t shift_bits)
+{
+	uint32_t i = addr - start;
+
+	/* Bits are packed 8 a byte (shift 3 right), registers 2 bytes (1 left). */
+	if (i < n) {
+		const char *p = (const char *)base + (shift_bits ? i >> 3 : (size_t)i * 2);
+
+		mbx_prefetch(p);
+		mbx_prefetch(p + 64);
+	}
+}
+
+/* After mb_prefetch_unit(u), a frame or few before the answer: starts
+ * loading the first two lines of u's table entries that the request pdu
+ * reads or writes (the table of each data-access function, MAP 6.1-6.6,
+ * 6.11, 6.12, 6.17; other functions touch no registers). pdu holds at
+ * least 3 bytes, any contents. Reads u's first line only. A request to
+ * another unit id than the connection's last prefetches lines it will not
+ * use, and is answered right all the same. */
+static inline void mb_prefetch_request(const struct mb_unit *u, const uint8_t *pdu)
+{
+	const struct mb_tables *t = &u->tables;
+	uint32_t addr = (uint32_t)(pdu[1] << 8 | pdu[2]);
+
+	switch (pdu[0]) {
+	case 0x03: /* read holding registers */
+	case 0x06: /* write single register */
+	case 0x10: /* write multiple registers */
+	case 0x17: /* read/write multiple registers (the read's range) */
+		mb_prefetch_entry(t->holding_regs, t->holding_regs_start, t->n_holding_regs, addr, 0);
+		break;
+	case 0x04: /* read input registers */
+		mb_prefetch_entry(t->input_regs, t->input_regs_start, t->n_input_regs, addr, 0);
+		break;
+	case 0x01: /* read coils */
+	case 0x05: /* write single coil */
+	case 0x0F: /* write multiple coils */
+		mb_prefetch_entry(t->coils, t->coils_start, t->n_coils, addr, 1);
+		break;
+	case 0x02: /* read discrete inputs */
+		mb_prefetch_entry(t->discrete_inputs, t->discrete_inputs_start, t->n_discrete_inputs,
+				  addr, 1);
+		break;
 	}
 }
 

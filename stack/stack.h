@@ -186,9 +186,10 @@ uint32_t stack_timers(struct stack *s, uint64_t now_ns);
 /* Processes one received frame. */
 enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f);
 
-/* Processes a burst, prefetching frames ahead of the one being worked on.
- * Frames the stack did not answer are copied to drop[] (the caller gives
- * them back to the port); returns how many. */
+/* Processes a burst: checks all its frames and prefetches what their
+ * answers will touch (connections, devices, registers) before answering
+ * them in order (stack.c). Frames the stack did not answer are copied to
+ * drop[] (the caller gives them back to the port); returns how many. */
 uint32_t stack_input_burst(struct stack *s, struct mbx_frame *f, uint32_t n,
 			   struct mbx_frame *drop);
 

@@ -76,6 +76,7 @@ struct tcp_conn *conn_insert(struct conn_table *t, uint32_t raddr, uint32_t ladd
 	c->next = *bucket;
 	*bucket = i;
 	t->in_use++;
+	t->gen++;
 	return c;
 }
 
@@ -91,4 +92,5 @@ void conn_remove(struct conn_table *t, struct tcp_conn *c)
 	c->next = t->free_head;
 	t->free_head = idx;
 	t->in_use--;
+	t->gen++;
 }

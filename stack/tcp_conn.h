@@ -90,6 +90,9 @@ struct conn_table {
 	uint32_t capacity;
 	uint32_t in_use;
 	uint32_t free_head;
+	/* Moves on every insert and remove: a lookup made earlier (the look-
+	 * ahead of stack_input_burst) still holds while it is unchanged. */
+	uint32_t gen;
 	uint64_t hash_key; /* random per run, so chains cannot be aimed at */
 };
 
@@ -115,19 +118,33 @@ static inline uint32_t conn_hash(const struct conn_table *t, uint32_t raddr, uin
 	return (uint32_t)h & t->bucket_mask;
 }
 
-static inline struct tcp_conn *conn_lookup(const struct conn_table *t, uint32_t raddr,
-					   uint32_t laddr, uint16_t rport, uint16_t lport)
+static inline int conn_is(const struct tcp_conn *c, uint32_t raddr, uint32_t laddr,
+			  uint16_t rport, uint16_t lport)
 {
-	uint32_t i = t->buckets[conn_hash(t, raddr, laddr, rport, lport)];
+	return c->raddr == raddr && c->rport == rport && c->lport == lport && c->laddr == laddr;
+}
 
+/* The connection of the tuple in the chain starting at index i (a bucket's
+ * head), or NULL. */
+static inline struct tcp_conn *conn_chain_find(const struct conn_table *t, uint32_t i,
+					       uint32_t raddr, uint32_t laddr, uint16_t rport,
+					       uint16_t lport)
+{
 	while (i != CONN_NONE) {
 		struct tcp_conn *c = &t->conns[i];
 
-		if (c->raddr == raddr && c->rport == rport && c->lport == lport && c->laddr == laddr)
+		if (conn_is(c, raddr, laddr, rport, lport))
 			return c;
 		i = c->next;
 	}
 	return 0;
+}
+
+static inline struct tcp_conn *conn_lookup(const struct conn_table *t, uint32_t raddr,
+					   uint32_t laddr, uint16_t rport, uint16_t lport)
+{
+	return conn_chain_find(t, t->buckets[conn_hash(t, raddr, laddr, rport, lport)], raddr,
+			       laddr, rport, lport);
 }
 
 /* Takes a free connection and links it under its tuple; NULL when full. */

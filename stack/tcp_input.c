@@ -352,15 +352,15 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	return STACK_SENT;
 }
 
-enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg)
+enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *hint)
 {
-	struct tcp_conn *c = conn_lookup(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
-	uint16_t dport = (uint16_t)__builtin_bswap16(seg->dport);
+	struct tcp_conn *c =
+		hint ? hint : conn_lookup(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
+	uint16_t dport;
 
-	if (c) {
-		mb_prefetch_unit(s->mb.model, &c->mb);
+	if (c)
 		return input_synchronized(s, seg, c);
-	}
+	dport = (uint16_t)__builtin_bswap16(seg->dport);
 	if (!(s->port_served[dport >> 3] & (1u << (dport & 7))))
 		return input_closed(s, seg);
 	return input_listen(s, seg);

@@ -279,7 +279,9 @@ int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint
 void tcp_stream_release(struct stack *s, struct tcp_conn *c);
 
 /* tcp_input.c */
-enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg);
+/* hint: the segment's connection, looked up ahead by stack_input_burst
+ * on an unchanged table; NULL: look it up (none may exist). */
+enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *hint);
 /* Frees c and all it holds. */
 void tcp_conn_close(struct stack *s, struct tcp_conn *c);
 
