@@ -383,7 +383,10 @@ static void test_functions_switched_off_per_unit(void **state)
 
 static void test_store_shared_with_another_mapping(void **state)
 {
-	char err[256], name[64];
+	/* The model keeps a pointer to its name until the teardown frees it
+	 * (and removes the store): the name must outlive this function. */
+	static char name[64];
+	char err[256];
 	struct mbx_regs other;
 	struct mbx_regs_unit *u;
 	uint16_t v[2];
