@@ -232,11 +232,27 @@ static uint64_t unsent_due(const struct worker *w, const struct conn *c)
 	return n;
 }
 
+/* Open loop: whether a connection that can send has a request due before
+ * the end still to send. */
+static int due_before_end(const struct worker *w)
+{
+	if (w->opt->rate <= 0)
+		return 0;
+	for (uint32_t i = 0; i < w->n_conns; i++) {
+		const struct conn *c = &w->conns[i];
+		if (c->state == CONN_UP && c->inf.n_free && c->next_due_ns < w->t_end)
+			return 1;
+	}
+	return 0;
+}
+
 /* Queues every request that is due and has a free slot, then sends them in
- * one write. Nothing new is sent from the end of the run on. */
+ * one write. Closed loop: nothing new from the end of the run on; open
+ * loop: nothing due from then on, but what fell due before still goes, so
+ * a late wake-up leaves no request unsent. */
 static void conn_send_due(struct worker *w, struct conn *c, uint64_t now)
 {
-	if (c->state != CONN_UP || now >= w->t_end)
+	if (c->state != CONN_UP || (w->opt->rate <= 0 && now >= w->t_end))
 		return;
 	if (w->opt->rate > 0) {
 		while (c->next_due_ns <= now && c->next_due_ns < w->t_end && c->inf.n_free) {
@@ -406,7 +422,7 @@ static void *worker_run(void *arg)
 		uint64_t now = now_ns();
 		if (now >= w->t_stop || interrupted)
 			break;
-		if (now >= w->t_end && busy_total(w) == 0)
+		if (now >= w->t_end && busy_total(w) == 0 && !due_before_end(w))
 			break;
 		for (uint32_t i = 0; i < w->n_conns; i++) {
 			struct conn *c = &w->conns[i];

@@ -8,7 +8,8 @@
 # timeout, and the client killed (SIGKILL) in the middle of a run, which
 # leaves its kernel to reset 256 connections with answers in flight. After
 # each disruption the next runs must be answered in full, and when the
-# clients are gone mbxdp must hold no connection.
+# clients are gone mbxdp must hold no connection. A paced master facing a
+# frozen engine must report the requests it could not send as errors.
 #
 #   tests/integration/test_stall.sh BUILD_DIR
 #
@@ -91,6 +92,29 @@ frozen_run() {
 frozen_run
 check "after a 1.5 s freeze: 1 x 8 answered" answered thawed-1x8 --connections 1 --pipeline 8
 check "after a 1.5 s freeze: 256 x 1 answered" answered thawed-256x1 --connections 256 --pipeline 1
+
+# A paced master whose server is frozen for the whole measured window: the
+# requests it could not send count as errors (unsent), not as nothing.
+frozen_paced() {
+	(
+		sleep 0.2
+		kill -STOP "$SERVER"
+		sleep 1.5
+		kill -CONT "$SERVER"
+	) &
+	local thaw=$!
+	bench frozen-paced --connections 1 --pipeline 1 --rate 1000
+	wait "$thaw"
+	/usr/bin/python3 - "$WORK/frozen-paced.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"{r['responses_ok']} answers, errors {r['errors']}")
+sys.exit(0 if r["errors"]["unsent"] >= 500 and r["responses_ok"] < 500 else 1)
+PY
+}
+check "a paced master facing a frozen engine counts what it could not send" frozen_paced
+check "after the frozen paced run: the paced master answered" answered thawed-paced \
+	--connections 1 --pipeline 1 --rate 1000
 
 # The client killed 0.8 s into a 256 x 8 run: its kernel resets every
 # connection, with requests and answers in flight.
