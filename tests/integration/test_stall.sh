@@ -36,7 +36,6 @@ if ! start_server "$WORK/mbxdp.log"; then
 fi
 pass "mbxdp starts"
 LOG=$SERVER_LOG
-SERVER=$SERVER_PID
 
 # bench NAME ARGS...: one run of 1 s after 0.3 s of warm-up; its JSON in
 # $WORK/NAME.json. The client's pid goes to $WORK/NAME.pid first, so a step
@@ -78,16 +77,21 @@ check "the same sequence again on the same engine, all answered" lab_sequence se
 # The engine frozen 1.5 s, 0.8 s into a 256 x 8 run: the client's requests
 # time out (1 s) and its connections close; the engine, once thawed, finds
 # every retransmission timer expired at once.
-frozen_run() {
+# freeze AT SECONDS: in the background, the engine stopped for SECONDS from
+# AT seconds on; the job's pid in FREEZE.
+freeze() {
 	(
-		sleep 0.8
-		kill -STOP "$SERVER"
-		sleep 1.5
-		kill -CONT "$SERVER"
+		sleep "$1"
+		kill -STOP "$SERVER_PID"
+		sleep "$2"
+		kill -CONT "$SERVER_PID"
 	) &
-	local thaw=$!
+	FREEZE=$!
+}
+frozen_run() {
+	freeze 0.8 1.5
 	bench frozen --connections 256 --pipeline 8
-	wait "$thaw"
+	wait "$FREEZE"
 }
 frozen_run
 check "after a 1.5 s freeze: 1 x 8 answered" answered thawed-1x8 --connections 1 --pipeline 8
@@ -96,15 +100,9 @@ check "after a 1.5 s freeze: 256 x 1 answered" answered thawed-256x1 --connectio
 # A paced master whose server is frozen for the whole measured window: the
 # requests it could not send count as errors (unsent), not as nothing.
 frozen_paced() {
-	(
-		sleep 0.2
-		kill -STOP "$SERVER"
-		sleep 1.5
-		kill -CONT "$SERVER"
-	) &
-	local thaw=$!
+	freeze 0.2 1.5
 	bench frozen-paced --connections 1 --pipeline 1 --rate 1000
-	wait "$thaw"
+	wait "$FREEZE"
 	/usr/bin/python3 - "$WORK/frozen-paced.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -134,19 +132,14 @@ check "after the client was killed: the paced master answered" answered after-ki
 # Closing handshakes whose last segment was lost finish on our FIN's
 # retransmission timer.
 sleep 3
-kill -INT "$SERVER"
-if mbnet_wait_exit "$SERVER" 10 && ((MBNET_EXIT_STATUS == 0)); then
-	pass "mbxdp exits 0 on SIGINT"
-else
-	fail "mbxdp exits 0 on SIGINT"
-fi
+check "mbxdp exits 0 on SIGINT" stop_server
 none_open() {
-	grep -qx 'open_connections 0' "$LOG" || { grep -E '^(open_connections|conn_|drop_|tx_retr)' "$LOG"; return 1; }
+	[[ $(counter open_connections) == 0 ]] || { grep -E '^(open_connections|conn_|drop_|tx_retr)' "$LOG"; return 1; }
 }
 # The disruptions really happened: the thawed engine retransmitted, and
 # connections were reset by the client.
 disrupted() {
-	grep -qE '^tx_retransmit_timeout [1-9]' "$LOG" && grep -qE '^conn_reset_by_peer [1-9]' "$LOG"
+	(($(counter tx_retransmit_timeout) > 0 && $(counter conn_reset_by_peer) > 0))
 }
 check "no connection left open" none_open
 check "the freeze and the kill happened (retransmission timeouts, resets by the peer)" disrupted
