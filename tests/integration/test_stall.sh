@@ -43,6 +43,7 @@ LOG=$SERVER_LOG
 bench() {
 	local name=$1
 	shift
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	mbnet_cli sh -c 'echo $$ >"$0"; exec "$@"' "$WORK/$name.pid" \
 		"$BENCH" --host "$MBNET_SRV_ADDR" --warmup 0.3 --duration 1 --json "$@" \
 		>"$WORK/$name.json" 2>"$WORK/$name.err"
