@@ -730,7 +730,7 @@ int main(int argc, char **argv)
 	uint64_t t_measure = t_start + (uint64_t)(o.warmup_s * 1e9);
 	uint64_t t_end = t_measure + (uint64_t)(o.duration_s * 1e9);
 	uint64_t t_stop = t_end + o.timeout_ns;
-	uint64_t interval = o.rate > 0 ? (uint64_t)((double)o.connections * 1e9 / o.rate) : 0;
+	uint64_t interval = o.rate > 0 ? due_interval(&o) : 0;
 
 	for (uint32_t i = 0; i < o.connections; i++) {
 		struct conn *c = &conns[i];
