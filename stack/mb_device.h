@@ -12,6 +12,7 @@
 #ifndef MBX_MB_DEVICE_H
 #define MBX_MB_DEVICE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mbx_regs.h"
@@ -43,16 +44,27 @@ struct mb_range {
 	uint16_t last;
 };
 
-/* Laid out for a request on a unit not in cache: the table's group in the
- * first line, the seqlock and function switches in the second, the
- * diagnostics state from the third on. */
+/* mb_unit.flags */
+#define MB_UNIT_LISTEN_ONLY 1 /* MAP 6.8 sub-function 04 */
+#define MB_UNIT_FC_OFF 2 /* some function switched off: fc_disabled says which */
+
+/* Laid out for a request on a unit not in cache: an ordinary request (a
+ * data access, answered) reads and writes the first line only, the hot
+ * one; the rest is read when a flag, a count or the function says so. */
 struct mb_unit {
 	struct mb_tables tables; /* data in the register store */
-	uint32_t *seq; /* the unit's seqlock, in the store */
-	uint8_t fc_disabled[256 / 8]; /* bit fc set: answered as unknown (exception 01) */
-	struct mb_diag diag; /* MAP 6.7-6.10: a device's own, listen only included */
+	/* Ordinary requests whose serial-line diagnostics are not yet in
+	 * diag (modbus_pdu.c adds them in before anything reads diag). */
+	uint32_t normal;
+	uint8_t flags; /* MB_UNIT_* */
 	uint8_t n_protect_coils;
 	uint8_t n_protect_holding;
+	/* The cold lines. */
+	uint16_t *files; /* big-endian; file f, record r at (f - 1) * MB_FILE_RECORDS + r */
+	uint32_t n_files;
+	const struct mb_id_object *id_objects; /* 256, by object id; shared by alike units */
+	uint8_t fc_disabled[256 / 8]; /* bit fc set: answered as unknown (exception 01) */
+	struct mb_diag diag; /* MAP 6.7-6.10: a device's own */
 	/* Writes touching these answer exception 02 (MAP 7: "not an allowable
 	 * address for the server"), as a device answers for a read-only
 	 * address; reads are served. */
@@ -60,6 +72,8 @@ struct mb_unit {
 	struct mb_range protect_holding[MB_PROTECT_MAX];
 	uint32_t server; /* its server's index in the model */
 } __attribute__((aligned(64)));
+
+_Static_assert(offsetof(struct mb_unit, files) == 64, "struct mb_unit: the hot line is full");
 
 struct mb_server {
 	uint32_t addr; /* IPv4, network order; 0 = any address (the default model) */
@@ -98,10 +112,9 @@ struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t 
 
 /* Called when a segment's connection is found, a few frames before its
  * requests are answered (stack_input_burst): starts loading the unit it
- * last talked to (its first four lines: the table group, the seqlock
- * pointer and function switches, the diagnostics and their event log) and
- * that unit's seqlock, so a model of many devices costs fewer cache misses
- * on the answer. Returns the unit, NULL if the connection has none. */
+ * last talked to (its hot line) and that unit's seqlock, so a model of many
+ * devices costs fewer cache misses on the answer. Returns the unit, NULL if
+ * the connection has none. */
 static inline const struct mb_unit *mb_prefetch_unit(const struct mb_model *m,
 						     const struct mb_peer *p)
 {
@@ -111,9 +124,6 @@ static inline const struct mb_unit *mb_prefetch_unit(const struct mb_model *m,
 		return 0;
 	u = &m->units[p->unit];
 	mbx_prefetch(u);
-	mbx_prefetch((const char *)u + 64);
-	mbx_prefetch((const char *)u + 128);
-	mbx_prefetch((const char *)u + 192);
 	mbx_prefetch(&m->records[p->unit]);
 	return u;
 }
@@ -170,5 +180,7 @@ static inline void mb_prefetch_request(const struct mb_unit *u, const uint8_t *p
  * switched off answers exception 01 (Illegal Function) exactly like an
  * unknown one. */
 void mb_function_enable(struct mb_unit *u, uint8_t fc, int on);
+/* Sets which functions of a unit are switched off: bit fc of off. */
+void mb_functions_off(struct mb_unit *u, const uint8_t off[256 / 8]);
 
 #endif
