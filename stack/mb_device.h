@@ -128,50 +128,62 @@ static inline const struct mb_unit *mb_prefetch_unit(const struct mb_model *m,
 	return u;
 }
 
-static inline void mb_prefetch_entry(const void *base, uint32_t start, uint32_t n, uint32_t addr,
-				     uint32_t shift_bits)
+/* Starts loading the lines of entries addr .. addr + qty - 1 of a table
+ * whose entry 0 is address start, the first two of them at most: the
+ * second only when the entries reach it (a read of a few registers mostly
+ * lies in one line). Bits are packed 8 a byte, registers 2 bytes. */
+static inline void mb_prefetch_entries(const void *base, uint32_t start, uint32_t n,
+				       uint32_t addr, uint32_t qty, uint32_t bits)
 {
 	uint32_t i = addr - start;
 
-	/* Bits are packed 8 a byte (shift 3 right), registers 2 bytes (1 left). */
 	if (i < n) {
-		const char *p = (const char *)base + (shift_bits ? i >> 3 : (size_t)i * 2);
+		uintptr_t first = (uintptr_t)base + (bits ? i >> 3 : (size_t)i * 2);
+		uintptr_t last = (uintptr_t)base + (bits ? (i + qty - 1) >> 3 : ((size_t)i + qty) * 2 - 1);
 
-		mbx_prefetch(p);
-		mbx_prefetch(p + 64);
+		mbx_prefetch((const void *)first);
+		if ((first ^ last) >> 6)
+			mbx_prefetch((const void *)(first + 64));
 	}
 }
 
 /* After mb_prefetch_unit(u), a frame or few before the answer: starts
- * loading the first two lines of u's table entries that the request pdu
- * reads or writes (the table of each data-access function, MAP 6.1-6.6,
- * 6.11, 6.12, 6.17; other functions touch no registers). pdu holds at
- * least 3 bytes, any contents. Reads u's first line only. A request to
- * another unit id than the connection's last prefetches lines it will not
- * use, and is answered right all the same. */
+ * loading the lines of u's table entries that the request pdu reads or
+ * writes, two at most (the table of each data-access function, MAP
+ * 6.1-6.6, 6.11, 6.12, 6.17; other functions touch no registers). pdu
+ * holds at least 5 bytes (function code, address, quantity or value), any
+ * contents. Reads u's hot line only. A request to another unit id than the
+ * connection's last prefetches lines it will not use, and is answered
+ * right all the same. */
 static inline void mb_prefetch_request(const struct mb_unit *u, const uint8_t *pdu)
 {
 	const struct mb_tables *t = &u->tables;
 	uint32_t addr = (uint32_t)(pdu[1] << 8 | pdu[2]);
+	uint32_t qty = (uint32_t)(pdu[3] << 8 | pdu[4]);
 
 	switch (pdu[0]) {
+	case 0x06: /* write single register: a value, not a quantity */
+		qty = 1;
+		/* fall through */
 	case 0x03: /* read holding registers */
-	case 0x06: /* write single register */
 	case 0x10: /* write multiple registers */
 	case 0x17: /* read/write multiple registers (the read's range) */
-		mb_prefetch_entry(t->holding_regs, t->holding_regs_start, t->n_holding_regs, addr, 0);
+		mb_prefetch_entries(t->holding_regs, t->holding_regs_start, t->n_holding_regs, addr,
+				    qty, 0);
 		break;
 	case 0x04: /* read input registers */
-		mb_prefetch_entry(t->input_regs, t->input_regs_start, t->n_input_regs, addr, 0);
+		mb_prefetch_entries(t->input_regs, t->input_regs_start, t->n_input_regs, addr, qty, 0);
 		break;
+	case 0x05: /* write single coil: a value */
+		qty = 1;
+		/* fall through */
 	case 0x01: /* read coils */
-	case 0x05: /* write single coil */
 	case 0x0F: /* write multiple coils */
-		mb_prefetch_entry(t->coils, t->coils_start, t->n_coils, addr, 1);
+		mb_prefetch_entries(t->coils, t->coils_start, t->n_coils, addr, qty, 1);
 		break;
 	case 0x02: /* read discrete inputs */
-		mb_prefetch_entry(t->discrete_inputs, t->discrete_inputs_start, t->n_discrete_inputs,
-				  addr, 1);
+		mb_prefetch_entries(t->discrete_inputs, t->discrete_inputs_start, t->n_discrete_inputs,
+				    addr, qty, 1);
 		break;
 	}
 }

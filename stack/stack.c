@@ -294,7 +294,7 @@ static inline void ahead_chain(const struct stack *s, struct ahead *a)
 
 static inline void ahead_request(const struct ahead *a)
 {
-	if (a->unit && a->in.seg.len >= MBAP_HDR_LEN + 3)
+	if (a->unit && a->in.seg.len >= MBAP_HDR_LEN + 5)
 		mb_prefetch_request(a->unit, a->in.seg.payload + MBAP_HDR_LEN);
 }
 
