@@ -340,26 +340,6 @@ uint32_t stack_input_burst(struct stack *s, struct mbx_frame *f, uint32_t n,
 	return n_drop;
 }
 
-static int adu_pool_init(struct adu_pool *p, uint32_t n)
-{
-	size_t bytes = (size_t)n * MB_ADU_MAX;
-
-	p->bufs = mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	p->free = calloc(n, sizeof(*p->free));
-	if (p->bufs == MAP_FAILED || !p->free) {
-		if (p->bufs != MAP_FAILED)
-			munmap(p->bufs, bytes);
-		free(p->free);
-		memset(p, 0, sizeof(*p));
-		return -1;
-	}
-	for (uint32_t i = 0; i < n; i++)
-		p->free[i] = n - 1 - i;
-	p->n_free = n;
-	p->capacity = n;
-	return 0;
-}
-
 int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_model *model,
 	       struct mbx_frame_source extra, struct mbx_frame_sink tx)
 {
@@ -377,8 +357,10 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 	/* 4096 slots of a tick: the usual retransmission timeouts fit one
 	 * revolution (timer_wheel.h). */
 	if (conn_policy_init(&s->policy, &cfg->policy, cfg->max_conns, hash_key) < 0 ||
-	    adu_pool_init(&s->adu, cfg->adu_buffers ? cfg->adu_buffers : cfg->max_conns / 4 + 64) < 0 ||
-	    sndq_pool_init(&s->snd, cfg->snd_blocks ? cfg->snd_blocks : cfg->max_conns / 2 + 64) < 0 ||
+	    buf_pool_init(&s->adu, cfg->adu_buffers ? cfg->adu_buffers : cfg->max_conns / 4 + 64,
+			  MB_ADU_MAX) < 0 ||
+	    buf_pool_init(&s->snd, cfg->snd_blocks ? cfg->snd_blocks : cfg->max_conns / 2 + 64,
+			  sizeof(struct sndq_block)) < 0 ||
 	    timer_wheel_init(&s->timers, cfg->max_conns, 1u << STACK_TICK_SHIFT, 4096) < 0) {
 		stack_free(s);
 		errno = ENOMEM;
@@ -410,11 +392,8 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 void stack_free(struct stack *s)
 {
 	timer_wheel_free(&s->timers);
-	sndq_pool_free(&s->snd);
-	if (s->adu.bufs) {
-		munmap(s->adu.bufs, (size_t)s->adu.capacity * MB_ADU_MAX);
-		free(s->adu.free);
-	}
+	buf_pool_free(&s->snd);
+	buf_pool_free(&s->adu);
 	conn_policy_free(&s->policy);
 	conn_table_free(&s->conns);
 	memset(s, 0, sizeof(*s));

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "buf_pool.h"
 #include "frame.h"
 #include "conn_policy.h"
 #include "modbus.h"
@@ -121,26 +122,11 @@ struct mbx_frame_sink {
 	void *arg;
 };
 
-struct adu_pool {
-	uint8_t (*bufs)[MB_ADU_MAX];
-	uint32_t *free;
-	uint32_t n_free;
-	uint32_t capacity;
-};
-
-/* Send buffer blocks (tcp_internal.h), a free stack of their indexes. */
-struct sndq_pool {
-	struct sndq_block *blocks;
-	uint32_t *free;
-	uint32_t n_free;
-	uint32_t capacity;
-};
-
 struct stack {
 	struct conn_table conns;
 	struct conn_policy policy;
-	struct adu_pool adu;
-	struct sndq_pool snd;
+	struct buf_pool adu; /* MB_ADU_MAX bytes each: incomplete ADUs (tcp_stream.c) */
+	struct buf_pool snd; /* struct sndq_block each: send queues (tcp_sndq.c) */
 	struct timer_wheel timers; /* entry i: connection i (tcp_timer.h) */
 	uint32_t rto_min; /* ticks */
 	uint32_t rto_initial; /* ticks: RFC 6298 2.1, 1 s, or rto_min if larger */

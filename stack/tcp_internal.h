@@ -90,7 +90,7 @@ _Static_assert(__builtin_offsetof(struct sndq_block, data) == SNDQ_HDR, "send bu
 
 static inline struct sndq_block *sndq_blk(const struct stack *s, uint32_t i)
 {
-	return &s->snd.blocks[i];
+	return (struct sndq_block *)s->snd.mem + i;
 }
 
 static inline struct sndq_block *sndq_head(const struct stack *s, const struct tcp_conn *c)
@@ -113,8 +113,6 @@ static inline int sndq_fin_sent(const struct tcp_conn *c, const struct sndq_bloc
 }
 
 /* tcp_sndq.c */
-int sndq_pool_init(struct sndq_pool *p, uint32_t n);
-void sndq_pool_free(struct sndq_pool *p);
 /* Makes room for n more bytes (taking blocks as needed, a head block even
  * for n = 0). Returns 0, or -1 when the pool is empty. */
 int sndq_reserve(struct stack *s, struct tcp_conn *c, uint32_t n);

@@ -1,56 +1,9 @@
 /* The send queue of a connection: see struct sndq_block in tcp_internal.h.
  * Blocks come from a pool allocated at start-up; the data path only moves
  * indexes on and off its free stack. */
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "tcp_internal.h"
-
-int sndq_pool_init(struct sndq_pool *p, uint32_t n)
-{
-	size_t bytes = (size_t)n * sizeof(struct sndq_block);
-
-	memset(p, 0, sizeof(*p));
-	/* mmap: pages of blocks never used cost nothing. */
-	p->blocks = mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	p->free = malloc((size_t)n * sizeof(*p->free));
-	if (p->blocks == MAP_FAILED || !p->free) {
-		if (p->blocks != MAP_FAILED)
-			munmap(p->blocks, bytes);
-		free(p->free);
-		memset(p, 0, sizeof(*p));
-		return -1;
-	}
-	/* Handed out lowest first, and a freed block is the next one taken:
-	 * the blocks in use stay few and warm. */
-	for (uint32_t i = 0; i < n; i++)
-		p->free[i] = n - 1 - i;
-	p->n_free = n;
-	p->capacity = n;
-	return 0;
-}
-
-void sndq_pool_free(struct sndq_pool *p)
-{
-	if (p->free) {
-		munmap(p->blocks, (size_t)p->capacity * sizeof(struct sndq_block));
-		free(p->free);
-	}
-	memset(p, 0, sizeof(*p));
-}
-
-static uint32_t block_get(struct sndq_pool *p)
-{
-	if (!p->n_free)
-		return CONN_NONE;
-	return p->free[--p->n_free];
-}
-
-static void block_put(struct sndq_pool *p, uint32_t i)
-{
-	p->free[p->n_free++] = i;
-}
 
 int sndq_reserve(struct stack *s, struct tcp_conn *c, uint32_t n)
 {
@@ -58,9 +11,9 @@ int sndq_reserve(struct stack *s, struct tcp_conn *c, uint32_t n)
 	uint32_t room, b;
 
 	if (c->snd_buf == CONN_NONE) {
-		uint32_t i = block_get(&s->snd);
+		uint32_t i = buf_pool_get(&s->snd);
 
-		if (i == CONN_NONE)
+		if (i == BUF_POOL_NONE)
 			return -1;
 		h = sndq_blk(s, i);
 		/* The timer fields start when something is sent. */
@@ -81,9 +34,9 @@ int sndq_reserve(struct stack *s, struct tcp_conn *c, uint32_t n)
 		struct sndq_block *blk = sndq_blk(s, b);
 
 		if (blk->next == CONN_NONE) {
-			uint32_t i = block_get(&s->snd);
+			uint32_t i = buf_pool_get(&s->snd);
 
-			if (i == CONN_NONE)
+			if (i == BUF_POOL_NONE)
 				return -1; /* blocks taken so far stay for next time */
 			sndq_blk(s, i)->next = CONN_NONE;
 			blk->next = i;
@@ -154,7 +107,7 @@ void sndq_drop(struct stack *s, struct tcp_conn *c, uint32_t n)
 		while (b != CONN_NONE) {
 			uint32_t next = sndq_blk(s, b)->next;
 
-			block_put(&s->snd, b);
+			buf_pool_put(&s->snd, b);
 			b = next;
 		}
 		h->next = CONN_NONE;
@@ -170,7 +123,7 @@ void sndq_drop(struct stack *s, struct tcp_conn *c, uint32_t n)
 
 		memcpy((uint8_t *)nh + sizeof(nh->next), (const uint8_t *)h + sizeof(h->next),
 		       SNDQ_HDR - sizeof(h->next));
-		block_put(&s->snd, old);
+		buf_pool_put(&s->snd, old);
 		c->snd_buf = next;
 		h = nh;
 		off -= SNDQ_DATA;
@@ -185,7 +138,7 @@ void sndq_release(struct stack *s, struct tcp_conn *c)
 	while (b != CONN_NONE) {
 		uint32_t next = sndq_blk(s, b)->next;
 
-		block_put(&s->snd, b);
+		buf_pool_put(&s->snd, b);
 		b = next;
 	}
 	c->snd_buf = CONN_NONE;

@@ -6,20 +6,15 @@
 
 #include "tcp_internal.h"
 
-static int pool_get(struct adu_pool *p)
+static uint8_t *adu_buffer(const struct stack *s, uint32_t i)
 {
-	return p->n_free ? (int)p->free[--p->n_free] : -1;
-}
-
-static void pool_put(struct adu_pool *p, uint32_t i)
-{
-	p->free[p->n_free++] = i;
+	return (uint8_t *)s->adu.mem + (size_t)i * MB_ADU_MAX;
 }
 
 void tcp_stream_release(struct stack *s, struct tcp_conn *c)
 {
 	if (c->adu_buf != CONN_NONE) {
-		pool_put(&s->adu, c->adu_buf);
+		buf_pool_put(&s->adu, c->adu_buf);
 		c->adu_buf = CONN_NONE;
 		c->adu_held = 0;
 	}
@@ -49,7 +44,7 @@ static uint32_t hold(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint
 {
 	uint32_t k = len < want ? len : want;
 
-	memcpy(s->adu.bufs[c->adu_buf] + c->adu_held, p, k);
+	memcpy(adu_buffer(s, c->adu_buf) + c->adu_held, p, k);
 	c->adu_held = (uint16_t)(c->adu_held + k);
 	return k;
 }
@@ -67,14 +62,14 @@ static int complete_held(struct stack *s, struct tcp_conn *c, const uint8_t *p, 
 		c->rcv_nxt += pos;
 		return (int)pos;
 	}
-	adu_len = mbap_adu_len(s->adu.bufs[c->adu_buf]);
+	adu_len = mbap_adu_len(adu_buffer(s, c->adu_buf));
 	if (!adu_len)
 		return -1;
 	pos += hold(s, c, p + pos, len - pos, adu_len - c->adu_held);
 	c->rcv_nxt += pos;
 	if (c->adu_held == adu_len) {
 		s->ctr.adu_split_reassembled++;
-		answer(s, c, s->adu.bufs[c->adu_buf], adu_len, w);
+		answer(s, c, adu_buffer(s, c->adu_buf), adu_len, w);
 		tcp_stream_release(s, c);
 	}
 	return (int)pos;
@@ -109,13 +104,13 @@ int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint
 				goto bad_length;
 		}
 		if (rem < 6 || rem < adu_len) {
-			int b = pool_get(&s->adu);
+			uint32_t b = buf_pool_get(&s->adu);
 
-			if (b < 0) {
+			if (b == BUF_POOL_NONE) {
 				s->ctr.drop_no_adu_buffer++;
 				return -1;
 			}
-			c->adu_buf = (uint32_t)b;
+			c->adu_buf = b;
 			c->adu_held = 0;
 			pos += hold(s, c, p + pos, rem, rem);
 			break;

@@ -15,7 +15,8 @@ BUILD=$(cd "${1:?usage: test_ctl_regs.sh BUILD_DIR}" && pwd) || exit 2
 CTL=$BUILD/engine/mbxdp-ctl
 FIXTURE=$BUILD/tests/ctl/regs_fixture
 WORK=$(mktemp -d /tmp/mbxV-ctl.XXXXXX)
-FAILED=0
+# shellcheck source=tests/lib/pass_fail.sh
+source "$HERE/../lib/pass_fail.sh"
 FIXTURE_PIDS=()
 
 # (Runs from the trap, which shellcheck cannot follow.)
@@ -50,12 +51,11 @@ start_fixture() {
 judge() {
 	local name=$1 status=$2 want=$3 rc=$4 got=$5
 	if [[ $rc -eq $status && $got == "$want" ]]; then
-		echo "PASS: $name"
+		pass "$name"
 	else
-		echo "FAIL: $name: exit $rc (want $status), output:"
+		fail "$name: exit $rc (want $status), output:"
 		printf '%s\n' "$got" | sed 's/^/    got:  /'
 		printf '%s\n' "$want" | sed 's/^/    want: /'
-		FAILED=$((FAILED + 1))
 	fi
 }
 
@@ -157,5 +157,4 @@ judge "watch --json: JSON lines; exits 1 when the engine stops" 1 \
 	"{\"server\":\"198.18.0.2\",\"unit\":7,\"ranges\":[{\"table\":\"holding-registers\",\"address\":1000,\"count\":1,\"values\":[1000]}]}
 mbxdp-ctl watch: mbxdp '$TWO' stopped" "$rc" "$got"
 
-echo "$FAILED failed"
-exit $((FAILED > 0))
+summary

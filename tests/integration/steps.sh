@@ -2,14 +2,16 @@
 # Sourced first by an integration test script taking BUILD_DIR as its
 # argument: re-runs the script under `timeout` (MBXDP_IT_TIMEOUT seconds,
 # default IT_TIMEOUT set by the script), sets BUILD, MBXDP and
-# LIBMODBUS_CLIENT, and gives PASS/FAIL steps with a closing
-# "N passed, N failed" line on every exit path (through netns.sh's cleanup).
+# LIBMODBUS_CLIENT, and gives the PASS/FAIL steps of tests/lib/pass_fail.sh
+# with their closing "N passed, N failed" line on every exit path (through
+# netns.sh's cleanup).
 #
 #   require FILE_OR_COMMAND...   exit 2 naming the first one missing
-#   check NAME cmd...            one step; its output is shown if it fails
-#   pass NAME / fail NAME        a step judged by the script itself
 #   start_server LOG [args...]   $MBXDP on the server veth, waited for
 #                                (server_cmd and server_started adapt it)
+#   stop_server                  SIGINT to it; true if it exits 0 (its
+#                                counters are then in its log)
+#   counter NAME                 the value of a counter it printed at exit
 #
 # The script sets FINISHED=1 at its end. Logs go to $WORK, kept when a step
 # failed.
@@ -24,10 +26,10 @@ MBXDP=$BUILD/engine/mbxdp
 # shellcheck disable=SC2034 # read by the scripts
 LIBMODBUS_CLIENT=$BUILD/tests/integration/mb_libmodbus_client
 
-PASSED=0
-FAILED=0
 FINISHED=0
 WORK=$(mktemp -d /tmp/mbxdp-it.XXXXXX)
+# shellcheck source=tests/lib/pass_fail.sh
+source "${BASH_SOURCE[0]%/*}/../lib/pass_fail.sh"
 
 require() {
 	local f missing=
@@ -45,16 +47,6 @@ require() {
 	done
 }
 
-pass() {
-	echo "PASS: $*"
-	PASSED=$((PASSED + 1))
-}
-
-fail() {
-	echo "FAIL: $*"
-	FAILED=$((FAILED + 1))
-}
-
 # Runs with the netns cleanup, so the summary is printed on every exit path;
 # to fd 3, the test's stdout, as a signal may come while a step's output is
 # redirected.
@@ -67,25 +59,8 @@ mbnet_cleanup_hook() {
 		else
 			rm -rf "$WORK"
 		fi
-		echo "$PASSED passed, $FAILED failed"
+		summary
 	} >&3
-}
-
-indent() {
-	sed 's/^/    /' "$@"
-}
-
-# check NAME cmd... : one step, its output shown when it fails. Every
-# command a step runs is bounded by its own timeout.
-check() {
-	local name=$1
-	shift
-	if "$@" >"$WORK/step.log" 2>&1; then
-		pass "$name"
-	else
-		fail "$name (exit $?)"
-		indent "$WORK/step.log"
-	fi
 }
 
 SERVER_PID=
@@ -117,4 +92,18 @@ start_server() {
 	echo "    mbxdp did not print 'mbxdp: serving' within 15 s; its output:"
 	indent "$log"
 	return 1
+}
+
+stop_server() {
+	kill -INT "$SERVER_PID"
+	if mbnet_wait_exit "$SERVER_PID" 15 && ((MBNET_EXIT_STATUS == 0)); then
+		return 0
+	fi
+	echo "    mbxdp did not exit 0 on SIGINT (status ${MBNET_EXIT_STATUS:-still running}); its output:"
+	indent "$SERVER_LOG"
+	return 1
+}
+
+counter() {
+	sed -n "s/^$1 //p" "$SERVER_LOG"
 }

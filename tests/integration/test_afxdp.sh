@@ -206,13 +206,7 @@ run_mode() {
 
 	# The last client's closing handshake may still be in flight.
 	sleep 0.5
-	kill -INT "$SERVER_PID"
-	if mbnet_wait_exit "$SERVER_PID" 10 && ((MBNET_EXIT_STATUS == 0)); then
-		pass "$mode: mbxdp exits 0 on SIGINT"
-	else
-		fail "$mode: mbxdp exits 0 on SIGINT (status ${MBNET_EXIT_STATUS:-still running})"
-		indent "$SERVER_LOG"
-	fi
+	check "$mode: mbxdp exits 0 on SIGINT" stop_server
 	if grep -qx 'open_connections 0' "$SERVER_LOG"; then
 		pass "$mode: counters report open_connections 0"
 	else

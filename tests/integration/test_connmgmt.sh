@@ -13,50 +13,23 @@
 # shellcheck disable=SC2317 # functions called through check() and the trap
 set -u
 
-if [[ -z ${MBXDP_IT_BOUNDED:-} ]]; then
-	MBXDP_IT_BOUNDED=1 exec timeout -k 10 "${MBXDP_IT_TIMEOUT:-120}" bash "$0" "$@"
-fi
-
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=${1:?usage: test_connmgmt.sh BUILD_DIR}
-BUILD=$(cd "$BUILD" && pwd) || exit 2
-MBXDP=$BUILD/engine/mbxdp
-[[ -x $MBXDP ]] || { echo "test_connmgmt: $MBXDP not built" >&2; exit 2; }
-
+IT_TIMEOUT=120
+# shellcheck source=SCRIPTDIR/steps.sh
+source "$HERE/steps.sh"
+require "$MBXDP" /usr/bin/python3
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"
-
-PASSED=0
-FAILED=0
-FINISHED=0
-WORK=$(mktemp -d /tmp/mbxdp-cm.XXXXXX)
 PRIO_ADDR=198.18.0.3 # a second client address, the priority source
-
-pass() { echo "PASS: $*"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
-
-exec 3>&1
-mbnet_cleanup_hook() {
-	{
-		((FINISHED)) || fail "test interrupted or timed out before the end"
-		if ((FAILED)); then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
-		echo "$PASSED passed, $FAILED failed"
-	} >&3
-}
 
 mbnet_setup mbcm
 ip -n "$MBNET_CLI_NS" addr add "$PRIO_ADDR/24" dev "$MBNET_CLI_IF"
 LOG=$WORK/mbxdp.log
-mbnet_spawn "$MBNET_SRV_NS" "$LOG" "$MBXDP" --iface "$MBNET_SRV_IF" \
-	--max-conns 3 --max-conns-per-source 2 --priority-source "$PRIO_ADDR/32"
-SERVER_PID=$MBNET_LAST_PID
-if mbnet_wait_line "$LOG" '^mbxdp: serving' 15 "$SERVER_PID"; then
-	pass "mbxdp starts with a connection policy"
-else
+if ! start_server "$LOG" --max-conns 3 --max-conns-per-source 2 --priority-source "$PRIO_ADDR/32"; then
 	fail "mbxdp starts with a connection policy"
-	sed 's/^/    /' "$LOG"
 	exit 1
 fi
+pass "mbxdp starts with a connection policy"
 
 if mbnet_cli timeout 60 /usr/bin/python3 "$HERE/clients/conn_limits.py" \
 	"$MBNET_SRV_ADDR" "$MBNET_CLI_ADDR" "$PRIO_ADDR" >"$WORK/client.log" 2>&1; then
@@ -64,30 +37,25 @@ if mbnet_cli timeout 60 /usr/bin/python3 "$HERE/clients/conn_limits.py" \
 else
 	fail "kernel clients see the per-source limit, eviction by FIN and the priority pool"
 fi
-sed 's/^/    /' "$WORK/client.log"
+indent "$WORK/client.log"
 
 sleep 0.5
-kill -INT "$SERVER_PID"
-mbnet_wait_exit "$SERVER_PID" 10
+stop_server
 # Exactly two evictions. A refused client's kernel may send the handshake's
 # ACK and its request before it sees our RST, and each carries a valid SYN
 # cookie, so each refusal is counted once or more.
-counter() { awk -v n="$1" '$1 == n { print $2 }' "$LOG"; }
 if [[ $(counter conn_evicted) == 2 ]] && (($(counter conn_refused_per_source) >= 1)) &&
 	(($(counter conn_refused_table_full) >= 1)); then
 	pass "counters: conn_evicted 2, conn_refused_per_source and conn_refused_table_full counted"
 else
 	fail "counters: want conn_evicted 2, conn_refused_per_source >= 1, conn_refused_table_full >= 1; got:"
-	grep -E '^conn_' "$LOG" | sed 's/^/    /'
+	grep -E '^conn_' "$LOG" | indent
 fi
 
 # The idle timeout: a second mbxdp with --idle-timeout 1.
 LOG=$WORK/mbxdp-idle.log
-mbnet_spawn "$MBNET_SRV_NS" "$LOG" "$MBXDP" --iface "$MBNET_SRV_IF" --idle-timeout 1 --time-wait 200
-SERVER_PID=$MBNET_LAST_PID
-if ! mbnet_wait_line "$LOG" '^mbxdp: serving' 15 "$SERVER_PID"; then
+if ! start_server "$LOG" --idle-timeout 1 --time-wait 200; then
 	fail "mbxdp starts with --idle-timeout 1"
-	sed 's/^/    /' "$LOG"
 	exit 1
 fi
 if mbnet_cli timeout 30 /usr/bin/python3 "$HERE/clients/conn_limits.py" --idle "$MBNET_SRV_ADDR" \
@@ -96,25 +64,21 @@ if mbnet_cli timeout 30 /usr/bin/python3 "$HERE/clients/conn_limits.py" --idle "
 else
 	fail "a kernel client sees the idle timeout's FIN"
 fi
-sed 's/^/    /' "$WORK/client-idle.log"
+indent "$WORK/client-idle.log"
 sleep 2 # TIME-WAIT (200 ms) ends, with room for a loaded machine
-kill -INT "$SERVER_PID"
-mbnet_wait_exit "$SERVER_PID" 10
+stop_server
 if [[ $(counter conn_idle_timeout) == 1 && $(counter conn_closed_active) == 1 ]] &&
 	grep -qx 'open_connections 0' "$LOG"; then
 	pass "counters: conn_idle_timeout 1, conn_closed_active 1 (TIME-WAIT ended), open_connections 0"
 else
 	fail "counters: want conn_idle_timeout 1, conn_closed_active 1, open_connections 0; got:"
-	grep -E '^(conn_|open_)' "$LOG" | sed 's/^/    /'
+	grep -E '^(conn_|open_)' "$LOG" | indent
 fi
 
 # Keepalive: a third mbxdp probes after 1 s of silence.
 LOG=$WORK/mbxdp-keepalive.log
-mbnet_spawn "$MBNET_SRV_NS" "$LOG" "$MBXDP" --iface "$MBNET_SRV_IF" --idle-timeout 0 --keepalive 1,1,2
-SERVER_PID=$MBNET_LAST_PID
-if ! mbnet_wait_line "$LOG" '^mbxdp: serving' 15 "$SERVER_PID"; then
+if ! start_server "$LOG" --idle-timeout 0 --keepalive 1,1,2; then
 	fail "mbxdp starts with --keepalive 1,1,2"
-	sed 's/^/    /' "$LOG"
 	exit 1
 fi
 if mbnet_cli timeout 30 /usr/bin/python3 "$HERE/clients/conn_limits.py" --keepalive "$MBNET_SRV_ADDR" \
@@ -123,15 +87,14 @@ if mbnet_cli timeout 30 /usr/bin/python3 "$HERE/clients/conn_limits.py" --keepal
 else
 	fail "a connection whose keepalive probes the kernel answers stays open"
 fi
-sed 's/^/    /' "$WORK/client-keepalive.log"
+indent "$WORK/client-keepalive.log"
 sleep 0.5
-kill -INT "$SERVER_PID"
-mbnet_wait_exit "$SERVER_PID" 10
+stop_server
 if (($(counter tx_keepalive_probe) >= 2)) && [[ $(counter conn_keepalive_timeout) == 0 ]]; then
 	pass "counters: tx_keepalive_probe $(counter tx_keepalive_probe), conn_keepalive_timeout 0"
 else
 	fail "counters: want tx_keepalive_probe >= 2, conn_keepalive_timeout 0; got:"
-	grep -E '^(conn_keepalive|tx_keepalive)' "$LOG" | sed 's/^/    /'
+	grep -E '^(conn_keepalive|tx_keepalive)' "$LOG" | indent
 fi
 
 FINISHED=1

@@ -61,22 +61,6 @@ ALLOW_YAML='servers:
 
 require "$MBXDP" "$LIBMODBUS_CLIENT" "$MANY" "$XDP_PASS_OBJ" ethtool
 
-stop_server() {
-	sleep 0.5 # the clients' last resets may still be in flight
-	kill -INT "$SERVER_PID"
-	if mbnet_wait_exit "$SERVER_PID" 10 && ((MBNET_EXIT_STATUS == 0)); then
-		return 0
-	fi
-	echo "    mbxdp did not exit 0 on SIGINT (status ${MBNET_EXIT_STATUS:-still running}); its output:"
-	indent "$SERVER_LOG"
-	return 1
-}
-
-# counter NAME : the value mbxdp printed at exit.
-counter() {
-	sed -n "s/^$1 //p" "$SERVER_LOG"
-}
-
 # expect_counter NAME OP VALUE : e.g. expect_counter xdp_arp_replied -ge 1024
 expect_counter() {
 	local v
@@ -128,6 +112,7 @@ run_mode() {
 		many --source "$ALLOWED_SRC" --targets "$RANGE" --units "$UNITS" --write-then-read 7 --timeout 50
 	indent "$WORK/step.log"
 
+	sleep 0.5 # the clients' last resets may still be in flight
 	check "$mode: mbxdp exits 0 on SIGINT" stop_server
 	check "$mode: every connection closed" expect_counter open_connections -eq 0
 	check "$mode: XDP answered ARP for every address" expect_counter xdp_arp_replied -ge "$ADDRESSES"
@@ -169,6 +154,7 @@ run_default_model() {
 	check "default model: one read to each of $((ADDRESSES * UNITS)) devices" \
 		many --source "$ALLOWED_SRC" --targets "$RANGE" --units "$UNITS" --timeout 50
 	indent "$WORK/step.log"
+	sleep 0.5 # the clients' last resets may still be in flight
 	check "default model: mbxdp exits 0 on SIGINT" stop_server
 	check "default model: every connection closed" expect_counter open_connections -eq 0
 }
@@ -198,6 +184,7 @@ run_allow_list() {
 	# has no listener on 502, so it refuses.
 	check "allow-list: the unlisted $MBNET_SRV_ADDR goes to the kernel, which refuses" \
 		refused "$MBNET_SRV_ADDR" --cycles 1
+	sleep 0.5 # the clients' last resets may still be in flight
 	check "allow-list: mbxdp exits 0 on SIGINT" stop_server
 	check "allow-list: XDP counted each refused SYN as a drop" \
 		expect_counter xdp_drop_source_not_allowed -eq $((256 * 4))
@@ -214,6 +201,7 @@ run_allow_list() {
 		many --source "$ALLOWED_SRC" --targets 198.19.0.0/28 --units 1 --timeout 30
 	check "--allow-source: a source outside gets no answer (16 addresses, 4 SYNs each)" \
 		many --source "$STRANGER_SRC" --targets 198.19.0.0/28 --units 1 --expect-silence --timeout 30
+	sleep 0.5 # the clients' last resets may still be in flight
 	check "--allow-source: mbxdp exits 0 on SIGINT" stop_server
 	check "--allow-source: XDP counted each refused SYN as a drop" \
 		expect_counter xdp_drop_source_not_allowed -eq $((16 * 4))

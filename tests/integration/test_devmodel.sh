@@ -108,9 +108,7 @@ step_unknown_unit() {
 }
 
 step_stop() {
-	kill -INT "$SERVER_PID"
-	mbnet_wait_exit "$SERVER_PID" 10 || { echo "mbxdp did not stop"; return 1; }
-	((MBNET_EXIT_STATUS == 0)) || { echo "mbxdp exited $MBNET_EXIT_STATUS"; return 1; }
+	stop_server || return 1
 	[[ ! -e $STORE ]] || { echo "$STORE left behind"; return 1; }
 	! mbnet_xdp_attached
 }

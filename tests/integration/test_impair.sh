@@ -29,7 +29,6 @@ if ! start_server "$WORK/mbxdp.log" --xdp-mode generic --impair loss=0.05,dup=0.
 fi
 pass "mbxdp starts with --impair"
 LOG=$SERVER_LOG
-SERVER=$SERVER_PID
 
 if mbnet_cli timeout 90 /usr/bin/python3 "$HERE/clients/impaired_client.py" "$MBNET_SRV_ADDR" \
 	--connections 50 --requests 10000 --pipeline 4 --stall 30 >"$WORK/client.log" 2>&1; then
@@ -42,12 +41,7 @@ indent "$WORK/client.log"
 # Closing handshakes whose last segments were lost finish on our FIN's
 # retransmission timer (RFC 6298: 200 ms and up, doubled per loss).
 sleep 5
-kill -INT "$SERVER"
-if mbnet_wait_exit "$SERVER" 10 && ((MBNET_EXIT_STATUS == 0)); then
-	pass "mbxdp exits 0 on SIGINT"
-else
-	fail "mbxdp exits 0 on SIGINT"
-fi
+check "mbxdp exits 0 on SIGINT" stop_server
 none_open() {
 	grep -qx 'open_connections 0' "$LOG" || { grep -E '^(open_connections|conn_|drop_|tx_retr)' "$LOG"; return 1; }
 }

@@ -91,9 +91,6 @@ replay "$PART2" part2
 check "part2 to mbxdp: every request answered, 93..99 exception 01" \
 	replay_passes part2 --expect-fc 1 --expect-exception01 93-99 --min-requests 141 --no-answer-due 0
 
-stop_server() {
-	kill -INT "$SERVER_PID" && mbnet_wait_exit "$SERVER_PID" 15 && [[ $MBNET_EXIT_STATUS == 0 ]]
-}
 check "mbxdp stops cleanly" stop_server
 
 # The file against mbxdp's own counters, and against what the replay saw.

@@ -29,15 +29,7 @@ source "$HERE/netns.sh"
 NAME=mbxdp-test-$$
 
 start_engine() { # LOG args...
-	local rc=0
-	start_server "$1" --name "$NAME" "${@:2}" || rc=$?
-	ENGINE_PID=$SERVER_PID
-	return $rc
-}
-
-stop_engine() {
-	kill -INT "$ENGINE_PID"
-	mbnet_wait_exit "$ENGINE_PID" 10 && ((MBNET_EXIT_STATUS == 0))
+	start_server "$1" --name "$NAME" "${@:2}"
 }
 
 # json FIELD-EXPRESSION: a value of `mbxdp-ctl stats --json`, e.g.
@@ -103,11 +95,11 @@ same_name_refused() {
 		--name "$NAME" 2>&1)
 	rc=$?
 	echo "$out"
-	((rc == 1)) && [[ $out == *"held by a running mbxdp"* ]] && kill -0 "$ENGINE_PID"
+	((rc == 1)) && [[ $out == *"held by a running mbxdp"* ]] && kill -0 "$SERVER_PID"
 }
 
 file_removed_at_exit() {
-	stop_engine && [[ ! -e /dev/shm/$NAME.stats ]] &&
+	stop_server && [[ ! -e /dev/shm/$NAME.stats ]] &&
 		! "$CTL" --name "$NAME" stats 2>"$WORK/ctl.err" && grep -q 'No such file' "$WORK/ctl.err"
 }
 
@@ -124,10 +116,10 @@ adaptive_sleeps_and_answers() {
 # kill -9 leaves the file behind: mbxdp-ctl must call it not running, and
 # the next engine with the name must take it over.
 dead_engine_file() {
-	kill -KILL "$ENGINE_PID"
-	mbnet_wait_exit "$ENGINE_PID" 5 2>/dev/null
+	kill -KILL "$SERVER_PID"
+	mbnet_wait_exit "$SERVER_PID" 5 2>/dev/null
 	[[ $(json 'd["running"]') == False ]] && "$CTL" --name "$NAME" stats | grep -q 'NOT running' &&
-		start_engine "$WORK/again.log" && [[ $(json 'd["running"]') == True ]] && stop_engine
+		start_engine "$WORK/again.log" && [[ $(json 'd["running"]') == True ]] && stop_server
 }
 
 mbnet_setup mbxT
@@ -138,17 +130,17 @@ if start_engine "$WORK/busy.log"; then
 	check "a second engine with the same --name is refused" same_name_refused
 	check "the stats file goes with the engine" file_removed_at_exit
 else
-	echo "FAIL: mbxdp did not start"; FAILED=$((FAILED + 1))
-	sed 's/^/    /' "$WORK/busy.log"
+	fail "mbxdp did not start"
+	indent "$WORK/busy.log"
 fi
 if start_engine "$WORK/adaptive.log" --idle adaptive; then
 	check "--idle adaptive sleeps when quiet and still answers" adaptive_sleeps_and_answers
-	check "adaptive engine stops cleanly" stop_engine
+	check "adaptive engine stops cleanly" stop_server
 fi
 if start_engine "$WORK/killed.log"; then
 	check "a killed engine's file reads as not running and is taken over" dead_engine_file
 else
-	echo "FAIL: mbxdp --idle adaptive did not start"; FAILED=$((FAILED + 1))
+	fail "mbxdp --idle adaptive did not start"
 fi
 FINISHED=1
 ((FAILED == 0))

@@ -2,34 +2,12 @@
 
 #include <string.h>
 
-static void be16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void be32(uint8_t *p, uint32_t v)
-{
-	be16(p, v >> 16);
-	be16(p + 2, v);
-}
-
-static uint32_t rd16(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 8 | p[1];
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return rd16(p) << 16 | rd16(p + 2);
-}
-
 uint16_t fb_csum(const uint8_t *p, size_t len, uint32_t initial)
 {
 	uint32_t sum = initial;
 
 	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += rd16(p + i);
+		sum += fb_get16(p + i);
 	if (len & 1)
 		sum += (uint32_t)p[len - 1] << 8;
 	while (sum >> 16)
@@ -52,35 +30,35 @@ size_t fb_tcp(uint8_t *buf, const struct fb_flow *fl, uint32_t seq, uint32_t ack
 	memcpy(buf, fl->server_mac, 6);
 	memcpy(buf + 6, fl->client_mac, 6);
 	if (fl->vlan >= 0) {
-		be16(buf + 12, 0x8100);
-		be16(buf + 14, (uint32_t)fl->vlan);
+		fb_put16(buf + 12, 0x8100);
+		fb_put16(buf + 14, (uint32_t)fl->vlan);
 	}
-	be16(buf + l2 - 2, 0x0800);
+	fb_put16(buf + l2 - 2, 0x0800);
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
-	be16(ip + 2, (uint32_t)(20 + tcp_len));
-	be16(ip + 4, 0x1234);
-	be16(ip + 6, 0x4000);
+	fb_put16(ip + 2, (uint32_t)(20 + tcp_len));
+	fb_put16(ip + 4, 0x1234);
+	fb_put16(ip + 6, 0x4000);
 	ip[8] = 64;
 	ip[9] = 6;
-	be32(ip + 12, fl->client_ip);
-	be32(ip + 16, fl->server_ip);
-	be16(ip + 10, fb_csum(ip, 20, 0));
+	fb_put32(ip + 12, fl->client_ip);
+	fb_put32(ip + 16, fl->server_ip);
+	fb_put16(ip + 10, fb_csum(ip, 20, 0));
 
-	be16(tcp, fl->client_port);
-	be16(tcp + 2, fl->server_port);
-	be32(tcp + 4, seq);
-	be32(tcp + 8, ack);
+	fb_put16(tcp, fl->client_port);
+	fb_put16(tcp + 2, fl->server_port);
+	fb_put32(tcp + 4, seq);
+	fb_put32(tcp + 8, ack);
 	tcp[12] = (uint8_t)(((20 + opt_len) / 4) << 4);
 	tcp[13] = flags;
-	be16(tcp + 14, wnd);
-	be16(tcp + 16, 0);
-	be16(tcp + 18, 0);
+	fb_put16(tcp + 14, wnd);
+	fb_put16(tcp + 16, 0);
+	fb_put16(tcp + 18, 0);
 	if (opt_len)
 		memcpy(tcp + 20, opts, opt_len);
 	if (len)
 		memcpy(tcp + 20 + opt_len, payload, len);
-	be16(tcp + 16, fb_csum(tcp, tcp_len, pseudo_sum(fl->client_ip, fl->server_ip, tcp_len)));
+	fb_put16(tcp + 16, fb_csum(tcp, tcp_len, pseudo_sum(fl->client_ip, fl->server_ip, tcp_len)));
 	return l2 + 20 + tcp_len;
 }
 
@@ -95,34 +73,34 @@ void fb_parse(const uint8_t *buf, size_t len, struct fb_seg *seg)
 		return;
 	memcpy(seg->dst_mac, buf, 6);
 	memcpy(seg->src_mac, buf + 6, 6);
-	if (rd16(buf + 12) == 0x8100) {
-		seg->vlan = (int)(rd16(buf + 14) & 0xfff);
+	if (fb_get16(buf + 12) == 0x8100) {
+		seg->vlan = (int)(fb_get16(buf + 14) & 0xfff);
 		l2 = 18;
 	}
-	if (rd16(buf + l2 - 2) != 0x0800)
+	if (fb_get16(buf + l2 - 2) != 0x0800)
 		return;
 	ip = buf + l2;
 	ihl = (ip[0] & 15u) * 4;
-	tot = rd16(ip + 2);
+	tot = fb_get16(ip + 2);
 	if (ip[0] >> 4 != 4 || ihl < 20 || l2 + tot > len || ip[9] != 6 || fb_csum(ip, ihl, 0))
 		return;
 	tcp = ip + ihl;
 	doff = (size_t)(tcp[12] >> 4) * 4;
-	seg->src_ip = rd32(ip + 12);
-	seg->dst_ip = rd32(ip + 16);
+	seg->src_ip = fb_get32(ip + 12);
+	seg->dst_ip = fb_get32(ip + 16);
 	seg->ttl = ip[8];
 	if (doff < 20 || ihl + doff > tot ||
 	    fb_csum(tcp, tot - ihl, pseudo_sum(seg->src_ip, seg->dst_ip, tot - ihl)))
 		return;
-	seg->src_port = (uint16_t)rd16(tcp);
-	seg->dst_port = (uint16_t)rd16(tcp + 2);
-	seg->seq = rd32(tcp + 4);
-	seg->ack = rd32(tcp + 8);
+	seg->src_port = (uint16_t)fb_get16(tcp);
+	seg->dst_port = (uint16_t)fb_get16(tcp + 2);
+	seg->seq = fb_get32(tcp + 4);
+	seg->ack = fb_get32(tcp + 8);
 	seg->flags = tcp[13];
-	seg->wnd = (uint16_t)rd16(tcp + 14);
+	seg->wnd = (uint16_t)fb_get16(tcp + 14);
 	for (size_t i = 20; i + 3 < doff; i++) {
 		if (tcp[i] == 2 && tcp[i + 1] == 4) {
-			seg->mss = (uint16_t)rd16(tcp + i + 2);
+			seg->mss = (uint16_t)fb_get16(tcp + i + 2);
 			break;
 		}
 		if (tcp[i] == 0)

@@ -49,6 +49,29 @@ struct fb_seg {
 /* Reads a server-to-client frame; seg->ok says whether it is well formed. */
 void fb_parse(const uint8_t *buf, size_t len, struct fb_seg *seg);
 
+/* Big-endian (network order) fields, byte by byte. */
+static inline void fb_put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void fb_put32(uint8_t *p, uint32_t v)
+{
+	fb_put16(p, v >> 16);
+	fb_put16(p + 2, v);
+}
+
+static inline uint32_t fb_get16(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static inline uint32_t fb_get32(const uint8_t *p)
+{
+	return fb_get16(p) << 16 | fb_get16(p + 2);
+}
+
 /* RFC 1071 checksum, the plain way: 16-bit big-endian words. */
 uint16_t fb_csum(const uint8_t *p, size_t len, uint32_t initial);
 

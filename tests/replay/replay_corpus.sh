@@ -11,7 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/mbxdp-corpus.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 names=$(/usr/bin/python3 "$here/corpus.py" "$work") || { echo "corpus.py failed"; echo "0 passed, 1 failed"; exit 1; }
-pass=0 fail=0
+# shellcheck source=tests/lib/pass_fail.sh
+source "$here/../lib/pass_fail.sh"
 for file in $names; do
 	name=${file%.*}
 	read -ra args <"$work/$name.args"
@@ -21,12 +22,10 @@ for file in $names; do
 		/usr/bin/python3 "$here/check_report.py" "$work/$name.json" "${args[@]}" >"$work/$name.check" 2>&1 &&
 		timeout 60 "$replay" "$work/$file" --in-process "$work/$name.b.pcap" -q >>"$work/$name.txt" 2>&1 &&
 		cmp "$work/$name.a.pcap" "$work/$name.b.pcap" >>"$work/$name.check" 2>&1; then
-		echo "PASS: $name"
-		pass=$((pass + 1))
+		pass "$name"
 	else
-		echo "FAIL: $name"
-		sed 's/^/    /' "$work/$name.txt" "$work/$name.check" 2>/dev/null
-		fail=$((fail + 1))
+		fail "$name"
+		indent "$work/$name.txt" "$work/$name.check" 2>/dev/null
 	fi
 done
 # Timing: at --speed 0.5 every segment goes at twice its capture time.
@@ -34,12 +33,9 @@ if timeout 60 "$replay" "$work/split_pipelined.pcap" --in-process "$work/slow.pc
 	>"$work/slow.txt" 2>&1 &&
 	/usr/bin/python3 "$here/check_timing.py" "$work/split_pipelined.pcap" "$work/slow.pcap" 0.5 \
 		>>"$work/slow.txt" 2>&1; then
-	echo "PASS: --speed 0.5: $(tail -1 "$work/slow.txt")"
-	pass=$((pass + 1))
+	pass "--speed 0.5: $(tail -1 "$work/slow.txt")"
 else
-	echo "FAIL: --speed 0.5"
-	sed 's/^/    /' "$work/slow.txt"
-	fail=$((fail + 1))
+	fail "--speed 0.5"
+	indent "$work/slow.txt"
 fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+summary && ((PASSED > 0))

@@ -30,16 +30,16 @@ for n in $names; do captures+=("$work/$n"); done
 for f in modbus_test_data_part1.pcap modbus_test_data_part2.pcap; do
 	[[ -r $shared/$f ]] && captures+=("$shared/$f")
 done
-fail=0
+# shellcheck source=tests/lib/pass_fail.sh
+source "$here/../lib/pass_fail.sh"
 bases=()
 for cap in "${captures[@]}"; do
 	base=$work/$(basename "${cap%.*}")
 	if "$replay" "$cap" --in-process "$base.conv.pcap" -q >"$base.replay.log" 2>&1; then
 		bases+=("$base")
 	else
-		echo "FAIL: $(basename "$base"): the in-process replay failed"
-		sed 's/^/    /' "$base.replay.log"
-		fail=$((fail + 1))
+		fail "$(basename "$base"): the in-process replay failed"
+		indent "$base.replay.log"
 	fi
 done
 /usr/bin/python3 "$here/net_pcap_frames.py" split "${bases[@]}" || { echo "splitting failed"; exit 1; }
@@ -82,13 +82,11 @@ for base in "${bases[@]}"; do
 	if through_net_pcap "$base" >"$work/step.log" 2>&1; then
 		ran+=("$base")
 	else
-		echo "FAIL: $(basename "$base")"
-		sed 's/^/    /' "$work/step.log"
-		fail=$((fail + 1))
+		fail "$(basename "$base")"
+		indent "$work/step.log"
 	fi
 done
 /usr/bin/python3 "$here/net_pcap_frames.py" compare "${ran[@]}" | tee "$work/compare.log"
-pass=$(grep -c '^PASS' "$work/compare.log")
-fail=$((fail + $(grep -c '^FAIL' "$work/compare.log")))
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+PASSED=$(grep -c '^PASS' "$work/compare.log")
+FAILED=$((FAILED + $(grep -c '^FAIL' "$work/compare.log")))
+summary && ((PASSED > 0))

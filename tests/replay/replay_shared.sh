@@ -17,36 +17,24 @@ if [[ ! -r $part1 || ! -r $part2 ]]; then
 	echo "replay_shared: the shared captures are not in $dir (set -Dshared_pcaps=DIR): skipped"
 	exit 77
 fi
-work=$(mktemp -d /tmp/mbxdp-replay.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-step() { # NAME cmd...
-	local name=$1
-	shift
-	if "$@" >"$work/step.log" 2>&1; then
-		echo "PASS: $name"
-		pass=$((pass + 1))
-	else
-		echo "FAIL: $name"
-		sed 's/^/    /' "$work/step.log"
-		fail=$((fail + 1))
-	fi
-}
+WORK=$(mktemp -d /tmp/mbxdp-replay.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+# shellcheck source=tests/lib/pass_fail.sh
+source "$here/../lib/pass_fail.sh"
 # NAME CAPTURE check_report options...
 replay_twice() {
 	local name=$1 cap=$2
 	shift 2
-	step "$name: replayed, report printed" \
-		timeout 60 "$replay" "$cap" --in-process "$work/$name.a.pcap" --json "$work/$name.json"
-	cat "$work/step.log"
-	step "$name: device model holds" /usr/bin/python3 "$here/check_report.py" "$work/$name.json" "$@"
-	step "$name: second replay" timeout 60 "$replay" "$cap" --in-process "$work/$name.b.pcap" -q
-	step "$name: byte-identical output" cmp "$work/$name.a.pcap" "$work/$name.b.pcap"
+	check "$name: replayed, report printed" \
+		timeout 60 "$replay" "$cap" --in-process "$WORK/$name.a.pcap" --json "$WORK/$name.json"
+	cat "$WORK/step.log"
+	check "$name: device model holds" /usr/bin/python3 "$here/check_report.py" "$WORK/$name.json" "$@"
+	check "$name: second replay" timeout 60 "$replay" "$cap" --in-process "$WORK/$name.b.pcap" -q
+	check "$name: byte-identical output" cmp "$WORK/$name.a.pcap" "$WORK/$name.b.pcap"
 }
 # part1: FC 1, 3, 5, 6, 8, 17, 43 to unit 10 (08/04 puts the device in
 # listen only mode: those requests are due no answer, MAP 6.8.1).
 replay_twice part1 "$part1" --expect-fc 1,3,5,6,8,17,43 --min-requests 18 --no-answer-due 4
 # part2: every code from 0 to 127, then FC 1; 93..99 are unassigned.
 replay_twice part2 "$part2" --expect-fc 1 --expect-exception01 93-99 --min-requests 141 --no-answer-due 0
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -43,19 +43,6 @@ static struct frame frames[MAX_FRAMES];
 static uint32_t isn_offset[65536]; /* by client port */
 static uint8_t isn_known[65536];
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* Offsets of the IP and TCP headers, or -1 for a frame that is not a
  * well-formed enough IPv4/TCP frame to translate (left as it is). */
 static int locate(const uint8_t *f, uint32_t len, uint32_t *ip, uint32_t *tcp)
@@ -98,7 +85,7 @@ static void translate(struct frame *fr)
 	if (fr->from_server) {
 		/* <SEQ=0><ACK=...><RST,ACK> to a segment of no connection has no
 		 * server sequence space to translate. */
-		if ((fr->data[tcp + 13] & FB_RST) && rd32(fr->data + tcp + 4) == 0)
+		if ((fr->data[tcp + 13] & FB_RST) && fb_get32(fr->data + tcp + 4) == 0)
 			return;
 		field = tcp + 4;
 	} else {
@@ -106,7 +93,7 @@ static void translate(struct frame *fr)
 			return;
 		field = tcp + 8;
 	}
-	wr32(fr->data + field, rd32(fr->data + field) + isn_offset[port]);
+	fb_put32(fr->data + field, fb_get32(fr->data + field) + isn_offset[port]);
 	fr->data[tcp + 16] = fr->data[tcp + 17] = 0;
 	c = tcp_csum(fr->data, ip, tcp);
 	fr->data[tcp + 16] = (uint8_t)(c >> 8);
@@ -122,7 +109,7 @@ static void learn_isn(const struct frame *expected, const struct mbx_frame *got)
 	if ((expected->data[tcp + 13] & (FB_SYN | FB_ACK)) != (FB_SYN | FB_ACK))
 		return;
 	port = (uint32_t)expected->data[tcp + 2] << 8 | expected->data[tcp + 3];
-	isn_offset[port] = rd32(got->data + tcp + 4) - rd32(expected->data + tcp + 4);
+	isn_offset[port] = fb_get32(got->data + tcp + 4) - fb_get32(expected->data + tcp + 4);
 	isn_known[port] = 1;
 }
 

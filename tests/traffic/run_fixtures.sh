@@ -7,17 +7,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$(mktemp -d /tmp/mbxdp-fixtures.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 names=$(/usr/bin/python3 "$here/fixtures.py" "$out") || { echo "fixtures.py failed"; echo "0 passed, 1 failed"; exit 1; }
-pass=0 fail=0
+# shellcheck source=tests/lib/pass_fail.sh
+source "$here/../lib/pass_fail.sh"
 # One fixture a line: its name, then the runner's stack options for it.
 while read -r n args; do
 	# shellcheck disable=SC2086 # args are separate words
 	if "$runner" "$out/$n.pcap" $args; then
-		echo "PASS: $n"
-		pass=$((pass + 1))
+		pass "$n"
 	else
-		echo "FAIL: $n"
-		fail=$((fail + 1))
+		fail "$n"
 	fi
 done <<<"$names"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame_build.h"
+
 #define FL_FIN 0x01
 #define FL_SYN 0x02
 #define FL_RST 0x04
@@ -45,16 +47,6 @@ struct loader {
 	int dlt;
 	int oom;
 };
-
-static uint32_t rd16(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 8 | p[1];
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return rd16(p) << 16 | rd16(p + 2);
-}
 
 static uint32_t bucket_of(uint32_t cip, uint16_t cport, uint32_t sip)
 {
@@ -141,25 +133,25 @@ static const uint8_t *ipv4_of(int dlt, const uint8_t *p, uint32_t caplen, uint32
 		off = 12;
 		if (caplen < 14)
 			return NULL;
-		type = rd16(p + off);
+		type = fb_get16(p + off);
 		for (int tags = 0; tags < 2 && (type == 0x8100 || type == 0x88a8); tags++) {
 			off += 4;
 			if (caplen < off + 2)
 				return NULL;
-			type = rd16(p + off);
+			type = fb_get16(p + off);
 		}
 		off += 2;
 		break;
 	case DLT_LINUX_SLL: /* 16 bytes; the protocol type is the last field */
 		if (caplen < 16)
 			return NULL;
-		type = rd16(p + 14);
+		type = fb_get16(p + 14);
 		off = 16;
 		break;
 	case DLT_LINUX_SLL2: /* 20 bytes; the protocol type is the first field */
 		if (caplen < 20)
 			return NULL;
-		type = rd16(p);
+		type = fb_get16(p);
 		off = 20;
 		break;
 	default: /* DLT_RAW, DLT_IPV4 */
@@ -220,20 +212,20 @@ static void take_packet(struct loader *l, const struct pcap_pkthdr *h, const uin
 		return;
 	}
 	ihl = (ip[0] & 15u) * 4;
-	tot = rd16(ip + 2);
+	tot = fb_get16(ip + 2);
 	if (ihl < 20 || tot < ihl + 20 || rest < ihl + 20) {
 		c->skipped_link++;
 		return;
 	}
 	/* A fragment (MF set or an offset) cannot be read as a segment. */
-	if (ip[9] != 6 || (rd16(ip + 6) & 0x3fff)) {
+	if (ip[9] != 6 || (fb_get16(ip + 6) & 0x3fff)) {
 		c->skipped_other++;
 		return;
 	}
 	tcp = ip + ihl;
 	doff = (uint32_t)(tcp[12] >> 4) * 4;
-	sport = (uint16_t)rd16(tcp);
-	dport = (uint16_t)rd16(tcp + 2);
+	sport = (uint16_t)fb_get16(tcp);
+	dport = (uint16_t)fb_get16(tcp + 2);
 	if (dport == l->port)
 		dir = 0;
 	else if (sport == l->port)
@@ -252,10 +244,10 @@ static void take_packet(struct loader *l, const struct pcap_pkthdr *h, const uin
 		c->skipped_link++;
 		return;
 	}
-	seq = rd32(tcp + 4);
+	seq = fb_get32(tcp + 4);
 	flags = tcp[13];
-	cip = dir == 0 ? rd32(ip + 12) : rd32(ip + 16);
-	sip = dir == 0 ? rd32(ip + 16) : rd32(ip + 12);
+	cip = dir == 0 ? fb_get32(ip + 12) : fb_get32(ip + 16);
+	sip = dir == 0 ? fb_get32(ip + 16) : fb_get32(ip + 12);
 	cport = dir == 0 ? sport : dport;
 	f = find_flow(l, cip, cport, sip, &idx);
 	/* A client SYN with a new sequence number on a flow that already
@@ -353,7 +345,7 @@ static int frame_adus(struct rp_stream *s)
 	if (!s->adus)
 		return -1;
 	while (off + MBAP_HDR <= s->len) {
-		uint32_t l = rd16(s->bytes + off + 4), end = off + 6 + l;
+		uint32_t l = fb_get16(s->bytes + off + 4), end = off + 6 + l;
 
 		if (l < MBAP_LEN_MIN || l > MBAP_LEN_MAX) {
 			s->unframed_at = off;

@@ -31,11 +31,6 @@ struct player {
 	int io_error;
 };
 
-static uint32_t rd16(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 8 | p[1];
-}
-
 static uint32_t action_pkt(const struct conn *c)
 {
 	const struct rp_flow *f = c->fl;
@@ -134,7 +129,7 @@ static void take_responses(struct conn *c)
 	uint32_t off = 0;
 
 	while (!c->r_unframed && off + 7 <= c->rlen) {
-		uint32_t l = rd16(c->rbuf + off + 4);
+		uint32_t l = fb_get16(c->rbuf + off + 4);
 
 		if (l < 2 || l > 254) {
 			c->r_unframed = 1;

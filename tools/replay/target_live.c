@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "frame_build.h"
+
 #define ARP_LEN 42
 
 struct live_target {
@@ -38,39 +40,22 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void be16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void be32(uint8_t *p, uint32_t v)
-{
-	be16(p, v >> 16);
-	be16(p + 2, v);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* An Ethernet ARP frame (RFC 826): op 1 request, 2 reply. */
 static void arp_frame(uint8_t *f, uint16_t op, const uint8_t *eth_dst, const uint8_t *sha,
 		      uint32_t spa, const uint8_t *tha, uint32_t tpa)
 {
 	memcpy(f, eth_dst, 6);
 	memcpy(f + 6, sha, 6);
-	be16(f + 12, 0x0806);
-	be16(f + 14, 1); /* Ethernet */
-	be16(f + 16, 0x0800); /* IPv4 */
+	fb_put16(f + 12, 0x0806);
+	fb_put16(f + 14, 1); /* Ethernet */
+	fb_put16(f + 16, 0x0800); /* IPv4 */
 	f[18] = 6;
 	f[19] = 4;
-	be16(f + 20, op);
+	fb_put16(f + 20, op);
 	memcpy(f + 22, sha, 6);
-	be32(f + 28, spa);
+	fb_put32(f + 28, spa);
 	memcpy(f + 32, tha, 6);
-	be32(f + 38, tpa);
+	fb_put32(f + 38, tpa);
 }
 
 static int live_send(struct rp_target *t, const uint8_t *frame, uint32_t len)
@@ -94,7 +79,7 @@ static void on_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *f)
 
 	l->got++;
 	if (h->caplen >= ARP_LEN && f[12] == 0x08 && f[13] == 0x06) {
-		uint32_t spa = rd32(f + 28), tpa = rd32(f + 38);
+		uint32_t spa = fb_get32(f + 28), tpa = fb_get32(f + 38);
 
 		if (f[21] == 1 && tpa == l->t.client_ip) {
 			arp_frame(reply, 2, f + 22, l->t.client_mac, l->t.client_ip, f + 22, spa);

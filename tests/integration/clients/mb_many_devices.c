@@ -116,28 +116,6 @@ static uint32_t next_rand(struct run *r)
 	return (uint32_t)r->rng;
 }
 
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t get16(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 8 | p[1];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return get16(p) << 16 | get16(p + 2);
-}
-
 static void send_frame(struct run *r, const uint8_t *f, size_t len)
 {
 	/* A full socket buffer only delays: the retry timers send again. */
@@ -152,15 +130,15 @@ static void send_arp(struct run *r, const struct target *t)
 	memset(f, 0, sizeof(f));
 	memset(f, 0xff, 6);
 	memcpy(f + 6, r->mac, 6);
-	put16(f + 12, ETHERTYPE_ARP);
-	put16(f + 14, 1); /* Ethernet */
-	put16(f + 16, ETHERTYPE_IP);
+	fb_put16(f + 12, ETHERTYPE_ARP);
+	fb_put16(f + 14, 1); /* Ethernet */
+	fb_put16(f + 16, ETHERTYPE_IP);
 	f[18] = 6;
 	f[19] = 4;
-	put16(f + 20, 1); /* request */
+	fb_put16(f + 20, 1); /* request */
 	memcpy(f + 22, r->mac, 6);
-	put32(f + 28, r->source);
-	put32(f + 38, t->ip);
+	fb_put32(f + 28, r->source);
+	fb_put32(f + 38, t->ip);
 	send_frame(r, f, sizeof(f));
 }
 
@@ -188,12 +166,12 @@ static void arp_input(struct run *r, const uint8_t *f, size_t len)
 {
 	struct target *t;
 
-	if (len < 42 || get16(f + 20) != 2)
+	if (len < 42 || fb_get16(f + 20) != 2)
 		return;
-	t = find_target(r, get32(f + 28));
-	if (!t || get32(f + 38) != r->source)
+	t = find_target(r, fb_get32(f + 28));
+	if (!t || fb_get32(f + 38) != r->source)
 		return;
-	if (get16(f + 14) != 1 || get16(f + 16) != ETHERTYPE_IP || f[18] != 6 || f[19] != 4 ||
+	if (fb_get16(f + 14) != 1 || fb_get16(f + 16) != ETHERTYPE_IP || f[18] != 6 || f[19] != 4 ||
 	    memcmp(f + 32, r->mac, 6) || memcmp(f, r->mac, 6) || memcmp(f + 6, f + 22, 6)) {
 		r->arp_wrong++;
 		return;
@@ -233,13 +211,13 @@ static uint16_t mark_of(uint32_t d)
  * mark, then a read of that one register. */
 static size_t request_adu(const struct run *r, const struct target *t, uint8_t *adu)
 {
-	put16(adu, t->unit);
-	put16(adu + 2, 0);
-	put16(adu + 4, 6);
+	fb_put16(adu, t->unit);
+	fb_put16(adu + 2, 0);
+	fb_put16(adu + 4, 6);
 	adu[6] = (uint8_t)t->unit;
 	adu[7] = r->write_read && r->writing ? 6 : 3;
-	put16(adu + 8, r->write_read ? r->reg : device_of(r, t) % ADDR_SPAN);
-	put16(adu + 10, !r->write_read ? REGS : r->writing ? mark_of(device_of(r, t)) : 1);
+	fb_put16(adu + 8, r->write_read ? r->reg : device_of(r, t) % ADDR_SPAN);
+	fb_put16(adu + 10, !r->write_read ? REGS : r->writing ? mark_of(device_of(r, t)) : 1);
 	return 12;
 }
 
@@ -311,14 +289,14 @@ static int answer_ok(const struct run *r, const struct target *t, const uint8_t 
 		return len == 12 && !memcmp(p, req, 12);
 	}
 	if (r->write_read)
-		return len == 11 && get16(p) == t->unit && get16(p + 2) == 0 && get16(p + 4) == 5 &&
+		return len == 11 && fb_get16(p) == t->unit && fb_get16(p + 2) == 0 && fb_get16(p + 4) == 5 &&
 		       p[6] == t->unit && p[7] == 3 && p[8] == 2 &&
-		       get16(p + 9) == mark_of(device_of(r, t));
-	if (len != 9 + 2 * REGS || get16(p) != t->unit || get16(p + 2) != 0 ||
-	    get16(p + 4) != 3 + 2 * REGS || p[6] != t->unit || p[7] != 3 || p[8] != 2 * REGS)
+		       fb_get16(p + 9) == mark_of(device_of(r, t));
+	if (len != 9 + 2 * REGS || fb_get16(p) != t->unit || fb_get16(p + 2) != 0 ||
+	    fb_get16(p + 4) != 3 + 2 * REGS || p[6] != t->unit || p[7] != 3 || p[8] != 2 * REGS)
 		return 0;
 	for (uint32_t i = 0; i < REGS; i++)
-		if (get16(p + 9 + 2 * i) != d + i)
+		if (fb_get16(p + 9 + 2 * i) != d + i)
 			return 0;
 	return 1;
 }
@@ -389,7 +367,7 @@ static void receive(struct run *r, int wait_ms, int arp_phase)
 
 		if (n < 14)
 			return;
-		if (get16(f + 12) == ETHERTYPE_ARP)
+		if (fb_get16(f + 12) == ETHERTYPE_ARP)
 			arp_input(r, f, (size_t)n);
 		else if (!arp_phase)
 			tcp_input(r, f, (size_t)n, now_ns());
