@@ -15,7 +15,10 @@
 #     reflector, the floor), pinned to the last CPU, against mbxdp-bench
 #     pinned to the first: 1, 16 and 256 connections at pipeline depth 1 and
 #     8, closed loop, FC 03 of 10 registers, every answer checked; three
-#     rounds, each over all the servers in turn.
+#     rounds, each over all the servers in turn. The 1 x 1 case is run a
+#     second time with the client busy-polling its sockets (BUSY_KINDS), so
+#     the table shows the servers' latency with and without the client's
+#     wake-up.
 #  3. bench/lab_report.py turns the runs into OUT/lab.md (p50, p99, p99.9,
 #     throughput, each server's ratio to mbxdp) and OUT/latency_cdf.png,
 #     OUT/throughput.png; OUT defaults to bench/results.
@@ -64,6 +67,8 @@ if ((QUICK)); then
 else
 	CONNS=(1 16 256) DEPTHS=(1 8) ROUNDS=3 WARMUP=0.3 DURATION=1 IDLE_S=2
 fi
+# The servers also measured at 1 x 1 with a busy-polling client.
+BUSY_KINDS=(mbxdp libmodbus_select libmodbus_epoll peer_epoll reflector)
 REFLECTOR_PORT=7 # UDP echo's port; the reflector's XDP program takes only it
 PACED_RATE=1000 # requests/s of the slow-master case (mbxdp only)
 
@@ -122,24 +127,28 @@ stop_server() {
 	mbnet_wait_exit "$SRV_PID" 10 || kill -KILL "$SRV_PID" 2>/dev/null
 }
 
-# run_case KIND CONNS DEPTH ROUND [RATE]: one mbxdp-bench run, closed loop
-# or, with RATE, open loop at RATE requests/s; its JSON appended to RAW with
-# the server's name (or "result": null if it produced none).
+# run_case KIND CONNS DEPTH ROUND [RATE [CLIENT]]: one mbxdp-bench run, closed
+# loop or, with RATE, open loop at RATE requests/s; CLIENT "busy" makes the
+# client spin on its sockets (--busy-poll) instead of sleeping in epoll. Its
+# JSON appended to RAW with the server's name (or "result": null if it
+# produced none).
 run_case() {
-	local kind=$1 c=$2 d=$3 r=$4 rate=${5:-0} args json
+	local kind=$1 c=$2 d=$3 r=$4 rate=${5:-0} client=${6:-sleep} args json
 	args=(--host "$SERVER" --connections "$c" --pipeline "$d" --warmup "$WARMUP"
 		--duration "$DURATION" --json)
 	[[ $kind == reflector ]] && args+=(--udp-echo --port "$REFLECTOR_PORT")
 	((rate)) && args+=(--rate "$rate")
+	[[ $client == busy ]] && args+=(--busy-poll)
 	json=$(mbnet_cli timeout 30 "${PIN_CLI[@]}" "$BENCH" "${args[@]}" 2>"$WORK/bench.err")
 	[[ $json == \{* ]] || json=null
-	printf '{"server":"%s","connections":%d,"pipeline":%d,"rate":%d,"round":%d,"result":%s}\n' \
-		"$kind" "$c" "$d" "$rate" "$r" "$json" >>"$RAW"
-	/usr/bin/python3 - "$kind" "$c" "$d" "$r" "$rate" "$json" <<'PY'
+	printf '{"server":"%s","connections":%d,"pipeline":%d,"rate":%d,"client":"%s","round":%d,"result":%s}\n' \
+		"$kind" "$c" "$d" "$rate" "$client" "$r" "$json" >>"$RAW"
+	/usr/bin/python3 - "$kind" "$c" "$d" "$r" "$rate" "$client" "$json" <<'PY'
 import json, sys
-kind, c, d, r, rate, raw = sys.argv[1:]
+kind, c, d, r, rate, client, raw = sys.argv[1:]
 res = json.loads(raw)
-case = f"{c:>3} x {d}" + (f" at {rate}/s" if rate != "0" else "")
+case = f"{c:>3} x {d}" + (f" at {rate}/s" if rate != "0" else "") + \
+    (", busy-poll client" if client == "busy" else "")
 if res is None:
     print(f"  {kind:17} {case}  round {r}: no result")
 else:
@@ -201,6 +210,12 @@ measure() {
 		for d in "${DEPTHS[@]}"; do
 			run_case "$kind" "$c" "$d" "$r"
 		done
+		# The same latency case with a client that never sleeps: without
+		# its wake-up (some 10 us on this VM, and the tail's main source),
+		# what is left is the servers' own path.
+		if [[ $c == 1 && " ${BUSY_KINDS[*]} " == *" $kind "* ]]; then
+			run_case "$kind" 1 1 "$r" 0 busy
+		fi
 		# The engine's histogram so far: after the 1-connection cases it
 		# holds their bursts alone (a burst's requests share its time).
 		if [[ $kind == mbxdp* && $c == 1 ]]; then

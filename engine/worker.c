@@ -86,16 +86,18 @@ void worker_run(struct worker *w)
 		uint32_t n = mbx_port_rx(w->port, rx, MBX_BURST);
 		uint64_t now = tsc_read();
 
+		if (n) {
+			w->burst_tsc = now;
+			worker_burst(w, rx, n, tsc_to_ns(w->clock, now));
+			idle_traffic(&w->idle, now);
+		} else {
+			idle_empty_poll(&w->idle, &w->tel, now);
+		}
+		/* After the burst, not before: frames already taken from the
+		 * ring do not wait for the timers. */
 		if (now >= next_tick) {
 			next_tick = now + tick_tsc;
 			worker_tick(w, tsc_to_ns(w->clock, now));
 		}
-		if (!n) {
-			idle_empty_poll(&w->idle, &w->tel, now);
-			continue;
-		}
-		w->burst_tsc = now;
-		worker_burst(w, rx, n, tsc_to_ns(w->clock, now));
-		idle_traffic(&w->idle, now);
 	}
 }
