@@ -66,6 +66,9 @@ struct counters {
 	uint64_t timeouts;
 	uint64_t connect_failures;
 	uint64_t connections_lost; /* reset, closed or unframeable by the server */
+	/* Open loop: requests due in the measured window that were never
+	 * sent, their connection stalled behind unanswered ones or down. */
+	uint64_t unsent;
 };
 
 enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_UP };
@@ -115,7 +118,8 @@ static uint64_t now_ns(void)
 
 static uint64_t errors_of(const struct counters *c)
 {
-	return c->exceptions + c->wrong + c->timeouts + c->connect_failures + c->connections_lost;
+	return c->exceptions + c->wrong + c->timeouts + c->connect_failures + c->connections_lost +
+	       c->unsent;
 }
 
 static void conn_close(struct worker *w, struct conn *c, uint64_t now)
@@ -210,17 +214,50 @@ static void queue_request(struct worker *w, struct conn *c, uint64_t due, uint64
 	w->ctr.sent++;
 }
 
+/* Open loop: the time between two requests of one connection. */
+static uint64_t due_interval(const struct options *o)
+{
+	return (uint64_t)((double)o->connections * 1e9 / o->rate);
+}
+
+/* Open loop, at the end: the requests due in the measured window that c
+ * never sent. Counted as errors: a connection that stalled would otherwise
+ * leave its requests out of every figure, answers and errors alike. */
+static uint64_t unsent_due(const struct worker *w, const struct conn *c)
+{
+	uint64_t n = 0;
+
+	for (uint64_t due = c->next_due_ns; due < w->t_end; due += due_interval(w->opt))
+		n += due >= w->t_measure;
+	return n;
+}
+
+/* Open loop: whether a connection that can send has a request due before
+ * the end still to send. */
+static int due_before_end(const struct worker *w)
+{
+	if (w->opt->rate <= 0)
+		return 0;
+	for (uint32_t i = 0; i < w->n_conns; i++) {
+		const struct conn *c = &w->conns[i];
+		if (c->state == CONN_UP && c->inf.n_free && c->next_due_ns < w->t_end)
+			return 1;
+	}
+	return 0;
+}
+
 /* Queues every request that is due and has a free slot, then sends them in
- * one write. Nothing new is sent from the end of the run on. */
+ * one write. Closed loop: nothing new from the end of the run on; open
+ * loop: nothing due from then on, but what fell due before still goes, so
+ * a late wake-up leaves no request unsent. */
 static void conn_send_due(struct worker *w, struct conn *c, uint64_t now)
 {
-	if (c->state != CONN_UP || now >= w->t_end)
+	if (c->state != CONN_UP || (w->opt->rate <= 0 && now >= w->t_end))
 		return;
 	if (w->opt->rate > 0) {
-		uint64_t interval = (uint64_t)((double)w->opt->connections * 1e9 / w->opt->rate);
 		while (c->next_due_ns <= now && c->next_due_ns < w->t_end && c->inf.n_free) {
 			queue_request(w, c, c->next_due_ns, now);
-			c->next_due_ns += interval;
+			c->next_due_ns += due_interval(w->opt);
 		}
 	} else {
 		while (c->inf.n_free)
@@ -385,7 +422,7 @@ static void *worker_run(void *arg)
 		uint64_t now = now_ns();
 		if (now >= w->t_stop || interrupted)
 			break;
-		if (now >= w->t_end && busy_total(w) == 0)
+		if (now >= w->t_end && busy_total(w) == 0 && !due_before_end(w))
 			break;
 		for (uint32_t i = 0; i < w->n_conns; i++) {
 			struct conn *c = &w->conns[i];
@@ -413,11 +450,15 @@ static void *worker_run(void *arg)
 		__atomic_store_n(&w->published_err, errors_of(&w->ctr), __ATOMIC_RELAXED);
 	}
 	/* What is still in flight when the run stops was never answered: a
-	 * timeout, unless the run was interrupted. */
+	 * timeout, unless the run was interrupted; in open loop, what was due
+	 * and never sent is counted as unsent. */
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct conn *c = &w->conns[i];
-		if (!interrupted)
+		if (!interrupted) {
 			w->ctr.timeouts += inflight_busy(&c->inf);
+			if (w->opt->rate > 0)
+				w->ctr.unsent += unsent_due(w, c);
+		}
 		if (c->fd >= 0)
 			close(c->fd);
 	}
@@ -595,11 +636,11 @@ static void print_results(const struct options *o, const struct counters *c,
 			       (unsigned long long)hist_percentile(h, cdf[i]));
 		printf("]},\"errors\":{\"total\":%llu,\"timeouts\":%llu,"
 		       "\"exceptions\":%llu,\"wrong\":%llu,\"connect_failures\":%llu,"
-		       "\"connections_lost\":%llu}}\n",
+		       "\"connections_lost\":%llu,\"unsent\":%llu}}\n",
 		       (unsigned long long)errors_of(c),
 		       (unsigned long long)c->timeouts, (unsigned long long)c->exceptions,
 		       (unsigned long long)c->wrong, (unsigned long long)c->connect_failures,
-		       (unsigned long long)c->connections_lost);
+		       (unsigned long long)c->connections_lost, (unsigned long long)c->unsent);
 		return;
 	}
 	printf("mbxdp-bench: %s %s:%u, %u connection(s), pipeline %u, %u thread(s), %s%s\n",
@@ -615,10 +656,11 @@ static void print_results(const struct options *o, const struct counters *c,
 		printf(" %8.1f", (double)hist_percentile(h, pcts[i]) / 1e3);
 	printf(" %8.1f\n", (double)h->max / 1e3);
 	printf("  errors %llu: timeouts %llu, exceptions %llu, wrong %llu, connect failures %llu, "
-	       "connections lost %llu\n",
+	       "connections lost %llu, unsent %llu\n",
 	       (unsigned long long)errors_of(c), (unsigned long long)c->timeouts,
 	       (unsigned long long)c->exceptions, (unsigned long long)c->wrong,
-	       (unsigned long long)c->connect_failures, (unsigned long long)c->connections_lost);
+	       (unsigned long long)c->connect_failures, (unsigned long long)c->connections_lost,
+	       (unsigned long long)c->unsent);
 }
 
 static int resolve(const struct options *o, struct sockaddr_in *dst)
@@ -688,7 +730,7 @@ int main(int argc, char **argv)
 	uint64_t t_measure = t_start + (uint64_t)(o.warmup_s * 1e9);
 	uint64_t t_end = t_measure + (uint64_t)(o.duration_s * 1e9);
 	uint64_t t_stop = t_end + o.timeout_ns;
-	uint64_t interval = o.rate > 0 ? (uint64_t)((double)o.connections * 1e9 / o.rate) : 0;
+	uint64_t interval = o.rate > 0 ? due_interval(&o) : 0;
 
 	for (uint32_t i = 0; i < o.connections; i++) {
 		struct conn *c = &conns[i];
@@ -737,6 +779,7 @@ int main(int argc, char **argv)
 		total.timeouts += w->ctr.timeouts;
 		total.connect_failures += w->ctr.connect_failures;
 		total.connections_lost += w->ctr.connections_lost;
+		total.unsent += w->ctr.unsent;
 	}
 	print_results(&o, &total, h);
 	free(tx);

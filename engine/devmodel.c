@@ -109,25 +109,24 @@ static void place_unit(struct devmodel *d, const struct cfg_unit *cu, uint32_t s
 	mt->discrete_inputs = mbx_regs_table_data(&d->store, ru, MBX_REGS_DISCRETE_INPUTS);
 	mt->holding_regs = mbx_regs_table_data(&d->store, ru, MBX_REGS_HOLDING_REGISTERS);
 	mt->input_regs = mbx_regs_table_data(&d->store, ru, MBX_REGS_INPUT_REGISTERS);
-	mt->files = mbx_regs_table_data(&d->store, ru, MBX_REGS_FILES);
+	mu->files = mbx_regs_table_data(&d->store, ru, MBX_REGS_FILES);
 	mt->n_coils = cu->table[CFG_COILS].count;
 	mt->n_discrete_inputs = cu->table[CFG_DISCRETE_INPUTS].count;
 	mt->n_holding_regs = cu->table[CFG_HOLDING_REGISTERS].count;
 	mt->n_input_regs = cu->table[CFG_INPUT_REGISTERS].count;
-	mt->n_files = cu->n_files;
-	mt->coils_start = cu->table[CFG_COILS].start;
-	mt->discrete_inputs_start = cu->table[CFG_DISCRETE_INPUTS].start;
-	mt->holding_regs_start = cu->table[CFG_HOLDING_REGISTERS].start;
-	mt->input_regs_start = cu->table[CFG_INPUT_REGISTERS].start;
-	mt->id_objects = cu->id_objects;
+	mu->n_files = cu->n_files;
+	mt->coils_start = (uint16_t)cu->table[CFG_COILS].start;
+	mt->discrete_inputs_start = (uint16_t)cu->table[CFG_DISCRETE_INPUTS].start;
+	mt->holding_regs_start = (uint16_t)cu->table[CFG_HOLDING_REGISTERS].start;
+	mt->input_regs_start = (uint16_t)cu->table[CFG_INPUT_REGISTERS].start;
+	mu->id_objects = cu->id_objects;
 	init_bits(mt->coils, &cu->table[CFG_COILS]);
 	init_bits(mt->discrete_inputs, &cu->table[CFG_DISCRETE_INPUTS]);
 	init_regs(mt->holding_regs, &cu->table[CFG_HOLDING_REGISTERS]);
 	init_regs(mt->input_regs, &cu->table[CFG_INPUT_REGISTERS]);
-	for (uint32_t i = 0; i < mt->n_files * MB_FILE_RECORDS; i++)
-		mt->files[i] = htons((uint16_t)(i % MB_FILE_RECORDS));
-	mu->seq = &ru->seq;
-	memcpy(mu->fc_disabled, cu->fc_disabled, sizeof(mu->fc_disabled));
+	for (uint32_t i = 0; i < mu->n_files * MB_FILE_RECORDS; i++)
+		mu->files[i] = htons((uint16_t)(i % MB_FILE_RECORDS));
+	mb_functions_off(mu, cu->fc_disabled);
 	mu->n_protect_coils = cu->table[CFG_COILS].n_protect;
 	memcpy(mu->protect_coils, cu->table[CFG_COILS].protect, sizeof(mu->protect_coils));
 	mu->n_protect_holding = cu->table[CFG_HOLDING_REGISTERS].n_protect;

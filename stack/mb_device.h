@@ -12,6 +12,7 @@
 #ifndef MBX_MB_DEVICE_H
 #define MBX_MB_DEVICE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mbx_regs.h"
@@ -43,16 +44,27 @@ struct mb_range {
 	uint16_t last;
 };
 
-/* Laid out for a request on a unit not in cache: the table's group in the
- * first line, the seqlock and function switches in the second, the
- * diagnostics state from the third on. */
+/* mb_unit.flags */
+#define MB_UNIT_LISTEN_ONLY 1 /* MAP 6.8 sub-function 04 */
+#define MB_UNIT_FC_OFF 2 /* some function switched off: fc_disabled says which */
+
+/* Laid out for a request on a unit not in cache: an ordinary request (a
+ * data access, answered) reads and writes the first line only, the hot
+ * one; the rest is read when a flag, a count or the function says so. */
 struct mb_unit {
 	struct mb_tables tables; /* data in the register store */
-	uint32_t *seq; /* the unit's seqlock, in the store */
-	uint8_t fc_disabled[256 / 8]; /* bit fc set: answered as unknown (exception 01) */
-	struct mb_diag diag; /* MAP 6.7-6.10: a device's own, listen only included */
+	/* Ordinary requests whose serial-line diagnostics are not yet in
+	 * diag (modbus_pdu.c adds them in before anything reads diag). */
+	uint32_t normal;
+	uint8_t flags; /* MB_UNIT_* */
 	uint8_t n_protect_coils;
 	uint8_t n_protect_holding;
+	/* The cold lines. */
+	uint16_t *files; /* big-endian; file f, record r at (f - 1) * MB_FILE_RECORDS + r */
+	uint32_t n_files;
+	const struct mb_id_object *id_objects; /* 256, by object id; shared by alike units */
+	uint8_t fc_disabled[256 / 8]; /* bit fc set: answered as unknown (exception 01) */
+	struct mb_diag diag; /* MAP 6.7-6.10: a device's own */
 	/* Writes touching these answer exception 02 (MAP 7: "not an allowable
 	 * address for the server"), as a device answers for a read-only
 	 * address; reads are served. */
@@ -60,6 +72,8 @@ struct mb_unit {
 	struct mb_range protect_holding[MB_PROTECT_MAX];
 	uint32_t server; /* its server's index in the model */
 } __attribute__((aligned(64)));
+
+_Static_assert(offsetof(struct mb_unit, files) == 64, "struct mb_unit: the hot line is full");
 
 struct mb_server {
 	uint32_t addr; /* IPv4, network order; 0 = any address (the default model) */
@@ -98,10 +112,9 @@ struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t 
 
 /* Called when a segment's connection is found, a few frames before its
  * requests are answered (stack_input_burst): starts loading the unit it
- * last talked to (its first four lines: the table group, the seqlock
- * pointer and function switches, the diagnostics and their event log) and
- * that unit's seqlock, so a model of many devices costs fewer cache misses
- * on the answer. Returns the unit, NULL if the connection has none. */
+ * last talked to (its hot line) and that unit's seqlock, so a model of many
+ * devices costs fewer cache misses on the answer. Returns the unit, NULL if
+ * the connection has none. */
 static inline const struct mb_unit *mb_prefetch_unit(const struct mb_model *m,
 						     const struct mb_peer *p)
 {
@@ -111,57 +124,66 @@ static inline const struct mb_unit *mb_prefetch_unit(const struct mb_model *m,
 		return 0;
 	u = &m->units[p->unit];
 	mbx_prefetch(u);
-	mbx_prefetch((const char *)u + 64);
-	mbx_prefetch((const char *)u + 128);
-	mbx_prefetch((const char *)u + 192);
 	mbx_prefetch(&m->records[p->unit]);
 	return u;
 }
 
-static inline void mb_prefetch_entry(const void *base, uint32_t start, uint32_t n, uint32_t addr,
-				     uint32_t shift_bits)
+/* Starts loading the lines of entries addr .. addr + qty - 1 of a table
+ * whose entry 0 is address start, the first two of them at most: the
+ * second only when the entries reach it (a read of a few registers mostly
+ * lies in one line). Bits are packed 8 a byte, registers 2 bytes. */
+static inline void mb_prefetch_entries(const void *base, uint32_t start, uint32_t n,
+				       uint32_t addr, uint32_t qty, uint32_t bits)
 {
 	uint32_t i = addr - start;
 
-	/* Bits are packed 8 a byte (shift 3 right), registers 2 bytes (1 left). */
 	if (i < n) {
-		const char *p = (const char *)base + (shift_bits ? i >> 3 : (size_t)i * 2);
+		uintptr_t first = (uintptr_t)base + (bits ? i >> 3 : (size_t)i * 2);
+		uintptr_t last = (uintptr_t)base + (bits ? (i + qty - 1) >> 3 : ((size_t)i + qty) * 2 - 1);
 
-		mbx_prefetch(p);
-		mbx_prefetch(p + 64);
+		mbx_prefetch((const void *)first);
+		if ((first ^ last) >> 6)
+			mbx_prefetch((const void *)(first + 64));
 	}
 }
 
 /* After mb_prefetch_unit(u), a frame or few before the answer: starts
- * loading the first two lines of u's table entries that the request pdu
- * reads or writes (the table of each data-access function, MAP 6.1-6.6,
- * 6.11, 6.12, 6.17; other functions touch no registers). pdu holds at
- * least 3 bytes, any contents. Reads u's first line only. A request to
- * another unit id than the connection's last prefetches lines it will not
- * use, and is answered right all the same. */
+ * loading the lines of u's table entries that the request pdu reads or
+ * writes, two at most (the table of each data-access function, MAP
+ * 6.1-6.6, 6.11, 6.12, 6.17; other functions touch no registers). pdu
+ * holds at least 5 bytes (function code, address, quantity or value), any
+ * contents. Reads u's hot line only. A request to another unit id than the
+ * connection's last prefetches lines it will not use, and is answered
+ * right all the same. */
 static inline void mb_prefetch_request(const struct mb_unit *u, const uint8_t *pdu)
 {
 	const struct mb_tables *t = &u->tables;
 	uint32_t addr = (uint32_t)(pdu[1] << 8 | pdu[2]);
+	uint32_t qty = (uint32_t)(pdu[3] << 8 | pdu[4]);
 
 	switch (pdu[0]) {
+	case 0x06: /* write single register: a value, not a quantity */
+		qty = 1;
+		/* fall through */
 	case 0x03: /* read holding registers */
-	case 0x06: /* write single register */
 	case 0x10: /* write multiple registers */
 	case 0x17: /* read/write multiple registers (the read's range) */
-		mb_prefetch_entry(t->holding_regs, t->holding_regs_start, t->n_holding_regs, addr, 0);
+		mb_prefetch_entries(t->holding_regs, t->holding_regs_start, t->n_holding_regs, addr,
+				    qty, 0);
 		break;
 	case 0x04: /* read input registers */
-		mb_prefetch_entry(t->input_regs, t->input_regs_start, t->n_input_regs, addr, 0);
+		mb_prefetch_entries(t->input_regs, t->input_regs_start, t->n_input_regs, addr, qty, 0);
 		break;
+	case 0x05: /* write single coil: a value */
+		qty = 1;
+		/* fall through */
 	case 0x01: /* read coils */
-	case 0x05: /* write single coil */
 	case 0x0F: /* write multiple coils */
-		mb_prefetch_entry(t->coils, t->coils_start, t->n_coils, addr, 1);
+		mb_prefetch_entries(t->coils, t->coils_start, t->n_coils, addr, qty, 1);
 		break;
 	case 0x02: /* read discrete inputs */
-		mb_prefetch_entry(t->discrete_inputs, t->discrete_inputs_start, t->n_discrete_inputs,
-				  addr, 1);
+		mb_prefetch_entries(t->discrete_inputs, t->discrete_inputs_start, t->n_discrete_inputs,
+				    addr, qty, 1);
 		break;
 	}
 }
@@ -170,5 +192,7 @@ static inline void mb_prefetch_request(const struct mb_unit *u, const uint8_t *p
  * switched off answers exception 01 (Illegal Function) exactly like an
  * unknown one. */
 void mb_function_enable(struct mb_unit *u, uint8_t fc, int on);
+/* Sets which functions of a unit are switched off: bit fc of off. */
+void mb_functions_off(struct mb_unit *u, const uint8_t off[256 / 8]);
 
 #endif

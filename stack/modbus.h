@@ -30,10 +30,10 @@ struct mb_id_object {
  * MB_FILE_RECORDS 16-bit records numbered 0..0x270F. */
 #define MB_FILE_RECORDS 10000
 
-/* The device a worker serves: the four data tables (MAP 4.3), the files and
- * the identification objects. Registers and records are kept in network
- * byte order so a read is a memcpy into the response; bits are packed least
- * significant bit first, as on the wire. The engine owns the memory.
+/* The four data tables of a unit (MAP 4.3). Registers are kept in network
+ * byte order so a read is a memcpy into the response; bits are packed
+ * least significant bit first, as on the wire. The register store owns the
+ * memory.
  *
  * Read FIFO Queue (MAP 6.18) reads the holding registers: the register at
  * the FIFO pointer address holds the FIFO count, the entries are the
@@ -41,25 +41,22 @@ struct mb_id_object {
  *
  * Entry 0 of a table is Modbus address *_start (MAP 4.4: the protocol
  * address a device maps onto its own memory); addresses outside
- * start..start + n - 1 are exception 02. */
+ * start..start + n - 1 are exception 02. A start is at most 65535 and a
+ * count at most 65536. 56 bytes: they share the unit's hot line with what
+ * else every request on it needs (struct mb_unit). */
 struct mb_tables {
-	/* Each table's pointer, size and first address together: a request
-	 * reads one 16-byte group, and the four fill one cache line. */
 	uint8_t *coils;
-	uint32_t n_coils;
-	uint32_t coils_start;
 	uint8_t *discrete_inputs;
-	uint32_t n_discrete_inputs;
-	uint32_t discrete_inputs_start;
 	uint16_t *holding_regs; /* big-endian */
-	uint32_t n_holding_regs;
-	uint32_t holding_regs_start;
 	uint16_t *input_regs; /* big-endian */
+	uint32_t n_coils;
+	uint32_t n_discrete_inputs;
+	uint32_t n_holding_regs;
 	uint32_t n_input_regs;
-	uint32_t input_regs_start;
-	uint16_t *files; /* big-endian; file f, record r at (f - 1) * MB_FILE_RECORDS + r */
-	uint32_t n_files;
-	const struct mb_id_object *id_objects; /* 256, by object id; shared by alike units */
+	uint16_t coils_start;
+	uint16_t discrete_inputs_start;
+	uint16_t holding_regs_start;
+	uint16_t input_regs_start;
 };
 
 #define MB_COUNTERS(X) \
@@ -110,16 +107,18 @@ enum mb_diag_counter {
 
 /* What a unit remembers for the diagnostics functions (MAP 6.7-6.10), as a
  * real device does: listen only mode silences that unit alone. All zero is
- * the state after power-up. Workers serving the same unit share it without
- * a lock: these are 16-bit wrapping counters and flags, and a lost
- * increment under concurrent requests to one unit is as harmless as on a
- * busy serial device. */
+ * the state after power-up (listen only mode is the unit's
+ * MB_UNIT_LISTEN_ONLY flag). Workers serving the same unit share it
+ * without a lock: these are 16-bit wrapping counters and flags, and a lost
+ * or doubled count under concurrent requests to one unit is as harmless as
+ * on a busy serial device. The ordinary requests since the last reader
+ * are counted in mb_unit.normal and added in when a reader comes
+ * (modbus_pdu.c). */
 struct mb_diag {
 	uint16_t counters[MB_DIAG_COUNTERS];
 	uint16_t event_count; /* MAP 6.9: normal responses, 0B excepted */
 	uint8_t event_head;
 	uint8_t n_events;
-	uint8_t listen_only; /* MAP 6.8 sub-function 04 */
 	uint8_t pending; /* MB_DIAG_PENDING_*: done once the response is accounted */
 	uint8_t events[MB_EVENT_LOG_LEN]; /* ring; events[event_head - 1] is the newest */
 };
@@ -142,12 +141,14 @@ struct mb_peer {
 };
 
 /* Per-worker Modbus state: the device model it answers from and its own
- * counters. unit and tables are the unit of the request being answered,
- * set by mb_handle_adu() for the handlers. */
+ * counters. unit, tables and seq are the unit of the request being
+ * answered, its tables and its seqlock in the store, set by
+ * mb_handle_adu() for the handlers. */
 struct mb_ctx {
 	const struct mb_model *model;
 	struct mb_unit *unit;
 	struct mb_tables *tables;
+	uint32_t *seq;
 	struct mb_counters ctr;
 };
 

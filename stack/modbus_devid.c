@@ -32,30 +32,30 @@ enum {
 #define MB_MORE_FOLLOWS 0xFF
 #define MB_CONFORMITY_INDIVIDUAL 0x80 /* stream and individual access */
 
-static int present(const struct mb_tables *t, uint32_t id)
+static int present(const struct mb_unit *u, uint32_t id)
 {
-	return t->id_objects[id].value != NULL;
+	return u->id_objects[id].value != NULL;
 }
 
 /* MAP 6.21: the highest category with an object present, always with
  * individual access (0x81, 0x82, 0x83). */
-static uint8_t conformity(const struct mb_tables *t)
+static uint8_t conformity(const struct mb_unit *u)
 {
 	uint32_t id = MB_DEVID_LAST_EXTENDED;
 
-	while (id > MB_DEVID_LAST_REGULAR && !present(t, id))
+	while (id > MB_DEVID_LAST_REGULAR && !present(u, id))
 		id--;
 	if (id > MB_DEVID_LAST_REGULAR)
 		return MB_CONFORMITY_INDIVIDUAL | MB_DEVID_EXTENDED;
-	while (id > MB_DEVID_LAST_BASIC && !present(t, id))
+	while (id > MB_DEVID_LAST_BASIC && !present(u, id))
 		id--;
 	return MB_CONFORMITY_INDIVIDUAL |
 	       (id > MB_DEVID_LAST_BASIC ? MB_DEVID_REGULAR : MB_DEVID_BASIC);
 }
 
-static uint32_t put_object(const struct mb_tables *t, uint32_t id, uint8_t *p)
+static uint32_t put_object(const struct mb_unit *u, uint32_t id, uint8_t *p)
 {
-	const struct mb_id_object *o = &t->id_objects[id];
+	const struct mb_id_object *o = &u->id_objects[id];
 
 	p[0] = (uint8_t)id;
 	p[1] = o->len;
@@ -63,7 +63,7 @@ static uint32_t put_object(const struct mb_tables *t, uint32_t id, uint8_t *p)
 	return 2u + o->len;
 }
 
-static int read_device_id(const struct mb_tables *t, const uint8_t *pdu, uint8_t *out)
+static int read_device_id(const struct mb_unit *u, const uint8_t *pdu, uint8_t *out)
 {
 	uint8_t code = pdu[2];
 	uint32_t id = pdu[3], last, pos = MB_DEVID_HDR_LEN;
@@ -72,29 +72,29 @@ static int read_device_id(const struct mb_tables *t, const uint8_t *pdu, uint8_t
 	if (code < MB_DEVID_BASIC || code > MB_DEVID_INDIVIDUAL)
 		return -MB_EX_ILLEGAL_VALUE;
 	memcpy(out, pdu, 3);
-	out[3] = conformity(t);
+	out[3] = conformity(u);
 	out[4] = 0; /* More Follows: no */
 	out[5] = 0; /* Next Object Id: 0 unless more follow */
 	if (code == MB_DEVID_INDIVIDUAL) {
-		if (!present(t, id))
+		if (!present(u, id))
 			return -MB_EX_ILLEGAL_ADDRESS;
 		out[6] = 1;
-		return (int)(pos + put_object(t, id, out + pos));
+		return (int)(pos + put_object(u, id, out + pos));
 	}
 	last = code == MB_DEVID_BASIC     ? MB_DEVID_LAST_BASIC :
 	       code == MB_DEVID_REGULAR ? MB_DEVID_LAST_REGULAR :
 					    MB_DEVID_LAST_EXTENDED;
-	if (id > last || !present(t, id))
+	if (id > last || !present(u, id))
 		id = 0;
 	for (; id <= last; id++) {
-		if (!present(t, id))
+		if (!present(u, id))
 			continue;
-		if (pos + 2 + t->id_objects[id].len > MB_PDU_MAX) {
+		if (pos + 2 + u->id_objects[id].len > MB_PDU_MAX) {
 			out[4] = MB_MORE_FOLLOWS;
 			out[5] = (uint8_t)id;
 			break;
 		}
-		pos += put_object(t, id, out + pos);
+		pos += put_object(u, id, out + pos);
 		n++;
 	}
 	out[6] = n;
@@ -110,5 +110,5 @@ int mb_encapsulated_interface(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t l
 		return -MB_EX_ILLEGAL_FUNCTION;
 	if (len != MB_DEVID_REQ_LEN)
 		return -MB_EX_ILLEGAL_VALUE;
-	return read_device_id(ctx->tables, pdu, out);
+	return read_device_id(ctx->unit, pdu, out);
 }

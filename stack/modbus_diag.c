@@ -2,7 +2,8 @@
  * exercise masters with them: Read Exception Status, Diagnostics, Get Comm
  * Event Counter, Get Comm Event Log (MAP 6.7-6.10) and Report Server ID
  * (MAP 6.13). Their state is the unit's struct mb_diag; modbus_pdu.c
- * counts every message and logs its events. */
+ * counts every message and logs its events, and has brought diag up to
+ * date before any of these runs. */
 #include <string.h>
 
 #include "modbus_internal.h"
@@ -95,7 +96,7 @@ int mb_diagnostics(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t
 		return diag_word(pdu, out, 0);
 	case MB_SUB_FORCE_LISTEN_ONLY:
 		/* No response; from now on only 08/01 is executed. */
-		d->listen_only = 1;
+		ctx->unit->flags |= MB_UNIT_LISTEN_ONLY;
 		mb_log_event(d, MB_EVENT_ENTERED_LISTEN_ONLY);
 		return 0;
 	case MB_SUB_CLEAR_COUNTERS:
@@ -146,7 +147,7 @@ int mb_get_comm_event_log(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, 
  * take the last byte for it (pymodbus) read it right too. */
 int mb_report_server_id(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t *out)
 {
-	const struct mb_id_object *id = &ctx->tables->id_objects[MB_ID_PRODUCT_CODE];
+	const struct mb_id_object *id = &ctx->unit->id_objects[MB_ID_PRODUCT_CODE];
 
 	if (len != MB_REQ_BARE_LEN)
 		return -MB_EX_ILLEGAL_VALUE;

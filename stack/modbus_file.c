@@ -18,24 +18,24 @@
 
 /* Whether a sub-request names records that exist: reference type 6, an
  * existing file, and records that end within it. */
-static int subreq_in_range(const struct mb_tables *t, const uint8_t *sub)
+static int subreq_in_range(const struct mb_unit *u, const uint8_t *sub)
 {
 	uint32_t file = get16(sub + 1), record = get16(sub + 3), n = get16(sub + 5);
 
-	return sub[0] == MB_FILE_REF_TYPE && file >= 1 && file <= t->n_files &&
+	return sub[0] == MB_FILE_REF_TYPE && file >= 1 && file <= u->n_files &&
 	       record + n <= MB_FILE_RECORDS;
 }
 
-static uint16_t *records(const struct mb_tables *t, const uint8_t *sub)
+static uint16_t *records(const struct mb_unit *u, const uint8_t *sub)
 {
-	return t->files + (size_t)(get16(sub + 1) - 1) * MB_FILE_RECORDS + get16(sub + 3);
+	return u->files + (size_t)(get16(sub + 1) - 1) * MB_FILE_RECORDS + get16(sub + 3);
 }
 
 /* MAP 6.14: the response holds, per sub-request, its length (1 + 2n), the
  * reference type and the records, all within one 253-byte PDU. */
 int mb_read_file_record(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t *out)
 {
-	const struct mb_tables *t = ctx->tables;
+	const struct mb_unit *u = ctx->unit;
 	uint32_t count, pos, resp_len = 2;
 
 	if (len < 2)
@@ -52,7 +52,7 @@ int mb_read_file_record(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, ui
 			return -MB_EX_ILLEGAL_VALUE;
 	}
 	for (pos = 2; pos < len; pos += MB_FILE_SUBREQ_HDR)
-		if (!subreq_in_range(t, pdu + pos))
+		if (!subreq_in_range(u, pdu + pos))
 			return -MB_EX_ILLEGAL_ADDRESS;
 	out[0] = pdu[0];
 	out[1] = (uint8_t)(resp_len - 2);
@@ -62,7 +62,7 @@ int mb_read_file_record(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, ui
 
 		out[resp_len] = (uint8_t)(1 + 2 * n);
 		out[resp_len + 1] = MB_FILE_REF_TYPE;
-		memcpy(out + resp_len + 2, records(t, pdu + pos), 2 * n);
+		memcpy(out + resp_len + 2, records(u, pdu + pos), 2 * n);
 		resp_len += 2 + 2 * n;
 	}
 	return (int)resp_len;
@@ -72,7 +72,7 @@ int mb_read_file_record(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, ui
  * request. */
 int mb_write_file_record(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t *out)
 {
-	const struct mb_tables *t = ctx->tables;
+	const struct mb_unit *u = ctx->unit;
 	uint32_t count, pos;
 
 	if (len < 2)
@@ -88,10 +88,10 @@ int mb_write_file_record(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, u
 			return -MB_EX_ILLEGAL_VALUE;
 	}
 	for (pos = 2; pos < len; pos += MB_FILE_SUBREQ_HDR + 2 * get16(pdu + pos + 5))
-		if (!subreq_in_range(t, pdu + pos))
+		if (!subreq_in_range(u, pdu + pos))
 			return -MB_EX_ILLEGAL_ADDRESS;
 	for (pos = 2; pos < len; pos += MB_FILE_SUBREQ_HDR + 2 * get16(pdu + pos + 5))
-		memcpy(records(t, pdu + pos), pdu + pos + MB_FILE_SUBREQ_HDR,
+		memcpy(records(u, pdu + pos), pdu + pos + MB_FILE_SUBREQ_HDR,
 		       2 * get16(pdu + pos + 5));
 	memcpy(out, pdu, len);
 	return (int)len;

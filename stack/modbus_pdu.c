@@ -51,29 +51,46 @@ static const mb_handler mb_functions[256] = {
 #define MB_FC_GET_COMM_EVENT_COUNTER 0x0B
 
 /* How a function uses the unit's tables: readers copy under the seqlock's
- * read side and retry, writers hold it (MAP 6.17 reads inside its write). */
-enum { MB_ACCESS_NONE, MB_ACCESS_READ, MB_ACCESS_WRITE };
+ * read side and retry, writers hold it (MAP 6.17 reads inside its write).
+ * The diagnostics functions that read or change the unit's diagnostics
+ * (08, 0B, 0C) or are accounted otherwise (0B is no event, MAP 6.9) use
+ * no table; execute() counts them in full. */
+enum { MB_ACCESS_NONE, MB_ACCESS_READ, MB_ACCESS_WRITE, MB_ACCESS_DIAG };
 static const uint8_t mb_access[256] = {
 	[0x01] = MB_ACCESS_READ,  [0x02] = MB_ACCESS_READ,  [0x03] = MB_ACCESS_READ,
 	[0x04] = MB_ACCESS_READ,  [0x14] = MB_ACCESS_READ,  [0x18] = MB_ACCESS_READ,
 	[0x05] = MB_ACCESS_WRITE, [0x06] = MB_ACCESS_WRITE, [0x0F] = MB_ACCESS_WRITE,
 	[0x10] = MB_ACCESS_WRITE, [0x15] = MB_ACCESS_WRITE, [0x16] = MB_ACCESS_WRITE,
-	[0x17] = MB_ACCESS_WRITE,
+	[0x17] = MB_ACCESS_WRITE, [0x08] = MB_ACCESS_DIAG,  [0x0B] = MB_ACCESS_DIAG,
+	[0x0C] = MB_ACCESS_DIAG,
 };
+
+void mb_functions_off(struct mb_unit *u, const uint8_t off[256 / 8])
+{
+	uint8_t any = 0;
+
+	memcpy(u->fc_disabled, off, sizeof(u->fc_disabled));
+	for (uint32_t i = 0; i < sizeof(u->fc_disabled); i++)
+		any |= off[i];
+	u->flags = (uint8_t)((u->flags & ~MB_UNIT_FC_OFF) | (any ? MB_UNIT_FC_OFF : 0));
+}
 
 void mb_function_enable(struct mb_unit *u, uint8_t fc, int on)
 {
-	uint8_t bit = (uint8_t)(1u << (fc & 7));
+	uint8_t off[256 / 8], bit = (uint8_t)(1u << (fc & 7));
 
+	memcpy(off, u->fc_disabled, sizeof(off));
 	if (on)
-		u->fc_disabled[fc >> 3] &= (uint8_t)~bit;
+		off[fc >> 3] &= (uint8_t)~bit;
 	else
-		u->fc_disabled[fc >> 3] |= bit;
+		off[fc >> 3] |= bit;
+	mb_functions_off(u, off);
 }
 
+/* The bitmap is read only when the unit has a function switched off. */
 static mb_handler lookup(const struct mb_unit *u, uint8_t fc)
 {
-	if (u->fc_disabled[fc >> 3] & (1u << (fc & 7)))
+	if ((u->flags & MB_UNIT_FC_OFF) && (u->fc_disabled[fc >> 3] & (1u << (fc & 7))))
 		return NULL;
 	return mb_functions[fc];
 }
@@ -107,10 +124,36 @@ static int is_restart_comm(const uint8_t *pdu, uint32_t len)
 	return len >= 3 && pdu[0] == MB_FC_DIAGNOSTICS && get16(pdu + 1) == MB_DIAG_RESTART_COMM;
 }
 
+/* The ordinary requests (normal) folded into the unit's diagnostics: each
+ * was a bus and a server message, an event (MAP 6.9) and a receive and a
+ * send event in the log (MAP 6.10), which holds the last 32 such pairs at
+ * most. Done before anything else reads or counts diag, so what a master
+ * reads is what counting every request at once gives. */
+static void diag_fold(struct mb_unit *u)
+{
+	struct mb_diag *d = &u->diag;
+	uint32_t k = u->normal;
+
+	if (!k)
+		return;
+	u->normal = 0;
+	d->counters[MB_DIAG_BUS_MESSAGES] = (uint16_t)(d->counters[MB_DIAG_BUS_MESSAGES] + k);
+	d->counters[MB_DIAG_SERVER_MESSAGES] = (uint16_t)(d->counters[MB_DIAG_SERVER_MESSAGES] + k);
+	d->event_count = (uint16_t)(d->event_count + k);
+	for (uint32_t i = 0; i < k && i < MB_EVENT_LOG_LEN / 2; i++) {
+		mb_log_event(d, MB_EVENT_RECEIVE);
+		mb_log_event(d, MB_EVENT_SEND);
+	}
+}
+
+/* mb_unit.normal is folded when it reaches this, long before it wraps. */
+#define MB_NORMAL_MAX (1u << 31)
+
 /* The work 08/01 and 08/0A leave for after their response (MAP 6.8: the
  * response goes out before the restart). */
-static void diag_finish(struct mb_diag *d)
+static void diag_finish(struct mb_unit *u)
 {
+	struct mb_diag *d = &u->diag;
 	uint8_t pending = d->pending;
 
 	d->pending = 0;
@@ -123,7 +166,7 @@ static void diag_finish(struct mb_diag *d)
 		d->event_head = 0;
 	}
 	if (pending & MB_DIAG_PENDING_RESTART) {
-		d->listen_only = 0;
+		u->flags &= (uint8_t)~MB_UNIT_LISTEN_ONLY;
 		mb_log_event(d, MB_EVENT_RESTART);
 	}
 }
@@ -154,7 +197,7 @@ static __attribute__((noinline, cold)) int run_contended(struct mb_ctx *ctx, mb_
 							 const uint8_t *pdu, uint32_t len,
 							 uint8_t *out)
 {
-	uint32_t *seq = ctx->unit->seq;
+	uint32_t *seq = ctx->seq;
 	int n;
 
 	if (mb_access[pdu[0]] == MB_ACCESS_WRITE) {
@@ -177,11 +220,13 @@ static __attribute__((noinline, cold)) int run_contended(struct mb_ctx *ctx, mb_
 }
 
 /* Runs a handler under the unit's seqlock: one attempt inline (the lock is
- * free nearly always), the bounded retries out of line. */
-static int run_locked(struct mb_ctx *ctx, mb_handler fn, const uint8_t *pdu, uint32_t len,
-		      uint8_t *out)
+ * free nearly always), the bounded retries out of line. Inlined at both of
+ * execute()'s calls: a call costs an ordinary request ~20 instructions. */
+static inline __attribute__((always_inline)) int run_locked(struct mb_ctx *ctx, mb_handler fn,
+							       const uint8_t *pdu, uint32_t len,
+							       uint8_t *out)
 {
-	uint32_t *seq = ctx->unit->seq;
+	uint32_t *seq = ctx->seq;
 	uint32_t s;
 	int n;
 
@@ -206,42 +251,12 @@ static int run_locked(struct mb_ctx *ctx, mb_handler fn, const uint8_t *pdu, uin
 	}
 }
 
-/* Runs the request and keeps the unit's diagnostics of MAP 6.8-6.10: a
- * receive event before, then a send event, the event counter or the
- * exception count after. In listen only mode nothing is answered and only
- * 08/01 is executed. Returns the response PDU length, 0 or the negated
- * exception.
- *
- * A read-only source (mb_server.read_only) gets exception 01 for anything
- * that changes the device. MAP 7 defines 01 as "the function code received
- * in the query is not an allowable action for the server", which is what a
- * write is for that client: it tells the client not to retry. 04 (Server
- * Device Failure) would report an unrecoverable fault of the device, which
- * it does not have, and SCADA masters raise device alarms on it. */
-static int execute(struct mb_ctx *ctx, const struct mb_peer *peer, const uint8_t *pdu,
-		   uint32_t len, uint8_t *out)
+/* A request's account once it has run (MAP 6.8-6.10): unanswered, an
+ * exception, or an event; then the work a Diagnostics request left. */
+static int account_answer(struct mb_unit *u, uint8_t fc, uint8_t listen, int n)
 {
-	struct mb_diag *d = &ctx->unit->diag;
-	uint8_t listen = d->listen_only ? MB_EVENT_LISTEN_ONLY : 0;
-	uint8_t fc = pdu[0];
-	mb_handler fn = lookup(ctx->unit, fc);
-	int n;
+	struct mb_diag *d = &u->diag;
 
-	d->counters[MB_DIAG_BUS_MESSAGES]++;
-	mb_log_event(d, MB_EVENT_RECEIVE | listen);
-	if (listen && !(fn && is_restart_comm(pdu, len) && !peer->read_only)) {
-		d->counters[MB_DIAG_SERVER_NO_RESPONSE]++;
-		return 0;
-	}
-	d->counters[MB_DIAG_SERVER_MESSAGES]++;
-	if (!fn) {
-		n = -MB_EX_ILLEGAL_FUNCTION;
-	} else if (peer->read_only && changes_device(pdu, len)) {
-		ctx->ctr.mb_refused_read_only_source++;
-		n = -MB_EX_ILLEGAL_FUNCTION;
-	} else {
-		n = run_locked(ctx, fn, pdu, len, out);
-	}
 	if (listen || n == 0) {
 		d->counters[MB_DIAG_SERVER_NO_RESPONSE]++;
 		n = 0;
@@ -259,8 +274,76 @@ static int execute(struct mb_ctx *ctx, const struct mb_peer *peer, const uint8_t
 		mb_log_event(d, MB_EVENT_SEND);
 	}
 	if (d->pending)
-		diag_finish(d);
+		diag_finish(u);
 	return n;
+}
+
+/* Whether a request from a read-only source (mb_peer.read_only) is
+ * refused: anything that changes the device. MAP 7 defines 01 as "the function code received in the query
+ * is not an allowable action for the server", which is what a write is for
+ * that client: it tells the client not to retry. 04 (Server Device
+ * Failure) would report an unrecoverable fault of the device, which it does
+ * not have, and SCADA masters raise device alarms on it. */
+static int refused_read_only(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len)
+{
+	if (!changes_device(pdu, len))
+		return 0;
+	ctx->ctr.mb_refused_read_only_source++;
+	return 1;
+}
+
+/* Runs the request and keeps the unit's diagnostics of MAP 6.8-6.10: a
+ * receive event before, then a send event, the event counter or the
+ * exception count after. In listen only mode nothing is answered and only
+ * 08/01 is executed. Returns the response PDU length, 0 or the negated
+ * exception.
+ *
+ * An ordinary request (not in listen only mode, a function the unit has
+ * and that is not one of the diagnostics, answered without exception) only
+ * counts itself in mb_unit.normal, so it writes the unit's hot line alone;
+ * anything else folds the count into diag first (diag_fold) and is then
+ * accounted in full. */
+static int execute(struct mb_ctx *ctx, const struct mb_peer *peer, const uint8_t *pdu,
+		   uint32_t len, uint8_t *out)
+{
+	struct mb_unit *u = ctx->unit;
+	struct mb_diag *d = &u->diag;
+	uint8_t listen = (u->flags & MB_UNIT_LISTEN_ONLY) ? MB_EVENT_LISTEN_ONLY : 0;
+	uint8_t fc = pdu[0];
+	mb_handler fn = lookup(u, fc);
+	int n;
+
+	if (__builtin_expect(!listen && fn && mb_access[fc] != MB_ACCESS_DIAG, 1)) {
+		if (__builtin_expect(peer->read_only, 0) && refused_read_only(ctx, pdu, len))
+			n = -MB_EX_ILLEGAL_FUNCTION;
+		else
+			n = run_locked(ctx, fn, pdu, len, out);
+		if (__builtin_expect(n > 0, 1)) {
+			if (__builtin_expect(++u->normal == MB_NORMAL_MAX, 0))
+				diag_fold(u);
+			return n;
+		}
+		diag_fold(u);
+		d->counters[MB_DIAG_BUS_MESSAGES]++;
+		mb_log_event(d, MB_EVENT_RECEIVE);
+		d->counters[MB_DIAG_SERVER_MESSAGES]++;
+		return account_answer(u, fc, 0, n);
+	}
+	diag_fold(u);
+	d->counters[MB_DIAG_BUS_MESSAGES]++;
+	mb_log_event(d, MB_EVENT_RECEIVE | listen);
+	if (listen && !(fn && is_restart_comm(pdu, len) && !peer->read_only)) {
+		d->counters[MB_DIAG_SERVER_NO_RESPONSE]++;
+		return 0;
+	}
+	d->counters[MB_DIAG_SERVER_MESSAGES]++;
+	if (!fn)
+		n = -MB_EX_ILLEGAL_FUNCTION;
+	else if (peer->read_only && refused_read_only(ctx, pdu, len))
+		n = -MB_EX_ILLEGAL_FUNCTION;
+	else
+		n = run_locked(ctx, fn, pdu, len, out);
+	return account_answer(u, fc, listen, n);
 }
 
 /* The unit a request addresses: the server's slot for the MBAP unit id
@@ -302,6 +385,7 @@ uint32_t mb_handle_adu(struct mb_ctx *ctx, struct mb_peer *peer, const uint8_t *
 		ctx->unit = find_unit(ctx, peer, req[6]);
 	if (ctx->unit) {
 		ctx->tables = &ctx->unit->tables;
+		ctx->seq = &ctx->model->records[peer->unit].seq;
 		n = execute(ctx, peer, pdu, req_len - MBAP_HDR_LEN, out);
 	} else if (ctx->model->servers[ctx->model->units[peer->unit].server].unknown_unit_silent) {
 		ctx->ctr.mb_drop_unknown_unit++;

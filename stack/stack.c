@@ -213,7 +213,7 @@ enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f)
  *      buckets of 10,000 connections are 128 KiB: in L2): the
  *      connection's line; and the header lines of the frame AHEAD_FRAME on
  *   2. the connections (a chain's second link in a pass of its own):
- *      their units' lines and seqlocks
+ *      their units' hot lines and seqlocks
  *   3. the answers, frame by frame, after prefetching the registers the
  *      request AHEAD_REQUEST frames on addresses (its unit's table group
  *      is in cache by then)
@@ -221,7 +221,7 @@ enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f)
  * Only stage 3 changes state and writes frames. A connection found in
  * stage 2 is handed to tcp_input while the table is unchanged
  * (conn_table.gen): it is still that tuple's connection. */
-/* Frames a pass looks ahead over: what it prefetches for them (about 12
+/* Frames a pass looks ahead over: what it prefetches for them (about 9
  * lines each) stays in a 32 KiB L1; passes of 64 measured slower with
  * 10,000 devices. */
 #define AHEAD_MAX 16
@@ -294,7 +294,7 @@ static inline void ahead_chain(const struct stack *s, struct ahead *a)
 
 static inline void ahead_request(const struct ahead *a)
 {
-	if (a->unit && a->in.seg.len >= MBAP_HDR_LEN + 3)
+	if (a->unit && a->in.seg.len >= MBAP_HDR_LEN + 5)
 		mb_prefetch_request(a->unit, a->in.seg.payload + MBAP_HDR_LEN);
 }
 

@@ -10,6 +10,7 @@ mbxdp_packages=(
 	libcmocka-dev                                    # unit tests
 	python3-scapy libpcap-dev                        # wire fixtures: built by scapy, read by libpcap
 	iproute2 ethtool                                 # namespaces and veth for the labs
+	iputils-ping                                     # the real ping of the XDP echo test (integration ping)
 	libmodbus-dev mbpoll python3 python3-pymodbus    # real Modbus peers
 	python3-serial-asyncio                           # pymodbus 3.0 cannot import its client without it
 	tshark                                           # dissects test captures (integration tshark, replay)

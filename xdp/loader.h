@@ -26,7 +26,7 @@ struct mbx_xdp;
 struct mbx_xdp_addr {
 	uint32_t addr; /* network order */
 	uint16_t server; /* the server it belongs to: whose allow-list applies */
-	uint8_t answer_arp; /* 1: the kernel does not own it, so XDP answers its ARP requests */
+	uint8_t answer_arp; /* 1: the kernel does not own it, so XDP answers its ARP and ping */
 };
 
 /* One source prefix a server admits. A server with none admits every

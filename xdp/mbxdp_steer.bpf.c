@@ -8,18 +8,21 @@
  *
  * Served addresses: with mbxdp_addrs empty, every destination is served (the
  * kernel owns the interface's address and mbxdp takes only the ports). With
- * addresses listed, only those are steered, and an ARP request for one the
- * kernel does not own is answered here (XDP_TX), so thousands of simulated
- * devices need no address on the interface.
+ * addresses listed, only those are steered, and an ARP request or an ICMP
+ * echo request (ping) for one the kernel does not own is answered here
+ * (XDP_TX), so thousands of simulated devices need no address on the
+ * interface and still answer the first thing a lab engineer tries.
  *
  * A server with an allow-list admits only sources inside it: any other
- * segment to its ports is dropped here, before it costs user space a frame,
- * and counted. That is the only frame the program drops.
+ * segment to its ports, or echo request to its addresses, is dropped here,
+ * before it costs user space a frame, and counted. Those are the only frames
+ * the program drops.
  *
  * Parsing stops at the first thing it does not expect and passes the frame.
  * It understands exactly what the user-space stack understands
  * (stack/stack.c): Ethernet with at most one 802.1Q tag, IPv4 with options,
- * TCP; and Ethernet/IPv4 ARP (RFC 826). An 802.1ad (0x88a8) tag is not
+ * TCP; Ethernet/IPv4 ARP (RFC 826); and ICMP echo requests (RFC 792) in an
+ * IPv4 header without options. An 802.1ad (0x88a8) tag is not
  * steered because the stack would only drop it. */
 #include <stddef.h>
 #include <linux/bpf.h>
@@ -57,8 +60,27 @@ struct arp_eth_ipv4 {
 	__be32 tpa;
 } __attribute__((packed));
 
-/* RFC 791 3.1: fragment offset field of the flags/offset word. */
+/* RFC 791 3.1: fragment offset field of the flags/offset word, and the
+ * More Fragments flag. */
 #define IPV4_FRAG_OFFSET_MASK 0x1fff
+#define IPV4_MORE_FRAGMENTS 0x2000
+
+/* RFC 792 "Echo or Echo Reply Message": type 8 asks, type 0 answers, code
+ * 0 for both; identifier and sequence number come back unchanged.
+ * <linux/icmp.h> pulls in headers the BPF target cannot build. */
+#define ICMP_TYPE_ECHO_REPLY 0
+#define ICMP_TYPE_ECHO_REQUEST 8
+
+struct icmp_echo {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	__be16 id;
+	__be16 sequence;
+};
+
+/* The TTL of the replies: RFC 1700's (and Linux's) default. */
+#define ECHO_REPLY_TTL 64
 
 /* Receive queue -> AF_XDP socket; filled by user space with
  * xsk_socket__update_xskmap(). DPDK's net_af_xdp looks the map up by this
@@ -187,6 +209,80 @@ static __always_inline int source_allowed(const struct mbxdp_addr *a, __be32 sad
 	return bpf_map_lookup_elem(&mbxdp_allow, &key) != 0;
 }
 
+/* RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'): the Internet checksum HC of
+ * data in which the 16-bit word m became m'. One's complement sums do not
+ * depend on byte order, so all three are taken as they are on the wire. */
+static __always_inline __sum16 csum_replace16(__sum16 hc, __u16 m, __u16 m_new)
+{
+	__u32 sum = (__u16)~hc + (__u16)~m + m_new;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__sum16)~sum;
+}
+
+/* RFC 1122 3.2.1.3 and 3.2.2.6: class D (multicast) and E (reserved,
+ * 255.255.255.255 among them) addresses; an echo request to one may go
+ * unanswered, and none may be the source of a reply or its destination. */
+static __always_inline int ipv4_group_or_reserved(__be32 addr)
+{
+	return (bpf_ntohl(addr) >> 28) >= 0xe;
+}
+
+/* Answers, in place, an ICMP echo request (RFC 792) to a served address the
+ * kernel does not own (the addresses whose ARP XDP answers), from a source
+ * the address's server admits: type 0, addresses swapped, a fresh TTL, both
+ * checksums updated from the words that changed (RFC 1624), so the reply
+ * costs the same for any payload and carries the request's data back
+ * untouched. The checksums are not verified: a request with a wrong one
+ * gets a reply just as wrong, which the asker discards (RFC 1624 updates
+ * keep an error). Anything the kernel should judge is passed: options
+ * (IHL != 5), fragments (only the kernel can reassemble), group or
+ * broadcast addresses, other ICMP, a header cut short. */
+static __always_inline int icmp_input(struct xdp_md *ctx, struct ethhdr *eth, struct iphdr *ip)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	struct icmp_echo *icmp = (void *)(ip + 1);
+	const struct mbxdp_config *cfg;
+	const struct mbxdp_addr *a;
+	__u8 mac[ETH_ALEN];
+	__be32 asker;
+
+	if (ip->ihl != 5 || (void *)(icmp + 1) > data_end ||
+	    bpf_ntohs(ip->tot_len) < sizeof(*ip) + sizeof(*icmp))
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	if (icmp->type != ICMP_TYPE_ECHO_REQUEST || icmp->code != 0 ||
+	    ip->frag_off & bpf_htons(IPV4_FRAG_OFFSET_MASK | IPV4_MORE_FRAGMENTS) ||
+	    (eth->h_dest[0] & 1) || ipv4_group_or_reserved(ip->daddr) ||
+	    ipv4_group_or_reserved(ip->saddr))
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	cfg = config();
+	if (!cfg || !cfg->addr_listed)
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	a = bpf_map_lookup_elem(&mbxdp_addrs, &ip->daddr);
+	if (!a || !(a->flags & MBXDP_ADDR_ANSWER_ARP))
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	if (!source_allowed(a, ip->saddr))
+		return count(MBXDP_STAT_DROP_SOURCE, XDP_DROP);
+	/* Back to where it came from: the request's destination MAC, unicast
+	 * as checked above, is the interface's. */
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	/* Swapping addresses leaves the header's sum as it was. */
+	asker = ip->saddr;
+	ip->saddr = ip->daddr;
+	ip->daddr = asker;
+	/* TTL shares its 16-bit word with the protocol. */
+	ip->check = csum_replace16(ip->check, bpf_htons(ip->ttl << 8 | IPPROTO_ICMP),
+				   bpf_htons(ECHO_REPLY_TTL << 8 | IPPROTO_ICMP));
+	ip->ttl = ECHO_REPLY_TTL;
+	/* Type and code are one 16-bit word: 8, 0 becomes 0, 0. */
+	icmp->type = ICMP_TYPE_ECHO_REPLY;
+	icmp->checksum = csum_replace16(icmp->checksum, bpf_htons(ICMP_TYPE_ECHO_REQUEST << 8), 0);
+	return count(MBXDP_STAT_ICMP_ECHO_REPLIED, XDP_TX);
+}
+
 /* A TCP segment (or first fragment) to a port in mbxdp_ports: steered to
  * the queue's socket if its destination is served and its source allowed.
  * Fixed-offset headers are read in place after a bounds check against
@@ -196,7 +292,8 @@ static __always_inline int source_allowed(const struct mbxdp_addr *a, __be32 sad
  * arithmetic with it prohibited for !root"); bpf_xdp_load_bytes() (Linux
  * 5.18) reads it by offset instead, bounds-checked by the helper, so the
  * program loads with CAP_BPF alone. */
-static __always_inline int ipv4_input(struct xdp_md *ctx, struct iphdr *ip, __u32 l3)
+static __always_inline int ipv4_input(struct xdp_md *ctx, struct ethhdr *eth, struct iphdr *ip,
+				      __u32 l3)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	const struct mbxdp_config *cfg;
@@ -207,7 +304,11 @@ static __always_inline int ipv4_input(struct xdp_md *ctx, struct iphdr *ip, __u3
 
 	if ((void *)(ip + 1) > data_end)
 		return count(MBXDP_STAT_PASSED, XDP_PASS);
-	if (ip->version != 4 || ip->ihl < 5 || ip->protocol != IPPROTO_TCP)
+	if (ip->version != 4 || ip->ihl < 5)
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	if (ip->protocol == IPPROTO_ICMP)
+		return icmp_input(ctx, eth, ip);
+	if (ip->protocol != IPPROTO_TCP)
 		return count(MBXDP_STAT_PASSED, XDP_PASS);
 	/* Later fragments carry no TCP header: whatever their bytes say, they
 	 * are not ours to judge. */
@@ -258,7 +359,7 @@ int mbxdp_steer(struct xdp_md *ctx)
 		l3 = tag + 1;
 	}
 	if (proto == bpf_htons(ETH_P_IP))
-		return ipv4_input(ctx, l3, (__u32)(l3 - data));
+		return ipv4_input(ctx, eth, l3, (__u32)(l3 - data));
 	if (proto == bpf_htons(ETH_P_ARP))
 		return arp_input(ctx, eth, l3);
 	return count(MBXDP_STAT_PASSED, XDP_PASS);

@@ -26,7 +26,7 @@
 #define MBXDP_ALLOW_MAX 4096
 
 /* mbxdp_addrs value flags. */
-#define MBXDP_ADDR_ANSWER_ARP 0x1 /* the kernel does not own it: XDP answers its ARP requests */
+#define MBXDP_ADDR_ANSWER_ARP 0x1 /* the kernel does not own it: XDP answers its ARP and ping */
 #define MBXDP_ADDR_ALLOW_LIST 0x2 /* its server admits only sources in mbxdp_allow */
 
 /* What one served address is: its server (an index the configuration
@@ -58,10 +58,11 @@ struct mbxdp_config {
  * prints at exit. */
 #define MBXDP_STATS(X) \
 	X(STEERED, xdp_steered, "redirected into the queue's AF_XDP socket") \
-	X(PASSED, xdp_passed, "not IPv4/TCP to a served port, nor ARP XDP answers: to the kernel") \
+	X(PASSED, xdp_passed, "not IPv4/TCP to a served port, nor ARP or ping XDP answers: to the kernel") \
 	X(UNLISTED_ADDR, xdp_passed_unlisted_addr, "to a served port of an address not served: to the kernel") \
 	X(NO_SOCKET, xdp_no_socket, "for a served port, but no socket on its queue: to the kernel") \
 	X(ARP_REPLIED, xdp_arp_replied, "ARP request for a served address: answered (XDP_TX)") \
+	X(ICMP_ECHO_REPLIED, xdp_icmp_echo_replied, "ICMP echo request to a served address: answered (XDP_TX)") \
 	X(DROP_SOURCE, xdp_drop_source_not_allowed, "source outside its server's allow-list: dropped")
 
 enum mbxdp_stat {

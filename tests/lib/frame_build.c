@@ -20,12 +20,12 @@ static uint32_t pseudo_sum(uint32_t src, uint32_t dst, size_t tcp_len)
 	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 6 + (uint32_t)tcp_len;
 }
 
-size_t fb_tcp(uint8_t *buf, const struct fb_flow *fl, uint32_t seq, uint32_t ack, uint8_t flags,
-	      uint16_t wnd, const uint8_t *opts, size_t opt_len, const void *payload, size_t len)
+/* Ethernet (with fl's tag) and a 20-byte IPv4 header from client to server
+ * carrying l4_len bytes of protocol proto; returns the IPv4 header. */
+static uint8_t *put_l2_l3(uint8_t *buf, const struct fb_flow *fl, uint8_t proto, size_t l4_len)
 {
 	size_t l2 = fl->vlan >= 0 ? 18 : 14;
-	uint8_t *ip = buf + l2, *tcp = ip + 20;
-	size_t tcp_len = 20 + opt_len + len;
+	uint8_t *ip = buf + l2;
 
 	memcpy(buf, fl->server_mac, 6);
 	memcpy(buf + 6, fl->client_mac, 6);
@@ -36,14 +36,22 @@ size_t fb_tcp(uint8_t *buf, const struct fb_flow *fl, uint32_t seq, uint32_t ack
 	fb_put16(buf + l2 - 2, 0x0800);
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
-	fb_put16(ip + 2, (uint32_t)(20 + tcp_len));
+	fb_put16(ip + 2, (uint32_t)(20 + l4_len));
 	fb_put16(ip + 4, 0x1234);
 	fb_put16(ip + 6, 0x4000);
 	ip[8] = 64;
-	ip[9] = 6;
+	ip[9] = proto;
 	fb_put32(ip + 12, fl->client_ip);
 	fb_put32(ip + 16, fl->server_ip);
 	fb_put16(ip + 10, fb_csum(ip, 20, 0));
+	return ip;
+}
+
+size_t fb_tcp(uint8_t *buf, const struct fb_flow *fl, uint32_t seq, uint32_t ack, uint8_t flags,
+	      uint16_t wnd, const uint8_t *opts, size_t opt_len, const void *payload, size_t len)
+{
+	size_t tcp_len = 20 + opt_len + len;
+	uint8_t *ip = put_l2_l3(buf, fl, 6, tcp_len), *tcp = ip + 20;
 
 	fb_put16(tcp, fl->client_port);
 	fb_put16(tcp + 2, fl->server_port);
@@ -59,7 +67,23 @@ size_t fb_tcp(uint8_t *buf, const struct fb_flow *fl, uint32_t seq, uint32_t ack
 	if (len)
 		memcpy(tcp + 20 + opt_len, payload, len);
 	fb_put16(tcp + 16, fb_csum(tcp, tcp_len, pseudo_sum(fl->client_ip, fl->server_ip, tcp_len)));
-	return l2 + 20 + tcp_len;
+	return (size_t)(tcp - buf) + tcp_len;
+}
+
+size_t fb_icmp_echo(uint8_t *buf, const struct fb_flow *fl, uint16_t id, uint16_t sequence,
+		    size_t len)
+{
+	uint8_t *ip = put_l2_l3(buf, fl, 1, 8 + len), *icmp = ip + 20;
+
+	icmp[0] = 8;
+	icmp[1] = 0;
+	fb_put16(icmp + 2, 0);
+	fb_put16(icmp + 4, id);
+	fb_put16(icmp + 6, sequence);
+	for (size_t i = 0; i < len; i++)
+		icmp[8 + i] = (uint8_t)i;
+	fb_put16(icmp + 2, fb_csum(icmp, 8 + len, 0));
+	return (size_t)(icmp - buf) + 8 + len;
 }
 
 void fb_parse(const uint8_t *buf, size_t len, struct fb_seg *seg)

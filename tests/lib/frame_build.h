@@ -1,5 +1,5 @@
-/* Builds and reads Ethernet/IPv4/TCP frames for tests and the in-memory
- * benchmark. Deliberately independent of the stack's own code (its own
+/* Builds and reads Ethernet/IPv4/TCP frames, and builds ICMP echo
+ * requests, for tests and the benchmarks. Deliberately independent of the stack's own code (its own
  * RFC 1071 checksum, its own parsing), so a test checks the stack against a
  * second implementation rather than against itself. */
 #ifndef MBX_FRAME_BUILD_H
@@ -30,6 +30,11 @@ struct fb_flow {
 size_t fb_tcp(uint8_t *buf, const struct fb_flow *fl, uint32_t seq, uint32_t ack, uint8_t flags,
 	      uint16_t wnd, const uint8_t *opts, size_t opt_len, const void *payload,
 	      size_t len);
+
+/* A client-to-server ICMP echo request (RFC 792, type 8) with len bytes of
+ * data 0, 1, 2, ... Returns the frame length. */
+size_t fb_icmp_echo(uint8_t *buf, const struct fb_flow *fl, uint16_t id, uint16_t sequence,
+		    size_t len);
 
 struct fb_seg {
 	int ok; /* parsed, and both checksums verified */

@@ -42,8 +42,8 @@ static int setup(void **state)
 	}
 	ctx.model = &dm.model;
 	unit = &dm.model.units[0];
-	memcpy(id_objects, unit->tables.id_objects, sizeof(id_objects));
-	unit->tables.id_objects = id_objects;
+	memcpy(id_objects, unit->id_objects, sizeof(id_objects));
+	unit->id_objects = id_objects;
 	default_tables = unit->tables;
 	peer = mb_model_peer(&dm.model, 0x010012c6 /* 198.18.0.1 */, 0x020012c6);
 	return 0;

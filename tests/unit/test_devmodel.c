@@ -426,7 +426,7 @@ static void test_stuck_writer_makes_unit_busy(void **state)
 	(void)state;
 	load(two_servers);
 	connect_to("198.18.0.10", "198.18.1.1");
-	seq = dm.model.units[dm.model.servers[0].unit_index[7]].seq;
+	seq = &dm.model.records[dm.model.servers[0].unit_index[7]].seq;
 	assert_int_equal(mbx_regs_lock(seq), 0);
 	expect_unit_exception(7, read_reg0, sizeof(read_reg0), 0x06);
 	expect_unit_exception(7, BYTES(0x06, 0x00, 0x00, 0x00, 0x01), 0x06);

@@ -41,7 +41,7 @@ static void set_reg(uint32_t i, uint16_t v)
 
 static uint16_t record(uint32_t file, uint32_t r)
 {
-	const uint8_t *p = (const uint8_t *)(unit->tables.files + (file - 1) * MB_FILE_RECORDS + r);
+	const uint8_t *p = (const uint8_t *)(unit->files + (file - 1) * MB_FILE_RECORDS + r);
 
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
@@ -339,14 +339,11 @@ static void test_fc15_limits(void **state)
 /* A device without files answers every file request with 02. */
 static void test_file_no_files(void **state)
 {
-	struct mb_tables none = { .id_objects = no_objects };
-
 	(void)state;
-	use_tables(&none);
+	unit->n_files = 0;
 	expect_exception(BYTES(0x14, 0x07, 0x06, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01), 0x02);
 	expect_exception(BYTES(0x15, 0x09, 0x06, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x12, 0x34),
 			 0x02);
-	use_tables(&default_tables);
 }
 
 /* ---- 0x2B / 0x0E Read Device Identification (MAP 6.21) ---- */
@@ -359,11 +356,11 @@ static void set_object(uint8_t id, const uint8_t *value, size_t len)
 }
 
 /* Appends object id with its value to p; returns the end. */
-static uint8_t *object(uint8_t *p, uint8_t id, const struct mb_tables *t)
+static uint8_t *object(uint8_t *p, uint8_t id, const struct mb_id_object *ids)
 {
 	p[0] = id;
-	p[1] = t->id_objects[id].len;
-	memcpy(p + 2, t->id_objects[id].value, p[1]);
+	p[1] = ids[id].len;
+	memcpy(p + 2, ids[id].value, p[1]);
 	return p + 2 + p[1];
 }
 
@@ -457,7 +454,7 @@ static void expect_stream(uint8_t code, uint8_t id, uint8_t conformity, const ui
 
 	memcpy(want, hdr, 7);
 	for (size_t i = 0; i < n; i++)
-		q = object(q, ids[i], &unit->tables);
+		q = object(q, ids[i], unit->id_objects);
 	expect_pdu((const uint8_t[]){ 0x2B, 0x0E, code, id }, 4, want, (size_t)(q - want));
 }
 
@@ -510,17 +507,14 @@ static void test_fc2b_more_follows(void **state)
 
 static void test_fc07_fc11(void **state)
 {
-	struct mb_tables none = { .id_objects = no_objects };
-
 	(void)state;
 	expect_pdu(BYTES(0x07), BYTES(0x07, 0x00));
 	expect_exception(BYTES(0x07, 0x00), 0x03);
 	/* Server id = the ProductCode object, then the run indicator ON. */
 	expect_pdu(BYTES(0x11), BYTES(0x11, 0x06, 'M', 'B', 'X', 'D', 'P', 0xFF));
 	expect_exception(BYTES(0x11, 0x00), 0x03);
-	use_tables(&none);
+	unit->id_objects = no_objects;
 	expect_pdu(BYTES(0x11), BYTES(0x11, 0x01, 0xFF));
-	use_tables(&default_tables);
 }
 
 /* ---- 0x08 Diagnostics (MAP 6.8) ---- */
@@ -631,7 +625,7 @@ static void test_fc08_listen_only(void **state)
 {
 	(void)state;
 	expect_silence(BYTES(0x08, 0x00, 0x04, 0x00, 0x00));
-	assert_int_equal(unit->diag.listen_only, 1);
+	assert_int_equal(unit->flags & MB_UNIT_LISTEN_ONLY, MB_UNIT_LISTEN_ONLY);
 	expect_silence(BYTES(0x03, 0x00, 0x05, 0x00, 0x01));
 	expect_silence(BYTES(0x06, 0x00, 0x05, 0x12, 0x34));
 	assert_int_equal(reg(5), 5);
@@ -642,7 +636,7 @@ static void test_fc08_listen_only(void **state)
 	/* A malformed restart is not executed either. */
 	expect_silence(BYTES(0x08, 0x00, 0x01, 0x12, 0x34));
 	expect_silence(BYTES(0x08, 0x00, 0x01, 0x00));
-	assert_int_equal(unit->diag.listen_only, 1);
+	assert_int_equal(unit->flags & MB_UNIT_LISTEN_ONLY, MB_UNIT_LISTEN_ONLY);
 	assert_int_equal(unit->diag.counters[MB_DIAG_BUS_MESSAGES], 9);
 	assert_int_equal(unit->diag.counters[MB_DIAG_SERVER_MESSAGES], 3);
 	assert_int_equal(unit->diag.counters[MB_DIAG_SERVER_NO_RESPONSE], 9);
@@ -651,7 +645,7 @@ static void test_fc08_listen_only(void **state)
 	assert_int_equal(ctx.ctr.mb_requests, 9);
 	/* The restart: no answer, then normal service, counters at 0. */
 	expect_silence(BYTES(0x08, 0x00, 0x01, 0x00, 0x00));
-	assert_int_equal(unit->diag.listen_only, 0);
+	assert_int_equal(unit->flags & MB_UNIT_LISTEN_ONLY, 0);
 	expect_pdu(BYTES(0x03, 0x00, 0x05, 0x00, 0x01), BYTES(0x03, 0x02, 0x00, 0x05));
 	expect_counters(1, 0, 1, 0);
 	/* Out of listen only mode, a restart is answered. */
@@ -662,7 +656,7 @@ static void test_fc08_listen_only(void **state)
 	expect_silence(BYTES(0x08, 0x00, 0x04, 0x00, 0x00));
 	mb_function_enable(unit, 0x08, 0);
 	expect_silence(BYTES(0x08, 0x00, 0x01, 0x00, 0x00));
-	assert_int_equal(unit->diag.listen_only, 1);
+	assert_int_equal(unit->flags & MB_UNIT_LISTEN_ONLY, MB_UNIT_LISTEN_ONLY);
 	mb_function_enable(unit, 0x08, 1);
 	expect_silence(BYTES(0x08, 0x00, 0x01, 0x00, 0x00));
 	expect_pdu(BYTES(0x07), BYTES(0x07, 0x00));
@@ -736,6 +730,170 @@ static void test_fc0c_event_log_wraps(void **state)
 	expect_pdu(BYTES(0x0C), want, sizeof(want));
 }
 
+/* ---- the diagnostics of many requests (MAP 6.8-6.10) ---- */
+
+/* What MAP 6.8-6.10 say a master reads after each request, kept one
+ * request at a time: the counters of 08/0B-0F, the event counter and the
+ * event log, newest event first. */
+static struct {
+	uint16_t bus, exceptions, server, no_response, events;
+	uint8_t log[64];
+	uint32_t n_log;
+	int listen;
+} ref;
+
+static void ref_event(uint8_t e)
+{
+	memmove(ref.log + 1, ref.log, sizeof(ref.log) - 1);
+	ref.log[0] = e;
+	if (ref.n_log < sizeof(ref.log))
+		ref.n_log++;
+}
+
+/* A request received and, out of listen only mode, processed. */
+static void ref_received(void)
+{
+	ref.bus++;
+	ref_event(ref.listen ? 0xA0 : 0x80);
+	if (!ref.listen)
+		ref.server++;
+}
+
+static void ref_answered(int counts_as_event)
+{
+	ref.events = (uint16_t)(ref.events + counts_as_event);
+	ref_event(0x40);
+}
+
+static void ref_clear_counters(void)
+{
+	ref.bus = ref.exceptions = ref.server = ref.no_response = ref.events = 0;
+}
+
+/* An ordinary request: FC 03 or FC 06, answered. */
+static void ordinary(uint32_t i)
+{
+	const uint8_t rd[5] = { 0x03, 0x00, (uint8_t)(i % 100), 0x00, 0x02 };
+	const uint8_t wr[5] = { 0x06, 0x00, (uint8_t)(200 + i % 50), (uint8_t)(i >> 8), (uint8_t)i };
+
+	if (ref.listen) {
+		expect_silence(i % 3 ? rd : wr, 5);
+		ref_received();
+		ref.no_response++;
+		return;
+	}
+	if (i % 3)
+		assert_int_equal(send_pdu(rd, 5), MBAP_HDR_LEN + 6);
+	else
+		expect_echo(wr, 5);
+	ref_received();
+	ref_answered(1);
+}
+
+static void exception(void)
+{
+	expect_exception(BYTES(0x03, 0xFF, 0xFF, 0x00, 0x02), 0x02);
+	ref_received();
+	ref.exceptions++;
+	ref_event(0x41);
+}
+
+/* 0C: the log as the reference has it, this request's receive event in
+ * front. */
+static void check_log(void)
+{
+	uint8_t want[8 + 64];
+
+	ref_received();
+	want[0] = 0x0C;
+	want[1] = (uint8_t)(6 + ref.n_log);
+	put16(want + 2, 0);
+	put16(want + 4, ref.events);
+	put16(want + 6, ref.bus);
+	memcpy(want + 8, ref.log, ref.n_log);
+	expect_pdu(BYTES(0x0C), want, 8 + ref.n_log);
+	ref_answered(1);
+}
+
+static void check_counters(void)
+{
+	const uint8_t want_0b[5] = { 0x0B, 0, 0, (uint8_t)((ref.events) >> 8), (uint8_t)ref.events };
+
+	ref_received();
+	expect_pdu(BYTES(0x0B), want_0b, sizeof(want_0b));
+	ref_answered(0);
+	ref_received();
+	expect_diag_word(0x0B, ref.bus);
+	ref_answered(1);
+	ref_received();
+	expect_diag_word(0x0D, ref.exceptions);
+	ref_answered(1);
+	ref_received();
+	expect_diag_word(0x0E, ref.server);
+	ref_answered(1);
+	ref_received();
+	expect_diag_word(0x0F, ref.no_response);
+	ref_answered(1);
+}
+
+/* Counters, event counter and log after runs of ordinary requests longer
+ * and shorter than the log, with exceptions, listen only mode, clears and
+ * restarts in between: what the server counts on the side for ordinary
+ * requests (mb_unit.normal) must read back as if each had been counted
+ * when it came. */
+static void test_diag_many_requests(void **state)
+{
+	static const uint32_t runs[] = { 40, 1, 0, 31, 32, 33, 7, 100, 2, 64, 5 };
+	uint32_t i = 0;
+
+	(void)state;
+	memset(&ref, 0, sizeof(ref));
+	for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
+		for (uint32_t k = 0; k < runs[r]; k++)
+			ordinary(i++);
+		check_log();
+		for (uint32_t k = 0; k < runs[r] / 2; k++)
+			ordinary(i++);
+		exception();
+		for (uint32_t k = 0; k < runs[r] % 5; k++)
+			ordinary(i++);
+		check_counters();
+		check_log();
+		switch (r % 4) {
+		case 1: /* 08/0A: counters and event counter cleared, the log kept */
+			ref_received();
+			expect_diag_word(0x0A, 0x0000);
+			ref_answered(1);
+			ref_clear_counters();
+			break;
+		case 2: /* listen only, ordinary requests unanswered, restart */
+			ref_received();
+			expect_silence(BYTES(0x08, 0x00, 0x04, 0x00, 0x00));
+			ref_event(0x04);
+			ref.no_response++;
+			ref.listen = 1;
+			for (uint32_t k = 0; k < 3; k++)
+				ordinary(i++);
+			ref_received();
+			expect_silence(BYTES(0x08, 0x00, 0x01, 0x00, 0x00));
+			ref.listen = 0;
+			ref_clear_counters();
+			ref_event(0x00);
+			break;
+		case 3: /* restart clearing the log too, out of listen only mode */
+			ref_received();
+			expect_echo(BYTES(0x08, 0x00, 0x01, 0xFF, 0x00));
+			ref_clear_counters();
+			memset(ref.log, 0, sizeof(ref.log));
+			ref.n_log = 0;
+			ref_event(0x00);
+			break;
+		}
+		check_log();
+		check_counters();
+	}
+}
+
 /* ---- switching function codes off ---- */
 
 static void test_function_enable(void **state)
@@ -804,6 +962,7 @@ int main(void)
 		TEST(test_fc08_listen_only),
 		TEST(test_fc0b_event_counter),
 		TEST(test_fc0c_event_log),
+		TEST(test_diag_many_requests),
 		TEST(test_fc0c_event_log_wraps),
 		TEST(test_function_enable),
 #undef TEST

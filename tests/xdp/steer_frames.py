@@ -10,7 +10,7 @@ addresses here and there must agree (the comment at its top lists them).
 import os
 import sys
 
-from scapy.all import ARP, IP, TCP, UDP, Dot1Q, Ether, Padding, wrpcap
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, IPOption_NOP, Padding, Raw, wrpcap
 
 IF_MAC = "02:00:00:00:00:01"  # the test interface's MAC: sender of XDP's replies
 PEER_MAC = "02:00:00:00:00:02"
@@ -42,6 +42,29 @@ def syn(dst, src=PEER_IP, dport=502, frag=0, vlan=None):
     return l2 / IP(src=src, dst=dst, frag=frag) / TCP(sport=40000, dport=dport, flags="S")
 
 
+def echo(dst, src=PEER_IP, data=b"", vlan=None, eth_dst=IF_MAC, icmp_type=8, **ip):
+    """An ICMP echo request (RFC 792) as ping sends it, TTL 57 (some hops
+    away) so that the reply's fresh TTL is a change."""
+    eth = Ether(src=PEER_MAC, dst=eth_dst)
+    l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
+    return l2 / IP(src=src, dst=dst, ttl=57, id=0x4d42, **{"flags": "DF", **ip}) / \
+        ICMP(type=icmp_type, id=0x1234, seq=7) / Raw(data)
+
+
+def echo_reply(replier, data=b"", asker=PEER_IP, vlan=None):
+    """RFC 792: what the program must make of echo(replier, asker, data),
+    with both checksums computed afresh by scapy over the whole reply."""
+    eth = Ether(src=IF_MAC, dst=PEER_MAC)
+    l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
+    return l2 / IP(src=replier, dst=asker, ttl=64, id=0x4d42, flags="DF") / \
+        ICMP(type=0, id=0x1234, seq=7) / Raw(data)
+
+
+def ping_data(n):
+    """n bytes of ping-like data: every byte value, odd lengths included."""
+    return bytes(i * 7 % 256 for i in range(n))
+
+
 def cases():
     # Padded to Ethernet's 60-byte minimum, as on the wire: the padding
     # stays where it was.
@@ -63,6 +86,29 @@ def cases():
     yield "tcp_later_fragment", [syn(SERVED_ARP, frag=1)]
     yield "tcp_allowed_source", [syn(SERVED_ALLOW)]
     yield "tcp_stranger_source", [syn(SERVED_ALLOW, src=STRANGER_IP)]
+    # ICMP echo (ping) to served addresses the kernel does not own. A 0-byte
+    # echo is padded to 60 bytes on the wire, and the padding stays.
+    yield "icmp_echo_served_0", [echo(SERVED_ARP) / Padding(b"\0" * 18),
+                                 echo_reply(SERVED_ARP) / Padding(b"\0" * 18)]
+    for n in (1, 56, 57, 1400):
+        yield f"icmp_echo_served_{n}", [echo(SERVED_ARP, data=ping_data(n)),
+                                        echo_reply(SERVED_ARP, data=ping_data(n))]
+    yield "icmp_echo_served_vlan", [echo(SERVED_ARP, data=ping_data(57), vlan=7),
+                                    echo_reply(SERVED_ARP, data=ping_data(57), vlan=7)]
+    yield "icmp_echo_allowed_source", [echo(SERVED_ALLOW, data=ping_data(56)),
+                                       echo_reply(SERVED_ALLOW, data=ping_data(56))]
+    yield "icmp_echo_stranger_source", [echo(SERVED_ALLOW, src=STRANGER_IP, data=ping_data(56))]
+    yield "icmp_echo_kernel_owned", [echo(SERVED_KERNEL, data=ping_data(56))]
+    yield "icmp_echo_unlisted", [echo(UNLISTED, data=ping_data(56))]
+    yield "icmp_echo_reply", [echo(SERVED_ARP, data=ping_data(56), icmp_type=0)]
+    yield "icmp_dest_unreachable", [echo(SERVED_ARP, data=ping_data(56), icmp_type=3)]
+    yield "icmp_echo_ip_options", [echo(SERVED_ARP, data=ping_data(56), options=[IPOption_NOP()] * 4)]
+    yield "icmp_echo_first_fragment", [echo(SERVED_ARP, data=ping_data(56), frag=0, flags="MF")]
+    yield "icmp_echo_later_fragment", [echo(SERVED_ARP, data=ping_data(56), frag=185)]
+    yield "icmp_echo_broadcast_mac", [echo(SERVED_ARP, data=ping_data(56), eth_dst=BCAST)]
+    yield "icmp_echo_multicast_source", [echo(SERVED_ARP, src="224.0.0.1", data=ping_data(56))]
+    # Cut inside the ICMP header: 4 of its 8 bytes.
+    yield "icmp_echo_truncated", [Ether(bytes(echo(SERVED_ARP))[:14 + 20 + 4])]
     yield "udp_served", [Ether(src=PEER_MAC, dst=IF_MAC) / IP(src=PEER_IP, dst=SERVED_ARP) /
                          UDP(sport=40000, dport=502)]
 

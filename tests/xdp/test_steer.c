@@ -35,7 +35,7 @@
 
 #include "loader.h"
 
-#define FRAME_MAX 256
+#define FRAME_MAX 1600 /* the 1,400-byte echo and its headers */
 
 enum config { LISTED, ANY, ANY_ALLOW, N_CONFIGS };
 
@@ -182,6 +182,31 @@ static const struct steer_case cases[] = {
 	{ LISTED, "arp_gratuitous", XDP_PASS, MBXDP_STAT_PASSED },
 	{ LISTED, "arp_truncated", XDP_PASS, MBXDP_STAT_PASSED },
 	{ ANY, "arp_served", XDP_PASS, MBXDP_STAT_PASSED },
+	/* ICMP echo (RFC 792) to the same addresses: answered in place, any
+	 * data length, the tag kept; the allow-list applies as to TCP. */
+	{ LISTED, "icmp_echo_served_0", XDP_TX, MBXDP_STAT_ICMP_ECHO_REPLIED },
+	{ LISTED, "icmp_echo_served_1", XDP_TX, MBXDP_STAT_ICMP_ECHO_REPLIED },
+	{ LISTED, "icmp_echo_served_56", XDP_TX, MBXDP_STAT_ICMP_ECHO_REPLIED },
+	{ LISTED, "icmp_echo_served_57", XDP_TX, MBXDP_STAT_ICMP_ECHO_REPLIED },
+	{ LISTED, "icmp_echo_served_1400", XDP_TX, MBXDP_STAT_ICMP_ECHO_REPLIED },
+	{ LISTED, "icmp_echo_served_vlan", XDP_TX, MBXDP_STAT_ICMP_ECHO_REPLIED },
+	{ LISTED, "icmp_echo_allowed_source", XDP_TX, MBXDP_STAT_ICMP_ECHO_REPLIED },
+	{ LISTED, "icmp_echo_stranger_source", XDP_DROP, MBXDP_STAT_DROP_SOURCE },
+	/* What the kernel judges: its own and unlisted addresses, other ICMP,
+	 * options, fragments, group addresses, a cut header. */
+	{ LISTED, "icmp_echo_kernel_owned", XDP_PASS, MBXDP_STAT_PASSED },
+	{ LISTED, "icmp_echo_unlisted", XDP_PASS, MBXDP_STAT_PASSED },
+	{ LISTED, "icmp_echo_reply", XDP_PASS, MBXDP_STAT_PASSED },
+	{ LISTED, "icmp_dest_unreachable", XDP_PASS, MBXDP_STAT_PASSED },
+	{ LISTED, "icmp_echo_ip_options", XDP_PASS, MBXDP_STAT_PASSED },
+	{ LISTED, "icmp_echo_first_fragment", XDP_PASS, MBXDP_STAT_PASSED },
+	{ LISTED, "icmp_echo_later_fragment", XDP_PASS, MBXDP_STAT_PASSED },
+	{ LISTED, "icmp_echo_broadcast_mac", XDP_PASS, MBXDP_STAT_PASSED },
+	{ LISTED, "icmp_echo_multicast_source", XDP_PASS, MBXDP_STAT_PASSED },
+	{ LISTED, "icmp_echo_truncated", XDP_PASS, MBXDP_STAT_PASSED },
+	/* Without listed addresses the kernel owns them all, allow-list or not. */
+	{ ANY, "icmp_echo_served_56", XDP_PASS, MBXDP_STAT_PASSED },
+	{ ANY_ALLOW, "icmp_echo_stranger_source", XDP_PASS, MBXDP_STAT_PASSED },
 	/* TCP steering by port and address. */
 	{ LISTED, "tcp_served", XDP_PASS, MBXDP_STAT_NO_SOCKET },
 	{ LISTED, "tcp_served_vlan", XDP_PASS, MBXDP_STAT_NO_SOCKET },
