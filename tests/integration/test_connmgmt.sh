@@ -52,19 +52,28 @@ else
 	grep -E '^conn_' "$LOG" | indent
 fi
 
+# client_against MODE WHAT SERVER-OPTIONS...: a new mbxdp (its log in LOG)
+# with SERVER-OPTIONS, and conn_limits.py --MODE from the client namespace,
+# which passes when the client sees WHAT.
+client_against() {
+	local mode=$1 what=$2
+	shift 2
+	LOG=$WORK/mbxdp-$mode.log
+	if ! start_server "$LOG" "$@"; then
+		fail "mbxdp starts with $*"
+		exit 1
+	fi
+	if mbnet_cli timeout 30 /usr/bin/python3 "$HERE/clients/conn_limits.py" "--$mode" \
+		"$MBNET_SRV_ADDR" >"$WORK/client-$mode.log" 2>&1; then
+		pass "$what"
+	else
+		fail "$what"
+	fi
+	indent "$WORK/client-$mode.log"
+}
+
 # The idle timeout: a second mbxdp with --idle-timeout 1.
-LOG=$WORK/mbxdp-idle.log
-if ! start_server "$LOG" --idle-timeout 1 --time-wait 200; then
-	fail "mbxdp starts with --idle-timeout 1"
-	exit 1
-fi
-if mbnet_cli timeout 30 /usr/bin/python3 "$HERE/clients/conn_limits.py" --idle "$MBNET_SRV_ADDR" \
-	>"$WORK/client-idle.log" 2>&1; then
-	pass "a kernel client sees the idle timeout's FIN"
-else
-	fail "a kernel client sees the idle timeout's FIN"
-fi
-indent "$WORK/client-idle.log"
+client_against idle "a kernel client sees the idle timeout's FIN" --idle-timeout 1 --time-wait 200
 sleep 2 # TIME-WAIT (200 ms) ends, with room for a loaded machine
 stop_server
 if [[ $(counter conn_idle_timeout) == 1 && $(counter conn_closed_active) == 1 ]] &&
@@ -76,18 +85,8 @@ else
 fi
 
 # Keepalive: a third mbxdp probes after 1 s of silence.
-LOG=$WORK/mbxdp-keepalive.log
-if ! start_server "$LOG" --idle-timeout 0 --keepalive 1,1,2; then
-	fail "mbxdp starts with --keepalive 1,1,2"
-	exit 1
-fi
-if mbnet_cli timeout 30 /usr/bin/python3 "$HERE/clients/conn_limits.py" --keepalive "$MBNET_SRV_ADDR" \
-	>"$WORK/client-keepalive.log" 2>&1; then
-	pass "a connection whose keepalive probes the kernel answers stays open"
-else
-	fail "a connection whose keepalive probes the kernel answers stays open"
-fi
-indent "$WORK/client-keepalive.log"
+client_against keepalive "a connection whose keepalive probes the kernel answers stays open" \
+	--idle-timeout 0 --keepalive 1,1,2
 sleep 0.5
 stop_server
 if (($(counter tx_keepalive_probe) >= 2)) && [[ $(counter conn_keepalive_timeout) == 0 ]]; then

@@ -72,21 +72,21 @@ def main():
             if req["answer_due"] and fc not in SERVED and got is not None:
                 if got[14:18] != f"{fc | 0x80:02x}01":
                     errors.append(f"{where}: not served, so exception 01 is due; got {got}")
-    for fc in sorted(a.expect_fc):
+    def requests_of(fc):
+        """The capture's requests of function fc; none is an error of its own."""
         if fc not in seen:
             errors.append(f"fc {fc}: no request for it in the capture")
-        elif any(r["answer_due"] and r["replayed"] is None for r in seen[fc]):
+        return seen.get(fc, [])
+
+    for fc in sorted(a.expect_fc):
+        if any(r["answer_due"] and r["replayed"] is None for r in requests_of(fc)):
             errors.append(f"fc {fc}: a request went unanswered")
     for fc in sorted(a.expect_exception01):
-        if fc not in seen:
-            errors.append(f"fc {fc}: no request for it in the capture")
-        for r in seen.get(fc, []):
+        for r in requests_of(fc):
             if r["replayed"] is None or r["replayed"][14:18] != f"{fc | 0x80:02x}01":
                 errors.append(f"fc {fc} packet {r['packet']}: exception 01 expected, got {r['replayed']}")
     for fc in sorted(a.expect_normal):
-        if fc not in seen:
-            errors.append(f"fc {fc}: no request for it in the capture")
-        for r in seen.get(fc, []):
+        for r in requests_of(fc):
             if r["replayed"] is None or r["replayed"][14:16] != f"{fc:02x}":
                 errors.append(f"fc {fc} packet {r['packet']}: a normal response expected, got {r['replayed']}")
     counts = {
