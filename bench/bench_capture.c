@@ -9,7 +9,7 @@
  *   - the writer's rate: a full ring drained to the file, in frames per
  *     second: the capture rate above which frames are dropped.
  *
- *   bench_capture [--rounds N] [--file PATH]     (default /dev/null) */
+ *   bench_capture [-r ROUNDS] [-f FILE]     (200 rounds, /dev/null by default) */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

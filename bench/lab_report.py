@@ -170,7 +170,7 @@ def markdown(table, meta, cpu, engine):
 
 
 def criteria(table, engine):
-    """The targets of issue 6, each with its measured ratio."""
+    """The lab's targets (docs/performance.md), each with its measured ratio."""
     out = ["| target | measured | met |", "| --- | --- | --- |"]
 
     def get(server, c, d, field, client="sleep"):

@@ -1,4 +1,4 @@
-/* Capacity (issue 3, item 9): a table configured for 1,000,000 connections
+/* Capacity: a table configured for 1,000,000 connections
  * holds 1,000,000 at once, each opened by a handshake and then served a
  * request, with a per-source limit in force (so the per-source table is
  * counted too). The resident memory the stack grew by, divided by the

@@ -437,7 +437,7 @@ def retransmit_limit_reset():
 
 @fixture
 def retransmit_on_duplicate_request():
-    """Issue 3.1 with RFC 6298 5.4: the client sending its request again,
+    """Reliable answers (RFC 6298 5.4): the client sending its request again,
     our answer unacknowledged, means the answer was lost: it is resent at
     once from the send queue, not executed again (a write is not repeated:
     FC 06 answered twice with the same echo)."""
@@ -528,7 +528,7 @@ def reordered_requests_answered_in_order():
     return f
 
 
-# Connection management (issue 3 item 6): MIG = Modbus Messaging on TCP/IP
+# Connection management (limits, eviction, timeouts, keepalive): MIG = Modbus Messaging on TCP/IP
 # Implementation Guide V1.0b.
 OTHER_IP = "198.18.0.3"
 
