@@ -51,16 +51,16 @@ static size_t counters_of(const struct mbx_stats_worker *s, struct counter *out)
 {
 	size_t n = 0;
 
-#define X(name) out[n++] = (struct counter){ #name, s->port.name };
+#define X(name, help) out[n++] = (struct counter){ #name, s->port.name };
 	MBX_PORT_COUNTERS(X)
 #undef X
-#define X(name) out[n++] = (struct counter){ #name, s->stack.name };
+#define X(name, help) out[n++] = (struct counter){ #name, s->stack.name };
 	STACK_COUNTERS(X)
 #undef X
-#define X(name) out[n++] = (struct counter){ #name, s->mb.name };
+#define X(name, help) out[n++] = (struct counter){ #name, s->mb.name };
 	MB_COUNTERS(X)
 #undef X
-#define X(name) out[n++] = (struct counter){ #name, s->idle.name };
+#define X(name, help) out[n++] = (struct counter){ #name, s->idle.name };
 	IDLE_COUNTERS(X)
 #undef X
 	return n;
@@ -97,16 +97,16 @@ static int engine_totals(const struct mbx_stats_shm *src, struct mbx_stats_worke
 	for (uint32_t i = 0; i < src->n_workers; i++) {
 		if (snapshot(&src->worker[i], scratch) < 0)
 			return -1;
-#define X(name) total->port.name += scratch->port.name;
+#define X(name, help) total->port.name += scratch->port.name;
 		MBX_PORT_COUNTERS(X)
 #undef X
-#define X(name) total->stack.name += scratch->stack.name;
+#define X(name, help) total->stack.name += scratch->stack.name;
 		STACK_COUNTERS(X)
 #undef X
-#define X(name) total->mb.name += scratch->mb.name;
+#define X(name, help) total->mb.name += scratch->mb.name;
 		MB_COUNTERS(X)
 #undef X
-#define X(name) total->idle.name += scratch->idle.name;
+#define X(name, help) total->idle.name += scratch->idle.name;
 		IDLE_COUNTERS(X)
 #undef X
 		for (unsigned fc = 0; fc < 256; fc++)

@@ -4,13 +4,13 @@
 
 void stats_add(struct stats_totals *t, const struct stack *s, const struct mbx_port_counters *pc)
 {
-#define X(name) t->port.name += pc->name;
+#define X(name, help) t->port.name += pc->name;
 	MBX_PORT_COUNTERS(X)
 #undef X
-#define X(name) t->stack.name += s->ctr.name;
+#define X(name, help) t->stack.name += s->ctr.name;
 	STACK_COUNTERS(X)
 #undef X
-#define X(name) t->mb.name += s->mb.ctr.name;
+#define X(name, help) t->mb.name += s->mb.ctr.name;
 	MB_COUNTERS(X)
 #undef X
 	for (unsigned fc = 0; fc < 256; fc++)
@@ -20,7 +20,7 @@ void stats_add(struct stats_totals *t, const struct stack *s, const struct mbx_p
 
 void stats_print(FILE *out, const struct stats_totals *t, const struct mbx_xdp_counters *xc)
 {
-#define X(name) fprintf(out, #name " %" PRIu64 "\n", t->port.name);
+#define X(name, help) fprintf(out, #name " %" PRIu64 "\n", t->port.name);
 	MBX_PORT_COUNTERS(X)
 #undef X
 	if (xc) {
@@ -28,10 +28,10 @@ void stats_print(FILE *out, const struct stats_totals *t, const struct mbx_xdp_c
 		MBXDP_STATS(X)
 #undef X
 	}
-#define X(name) fprintf(out, #name " %" PRIu64 "\n", t->stack.name);
+#define X(name, help) fprintf(out, #name " %" PRIu64 "\n", t->stack.name);
 	STACK_COUNTERS(X)
 #undef X
-#define X(name) fprintf(out, #name " %" PRIu64 "\n", t->mb.name);
+#define X(name, help) fprintf(out, #name " %" PRIu64 "\n", t->mb.name);
 	MB_COUNTERS(X)
 #undef X
 	for (unsigned fc = 0; fc < 256; fc++)

@@ -32,12 +32,12 @@
 
 /* What the adaptive idle mode did (idle.h). */
 #define IDLE_COUNTERS(X) \
-	X(idle_sleeps) /* times the worker slept on the socket */ \
-	X(idle_wakeups_traffic) /* ... and woke because frames arrived */ \
-	X(idle_ticks_asleep) /* TSC ticks spent asleep */
+	X(idle_sleeps, "times the worker slept on the socket (adaptive idle)") \
+	X(idle_wakeups_traffic, "sleeps that ended because frames arrived (adaptive idle)") \
+	X(idle_ticks_asleep, "TSC ticks the worker spent asleep (adaptive idle)")
 
 struct idle_counters {
-#define X(name) uint64_t name;
+#define X(name, help) uint64_t name;
 	IDLE_COUNTERS(X)
 #undef X
 };

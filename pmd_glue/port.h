@@ -22,35 +22,35 @@ struct mbx_port;
 	MBX_PORT_IMPAIR_COUNTERS(X)
 
 #define MBX_PORT_BACKEND_COUNTERS(X) \
-	X(port_rx_frames) \
-	X(port_tx_frames) \
-	X(port_tx_ring_full) /* frames dropped because the tx ring was full */ \
-	X(port_alloc_empty) /* extra frame wanted, none free */ \
-	X(port_fill_ring_short) /* fill ring could not be refilled fully */ \
-	X(port_kicks) \
-	X(port_rx_scattered) /* DPDK: a frame in a chain of mbufs, dropped */ \
+	X(port_rx_frames, "frames received from the port") \
+	X(port_tx_frames, "frames handed to the port to send") \
+	X(port_tx_ring_full, "frames dropped because the tx ring was full") \
+	X(port_alloc_empty, "extra frames wanted when none was free") \
+	X(port_fill_ring_short, "times the fill ring could not be refilled fully") \
+	X(port_kicks, "system calls that woke the kernel to send (AF_XDP sendto)") \
+	X(port_rx_scattered, "DPDK: frames in a chain of mbufs, dropped") \
 	/* Kept by the kernel or the device, brought in by sync_counters: */ \
-	X(port_kernel_rx_dropped) /* dropped before reaching our rx ring */ \
-	X(port_kernel_rx_ring_full) /* our rx ring was full */ \
-	X(port_kernel_fill_ring_empty) /* no fill frame for a received frame */ \
-	X(port_kernel_invalid_descs) /* rx or tx descriptors the kernel refused */
+	X(port_kernel_rx_dropped, "frames the kernel dropped before they reached our rx ring") \
+	X(port_kernel_rx_ring_full, "frames the kernel dropped because our rx ring was full") \
+	X(port_kernel_fill_ring_empty, "frames the kernel dropped for want of a fill ring frame") \
+	X(port_kernel_invalid_descs, "rx or tx descriptors the kernel refused")
 
 /* Frames the wrapper changed on purpose, per direction (rx: towards the
  * stack, tx: towards the wire). A reorder is counted when a held frame
  * actually leaves after a later one. */
 #define MBX_PORT_IMPAIR_COUNTERS(X) \
-	X(impair_rx_dropped) \
-	X(impair_rx_duplicated) \
-	X(impair_rx_reordered) \
-	X(impair_rx_corrupted) \
-	X(impair_tx_dropped) \
-	X(impair_tx_duplicated) \
-	X(impair_tx_reordered) \
-	X(impair_tx_corrupted) \
-	X(impair_dup_no_frame) /* a duplicate was due, the inner port had no frame */
+	X(impair_rx_dropped, "received frames the fault injector dropped") \
+	X(impair_rx_duplicated, "received frames the fault injector duplicated") \
+	X(impair_rx_reordered, "received frames the fault injector delivered after a later one") \
+	X(impair_rx_corrupted, "received frames the fault injector corrupted") \
+	X(impair_tx_dropped, "sent frames the fault injector dropped") \
+	X(impair_tx_duplicated, "sent frames the fault injector duplicated") \
+	X(impair_tx_reordered, "sent frames the fault injector sent after a later one") \
+	X(impair_tx_corrupted, "sent frames the fault injector corrupted") \
+	X(impair_dup_no_frame, "duplicates that were due when the inner port had no frame")
 
 struct mbx_port_counters {
-#define X(name) uint64_t name;
+#define X(name, help) uint64_t name;
 	MBX_PORT_COUNTERS(X)
 #undef X
 };

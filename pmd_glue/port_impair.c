@@ -212,7 +212,7 @@ static void impair_sync_counters(struct mbx_port *p)
 	struct mbx_port *inner = impair(p)->inner;
 
 	mbx_port_sync_counters(inner);
-#define X(name) p->ctr.name = inner->ctr.name;
+#define X(name, help) p->ctr.name = inner->ctr.name;
 	MBX_PORT_BACKEND_COUNTERS(X)
 #undef X
 }

@@ -20,71 +20,71 @@
 /* Every frame the stack does not answer normally is counted under a named
  * reason, so a lab engineer can tell a bad checksum from a full table. */
 #define STACK_COUNTERS(X) \
-	X(rx_frames) \
-	X(drop_short_frame) /* shorter than its Ethernet/IP/TCP headers */ \
-	X(drop_not_ipv4) /* ethertype neither IPv4 nor ARP (after one 802.1Q tag) */ \
-	X(drop_arp_not_request) /* ARP other than an Ethernet/IPv4 request */ \
-	X(drop_arp_not_ours) /* ARP request for an address the stack does not own */ \
-	X(drop_not_our_address) /* IPv4 to an address the stack does not own */ \
-	X(drop_icmp_bad) /* ICMP shorter than 8 bytes or with a bad checksum */ \
-	X(drop_icmp_not_echo) /* ICMP other than an echo request */ \
-	X(drop_ip_bad_header) /* version, IHL or total length wrong (RFC 791 3.1) */ \
-	X(drop_ip_bad_csum) /* RFC 1122 3.2.1.2 */ \
-	X(drop_ip_fragment) /* fragments are not reassembled */ \
-	X(drop_ip_bad_source) /* broadcast or multicast source (RFC 1122 3.2.1.3) */ \
-	X(drop_not_tcp) \
-	X(drop_tcp_bad_header) /* data offset below 5 or past the segment */ \
-	X(drop_tcp_bad_csum) /* RFC 9293 3.1 */ \
-	X(rst_port_not_served) /* no listener: RST (RFC 9293 3.10.7.1) */ \
-	X(drop_rst_no_conn) /* RST for no connection: dropped (RFC 9293 3.10.7.1) */ \
-	X(drop_syn_with_data) /* SYN payload ignored, not acknowledged */ \
-	X(drop_no_ack_flag) /* RFC 9293 3.10.7.4 fifth check */ \
-	X(drop_seq_unacceptable) /* answered with an ACK (RFC 9293 3.10.7.4 first check) */ \
-	X(drop_ack_beyond_snd_nxt) /* answered with an ACK */ \
-	X(drop_bad_cookie) /* ACK of no connection, not one of our cookies: RST */ \
-	X(drop_out_of_order) /* beyond RCV.NXT: dropped with a duplicate ACK */ \
-	X(drop_segment_too_long) /* payload larger than the stack's scratch buffer */ \
-	X(drop_no_tx_frame) /* reply needed an extra frame and none was free */ \
-	X(drop_no_adu_buffer) /* a split ADU had nowhere to wait: connection reset */ \
-	X(drop_no_snd_buf) /* no send buffer block for a response: request left unacknowledged */ \
-	X(snd_window_full) /* a response waits in the send queue for the peer's window */ \
-	X(drop_snd_queue_full) /* a peer not reading its answers: requests left unacknowledged */ \
-	X(tx_arp_reply) \
-	X(tx_icmp_echo_reply) \
-	X(tx_syn_ack) \
-	X(tx_rst) \
-	X(tx_challenge_ack) /* RFC 5961 3.2, 4.2 and 5.2 */ \
-	X(drop_challenge_ack_limited) /* over the challenge ACK rate (RFC 5961 7) */ \
-	X(drop_ack_too_old) /* SEG.ACK before SND.UNA - MAX.SND.WND (RFC 5961 5.2) */ \
-	X(tx_ack) /* pure ACKs */ \
-	X(tx_data_segments) \
-	X(tx_fin) \
-	X(tx_retransmit_timeout) /* RFC 6298 5.4: the oldest unacknowledged segment again */ \
-	X(tx_retransmit_dup_request) /* a request came again: its unacknowledged answer is resent */ \
-	X(tx_window_probe) /* RFC 9293 3.8.6.1: zero window probes */ \
-	X(rtt_samples) /* RFC 6298 3: round trips measured (Karn's rule) */ \
-	X(conn_opened) /* a valid cookie came back */ \
+	X(rx_frames, "frames the stack received") \
+	X(drop_short_frame, "frames shorter than their Ethernet/IP/TCP headers: dropped") \
+	X(drop_not_ipv4, "frames whose ethertype is neither IPv4 nor ARP (after one 802.1Q tag): dropped") \
+	X(drop_arp_not_request, "ARP other than an Ethernet/IPv4 request: dropped") \
+	X(drop_arp_not_ours, "ARP requests for an address the stack does not own: dropped") \
+	X(drop_not_our_address, "IPv4 packets to an address the stack does not own: dropped") \
+	X(drop_icmp_bad, "ICMP shorter than 8 bytes or with a bad checksum: dropped") \
+	X(drop_icmp_not_echo, "ICMP other than an echo request: dropped") \
+	X(drop_ip_bad_header, "IPv4 version, IHL or total length wrong (RFC 791 3.1): dropped") \
+	X(drop_ip_bad_csum, "IPv4 header checksum wrong (RFC 1122 3.2.1.2): dropped") \
+	X(drop_ip_fragment, "IPv4 fragments, which are not reassembled: dropped") \
+	X(drop_ip_bad_source, "broadcast or multicast IPv4 source (RFC 1122 3.2.1.3): dropped") \
+	X(drop_not_tcp, "IPv4 neither TCP nor ICMP: dropped") \
+	X(drop_tcp_bad_header, "TCP data offset below 5 or past the segment: dropped") \
+	X(drop_tcp_bad_csum, "TCP checksum wrong (RFC 9293 3.1): dropped") \
+	X(rst_port_not_served, "segments to a port not served: answered with RST (RFC 9293 3.10.7.1)") \
+	X(drop_rst_no_conn, "RST for no connection: dropped (RFC 9293 3.10.7.1)") \
+	X(drop_syn_with_data, "SYN payloads ignored, not acknowledged") \
+	X(drop_no_ack_flag, "segments without the ACK flag (RFC 9293 3.10.7.4 fifth check): dropped") \
+	X(drop_seq_unacceptable, "segments outside the receive window: answered with an ACK (RFC 9293 3.10.7.4 first check)") \
+	X(drop_ack_beyond_snd_nxt, "segments acknowledging data not yet sent: answered with an ACK") \
+	X(drop_bad_cookie, "ACKs of no connection that carry none of our SYN cookies: RST") \
+	X(drop_out_of_order, "segments beyond RCV.NXT: dropped with a duplicate ACK") \
+	X(drop_segment_too_long, "segments whose payload is larger than the stack's scratch buffer: dropped") \
+	X(drop_no_tx_frame, "replies that needed an extra frame when none was free: dropped") \
+	X(drop_no_adu_buffer, "split ADUs that had nowhere to wait: connection reset") \
+	X(drop_no_snd_buf, "responses with no send buffer block: request left unacknowledged") \
+	X(snd_window_full, "responses that waited in the send queue for the peer's window") \
+	X(drop_snd_queue_full, "requests left unacknowledged because the peer does not read its answers") \
+	X(tx_arp_reply, "ARP replies sent") \
+	X(tx_icmp_echo_reply, "ICMP echo replies sent") \
+	X(tx_syn_ack, "SYN-ACKs sent (each carries a SYN cookie)") \
+	X(tx_rst, "RSTs sent") \
+	X(tx_challenge_ack, "challenge ACKs sent (RFC 5961 3.2, 4.2 and 5.2)") \
+	X(drop_challenge_ack_limited, "challenge ACKs not sent, over the rate limit (RFC 5961 7)") \
+	X(drop_ack_too_old, "segments whose SEG.ACK is before SND.UNA - MAX.SND.WND (RFC 5961 5.2): dropped") \
+	X(tx_ack, "pure ACKs sent") \
+	X(tx_data_segments, "segments sent carrying response data") \
+	X(tx_fin, "FINs sent") \
+	X(tx_retransmit_timeout, "retransmissions of the oldest unacknowledged segment on timeout (RFC 6298 5.4)") \
+	X(tx_retransmit_dup_request, "answers resent because their request came again while unacknowledged") \
+	X(tx_window_probe, "zero window probes sent (RFC 9293 3.8.6.1)") \
+	X(rtt_samples, "round trips measured (RFC 6298 3, Karn's rule)") \
+	X(conn_opened, "connections opened: a valid SYN cookie came back") \
 	/* Refusals count segments: each segment of a refused handshake that \
 	 * carries a valid cookie (the ACK, the first request) is refused again. */ \
-	X(conn_refused_table_full) /* table full, nothing evictable (all priority): RST */ \
-	X(conn_refused_per_source) /* the source holds --max-conns-per-source: RST (MIG 4.2.1) */ \
-	X(conn_evicted) /* oldest idle non-priority connection closed for a new one (MIG 4.2.1) */ \
-	X(conn_time_wait_reclaimed) /* a TIME-WAIT slot given to a new connection */ \
-	X(conn_idle_timeout) /* no request for its pool's idle timeout: closed (MIG 4.2.1) */ \
-	X(conn_keepalive_timeout) /* keepalive probes unanswered: RST (RFC 1122 4.2.3.6) */ \
-	X(tx_keepalive_probe) /* <SEQ=SND.NXT-1><CTL=ACK> (RFC 1122 4.2.3.6) */ \
-	X(conn_close_timeout) /* our FIN's close not finished by the peer in time: RST */ \
-	X(conn_reset_data_after_close) /* data after our close: RST (RFC 1122 4.2.2.13) */ \
-	X(conn_time_wait_reopened) /* SYN beyond RCV.NXT in TIME-WAIT: new connection (RFC 1122 4.2.2.13) */ \
-	X(conn_closed) /* passive close completed */ \
-	X(conn_closed_active) /* our close completed: TIME-WAIT ended (RFC 9293 3.6) */ \
-	X(conn_reset_by_peer) \
-	X(conn_reset_retransmit_limit) /* max retries of one segment unacknowledged: RST */ \
-	X(conn_reset_bad_mbap) /* MBAP length out of range: stream unframeable */ \
-	X(adu_split_reassembled)
+	X(conn_refused_table_full, "handshake segments refused with RST: table full, nothing evictable (all priority)") \
+	X(conn_refused_per_source, "handshake segments refused with RST: the source holds --max-conns-per-source (MIG 4.2.1)") \
+	X(conn_evicted, "oldest idle non-priority connections closed for a new one (MIG 4.2.1)") \
+	X(conn_time_wait_reclaimed, "TIME-WAIT slots given to a new connection") \
+	X(conn_idle_timeout, "connections closed after their pool's idle timeout without a request (MIG 4.2.1)") \
+	X(conn_keepalive_timeout, "connections reset because keepalive probes went unanswered (RFC 1122 4.2.3.6)") \
+	X(tx_keepalive_probe, "keepalive probes <SEQ=SND.NXT-1><CTL=ACK> sent (RFC 1122 4.2.3.6)") \
+	X(conn_close_timeout, "connections reset because the peer did not finish our close in time") \
+	X(conn_reset_data_after_close, "connections reset for data after our close (RFC 1122 4.2.2.13)") \
+	X(conn_time_wait_reopened, "new connections from a SYN beyond RCV.NXT in TIME-WAIT (RFC 1122 4.2.2.13)") \
+	X(conn_closed, "passive closes completed") \
+	X(conn_closed_active, "our closes completed: TIME-WAIT ended (RFC 9293 3.6)") \
+	X(conn_reset_by_peer, "connections the peer reset") \
+	X(conn_reset_retransmit_limit, "connections reset after the most retransmissions of one segment without an ACK") \
+	X(conn_reset_bad_mbap, "connections reset because an MBAP length out of range left the stream unframeable") \
+	X(adu_split_reassembled, "ADUs that arrived split over segments and were put together")
 
 struct stack_counters {
-#define X(name) uint64_t name;
+#define X(name, help) uint64_t name;
 	STACK_COUNTERS(X)
 #undef X
 };

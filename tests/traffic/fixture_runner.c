@@ -117,7 +117,7 @@ static void learn_isn(const struct frame *expected, const struct mbx_frame *got)
 static void print_counters(const struct stack *s)
 {
 	fprintf(stderr, "  stack counters:");
-#define X(name) if (s->ctr.name) fprintf(stderr, " " #name "=%llu", (unsigned long long)s->ctr.name);
+#define X(name, help) if (s->ctr.name) fprintf(stderr, " " #name "=%llu", (unsigned long long)s->ctr.name);
 	STACK_COUNTERS(X)
 #undef X
 	fprintf(stderr, "\n");

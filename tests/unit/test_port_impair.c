@@ -154,7 +154,7 @@ static void assert_binomial(uint64_t observed, uint64_t n, double p)
 
 static void assert_no_impairment(const struct mbx_port_counters *c)
 {
-#define X(name) assert_int_equal(c->name, 0);
+#define X(name, help) assert_int_equal(c->name, 0);
 	MBX_PORT_IMPAIR_COUNTERS(X)
 #undef X
 }
@@ -304,7 +304,7 @@ static void test_same_seed_same_outcomes(void **state)
 	run_mixed(spec, &rx2, &tx2, &c2);
 	run_mixed("loss=0.1,dup=0.1,reorder=0.1,corrupt=0.1,seed=8", &rx3, &tx3, &c3);
 	/* Every impairment happened in both directions... */
-#define X(name) assert_true(c1.name > 0 || !strcmp(#name, "impair_dup_no_frame"));
+#define X(name, help) assert_true(c1.name > 0 || !strcmp(#name, "impair_dup_no_frame"));
 	MBX_PORT_IMPAIR_COUNTERS(X)
 #undef X
 	/* ...identically for the same seed, and differently for another. */
