@@ -21,8 +21,9 @@ run_build() { # DIR [meson setup options...]
 	/usr/bin/python3 "$top/tests/summary.py" "$dir/meson-logs/testlog.json" >"$dir/summary.txt" || rc=1
 	cat "$dir/summary.txt"
 }
-run_build "$build"
-run_build "$build-sanitize" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
+# Warnings are errors here and for developers, not for users building a release.
+run_build "$build" -Dwerror=true
+run_build "$build-sanitize" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
 
 # One closing line for both builds.
 /usr/bin/python3 - "$build/summary.txt" "$build-sanitize/summary.txt" <<'PY'
