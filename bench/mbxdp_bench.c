@@ -472,6 +472,7 @@ static void usage(FILE *f)
 		"usage: mbxdp-bench --host ADDR [--port P] [--connections N] [--pipeline D]\n"
 		"         [--mix SPEC] [--rate R] [--warmup S] [--duration S] [--threads T]\n"
 		"         [--timeout-ms MS] [--busy-poll] [--udp-echo] [--json] [--progress]\n"
+		"       mbxdp-bench --help | --version\n"
 		"  --mix       function mix, e.g. fc3:10=80,fc16:10=20 (code:quantity=weight;\n"
 		"              codes 1-6, 15, 16); default fc3:10\n"
 		"  --rate      open loop at R requests/s over all connections; default closed loop\n"
@@ -508,6 +509,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[128];
@@ -517,7 +519,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	*o = (struct options){ .port = MB_TCP_PORT, .connections = 1, .pipeline = 1,
 			       .warmup_s = 1, .duration_s = 5, .threads = 1 };
 	mix_parse("fc3:10", &o->mix, err, sizeof(err));
-	while ((opt = getopt_long(argc, argv, "H:p:c:d:m:r:w:t:T:o:bujPh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "H:p:c:d:m:r:w:t:T:o:bujPhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'H':
 			o->host = optarg;
@@ -581,6 +583,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("mbxdp-bench %s\n", MBXDP_VERSION);
 			exit(0);
 		default:
 			usage(stderr);

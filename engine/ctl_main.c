@@ -32,6 +32,7 @@ static const struct {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: mbxdp-ctl [--name NAME | --iface IF [--queue N]] COMMAND [options]\n"
+		     "       mbxdp-ctl --help | --version\n"
 		     "\n"
 		     "Talks to a running mbxdp through /dev/shm/NAME.*; NAME is the engine's --name,\n"
 		     "by default mbxdp-IF-QUEUE (--iface and --queue build it).\n"
@@ -108,6 +109,7 @@ int main(int argc, char **argv)
 		{ "iface", required_argument, 0, 'i' },
 		{ "queue", required_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
 	};
 	struct ctl_target t = { 0 };
@@ -115,7 +117,7 @@ int main(int argc, char **argv)
 	int ch;
 
 	/* "+": stop at the subcommand; its options are its own. */
-	while ((ch = getopt_long(argc, argv, "+n:i:q:h", longopts, 0)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+n:i:q:hV", longopts, 0)) != -1) {
 		switch (ch) {
 		case 'n':
 			t.name = optarg;
@@ -128,6 +130,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("mbxdp-ctl %s\n", MBXDP_VERSION);
 			return 0;
 		default:
 			usage(stderr);

@@ -49,7 +49,8 @@ static void usage(FILE *out)
 		"  --json FILE             write the report as JSON ('-': standard output)\n"
 		"  --counters              print the in-process server's counters\n"
 		"  -q, --quiet             no table\n"
-		"  -h, --help\n"
+		"  -h, --help              this text\n"
+		"  -V, --version           print the version\n"
 		"\n"
 		"Exit status: 0 when every request that is due an answer got a proper one,\n"
 		"1 when one did not, 2 on a usage or I/O error.\n");
@@ -99,6 +100,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "counters", no_argument, 0, O_COUNTERS },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
 	};
 	double v;
@@ -109,7 +111,7 @@ static int parse(int argc, char **argv, struct options *o)
 	o->play.timeout_ns = 1000000000u;
 	o->play.sport_base = 20000;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":p:qh", longopts, 0)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":p:qhV", longopts, 0)) != -1) {
 		switch (ch) {
 		case O_INPROC:
 			o->out_pcap = optarg;
@@ -156,6 +158,9 @@ static int parse(int argc, char **argv, struct options *o)
 			break;
 		case 'h':
 			usage(stdout);
+			return 1;
+		case 'V':
+			printf("mbxdp-replay %s\n", MBXDP_VERSION);
 			return 1;
 		case ':':
 			fprintf(stderr, "mbxdp-replay: %s needs a value\n", argv[optind - 1]);
