@@ -44,6 +44,7 @@ static int open_afxdp(struct backend *b, const struct cli_options *o, const stru
 		.generic = o->xdp_generic,
 		.ports = o->ports,
 		.n_ports = o->n_ports,
+		.bpf_obj_path = o->xdp_object,
 	};
 
 	if (if_nametoindex(o->iface) == 0) {

@@ -76,6 +76,9 @@ static void usage(FILE *out)
 		"                           adaptive: sleep on the socket when traffic stops\n"
 		"      --config FILE        device model: servers, units, tables (YAML; see\n"
 		"                           docs/usage.md); default: one device, every address\n"
+		"      --xdp-object FILE    the XDP program (mbxdp_steer.bpf.o); default:\n"
+		"                           $MBXDP_XDP_OBJECT, else the build tree's when run\n"
+		"                           from it, else the installed one (LIBDIR/mbxdp)\n"
 		"      --detach             remove an mbxdp XDP program left on IF, then exit\n"
 		"      --dpdk               serve a DPDK port; EAL arguments follow --\n"
 		"      --queues N           DPDK queue pairs, one pinned worker each, RSS\n"
@@ -204,6 +207,8 @@ static int check_backend_options(const struct cli_options *o)
 		stray = "--xdp-mode";
 	else if (o->detach)
 		stray = "--detach";
+	else if (o->xdp_object)
+		stray = "--xdp-object";
 	if (stray) {
 		fprintf(stderr, "mbxdp: %s is for AF_XDP; with --dpdk the port is an EAL argument "
 				"after -- (--vdev net_af_xdp0,iface=IF,...)\n", stray);
@@ -241,6 +246,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		OPT_CLOSE,
 		OPT_TIME_WAIT,
 		OPT_KEEPALIVE,
+		OPT_XDP_OBJECT,
 	};
 	static const struct option longopts[] = {
 		{ "iface", required_argument, 0, 'i' },
@@ -269,6 +275,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "close", required_argument, 0, OPT_CLOSE },
 		{ "time-wait", required_argument, 0, OPT_TIME_WAIT },
 		{ "keepalive", required_argument, 0, OPT_KEEPALIVE },
+		{ "xdp-object", required_argument, 0, OPT_XDP_OBJECT },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -418,6 +425,9 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			break;
 		case OPT_CONFIG:
 			o->config = optarg;
+			break;
+		case OPT_XDP_OBJECT:
+			o->xdp_object = optarg;
 			break;
 		case OPT_IDLE:
 			if (!strcmp(optarg, "busy")) {

@@ -49,6 +49,7 @@ struct cli_options {
 	char name_buf[CLI_NAME_MAX + 1];
 	int idle_adaptive; /* --idle adaptive: sleep on the socket when quiet */
 	const char *config; /* --config: the device model file; NULL: the default model */
+	const char *xdp_object; /* --xdp-object: the steering program; NULL: loader.h's rule */
 };
 
 /* Parses argv; with --dpdk, the arguments after -- are EAL's (eal_argv

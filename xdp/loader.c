@@ -39,8 +39,6 @@
 
 #include "steer_abi.h"
 
-#define OBJ_FILE_NAME "mbxdp_steer.bpf.o"
-
 struct mbx_xdp {
 	struct bpf_object *obj;
 	int ifindex;
@@ -223,18 +221,43 @@ static int remove_leftover(int ifindex, const char *ifname, char *err, size_t er
 	return 1;
 }
 
+/* The installed object is found from the executable's own place, not from
+ * the prefix the build was configured with, so an installation moved as a
+ * whole (a DESTDIR staged for a package, a tree unpacked elsewhere) keeps
+ * working: <prefix>/<exe dir>/mbxdp -> <prefix>/<object>. */
 const char *mbx_xdp_default_obj_path(char *buf, size_t len)
 {
+	const char *env = getenv(MBX_XDP_OBJECT_ENV);
+	const size_t exedir_len = strlen(MBXDP_INSTALL_EXEDIR);
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *dir;
+	size_t dir_len;
 
+	if (env && *env) {
+		snprintf(buf, len, "%s", env);
+		return buf;
+	}
 	if (n > 0) {
 		exe[n] = '\0';
-		snprintf(buf, len, "%s/%s", dirname(exe), OBJ_FILE_NAME);
-		if (access(buf, R_OK) == 0)
+		if (!strncmp(exe, MBXDP_BUILD_ROOT "/", strlen(MBXDP_BUILD_ROOT) + 1)) {
+			snprintf(buf, len, "%s", MBXDP_BPF_OBJ_BUILD_PATH);
 			return buf;
+		}
+		dir = dirname(exe);
+		dir_len = strlen(dir);
+		if (MBXDP_INSTALL_EXEDIR[0] != '/' && MBXDP_INSTALL_OBJ[0] != '/' &&
+		    dir_len > exedir_len + 1 && dir[dir_len - exedir_len - 1] == '/' &&
+		    !strcmp(dir + dir_len - exedir_len, MBXDP_INSTALL_EXEDIR)) {
+			snprintf(buf, len, "%.*s/%s", (int)(dir_len - exedir_len - 1), dir,
+				 MBXDP_INSTALL_OBJ);
+			return buf;
+		}
 	}
-	snprintf(buf, len, "%s", MBXDP_BPF_OBJ_BUILD_PATH);
+	if (MBXDP_INSTALL_OBJ[0] == '/')
+		snprintf(buf, len, "%s", MBXDP_INSTALL_OBJ);
+	else
+		snprintf(buf, len, "%s/%s", MBXDP_INSTALL_PREFIX, MBXDP_INSTALL_OBJ);
 	return buf;
 }
 
@@ -245,7 +268,8 @@ static int load_program(struct mbx_xdp *x, const char *path, char *err, size_t e
 
 	x->obj = bpf_object__open_file(path, NULL);
 	if (!x->obj) {
-		say(err, errlen, "cannot open the XDP program %s: %s", path, strerror(errno));
+		say(err, errlen, "cannot open the XDP program %s: %s (give its place with "
+			"--xdp-object FILE or %s)", path, strerror(errno), MBX_XDP_OBJECT_ENV);
 		return -1;
 	}
 	rc = bpf_object__load(x->obj);

@@ -112,8 +112,13 @@ void mbx_xdp_unhook(const struct mbx_xdp *x);
  * reason in err (no such interface, an mbxdp still running on it, ...). */
 int mbx_xdp_detach_iface(const char *ifname, char *err, size_t errlen);
 
+/* The environment variable that names the program's object file. */
+#define MBX_XDP_OBJECT_ENV "MBXDP_XDP_OBJECT"
+
 /* Where the program's object file is looked for when the config names none:
- * next to the running executable, else where the build put it. */
+ * $MBXDP_XDP_OBJECT; else, for an executable of the build tree, where the
+ * build put it; else where `meson install` put it (<libdir>/mbxdp), found
+ * relative to the executable, so a moved installation keeps working. */
 const char *mbx_xdp_default_obj_path(char *buf, size_t len);
 
 #endif

@@ -2,13 +2,14 @@
 mbxdp and mbxdp-ctl use: the seqlock, the layout checks and the byte
 order live there once; this module only passes arguments and raises.
 
-The library is looked up as $MBXDP_REGS_LIB (a path), else by the dynamic
-loader as libmbxdp_regs.so (installed, or on LD_LIBRARY_PATH).
+Which library is loaded, meson writes into _library.py: in the build
+tree's copy of this package (build/python) the build's library by its path,
+in the installed package the library's SONAME, for the dynamic loader.
 """
 import ctypes
-import ctypes.util
 import fcntl
-import os
+
+from ._library import REGS_LIB
 
 # The table ids of enum mbx_regs_table_id, by the names mbxdp-ctl takes.
 TABLES = {
@@ -45,9 +46,7 @@ class _UnitHead(ctypes.Structure):
 
 
 def _load():
-    path = os.environ.get("MBXDP_REGS_LIB") or ctypes.util.find_library("mbxdp_regs") \
-        or "libmbxdp_regs.so"
-    lib = ctypes.CDLL(path, use_errno=True)
+    lib = ctypes.CDLL(REGS_LIB, use_errno=True)
     regs_p, unit_p, u16_p = ctypes.POINTER(_Regs), ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint16)
     sigs = {
         "mbx_regs_open": (ctypes.c_int, [regs_p, ctypes.c_char_p, ctypes.c_char_p,

@@ -4,7 +4,7 @@ way mbxdp builds them (regs_fixture): reads, writes, updates that land
 whole or not at all, the choice of server and unit, errors, and - with a
 writer process hammering 100-register blocks - that no read is torn.
 
-  test_regs_py.py BUILD_DIR     (MBXDP_REGS_LIB and PYTHONPATH set by meson)
+  test_regs_py.py BUILD_DIR     (PYTHONPATH=BUILD_DIR/python set by meson)
 """
 import multiprocessing
 import os
