@@ -8,9 +8,9 @@
  *
  *   bench_steer [--iface IF] [--repeat N] [--rounds N]
  *
- * The steered frames meet an empty xsks_map, so they end in XDP_PASS after
- * the redirect lookup (xdp_no_socket) instead of the socket: the program's
- * work is the same up to the redirect itself.
+ * The steered frames meet an empty xsks_map, so they end in XDP_DROP after
+ * the redirect lookup (xdp_no_socket_for_queue) instead of the socket: the
+ * program's work is the same up to the redirect itself.
  *
  * An answered frame (the echo request) is rewritten in place, and a test
  * run's repeats share one buffer: the second repeat would see the reply. So
@@ -43,16 +43,16 @@ struct bench_case {
 };
 
 static const struct bench_case cases[] = {
-	{ "any address, SYN to 502 (steered)", 0, 0, 0xc6120107, 502, XDP_PASS, 0 },
+	{ "any address, SYN to 502 (steered)", 0, 0, 0xc6120107, 502, XDP_DROP, 0 },
 	{ "any address, SYN to 80 (passed)", 0, 0, 0xc6120107, 80, XDP_PASS, 0 },
-	{ "1,024 addresses, SYN to 502 (steered)", 1024, 0, 0xc6120107, 502, XDP_PASS, 0 },
-	{ "65,536 addresses, SYN to 502 (steered)", 65536, 0, 0xc6120107, 502, XDP_PASS, 0 },
+	{ "1,024 addresses, SYN to 502 (steered)", 1024, 0, 0xc6120107, 502, XDP_DROP, 0 },
+	{ "65,536 addresses, SYN to 502 (steered)", 65536, 0, 0xc6120107, 502, XDP_DROP, 0 },
 	{ "65,536 addresses, 1,000-prefix allow-list, allowed source", 65536, ALLOW_PREFIXES,
-	  0xc6120108, 502, XDP_PASS, 0 },
+	  0xc6120108, 502, XDP_DROP, 0 },
 	{ "65,536 addresses, 1,000-prefix allow-list, other source (dropped)", 65536,
 	  ALLOW_PREFIXES, 0xc6121001, 502, XDP_DROP, 0 },
 	{ "65,536 addresses, SYN to 502 (steered), one frame per run", 65536, 0, 0xc6120107, 502,
-	  XDP_PASS, 1 },
+	  XDP_DROP, 1 },
 	{ "65,536 addresses, echo request (answered), one frame per run", 65536, 0, 0xc6120107, 0,
 	  XDP_TX, 1 },
 };

@@ -49,6 +49,9 @@ struct mbx_xdp_config {
 	uint32_t n_addrs;
 	const struct mbx_xdp_cidr *allow; /* allow-lists of all servers (up to MBXDP_ALLOW_MAX) */
 	uint32_t n_allow;
+	/* 1: a frame for a served port on a queue without a socket goes to the
+	 * kernel; 0: dropped (both counted, xdp_no_socket_for_queue). */
+	int pass_no_socket;
 	const char *bpf_obj_path; /* NULL: mbx_xdp_default_obj_path() */
 };
 

@@ -15,8 +15,9 @@
  *
  * A server with an allow-list admits only sources inside it: any other
  * segment to its ports, or echo request to its addresses, is dropped here,
- * before it costs user space a frame, and counted. Those are the only frames
- * the program drops.
+ * before it costs user space a frame, and counted. A segment for mbxdp that
+ * arrives on a receive queue without mbxdp's socket is dropped and counted
+ * too (by default). Those are the only frames the program drops.
  *
  * Parsing stops at the first thing it does not expect and passes the frame.
  * It understands exactly what the user-space stack understands
@@ -329,12 +330,16 @@ static __always_inline int ipv4_input(struct xdp_md *ctx, struct ethhdr *eth, st
 		return count(MBXDP_STAT_UNLISTED_ADDR, XDP_PASS);
 	if (!source_allowed(a, ip->saddr))
 		return count(MBXDP_STAT_DROP_SOURCE, XDP_DROP);
-	/* With XDP_PASS as the flags argument, a queue without a socket yields
-	 * XDP_PASS instead of XDP_ABORTED (bpf-helpers(7), bpf_redirect_map), so
-	 * a program left behind by a dead server never blackholes traffic. */
+	/* A queue without a socket makes bpf_redirect_map() return its flags
+	 * argument (bpf-helpers(7)) instead of XDP_REDIRECT. Such a frame is
+	 * for mbxdp but reached a queue mbxdp does not serve (RSS put the
+	 * connection there): the kernel would only answer it with a reset, as
+	 * if nothing served the port, so it is dropped and counted unless the
+	 * user asked for the kernel to have it (a kernel server on the other
+	 * queues). */
 	action = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
 	if (action != XDP_REDIRECT)
-		return count(MBXDP_STAT_NO_SOCKET, action);
+		return count(MBXDP_STAT_NO_SOCKET, cfg->pass_no_socket ? XDP_PASS : XDP_DROP);
 	return count(MBXDP_STAT_STEERED, action);
 }
 

@@ -51,6 +51,9 @@ struct mbxdp_config {
 	__u8 mac[6]; /* the interface's hardware address: sender of XDP's ARP replies */
 	__u16 addr_listed; /* 0: mbxdp_addrs is empty and every destination is any_addr */
 	struct mbxdp_addr any_addr;
+	/* 1: a steered frame on a queue without a socket goes to the kernel;
+	 * 0 (the default, and what a program nobody configured does): dropped. */
+	__u16 pass_no_socket;
 };
 
 /* The per-CPU mbxdp_stats array: X(SLOT, name, meaning). Every frame the
@@ -60,7 +63,7 @@ struct mbxdp_config {
 	X(STEERED, xdp_steered, "redirected into the queue's AF_XDP socket") \
 	X(PASSED, xdp_passed, "not IPv4/TCP to a served port, nor ARP or ping XDP answers: to the kernel") \
 	X(UNLISTED_ADDR, xdp_passed_unlisted_addr, "to a served port of an address not served: to the kernel") \
-	X(NO_SOCKET, xdp_no_socket, "for a served port, but no socket on its queue: to the kernel") \
+	X(NO_SOCKET, xdp_no_socket_for_queue, "for a served port, but no socket on its queue: dropped (--other-queues pass: to the kernel)") \
 	X(ARP_REPLIED, xdp_arp_replied, "ARP request for a served address: answered (XDP_TX)") \
 	X(ICMP_ECHO_REPLIED, xdp_icmp_echo_replied, "ICMP echo request to a served address: answered (XDP_TX)") \
 	X(DROP_SOURCE, xdp_drop_source_not_allowed, "source outside its server's allow-list: dropped")

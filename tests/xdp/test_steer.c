@@ -37,7 +37,7 @@
 
 #define FRAME_MAX 1600 /* the 1,400-byte echo and its headers */
 
-enum config { LISTED, ANY, ANY_ALLOW, N_CONFIGS };
+enum config { LISTED, ANY, ANY_ALLOW, ANY_PASS, N_CONFIGS };
 
 static const char *iface;
 static const char *frames_dir;
@@ -59,7 +59,7 @@ static uint32_t ipv4(const char *s)
 }
 
 static struct mbx_xdp *load(const struct mbx_xdp_addr *addrs, uint32_t n_addrs,
-			    const struct mbx_xdp_cidr *allow, uint32_t n_allow)
+			    const struct mbx_xdp_cidr *allow, uint32_t n_allow, int pass_no_socket)
 {
 	static const uint16_t ports[] = { 502 };
 	const struct mbx_xdp_config cfg = {
@@ -70,6 +70,7 @@ static struct mbx_xdp *load(const struct mbx_xdp_addr *addrs, uint32_t n_addrs,
 		.n_addrs = n_addrs,
 		.allow = allow,
 		.n_allow = n_allow,
+		.pass_no_socket = pass_no_socket,
 	};
 	char err[256];
 	struct mbx_xdp *x = mbx_xdp_load(&cfg, err, sizeof(err));
@@ -90,10 +91,11 @@ static int load_all(void **state)
 	const struct mbx_xdp_cidr allow0[] = { { .addr = ipv4("198.18.1.0"), .prefix_len = 24, .server = 0 } };
 
 	(void)state;
-	progs[LISTED] = load(addrs, 3, allow1, 1);
-	progs[ANY] = load(NULL, 0, NULL, 0);
-	progs[ANY_ALLOW] = load(NULL, 0, allow0, 1);
-	return progs[LISTED] && progs[ANY] && progs[ANY_ALLOW] ? 0 : -1;
+	progs[LISTED] = load(addrs, 3, allow1, 1, 0);
+	progs[ANY] = load(NULL, 0, NULL, 0, 0);
+	progs[ANY_ALLOW] = load(NULL, 0, allow0, 1, 0);
+	progs[ANY_PASS] = load(NULL, 0, NULL, 0, 1);
+	return progs[LISTED] && progs[ANY] && progs[ANY_ALLOW] && progs[ANY_PASS] ? 0 : -1;
 }
 
 static int unload_all(void **state)
@@ -208,23 +210,26 @@ static const struct steer_case cases[] = {
 	{ ANY, "icmp_echo_served_56", XDP_PASS, MBXDP_STAT_PASSED },
 	{ ANY_ALLOW, "icmp_echo_stranger_source", XDP_PASS, MBXDP_STAT_PASSED },
 	/* TCP steering by port and address. */
-	{ LISTED, "tcp_served", XDP_PASS, MBXDP_STAT_NO_SOCKET },
-	{ LISTED, "tcp_served_vlan", XDP_PASS, MBXDP_STAT_NO_SOCKET },
+	{ LISTED, "tcp_served", XDP_DROP, MBXDP_STAT_NO_SOCKET },
+	{ LISTED, "tcp_served_vlan", XDP_DROP, MBXDP_STAT_NO_SOCKET },
 	{ LISTED, "tcp_unlisted", XDP_PASS, MBXDP_STAT_UNLISTED_ADDR },
 	{ LISTED, "tcp_other_port", XDP_PASS, MBXDP_STAT_PASSED },
 	{ LISTED, "tcp_later_fragment", XDP_PASS, MBXDP_STAT_PASSED },
 	{ LISTED, "udp_served", XDP_PASS, MBXDP_STAT_PASSED },
-	{ ANY, "tcp_unlisted", XDP_PASS, MBXDP_STAT_NO_SOCKET },
+	{ ANY, "tcp_unlisted", XDP_DROP, MBXDP_STAT_NO_SOCKET },
 	/* Allow-lists. */
-	{ LISTED, "tcp_allowed_source", XDP_PASS, MBXDP_STAT_NO_SOCKET },
+	{ LISTED, "tcp_allowed_source", XDP_DROP, MBXDP_STAT_NO_SOCKET },
 	{ LISTED, "tcp_stranger_source", XDP_DROP, MBXDP_STAT_DROP_SOURCE },
-	{ LISTED, "tcp_served", XDP_PASS, MBXDP_STAT_NO_SOCKET }, /* server 0 has none */
-	{ ANY, "tcp_stranger_source", XDP_PASS, MBXDP_STAT_NO_SOCKET },
-	{ ANY_ALLOW, "tcp_allowed_source", XDP_PASS, MBXDP_STAT_NO_SOCKET },
+	{ LISTED, "tcp_served", XDP_DROP, MBXDP_STAT_NO_SOCKET }, /* server 0 has none */
+	{ ANY, "tcp_stranger_source", XDP_DROP, MBXDP_STAT_NO_SOCKET },
+	{ ANY_ALLOW, "tcp_allowed_source", XDP_DROP, MBXDP_STAT_NO_SOCKET },
 	{ ANY_ALLOW, "tcp_stranger_source", XDP_DROP, MBXDP_STAT_DROP_SOURCE },
+	/* --other-queues pass: a kernel server may have the unserved queues. */
+	{ ANY_PASS, "tcp_served", XDP_PASS, MBXDP_STAT_NO_SOCKET },
+	{ ANY_PASS, "udp_served", XDP_PASS, MBXDP_STAT_PASSED },
 };
 
-static const char *const config_names[N_CONFIGS] = { "listed", "any", "any_allow" };
+static const char *const config_names[N_CONFIGS] = { "listed", "any", "any_allow", "any_pass" };
 
 int main(int argc, char **argv)
 {
