@@ -34,18 +34,57 @@ static int iface_mtu(const char *ifname, uint32_t *mtu)
 	return 0;
 }
 
+/* The receive queues to serve: --queue N alone, the first --queues N, or
+ * every queue of the interface. */
+static int choose_queues(struct backend *b, const struct cli_options *o, char *err,
+			 size_t errlen)
+{
+	uint32_t have;
+
+	if (o->queue_given) {
+		b->n_queues = 1;
+		b->queue_id[0] = o->queue;
+		return 0;
+	}
+	if (mbx_afxdp_queue_count(o->iface, &have, err, errlen) < 0)
+		return -1;
+	if (o->queues > have) {
+		snprintf(err, errlen, "--queues %u: %s has %u receive queue%s (ethtool -l; more with "
+				      "ethtool -L)",
+			 o->queues, o->iface, have, have == 1 ? "" : "s");
+		return -1;
+	}
+	b->n_queues = o->queues ? o->queues : have;
+	if (b->n_queues > CLI_MAX_QUEUES) {
+		snprintf(err, errlen, "%s has %u receive queues, more than one mbxdp serves (%u); give "
+				      "--queues N, or fewer queues with ethtool -L",
+			 o->iface, b->n_queues, CLI_MAX_QUEUES);
+		return -1;
+	}
+	for (uint32_t q = 0; q < b->n_queues; q++)
+		b->queue_id[q] = q;
+	return 0;
+}
+
+/* One socket per queue, bound before the program is attached: a busy queue
+ * or a missing zero-copy is reported without the interface having been
+ * touched, and steering starts with buffers already in every fill ring.
+ * Then one program for all of them, and each socket into its xsks_map. */
 static int open_afxdp(struct backend *b, const struct cli_options *o, const struct devmodel *dm,
 		      char *err, size_t errlen)
 {
 	struct steering st;
-	struct mbx_afxdp_config pcfg = {
+	struct mbx_xdp_config xcfg = {
 		.ifname = o->iface,
-		.queue = o->queue,
 		.generic = o->xdp_generic,
 		.ports = o->ports,
 		.n_ports = o->n_ports,
 		.bpf_obj_path = o->xdp_object,
+		.pass_no_socket = o->other_queues_pass,
 	};
+	/* Kernel documentation's value for the busy-poll time (af_xdp.rst,
+	 * the xdpsock sample's -B): long enough for a burst to arrive. */
+	const uint32_t busy_poll_us = 20;
 
 	if (if_nametoindex(o->iface) == 0) {
 		snprintf(err, errlen, "no such interface: %s", o->iface);
@@ -55,25 +94,48 @@ static int open_afxdp(struct backend *b, const struct cli_options *o, const stru
 		snprintf(err, errlen, "cannot read a usable MTU of %s", o->iface);
 		return -1;
 	}
+	if (choose_queues(b, o, err, errlen) < 0)
+		return -1;
+	for (uint32_t q = 0; q < b->n_queues; q++) {
+		const struct mbx_afxdp_config pcfg = {
+			.ifname = o->iface,
+			.queue = b->queue_id[q],
+			.copy = o->afxdp_copy,
+			.rx_ring = o->rx_ring,
+			.tx_ring = o->tx_ring,
+			.frames = o->frames,
+			.busy_poll_us = o->busy_poll ? busy_poll_us : 0,
+		};
+
+		b->afxdp[q] = b->port[q] = mbx_afxdp_open(&pcfg, err, errlen);
+		if (!b->port[q])
+			return -1;
+	}
 	if (steering_plan(o, dm, MBXDP_ADDRS_MAX, "one XDP program serves", &st, err, errlen) < 0 ||
 	    steering_mark_arp(&st, err, errlen) < 0) {
 		steering_free(&st);
 		return -1;
 	}
-	pcfg.addrs = st.addrs;
-	pcfg.n_addrs = st.n_addrs;
-	pcfg.allow = st.allow;
-	pcfg.n_allow = st.n_allow;
-	b->afxdp = mbx_afxdp_open(&pcfg, err, errlen);
+	xcfg.addrs = st.addrs;
+	xcfg.n_addrs = st.n_addrs;
+	xcfg.allow = st.allow;
+	xcfg.n_allow = st.n_allow;
+	b->xdp = mbx_xdp_attach(&xcfg, err, errlen);
 	steering_free(&st); /* the program's maps hold them now */
-	if (!b->afxdp)
+	if (!b->xdp)
 		return -1;
 	b->xdp_addrs = st.n_addrs;
 	b->xdp_arp_addrs = st.n_answer_arp;
-	b->n_queues = 1;
-	b->port[0] = b->afxdp;
-	snprintf(b->desc, sizeof(b->desc), "%s queue %u (%s XDP, %s)", o->iface, o->queue,
-		 o->xdp_generic ? "generic" : "native", mbx_afxdp_mode_name(b->afxdp));
+	for (uint32_t q = 0; q < b->n_queues; q++)
+		if (mbx_afxdp_serve(b->afxdp[q], mbx_xdp_xsks_map_fd(b->xdp), err, errlen) < 0)
+			return -1;
+	if (b->n_queues == 1)
+		snprintf(b->desc, sizeof(b->desc), "%s queue %u", o->iface, b->queue_id[0]);
+	else
+		snprintf(b->desc, sizeof(b->desc), "%s queues 0-%u", o->iface, b->n_queues - 1);
+	snprintf(b->desc + strlen(b->desc), sizeof(b->desc) - strlen(b->desc), " (%s XDP, %s%s)",
+		 o->xdp_generic ? "generic" : "native", mbx_afxdp_mode_name(b->afxdp[0]),
+		 o->busy_poll ? ", busy polling" : "");
 	return 0;
 }
 
@@ -117,8 +179,10 @@ static int open_dpdk(struct backend *b, const struct cli_options *o, const struc
 	if (!b->dpdk)
 		return -1;
 	b->n_queues = o->queues;
-	for (uint32_t q = 0; q < b->n_queues; q++)
+	for (uint32_t q = 0; q < b->n_queues; q++) {
 		b->port[q] = mbx_dpdk_queue(b->dpdk, q);
+		b->queue_id[q] = q;
+	}
 	b->mtu = mbx_dpdk_mtu(b->dpdk);
 	mbx_dpdk_mac(b->dpdk, b->mac);
 	snprintf(b->desc, sizeof(b->desc), "DPDK port %s with %u queue%s",
@@ -157,38 +221,44 @@ int backend_open(struct backend *b, const struct cli_options *o, const struct de
 	return rc;
 }
 
+int backend_socket_fd(const struct backend *b, uint32_t i)
+{
+	return b->afxdp[i] ? mbx_afxdp_fd(b->afxdp[i]) : -1;
+}
+
 int backend_thread_init(const struct backend *b, char *err, size_t errlen)
 {
 	return b->dpdk ? mbx_dpdk_thread_init(err, errlen) : 0;
 }
 
+/* The steering program: ours, or the one DPDK's net_af_xdp loaded. */
 static const struct mbx_xdp *steering(const struct backend *b)
 {
+	if (b->xdp)
+		return b->xdp;
 	return b->dpdk ? mbx_dpdk_xdp(b->dpdk) : NULL;
 }
 
 int backend_xdp_counters(const struct backend *b, struct mbx_xdp_counters *out)
 {
-	if (b->afxdp)
-		return mbx_afxdp_xdp_counters(b->afxdp, out);
 	return steering(b) ? mbx_xdp_read_counters(steering(b), out) : -1;
 }
 
 void backend_unhook(const struct backend *b)
 {
-	if (b->afxdp)
-		mbx_afxdp_unhook(b->afxdp);
-	else
-		mbx_xdp_unhook(steering(b));
+	mbx_xdp_unhook(steering(b));
 }
 
 void backend_close(struct backend *b)
 {
-	/* A wrapper closes what it wraps: the AF_XDP port, which detaches the
-	 * XDP program first thing, or a DPDK queue, which leaves it to the
-	 * device. */
+	/* The program first: frames stop coming to sockets about to close. */
+	mbx_xdp_detach(b->xdp);
+	/* A wrapper closes what it wraps: the AF_XDP port, or a DPDK queue,
+	 * which leaves the rest to the device. A port that failed to open
+	 * left the ones after it NULL. */
 	for (uint32_t q = 0; q < b->n_queues; q++)
-		mbx_port_close(b->port[q]);
+		if (b->port[q])
+			mbx_port_close(b->port[q]);
 	mbx_dpdk_close(b->dpdk);
 	if (b->eal_up)
 		mbx_dpdk_eal_cleanup();

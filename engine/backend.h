@@ -1,6 +1,7 @@
-/* Where the frames come from: the AF_XDP socket of one interface queue
- * (mbxdp's XDP program in front of it), or one DPDK port with a queue pair
- * per worker. The rest of the engine sees only ports, one per worker. */
+/* Where the frames come from: the AF_XDP sockets of an interface's receive
+ * queues, one per queue behind one XDP program of mbxdp's, or one DPDK
+ * port with a queue pair per worker. The rest of the engine sees only
+ * ports, one per worker. */
 #ifndef MBX_BACKEND_H
 #define MBX_BACKEND_H
 
@@ -19,13 +20,15 @@ struct backend {
 	/* What worker i drives: its queue's port, or the impair wrapper
 	 * around it. */
 	struct mbx_port *port[CLI_MAX_QUEUES];
+	uint32_t queue_id[CLI_MAX_QUEUES]; /* the receive queue (or DPDK queue) of port i */
 	uint32_t mtu;
 	uint8_t mac[6]; /* the port's address: the stack's, when it owns addresses */
 	uint32_t xdp_addrs, xdp_arp_addrs; /* AF_XDP: addresses XDP serves (0: any), answers ARP for */
 	uint32_t *stack_addrs; /* DPDK: the --address list, which the stack owns (network order) */
 	uint32_t n_stack_addrs;
-	char desc[192]; /* "IF queue N (native XDP, copy)", "net_tap0 (net_tap) 2 queues" */
-	struct mbx_port *afxdp;
+	char desc[192]; /* "IF queues 0-1 (native XDP, copy)", "net_tap0 (net_tap) 2 queues" */
+	struct mbx_xdp *xdp; /* AF_XDP: the program in front of every queue's socket */
+	struct mbx_port *afxdp[CLI_MAX_QUEUES]; /* AF_XDP: queue i's own port, unwrapped */
 	struct mbx_dpdk *dpdk;
 	int eal_up;
 };
@@ -35,6 +38,9 @@ struct backend {
  * On failure returns -1 with one line in err, nothing left open. */
 int backend_open(struct backend *b, const struct cli_options *o, const struct devmodel *dm,
 		 char *err, size_t errlen);
+
+/* The AF_XDP socket of port i, to sleep on (idle.h); -1 with DPDK. */
+int backend_socket_fd(const struct backend *b, uint32_t i);
 
 /* Called first thing on each worker thread. */
 int backend_thread_init(const struct backend *b, char *err, size_t errlen);

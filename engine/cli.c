@@ -16,7 +16,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: mbxdp --iface IF [options]\n"
+		"usage: mbxdp --iface IF [--queues N|all | --queue N] [options]\n"
 		"       mbxdp --dpdk [--queues N] [--address A[/N]]... [options] -- EAL-ARGS\n"
 		"       mbxdp --detach --iface IF\n"
 		"\n"
@@ -27,7 +27,27 @@ static void usage(FILE *out)
 		"  -- --no-huge --no-pci -m 512 --vdev net_tap0,iface=NAME   (with --address)\n"
 		"\n"
 		"  -i, --iface IF           network interface to serve on (AF_XDP)\n"
-		"  -q, --queue N            receive queue to bind (default 0)\n"
+		"      --queues N|all       AF_XDP: serve receive queues 0..N-1, one socket and\n"
+		"                           one worker each (default all); DPDK: queue pairs,\n"
+		"                           RSS across them (default 1)\n"
+		"  -q, --queue N            serve this receive queue alone\n"
+		"      --cpus LIST          CPUs for the workers, one each, e.g. 2-5,8 (default:\n"
+		"                           the CPUs mbxdp may run on)\n"
+		"      --share-cpus         allow more workers than CPUs, placed in turn\n"
+		"      --other-queues drop|pass\n"
+		"                           frames for the served ports on a queue mbxdp does\n"
+		"                           not serve: dropped (default) or to the kernel; both\n"
+		"                           counted (xdp_no_socket_for_queue)\n"
+		"      --zero-copy          AF_XDP zero-copy, or an error if the driver lacks it\n"
+		"      --copy               AF_XDP copy mode (default: zero-copy if the driver\n"
+		"                           has it, else copy)\n"
+		"      --busy-poll          preferred busy polling on the AF_XDP sockets\n"
+		"                           (SO_PREFER_BUSY_POLL; see docs/nic.md)\n"
+		"      --rx-ring N          AF_XDP rx and fill ring entries, a power of two\n"
+		"                           (default %u)\n"
+		"      --tx-ring N          AF_XDP tx and completion ring entries (default %u)\n"
+		"      --frames N           umem frames of 4 KiB per queue (default 2 x rx-ring\n"
+		"                           + 2 x tx-ring + %u)\n"
 		"  -m, --xdp-mode MODE      native (default) or generic\n"
 		"  -p, --port P             TCP port to serve; repeat for more (default 502)\n"
 		"  -c, --max-conns N        connection table size (default 65536); when it is\n"
@@ -71,7 +91,8 @@ static void usage(FILE *out)
 		"                           replays only, anyone who knows it can forge cookies\n"
 		"      --name NAME          instance name: live counters in /dev/shm/NAME.stats\n"
 		"                           for mbxdp-ctl, live registers in /dev/shm/NAME.regs\n"
-		"                           (default mbxdp-IF-QUEUE, with --dpdk mbxdp-dpdk-PID)\n"
+		"                           (default mbxdp-IF, with --queue N mbxdp-IF-N, with\n"
+		"                           --dpdk mbxdp-dpdk-PID)\n"
 		"      --idle MODE          busy (default): poll without pause, lowest latency;\n"
 		"                           adaptive: sleep on the socket when traffic stops\n"
 		"      --config FILE        device model: servers, units, tables (YAML; see\n"
@@ -81,13 +102,12 @@ static void usage(FILE *out)
 		"                           from it, else the installed one (LIBDIR/mbxdp)\n"
 		"      --detach             remove an mbxdp XDP program left on IF, then exit\n"
 		"      --dpdk               serve a DPDK port; EAL arguments follow --\n"
-		"      --queues N           DPDK queue pairs, one pinned worker each, RSS\n"
-		"                           across them (default 1)\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            print the version\n"
 		"\n"
 		"On SIGINT or SIGTERM it detaches, prints its counters (one 'name value'\n"
 		"per line) and exits 0.\n",
+		MBX_AFXDP_RING_DEFAULT, MBX_AFXDP_RING_DEFAULT, MBX_AFXDP_RING_DEFAULT,
 		MBX_ADDRESS_PREFIX_MIN, STACK_MAX_ADDRS);
 }
 
@@ -128,6 +148,57 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 	}
 	*out = (uint32_t)v;
 	return 0;
+}
+
+/* A ring size: a power of two, as the kernel wants (xskq_create). */
+static int parse_ring(const char *opt, const char *s, uint32_t *out)
+{
+	if (parse_u32(opt, s, MBX_AFXDP_RING_MIN, MBX_AFXDP_RING_MAX, out) < 0)
+		return -1;
+	if (*out & (*out - 1)) {
+		fprintf(stderr, "mbxdp: %s wants a power of two, not '%s'\n", opt, s);
+		return -1;
+	}
+	return 0;
+}
+
+/* A CPU list as taskset(1) and the kernel's cpulist format write it:
+ * "0-3,6,8-9". */
+static int parse_cpus(const char *s, cpu_set_t *out)
+{
+	const char *p = s;
+
+	CPU_ZERO(out);
+	while (*p) {
+		char *end;
+		unsigned long lo, hi;
+
+		if (*p < '0' || *p > '9')
+			goto bad;
+		lo = strtoul(p, &end, 10);
+		hi = lo;
+		if (*end == '-') {
+			p = end + 1;
+			if (*p < '0' || *p > '9')
+				goto bad;
+			hi = strtoul(p, &end, 10);
+		}
+		if (lo > hi || hi >= CPU_SETSIZE)
+			goto bad;
+		for (unsigned long c = lo; c <= hi; c++)
+			CPU_SET(c, out);
+		p = end;
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			goto bad;
+	}
+	if (CPU_COUNT(out))
+		return 0;
+bad:
+	fprintf(stderr, "mbxdp: --cpus wants a list of CPUs from 0 to %d like 0-3,6, not '%s'\n",
+		CPU_SETSIZE - 1, s);
+	return -1;
 }
 
 /* ipv4_prefix.h's syntax, with no bits set beyond N (198.18.1.0/24, not
@@ -176,6 +247,20 @@ static int add_cidr(const char *opt, const char *s, uint32_t min_len, struct mbx
 	return 0;
 }
 
+/* The umem must hold at least a full fill ring and a full tx ring. */
+static int check_frames(const struct cli_options *o)
+{
+	uint32_t rx = o->rx_ring ? o->rx_ring : MBX_AFXDP_RING_DEFAULT;
+	uint32_t tx = o->tx_ring ? o->tx_ring : MBX_AFXDP_RING_DEFAULT;
+
+	if (o->frames && o->frames < rx + tx) {
+		fprintf(stderr, "mbxdp: --frames %u is fewer than the rx and tx rings hold (%u); "
+				"give at least that many\n", o->frames, rx + tx);
+		return -1;
+	}
+	return 0;
+}
+
 /* Each backend's own options, and only those: an option the chosen backend
  * would ignore is an error, not a surprise. */
 static int check_backend_options(const struct cli_options *o)
@@ -187,12 +272,17 @@ static int check_backend_options(const struct cli_options *o)
 			fprintf(stderr, "mbxdp: --iface (or --dpdk) is required (see mbxdp --help)\n");
 			return -1;
 		}
-		if (o->queues_given) {
-			fprintf(stderr, "mbxdp: --queues is for --dpdk; on AF_XDP one mbxdp serves one "
-					"--queue\n");
+		if (o->queues_given && o->queue_given) {
+			fprintf(stderr, "mbxdp: --queue N serves one queue, --queues N the first N; "
+					"give one of them\n");
 			return -1;
 		}
 		return 0;
+	}
+	if (o->queues_given && o->queues == 0) {
+		fprintf(stderr, "mbxdp: --queues all is for AF_XDP; with --dpdk give the number of "
+				"queue pairs\n");
+		return -1;
 	}
 	if (o->idle_adaptive) {
 		fprintf(stderr, "mbxdp: --idle adaptive is for AF_XDP: a DPDK poll-mode driver has "
@@ -209,9 +299,14 @@ static int check_backend_options(const struct cli_options *o)
 		stray = "--detach";
 	else if (o->xdp_object)
 		stray = "--xdp-object";
+	else if (o->other_queues_pass)
+		stray = "--other-queues";
+	else if (o->afxdp_only_given)
+		stray = "--zero-copy, --copy, --busy-poll, --rx-ring, --tx-ring or --frames";
 	if (stray) {
-		fprintf(stderr, "mbxdp: %s is for AF_XDP; with --dpdk the port is an EAL argument "
-				"after -- (--vdev net_af_xdp0,iface=IF,...)\n", stray);
+		fprintf(stderr, "mbxdp: %s is for AF_XDP; with --dpdk the port and its driver's "
+				"settings are EAL arguments after -- (--vdev net_af_xdp0,iface=IF,...)\n",
+			stray);
 		return -1;
 	}
 	if (o->n_allow) {
@@ -247,6 +342,15 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		OPT_TIME_WAIT,
 		OPT_KEEPALIVE,
 		OPT_XDP_OBJECT,
+		OPT_CPUS,
+		OPT_SHARE_CPUS,
+		OPT_OTHER_QUEUES,
+		OPT_ZERO_COPY,
+		OPT_COPY,
+		OPT_BUSY_POLL,
+		OPT_RX_RING,
+		OPT_TX_RING,
+		OPT_FRAMES,
 	};
 	static const struct option longopts[] = {
 		{ "iface", required_argument, 0, 'i' },
@@ -276,6 +380,15 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "time-wait", required_argument, 0, OPT_TIME_WAIT },
 		{ "keepalive", required_argument, 0, OPT_KEEPALIVE },
 		{ "xdp-object", required_argument, 0, OPT_XDP_OBJECT },
+		{ "cpus", required_argument, 0, OPT_CPUS },
+		{ "share-cpus", no_argument, 0, OPT_SHARE_CPUS },
+		{ "other-queues", required_argument, 0, OPT_OTHER_QUEUES },
+		{ "zero-copy", no_argument, 0, OPT_ZERO_COPY },
+		{ "copy", no_argument, 0, OPT_COPY },
+		{ "busy-poll", no_argument, 0, OPT_BUSY_POLL },
+		{ "rx-ring", required_argument, 0, OPT_RX_RING },
+		{ "tx-ring", required_argument, 0, OPT_TX_RING },
+		{ "frames", required_argument, 0, OPT_FRAMES },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -287,7 +400,6 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 	memset(o, 0, sizeof(*o));
 	o->max_conns = 65536;
 	o->capture_ring = CAPTURE_RING_DEFAULT;
-	o->queues = 1;
 	o->rto_min_ms = 200;
 	o->max_retries = 8;
 	conn_policy_defaults(&o->policy);
@@ -407,9 +519,51 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			o->dpdk = 1;
 			break;
 		case OPT_QUEUES:
-			if (parse_u32("--queues", optarg, 1, CLI_MAX_QUEUES, &o->queues) < 0)
+			if (strcmp(optarg, "all") &&
+			    parse_u32("--queues", optarg, 1, CLI_MAX_QUEUES, &o->queues) < 0)
 				return -1;
 			o->queues_given = 1;
+			break;
+		case OPT_CPUS:
+			if (parse_cpus(optarg, &o->cpus) < 0)
+				return -1;
+			o->cpus_given = 1;
+			break;
+		case OPT_SHARE_CPUS:
+			o->share_cpus = 1;
+			break;
+		case OPT_OTHER_QUEUES:
+			if (strcmp(optarg, "drop") && strcmp(optarg, "pass")) {
+				fprintf(stderr, "mbxdp: --other-queues is drop or pass, not '%s'\n", optarg);
+				return -1;
+			}
+			o->other_queues_pass = !strcmp(optarg, "pass");
+			break;
+		case OPT_ZERO_COPY:
+		case OPT_COPY:
+			if (o->afxdp_copy != MBX_AFXDP_ANY) {
+				fprintf(stderr, "mbxdp: give one of --zero-copy and --copy\n");
+				return -1;
+			}
+			o->afxdp_copy = ch == OPT_COPY ? MBX_AFXDP_COPY : MBX_AFXDP_ZERO_COPY;
+			o->afxdp_only_given = 1;
+			break;
+		case OPT_BUSY_POLL:
+			o->busy_poll = 1;
+			o->afxdp_only_given = 1;
+			break;
+		case OPT_RX_RING:
+		case OPT_TX_RING:
+			if (parse_ring(ch == OPT_RX_RING ? "--rx-ring" : "--tx-ring", optarg,
+				       ch == OPT_RX_RING ? &o->rx_ring : &o->tx_ring) < 0)
+				return -1;
+			o->afxdp_only_given = 1;
+			break;
+		case OPT_FRAMES:
+			if (parse_u32("--frames", optarg, 2 * MBX_AFXDP_RING_MIN, MBX_AFXDP_FRAMES_MAX,
+				      &o->frames) < 0)
+				return -1;
+			o->afxdp_only_given = 1;
 			break;
 		case OPT_ADDRESS:
 			if (add_cidr("--address", optarg, MBX_ADDRESS_PREFIX_MIN, o->addresses,
@@ -461,8 +615,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		fprintf(stderr, "mbxdp: unexpected argument '%s' (see mbxdp --help)\n", argv[optind]);
 		return -1;
 	}
-	if (check_backend_options(o) < 0)
+	if (check_backend_options(o) < 0 || check_frames(o) < 0)
 		return -1;
+	if (o->dpdk && !o->queues_given)
+		o->queues = 1;
 	if (o->n_ports == 0)
 		o->ports[o->n_ports++] = MB_TCP_PORT;
 	if (!o->name) {
@@ -470,8 +626,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		 * process), so the pid tells concurrent engines apart. */
 		if (o->dpdk)
 			snprintf(o->name_buf, sizeof(o->name_buf), "mbxdp-dpdk-%ld", (long)getpid());
-		else
+		else if (o->queue_given)
 			snprintf(o->name_buf, sizeof(o->name_buf), "mbxdp-%s-%u", o->iface, o->queue);
+		else
+			snprintf(o->name_buf, sizeof(o->name_buf), "mbxdp-%s", o->iface);
 		o->name = o->name_buf;
 	}
 	return 0;

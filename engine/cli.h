@@ -2,10 +2,12 @@
 #ifndef MBX_CLI_H
 #define MBX_CLI_H
 
+#include <sched.h>
 #include <stdint.h>
 
 #include "conn_policy.h"
 #include "loader.h"
+#include "port_afxdp.h"
 #include "port_impair.h"
 
 #define CLI_MAX_PORTS 16
@@ -20,8 +22,15 @@ _Static_assert(1u << (32 - MBX_ADDRESS_PREFIX_MIN) == MBXDP_ADDRS_MAX,
 
 struct cli_options {
 	const char *iface;
-	uint32_t queue;
+	uint32_t queue; /* --queue N: this receive queue alone */
 	int xdp_generic; /* 0: native (driver) mode, 1: generic (skb) mode */
+	int other_queues_pass; /* --other-queues pass: XDP passes frames of queues not served */
+	enum mbx_afxdp_copy afxdp_copy; /* --zero-copy, --copy */
+	int busy_poll; /* --busy-poll: preferred busy polling on the AF_XDP sockets */
+	uint32_t rx_ring, tx_ring, frames; /* AF_XDP ring sizes and umem frames; 0: defaults */
+	cpu_set_t cpus; /* --cpus LIST: where the workers run */
+	int cpus_given;
+	int share_cpus; /* --share-cpus: more workers than CPUs, taken in turn */
 	uint16_t ports[CLI_MAX_PORTS];
 	uint32_t n_ports;
 	uint32_t max_conns;
@@ -41,11 +50,16 @@ struct cli_options {
 	const char *cookie_secret; /* --cookie-secret: fixed instead of random, or NULL */
 	uint32_t capture_ring; /* bytes */
 	int dpdk; /* --dpdk: serve a DPDK port (port_dpdk.h) instead of AF_XDP */
-	uint32_t queues; /* --queues: DPDK queue pairs, one worker each */
+	/* --queues: AF_XDP receive queues 0..N-1, DPDK queue pairs; one
+	 * worker each. 0: every queue of the interface (AF_XDP's default). */
+	uint32_t queues;
 	int queues_given, queue_given, xdp_mode_given; /* to refuse the other backend's options */
+	int afxdp_only_given; /* an AF_XDP socket option (copy mode, busy polling, rings) */
 	int eal_argc; /* the arguments after --, behind argv[0]: EAL's argv */
 	char **eal_argv;
-	const char *name; /* --name, or name_buf: mbxdp-<iface>-<queue>, mbxdp-dpdk-<pid> */
+	/* --name, or name_buf: mbxdp-<iface>, mbxdp-<iface>-<queue> with
+	 * --queue, mbxdp-dpdk-<pid> */
+	const char *name;
 	char name_buf[CLI_NAME_MAX + 1];
 	int idle_adaptive; /* --idle adaptive: sleep on the socket when quiet */
 	const char *config; /* --config: the device model file; NULL: the default model */

@@ -35,7 +35,8 @@ static void usage(FILE *out)
 		     "       mbxdp-ctl --help | --version\n"
 		     "\n"
 		     "Talks to a running mbxdp through /dev/shm/NAME.*; NAME is the engine's --name,\n"
-		     "by default mbxdp-IF-QUEUE (--iface and --queue build it).\n"
+		     "by default mbxdp-IF, or mbxdp-IF-N for an engine given --queue N (--iface and\n"
+		     "--queue build it).\n"
 		     "\n"
 		     "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -113,7 +114,7 @@ int main(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	struct ctl_target t = { 0 };
-	const char *iface = NULL, *queue = "0";
+	const char *iface = NULL, *queue = NULL;
 	int ch;
 
 	/* "+": stop at the subcommand; its options are its own. */
@@ -144,7 +145,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!t.name && iface) {
-		snprintf(t.name_buf, sizeof(t.name_buf), "mbxdp-%s-%s", iface, queue);
+		snprintf(t.name_buf, sizeof(t.name_buf), "mbxdp-%s%s%s", iface, queue ? "-" : "",
+			 queue ? queue : "");
 		t.name = t.name_buf;
 	}
 	if (!t.name || !telemetry_name_ok(t.name)) {

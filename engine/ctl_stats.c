@@ -156,18 +156,16 @@ static void print_human(const char *name, int alive, const struct mbx_stats_shm 
 			printf("    %-32s %" PRIu64 "\n", c[i].name, c[i].value);
 }
 
-static void print_json(const char *name, int alive, const struct mbx_stats_shm *e,
-		       const struct mbx_stats_worker *s)
+/* The counters of s as JSON members, without braces: for the engine's
+ * object and for each worker's. */
+static void print_json_fields(const struct mbx_stats_shm *e, const struct mbx_stats_worker *s)
 {
 	const struct histogram *h = &s->proc_ticks;
 	struct counter c[COUNTERS_MAX];
 	size_t n = counters_of(s, c);
 	const char *sep = "";
 
-	printf("{\"name\":\"%s\",\"running\":%s,\"pid\":%u,\"serving\":\"%s\",\"workers\":%u,"
-	       "\"idle\":\"%s\",\"open_connections\":%" PRIu64 ",",
-	       name, alive ? "true" : "false", e->pid, e->desc, e->n_workers, e->idle_mode,
-	       s->open_connections);
+	printf("\"open_connections\":%" PRIu64 ",", s->open_connections);
 	printf("\"processing_ns\":{\"count\":%" PRIu64 ",\"mean\":%.1f", h->count,
 	       h->count ? ticks_to_us(e, h->sum) * 1e3 / (double)h->count : 0.0);
 	for (size_t i = 0; i < N_PCTS; i++)
@@ -182,7 +180,39 @@ static void print_json(const char *name, int alive, const struct mbx_stats_shm *
 	printf("},\"counters\":{");
 	for (size_t i = 0; i < n; i++)
 		printf("%s\"%s\":%" PRIu64, i ? "," : "", c[i].name, c[i].value);
-	printf("}}\n");
+	printf("}");
+}
+
+static void print_json_head(const char *name, int alive, const struct mbx_stats_shm *e,
+			    const struct mbx_stats_worker *s)
+{
+	printf("{\"name\":\"%s\",\"running\":%s,\"pid\":%u,\"serving\":\"%s\",\"workers\":%u,"
+	       "\"idle\":\"%s\",",
+	       name, alive ? "true" : "false", e->pid, e->desc, e->n_workers, e->idle_mode);
+	print_json_fields(e, s);
+}
+
+/* --per-worker: each worker's own counters, after the sums. The workers'
+ * parts are read one after the other, so a running engine's parts are each
+ * consistent but not of one instant: a sum of them and the total printed
+ * above may differ by what arrived in between. */
+static int print_workers(const char *name, enum format fmt, const struct mbx_stats_shm *e,
+			 struct mbx_stats_worker *w)
+{
+	for (uint32_t i = 0; i < e->n_workers; i++) {
+		if (snapshot(&e->worker[i], w) < 0)
+			return -1;
+		if (fmt == FMT_JSON) {
+			printf("%s{\"worker\":%u,\"queue\":%u,\"cpu\":%d,", i ? "," : "", i, w->queue,
+			       w->cpu);
+			print_json_fields(e, w);
+			printf("}");
+		} else {
+			printf("worker %u (queue %u, CPU %d) of ", i, w->queue, w->cpu);
+			print_human(name, 1, e, w, NULL, 0);
+		}
+	}
+	return 0;
 }
 
 /* Upper bounds of the exported histogram buckets, in seconds. */
@@ -225,7 +255,8 @@ static void print_prometheus(const char *name, int alive, const struct mbx_stats
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: mbxdp-ctl [--name NAME | --iface IF] stats [--json | --prometheus]\n"
-		     "                 [--interval S [--count N]]\n"
+		     "                 [--per-worker] [--interval S [--count N]]\n"
+		     "  --per-worker  each worker's counters too, after the sums (table, JSON)\n"
 		     "  --interval S  print again every S seconds (until Ctrl-C, or N times)\n");
 }
 
@@ -236,18 +267,19 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 		{ "prometheus", no_argument, 0, 'P' },
 		{ "interval", required_argument, 0, 'i' },
 		{ "count", required_argument, 0, 'c' },
+		{ "per-worker", no_argument, 0, 'w' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	enum format fmt = FMT_HUMAN;
 	double interval = 0;
 	long count = 1;
-	int ch, count_given = 0, rc = 0;
+	int ch, count_given = 0, per_worker = 0, rc = 0;
 	char *end, err[512];
 	struct ctl_map m;
 	struct mbx_stats_worker *cur = NULL, *prev = NULL, *scratch = NULL;
 
-	while ((ch = getopt_long(argc, argv, "jPi:c:h", longopts, 0)) != -1) {
+	while ((ch = getopt_long(argc, argv, "jPi:c:wh", longopts, 0)) != -1) {
 		switch (ch) {
 		case 'j':
 			fmt = FMT_JSON;
@@ -270,6 +302,9 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 			}
 			count_given = 1;
 			break;
+		case 'w':
+			per_worker = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -280,6 +315,10 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 	}
 	if (optind < argc || (count_given && interval == 0)) {
 		usage(stderr);
+		return 2;
+	}
+	if (per_worker && fmt == FMT_PROMETHEUS) {
+		fprintf(stderr, "mbxdp-ctl stats: --per-worker is for the table and --json\n");
 		return 2;
 	}
 	if (interval > 0 && !count_given)
@@ -325,11 +364,20 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 			break;
 		}
 		if (fmt == FMT_JSON)
-			print_json(t->name, ctl_map_alive(&m), e, cur);
+			print_json_head(t->name, ctl_map_alive(&m), e, cur);
 		else if (fmt == FMT_PROMETHEUS)
 			print_prometheus(t->name, ctl_map_alive(&m), e, cur);
 		else
 			print_human(t->name, ctl_map_alive(&m), e, cur, i ? prev : NULL, interval);
+		if (per_worker && fmt == FMT_JSON)
+			printf(",\"per_worker\":[");
+		if (per_worker && print_workers(t->name, fmt, e, scratch) < 0) {
+			fprintf(stderr, "mbxdp-ctl: the counters kept changing under the reader\n");
+			rc = 1;
+			break;
+		}
+		if (fmt == FMT_JSON)
+			printf("%s}\n", per_worker ? "]" : "");
 		fflush(stdout);
 	}
 out:

@@ -129,7 +129,9 @@ int main(int argc, char **argv)
 	if (o.detach)
 		return run_detach(o.iface);
 	/* Before EAL, which pins the thread that initialises it. */
-	if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0) {
+	if (o.cpus_given)
+		cpus = o.cpus;
+	else if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0) {
 		fprintf(stderr, "mbxdp: cannot read the CPUs it may run on: %s\n", strerror(errno));
 		return 1;
 	}
@@ -217,6 +219,7 @@ int main(int argc, char **argv)
 							      .clock = &clock,
 							      .stop = &stop,
 							      .cpus = &cpus,
+							      .share_cpus = o.share_cpus,
 							      .telemetry = &tel,
 							      .idle_adaptive = o.idle_adaptive,
 							      .capture = capture },

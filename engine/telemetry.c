@@ -103,6 +103,12 @@ void telemetry_attach(struct telemetry_worker *tw, struct telemetry *t, uint32_t
 	tw->next_publish = 0;
 }
 
+void telemetry_place(struct telemetry *t, uint32_t i, uint32_t queue, int cpu)
+{
+	t->shm->worker[i].queue = queue;
+	t->shm->worker[i].cpu = cpu;
+}
+
 /* A seqlock with one writer: the count goes odd, the copy is made, the count
  * goes even; the fences keep the copy between the two stores. */
 void telemetry_publish(struct telemetry_worker *tw, uint64_t now_tsc)

@@ -48,6 +48,8 @@ struct mbx_stats_worker {
 	/* Odd while the worker copies the counters below; a reader retries. */
 	uint64_t seq;
 	uint64_t published_tsc;
+	uint32_t queue; /* the receive queue it serves; set before it starts */
+	int32_t cpu; /* the CPU it is pinned to; the same */
 	uint64_t open_connections;
 	struct mbx_port_counters port;
 	struct stack_counters stack;
@@ -108,6 +110,9 @@ void telemetry_close(struct telemetry *t);
 void telemetry_attach(struct telemetry_worker *tw, struct telemetry *t, uint32_t i,
 		      const struct stack *stack, const struct mbx_port *port,
 		      const struct idle_counters *idle, const struct tsc_clock *clock);
+
+/* Records where worker i runs: its queue and its CPU. */
+void telemetry_place(struct telemetry *t, uint32_t i, uint32_t queue, int cpu);
 
 /* Copies the worker's counters into its part now. */
 void telemetry_publish(struct telemetry_worker *tw, uint64_t now_tsc);

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "port_afxdp.h"
 #include "worker.h"
 
 struct slot {
@@ -38,9 +37,21 @@ static int nth_cpu(const cpu_set_t *cpus, uint32_t i)
 
 struct workers *workers_create(const struct workers_config *cfg, char *err, size_t errlen)
 {
-	struct workers *ws = calloc(1, sizeof(*ws));
+	struct workers *ws;
 	uint32_t n = cfg->backend->n_queues;
 
+	/* Two busy-polling workers on one CPU take turns by the scheduler's
+	 * time slice: each one's latency becomes milliseconds. Only on
+	 * request. */
+	if (n > (uint32_t)CPU_COUNT(cfg->cpus) && !cfg->share_cpus) {
+		snprintf(err, errlen, "%u queues need %u workers but there %s only %d CPU%s to pin "
+				      "them to; give --share-cpus to let them share, --cpus with more "
+				      "CPUs, or --queues with fewer",
+			 n, n, CPU_COUNT(cfg->cpus) == 1 ? "is" : "are", CPU_COUNT(cfg->cpus),
+			 CPU_COUNT(cfg->cpus) == 1 ? "" : "s");
+		return NULL;
+	}
+	ws = calloc(1, sizeof(*ws));
 	if (ws)
 		ws->slots = calloc(n, sizeof(*ws->slots));
 	if (!ws || !ws->slots) {
@@ -70,10 +81,11 @@ struct workers *workers_create(const struct workers_config *cfg, char *err, size
 			workers_free(ws);
 			return NULL;
 		}
-		idle_init(&s->w.idle,
-			  cfg->idle_adaptive ? mbx_afxdp_fd(cfg->backend->afxdp) : -1, cfg->clock);
+		idle_init(&s->w.idle, cfg->idle_adaptive ? backend_socket_fd(cfg->backend, i) : -1,
+			  cfg->clock);
 		telemetry_attach(&s->w.tel, cfg->telemetry, i, s->w.stack, s->w.port,
 				 &s->w.idle.ctr, cfg->clock);
+		telemetry_place(cfg->telemetry, i, cfg->backend->queue_id[i], s->cpu);
 		ws->n = i + 1;
 	}
 	return ws;

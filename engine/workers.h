@@ -1,6 +1,6 @@
 /* The workers of a run: one per backend queue, each on a thread of its own
  * pinned to one CPU, with its own stack (connection table, counters). Only
- * the device image is shared. */
+ * the device model and the register store are shared. */
 #ifndef MBX_WORKERS_H
 #define MBX_WORKERS_H
 
@@ -24,7 +24,8 @@ struct workers_config {
 	const struct mb_model *model; /* the devices every worker answers as */
 	const struct tsc_clock *clock;
 	volatile sig_atomic_t *stop; /* set by a signal, or by a worker that failed */
-	const cpu_set_t *cpus; /* worker i runs on the i-th of them (wrapping) */
+	const cpu_set_t *cpus; /* worker i runs on the i-th of them */
+	int share_cpus; /* more workers than cpus: taken in turn; otherwise an error */
 	struct capture *capture; /* --capture: worker i fills ring i; NULL when off */
 	struct telemetry *telemetry; /* worker i keeps part i of it */
 	int idle_adaptive; /* sleep on the AF_XDP socket when quiet (idle.h) */

@@ -1,6 +1,7 @@
 /* AF_XDP port (Documentation/networking/af_xdp.rst in the kernel tree).
  *
- * Umem: 10240 frames of 4096 bytes (40 MiB), mapped once at open.
+ * Umem: by default 10240 frames of 4096 bytes (40 MiB) per queue, mapped
+ * once at open.
  * - 4096 bytes is one page: in aligned mode a frame must be a power of two
  *   from 2048 to the page size, and page-sized frames suit every zero-copy
  *   driver. After the 256 bytes of XDP headroom the kernel keeps in front of
@@ -9,7 +10,16 @@
  * - 10240 frames: every ring is 2048 entries (libxdp's default), so fill,
  *   rx, tx and completion can all be full at once and 2048 frames still
  *   remain for what the worker holds (a burst, its tx vector) and for
- *   alloc(). The port cannot run dry by its own bookkeeping.
+ *   alloc(). The port cannot run dry by its own bookkeeping. Other ring
+ *   sizes and frame counts are the user's (--rx-ring, --tx-ring, --frames).
+ *
+ * One umem per socket, not one umem shared by every queue's socket
+ * (xsk_socket__create_shared): each worker's frames, free stack, fill and
+ * completion rings are then its own, touched by its core alone, and a
+ * frame never travels between workers. A shared umem would still need a
+ * fill and a completion ring per queue, and its frames would have to be
+ * split between the workers anyway (or handed over under a lock); it saves
+ * nothing but the address space of the split.
  *
  * Where a frame is at any moment: in one of the four rings, with the worker,
  * or on the free stack. Released frames and completed tx frames go onto the
@@ -17,10 +27,13 @@
  * The stack is LIFO so the frames reused first are the ones still in cache.
  *
  * The data path allocates nothing, locks nothing, and makes one kind of
- * system call: the kick (sendto for tx, recvfrom for the fill ring), and
- * only when the kernel asks for it through XDP_USE_NEED_WAKEUP. */
+ * system call: the kick (sendto for tx, recvfrom for the fill ring), only
+ * when the kernel asks for it through XDP_USE_NEED_WAKEUP, or on every
+ * empty poll with preferred busy polling, where the kick is what runs the
+ * driver's NAPI. */
 #include "port_afxdp.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/if_xdp.h>
@@ -37,12 +50,10 @@
 
 #include <xdp/xsk.h>
 
+#include "loader.h"
 #include "steer_abi.h"
 
 #define FRAME_SIZE 4096u
-#define RING_SIZE 2048u
-#define NUM_FRAMES (4u * RING_SIZE + 2048u)
-#define UMEM_BYTES ((uint64_t)NUM_FRAMES * FRAME_SIZE)
 
 struct afxdp_port {
 	struct mbx_port port; /* first: the engine holds a pointer to it */
@@ -52,13 +63,17 @@ struct afxdp_port {
 	struct xsk_ring_cons comp;
 	uint8_t *umem_area;
 	int fd;
+	uint32_t fill_size, comp_size;
 	uint32_t tx_outstanding; /* submitted to tx, not yet completed */
 	uint32_t n_free;
 	int zero_copy;
+	int busy_poll; /* kick on every empty poll: it runs the NAPI */
+	uint32_t queue;
+	uint32_t n_frames;
+	uint64_t umem_bytes;
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
-	struct mbx_xdp *xdp;
-	uint64_t free_frames[NUM_FRAMES]; /* umem offsets of frame starts */
+	uint64_t free_frames[]; /* n_frames umem offsets of frame starts */
 };
 
 static inline struct afxdp_port *afxdp(struct mbx_port *p)
@@ -71,11 +86,16 @@ static inline uint64_t frame_start(uint64_t addr)
 	return addr & ~(uint64_t)(FRAME_SIZE - 1);
 }
 
+uint32_t mbx_afxdp_default_frames(uint32_t rx_ring, uint32_t tx_ring)
+{
+	return 2 * rx_ring + 2 * tx_ring + MBX_AFXDP_RING_DEFAULT;
+}
+
 /* Completed tx frames go back onto the free stack. */
 static void reap_completions(struct afxdp_port *ap)
 {
 	uint32_t idx;
-	uint32_t n = xsk_ring_cons__peek(&ap->comp, RING_SIZE, &idx);
+	uint32_t n = xsk_ring_cons__peek(&ap->comp, ap->comp_size, &idx);
 
 	if (!n)
 		return;
@@ -89,7 +109,7 @@ static void reap_completions(struct afxdp_port *ap)
  * into frames it has been given. Returns -1 if it could not fill it. */
 static int refill(struct afxdp_port *ap)
 {
-	uint32_t want = xsk_prod_nb_free(&ap->fill, RING_SIZE);
+	uint32_t want = xsk_prod_nb_free(&ap->fill, ap->fill_size);
 	uint32_t n = want < ap->n_free ? want : ap->n_free;
 	uint32_t idx = 0; /* set by reserve(); gcc cannot tell it succeeds */
 
@@ -107,7 +127,7 @@ static int refill(struct afxdp_port *ap)
  * kernel has taken everything. */
 static void kick_tx_if_needed(struct afxdp_port *ap)
 {
-	if (!xsk_ring_prod__needs_wakeup(&ap->tx))
+	if (!ap->busy_poll && !xsk_ring_prod__needs_wakeup(&ap->tx))
 		return;
 	sendto(ap->fd, NULL, 0, MSG_DONTWAIT, NULL, 0); /* EAGAIN/ENOBUFS: next poll retries */
 	ap->port.ctr.port_kicks++;
@@ -125,8 +145,9 @@ static uint32_t afxdp_rx_burst(struct mbx_port *p, struct mbx_frame *f, uint32_t
 	rcvd = xsk_ring_cons__peek(&ap->rx, n, &idx);
 	if (!rcvd) {
 		refill(ap);
-		/* The driver ran out of fill frames and sleeps until told. */
-		if (xsk_ring_prod__needs_wakeup(&ap->fill)) {
+		/* The driver ran out of fill frames and sleeps until told; with
+		 * busy polling, this call is what runs its receive side. */
+		if (ap->busy_poll || xsk_ring_prod__needs_wakeup(&ap->fill)) {
 			recvfrom(ap->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 			ap->port.ctr.port_kicks++;
 		}
@@ -216,22 +237,17 @@ static void afxdp_sync_counters(struct mbx_port *p)
 	p->ctr.port_kernel_invalid_descs = st.rx_invalid_descs + st.tx_invalid_descs;
 }
 
-void mbx_afxdp_unhook(const struct mbx_port *p)
-{
-	mbx_xdp_unhook(((const struct afxdp_port *)p)->xdp);
-}
-
 static void afxdp_close(struct mbx_port *p)
 {
 	struct afxdp_port *ap = afxdp(p);
 
-	mbx_xdp_detach(ap->xdp); /* first: frames go to the kernel again */
+	/* Closing the socket also takes it out of the xsks_map. */
 	if (ap->xsk)
 		xsk_socket__delete(ap->xsk);
 	if (ap->umem)
 		xsk_umem__delete(ap->umem);
 	if (ap->umem_area)
-		munmap(ap->umem_area, UMEM_BYTES);
+		munmap(ap->umem_area, ap->umem_bytes);
 	free(ap);
 }
 
@@ -245,28 +261,20 @@ static const struct mbx_port_ops afxdp_ops = {
 	.close = afxdp_close,
 };
 
-/* Checks the queue before anything is set up, for a clear message: the bind
- * would only say EINVAL. A driver that does not report its channels is left
- * to the bind. */
-static int check_queue(const struct mbx_afxdp_config *cfg, char *err, size_t errlen)
+/* One ethtool request on ifname. 0, or -1 with err set for a missing
+ * interface; any other failure returns 1 (the driver does not say). */
+static int ethtool(const char *ifname, void *req, char *err, size_t errlen)
 {
-	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
 	struct ifreq ifr;
-	uint32_t n_queues;
 	int fd, rc, e;
 
-	if (cfg->queue >= MBXDP_QUEUES_MAX) {
-		snprintf(err, errlen, "queue %u is beyond the %u queues mbxdp can serve", cfg->queue,
-			 MBXDP_QUEUES_MAX);
-		return -1;
-	}
-	if (strlen(cfg->ifname) >= sizeof(ifr.ifr_name)) {
-		snprintf(err, errlen, "no such interface: %s", cfg->ifname);
+	if (strlen(ifname) >= sizeof(ifr.ifr_name)) {
+		snprintf(err, errlen, "no such interface: %s", ifname);
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, cfg->ifname);
-	ifr.ifr_data = (void *)&ch;
+	strcpy(ifr.ifr_name, ifname);
+	ifr.ifr_data = req;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot open a socket: %s", strerror(errno));
@@ -276,9 +284,76 @@ static int check_queue(const struct mbx_afxdp_config *cfg, char *err, size_t err
 	e = errno;
 	close(fd);
 	if (rc < 0 && e == ENODEV) {
-		snprintf(err, errlen, "no such interface: %s", cfg->ifname);
+		snprintf(err, errlen, "no such interface: %s", ifname);
 		return -1;
 	}
+	return rc < 0 ? 1 : 0;
+}
+
+/* The receive queues the kernel keeps for ifname: its rx-N directories in
+ * sysfs (real_num_rx_queues), which every device has. ip netns exec mounts
+ * the namespace's own sysfs. At least 1. */
+static uint32_t sysfs_rx_queues(const char *ifname)
+{
+	char path[64 + IFNAMSIZ];
+	struct dirent *e;
+	uint32_t n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	d = opendir(path);
+	if (!d)
+		return 1;
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, "rx-", 3) == 0;
+	closedir(d);
+	return n ? n : 1;
+}
+
+int mbx_afxdp_queue_count(const char *ifname, uint32_t *n, char *err, size_t errlen)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	int rc = ethtool(ifname, &ch, err, errlen);
+
+	if (rc < 0)
+		return -1;
+	/* Channels are what a NIC's driver reports (ethtool -l); a virtual
+	 * device without them (lo, tun, a bridge) has its kernel queues. */
+	*n = rc == 0 ? ch.rx_count + ch.combined_count : 0;
+	if (*n == 0)
+		*n = sysfs_rx_queues(ifname);
+	return 0;
+}
+
+/* The driver's name, for messages; "its driver" when it does not say. */
+static void driver_name(const char *ifname, char *out, size_t len)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	char ignored[64];
+
+	if (ethtool(ifname, &info, ignored, sizeof(ignored)) == 0 && info.driver[0])
+		snprintf(out, len, "its driver %.32s", info.driver);
+	else
+		snprintf(out, len, "its driver");
+}
+
+/* Checks the queue before anything is set up, for a clear message: the bind
+ * would only say EINVAL. A driver that does not report its channels is left
+ * to the bind. */
+static int check_queue(const struct mbx_afxdp_config *cfg, char *err, size_t errlen)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	uint32_t n_queues;
+	int rc;
+
+	if (cfg->queue >= MBXDP_QUEUES_MAX) {
+		snprintf(err, errlen, "queue %u is beyond the %u queues mbxdp can serve", cfg->queue,
+			 MBXDP_QUEUES_MAX);
+		return -1;
+	}
+	rc = ethtool(cfg->ifname, &ch, err, errlen);
+	if (rc < 0)
+		return -1;
 	n_queues = ch.rx_count + ch.combined_count;
 	if (rc == 0 && n_queues && cfg->queue >= n_queues) {
 		snprintf(err, errlen, "queue %u is beyond the %u receive queue%s of %s", cfg->queue,
@@ -292,22 +367,23 @@ static int check_queue(const struct mbx_afxdp_config *cfg, char *err, size_t err
 static int register_umem(struct afxdp_port *ap, char *err, size_t errlen)
 {
 	const struct xsk_umem_config ucfg = {
-		.fill_size = RING_SIZE,
-		.comp_size = RING_SIZE,
+		.fill_size = ap->fill_size,
+		.comp_size = ap->comp_size,
 		.frame_size = FRAME_SIZE,
 		.frame_headroom = 0,
 		.flags = 0,
 	};
-	int rc = xsk_umem__create(&ap->umem, ap->umem_area, UMEM_BYTES, &ap->fill, &ap->comp, &ucfg);
+	int rc = xsk_umem__create(&ap->umem, ap->umem_area, ap->umem_bytes, &ap->fill, &ap->comp,
+				  &ucfg);
 
 	if (rc) {
 		ap->umem = NULL;
 		/* The kernel pins the umem against RLIMIT_MEMLOCK unless the
 		 * process has CAP_IPC_LOCK (net/xdp/xdp_umem.c). */
-		snprintf(err, errlen, "cannot register the %u MiB umem: %s%s",
-			 (unsigned)(UMEM_BYTES >> 20), strerror(-rc),
+		snprintf(err, errlen, "cannot register the %u MiB umem of queue %u: %s%s",
+			 (unsigned)(ap->umem_bytes >> 20), ap->queue, strerror(-rc),
 			 rc == -ENOBUFS || rc == -ENOMEM
-				 ? " (raise ulimit -l or grant CAP_IPC_LOCK)"
+				 ? " (raise ulimit -l, grant CAP_IPC_LOCK or give fewer --frames)"
 				 : rc == -EPERM ? " (" MBX_NEEDS_PRIVILEGES ")" : "");
 		return -1;
 	}
@@ -315,33 +391,44 @@ static int register_umem(struct afxdp_port *ap, char *err, size_t errlen)
 }
 
 /* Returns 0, or a negative errno with err set. */
-static int create_socket(struct afxdp_port *ap, const struct mbx_afxdp_config *cfg, char *err,
-			 size_t errlen)
+static int create_socket(struct afxdp_port *ap, const struct mbx_afxdp_config *cfg,
+			 uint32_t rx_ring, uint32_t tx_ring, char *err, size_t errlen)
 {
 	/* INHIBIT_PROG_LOAD: libxdp must not attach its default program; ours
 	 * is attached by the loader and the socket goes into its xsks_map.
 	 * bind_flags without XDP_COPY or XDP_ZEROCOPY: the kernel tries
 	 * zero-copy and falls back to copy. */
 	const struct xsk_socket_config scfg = {
-		.rx_size = RING_SIZE,
-		.tx_size = RING_SIZE,
+		.rx_size = rx_ring,
+		.tx_size = tx_ring,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.xdp_flags = 0,
-		.bind_flags = XDP_USE_NEED_WAKEUP,
+		.bind_flags = (uint16_t)(XDP_USE_NEED_WAKEUP |
+					 (cfg->copy == MBX_AFXDP_ZERO_COPY ? XDP_ZEROCOPY
+					  : cfg->copy == MBX_AFXDP_COPY    ? XDP_COPY
+									   : 0)),
 	};
 	int rc = xsk_socket__create(&ap->xsk, cfg->ifname, cfg->queue, ap->umem, &ap->rx, &ap->tx,
 				    &scfg);
+	char drv[64];
 
 	if (rc) {
 		ap->xsk = NULL;
-		if (rc == -EBUSY)
+		if (rc == -EBUSY) {
 			snprintf(err, errlen, "queue %u of %s is already in use by another AF_XDP socket",
 				 cfg->queue, cfg->ifname);
-		else if (rc == -EPERM)
+		} else if (rc == -EPERM) {
 			snprintf(err, errlen, "binding an AF_XDP socket " MBX_NEEDS_PRIVILEGES);
-		else
+		} else if (cfg->copy == MBX_AFXDP_ZERO_COPY &&
+			   (rc == -EOPNOTSUPP || rc == -EINVAL)) {
+			driver_name(cfg->ifname, drv, sizeof(drv));
+			snprintf(err, errlen, "--zero-copy: %s has no zero-copy AF_XDP on queue %u (%s, "
+					      "%s); leave it out or give --copy",
+				 cfg->ifname, cfg->queue, drv, strerror(-rc));
+		} else {
 			snprintf(err, errlen, "cannot bind an AF_XDP socket to queue %u of %s: %s",
 				 cfg->queue, cfg->ifname, strerror(-rc));
+		}
 	}
 	return rc;
 }
@@ -353,15 +440,16 @@ static int create_socket(struct afxdp_port *ap, const struct mbx_afxdp_config *c
  * EBUSY is only believed after BIND_BUSY_TRIES binds 10 ms apart. */
 #define BIND_BUSY_TRIES 100
 
-static int bind_queue(struct afxdp_port *ap, const struct mbx_afxdp_config *cfg, char *err,
-		      size_t errlen)
+static int bind_queue(struct afxdp_port *ap, const struct mbx_afxdp_config *cfg,
+		      uint32_t rx_ring, uint32_t tx_ring, char *err, size_t errlen)
 {
 	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
 	struct xdp_options opts;
 	socklen_t optlen = sizeof(opts);
 	int rc, tries = 1;
 
-	while ((rc = create_socket(ap, cfg, err, errlen)) == -EBUSY && tries++ < BIND_BUSY_TRIES)
+	while ((rc = create_socket(ap, cfg, rx_ring, tx_ring, err, errlen)) == -EBUSY &&
+	       tries++ < BIND_BUSY_TRIES)
 		nanosleep(&pause, NULL);
 	if (rc)
 		return -1;
@@ -374,59 +462,92 @@ static int bind_queue(struct afxdp_port *ap, const struct mbx_afxdp_config *cfg,
 	return 0;
 }
 
+/* Preferred busy polling (af_xdp.rst, "XDP_USE_NEED_WAKEUP" and the busy
+ * polling section of Documentation/networking/napi.rst): the socket's
+ * recvfrom and sendto run the driver's NAPI for up to us microseconds and a
+ * burst's budget, and the kernel holds the interrupt back while the
+ * application polls (with the interface's napi_defer_hard_irqs and
+ * gro_flush_timeout set; docs/nic.md). */
+static int set_busy_poll(struct afxdp_port *ap, uint32_t us, char *err, size_t errlen)
+{
+	const struct {
+		int opt;
+		int value;
+		const char *name;
+	} opts[] = {
+		{ SO_PREFER_BUSY_POLL, 1, "SO_PREFER_BUSY_POLL" },
+		{ SO_BUSY_POLL, (int)us, "SO_BUSY_POLL" },
+		{ SO_BUSY_POLL_BUDGET, MBX_BURST, "SO_BUSY_POLL_BUDGET" },
+	};
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		if (setsockopt(ap->fd, SOL_SOCKET, opts[i].opt, &opts[i].value,
+			       sizeof(opts[i].value)) < 0) {
+			snprintf(err, errlen, "--busy-poll: cannot set %s on the AF_XDP socket of queue "
+					      "%u: %s%s",
+				 opts[i].name, ap->queue, strerror(errno),
+				 errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
+			return -1;
+		}
+	}
+	ap->busy_poll = 1;
+	return 0;
+}
+
 struct mbx_port *mbx_afxdp_open(const struct mbx_afxdp_config *cfg, char *err, size_t errlen)
 {
-	const struct mbx_xdp_config xcfg = {
-		.ifname = cfg->ifname,
-		.generic = cfg->generic,
-		.ports = cfg->ports,
-		.n_ports = cfg->n_ports,
-		.addrs = cfg->addrs,
-		.n_addrs = cfg->n_addrs,
-		.allow = cfg->allow,
-		.n_allow = cfg->n_allow,
-		.bpf_obj_path = cfg->bpf_obj_path,
-	};
+	uint32_t rx_ring = cfg->rx_ring ? cfg->rx_ring : MBX_AFXDP_RING_DEFAULT;
+	uint32_t tx_ring = cfg->tx_ring ? cfg->tx_ring : MBX_AFXDP_RING_DEFAULT;
+	uint32_t frames = cfg->frames ? cfg->frames : mbx_afxdp_default_frames(rx_ring, tx_ring);
 	struct afxdp_port *ap;
-	int rc;
 
 	if (check_queue(cfg, err, errlen) < 0)
 		return NULL;
-	ap = calloc(1, sizeof(*ap));
+	ap = calloc(1, sizeof(*ap) + (size_t)frames * sizeof(ap->free_frames[0]));
 	if (!ap) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	ap->port.ops = &afxdp_ops;
 	ap->fd = -1;
-	ap->umem_area = mmap(NULL, UMEM_BYTES, PROT_READ | PROT_WRITE,
+	ap->queue = cfg->queue;
+	ap->fill_size = rx_ring;
+	ap->comp_size = tx_ring;
+	ap->n_frames = frames;
+	ap->umem_bytes = (uint64_t)frames * FRAME_SIZE;
+	ap->umem_area = mmap(NULL, ap->umem_bytes, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (ap->umem_area == MAP_FAILED) {
 		ap->umem_area = NULL;
-		snprintf(err, errlen, "cannot map the %u MiB umem: %s",
-			 (unsigned)(UMEM_BYTES >> 20), strerror(errno));
+		snprintf(err, errlen, "cannot map the %u MiB umem of queue %u: %s",
+			 (unsigned)(ap->umem_bytes >> 20), cfg->queue, strerror(errno));
 		goto fail;
 	}
-	/* The socket is bound before the program is attached, so a busy queue
-	 * is reported without the interface having been touched, and steering
-	 * starts with buffers already in the fill ring. */
-	if (register_umem(ap, err, errlen) < 0 || bind_queue(ap, cfg, err, errlen) < 0)
+	if (register_umem(ap, err, errlen) < 0 ||
+	    bind_queue(ap, cfg, rx_ring, tx_ring, err, errlen) < 0 ||
+	    (cfg->busy_poll_us && set_busy_poll(ap, cfg->busy_poll_us, err, errlen) < 0))
 		goto fail;
-	for (uint32_t i = 0; i < NUM_FRAMES; i++)
+	for (uint32_t i = 0; i < frames; i++)
 		ap->free_frames[ap->n_free++] = (uint64_t)i * FRAME_SIZE;
+	/* Buffers in the fill ring before anything is steered here. */
 	refill(ap);
-	ap->xdp = mbx_xdp_attach(&xcfg, err, errlen);
-	if (!ap->xdp)
-		goto fail;
-	rc = xsk_socket__update_xskmap(ap->xsk, mbx_xdp_xsks_map_fd(ap->xdp));
-	if (rc) {
-		snprintf(err, errlen, "cannot put the AF_XDP socket into xsks_map: %s", strerror(-rc));
-		goto fail;
-	}
 	return &ap->port;
 fail:
 	afxdp_close(&ap->port);
 	return NULL;
+}
+
+int mbx_afxdp_serve(struct mbx_port *p, int xsks_map_fd, char *err, size_t errlen)
+{
+	struct afxdp_port *ap = afxdp(p);
+	int rc = xsk_socket__update_xskmap(ap->xsk, xsks_map_fd);
+
+	if (rc) {
+		snprintf(err, errlen, "cannot put the AF_XDP socket of queue %u into xsks_map: %s",
+			 ap->queue, strerror(-rc));
+		return -1;
+	}
+	return 0;
 }
 
 const char *mbx_afxdp_mode_name(const struct mbx_port *p)
@@ -437,9 +558,4 @@ const char *mbx_afxdp_mode_name(const struct mbx_port *p)
 int mbx_afxdp_fd(const struct mbx_port *p)
 {
 	return ((const struct afxdp_port *)p)->fd;
-}
-
-int mbx_afxdp_xdp_counters(const struct mbx_port *p, struct mbx_xdp_counters *out)
-{
-	return mbx_xdp_read_counters(((const struct afxdp_port *)p)->xdp, out);
 }

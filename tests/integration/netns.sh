@@ -5,7 +5,8 @@
 # RFC 2544, so nothing here can reach a real network).
 #
 #   source tests/integration/netns.sh
-#   mbnet_setup TAG              # TAG: 1-4 letters; names get TAG and $$
+#   mbnet_setup TAG [QUEUES]     # TAG: 1-4 letters; names get TAG and $$;
+#                                # QUEUES: rx and tx queues of each veth (1)
 #   mbnet_spawn NS LOG cmd...    # background process in namespace NS
 #   mbnet_wait_line LOG REGEX SECONDS [PID]
 #   mbnet_wait_exit PID SECONDS  # its status then in MBNET_EXIT_STATUS
@@ -27,8 +28,9 @@ mbnet_die() {
 }
 
 mbnet_setup() {
-	local tag=$1
+	local tag=$1 queues=${2:-1}
 	[[ $tag =~ ^[A-Za-z]{1,4}$ ]] || mbnet_die "tag must be 1-4 letters, not '$tag'"
+	[[ $queues =~ ^[1-9][0-9]?$ ]] || mbnet_die "queues must be 1-99, not '$queues'"
 	[[ $(id -u) -eq 0 ]] || mbnet_die "needs root (network namespaces, XDP)"
 	MBNET_SRV_NS="$tag-$$-srv"
 	MBNET_CLI_NS="$tag-$$-cli"
@@ -43,8 +45,11 @@ mbnet_setup() {
 
 	ip netns add "$MBNET_SRV_NS" || mbnet_die "cannot create namespace $MBNET_SRV_NS"
 	ip netns add "$MBNET_CLI_NS" || mbnet_die "cannot create namespace $MBNET_CLI_NS"
-	ip link add "$MBNET_SRV_IF" netns "$MBNET_SRV_NS" type veth \
-		peer name "$MBNET_CLI_IF" netns "$MBNET_CLI_NS" ||
+	# A veth's frames arrive on the peer's receive queue of the number of
+	# the transmit queue they left by (veth_xmit() in drivers/net/veth.c).
+	ip link add "$MBNET_SRV_IF" netns "$MBNET_SRV_NS" numrxqueues "$queues" numtxqueues "$queues" \
+		type veth peer name "$MBNET_CLI_IF" netns "$MBNET_CLI_NS" \
+		numrxqueues "$queues" numtxqueues "$queues" ||
 		mbnet_die "cannot create veth pair $MBNET_SRV_IF/$MBNET_CLI_IF"
 	ip -n "$MBNET_SRV_NS" addr add "$MBNET_SRV_ADDR/24" dev "$MBNET_SRV_IF"
 	ip -n "$MBNET_CLI_NS" addr add "$MBNET_CLI_ADDR/24" dev "$MBNET_CLI_IF"

@@ -60,6 +60,7 @@ require "$MBXDP" "$LIBMODBUS_CLIENT" "$STEER_OBJ" mbpoll ethtool /usr/bin/python
 SERVER_SEQ=0
 server_cmd() {
 	local name=mbxit-$$-$((++SERVER_SEQ))
+	SERVER_NAME=$name
 	case $BACKEND in
 	afxdp) SERVER_CMD=("$MBXDP" --iface "$MBNET_SRV_IF" "$@") ;;
 	dpdk-af_xdp)
@@ -226,17 +227,29 @@ run_mode() {
 	fi
 }
 
+# The per-worker counters of the running engine: both queues carried
+# traffic, and the sums are theirs (per_worker_check.py).
+per_worker_sums() {
+	sleep 0.3 # the counters are published every 100 ms
+	ip netns exec "$MBNET_SRV_NS" timeout 10 "$BUILD/engine/mbxdp-ctl" --name "$SERVER_NAME" \
+		stats --json --per-worker | /usr/bin/python3 "$HERE/per_worker_check.py" 2
+}
+
 # DPDK with two queue pairs: flows spread over two pinned workers, each
-# connection served whole by one of them (RSS keeps a flow on one queue).
+# connection served whole by one of them (RSS keeps a flow on one queue),
+# all answering from one device model.
 run_queues() {
-	local n=200
+	local n=400
 	echo "== two queues"
 	if ! start_server "$WORK/mbxdp-queues.log" --queues 2; then
 		fail "--queues 2: mbxdp starts"
 		return
 	fi
-	check "--queues 2: $n connect/request/close cycles all succeed" \
-		mbnet_cli timeout 120 "$LIBMODBUS_CLIENT" "$MBNET_SRV_ADDR" --cycles "$n"
+	check "--queues 2: $n connections at once, all answered; each reads the write of the one before" \
+		mbnet_cli timeout 60 /usr/bin/python3 "$HERE/clients/mq_client.py" "$MBNET_SRV_ADDR" \
+		--conns "$n"
+	check "--queues 2: both queues carried traffic; mbxdp-ctl's sums equal its per-worker counters" \
+		per_worker_sums
 	sleep 0.5
 	kill -INT "$SERVER_PID"
 	mbnet_wait_exit "$SERVER_PID" 10
@@ -322,8 +335,12 @@ startup_errors() {
 	dpdk-*)
 		check "an option of the other backend is refused" \
 			expect_error 2 '--iface is for AF_XDP' timeout 10 "$MBXDP" --dpdk --iface lo -- "${EAL_ARGS[@]}"
-		check "--queues without --dpdk is refused" \
-			expect_error 2 '--queues is for --dpdk' timeout 10 "$MBXDP" --iface lo --queues 2
+		check "--queues all is refused with --dpdk" \
+			expect_error 2 '--queues all is for AF_XDP' timeout 10 "$MBXDP" --dpdk --queues all -- \
+			"${EAL_ARGS[@]}"
+		check "an AF_XDP socket option is refused with --dpdk" \
+			expect_error 2 '--zero-copy, --copy, --busy-poll, --rx-ring, --tx-ring or --frames is for AF_XDP' \
+			timeout 10 "$MBXDP" --dpdk --busy-poll -- "${EAL_ARGS[@]}"
 		check "a bad --address is named" \
 			expect_error 2 "--address wants an IPv4 address or prefix .*, not '198.18.0.300'" \
 			timeout 10 "$MBXDP" --dpdk --address 198.18.0.300 -- "${EAL_ARGS[@]}"
