@@ -11,11 +11,14 @@
  * - listed: 198.19.0.1 (server 0, XDP answers ARP), 198.19.0.2 (server 0,
  *   the kernel owns it), 198.19.1.1 (server 1, allow-list 198.18.1.0/24);
  * - any: no address listed, no allow-list (mbxdp without --address);
- * - any_allow: no address listed, server 0 admits 198.18.1.0/24.
+ * - any_allow: no address listed, server 0 admits 198.18.1.0/24;
+ * - any_pass: as any, with frames of queues without a socket passed to the
+ *   kernel (mbxdp --other-queues pass).
  *
  * A frame for the AF_XDP socket meets an empty xsks_map here, so "steered"
- * shows as XDP_PASS counted under xdp_no_socket: the redirect was tried and
- * bpf_redirect_map fell back to its flags argument. */
+ * shows as counted under xdp_no_socket_for_queue: the redirect was tried
+ * and found no socket on the queue. Such a frame is dropped, or in any_pass
+ * passed to the kernel. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
