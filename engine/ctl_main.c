@@ -19,7 +19,7 @@ static const struct {
 	const char *help;
 	ctl_run_fn run;
 } commands[] = {
-	{ "stats", "[--json | --prometheus] [--interval S [--count N]]",
+	{ "stats", "[--json | --prometheus] [--per-worker] [--interval S [--count N]]",
 	  "processing-time histogram and counters", ctl_stats },
 	{ "get", "[REG-OPTIONS] [--json] TABLE ADDRESS [COUNT]", "read live registers",
 	  ctl_regs_get },
