@@ -386,6 +386,7 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 	s->n_addrs = cfg->n_addrs;
 	memcpy(s->mac, cfg->mac, sizeof(s->mac));
 	s->challenge_ack_limit = cfg->challenge_ack_limit ? cfg->challenge_ack_limit : 1000;
+	s->challenge_second = UINT64_MAX; /* no budget drawn yet */
 	return 0;
 }
 

@@ -39,7 +39,7 @@
 	X(drop_rst_no_conn, "RST for no connection: dropped (RFC 9293 3.10.7.1)") \
 	X(drop_syn_with_data, "SYN payloads ignored, not acknowledged") \
 	X(drop_no_ack_flag, "segments without the ACK flag (RFC 9293 3.10.7.4 fifth check): dropped") \
-	X(drop_seq_unacceptable, "segments outside the receive window: answered with an ACK (RFC 9293 3.10.7.4 first check)") \
+	X(drop_seq_unacceptable, "segments outside the receive window: answered with an ACK, rate-limited (RFC 9293 3.10.7.4 first check)") \
 	X(drop_ack_beyond_snd_nxt, "segments acknowledging data not yet sent: answered with an ACK") \
 	X(drop_bad_cookie, "ACKs of no connection that carry none of our SYN cookies: RST") \
 	X(drop_out_of_order, "segments beyond RCV.NXT: dropped with a duplicate ACK") \
@@ -54,7 +54,9 @@
 	X(tx_syn_ack, "SYN-ACKs sent (each carries a SYN cookie)") \
 	X(tx_rst, "RSTs sent") \
 	X(tx_challenge_ack, "challenge ACKs sent (RFC 5961 3.2, 4.2 and 5.2)") \
-	X(drop_challenge_ack_limited, "challenge ACKs not sent, over the rate limit (RFC 5961 7)") \
+	X(drop_challenge_ack_conn_limited, "challenge ACKs not sent: their connection sent one within 500 ms (RFC 5961 7)") \
+	X(drop_challenge_ack_limited, "challenge ACKs not sent: over this second's randomized budget for all connections (RFC 5961 7)") \
+	X(drop_oow_ack_limited, "ACKs not sent to unacceptable segments without text or FIN, or to ACKs beyond SND.NXT: their connection sent one within 500 ms (RFC 5961 7)") \
 	X(drop_ack_too_old, "segments whose SEG.ACK is before SND.UNA - MAX.SND.WND (RFC 5961 5.2): dropped") \
 	X(tx_ack, "pure ACKs sent") \
 	X(tx_data_segments, "segments sent carrying response data") \
@@ -102,7 +104,12 @@ struct stack_config {
 	const uint16_t *ports; /* served TCP ports, host order */
 	uint32_t n_ports;
 	uint8_t secret[24]; /* random per run: SYN cookie key (16), connection hash key (8) */
-	uint32_t challenge_ack_limit; /* per second; 0: the default, 1000 (as Linux) */
+	/* Challenge ACKs a second, on average; 0: the default, 1000. Each
+	 * second's budget is random in [limit / 2, limit * 3 / 2) (RFC 5961 7
+	 * and Linux since CVE-2016-5696: a fixed budget, shared by all
+	 * connections, lets an off-path attacker count the challenge ACKs one
+	 * connection took and so find its sequence numbers). */
+	uint32_t challenge_ack_limit;
 	uint32_t snd_blocks; /* send buffer blocks (512 B); 0: max_conns / 2 + 64 */
 	uint32_t rto_min_ms; /* RFC 6298 2.4 lower bound; 0: the default, 200 (as Linux) */
 	uint32_t max_retries; /* retransmissions of one segment before a reset; 0: 8 */
@@ -137,8 +144,11 @@ struct stack {
 	struct mbx_frame_source extra; /* frames for replies longer than one segment */
 	struct mbx_frame_sink tx;
 	uint64_t now_ns; /* set by the engine once per burst */
-	uint64_t challenge_second; /* start of the current challenge ACK second */
-	uint32_t challenge_sent; /* challenge ACKs in it */
+	/* RFC 5961 7: the challenge ACKs all connections may still send in
+	 * the current second (now_ns / 10^9), a random number around the
+	 * limit, drawn anew each second. */
+	uint64_t challenge_second;
+	uint32_t challenge_left;
 	uint32_t challenge_ack_limit;
 	uint8_t cookie_key[16];
 	uint16_t mss;

@@ -65,7 +65,11 @@ struct tcp_conn {
 	uint32_t last_req; /* tick of the last request, or of our close */
 	uint8_t cm_flags; /* CONN_PRIORITY */
 	uint8_t ka_probes; /* keepalive probes sent since last_rx */
-	uint8_t cm_spare[2];
+	/* When we last answered a segment that failed a check (an unacceptable
+	 * sequence number, a challenge ACK), in units of 2^TCP_OOW_SHIFT ticks
+	 * (16.8 ms, 18 minutes around): such answers are rate-limited per
+	 * connection (RFC 5961 7, tcp_input.c). */
+	uint16_t oow_ack_at;
 	struct mb_peer mb; /* its server, unit and rights (modbus.h): 4 bytes */
 	uint32_t next; /* hash chain or free list */
 } __attribute__((aligned(64))); /* one cache line: one miss per lookup */

@@ -4,6 +4,8 @@
  * each control reply (RST, ACK, SYN-ACK) is written into the received frame. */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "mb_device.h"
 #include "tcp_cookie.h"
 #include "tcp_internal.h"
@@ -45,6 +47,25 @@ void tcp_conn_close(struct stack *s, struct tcp_conn *c)
 static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *seg,
 					     struct tcp_conn *c);
 static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg);
+
+static inline uint16_t oow_now(const struct stack *s)
+{
+	return (uint16_t)(tcp_now_tick(s) >> TCP_OOW_SHIFT);
+}
+
+/* RFC 5961 7: whether c answered a segment that failed a check less than
+ * TCP_OOW_GAP ago; if not, this answer is the one that counts from now.
+ * (After 18 minutes without one, the 16-bit stamp may come round and hold
+ * back one answer: the peer's next segment gets it.) */
+static int oow_ack_limited(const struct stack *s, struct tcp_conn *c)
+{
+	uint16_t now = oow_now(s);
+
+	if ((uint16_t)(now - c->oow_ack_at) < TCP_OOW_GAP)
+		return 1;
+	c->oow_ack_at = now;
+	return 0;
+}
 
 /* A SYN that may reopen a connection in TIME-WAIT (RFC 1122 4.2.2.13): the
  * old incarnation goes, and the SYN is answered as in LISTEN. */
@@ -96,6 +117,7 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 	c->snd_una = c->snd_nxt = seg->ack;
 	c->peer_mss = peer_mss;
 	c->peer_wnd = seg->wnd;
+	c->oow_ack_at = (uint16_t)(oow_now(s) - TCP_OOW_GAP); /* the first may go at once */
 	c->mb = mb_model_peer(s->mb.model, seg->daddr, seg->saddr);
 	s->ctr.conn_opened++;
 	return input_synchronized(s, seg, c);
@@ -184,21 +206,41 @@ enum stack_verdict tcp_send_waiting(struct stack *s, struct tcp_seg *seg, struct
 	return tcp_writer_flush(&w, 0) ? STACK_SENT : STACK_DROP;
 }
 
-/* RFC 5961 4.2, 3.2 and 5.2: an ACK that makes a genuine peer resynchronise
- * and an attacker's guess useless. At most challenge_ack_limit a second
- * (RFC 5961 7), so they cannot be turned into a flood. */
-static enum stack_verdict challenge_ack(struct stack *s, struct tcp_seg *seg,
-					const struct tcp_conn *c)
+/* RFC 5961 7: the challenge ACKs of one second, for all connections: a
+ * keyed hash of the second, so an attacker can neither predict it nor, by
+ * exhausting it, learn how many another connection took (CVE-2016-5696). */
+static uint32_t challenge_budget(const struct stack *s, uint64_t second)
 {
-	if (s->now_ns - s->challenge_second >= 1000000000u) {
-		s->challenge_second = s->now_ns;
-		s->challenge_sent = 0;
+	/* 24 bytes: no cookie's input (16, tcp_cookie.c) hashes the same. */
+	const uint64_t in[3] = { 0x6b63612d6c616863ull /* "chal-ack" */, second, 0 };
+	uint64_t h;
+
+	crypto_shorthash_siphash24((uint8_t *)&h, (const uint8_t *)in, sizeof(in), s->cookie_key);
+	return (s->challenge_ack_limit + 1) / 2 + (uint32_t)(h % s->challenge_ack_limit);
+}
+
+/* RFC 5961 4.2, 3.2 and 5.2: an ACK that makes a genuine peer resynchronise
+ * and an attacker's guess useless. RFC 5961 7: at most one per connection
+ * per TCP_OOW_GAP, then within the second's random budget shared by all
+ * (as Linux), so they can neither be turned into a flood nor counted. */
+static enum stack_verdict challenge_ack(struct stack *s, struct tcp_seg *seg,
+					struct tcp_conn *c)
+{
+	uint64_t second = s->now_ns / 1000000000u;
+
+	if (oow_ack_limited(s, c)) {
+		s->ctr.drop_challenge_ack_conn_limited++;
+		return STACK_DROP;
 	}
-	if (s->challenge_sent >= s->challenge_ack_limit) {
+	if (second != s->challenge_second) {
+		s->challenge_second = second;
+		s->challenge_left = challenge_budget(s, second);
+	}
+	if (!s->challenge_left) {
 		s->ctr.drop_challenge_ack_limited++;
 		return STACK_DROP;
 	}
-	s->challenge_sent++;
+	s->challenge_left--;
 	s->ctr.tx_challenge_ack++;
 	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt, tcp_rcv_wnd(s, c));
 	return STACK_SENT;
@@ -229,6 +271,14 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		s->ctr.drop_seq_unacceptable++;
 		if (seg->flags & TCP_RST)
 			return STACK_DROP;
+		/* RFC 5961 7, as Linux: text or a FIN behind RCV.NXT is the
+		 * peer's retransmission, which our ACK (or our answer again)
+		 * ends; only segments without either can keep an ACK loop
+		 * going, and only theirs are limited. */
+		if (!seg->len && !(seg->flags & TCP_FIN) && oow_ack_limited(s, c)) {
+			s->ctr.drop_oow_ack_limited++;
+			return STACK_DROP;
+		}
 		return tcp_reply_ack(s, seg, c);
 	}
 	/* Anything acceptable from the peer answers keepalive probes (RFC
@@ -262,7 +312,13 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		return challenge_ack(s, seg, c);
 	}
 	if (seq_gt(seg->ack, c->snd_nxt)) {
+		/* RFC 5961 5.2 answers it with an ACK, limited as above (7):
+		 * a genuine peer never acknowledges what was not sent. */
 		s->ctr.drop_ack_beyond_snd_nxt++;
+		if (oow_ack_limited(s, c)) {
+			s->ctr.drop_oow_ack_limited++;
+			return STACK_DROP;
+		}
 		return tcp_reply_ack(s, seg, c);
 	}
 	wnd_closed = !tcp_rcv_wnd(s, c);

@@ -22,6 +22,15 @@
 #define TCP_RCV_WND 65535u
 #define TCP_MAX_SND_WND 65535u /* no window scaling: the largest a peer can offer */
 
+/* Answers to segments that failed a check (an ACK to an unacceptable
+ * sequence number, a challenge ACK) go out at most once per TCP_OOW_GAP per
+ * connection (RFC 5961 7; Linux's tcp_invalid_ratelimit, 500 ms): so two
+ * peers cannot be made to exchange them without end, and no connection can
+ * be probed with them faster. Time in units of 2^TCP_OOW_SHIFT ticks
+ * (c->oow_ack_at). */
+#define TCP_OOW_SHIFT 4
+#define TCP_OOW_GAP 30 /* 503 ms */
+
 /* Sequence number comparisons modulo 2^32 (RFC 9293 3.4). */
 static inline int seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static inline int seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }

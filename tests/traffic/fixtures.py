@@ -528,6 +528,40 @@ def reordered_requests_answered_in_order():
     return f
 
 
+@fixture
+def challenge_ack_per_connection():
+    """RFC 5961 7: challenge ACKs are limited per connection, so no
+    connection's sequence space can be probed by counting them: after one,
+    a RST in the window (3.2) and a SYN (4.2) within 500 ms get nothing;
+    500 ms on, the next gets its challenge ACK again."""
+    c = Conn(40041)
+    f = c.handshake()
+    f += [c.cl("R", seq=c.cseq + 100, at=1.0), c.sv("A")]
+    f.append(c.cl("R", seq=c.cseq + 200, at=1.1))
+    f.append(c.cl("S", seq=c.cseq + 300, at=1.4))
+    f += [c.cl("R", seq=c.cseq + 100, at=1.6), c.sv("A")]
+    return f
+
+
+@fixture
+def unacceptable_ack_limited():
+    """RFC 9293 3.10.7.4 (first check) with RFC 5961 7: an unacceptable
+    segment is answered with an ACK at most once per 500 ms per connection
+    (Linux's tcp_invalid_ratelimit), so two peers cannot be made to
+    exchange ACKs without end. Old data (a retransmission: the peer missed
+    our ACK) is always acknowledged."""
+    c = Conn(40042)
+    f = c.handshake()
+    far = (c.cseq + 100000) & 0xFFFFFFFF
+    f += [c.cl("A", seq=far, at=1.0), c.sv("A")]
+    f.append(c.cl("A", seq=far, at=1.2))
+    f.append(c.cl("A", seq=far, at=1.45))
+    f += [c.cl("PA", read_regs(1, 1, 1)), c.sv("PA", regs_resp(1, 1, 1)), c.cl("A")]
+    f += [c.cl("PA", read_regs(1, 1, 1), seq=c.cseq - 12), c.sv("A")]
+    f += [c.cl("A", seq=far, at=1.6), c.sv("A")]
+    return f
+
+
 # Connection management (limits, eviction, timeouts, keepalive): MIG = Modbus Messaging on TCP/IP
 # Implementation Guide V1.0b.
 OTHER_IP = "198.18.0.3"

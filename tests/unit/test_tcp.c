@@ -13,6 +13,8 @@
 #include "stack_harness.h"
 #include "tcp_client.h"
 
+#define MS 1000000ull /* ns */
+
 static struct harness H;
 static uint8_t buf[4096];
 
@@ -363,6 +365,7 @@ static void test_rst_and_syn_on_connection(void **state)
 	assert_int_equal(s.flags, FB_ACK);
 	assert_int_equal(s.ack, c.seq - 10);
 	c.seq -= 10;
+	H.stack->now_ns += 600 * MS; /* one a connection per 500 ms (RFC 5961 7) */
 	assert_int_equal(tc_send(&H, &c, FB_SYN, 0, 0), STACK_SENT);
 	assert_int_equal(reply(0).flags, FB_ACK);
 	assert_int_equal(H.stack->ctr.tx_challenge_ack, 2);
@@ -474,30 +477,91 @@ static void test_vlan(void **state)
 	tc_send(&H, &c, FB_RST, 0, 0);
 }
 
-/* RFC 5961 7: challenge ACKs are limited to 1000 a second; the next second
- * has a fresh allowance. */
+/* RFC 5961 7: challenge ACKs are limited per connection (one per 500 ms)
+ * and, for all connections, by a budget drawn at random each second in
+ * [limit / 2, limit * 3 / 2): one connection cannot be probed by counting
+ * how many are left (CVE-2016-5696). */
 static void test_challenge_ack_limit(void **state)
 {
-	struct tc_client c = new_client(40023);
-	uint32_t in_window;
+	enum { N = 60, LIMIT = 20, SECONDS = 8 };
+	struct tc_client c[N];
+	uint64_t sent[SECONDS];
+	int differ = 0;
+
+	(void)state;
+	H.stack->challenge_ack_limit = LIMIT;
+	for (int i = 0; i < N; i++) {
+		c[i] = new_client((uint16_t)(41000 + i));
+		assert_int_equal(tc_handshake(&H, &c[i]), 0);
+	}
+	/* One connection: a second in-window RST within 500 ms gets nothing,
+	 * one 500 ms later its challenge ACK. */
+	H.stack->now_ns = 10000 * MS;
+	c[0].seq += 10;
+	assert_int_equal(tc_send(&H, &c[0], FB_RST, 0, 0), STACK_SENT);
+	c[0].seq += 10;
+	H.stack->now_ns += 490 * MS;
+	assert_int_equal(tc_send(&H, &c[0], FB_RST, 0, 0), STACK_DROP);
+	assert_int_equal(H.stack->ctr.drop_challenge_ack_conn_limited, 1);
+	H.stack->now_ns += 20 * MS;
+	assert_int_equal(tc_send(&H, &c[0], FB_RST, 0, 0), STACK_SENT);
+	assert_int_equal(reply(0).flags, FB_ACK);
+	/* All connections, once each second: the budget holds them, and it
+	 * is not the same every second. */
+	for (int t = 0; t < SECONDS; t++) {
+		uint64_t before = H.stack->ctr.tx_challenge_ack;
+
+		H.stack->now_ns = (uint64_t)(20 + t) * 1000 * MS;
+		for (int i = 0; i < N; i++) {
+			c[i].seq += 10;
+			tc_send(&H, &c[i], FB_RST, 0, 0);
+		}
+		sent[t] = H.stack->ctr.tx_challenge_ack - before;
+		assert_true(sent[t] >= LIMIT / 2 && sent[t] < LIMIT * 3 / 2);
+		differ |= sent[t] != sent[0];
+	}
+	assert_true(differ);
+	assert_int_equal(H.stack->ctr.drop_challenge_ack_limited,
+			 (uint64_t)N * SECONDS - (H.stack->ctr.tx_challenge_ack - 2));
+	assert_int_equal(stack_open_connections(H.stack), N);
+}
+
+/* RFC 9293 3.10.7.4 (first check) with RFC 5961 7: ACKs to unacceptable
+ * segments without text are limited to one per connection per 500 ms (as
+ * Linux's tcp_invalid_ratelimit); a retransmission of old text is always
+ * acknowledged. */
+static void test_unacceptable_ack_limit(void **state)
+{
+	struct tc_client c = new_client(40024);
+	uint32_t next;
+	uint8_t req[12];
 
 	(void)state;
 	assert_int_equal(tc_handshake(&H, &c), 0);
-	in_window = c.seq + 10;
-	for (int i = 0; i < 1005; i++) {
-		c.seq = in_window;
-		tc_send(&H, &c, FB_SYN, 0, 0);
+	next = c.seq;
+	H.stack->now_ns = 5000 * MS;
+	for (int i = 0; i < 100; i++) {
+		c.seq = next + 200000;
+		H.stack->now_ns += 4 * MS;
+		tc_send(&H, &c, FB_ACK, 0, 0);
 	}
-	assert_int_equal(H.stack->ctr.tx_challenge_ack, 1000);
-	assert_int_equal(H.stack->ctr.drop_challenge_ack_limited, 5);
-	H.stack->now_ns += 1000000000u;
-	c.seq = in_window;
-	assert_int_equal(tc_send(&H, &c, FB_SYN, 0, 0), STACK_SENT);
-	assert_int_equal(reply(0).flags, FB_ACK);
-	assert_int_equal(H.stack->ctr.tx_challenge_ack, 1001);
+	/* 400 ms: one ACK. */
+	assert_int_equal(H.stack->ctr.tx_ack, 1);
+	assert_int_equal(H.stack->ctr.drop_oow_ack_limited, 99);
+	c.seq = next;
+	tc_send(&H, &c, FB_PSH | FB_ACK, req, tc_read_req(req, 1, 1));
+	check_read_resp(reply(0).payload, 1, 1);
+	c.ack += 13;
+	tc_send(&H, &c, FB_ACK, 0, 0);
+	c.seq -= 12; /* the request again, its answer acknowledged: an ACK */
+	assert_int_equal(tc_send(&H, &c, FB_PSH | FB_ACK, req, 12), STACK_SENT);
+	assert_int_equal(reply(0).ack, c.seq);
+	H.stack->now_ns += 110 * MS; /* 510 ms after the first */
+	c.seq = next + 200000;
+	assert_int_equal(tc_send(&H, &c, FB_ACK, 0, 0), STACK_SENT);
+	assert_int_equal(reply(0).ack, next + 12);
+	assert_int_equal(H.stack->ctr.drop_oow_ack_limited, 99);
 }
-
-#define MS 1000000ull /* ns */
 
 /* Runs the stack's timers at t ns, with the replies of earlier steps
  * cleared. */
@@ -698,6 +762,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mbap_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vlan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_challenge_ack_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unacceptable_ack_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retransmit_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retransmit_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fin_retransmit, setup, teardown),
