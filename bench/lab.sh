@@ -2,7 +2,7 @@
 # The lab: mbxdp serving a stock Modbus master, then mbxdp and the peer
 # servers of bench/peers measured by the same client.
 #
-#   bash bench/lab.sh [--quick] [--build DIR] [--out DIR] [--no-build]
+#   bash bench/lab.sh [--quick] [--mq] [--build DIR] [--out DIR] [--no-build]
 #
 # Needs root. Installs the Debian packages it needs (tests/deps.sh), builds
 # with meson (DIR, default build/), and makes two network namespaces joined
@@ -23,6 +23,11 @@
 #     throughput, each server's ratio to mbxdp) and OUT/latency_cdf.png,
 #     OUT/throughput.png; OUT defaults to bench/results.
 # --quick: two cases per server, one short round (the integration test).
+# --mq: the multi-queue case instead of 1.-2.: a veth pair with 2 queues;
+# mbxdp with one worker on one queue (the client's veth sends every flow by
+# queue 0, XPS) against mbxdp serving both queues with 2 workers (flows
+# spread by hash), busy-polling and --idle adaptive; on CPUs 0 and 1, where
+# the client runs on CPU 0 too.
 # Everything it made is removed on exit. Exits non-zero when a server did
 # not answer or the demo failed. XDP_MODE=generic runs XDP in generic mode;
 # LAB_TAG (1-4 letters, default lab) prefixes the namespace names.
@@ -32,14 +37,16 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$REPO/build
 OUT=$REPO/bench/results
 QUICK=0
+MQ=0
 DO_BUILD=1
 while (($#)); do
 	case $1 in
 	--quick) QUICK=1 ;;
+	--mq) MQ=1 ;;
 	--no-build) DO_BUILD=0 ;;
 	--build) BUILD=${2:?--build needs a directory}; shift ;;
 	--out) OUT=${2:?--out needs a directory}; shift ;;
-	*) echo "usage: bench/lab.sh [--quick] [--build DIR] [--out DIR] [--no-build]" >&2; exit 2 ;;
+	*) echo "usage: bench/lab.sh [--quick] [--mq] [--build DIR] [--out DIR] [--no-build]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -92,7 +99,7 @@ mbnet_cleanup_hook() {
 	rm -rf "$WORK"
 }
 
-mbnet_setup "${LAB_TAG:-lab}"
+mbnet_setup "${LAB_TAG:-lab}" $((MQ ? 2 : 1))
 SERVER=$MBNET_SRV_ADDR
 NAME=lab-$$ # mbxdp's instance name: /dev/shm/$NAME.stats
 mkdir -p "$OUT" || exit 1
@@ -107,6 +114,11 @@ start_server() {
 	mbxdp) cmd=("$MBXDP" --iface "$MBNET_SRV_IF" --name "$NAME" --xdp-mode "${XDP_MODE:-native}") ;;
 	mbxdp_adaptive) cmd=("$MBXDP" --iface "$MBNET_SRV_IF" --name "$NAME" --idle adaptive
 		--xdp-mode "${XDP_MODE:-native}") ;;
+	mbxdp_1q) cmd=("$MBXDP" --iface "$MBNET_SRV_IF" --queue 0 --name "$NAME"
+		--xdp-mode "${XDP_MODE:-native}") ;;
+	mbxdp_2q | mbxdp_2q_adaptive) cmd=("$MBXDP" --iface "$MBNET_SRV_IF" --cpus 0-1 --name "$NAME"
+		--xdp-mode "${XDP_MODE:-native}")
+		[[ $kind == mbxdp_2q_adaptive ]] && cmd+=(--idle adaptive) ;;
 	libmodbus_select | libmodbus_epoll) cmd=("$PEERS/peer_$kind") ;;
 	peer_epoll) cmd=("$PEERS/peer_epoll" --threads 1) ;;
 	pymodbus) cmd=(/usr/bin/python3 "$REPO/bench/peers/peer_pymodbus.py") ;;
@@ -238,7 +250,49 @@ measure() {
 	stop_server
 }
 
+# client_queues ONE|HASH: the client veth sends every flow by transmit
+# queue 0, which the server's veth receives on queue 0 (XPS: every CPU to
+# queue 0), or each flow by the queue its hash picks (no XPS).
+client_queues() {
+	local mask=0
+	[[ $1 == ONE ]] && mask=$(printf '%x' $(((1 << NCPU) - 1)))
+	mbnet_cli sh -c "echo $mask >/sys/class/net/$MBNET_CLI_IF/queues/tx-0/xps_cpus"
+}
+
+# measure_mq KIND ROUND: one multi-queue case, every connection count and
+# depth; the engine's per-worker counters to OUT.
+measure_mq() {
+	local kind=$1 r=$2 c d
+	if [[ $kind == mbxdp_1q ]]; then client_queues ONE; else client_queues HASH; fi || return 1
+	start_server "$kind" || return 1
+	for c in "${CONNS[@]}"; do
+		for d in "${DEPTHS[@]}"; do
+			run_case "$kind" "$c" "$d" "$r"
+		done
+	done
+	"$CTL" --name "$NAME" stats --json --per-worker >"$OUT/workers_${kind}_r$r.json"
+	stop_server
+}
+
 status=0
+if ((MQ)); then
+	echo "== mbxdp on a 2-queue veth: 1 worker on queue 0 against 2 workers on both ($ROUNDS round(s) of ${DURATION} s per case; load before: $(cut -d' ' -f1-3 /proc/loadavg))"
+	printf '{"cpus":%d,"loadavg_before":"%s","quick":%d,"rounds":%d,"duration_s":%s,"warmup_s":%s,"xdp_mode":"%s","kernel":"%s","queues":2}\n' \
+		"$NCPU" "$(cut -d' ' -f1-3 /proc/loadavg)" "$QUICK" "$ROUNDS" "$DURATION" "$WARMUP" \
+		"${XDP_MODE:-native}" "$(uname -r)" >"$OUT/meta.json"
+	: >"$OUT/cpu.jsonl"
+	rm -f "$OUT"/engine_*.json "$OUT"/workers_*.json "$OUT"/*.png "$OUT"/lab.md
+	for ((r = 1; r <= ROUNDS; r++)); do
+		echo "-- round $r of $ROUNDS"
+		for kind in mbxdp_1q mbxdp_2q mbxdp_2q_adaptive; do
+			measure_mq "$kind" "$r" || status=1
+		done
+	done
+	echo "== report"
+	/usr/bin/python3 "$REPO/bench/lab_report.py" "$OUT" || status=1
+	exit "$status"
+fi
+
 echo "== 1. mbxdp serving a Modbus master"
 echo "mbxdp on $MBNET_SRV_IF ($SERVER, namespace $MBNET_SRV_NS), client namespace $MBNET_CLI_NS ($MBNET_CLI_ADDR)"
 start_server mbxdp || exit 1

@@ -6,7 +6,8 @@
 Reads OUT_DIR/raw.jsonl (one mbxdp-bench --json result per line, with its
 server, case and round), meta.json, cpu.jsonl (the engine's CPU use, the
 client's TCP retransmissions) and
-engine_*.json (mbxdp-ctl stats --json). Writes OUT_DIR/lab.md, latency_cdf.png and throughput.png, and
+engine_*.json (mbxdp-ctl stats --json) and, from lab.sh --mq,
+workers_*.json (mbxdp-ctl stats --json --per-worker). Writes OUT_DIR/lab.md, latency_cdf.png and throughput.png, and
 prints lab.md. A case's figures are the medians over its rounds. Exits 1
 when a server answered nothing right in some case.
 """
@@ -28,6 +29,9 @@ NAMES = {
     "peer_epoll": "epoll C server",
     "pymodbus": "pymodbus asyncio",
     "reflector": "AF_XDP UDP reflector (floor)",
+    "mbxdp_1q": "mbxdp, 1 queue, 1 worker (CPU 1)",
+    "mbxdp_2q": "mbxdp, 2 queues, 2 workers (CPUs 0, 1)",
+    "mbxdp_2q_adaptive": "mbxdp, 2 queues, 2 workers, --idle adaptive",
 }
 ORDER = list(NAMES)
 
@@ -99,12 +103,15 @@ def markdown(table, meta, cpu, engine):
                  f"{meta['warmup_s']} s of warm-up; {load_note}. Closed loop (\"at R/s\": open "
                  f"loop at R requests/s), FC 03 of 10 registers, every answer checked; latency in "
                  f"microseconds, medians over rounds. "
-                 f"\"x mbxdp\": the server's figure divided by mbxdp's in the same case.")
+                 f"\"x mbxdp\": the server's figure divided by mbxdp's in the same case"
+                 f"{' (with 2 queues: mbxdp with 1 worker)' if meta.get('queues') == 2 else ''}.")
     lines.append("")
     lines.append("| server | conns x depth | p50 | p99 | p99.9 | requests/s | errors "
                  "| p50 x mbxdp | p99.9 x mbxdp | requests/s x mbxdp |")
     lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     keys = sorted(table, key=lambda k: (ORDER.index(k[0]), k[4] != "sleep", k[3], k[1], k[2]))
+    # The multi-queue case (lab.sh --mq) compares with its one worker.
+    base = "mbxdp_1q" if meta.get("queues") == 2 else "mbxdp"
     for key in keys:
         server, c, d, rate, client = key
         row = table[key]
@@ -112,9 +119,9 @@ def markdown(table, meta, cpu, engine):
         if row is None:
             lines.append(f"| {name} | {case_name(c, d, rate, client)} | no answer | | | | | | | |")
             continue
-        ref = table.get(("mbxdp", c, d, rate, client))
+        ref = table.get((base, c, d, rate, client))
         r50 = r999 = rrps = "-"
-        if ref and server != "mbxdp":
+        if ref and server != base:
             r50, r999, rrps = ratio(row["p50"], ref["p50"]), ratio(row["p999"], ref["p999"]), \
                 ratio(row["rps"], ref["rps"])
         lines.append(f"| {name} | {case_name(c, d, rate, client)} | {fmt(row['p50'])} | {fmt(row['p99'])} | "
@@ -135,7 +142,10 @@ def markdown(table, meta, cpu, engine):
                      "namespace's counters (nstat), waiting from the server's threads' "
                      "run-queue delay (/proc/PID/task/*/schedstat).")
     lines.append("")
-    lines.extend(criteria(table, engine))
+    if meta.get("queues") == 2:
+        lines.extend(worker_shares(meta))
+    else:
+        lines.extend(criteria(table, engine))
     if engine or cpu:
         lines.append("")
         lines.append("| engine (medians over rounds) | processing p50 us | p99 | p99.9 | max | "
@@ -167,6 +177,28 @@ def markdown(table, meta, cpu, engine):
                      "single client sent a request every millisecond (open loop), and with no "
                      "client at all.")
     return "\n".join(lines) + "\n"
+
+
+def worker_shares(meta):
+    """The multi-queue case: each 2-worker server's requests per worker,
+    from the per-worker counters after its cases (medians over rounds)."""
+    out = ["| server | requests per worker (worker: queue, CPU, share) |", "| --- | --- |"]
+    per_kind = {}
+    for p in sorted(meta["out"].glob("workers_*_r*.json")):
+        kind = p.stem[len("workers_"):].rsplit("_r", 1)[0]
+        per_kind.setdefault(kind, []).append(json.loads(p.read_text())["per_worker"])
+    for kind in sorted(per_kind, key=ORDER.index):
+        rounds = per_kind[kind]
+        n = len(rounds[0])
+        shares = []
+        for i in range(n):
+            share = statistics.median(r[i]["counters"]["mb_requests"] /
+                                      max(1, sum(w["counters"]["mb_requests"] for w in r))
+                                      for r in rounds)
+            shares.append(f"{i}: queue {rounds[0][i]['queue']}, CPU {rounds[0][i]['cpu']}, "
+                          f"{100 * share:.0f} %")
+        out.append(f"| {NAMES[kind]} | {'; '.join(shares)} |")
+    return out
 
 
 def criteria(table, engine):
@@ -279,6 +311,7 @@ def main():
         sys.exit(__doc__)
     out = Path(sys.argv[1])
     runs, meta, cpu, engine = load(out)
+    meta["out"] = out
     table = aggregate(runs)
     md = markdown(table, meta, cpu, engine)
     (out / "lab.md").write_text(md)
