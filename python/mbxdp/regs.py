@@ -111,7 +111,8 @@ def _values(table, values):
 
 class Store:
     """The register store of the mbxdp instance called name (its --name;
-    by default mbxdp-IFACE-QUEUE), mapped read-write."""
+    by default mbxdp-IFACE, or mbxdp-IFACE-QUEUE for one given --queue),
+    mapped read-write."""
 
     def __init__(self, name):
         self._lib = _library()

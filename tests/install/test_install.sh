@@ -75,7 +75,7 @@ print(mbxdp.__file__)
 with mbxdp.Store(sys.argv[1]) as s:
     v = s.unit().read("holding-registers", 7, 1)
 print(v)
-sys.exit(v != [7])' "mbxdp-$MBNET_SRV_IF-0")
+sys.exit(v != [7])' "mbxdp-$MBNET_SRV_IF")
 }
 
 # A C program against the installed header and library, by pkg-config.
