@@ -361,6 +361,7 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 			  MB_ADU_MAX) < 0 ||
 	    buf_pool_init(&s->snd, cfg->snd_blocks ? cfg->snd_blocks : cfg->max_conns / 2 + 64,
 			  sizeof(struct sndq_block)) < 0 ||
+	    share_init(&s->share, &s->snd, &s->adu, cfg->max_conns, hash_key) < 0 ||
 	    timer_wheel_init(&s->timers, cfg->max_conns, 1u << STACK_TICK_SHIFT, 4096) < 0) {
 		stack_free(s);
 		errno = ENOMEM;
@@ -393,6 +394,7 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 void stack_free(struct stack *s)
 {
 	timer_wheel_free(&s->timers);
+	share_free(&s->share);
 	buf_pool_free(&s->snd);
 	buf_pool_free(&s->adu);
 	conn_policy_free(&s->policy);

@@ -14,6 +14,7 @@
 #include "frame.h"
 #include "conn_policy.h"
 #include "modbus.h"
+#include "share.h"
 #include "tcp_conn.h"
 #include "timer_wheel.h"
 
@@ -49,6 +50,15 @@
 	X(drop_no_snd_buf, "responses with no send buffer block: request left unacknowledged") \
 	X(snd_window_full, "responses that waited in the send queue for the peer's window") \
 	X(drop_snd_queue_full, "requests left unacknowledged because the peer does not read its answers") \
+	/* RFC 9293 3.8.6: what waits for the peer's window is ours to hold, so a \
+	 * peer not reading must not make us compute and queue more. */ \
+	X(drop_window_backlog, "requests left unacknowledged while the answers not yet sent exceed the peer's window") \
+	/* Fair shares of the pools (share.h). A refused send block leaves the \
+	 * request unacknowledged (the peer sends it again); a refused ADU \
+	 * buffer resets the connection, as an empty pool does. */ \
+	X(drop_conn_share, "buffers refused to a connection holding its share of a pool (an eighth)") \
+	X(drop_source_share, "buffers refused to a source holding as many of a pool as are still free") \
+	X(share_source_table_full, "buffers taken by a source with no slot in the share table, counted with the others that found none") \
 	X(tx_arp_reply, "ARP replies sent") \
 	X(tx_icmp_echo_reply, "ICMP echo replies sent") \
 	X(tx_syn_ack, "SYN-ACKs sent (each carries a SYN cookie)") \
@@ -76,6 +86,11 @@
 	X(conn_keepalive_timeout, "connections reset because keepalive probes went unanswered (RFC 1122 4.2.3.6)") \
 	X(tx_keepalive_probe, "keepalive probes <SEQ=SND.NXT-1><CTL=ACK> sent (RFC 1122 4.2.3.6)") \
 	X(conn_close_timeout, "connections reset because the peer did not finish our close in time") \
+	X(conn_last_ack_timeout, "connections reset because the peer did not acknowledge our FIN after its own (LAST-ACK) in time") \
+	/* RFC 9293 3.8.6.1 (MUST-38) keeps a zero-window peer's connection open \
+	 * while it answers probes, subject to resource management (RFC 6429): \
+	 * a server short of buffers may close it. */ \
+	X(conn_reset_zero_window, "connections reset because the peer kept its window closed on our answers for the close timeout") \
 	X(conn_reset_data_after_close, "connections reset for data after our close (RFC 1122 4.2.2.13)") \
 	X(conn_time_wait_reopened, "new connections from a SYN beyond RCV.NXT in TIME-WAIT (RFC 1122 4.2.2.13)") \
 	X(conn_closed, "passive closes completed") \
@@ -134,6 +149,7 @@ struct stack {
 	struct conn_policy policy;
 	struct buf_pool adu; /* MB_ADU_MAX bytes each: incomplete ADUs (tcp_stream.c) */
 	struct buf_pool snd; /* struct sndq_block each: send queues (tcp_sndq.c) */
+	struct share_table share; /* what each source holds of adu and snd (share.h) */
 	struct timer_wheel timers; /* entry i: connection i (tcp_timer.h) */
 	uint32_t rto_min; /* ticks */
 	uint32_t rto_initial; /* ticks: RFC 6298 2.1, 1 s, or rto_min if larger */

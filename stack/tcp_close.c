@@ -169,6 +169,13 @@ static uint32_t idle_ms(const struct stack *s, const struct tcp_conn *c)
 	return (c->cm_flags & CONN_PRIORITY) ? s->policy.cfg.priority_idle_ms : s->policy.cfg.idle_ms;
 }
 
+uint32_t conn_close_ticks(const struct stack *s, const struct tcp_conn *c)
+{
+	uint32_t idle = idle_ms(s, c);
+
+	return tcp_ticks_from_ms(idle ? idle : TCP_CLOSE_TIMEOUT_MS);
+}
+
 /* RFC 1122 4.2.3.6: the first probe after keepalive_idle_ms of silence,
  * then one each keepalive_intvl_ms (a segment from the peer zeroes
  * ka_probes and moves last_rx). */
@@ -198,9 +205,11 @@ uint64_t conn_mgmt_deadline(const struct stack *s, const struct tcp_conn *c)
 	case TCP_FIN_WAIT_1:
 	case TCP_FIN_WAIT_2:
 	case TCP_CLOSING:
-		/* Our close began after idle_ms of silence; the peer gets as
-		 * long again to finish it. */
-		return idle ? since + tcp_ticks_from_ms(idle) : UINT64_MAX;
+	case TCP_LAST_ACK:
+		/* Our close began after idle_ms of silence, or the peer's began
+		 * (LAST-ACK); the peer gets as long again to finish it, so no
+		 * close holds a slot and its blocks for ever. */
+		return since + conn_close_ticks(s, c);
 	case TCP_TIME_WAIT:
 		return since + tcp_ticks_from_ms(s->policy.cfg.time_wait_ms);
 	default:
@@ -225,6 +234,10 @@ void conn_mgmt_expire(struct stack *s, struct tcp_conn *c)
 	case TCP_FIN_WAIT_2:
 	case TCP_CLOSING:
 		s->ctr.conn_close_timeout++;
+		abort_conn(s, c);
+		return;
+	case TCP_LAST_ACK:
+		s->ctr.conn_last_ack_timeout++;
 		abort_conn(s, c);
 		return;
 	case TCP_ESTABLISHED:

@@ -31,6 +31,9 @@ enum tcp_state {
 #define TCP_CF_RTT 0x01 /* srtt8 and rttvar4 hold a measurement (RFC 6298 2.2) */
 #define TCP_CF_FIN 0x02 /* our FIN is queued after the send queue's bytes */
 #define TCP_CF_WAITING 0x04 /* queued bytes or our FIN wait to be sent */
+/* The peer's window is closed and we hold send blocks: since the head
+ * block's rtt_at; closed after the close timeout (tcp_timer.c). */
+#define TCP_CF_ZW 0x08
 
 #define CONN_PRIORITY 0x01 /* c->cm_flags: from a priority source, never evicted */
 

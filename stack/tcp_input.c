@@ -331,7 +331,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	 * segment that is not an old retransmission (SEG.SEQ >= RCV.NXT) stand
 	 * in. */
 	if (!seq_lt(seg->seq, c->rcv_nxt))
-		c->peer_wnd = seg->wnd;
+		tcp_peer_window(s, c, seg->wnd);
 	if (c->state != TCP_ESTABLISHED) {
 		if (c->state != TCP_LAST_ACK)
 			return tcp_close_input(s, seg, c);
@@ -398,7 +398,9 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	 * theirs is left unacknowledged and comes again. */
 	if (fin && c->rcv_nxt == seg->seq + seg->len && tcp_writer_reserve(&w, 0) == 0) {
 		c->rcv_nxt++;
+		c->last_req = (uint32_t)tcp_now_tick(s); /* the close's start, for its timeout */
 		conn_policy_set_state(&s->policy, c, TCP_LAST_ACK);
+		tcp_timer_ensure(s, c, conn_mgmt_deadline(s, c));
 		tcp_writer_close(&w, TCP_FIN);
 	} else {
 		tcp_writer_close(&w, 0);

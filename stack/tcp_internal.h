@@ -17,8 +17,9 @@
 #define TCP_MSS_DEFAULT 536 /* RFC 9293 3.7.1: without the option */
 /* Our receive window. Every in-order byte is consumed at once (a split ADU
  * waits in a pool buffer), so a full 16-bit window is the truth, except
- * when a connection's send queue is full (SNDQ_LIMIT: a peer that does not
- * read its answers): no request is taken then, and the window is 0. */
+ * when a peer does not read its answers: while those not yet sent exceed
+ * its window, or its queue is full (SNDQ_LIMIT), no request is taken and
+ * the window is 0 (tcp_rcv_wnd). */
 #define TCP_RCV_WND 65535u
 #define TCP_MAX_SND_WND 65535u /* no window scaling: the largest a peer can offer */
 
@@ -86,11 +87,13 @@ struct sndq_block {
 	 * (re)started; it expires an RTO later (sndq_deadline()). */
 	uint32_t rto_start;
 	uint32_t rtt_seq; /* the measurement ends when this is acknowledged */
-	uint32_t rtt_at; /* tick the measured segment went out */
+	/* Tick the measured segment went out; with TCP_CF_ZW (no measurement
+	 * runs then), the tick the peer's window was first seen closed. */
+	uint32_t rtt_at;
 	uint8_t retries; /* timeouts since the peer last acknowledged anything */
 	uint8_t backoff; /* RFC 6298 5.5: the RTO is doubled this many times */
 	uint8_t flags; /* SNDQ_* */
-	uint8_t spare;
+	uint8_t nblk; /* blocks in the chain (SNDQ_LIMIT bytes take at most 138) */
 	uint8_t data[SNDQ_DATA];
 } __attribute__((aligned(64)));
 
@@ -121,9 +124,27 @@ static inline int sndq_fin_sent(const struct tcp_conn *c, const struct sndq_bloc
 	return (c->flags & TCP_CF_FIN) && c->snd_nxt - c->snd_una == b->len + 1;
 }
 
+/* share.c: fair shares of the pools (share.h). */
+/* Whether c, holding conn_held buffers of pool p, may take one more: 0,
+ * and the buffer is counted to c's source (the caller then takes it from
+ * the pool, which has one free); or SHARE_POOL_EMPTY, SHARE_CONN_FULL or
+ * SHARE_SOURCE_FULL, for the caller to count (share_count_refusal). */
+int share_take(struct stack *s, const struct tcp_conn *c, enum share_pool p, uint32_t conn_held);
+/* n buffers of pool p given back by a connection of source raddr. */
+void share_return(struct stack *s, uint32_t raddr, enum share_pool p, uint32_t n);
+/* Counts a refusal of share_take (an empty pool is the caller's own drop). */
+static inline void share_count_refusal(struct stack *s, int r)
+{
+	if (r == SHARE_CONN_FULL)
+		s->ctr.drop_conn_share++;
+	else if (r == SHARE_SOURCE_FULL)
+		s->ctr.drop_source_share++;
+}
+
 /* tcp_sndq.c */
 /* Makes room for n more bytes (taking blocks as needed, a head block even
- * for n = 0). Returns 0, or -1 when the pool is empty. */
+ * for n = 0). Returns 0, or share_take's refusal (not counted) when a
+ * block could not be had. */
 int sndq_reserve(struct stack *s, struct tcp_conn *c, uint32_t n);
 /* Appends n bytes; room for them was reserved. */
 void sndq_append(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint32_t n);
@@ -142,13 +163,37 @@ static inline void sndq_release_if_done(struct stack *s, struct tcp_conn *c)
 		sndq_release(s, c);
 }
 
+/* Bytes of new data the peer's window takes now (RFC 9293 3.8.6: the usable
+ * window SND.UNA + SND.WND - SND.NXT, none if the window shrank). */
+static inline uint32_t tcp_window_room(const struct tcp_conn *c)
+{
+	uint32_t in_flight = c->snd_nxt - c->snd_una;
+
+	return c->peer_wnd > in_flight ? c->peer_wnd - in_flight : 0;
+}
+
+/* Whether the answers of c not yet sent (unsent bytes) exceed what the
+ * peer's window takes: no further request is read then (tcp_stream.c). */
+static inline int tcp_backlogged(const struct tcp_conn *c, uint32_t unsent)
+{
+	return unsent > tcp_window_room(c);
+}
+
 /* The window we advertise (see TCP_RCV_WND). */
 static inline uint16_t tcp_rcv_wnd(const struct stack *s, const struct tcp_conn *c)
 {
-	/* A full queue has bytes waiting, or nearly a whole window in flight:
-	 * the connection alone tells when the queue need not be looked at. */
-	if (((c->flags & TCP_CF_WAITING) || c->snd_nxt - c->snd_una > SNDQ_LIMIT - MB_ADU_MAX) &&
-	    c->snd_buf != CONN_NONE && sndq_head(s, c)->len > SNDQ_LIMIT - MB_ADU_MAX)
+	const struct sndq_block *h;
+
+	/* A full or backlogged queue has bytes waiting, or nearly a whole
+	 * window in flight: the connection alone tells when the queue need
+	 * not be looked at. */
+	if (__builtin_expect(!(c->flags & TCP_CF_WAITING) &&
+			     c->snd_nxt - c->snd_una <= SNDQ_LIMIT - MB_ADU_MAX, 1))
+		return TCP_RCV_WND;
+	if (c->snd_buf == CONN_NONE)
+		return TCP_RCV_WND;
+	h = sndq_head(s, c);
+	if (h->len > SNDQ_LIMIT - MB_ADU_MAX || tcp_backlogged(c, h->len - sndq_sent_data(c, h)))
 		return 0;
 	return TCP_RCV_WND;
 }
@@ -217,6 +262,19 @@ static inline int tcp_writer_reserve(struct tcp_writer *w, uint32_t n)
 	return tcp_writer_reserve_slow(w, n);
 }
 void tcp_writer_append(struct tcp_writer *w, const uint8_t *p, uint32_t n);
+/* Answer bytes not yet sent: in the segment being filled (the fast way)
+ * or waiting in the send queue. */
+static inline uint32_t tcp_writer_unsent(const struct tcp_writer *w)
+{
+	const struct sndq_block *h;
+
+	if (!w->queued)
+		return w->used;
+	if (w->c->snd_buf == CONN_NONE)
+		return 0;
+	h = sndq_head(w->s, w->c);
+	return h->len - sndq_sent_data(w->c, h);
+}
 uint8_t *tcp_writer_room(struct tcp_writer *w, uint32_t need);
 void tcp_writer_commit(struct tcp_writer *w, uint32_t n);
 /* Sends what was written, with our FIN after it if flags has TCP_FIN (the
@@ -244,6 +302,18 @@ int tcp_writer_control(struct tcp_writer *w, uint8_t flags, uint32_t seq);
 void tcp_rtt_sample(struct stack *s, struct tcp_conn *c, uint32_t r);
 /* Makes the wheel entry fire by the send queue's deadline. */
 void tcp_rtx_arm(struct stack *s, struct tcp_conn *c, struct sndq_block *b);
+/* The peer's window is closed (RFC 9293 3.8.6.1): if c holds send blocks,
+ * the zero-window clock starts (TCP_CF_ZW), unless it runs already. */
+void tcp_zero_window(struct stack *s, struct tcp_conn *c);
+/* A segment advertised wnd: the zero-window clock starts or stops. */
+static inline void tcp_peer_window(struct stack *s, struct tcp_conn *c, uint16_t wnd)
+{
+	c->peer_wnd = wnd;
+	if (__builtin_expect(!wnd, 0))
+		tcp_zero_window(s, c);
+	else if (__builtin_expect(c->flags & TCP_CF_ZW, 0))
+		c->flags &= (uint8_t)~TCP_CF_ZW;
+}
 
 /* The RTO of c (RFC 6298 2), ticks, before any backoff. */
 static inline uint32_t tcp_rto(const struct stack *s, const struct tcp_conn *c)
@@ -334,5 +404,10 @@ int tcp_time_wait_reopens(const struct tcp_conn *c, const struct tcp_seg *seg);
  * timer) and may free c. */
 uint64_t conn_mgmt_deadline(const struct stack *s, const struct tcp_conn *c);
 void conn_mgmt_expire(struct stack *s, struct tcp_conn *c);
+/* How long a peer may take to finish a close (FIN-WAIT, CLOSING, LAST-ACK)
+ * or keep its window closed on our answers, in ticks: the idle timeout of
+ * c's pool, or TCP_CLOSE_TIMEOUT_MS without one. */
+#define TCP_CLOSE_TIMEOUT_MS 60000u
+uint32_t conn_close_ticks(const struct stack *s, const struct tcp_conn *c);
 
 #endif

@@ -11,10 +11,12 @@ int sndq_reserve(struct stack *s, struct tcp_conn *c, uint32_t n)
 	uint32_t room, b;
 
 	if (c->snd_buf == CONN_NONE) {
-		uint32_t i = buf_pool_get(&s->snd);
+		int r = share_take(s, c, SHARE_SND, 0);
+		uint32_t i;
 
-		if (i == BUF_POOL_NONE)
-			return -1;
+		if (r < 0)
+			return r;
+		i = buf_pool_get(&s->snd);
 		h = sndq_blk(s, i);
 		/* The timer fields start when something is sent. */
 		h->next = CONN_NONE;
@@ -25,6 +27,7 @@ int sndq_reserve(struct stack *s, struct tcp_conn *c, uint32_t n)
 		h->retries = 0;
 		h->backoff = 0;
 		h->flags = 0;
+		h->nblk = 1;
 		c->snd_buf = i;
 	}
 	h = sndq_head(s, c);
@@ -34,12 +37,16 @@ int sndq_reserve(struct stack *s, struct tcp_conn *c, uint32_t n)
 		struct sndq_block *blk = sndq_blk(s, b);
 
 		if (blk->next == CONN_NONE) {
-			uint32_t i = buf_pool_get(&s->snd);
+			/* Blocks taken so far stay for next time. */
+			int r = share_take(s, c, SHARE_SND, h->nblk);
+			uint32_t i;
 
-			if (i == BUF_POOL_NONE)
-				return -1; /* blocks taken so far stay for next time */
+			if (r < 0)
+				return r;
+			i = buf_pool_get(&s->snd);
 			sndq_blk(s, i)->next = CONN_NONE;
 			blk->next = i;
+			h->nblk++;
 		}
 		b = blk->next;
 		room += SNDQ_DATA;
@@ -97,7 +104,7 @@ void sndq_copy(const struct stack *s, const struct tcp_conn *c, uint32_t from, u
 void sndq_drop(struct stack *s, struct tcp_conn *c, uint32_t n)
 {
 	struct sndq_block *h = sndq_head(s, c);
-	uint32_t off = h->off + n;
+	uint32_t off = h->off + n, freed = 0;
 
 	h->len -= n;
 	if (h->len == 0) {
@@ -114,6 +121,9 @@ void sndq_drop(struct stack *s, struct tcp_conn *c, uint32_t n)
 		h->wblk = c->snd_buf;
 		h->off = 0;
 		h->wlen = 0;
+		if (h->nblk > 1)
+			share_return(s, c->raddr, SHARE_SND, h->nblk - 1u);
+		h->nblk = 1;
 		return;
 	}
 	while (off >= SNDQ_DATA) {
@@ -126,14 +136,21 @@ void sndq_drop(struct stack *s, struct tcp_conn *c, uint32_t n)
 		buf_pool_put(&s->snd, old);
 		c->snd_buf = next;
 		h = nh;
+		h->nblk--;
 		off -= SNDQ_DATA;
+		freed++;
 	}
 	h->off = (uint16_t)off;
+	if (freed)
+		share_return(s, c->raddr, SHARE_SND, freed);
 }
 
 void sndq_release(struct stack *s, struct tcp_conn *c)
 {
 	uint32_t b = c->snd_buf;
+
+	share_return(s, c->raddr, SHARE_SND, sndq_head(s, c)->nblk);
+	c->flags &= (uint8_t)~TCP_CF_ZW; /* nothing held: nothing to time */
 
 	while (b != CONN_NONE) {
 		uint32_t next = sndq_blk(s, b)->next;

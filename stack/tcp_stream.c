@@ -14,6 +14,7 @@ static uint8_t *adu_buffer(const struct stack *s, uint32_t i)
 void tcp_stream_release(struct stack *s, struct tcp_conn *c)
 {
 	if (c->adu_buf != CONN_NONE) {
+		share_return(s, c->raddr, SHARE_ADU, 1);
 		buf_pool_put(&s->adu, c->adu_buf);
 		c->adu_buf = CONN_NONE;
 		c->adu_held = 0;
@@ -75,6 +76,18 @@ static int complete_held(struct stack *s, struct tcp_conn *c, const uint8_t *p, 
 	return (int)pos;
 }
 
+/* Whether the answers not yet sent exceed what the peer's window takes:
+ * then no more is read (counted), so a peer that does not read cannot make
+ * us compute and queue more; what is left unacknowledged comes again when
+ * its window opens. */
+static int backlogged(struct stack *s, const struct tcp_writer *w)
+{
+	if (!tcp_backlogged(w->c, tcp_writer_unsent(w)))
+		return 0;
+	s->ctr.drop_window_backlog++;
+	return 1;
+}
+
 /* Consumes len in-order payload bytes (already copied out of the frame) and
  * advances RCV.NXT past them. Returns 0, or -1 when the connection must be
  * reset: an MBAP length out of range (MIG 3.1.3 framing is lost) or no buffer
@@ -88,7 +101,7 @@ int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint
 		int k;
 
 		/* Room for the answer first: without it nothing is taken. */
-		if (tcp_writer_reserve(w, MB_ADU_MAX) < 0)
+		if (backlogged(s, w) || tcp_writer_reserve(w, MB_ADU_MAX) < 0)
 			return 0;
 		k = complete_held(s, c, p, len, w);
 		if (k < 0)
@@ -98,19 +111,23 @@ int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint
 	while (pos < len && !w->failed) {
 		uint32_t rem = len - pos, adu_len = 0;
 
+		if (backlogged(s, w))
+			break;
 		if (rem >= 6) {
 			adu_len = mbap_adu_len(p + pos);
 			if (!adu_len)
 				goto bad_length;
 		}
 		if (rem < 6 || rem < adu_len) {
-			uint32_t b = buf_pool_get(&s->adu);
+			int r = share_take(s, c, SHARE_ADU, 0);
 
-			if (b == BUF_POOL_NONE) {
-				s->ctr.drop_no_adu_buffer++;
+			if (r < 0) {
+				if (r == SHARE_POOL_EMPTY)
+					s->ctr.drop_no_adu_buffer++;
+				share_count_refusal(s, r);
 				return -1;
 			}
-			c->adu_buf = b;
+			c->adu_buf = buf_pool_get(&s->adu);
 			c->adu_held = 0;
 			pos += hold(s, c, p + pos, rem, rem);
 			break;

@@ -16,13 +16,40 @@ void tcp_timer_ensure(struct stack *s, struct tcp_conn *c, uint64_t at)
 	timer_start(&s->timers, idx, at);
 }
 
+/* The tick a closed window on c's answers has lasted too long. */
+static uint64_t zero_window_deadline(const struct stack *s, const struct tcp_conn *c)
+{
+	return tcp_tick_expand(s, sndq_head(s, c)->rtt_at) + conn_close_ticks(s, c);
+}
+
+void tcp_zero_window(struct stack *s, struct tcp_conn *c)
+{
+	struct sndq_block *b;
+
+	if (c->snd_buf == CONN_NONE || (c->flags & TCP_CF_ZW))
+		return;
+	b = sndq_head(s, c);
+	/* rtt_at now holds the clock's start: a measurement running is
+	 * dropped (its ACK may wait on the peer's reader anyway). */
+	b->flags &= (uint8_t)~SNDQ_TIMING;
+	b->rtt_at = (uint32_t)tcp_now_tick(s);
+	c->flags |= TCP_CF_ZW;
+	tcp_timer_ensure(s, c, zero_window_deadline(s, c));
+}
+
 void tcp_timer_arm(struct stack *s, struct tcp_conn *c)
 {
 	uint64_t at = UINT64_MAX;
 	uint64_t cm = conn_mgmt_deadline(s, c);
 
-	if (c->snd_buf != CONN_NONE)
+	if (c->snd_buf != CONN_NONE) {
 		at = tcp_tick_expand(s, sndq_deadline(s, c, sndq_head(s, c)));
+		if (c->flags & TCP_CF_ZW) {
+			uint64_t zw = zero_window_deadline(s, c);
+
+			at = zw < at ? zw : at;
+		}
+	}
 	if (cm < at)
 		at = cm;
 	if (at != UINT64_MAX)
@@ -67,6 +94,16 @@ void tcp_timer_fired(void *arg, uint32_t idx)
 
 	if (!c->state)
 		return; /* closed since it was armed */
+	if ((c->flags & TCP_CF_ZW) && tcp_now_tick(s) >= zero_window_deadline(s, c)) {
+		/* RFC 9293 3.8.6.1 lets a live peer keep its window closed for
+		 * ever; RFC 6429 lets a server short of buffers end that. The
+		 * blocks it holds are wanted by the peers that read. */
+		s->ctr.conn_reset_zero_window++;
+		if (tcp_send_ctl(s, c, TCP_RST, c->snd_nxt) == 0)
+			s->ctr.tx_rst++;
+		tcp_conn_close(s, c);
+		return;
+	}
 	if (c->snd_buf != CONN_NONE && tcp_tick_due(s, sndq_deadline(s, c, sndq_head(s, c))) &&
 	    rtx_timeout(s, c) < 0)
 		return;

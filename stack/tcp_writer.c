@@ -22,15 +22,6 @@ static uint32_t segment_cap(const struct tcp_writer *w, const struct mbx_frame *
 	return cap;
 }
 
-/* Bytes of new data the peer's window takes now (RFC 9293 3.8.6: the usable
- * window SND.UNA + SND.WND - SND.NXT, none if the window shrank). */
-static inline uint32_t window_room(const struct tcp_conn *c)
-{
-	uint32_t in_flight = c->snd_nxt - c->snd_una;
-
-	return c->peer_wnd > in_flight ? c->peer_wnd - in_flight : 0;
-}
-
 void tcp_writer_init(struct tcp_writer *w, struct stack *s, struct tcp_conn *c,
 		     const struct tcp_seg *seg)
 {
@@ -130,7 +121,7 @@ static inline void sent_new(struct tcp_writer *w, struct sndq_block *b, uint32_t
 
 	c->snd_nxt += n + (fin ? 1 : 0);
 	b->flags &= (uint8_t)~SNDQ_PERSIST;
-	if (!(b->flags & SNDQ_TIMING)) {
+	if (!(b->flags & SNDQ_TIMING) && !(c->flags & TCP_CF_ZW)) {
 		b->flags |= SNDQ_TIMING;
 		b->rtt_seq = c->snd_nxt;
 		b->rtt_at = (uint32_t)tcp_now_tick(w->s);
@@ -141,6 +132,8 @@ static inline void sent_new(struct tcp_writer *w, struct sndq_block *b, uint32_t
 
 int tcp_writer_reserve_slow(struct tcp_writer *w, uint32_t n)
 {
+	int r;
+
 	if (w->failed)
 		return -1;
 	/* Nothing is sent after our FIN (RFC 9293 3.10.4). */
@@ -154,8 +147,11 @@ int tcp_writer_reserve_slow(struct tcp_writer *w, uint32_t n)
 		w->failed = 1;
 		return -1;
 	}
-	if (sndq_reserve(w->s, w->c, (w->queued ? 0 : w->used) + n) < 0) {
-		w->s->ctr.drop_no_snd_buf++;
+	r = sndq_reserve(w->s, w->c, (w->queued ? 0 : w->used) + n);
+	if (r < 0) {
+		if (r == SHARE_POOL_EMPTY)
+			w->s->ctr.drop_no_snd_buf++;
+		share_count_refusal(w->s, r);
 		w->failed = 1;
 		return -1;
 	}
@@ -222,7 +218,7 @@ uint32_t tcp_writer_flush(struct tcp_writer *w, int ack_anyway)
 		b = sndq_head(s, c);
 		done = sndq_sent_data(c, b);
 		unsent = b->len - done;
-		n = window_room(c);
+		n = tcp_window_room(c);
 		if (n > unsent)
 			n = unsent;
 		/* A FIN takes no window; it goes with or after the last byte. */
@@ -256,6 +252,8 @@ uint32_t tcp_writer_flush(struct tcp_writer *w, int ack_anyway)
 			b->flags |= SNDQ_PERSIST;
 			tcp_rtx_restart(s, c, b);
 		}
+		if (!c->peer_wnd)
+			tcp_zero_window(s, c);
 	}
 	if (!sent && ack_anyway && writer_frame(w))
 		emit(w, c->snd_nxt, 0, 0);
@@ -272,7 +270,7 @@ void tcp_writer_close(struct tcp_writer *w, uint8_t flags)
 		uint32_t n = w->used;
 		int fin = !!(flags & TCP_FIN);
 
-		if (n <= window_room(c)) {
+		if (n <= tcp_window_room(c)) {
 			/* The fast way: one segment, its bytes kept for a
 			 * retransmission. PSH on the last segment of the
 			 * replies, as a sender's write ends (RFC 9293 3.9.1). */
@@ -320,7 +318,7 @@ int tcp_writer_resend(struct tcp_writer *w)
 		 * (no frame was free before), else a window probe: one octet of
 		 * new data sent although the window is zero (RFC 9293 3.8.6.1),
 		 * not timed: its ACK comes when the window opens. */
-		if (window_room(c) || b->len == 0)
+		if (tcp_window_room(c) || b->len == 0)
 			return tcp_writer_flush(w, 0) ? 0 : -1;
 		f = writer_frame(w);
 		if (!f)
@@ -373,8 +371,12 @@ int tcp_send_fin(struct stack *s, struct tcp_conn *c)
 	struct tcp_writer w;
 
 	if (!(c->flags & TCP_CF_FIN)) {
-		if (sndq_reserve(s, c, 0) < 0) {
-			s->ctr.drop_no_snd_buf++;
+		int r = sndq_reserve(s, c, 0);
+
+		if (r < 0) {
+			if (r == SHARE_POOL_EMPTY)
+				s->ctr.drop_no_snd_buf++;
+			share_count_refusal(s, r);
 			return -1;
 		}
 		c->flags |= TCP_CF_FIN;
@@ -400,7 +402,7 @@ int tcp_writer_single(struct stack *s, const struct tcp_seg *seg, struct tcp_con
 
 	if (len < 6 || mbap_adu_len(p) != len || c->adu_buf != CONN_NONE ||
 	    (c->flags & (TCP_CF_WAITING | TCP_CF_FIN)) || f->room < hdr + MB_ADU_MAX ||
-	    c->peer_mss < MB_ADU_MAX || s->mss < MB_ADU_MAX || window_room(c) < MB_ADU_MAX)
+	    c->peer_mss < MB_ADU_MAX || s->mss < MB_ADU_MAX || tcp_window_room(c) < MB_ADU_MAX)
 		return 0;
 	if (c->snd_buf == CONN_NONE) {
 		if (sndq_reserve(s, c, MB_ADU_MAX) < 0)

@@ -29,10 +29,12 @@ int harness_init_opts(struct harness *h, uint32_t max_conns, uint32_t n_frames,
 	const struct cfg_model *model = o->model;
 	struct stack_config cfg = {
 		.max_conns = max_conns,
-		/* Room for a whole benchmark round in flight, unless the
-		 * program's sizing (0: the stack's defaults) is asked for. */
+		/* Room for a whole benchmark round in flight, and a
+		 * connection's share of the send blocks (an eighth, share.h)
+		 * for a whole window, unless the program's sizing (0: the
+		 * stack's defaults) is asked for. */
 		.adu_buffers = o->program_pools ? 0 : max_conns,
-		.snd_blocks = o->program_pools ? 0 : max_conns * 2 + 64,
+		.snd_blocks = o->program_pools ? 0 : max_conns * 2 + 8 * 140,
 		.mss = 1460,
 		.ports = &port,
 		.n_ports = 1,

@@ -57,14 +57,14 @@ class Conn:
         return pkt
 
     def sv(self, flags, payload=b"", seq=None, ack=None, mss=None, dport=None, at=None,
-           advance=True):
+           advance=True, window=WINDOW):
         """A segment the server must send; advances its sequence number
         (unless advance is False: a retransmission). `at`: by when (the
         runner runs the stack's timers up to it if nothing is pending)."""
         tcp = TCP(sport=502, dport=dport or self.sport, flags=flags,
                   seq=self.sseq if seq is None else seq,
                   ack=(self.cseq if ack is None else ack) if "A" in flags else 0,
-                  window=WINDOW, options=[("MSS", mss)] if mss else [])
+                  window=window, options=[("MSS", mss)] if mss else [])
         pkt = self._l2(SERVER_MAC, CLIENT_MAC) / IP(src=SERVER_IP, dst=self.ip, ttl=64, id=0,
                                                      flags="DF") / tcp
         if payload:
@@ -492,17 +492,17 @@ def zero_window_probe():
     """RFC 9293 3.8.6.1: a zero window with an answer waiting is probed with
     one octet of new data when the (persist) timer expires; a probe the
     peer takes without opening its window arms the timer again; the rest
-    goes when the window opens. Our own window stays open: the request was
-    taken."""
+    goes when the window opens. The request was taken, but our own window
+    says 0 while its answer waits: no more is read before the peer reads."""
     c = Conn(40035)
     f = c.handshake()
     resp = regs_resp(4, 35, 2)
     f.append(c.cl("PA", read_regs(4, 35, 2), window=0, at=0.0))
-    f.append(c.sv("A"))
+    f.append(c.sv("A", window=0))
     f.append(c.cl("A", window=0, at=0.5))  # nothing before the timeout
-    f.append(c.sv("A", resp[:1], at=1.1))
+    f.append(c.sv("A", resp[:1], at=1.1, window=0))
     f.append(c.cl("A", window=0, at=1.2))  # took it, window still closed
-    f.append(c.sv("A", resp[1:2], at=2.3))
+    f.append(c.sv("A", resp[1:2], at=2.3, window=0))
     f.append(c.cl("A", window=64240, at=2.4))
     f.append(c.sv("PA", resp[2:]))
     f.append(c.cl("A", at=2.5))
