@@ -34,6 +34,7 @@ N = 200
 LIMIT_MS = 10.0
 RUNS = 3
 TIMEOUT_S = 2.0
+KIND = {False: "whole", True: "split"}
 ZERO_WINDOW_CONNS = 250
 SPLIT_CONNS = 320
 
@@ -133,34 +134,24 @@ def main():
     server, victim, attacker = sys.argv[1:]
     try:
         v = connect(server, victim)
-        normal = {False: stats("baseline, whole requests", timed(v, False, 0)),
-                  True: stats("baseline, split requests", timed(v, True, 1000))}
+        normal = {split: stats(f"baseline, {KIND[split]} requests", timed(v, split, 1000 * split))
+                  for split in (False, True)}
         runs = {}
+        # Each attack, how long its connections take to settle, and the
+        # victim's kinds of request under it (split or whole), in order.
+        for attack, settle, kinds in ((zero_window_attack, 0.5, (False, True)),
+                                      (split_attack, 0.2, (True, False))):
+            held = attack(server, attacker)
+            time.sleep(settle)
+            for split in kinds:
+                name = f"{attack.__name__.replace('_', ' ')}, {KIND[split]} requests"
+                runs[name, split] = attack_runs(name, v, split, 2000 + 1000 * len(runs))
+            for s in held:
+                s.close()
 
-        held = zero_window_attack(server, attacker)
-        time.sleep(0.5)  # the attackers' windows close
-        runs["zero-window attack, whole requests", False] = attack_runs(
-            "zero-window attack, whole requests", v, False, 2000)
-        runs["zero-window attack, split requests", True] = attack_runs(
-            "zero-window attack, split requests", v, True, 3000)
-        for s in held:
-            s.close()
-        v.close()
-
-        v = connect(server, victim)
-        held = split_attack(server, attacker)
-        time.sleep(0.2)
-        runs["split-request attack, split requests", True] = attack_runs(
-            "split-request attack, split requests", v, True, 4000)
-        runs["split-request attack, whole requests", False] = attack_runs(
-            "split-request attack, whole requests", v, False, 5000)
-        for s in held:
-            s.close()
-
-        normal[False] = max(normal[False], stats("baseline again, whole requests",
-                                                 timed(v, False, 6000)))
-        normal[True] = max(normal[True], stats("baseline again, split requests",
-                                               timed(v, True, 7000)))
+        for split in (False, True):
+            normal[split] = max(normal[split], stats(f"baseline again, {KIND[split]} requests",
+                                                     timed(v, split, 6000 + 1000 * split)))
         v.close()
         for (name, split), worst in runs.items():
             if min(worst) > normal[split] + LIMIT_MS:
