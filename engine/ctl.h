@@ -6,6 +6,7 @@
 #define MBX_CTL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "telemetry.h"
 
@@ -36,6 +37,39 @@ void ctl_map_close(struct ctl_map *m);
 int ctl_map_alive(const struct ctl_map *m);
 
 int ctl_stats(const struct ctl_target *t, int argc, char **argv);
+
+/* `mbxdp-ctl serve`: the Prometheus endpoint (ctl_serve.c). */
+int ctl_serve(const struct ctl_target *t, int argc, char **argv);
+
+/* The stats file checked before anything in it is used: magic, sizes, a
+ * worker count the file's length holds, a TSC rate, text fields that end
+ * inside the file. 0, or -1 with a one-line reason in err. */
+int ctl_stats_check(const struct ctl_target *t, const struct ctl_map *m, char *err,
+		    size_t errlen);
+
+/* A consistent reading of the engine: every worker's counters summed, their
+ * histograms merged (scratch: room for one worker's copy), and the XDP
+ * program's counters. total and scratch are 64-byte aligned. 0, or -1 when
+ * the counters kept changing under the reader. */
+int ctl_read_engine(const struct mbx_stats_shm *e, struct mbx_stats_worker *total,
+		    struct mbx_stats_xdp *xdp, struct mbx_stats_worker *scratch);
+
+/* One named counter of a reading, from the counter tables. */
+struct ctl_counter {
+	const char *name;
+	const char *help;
+	uint64_t value;
+};
+#define CTL_COUNTERS_MAX 256
+
+/* The reading's counters, flattened: port, stack, Modbus, idle, and the
+ * XDP program's when x has any (NULL for a worker's alone). Returns how many. */
+size_t ctl_counters(const struct mbx_stats_worker *s, const struct mbx_stats_xdp *x,
+		    struct ctl_counter *out);
+
+/* The reading in the Prometheus text exposition format (ctl_metrics.c). */
+void ctl_prometheus(FILE *out, const char *name, int alive, const struct mbx_stats_shm *e,
+		    const struct mbx_stats_worker *s, const struct mbx_stats_xdp *x);
 
 /* The live registers (ctl_regs.c). */
 int ctl_regs_get(const struct ctl_target *t, int argc, char **argv);

@@ -21,6 +21,8 @@ static const struct {
 } commands[] = {
 	{ "stats", "[--json | --prometheus] [--per-worker] [--interval S [--count N]]",
 	  "processing-time histogram and counters", ctl_stats },
+	{ "serve", "--listen ADDR:PORT",
+	  "answer Prometheus' scrapes: GET /metrics over HTTP", ctl_serve },
 	{ "get", "[REG-OPTIONS] [--json] TABLE ADDRESS [COUNT]", "read live registers",
 	  ctl_regs_get },
 	{ "set", "[REG-OPTIONS] [--json] TABLE ADDRESS VALUE... [+ TABLE ADDRESS VALUE...]",

@@ -2,6 +2,7 @@
  * through the register store's access library (regs/mbx_regs.h), whose
  * seqlock makes every read whole and every set one update. */
 #include "ctl.h"
+#include "json_out.h"
 #include "mbx_regs.h"
 
 #include <arpa/inet.h>
@@ -211,40 +212,38 @@ static void busy(const char *cmd)
 		cmd);
 }
 
-/* "server":"198.18.0.1","unit":5 - the unit's identity in JSON. */
-static void json_unit(const struct mbx_regs *r, const struct mbx_regs_unit *u)
+/* A JSON object with the unit's identity: "server":"198.18.0.1","unit":5. */
+static json_t *json_unit(const struct mbx_regs *r, const struct mbx_regs_unit *u)
 {
 	char a[INET_ADDRSTRLEN];
 	struct in_addr in = { .s_addr = mbx_regs_server_at(r, u->server)->addr };
 
 	inet_ntop(AF_INET, &in, a, sizeof(a));
-	printf("\"server\":\"%s\",\"unit\":%u", a, u->unit_id);
+	return json_pack("{s:s,s:i}", "server", a, "unit", (int)u->unit_id);
 }
 
-static void json_range(const struct regs_range *rg, int with_values)
+static json_t *json_range(const struct regs_range *rg)
 {
-	printf("{\"table\":\"%s\",\"address\":%u,\"count\":%u", table_names[rg->table].name,
-	       rg->addr, rg->n);
-	if (with_values) {
-		printf(",\"values\":[");
-		for (uint32_t i = 0; i < rg->n; i++)
-			printf("%s%u", i ? "," : "", rg->values[i]);
-		printf("]");
-	}
-	printf("}");
+	json_t *values = json_array();
+
+	for (uint32_t i = 0; i < rg->n; i++)
+		json_array_append_new(values, json_integer(rg->values[i]));
+	return json_pack("{s:s,s:i,s:i,s:o}", "table", table_names[rg->table].name, "address",
+			 (int)rg->addr, "count", (int)rg->n, "values", values);
 }
 
 static void print_values(const struct mbx_regs *r, const struct mbx_regs_unit *u,
 			 const struct regs_range *rg, int json, const char *stamp)
 {
 	if (json) {
-		printf("{");
+		json_t *o = json_unit(r, u);
+
+		/* watch: seconds since the epoch, to the millisecond */
 		if (stamp)
-			printf("\"time\":%s,", stamp);
-		json_unit(r, u);
-		printf(",\"ranges\":[");
-		json_range(rg, 1);
-		printf("]}\n");
+			json_object_set_new(o, "time", json_real(strtod(stamp, NULL)));
+		json_object_set_new(o, "ranges", json_pack("[o]", json_range(rg)));
+		json_print_line(o, stdout);
+		json_decref(o);
 	} else if (stamp) {
 		/* watch: one line per change */
 		printf("%s %s[%u..%u]:", stamp, table_names[rg->table].name, rg->addr,
@@ -367,14 +366,13 @@ int ctl_regs_set(const struct ctl_target *t, int argc, char **argv)
 		busy(argv[0]);
 	}
 	if (rc == 0 && o.json) {
-		printf("{");
-		json_unit(&r, u);
-		printf(",\"written\":[");
-		for (int i = 0; i < n_groups; i++) {
-			printf("%s", i ? "," : "");
-			json_range(&g[i], 1);
-		}
-		printf("]}\n");
+		json_t *out = json_unit(&r, u), *written = json_array();
+
+		for (int i = 0; i < n_groups; i++)
+			json_array_append_new(written, json_range(&g[i]));
+		json_object_set_new(out, "written", written);
+		json_print_line(out, stdout);
+		json_decref(out);
 	} else if (rc == 0) {
 		for (int i = 0; i < n_groups; i++)
 			printf("wrote %u %s at %u\n", g[i].n, table_names[g[i].table].name, g[i].addr);

@@ -1,6 +1,6 @@
 /* mbxdp-ctl stats: the engine's telemetry (telemetry.h) as a table for a
  * person, JSON for a script, or the Prometheus text exposition format
- * (https://prometheus.io/docs/instrumenting/exposition_formats/). */
+ * (ctl_metrics.c); and the reading of the stats file that `serve` shares. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "json_out.h"
 
 enum format { FMT_HUMAN, FMT_JSON, FMT_PROMETHEUS };
 
@@ -41,45 +42,43 @@ static const double pcts[] = { 50, 90, 99, 99.9, 99.99 };
 static const char *const pct_names[] = { "p50", "p90", "p99", "p99.9", "p99.99" };
 #define N_PCTS (sizeof(pcts) / sizeof(pcts[0]))
 
-struct counter {
-	const char *name;
-	uint64_t value;
-};
-
-/* The named counters of a snapshot, flattened. */
-static size_t counters_of(const struct mbx_stats_worker *s, struct counter *out)
+size_t ctl_counters(const struct mbx_stats_worker *s, const struct mbx_stats_xdp *x,
+		    struct ctl_counter *out)
 {
 	size_t n = 0;
 
-#define X(name, help) out[n++] = (struct counter){ #name, s->port.name };
+#define X(name, help) out[n++] = (struct ctl_counter){ #name, help, s->port.name };
 	MBX_PORT_COUNTERS(X)
 #undef X
-#define X(name, help) out[n++] = (struct counter){ #name, s->stack.name };
+#define X(name, help) out[n++] = (struct ctl_counter){ #name, help, s->stack.name };
 	STACK_COUNTERS(X)
 #undef X
-#define X(name, help) out[n++] = (struct counter){ #name, s->mb.name };
+#define X(name, help) out[n++] = (struct ctl_counter){ #name, help, s->mb.name };
 	MB_COUNTERS(X)
 #undef X
-#define X(name, help) out[n++] = (struct counter){ #name, s->idle.name };
+#define X(name, help) out[n++] = (struct ctl_counter){ #name, help, s->idle.name };
 	IDLE_COUNTERS(X)
 #undef X
+	if (x && x->present) {
+#define X(slot, name, help) out[n++] = (struct ctl_counter){ #name, help, x->ctr.name };
+		MBXDP_STATS(X)
+#undef X
+	}
 	return n;
 }
 
-#define COUNTERS_MAX 256
-
-/* A consistent copy of one worker's part (the seqlock of
- * telemetry_publish); the histogram is copied as it is. Bounded: 1,000
- * tries 100 us apart. */
-static int snapshot(const struct mbx_stats_worker *src, struct mbx_stats_worker *dst)
+/* A consistent copy of a part written under a sequence count (the seqlock
+ * of telemetry_publish); a worker's histogram is copied as it is. Bounded:
+ * 1,000 tries 100 us apart. */
+static int snapshot(const uint64_t *seq, const void *src, void *dst, size_t len)
 {
 	for (int tries = 0; tries < 1000; tries++) {
-		uint64_t s0 = __atomic_load_n(&src->seq, __ATOMIC_ACQUIRE);
+		uint64_t s0 = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
 
 		if (!(s0 & 1)) {
-			memcpy(dst, src, sizeof(*dst));
+			memcpy(dst, src, len);
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			if (__atomic_load_n(&src->seq, __ATOMIC_RELAXED) == s0)
+			if (__atomic_load_n(seq, __ATOMIC_RELAXED) == s0)
 				return 0;
 		}
 		usleep(100);
@@ -87,15 +86,15 @@ static int snapshot(const struct mbx_stats_worker *src, struct mbx_stats_worker 
 	return -1;
 }
 
-/* The engine as a whole: every worker's counters summed, their histograms
- * merged. */
-static int engine_totals(const struct mbx_stats_shm *src, struct mbx_stats_worker *total,
-			 struct mbx_stats_worker *scratch)
+int ctl_read_engine(const struct mbx_stats_shm *src, struct mbx_stats_worker *total,
+		    struct mbx_stats_xdp *xdp, struct mbx_stats_worker *scratch)
 {
 	memset(total, 0, sizeof(*total));
 	hist_init(&total->proc_ticks);
+	if (snapshot(&src->xdp.seq, &src->xdp, xdp, sizeof(*xdp)) < 0)
+		return -1;
 	for (uint32_t i = 0; i < src->n_workers; i++) {
-		if (snapshot(&src->worker[i], scratch) < 0)
+		if (snapshot(&src->worker[i].seq, &src->worker[i], scratch, sizeof(*scratch)) < 0)
 			return -1;
 #define X(name, help) total->port.name += scratch->port.name;
 		MBX_PORT_COUNTERS(X)
@@ -117,18 +116,39 @@ static int engine_totals(const struct mbx_stats_shm *src, struct mbx_stats_worke
 	return 0;
 }
 
+int ctl_stats_check(const struct ctl_target *t, const struct ctl_map *m, char *err,
+		    size_t errlen)
+{
+	const struct mbx_stats_shm *e = m->addr;
+
+	if (m->len < sizeof(*e) || e->magic != TELEMETRY_MAGIC || e->size != sizeof(*e) ||
+	    e->worker_size != sizeof(struct mbx_stats_worker)) {
+		snprintf(err, errlen, "/dev/shm/%s.stats is not the layout this mbxdp-ctl knows "
+				      "(built from other sources?)", t->name);
+		return -1;
+	}
+	if (e->n_workers == 0 || e->n_workers > (m->len - sizeof(*e)) / sizeof(e->worker[0]) ||
+	    e->tsc_hz == 0 || !memchr(e->desc, 0, sizeof(e->desc)) ||
+	    !memchr(e->idle_mode, 0, sizeof(e->idle_mode))) {
+		snprintf(err, errlen, "/dev/shm/%s.stats is damaged (worker count, clock rate or "
+				      "text fields out of range)", t->name);
+		return -1;
+	}
+	return 0;
+}
+
 static double ticks_to_us(const struct mbx_stats_shm *e, uint64_t ticks)
 {
 	return (double)ticks * 1e6 / (double)e->tsc_hz;
 }
 
 static void print_human(const char *name, int alive, const struct mbx_stats_shm *e,
-			const struct mbx_stats_worker *s, const struct mbx_stats_worker *prev,
-			double dt)
+			const struct mbx_stats_worker *s, const struct mbx_stats_xdp *x,
+			const struct mbx_stats_worker *prev, double dt)
 {
 	const struct histogram *h = &s->proc_ticks;
-	struct counter c[COUNTERS_MAX];
-	size_t n = counters_of(s, c);
+	struct ctl_counter c[CTL_COUNTERS_MAX];
+	size_t n = ctl_counters(s, x, c);
 
 	printf("%s: pid %u, %s, %u worker%s, %s idle, %s\n", name, e->pid, e->desc, e->n_workers,
 	       e->n_workers == 1 ? "" : "s", e->idle_mode,
@@ -156,100 +176,89 @@ static void print_human(const char *name, int alive, const struct mbx_stats_shm 
 			printf("    %-32s %" PRIu64 "\n", c[i].name, c[i].value);
 }
 
-/* The counters of s as JSON members, without braces: for the engine's
- * object and for each worker's. */
-static void print_json_fields(const struct mbx_stats_shm *e, const struct mbx_stats_worker *s)
+/* The counters of s as members of obj: for the engine's object and for
+ * each worker's (x NULL: the XDP program's counters are the engine's). */
+static void json_fields(json_t *obj, const struct mbx_stats_shm *e,
+			const struct mbx_stats_worker *s, const struct mbx_stats_xdp *x)
 {
 	const struct histogram *h = &s->proc_ticks;
-	struct counter c[COUNTERS_MAX];
-	size_t n = counters_of(s, c);
-	const char *sep = "";
+	struct ctl_counter c[CTL_COUNTERS_MAX];
+	size_t n = ctl_counters(s, x, c);
+	json_t *proc = json_object(), *fcs = json_object(), *ctrs = json_object();
+	char key[8];
 
-	printf("\"open_connections\":%" PRIu64 ",", s->open_connections);
-	printf("\"processing_ns\":{\"count\":%" PRIu64 ",\"mean\":%.1f", h->count,
-	       h->count ? ticks_to_us(e, h->sum) * 1e3 / (double)h->count : 0.0);
+	json_object_set_new(obj, "open_connections", json_count(s->open_connections));
+	json_object_set_new(proc, "count", json_count(h->count));
+	json_object_set_new(proc, "mean", json_real(h->count ? ticks_to_us(e, h->sum) * 1e3 /
+								       (double)h->count
+							     : 0.0));
 	for (size_t i = 0; i < N_PCTS; i++)
-		printf(",\"%s\":%.1f", pct_names[i], ticks_to_us(e, hist_percentile(h, pcts[i])) * 1e3);
-	printf(",\"max\":%.1f},\"fc_requests\":{", ticks_to_us(e, h->count ? h->max : 0) * 1e3);
+		json_object_set_new(proc, pct_names[i],
+				    json_real(ticks_to_us(e, hist_percentile(h, pcts[i])) * 1e3));
+	json_object_set_new(proc, "max", json_real(ticks_to_us(e, h->count ? h->max : 0) * 1e3));
+	json_object_set_new(obj, "processing_ns", proc);
 	for (unsigned fc = 0; fc < 256; fc++) {
 		if (s->mb.fc_requests[fc]) {
-			printf("%s\"%u\":%" PRIu64, sep, fc, s->mb.fc_requests[fc]);
-			sep = ",";
+			snprintf(key, sizeof(key), "%u", fc);
+			json_object_set_new(fcs, key, json_count(s->mb.fc_requests[fc]));
 		}
 	}
-	printf("},\"counters\":{");
+	json_object_set_new(obj, "fc_requests", fcs);
 	for (size_t i = 0; i < n; i++)
-		printf("%s\"%s\":%" PRIu64, i ? "," : "", c[i].name, c[i].value);
-	printf("}");
-}
-
-static void print_json_head(const char *name, int alive, const struct mbx_stats_shm *e,
-			    const struct mbx_stats_worker *s)
-{
-	printf("{\"name\":\"%s\",\"running\":%s,\"pid\":%u,\"serving\":\"%s\",\"workers\":%u,"
-	       "\"idle\":\"%s\",",
-	       name, alive ? "true" : "false", e->pid, e->desc, e->n_workers, e->idle_mode);
-	print_json_fields(e, s);
+		json_object_set_new(ctrs, c[i].name, json_count(c[i].value));
+	json_object_set_new(obj, "counters", ctrs);
 }
 
 /* --per-worker: each worker's own counters, after the sums. The workers'
  * parts are read one after the other, so a running engine's parts are each
  * consistent but not of one instant: a sum of them and the total printed
- * above may differ by what arrived in between. */
-static int print_workers(const char *name, enum format fmt, const struct mbx_stats_shm *e,
-			 struct mbx_stats_worker *w)
+ * above may differ by what arrived in between. In JSON they go into
+ * per_worker, an array (NULL: the table). */
+static int print_workers(const char *name, const struct mbx_stats_shm *e,
+			 struct mbx_stats_worker *w, json_t *per_worker)
 {
 	for (uint32_t i = 0; i < e->n_workers; i++) {
-		if (snapshot(&e->worker[i], w) < 0)
+		if (snapshot(&e->worker[i].seq, &e->worker[i], w, sizeof(*w)) < 0)
 			return -1;
-		if (fmt == FMT_JSON) {
-			printf("%s{\"worker\":%u,\"queue\":%u,\"cpu\":%d,", i ? "," : "", i, w->queue,
-			       w->cpu);
-			print_json_fields(e, w);
-			printf("}");
+		if (per_worker) {
+			json_t *o = json_pack("{s:i,s:i,s:i}", "worker", (int)i, "queue",
+					      (int)w->queue, "cpu", w->cpu);
+
+			json_fields(o, e, w, NULL);
+			json_array_append_new(per_worker, o);
 		} else {
 			printf("worker %u (queue %u, CPU %d) of ", i, w->queue, w->cpu);
-			print_human(name, 1, e, w, NULL, 0);
+			print_human(name, 1, e, w, NULL, NULL, 0);
 		}
 	}
 	return 0;
 }
 
-/* Upper bounds of the exported histogram buckets, in seconds. */
-static const double prom_le[] = { 250e-9, 500e-9, 1e-6,	  2e-6,	  5e-6,	  10e-6,
-				   20e-6,  50e-6,  100e-6, 250e-6, 1e-3 };
-
-static void print_prometheus(const char *name, int alive, const struct mbx_stats_shm *e,
-			     const struct mbx_stats_worker *s)
+/* The engine's object, with each worker's when per_worker (scratch: room
+ * for one). -1 when the counters kept changing under the reader. */
+static int print_json(const char *name, int alive, const struct mbx_stats_shm *e,
+		      const struct mbx_stats_worker *s, const struct mbx_stats_xdp *x,
+		      int per_worker, struct mbx_stats_worker *scratch)
 {
-	const struct histogram *h = &s->proc_ticks;
-	struct counter c[COUNTERS_MAX];
-	size_t n = counters_of(s, c);
+	json_t *root = json_object(), *workers = json_array();
+	int rc = 0;
 
-	printf("# HELP mbxdp_up 1 while the engine runs.\n# TYPE mbxdp_up gauge\n");
-	printf("mbxdp_up{name=\"%s\",workers=\"%u\"} %d\n", name, e->n_workers, alive);
-	printf("# HELP mbxdp_open_connections Connections in the table.\n"
-	       "# TYPE mbxdp_open_connections gauge\n");
-	printf("mbxdp_open_connections{name=\"%s\"} %" PRIu64 "\n", name, s->open_connections);
-	printf("# HELP mbxdp_function_requests_total Modbus requests by function code.\n"
-	       "# TYPE mbxdp_function_requests_total counter\n");
-	for (unsigned fc = 0; fc < 256; fc++)
-		if (s->mb.fc_requests[fc])
-			printf("mbxdp_function_requests_total{name=\"%s\",fc=\"%u\"} %" PRIu64 "\n",
-			       name, fc, s->mb.fc_requests[fc]);
-	for (size_t i = 0; i < n; i++)
-		printf("# TYPE mbxdp_%s_total counter\nmbxdp_%s_total{name=\"%s\"} %" PRIu64 "\n",
-		       c[i].name, c[i].name, name, c[i].value);
-	printf("# HELP mbxdp_processing_seconds Time from a request's receipt until its reply is "
-	       "written, ready for the port.\n# TYPE mbxdp_processing_seconds histogram\n");
-	for (size_t i = 0; i < sizeof(prom_le) / sizeof(prom_le[0]); i++)
-		printf("mbxdp_processing_seconds_bucket{name=\"%s\",le=\"%g\"} %" PRIu64 "\n", name,
-		       prom_le[i], hist_count_at_most(h, (uint64_t)(prom_le[i] * (double)e->tsc_hz)));
-	printf("mbxdp_processing_seconds_bucket{name=\"%s\",le=\"+Inf\"} %" PRIu64 "\n", name,
-	       h->count);
-	printf("mbxdp_processing_seconds_sum{name=\"%s\"} %.9f\n", name,
-	       ticks_to_us(e, h->sum) / 1e6);
-	printf("mbxdp_processing_seconds_count{name=\"%s\"} %" PRIu64 "\n", name, h->count);
+	json_object_set_new(root, "name", json_text(name));
+	json_object_set_new(root, "running", json_boolean(alive));
+	json_object_set_new(root, "pid", json_integer(e->pid));
+	json_object_set_new(root, "serving", json_text(e->desc));
+	json_object_set_new(root, "workers", json_integer(e->n_workers));
+	json_object_set_new(root, "idle", json_text(e->idle_mode));
+	json_fields(root, e, s, x);
+	if (per_worker) {
+		rc = print_workers(name, e, scratch, workers);
+		json_object_set(root, "per_worker", workers);
+	}
+	if (rc == 0)
+		json_print_line(root, stdout);
+	json_decref(workers);
+	json_decref(root);
+	return rc;
 }
 
 static void usage(FILE *out)
@@ -278,6 +287,7 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 	char *end, err[512];
 	struct ctl_map m;
 	struct mbx_stats_worker *cur = NULL, *prev = NULL, *scratch = NULL;
+	struct mbx_stats_xdp xdp;
 
 	while ((ch = getopt_long(argc, argv, "jPi:c:wh", longopts, 0)) != -1) {
 		switch (ch) {
@@ -328,12 +338,8 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 		return 1;
 	}
 	const struct mbx_stats_shm *e = m.addr;
-	if (m.len < sizeof(*e) || e->magic != TELEMETRY_MAGIC || e->size != sizeof(*e) ||
-	    e->worker_size != sizeof(struct mbx_stats_worker) ||
-	    m.len < sizeof(*e) + (size_t)e->n_workers * sizeof(struct mbx_stats_worker)) {
-		fprintf(stderr, "mbxdp-ctl: /dev/shm/%s.stats is not the layout this mbxdp-ctl "
-				"knows (built from other sources?)\n",
-			t->name);
+	if (ctl_stats_check(t, &m, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mbxdp-ctl: %s\n", err);
 		ctl_map_close(&m);
 		return 1;
 	}
@@ -358,26 +364,26 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 			prev = cur;
 			cur = tmp;
 		}
-		if (engine_totals(e, cur, scratch) < 0) {
+		if (ctl_read_engine(e, cur, &xdp, scratch) < 0) {
 			fprintf(stderr, "mbxdp-ctl: the counters kept changing under the reader\n");
 			rc = 1;
 			break;
 		}
-		if (fmt == FMT_JSON)
-			print_json_head(t->name, ctl_map_alive(&m), e, cur);
-		else if (fmt == FMT_PROMETHEUS)
-			print_prometheus(t->name, ctl_map_alive(&m), e, cur);
-		else
-			print_human(t->name, ctl_map_alive(&m), e, cur, i ? prev : NULL, interval);
-		if (per_worker && fmt == FMT_JSON)
-			printf(",\"per_worker\":[");
-		if (per_worker && print_workers(t->name, fmt, e, scratch) < 0) {
+		if (fmt == FMT_JSON) {
+			rc = print_json(t->name, ctl_map_alive(&m), e, cur, &xdp, per_worker, scratch);
+		} else if (fmt == FMT_PROMETHEUS) {
+			ctl_prometheus(stdout, t->name, ctl_map_alive(&m), e, cur, &xdp);
+		} else {
+			print_human(t->name, ctl_map_alive(&m), e, cur, &xdp, i ? prev : NULL,
+				    interval);
+			if (per_worker)
+				rc = print_workers(t->name, e, scratch, NULL);
+		}
+		if (rc < 0) {
 			fprintf(stderr, "mbxdp-ctl: the counters kept changing under the reader\n");
 			rc = 1;
 			break;
 		}
-		if (fmt == FMT_JSON)
-			printf("%s}\n", per_worker ? "]" : "");
 		fflush(stdout);
 	}
 out:

@@ -23,6 +23,7 @@
 #include "stats.h"
 #include "telemetry.h"
 #include "workers.h"
+#include "xdp_publish.h"
 
 static volatile sig_atomic_t stop;
 /* The backend while it may have an XDP program attached, for the
@@ -116,6 +117,7 @@ int main(int argc, char **argv)
 	struct tsc_clock clock;
 	struct telemetry tel;
 	struct workers *ws;
+	struct xdp_publish xp;
 	struct capture *capture = NULL;
 	struct stats_totals totals;
 	struct mbx_xdp_counters xdp_ctr;
@@ -235,8 +237,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	print_banner(&o, &backend, ws);
-	rc = workers_run(ws, err, sizeof(err));
+	rc = xdp_publish_start(&xp, &backend, &tel, &stop, err, sizeof(err));
+	if (rc == 0) {
+		print_banner(&o, &backend, ws);
+		rc = workers_run(ws, err, sizeof(err));
+	}
+	stop = 1; /* the workers have ended: so does the XDP counter thread */
+	xdp_publish_join(&xp);
 
 	memset(&totals, 0, sizeof(totals));
 	workers_totals(ws, &totals);

@@ -129,6 +129,19 @@ void telemetry_publish(struct telemetry_worker *tw, uint64_t now_tsc)
 	tw->next_publish = now_tsc + tw->interval_ticks;
 }
 
+void telemetry_publish_xdp(struct telemetry *t, const struct mbx_xdp_counters *c,
+			   uint64_t now_tsc)
+{
+	struct mbx_stats_xdp *p = &t->shm->xdp;
+
+	__atomic_store_n(&p->seq, p->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	p->ctr = *c;
+	p->present = 1;
+	p->published_tsc = now_tsc;
+	__atomic_store_n(&p->seq, p->seq + 1, __ATOMIC_RELEASE);
+}
+
 void telemetry_close(struct telemetry *t)
 {
 	if (!t->shm)

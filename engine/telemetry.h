@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "histogram.h"
+#include "loader.h"
 #include "modbus.h"
 #include "port.h"
 #include "stack.h"
@@ -60,6 +61,17 @@ struct mbx_stats_worker {
 	struct histogram proc_ticks;
 } __attribute__((aligned(64)));
 
+/* The XDP program's counters (steer_abi.h), summed over CPUs: its map is
+ * per CPU, and reading it is a system call per slot, so the workers never
+ * do it; a housekeeping thread of the engine (xdp_publish.h) copies them
+ * here every TELEMETRY_PUBLISH_MS under this part's own sequence count. */
+struct mbx_stats_xdp {
+	uint64_t seq; /* odd while the copy is made, as in a worker's part */
+	uint64_t published_tsc;
+	uint64_t present; /* 1 once a steering program's counters are here */
+	struct mbx_xdp_counters ctr;
+} __attribute__((aligned(64)));
+
 /* The shared file's layout: this header, then n_workers parts. A reader
  * checks magic and the sizes: an mbxdp-ctl built from other sources than
  * the engine refuses rather than misreads. */
@@ -72,6 +84,7 @@ struct mbx_stats_shm {
 	char desc[192]; /* what it serves: "IF queue N (native XDP, copy)", ... */
 	char idle_mode[16];
 	uint64_t tsc_hz; /* turns the histogram's ticks into time */
+	struct mbx_stats_xdp xdp;
 	struct mbx_stats_worker worker[];
 };
 
@@ -144,6 +157,11 @@ static inline void telemetry_tick(struct telemetry_worker *tw, uint64_t now_tsc)
 	if (now_tsc >= tw->next_publish)
 		telemetry_publish(tw, now_tsc);
 }
+
+/* Copies the XDP program's counters into the file now (the seqlock of
+ * telemetry_publish, for the one housekeeping thread that writes them). */
+void telemetry_publish_xdp(struct telemetry *t, const struct mbx_xdp_counters *c,
+			   uint64_t now_tsc);
 
 /* Checks a name for /dev/shm: letters, digits, '.', '_', '-', not starting
  * with '.', at most TELEMETRY_NAME_MAX characters. */

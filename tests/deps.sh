@@ -7,6 +7,9 @@ mbxdp_packages=(
 	libdpdk-dev                                      # the DPDK backend and its net_* drivers
 	libsodium-dev                                    # SipHash for SYN cookies
 	libfyaml-dev                                     # the device model file (--config)
+	libjansson-dev                                   # every tool's JSON output
+	libmicrohttpd-dev                                # mbxdp-ctl serve: Prometheus' scrapes over HTTP
+	curl prometheus                                  # scrape and promtool check metrics (integration metrics)
 	libcmocka-dev                                    # unit tests
 	python3-scapy libpcap-dev                        # wire fixtures: built by scapy, read by libpcap
 	iproute2 ethtool                                 # namespaces and veth for the labs

@@ -75,11 +75,12 @@ counted_per_function() {
 # holds every timed request.
 prometheus_agrees() {
 	"$CTL" --name "$NAME" stats --prometheus >"$WORK/prom.txt" || return 1
-	grep -qx "mbxdp_function_requests_total{name=\"$NAME\",fc=\"3\"} 3" "$WORK/prom.txt" &&
-		grep -qx "mbxdp_function_requests_total{name=\"$NAME\",fc=\"4\"} 2" "$WORK/prom.txt" &&
+	grep -qx "mbxdp_modbus_function_requests_total{name=\"$NAME\",function=\"03\"} 3" "$WORK/prom.txt" &&
+		grep -qx "mbxdp_modbus_function_requests_total{name=\"$NAME\",function=\"04\"} 2" "$WORK/prom.txt" &&
 		grep -qx "mbxdp_processing_seconds_bucket{name=\"$NAME\",le=\"+Inf\"} 5" "$WORK/prom.txt" &&
-		grep -qx "mbxdp_conn_opened_total{name=\"$NAME\"} 5" "$WORK/prom.txt" &&
-		grep -qx "mbxdp_up{name=\"$NAME\",workers=\"1\"} 1" "$WORK/prom.txt"
+		grep -qx "mbxdp_connection_opened_total{name=\"$NAME\"} 5" "$WORK/prom.txt" &&
+		grep -qx "mbxdp_modbus_requests_total{name=\"$NAME\"} 5" "$WORK/prom.txt" &&
+		grep -qx "mbxdp_up{name=\"$NAME\"} 1" "$WORK/prom.txt"
 }
 
 human_shows_codes() {
