@@ -3,7 +3,8 @@
 # session's report meets its expectations (NAME.args, check_report.py), the
 # server is left with no open connection, a second replay writes the same
 # pcap byte for byte, and a slowed replay keeps the captured timing
-# (check_timing.py).
+# (check_timing.py); a capture whose file name holds quotes, a backslash
+# and control characters is named exactly in the JSON report.
 #   tests/replay/replay_corpus.sh MBXDP_REPLAY
 set -u
 replay=${1:?usage: replay_corpus.sh MBXDP_REPLAY}
@@ -37,5 +38,17 @@ if timeout 60 "$replay" "$work/split_pipelined.pcap" --in-process "$work/slow.pc
 else
 	fail "--speed 0.5"
 	indent "$work/slow.txt"
+fi
+# The capture's name reaches the report as it is: JSON escapes what it must.
+odd=$'we"ird\\name\x01\t\n.pcap'
+cp "$work/split_pipelined.pcap" "$work/$odd"
+if timeout 60 "$replay" "$work/$odd" --in-process "$work/odd.out.pcap" -q --json "$work/odd.json" \
+	>"$work/odd.txt" 2>&1 &&
+	/usr/bin/python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["capture"] != sys.argv[2])' \
+		"$work/odd.json" "$work/$odd" >>"$work/odd.txt" 2>&1; then
+	pass "a capture named with quotes and control characters round-trips through the JSON report"
+else
+	fail "a capture named with quotes and control characters round-trips through the JSON report"
+	indent "$work/odd.txt"
 fi
 summary && ((PASSED > 0))

@@ -246,8 +246,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "mbxdp-replay: %s: %s\n", o.json, strerror(errno));
 			rc = 2;
 		} else {
-			rp_write_json(f, o.capture, target, &cap, res, &sum);
-			if ((f != stdout && fclose(f)) || (f == stdout && fflush(f))) {
+			int wrc = rp_write_json(f, o.capture, target, &cap, res, &sum);
+
+			if ((f != stdout && fclose(f)) || (f == stdout && fflush(f)) || wrc < 0) {
 				fprintf(stderr, "mbxdp-replay: %s: %s\n", o.json, strerror(errno));
 				rc = 2;
 			}

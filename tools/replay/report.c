@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "json_out.h"
+
 enum field {
 	F_TID = 1 << 0,
 	F_PROTO = 1 << 1,
@@ -214,111 +216,117 @@ void rp_print_table(FILE *out, const char *capture, const char *target,
 		sum->failed || sum->unsolicited ? "FAIL" : "PASS", sum->failed);
 }
 
-static void hex(FILE *out, const uint8_t *b, uint32_t len)
+/* Bytes as a hex string. */
+static json_t *hex(const uint8_t *b, uint32_t len)
 {
-	fputc('"', out);
-	for (uint32_t i = 0; i < len; i++)
-		fprintf(out, "%02x", b[i]);
-	fputc('"', out);
+	char buf[2 * 260 + 1]; /* an ADU is at most 260 bytes */
+	uint32_t n = len < 260 ? len : 260;
+
+	for (uint32_t i = 0; i < n; i++)
+		snprintf(buf + 2 * i, 3, "%02x", b[i]);
+	buf[2 * n] = 0;
+	return json_string(buf);
 }
 
-/* Strings written here are ours or file names: escape what JSON needs. */
-static void str(FILE *out, const char *s)
+static json_t *endpoint(uint32_t ip, uint16_t port)
 {
-	fputc('"', out);
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(out, "\\u%04x", *s);
-		else
-			fputc(*s, out);
-	}
-	fputc('"', out);
+	char a[16], buf[24];
+
+	ip_str(ip, a, sizeof(a));
+	snprintf(buf, sizeof(buf), "%s:%u", a, port);
+	return json_string(buf);
 }
 
-void rp_write_json(FILE *out, const char *capture, const char *target,
-		   const struct rp_capture *cap, const struct rp_flow_result *res,
-		   const struct rp_summary *sum)
+static json_t *summary_json(const struct rp_capture *cap, const struct rp_summary *sum)
 {
-	char a[16], note[160], fields[96];
+	json_t *o = json_object();
 
-	fprintf(out, "{\n  \"capture\": ");
-	str(out, capture);
-	fprintf(out, ",\n  \"target\": ");
-	str(out, target);
-	fprintf(out, ",\n  \"summary\": {\"packets\": %u, \"flows\": %u, \"flows_skipped\": %u, "
-		     "\"requests\": %u, \"matched\": %u, \"differs\": %u, \"extra\": %u, \"missing\": %u, "
-		     "\"unanswered\": %u, \"unsent\": %u, \"no_answer_due\": %u, \"failed\": %u, "
-		     "\"unsolicited\": %u, \"pass\": %s},\n  \"flows\": [",
-		cap->packets, sum->flows, sum->flows_skipped, sum->requests, sum->matched, sum->differs,
-		sum->extra, sum->missing, sum->unanswered, sum->unsent, sum->not_due, sum->failed,
-		sum->unsolicited, sum->failed || sum->unsolicited ? "false" : "true");
-	for (uint32_t fi = 0; fi < cap->n_flows; fi++) {
-		const struct rp_flow *f = &cap->flows[fi];
-		const struct rp_flow_result *fr = &res[fi];
+	json_object_set_new(o, "packets", json_integer(cap->packets));
+	json_object_set_new(o, "flows", json_integer(sum->flows));
+	json_object_set_new(o, "flows_skipped", json_integer(sum->flows_skipped));
+	json_object_set_new(o, "requests", json_integer(sum->requests));
+	json_object_set_new(o, "matched", json_integer(sum->matched));
+	json_object_set_new(o, "differs", json_integer(sum->differs));
+	json_object_set_new(o, "extra", json_integer(sum->extra));
+	json_object_set_new(o, "missing", json_integer(sum->missing));
+	json_object_set_new(o, "unanswered", json_integer(sum->unanswered));
+	json_object_set_new(o, "unsent", json_integer(sum->unsent));
+	json_object_set_new(o, "no_answer_due", json_integer(sum->not_due));
+	json_object_set_new(o, "failed", json_integer(sum->failed));
+	json_object_set_new(o, "unsolicited", json_integer(sum->unsolicited));
+	json_object_set_new(o, "pass", json_boolean(!sum->failed && !sum->unsolicited));
+	return o;
+}
 
-		ip_str(f->client_ip, a, sizeof(a));
-		fprintf(out, "%s\n    {\"client\": \"%s:%u\", ", fi ? "," : "", a, f->client_port);
-		ip_str(f->server_ip, a, sizeof(a));
-		fprintf(out, "\"server\": \"%s:%u\", \"replayed\": %s, \"our_port\": %u, "
-			     "\"segments_sent\": %u, \"retransmissions\": %u, \"note\": ",
-			a, f->server_port, fr->skipped ? "false" : "true", fr->sport, fr->segs_sent,
-			fr->retransmissions);
-		if (fr->note)
-			str(out, fr->note);
-		else
-			fputs("null", out);
-		capture_note(f, note, sizeof(note));
-		fprintf(out, ", \"capture_note\": ");
-		if (note[0])
-			str(out, note);
-		else
-			fputs("null", out);
-		fprintf(out, ",\n     \"requests\": [");
-		for (uint32_t i = 0; i < f->c.n_adus; i++) {
-			const struct rp_adu *q = &f->c.adus[i];
-			const uint8_t *qb = f->c.bytes + q->off;
-			const struct rp_req_result *r = &fr->req[i];
-			int32_t peer = q->peer;
-			unsigned fl;
-			enum status st = status_of(f, r, i, &fl);
+static json_t *request_json(const struct rp_flow *f, const struct rp_flow_result *fr, uint32_t i)
+{
+	const struct rp_adu *q = &f->c.adus[i];
+	const uint8_t *qb = f->c.bytes + q->off;
+	const struct rp_req_result *r = &fr->req[i];
+	json_t *o = json_object(), *differs = json_array();
+	unsigned fl;
+	enum status st = status_of(f, r, i, &fl);
 
-			fprintf(out, "%s\n      {\"packet\": %u, \"tid\": %u, \"unit\": %u, \"function\": %u, "
-				     "\"status\": \"%s\", \"differs\": [",
-				i ? "," : "", q->pkt, rp_tid(qb), qb[6], q->len > 7 ? qb[7] : 0,
-				status_names[st]);
-			fields_str(fl, fields, sizeof(fields));
-			for (char *t = strtok(fields, ","), *sep = ""; t; t = strtok(NULL, ","), sep = ", ") {
-				fprintf(out, "%s", sep);
-				str(out, t);
-			}
-			fprintf(out, "], \"answer_due\": %s, \"ok\": %s, \"request\": ",
-				r->no_answer_reason ? "false" : "true",
-				request_ok(f, r, i) ? "true" : "false");
-			hex(out, qb, q->len);
-			fprintf(out, ", \"captured\": ");
-			if (peer >= 0)
-				hex(out, f->s.bytes + f->s.adus[peer].off, f->s.adus[peer].len);
-			else
-				fputs("null", out);
-			fprintf(out, ", \"replayed\": ");
-			if (r->st == RQ_ANSWERED)
-				hex(out, r->resp, r->resp_len);
-			else
-				fputs("null", out);
-			if (r->no_answer_reason) {
-				fprintf(out, ", \"why_no_answer_due\": ");
-				str(out, r->no_answer_reason);
-			}
-			fputc('}', out);
-		}
-		fprintf(out, "],\n     \"unsolicited\": [");
-		for (uint32_t i = 0; i < fr->n_extra; i++) {
-			fprintf(out, "%s", i ? ", " : "");
-			hex(out, fr->extra[i].bytes, fr->extra[i].len);
-		}
-		fprintf(out, "]}");
-	}
-	fprintf(out, "\n  ]\n}\n");
+	json_object_set_new(o, "packet", json_integer(q->pkt));
+	json_object_set_new(o, "tid", json_integer(rp_tid(qb)));
+	json_object_set_new(o, "unit", json_integer(qb[6]));
+	json_object_set_new(o, "function", json_integer(q->len > 7 ? qb[7] : 0));
+	json_object_set_new(o, "status", json_string(status_names[st]));
+	for (unsigned b = 0; b < sizeof(field_names) / sizeof(field_names[0]); b++)
+		if (fl & (1u << b))
+			json_array_append_new(differs, json_string(field_names[b]));
+	json_object_set_new(o, "differs", differs);
+	json_object_set_new(o, "answer_due", json_boolean(!r->no_answer_reason));
+	json_object_set_new(o, "ok", json_boolean(request_ok(f, r, i)));
+	json_object_set_new(o, "request", hex(qb, q->len));
+	json_object_set_new(o, "captured",
+			    q->peer >= 0 ? hex(f->s.bytes + f->s.adus[q->peer].off,
+					       f->s.adus[q->peer].len)
+					 : json_null());
+	json_object_set_new(o, "replayed",
+			    r->st == RQ_ANSWERED ? hex(r->resp, r->resp_len) : json_null());
+	if (r->no_answer_reason)
+		json_object_set_new(o, "why_no_answer_due", json_text(r->no_answer_reason));
+	return o;
+}
+
+static json_t *flow_json(const struct rp_flow *f, const struct rp_flow_result *fr)
+{
+	json_t *o = json_object(), *reqs = json_array(), *extra = json_array();
+	char note[160];
+
+	json_object_set_new(o, "client", endpoint(f->client_ip, f->client_port));
+	json_object_set_new(o, "server", endpoint(f->server_ip, f->server_port));
+	json_object_set_new(o, "replayed", json_boolean(!fr->skipped));
+	json_object_set_new(o, "our_port", json_integer(fr->sport));
+	json_object_set_new(o, "segments_sent", json_integer(fr->segs_sent));
+	json_object_set_new(o, "retransmissions", json_integer(fr->retransmissions));
+	json_object_set_new(o, "note", json_text(fr->note));
+	capture_note(f, note, sizeof(note));
+	json_object_set_new(o, "capture_note", json_text(note[0] ? note : NULL));
+	for (uint32_t i = 0; i < f->c.n_adus; i++)
+		json_array_append_new(reqs, request_json(f, fr, i));
+	json_object_set_new(o, "requests", reqs);
+	for (uint32_t i = 0; i < fr->n_extra; i++)
+		json_array_append_new(extra, hex(fr->extra[i].bytes, fr->extra[i].len));
+	json_object_set_new(o, "unsolicited", extra);
+	return o;
+}
+
+int rp_write_json(FILE *out, const char *capture, const char *target,
+		  const struct rp_capture *cap, const struct rp_flow_result *res,
+		  const struct rp_summary *sum)
+{
+	json_t *root = json_object(), *flows = json_array();
+	int rc;
+
+	json_object_set_new(root, "capture", json_text(capture));
+	json_object_set_new(root, "target", json_text(target));
+	json_object_set_new(root, "summary", summary_json(cap, sum));
+	for (uint32_t fi = 0; fi < cap->n_flows; fi++)
+		json_array_append_new(flows, flow_json(&cap->flows[fi], &res[fi]));
+	json_object_set_new(root, "flows", flows);
+	rc = json_dumpf(root, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF ? -1 : 0;
+	json_decref(root);
+	return rc;
 }

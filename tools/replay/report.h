@@ -39,7 +39,8 @@ void rp_summarize(const struct rp_capture *cap, const struct rp_flow_result *res
 void rp_print_table(FILE *out, const char *capture, const char *target,
 		    const struct rp_capture *cap, const struct rp_flow_result *res,
 		    const struct rp_summary *sum);
-void rp_write_json(FILE *out, const char *capture, const char *target,
+/* 0, or -1 when writing failed. */
+int rp_write_json(FILE *out, const char *capture, const char *target,
 		   const struct rp_capture *cap, const struct rp_flow_result *res,
 		   const struct rp_summary *sum);
 
