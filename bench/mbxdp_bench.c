@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "histogram.h"
+#include "json_out.h"
 #include "mbreq.h"
 #include "modbus.h"
 
@@ -58,8 +59,10 @@ struct options {
 	int udp;
 };
 
+
 struct counters {
 	uint64_t sent;
+	uint64_t answered; /* every answer to a request in flight, right or not, warm-up too */
 	uint64_t ok; /* answered correctly, in the measured window */
 	uint64_t exceptions;
 	uint64_t wrong;
@@ -70,6 +73,14 @@ struct counters {
 	 * sent, their connection stalled behind unanswered ones or down. */
 	uint64_t unsent;
 };
+
+/* Which requests count as asked for and not answered: sent and never
+ * answered (lost with their connection, timed out, still in flight when the
+ * run stopped). */
+static uint64_t unanswered_of(const struct counters *c)
+{
+	return c->sent - c->answered;
+}
 
 enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_UP };
 
@@ -269,6 +280,7 @@ static void conn_send_due(struct worker *w, struct conn *c, uint64_t now)
 static void account(struct worker *w, struct conn *c, struct pending *p, enum check_result r,
 		    uint64_t now)
 {
+	w->ctr.answered++;
 	/* Only requests due inside the measured window count, whatever they got. */
 	if (p->intended_ns >= w->t_measure && p->intended_ns < w->t_end) {
 		hist_record(&w->hist, now - p->intended_ns);
@@ -297,7 +309,8 @@ static void on_response(struct worker *w, struct conn *c, const uint8_t *buf, ui
 		w->ctr.wrong++;
 		return;
 	}
-	account(w, c, p, w->opt->udp ? udp_probe_check(p, buf, len) : mbreq_check(p, buf, len),
+	account(w, c, p,
+		w->opt->udp ? udp_probe_check(p, buf, len) : mbreq_check(&w->opt->mix, p, buf, len),
 		now);
 }
 
@@ -458,6 +471,8 @@ static void *worker_run(void *arg)
 			w->ctr.timeouts += inflight_busy(&c->inf);
 			if (w->opt->rate > 0)
 				w->ctr.unsent += unsent_due(w, c);
+			/* A connect still under way never got to ask. */
+			w->ctr.connect_failures += c->state == CONN_CONNECTING;
 		}
 		if (c->fd >= 0)
 			close(c->fd);
@@ -470,15 +485,24 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: mbxdp-bench --host ADDR [--port P] [--connections N] [--pipeline D]\n"
-		"         [--mix SPEC] [--rate R] [--warmup S] [--duration S] [--threads T]\n"
+		"         [--mix SPEC] [--unit U] [--address A --count N] [--no-check]\n"
+		"         [--rate R] [--warmup S] [--duration S] [--threads T]\n"
 		"         [--timeout-ms MS] [--busy-poll] [--udp-echo] [--json] [--progress]\n"
 		"       mbxdp-bench --help | --version\n"
 		"  --mix       function mix, e.g. fc3:10=80,fc16:10=20 (code:quantity=weight;\n"
 		"              codes 1-6, 15, 16); default fc3:10\n"
+		"  --unit      unit id of every request (0-255); default 1\n"
+		"  --address, --count\n"
+		"              every request inside addresses A to A+N-1 (a mix that reads and\n"
+		"              writes there needs --no-check); default: reads at 0-0x7FFF,\n"
+		"              writes at 0x8000-0xFFFF\n"
+		"  --no-check  check only that each answer is well-formed for its request, not\n"
+		"              the values read (which are the default image's: register i holds i)\n"
 		"  --rate      open loop at R requests/s over all connections; default closed loop\n"
 		"  --udp-echo  16-byte UDP probes to a reflector instead of Modbus/TCP\n"
-		"Reads go to addresses 0-0x7FFF of the default image, writes to 0x8000-0xFFFF.\n"
-		"Exits 0 when every answer was right, 1 when any error was counted, 2 on usage.\n");
+		"Exits 0 when every request sent was answered right; 1 when any error was\n"
+		"counted or fewer requests were answered than sent (none sent included), 2 on\n"
+		"usage.\n");
 }
 
 static int parse_double(const char *s, double lo, double hi, double *out)
@@ -508,18 +532,25 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "udp-echo", no_argument, NULL, 'u' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "progress", no_argument, NULL, 'P' },
+		{ "unit", required_argument, NULL, 'U' },
+		{ "address", required_argument, NULL, 'A' },
+		{ "count", required_argument, NULL, 'N' },
+		{ "no-check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[128];
 	double v, timeout_ms = 1000;
-	int opt, port_given = 0;
+	int opt, port_given = 0, address_given = 0, check_values = 1;
+	uint8_t unit = MBREQ_UNIT_ID;
+	uint16_t first = 0;
+	uint32_t count = 0;
 
 	*o = (struct options){ .port = MB_TCP_PORT, .connections = 1, .pipeline = 1,
 			       .warmup_s = 1, .duration_s = 5, .threads = 1 };
 	mix_parse("fc3:10", &o->mix, err, sizeof(err));
-	while ((opt = getopt_long(argc, argv, "H:p:c:d:m:r:w:t:T:o:bujPhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "H:p:c:d:m:r:w:t:T:o:bujPU:A:N:ChV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'H':
 			o->host = optarg;
@@ -581,6 +612,25 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'P':
 			o->progress = 1;
 			break;
+		case 'U':
+			if (parse_double(optarg, 0, 255, &v) || v != (uint8_t)v)
+				goto bad;
+			unit = (uint8_t)v;
+			break;
+		case 'A':
+			if (parse_double(optarg, 0, 65535, &v) || v != (uint16_t)v)
+				goto bad;
+			first = (uint16_t)v;
+			address_given = 1;
+			break;
+		case 'N':
+			if (parse_double(optarg, 1, 65536, &v) || v != (uint32_t)v)
+				goto bad;
+			count = (uint32_t)v;
+			break;
+		case 'C':
+			check_values = 0;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -607,45 +657,82 @@ bad:
 		fprintf(stderr, "mbxdp-bench: --udp-echo needs --port\n");
 		return -1;
 	}
+	if (address_given != (count != 0)) {
+		fprintf(stderr, "mbxdp-bench: --address and --count go together\n");
+		return -1;
+	}
+	if (mix_target(&o->mix, unit, first, count, check_values, err, sizeof(err))) {
+		fprintf(stderr, "mbxdp-bench: %s\n", err);
+		return -1;
+	}
 	if (o->threads > o->connections)
 		o->threads = o->connections;
 	o->timeout_ns = (uint64_t)(timeout_ms * 1e6);
 	return 0;
 }
 
+static json_t *results_json(const struct options *o, const struct counters *c,
+			    const struct histogram *h, const double *pcts, const char *const *names,
+			    size_t n_pcts)
+{
+	/* The distribution for a CDF plot: latency at these percentiles. */
+	static const double cdf[] = { 1,  5,  10, 20, 30,   40,	  50,	60,    70,   80,
+				      90, 95, 98, 99, 99.5, 99.8, 99.9, 99.95, 99.99 };
+	json_t *root = json_object(), *lat = json_object(), *points = json_array(),
+	       *errs = json_object();
+
+	json_object_set_new(root, "mode", json_string(o->udp ? "udp-echo" : "modbus"));
+	json_object_set_new(root, "host", json_text(o->host));
+	json_object_set_new(root, "port", json_integer(o->port));
+	json_object_set_new(root, "unit", json_integer(o->mix.unit));
+	json_object_set_new(root, "address", json_integer(o->mix.first));
+	json_object_set_new(root, "count", json_integer(o->mix.count));
+	json_object_set_new(root, "check_values", json_boolean(o->mix.check_values));
+	json_object_set_new(root, "connections", json_integer(o->connections));
+	json_object_set_new(root, "pipeline", json_integer(o->pipeline));
+	json_object_set_new(root, "threads", json_integer(o->threads));
+	json_object_set_new(root, "rate", json_real(o->rate));
+	json_object_set_new(root, "busy_poll", json_boolean(o->busy_poll));
+	json_object_set_new(root, "warmup_s", json_real(o->warmup_s));
+	json_object_set_new(root, "duration_s", json_real(o->duration_s));
+	json_object_set_new(root, "requests", json_count(c->sent));
+	json_object_set_new(root, "answered", json_count(c->answered));
+	json_object_set_new(root, "responses_ok", json_count(c->ok));
+	json_object_set_new(root, "throughput_rps", json_real((double)c->ok / o->duration_s));
+	json_object_set_new(lat, "count", json_count(h->count));
+	json_object_set_new(lat, "min", json_count(h->count ? h->min : 0));
+	for (size_t i = 0; i < n_pcts; i++)
+		json_object_set_new(lat, names[i], json_count(hist_percentile(h, pcts[i])));
+	json_object_set_new(lat, "max", json_count(h->max));
+	for (size_t i = 0; i < sizeof(cdf) / sizeof(cdf[0]); i++)
+		json_array_append_new(points, json_pack("[f,o]", cdf[i],
+							json_count(hist_percentile(h, cdf[i]))));
+	json_object_set_new(lat, "cdf", points);
+	json_object_set_new(root, "latency_ns", lat);
+	json_object_set_new(errs, "total", json_count(errors_of(c)));
+	json_object_set_new(errs, "timeouts", json_count(c->timeouts));
+	json_object_set_new(errs, "exceptions", json_count(c->exceptions));
+	json_object_set_new(errs, "wrong", json_count(c->wrong));
+	json_object_set_new(errs, "connect_failures", json_count(c->connect_failures));
+	json_object_set_new(errs, "connections_lost", json_count(c->connections_lost));
+	json_object_set_new(errs, "unsent", json_count(c->unsent));
+	json_object_set_new(errs, "unanswered", json_count(unanswered_of(c)));
+	json_object_set_new(root, "errors", errs);
+	return root;
+}
+
 static void print_results(const struct options *o, const struct counters *c,
 			  const struct histogram *h)
 {
 	static const double pcts[] = { 50, 90, 99, 99.9, 99.99 };
-	static const char *names[] = { "p50", "p90", "p99", "p99.9", "p99.99" };
+	static const char *const names[] = { "p50", "p90", "p99", "p99.9", "p99.99" };
 	double tput = (double)c->ok / o->duration_s;
 
 	if (o->json) {
-		printf("{\"mode\":\"%s\",\"host\":\"%s\",\"port\":%u,\"connections\":%u,"
-		       "\"pipeline\":%u,\"threads\":%u,\"rate\":%.0f,\"busy_poll\":%s,"
-		       "\"warmup_s\":%g,\"duration_s\":%g,\"requests\":%llu,\"responses_ok\":%llu,"
-		       "\"throughput_rps\":%.1f,\"latency_ns\":{\"count\":%llu,\"min\":%llu",
-		       o->udp ? "udp-echo" : "modbus", o->host, o->port, o->connections,
-		       o->pipeline, o->threads, o->rate, o->busy_poll ? "true" : "false", o->warmup_s,
-		       o->duration_s, (unsigned long long)c->sent, (unsigned long long)c->ok, tput,
-		       (unsigned long long)h->count, (unsigned long long)(h->count ? h->min : 0));
-		for (unsigned i = 0; i < 5; i++)
-			printf(",\"%s\":%llu", names[i],
-			       (unsigned long long)hist_percentile(h, pcts[i]));
-		/* The distribution for a CDF plot: latency at these percentiles. */
-		static const double cdf[] = { 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98,
-					      99, 99.5, 99.8, 99.9, 99.95, 99.99 };
-		printf(",\"max\":%llu,\"cdf\":[", (unsigned long long)h->max);
-		for (unsigned i = 0; i < sizeof(cdf) / sizeof(cdf[0]); i++)
-			printf("%s[%g,%llu]", i ? "," : "", cdf[i],
-			       (unsigned long long)hist_percentile(h, cdf[i]));
-		printf("]},\"errors\":{\"total\":%llu,\"timeouts\":%llu,"
-		       "\"exceptions\":%llu,\"wrong\":%llu,\"connect_failures\":%llu,"
-		       "\"connections_lost\":%llu,\"unsent\":%llu}}\n",
-		       (unsigned long long)errors_of(c),
-		       (unsigned long long)c->timeouts, (unsigned long long)c->exceptions,
-		       (unsigned long long)c->wrong, (unsigned long long)c->connect_failures,
-		       (unsigned long long)c->connections_lost, (unsigned long long)c->unsent);
+		json_t *root = results_json(o, c, h, pcts, names, 5);
+
+		json_print_line(root, stdout);
+		json_decref(root);
 		return;
 	}
 	printf("mbxdp-bench: %s %s:%u, %u connection(s), pipeline %u, %u thread(s), %s%s\n",
@@ -660,6 +747,8 @@ static void print_results(const struct options *o, const struct counters *c,
 	for (unsigned i = 0; i < 5; i++)
 		printf(" %8.1f", (double)hist_percentile(h, pcts[i]) / 1e3);
 	printf(" %8.1f\n", (double)h->max / 1e3);
+	printf("  requests sent %llu, answered %llu, unanswered %llu\n", (unsigned long long)c->sent,
+	       (unsigned long long)c->answered, (unsigned long long)unanswered_of(c));
 	printf("  errors %llu: timeouts %llu, exceptions %llu, wrong %llu, connect failures %llu, "
 	       "connections lost %llu, unsent %llu\n",
 	       (unsigned long long)errors_of(c), (unsigned long long)c->timeouts,
@@ -778,6 +867,7 @@ int main(int argc, char **argv)
 		if (t)
 			hist_merge(h, &w->hist);
 		total.sent += w->ctr.sent;
+		total.answered += w->ctr.answered;
 		total.ok += w->ctr.ok;
 		total.exceptions += w->ctr.exceptions;
 		total.wrong += w->ctr.wrong;
@@ -790,5 +880,7 @@ int main(int argc, char **argv)
 	free(tx);
 	free(conns);
 	free(ws);
-	return errors_of(&total) ? 1 : 0;
+	/* Interrupted, what was in flight is not held against the server. */
+	return errors_of(&total) || total.sent == 0 || (!interrupted && unanswered_of(&total)) ? 1
+														: 0;
 }

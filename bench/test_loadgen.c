@@ -159,21 +159,21 @@ static void check_every_function(void **state)
 			int write = m.e[0].fc == 5 || m.e[0].fc == 6 || m.e[0].fc >= 15;
 			assert_true(write ? p->addr >= MBREQ_WRITE_BASE : p->addr < MBREQ_WRITE_BASE);
 			uint32_t rlen = correct_response(req, resp);
-			assert_int_equal(mbreq_check(p, resp, rlen), CHECK_OK);
+			assert_int_equal(mbreq_check(&m, p, resp, rlen), CHECK_OK);
 			/* One wrong bit in the data or the echo is caught. */
 			resp[rlen - 1] ^= 0x01;
-			assert_int_equal(mbreq_check(p, resp, rlen), CHECK_WRONG);
+			assert_int_equal(mbreq_check(&m, p, resp, rlen), CHECK_WRONG);
 			resp[rlen - 1] ^= 0x01;
 			/* A wrong byte count or length. */
 			if (!write) {
 				resp[8]++;
-				assert_int_equal(mbreq_check(p, resp, rlen), CHECK_WRONG);
+				assert_int_equal(mbreq_check(&m, p, resp, rlen), CHECK_WRONG);
 				resp[8]--;
 			}
-			assert_int_equal(mbreq_check(p, resp, rlen - 1), CHECK_WRONG);
+			assert_int_equal(mbreq_check(&m, p, resp, rlen - 1), CHECK_WRONG);
 			/* Another function code. */
 			resp[7] ^= 0x02;
-			assert_int_equal(mbreq_check(p, resp, rlen), CHECK_WRONG);
+			assert_int_equal(mbreq_check(&m, p, resp, rlen), CHECK_WRONG);
 			resp[7] ^= 0x02;
 			inflight_release(f, p);
 		}
@@ -199,19 +199,19 @@ static void check_exceptions_and_header(void **state)
 	put16(resp + 4, 3);
 	resp[7] = 0x83;
 	resp[8] = 0x02;
-	assert_int_equal(mbreq_check(p, resp, 9), CHECK_EXCEPTION);
+	assert_int_equal(mbreq_check(&m, p, resp, 9), CHECK_EXCEPTION);
 	resp[7] = 0x84; /* an exception for another function */
-	assert_int_equal(mbreq_check(p, resp, 9), CHECK_WRONG);
+	assert_int_equal(mbreq_check(&m, p, resp, 9), CHECK_WRONG);
 	resp[7] = 0x83;
 	resp[8] = 0x00; /* no such exception code */
-	assert_int_equal(mbreq_check(p, resp, 9), CHECK_WRONG);
+	assert_int_equal(mbreq_check(&m, p, resp, 9), CHECK_WRONG);
 
 	uint32_t rlen = correct_response(req, resp);
 	resp[2] = 1; /* protocol id not Modbus */
-	assert_int_equal(mbreq_check(p, resp, rlen), CHECK_WRONG);
+	assert_int_equal(mbreq_check(&m, p, resp, rlen), CHECK_WRONG);
 	resp[2] = 0;
 	resp[6] = 7; /* another unit */
-	assert_int_equal(mbreq_check(p, resp, rlen), CHECK_WRONG);
+	assert_int_equal(mbreq_check(&m, p, resp, rlen), CHECK_WRONG);
 }
 
 /* Eight requests in flight, answered in reverse order: each answer finds its
@@ -240,11 +240,11 @@ static void pipelined_matching(void **state)
 		uint32_t rlen = correct_response(req[i], resp);
 		struct pending *q = inflight_match(&f, mbreq_tid(resp));
 		assert_ptr_equal(q, p[i]);
-		assert_int_equal(mbreq_check(q, resp, rlen), CHECK_OK);
+		assert_int_equal(mbreq_check(&m, q, resp, rlen), CHECK_OK);
 		/* Another request's answer fails this one's check. */
 		uint8_t other[MB_ADU_MAX];
 		uint32_t olen = correct_response(req[(i + 1) % 8], other);
-		assert_int_equal(mbreq_check(q, other, olen), CHECK_WRONG);
+		assert_int_equal(mbreq_check(&m, q, other, olen), CHECK_WRONG);
 		inflight_release(&f, q);
 		assert_null(inflight_match(&f, mbreq_tid(resp)));
 	}
@@ -271,6 +271,54 @@ static void mix_rejects(void **state)
 	assert_int_equal(mix_parse("fc3=0", &m, err, sizeof(err)), -1);
 	assert_int_equal(mix_parse("", &m, err, sizeof(err)), -1);
 	assert_int_equal(mix_parse("fc3;fc4", &m, err, sizeof(err)), -1);
+}
+
+/* A server with a small map: every request inside --address/--count, with
+ * its unit id; --no-check takes any read values but still a wrong length. */
+static void mix_target_range_and_unit(void **state)
+{
+	(void)state;
+	struct mix m;
+	char err[128];
+	uint64_t rng = 3;
+	uint8_t req[MB_ADU_MAX], resp[MB_ADU_MAX];
+	struct pending p = { 0 };
+	uint32_t seen_lo = 0xffff, seen_hi = 0;
+
+	assert_int_equal(mix_parse("fc3:10=1,fc6=1,fc1:16=1", &m, err, sizeof(err)), 0);
+	assert_int_equal(mix_target(&m, 9, 100, 20, 1, err, sizeof(err)), -1); /* reads and writes */
+	assert_int_equal(mix_target(&m, 9, 100, 12, 0, err, sizeof(err)), -1); /* fc1:16 too wide */
+	assert_int_equal(mix_target(&m, 9, 65530, 20, 0, err, sizeof(err)), -1); /* past 65535 */
+	assert_int_equal(mix_target(&m, 9, 100, 20, 0, err, sizeof(err)), 0);
+	for (int i = 0; i < 3000; i++) {
+		uint32_t rlen, qty;
+
+		mbreq_build(&m, &rng, &p, req);
+		qty = p.fc == 6 ? 1 : p.qty_or_value;
+		assert_int_equal(req[6], 9);
+		assert_in_range(p.addr, 100, 119);
+		assert_in_range(p.addr + qty - 1, 100, 119);
+		seen_lo = p.addr < seen_lo ? p.addr : seen_lo;
+		seen_hi = p.addr + qty - 1 > seen_hi ? p.addr + qty - 1 : seen_hi;
+		rlen = correct_response(req, resp);
+		if (p.fc != 6)
+			resp[rlen - 1] ^= 0x01; /* not the default image: no check of values */
+		assert_int_equal(mbreq_check(&m, &p, resp, rlen), CHECK_OK);
+		assert_int_equal(mbreq_check(&m, &p, resp, rlen - 1), CHECK_WRONG);
+		resp[6] = 1; /* another unit's answer */
+		assert_int_equal(mbreq_check(&m, &p, resp, rlen), CHECK_WRONG);
+	}
+	assert_int_equal(seen_lo, 100);
+	assert_int_equal(seen_hi, 119);
+	/* Reads alone in a range are checked against the default image. */
+	assert_int_equal(mix_parse("fc4:5", &m, err, sizeof(err)), 0);
+	assert_int_equal(mix_target(&m, 0, 40000, 5, 1, err, sizeof(err)), 0);
+	mbreq_build(&m, &rng, &p, req);
+	assert_int_equal(p.addr, 40000);
+	uint32_t rlen = correct_response(req, resp);
+	assert_int_equal(mbreq_check(&m, &p, resp, rlen), CHECK_OK);
+	resp[rlen - 1] ^= 0x01;
+	assert_int_equal(mbreq_check(&m, &p, resp, rlen), CHECK_WRONG);
 }
 
 /* The mix's weights are honoured: 80/20 within a few percent over 10000. */
@@ -319,6 +367,7 @@ int main(void)
 		cmocka_unit_test(pipelined_matching),
 		cmocka_unit_test(mix_rejects),
 		cmocka_unit_test(mix_weights),
+		cmocka_unit_test(mix_target_range_and_unit),
 		cmocka_unit_test(udp_probe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

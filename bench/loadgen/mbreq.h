@@ -1,12 +1,15 @@
 /* The load generator's requests and the checks of their answers, with no
  * I/O: the function mix, request ADUs (MAP 6.1-6.12 for FC 01-06, 0F, 10),
  * the table of requests in flight on one connection, matched by transaction
- * id (MIG 3.1.3), and the check of each response against the default device
- * image the servers under test hold (engine/regstore.h: register i holds i,
- * coil and discrete input i hold i & 1).
+ * id (MIG 3.1.3), and the check of each response: well-formed for its
+ * request and, unless told otherwise, carrying the values of the default
+ * device image the servers under test hold (engine/regstore.h: register i
+ * holds i, coil and discrete input i hold i & 1).
  *
- * Reads go to addresses below MBREQ_WRITE_BASE and writes at or above it, so
- * what the bench writes never changes what it reads. */
+ * By default reads go to addresses below MBREQ_WRITE_BASE and writes at or
+ * above it, so what the bench writes never changes what it reads. A range
+ * of addresses (mix_target) puts every request inside it, for a server
+ * with a smaller register map. */
 #ifndef MBB_MBREQ_H
 #define MBB_MBREQ_H
 
@@ -14,7 +17,7 @@
 #include <stdint.h>
 
 #define MBREQ_WRITE_BASE 0x8000u
-#define MBREQ_UNIT_ID 1
+#define MBREQ_UNIT_ID 1 /* the default */
 #define MIX_MAX 16
 /* A transaction id is the slot's index in its low byte and the slot's use
  * count in its high byte, so matching a response is one lookup. */
@@ -34,6 +37,11 @@ struct mix {
 	struct mix_entry e[MIX_MAX];
 	uint32_t n;
 	uint32_t total_weight;
+	/* Where the requests go and what their answers are checked for. */
+	uint8_t unit;
+	uint8_t check_values; /* 0: only that each answer is well-formed */
+	uint16_t first; /* count 0: the default halves */
+	uint32_t count;
 };
 
 /* Parses "fc3:10=80,fc16:10=20": function code (decimal), quantity (default
@@ -41,6 +49,15 @@ struct mix {
  * in err when a code is not one of 1-6, 15, 16 or a quantity is outside the
  * function's limits (MAP 6). */
 int mix_parse(const char *s, struct mix *m, char *err, size_t errlen);
+
+/* Sets where the mix's requests go: unit id, and the addresses first ..
+ * first + count - 1 (count 0: the default halves, reads below
+ * MBREQ_WRITE_BASE, writes above), and whether read values are checked.
+ * Returns 0, or -1 with a reason in err: a range past 65535 or narrower
+ * than a quantity of the mix, or reads checked in a range the mix's writes
+ * change. */
+int mix_target(struct mix *m, uint8_t unit, uint16_t first, uint32_t count, int check_values,
+	       char *err, size_t errlen);
 
 /* A request in flight: what its answer must carry. */
 struct pending {
@@ -85,8 +102,10 @@ enum check_result {
 	CHECK_WRONG, /* anything else: wrong header, code, length or values */
 };
 
-/* Checks a response ADU (framed by mbap_adu_len) against its request. */
-enum check_result mbreq_check(const struct pending *p, const uint8_t *adu, uint32_t len);
+/* Checks a response ADU (framed by mbap_adu_len) against its request, as
+ * the mix it came from says. */
+enum check_result mbreq_check(const struct mix *m, const struct pending *p, const uint8_t *adu,
+			      uint32_t len);
 
 /* The transaction id of a response ADU or UDP probe. */
 static inline uint16_t mbreq_tid(const uint8_t *buf)
