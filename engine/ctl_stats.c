@@ -177,13 +177,13 @@ static void print_human(const char *name, int alive, const struct mbx_stats_shm 
 }
 
 /* The counters of s as members of obj: for the engine's object and for
- * each worker's (x NULL: the XDP program's counters are the engine's). */
+ * each worker's. */
 static void json_fields(json_t *obj, const struct mbx_stats_shm *e,
-			const struct mbx_stats_worker *s, const struct mbx_stats_xdp *x)
+			const struct mbx_stats_worker *s)
 {
 	const struct histogram *h = &s->proc_ticks;
 	struct ctl_counter c[CTL_COUNTERS_MAX];
-	size_t n = ctl_counters(s, x, c);
+	size_t n = ctl_counters(s, NULL, c);
 	json_t *proc = json_object(), *fcs = json_object(), *ctrs = json_object();
 	char key[8];
 
@@ -224,7 +224,7 @@ static int print_workers(const char *name, const struct mbx_stats_shm *e,
 			json_t *o = json_pack("{s:i,s:i,s:i}", "worker", (int)i, "queue",
 					      (int)w->queue, "cpu", w->cpu);
 
-			json_fields(o, e, w, NULL);
+			json_fields(o, e, w);
 			json_array_append_new(per_worker, o);
 		} else {
 			printf("worker %u (queue %u, CPU %d) of ", i, w->queue, w->cpu);
@@ -249,7 +249,17 @@ static int print_json(const char *name, int alive, const struct mbx_stats_shm *e
 	json_object_set_new(root, "serving", json_text(e->desc));
 	json_object_set_new(root, "workers", json_integer(e->n_workers));
 	json_object_set_new(root, "idle", json_text(e->idle_mode));
-	json_fields(root, e, s, x);
+	json_fields(root, e, s);
+	/* The XDP program's counters are the engine's, not a sum of the
+	 * workers': an object of their own. */
+	if (x->present) {
+		json_t *xdp = json_object();
+
+#define X(slot, cname, help) json_object_set_new(xdp, #cname, json_count(x->ctr.cname));
+		MBXDP_STATS(X)
+#undef X
+		json_object_set_new(root, "xdp", xdp);
+	}
 	if (per_worker) {
 		rc = print_workers(name, e, scratch, workers);
 		json_object_set(root, "per_worker", workers);

@@ -91,7 +91,7 @@ counters_moved() {
 }
 
 stats_show_xdp() {
-	(($(json 'd["counters"]["xdp_steered"]') >= 15)) &&
+	(($(json 'd["xdp"]["xdp_steered"]') >= 15)) &&
 		"$CTL" --name "$NAME" stats | grep -Eq '^ +xdp_steered +[0-9]+$'
 }
 
