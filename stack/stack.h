@@ -49,6 +49,7 @@
 	X(drop_no_adu_buffer, "split ADUs that had nowhere to wait: connection reset") \
 	X(drop_no_snd_buf, "responses with no send buffer block: request left unacknowledged") \
 	X(snd_window_full, "responses that waited in the send queue for the peer's window") \
+	X(snd_sws_deferred, "sends held back: the usable window was too small to use (RFC 9293 3.8.6.2.1, sender silly window avoidance)") \
 	X(drop_snd_queue_full, "requests left unacknowledged because the peer does not read its answers") \
 	/* RFC 9293 3.8.6: what waits for the peer's window is ours to hold, so a \
 	 * peer not reading must not make us compute and queue more. */ \
@@ -73,7 +74,7 @@
 	X(tx_fin, "FINs sent") \
 	X(tx_retransmit_timeout, "retransmissions of the oldest unacknowledged segment on timeout (RFC 6298 5.4)") \
 	X(tx_retransmit_dup_request, "answers resent because their request came again while unacknowledged") \
-	X(tx_window_probe, "zero window probes sent (RFC 9293 3.8.6.1)") \
+	X(tx_window_probe, "zero window probes and silly window override sends, nothing in flight (RFC 9293 3.8.6.1, 3.8.6.2.1)") \
 	X(rtt_samples, "round trips measured (RFC 6298 3, Karn's rule)") \
 	X(conn_opened, "connections opened: a valid SYN cookie came back") \
 	/* Refusals count segments: each segment of a refused handshake that \

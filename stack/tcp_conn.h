@@ -34,6 +34,10 @@ enum tcp_state {
 /* The peer's window is closed and we hold send blocks: since the head
  * block's rtt_at; closed after the close timeout (tcp_timer.c). */
 #define TCP_CF_ZW 0x08
+/* The high nibble: the largest window the peer offered so far, as the
+ * position of its highest set bit (RFC 9293 3.8.6.2.1's Max(SND.WND),
+ * rounded down to a power of two: tcp_peer_window()). */
+#define TCP_CF_MAX_WND_SHIFT 4
 
 #define CONN_PRIORITY 0x01 /* c->cm_flags: from a priority source, never evicted */
 

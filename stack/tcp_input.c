@@ -116,7 +116,7 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 	c->rcv_nxt = seg->seq;
 	c->snd_una = c->snd_nxt = seg->ack;
 	c->peer_mss = peer_mss;
-	c->peer_wnd = seg->wnd;
+	tcp_peer_window(s, c, seg->wnd);
 	c->oow_ack_at = (uint16_t)(oow_now(s) - TCP_OOW_GAP); /* the first may go at once */
 	c->mb = mb_model_peer(s->mb.model, seg->daddr, seg->saddr);
 	s->ctr.conn_opened++;

@@ -280,10 +280,12 @@ void tcp_writer_commit(struct tcp_writer *w, uint32_t n);
 /* Sends what was written, with our FIN after it if flags has TCP_FIN (the
  * FIN is then queued: TCP_CF_FIN), and at least an ACK. */
 void tcp_writer_close(struct tcp_writer *w, uint8_t flags);
-/* Sends queued bytes (and a queued FIN) the peer's window allows; with
- * ack_anyway, a pure ACK when there is nothing to send. Returns how many
- * segments went out. */
-uint32_t tcp_writer_flush(struct tcp_writer *w, int ack_anyway);
+/* Sends queued bytes (and a queued FIN) the peer's window allows, as
+ * sender silly window avoidance lets it (RFC 9293 3.8.6.2.1). Returns how
+ * many segments went out. how: */
+#define TCP_FLUSH_ACK 0x01 /* a pure ACK when there is nothing to send */
+#define TCP_FLUSH_OVERRIDE 0x02 /* the override timeout: what fits goes, however little */
+uint32_t tcp_writer_flush(struct tcp_writer *w, int how);
 /* Answers a segment holding exactly one whole ADU (p, len: its payload,
  * copied aside) in one segment, when nothing stands in the way; returns 1
  * if it did, 0 (nothing done) to take the general way. */
@@ -305,10 +307,16 @@ void tcp_rtx_arm(struct stack *s, struct tcp_conn *c, struct sndq_block *b);
 /* The peer's window is closed (RFC 9293 3.8.6.1): if c holds send blocks,
  * the zero-window clock starts (TCP_CF_ZW), unless it runs already. */
 void tcp_zero_window(struct stack *s, struct tcp_conn *c);
-/* A segment advertised wnd: the zero-window clock starts or stops. */
+/* A segment advertised wnd: the zero-window clock starts or stops, and
+ * the largest window so far is kept (RFC 9293 3.8.6.2.1, TCP_CF_MAX_WND_SHIFT). */
 static inline void tcp_peer_window(struct stack *s, struct tcp_conn *c, uint16_t wnd)
 {
+	uint32_t bit = wnd ? 31u - (uint32_t)__builtin_clz(wnd) : 0;
+
 	c->peer_wnd = wnd;
+	if (bit > (uint32_t)(c->flags >> TCP_CF_MAX_WND_SHIFT))
+		c->flags = (uint8_t)((c->flags & ((1u << TCP_CF_MAX_WND_SHIFT) - 1)) |
+				     bit << TCP_CF_MAX_WND_SHIFT);
 	if (__builtin_expect(!wnd, 0))
 		tcp_zero_window(s, c);
 	else if (__builtin_expect(c->flags & TCP_CF_ZW, 0))

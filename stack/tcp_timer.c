@@ -64,6 +64,7 @@ static int rtx_timeout(struct stack *s, struct tcp_conn *c)
 {
 	struct sndq_block *b = sndq_head(s, c);
 	struct tcp_writer w;
+	int idle;
 
 	if (b->retries >= s->max_retries) {
 		s->ctr.conn_reset_retransmit_limit++;
@@ -73,8 +74,9 @@ static int rtx_timeout(struct stack *s, struct tcp_conn *c)
 		return -1;
 	}
 	tcp_writer_init_conn(&w, s, c);
+	idle = c->snd_nxt == c->snd_una; /* the persist timer: a probe, or the override */
 	if (tcp_writer_resend(&w) == 0) {
-		if (c->snd_nxt == c->snd_una + 1 && sndq_sent_data(c, b) == 1 && c->peer_wnd == 0)
+		if (idle)
 			s->ctr.tx_window_probe++;
 		else
 			s->ctr.tx_retransmit_timeout++;

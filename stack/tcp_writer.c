@@ -203,7 +203,25 @@ static void update_waiting(struct tcp_conn *c, const struct sndq_block *b)
 		c->flags &= (uint8_t)~TCP_CF_WAITING;
 }
 
-uint32_t tcp_writer_flush(struct tcp_writer *w, int ack_anyway)
+/* RFC 9293 3.8.6.2.1 (RFC 1122 4.2.3.4), sender silly window avoidance:
+ * whether n bytes the usable window takes, of more that wait, are too few
+ * to send now. They go if they fill a segment (Eff.snd.MSS) or half the
+ * largest window the peer offered; otherwise when the window opens, or at
+ * the override timeout (the persist timer, tcp_writer_resend). All that
+ * waits, when it fits, always goes (each answer is pushed): the usual
+ * answer is one segment, never held. Without Nagle's rule (RFC 9293
+ * 3.7.4): answers are whole messages, and a client pipelining requests
+ * would otherwise wait for its own delayed ACK. */
+static int sws_hold(const struct tcp_writer *w, uint32_t n)
+{
+	const struct tcp_conn *c = w->c;
+	uint32_t mss = c->peer_mss < w->s->mss ? c->peer_mss : w->s->mss;
+	uint32_t half_max = (1u << (c->flags >> TCP_CF_MAX_WND_SHIFT)) >> 1;
+
+	return n < mss && n < half_max;
+}
+
+uint32_t tcp_writer_flush(struct tcp_writer *w, int how)
 {
 	struct stack *s = w->s;
 	struct tcp_conn *c = w->c;
@@ -225,6 +243,10 @@ uint32_t tcp_writer_flush(struct tcp_writer *w, int ack_anyway)
 		fin = (c->flags & TCP_CF_FIN) && !sndq_fin_sent(c, b) && n == unsent;
 		if (!n && !fin)
 			break;
+		if (n < unsent && !(how & TCP_FLUSH_OVERRIDE) && sws_hold(w, n)) {
+			s->ctr.snd_sws_deferred++;
+			break;
+		}
 		f = writer_frame(w);
 		if (!f)
 			break;
@@ -255,7 +277,7 @@ uint32_t tcp_writer_flush(struct tcp_writer *w, int ack_anyway)
 		if (!c->peer_wnd)
 			tcp_zero_window(s, c);
 	}
-	if (!sent && ack_anyway && writer_frame(w))
+	if (!sent && (how & TCP_FLUSH_ACK) && writer_frame(w))
 		emit(w, c->snd_nxt, 0, 0);
 	return sent;
 }
@@ -302,7 +324,7 @@ void tcp_writer_close(struct tcp_writer *w, uint8_t flags)
 		}
 		to_queue(w);
 	}
-	tcp_writer_flush(w, 1);
+	tcp_writer_flush(w, TCP_FLUSH_ACK);
 }
 
 int tcp_writer_resend(struct tcp_writer *w)
@@ -315,11 +337,13 @@ int tcp_writer_resend(struct tcp_writer *w)
 
 	if (c->snd_nxt == c->snd_una) {
 		/* Nothing in flight: what waits is sent if the window allows
-		 * (no frame was free before), else a window probe: one octet of
-		 * new data sent although the window is zero (RFC 9293 3.8.6.1),
-		 * not timed: its ACK comes when the window opens. */
+		 * (no frame was free before, or the window was too small to
+		 * use: this is the override timeout of RFC 9293 3.8.6.2.1),
+		 * else a window probe: one octet of new data sent although the
+		 * window is zero (3.8.6.1), not timed: its ACK comes when the
+		 * window opens. */
 		if (tcp_window_room(c) || b->len == 0)
-			return tcp_writer_flush(w, 0) ? 0 : -1;
+			return tcp_writer_flush(w, TCP_FLUSH_OVERRIDE) ? 0 : -1;
 		f = writer_frame(w);
 		if (!f)
 			return -1;

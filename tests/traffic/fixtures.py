@@ -476,9 +476,12 @@ def fin_retransmitted():
 @fixture
 def window_limits_response():
     """RFC 9293 3.8.6: no more than the peer's window goes out; the rest of
-    a response waits for the ACK that opens it."""
+    a response waits for the ACK that opens it. 3.8.6.2.1: a peer whose
+    windows are small all along (200 at most) gets segments of half its
+    largest window or more at once, not held back."""
     c = Conn(40034)
-    f = c.handshake()
+    syn = c.cl("S", options=[("MSS", 1460)], window=200)
+    f = [syn, c.sv("SA", mss=OUR_MSS), c.cl("A", window=200)]
     resp = regs_resp(3, 34, 125)  # 259 bytes
     f.append(c.cl("PA", read_regs(3, 34, 125), window=100))
     f.append(c.sv("A", resp[:100]))
@@ -559,6 +562,27 @@ def unacceptable_ack_limited():
     f += [c.cl("PA", read_regs(1, 1, 1)), c.sv("PA", regs_resp(1, 1, 1)), c.cl("A")]
     f += [c.cl("PA", read_regs(1, 1, 1), seq=c.cseq - 12), c.sv("A")]
     f += [c.cl("A", seq=far, at=1.6), c.sv("A")]
+    return f
+
+
+@fixture
+def sws_window_of_one():
+    """RFC 9293 3.8.6.2.1 (sender silly window avoidance): a peer whose window
+    was 64240 and now offers 1 byte does not get a 259-byte answer as 259
+    one-byte segments. Nothing goes out until a full segment, half its
+    largest window or the whole answer fits, or the override timeout
+    (the persist timer, 1 s before an RTT is measured) sends what fits; the
+    rest goes in one segment when the window opens."""
+    c = Conn(40043)
+    f = c.handshake()
+    resp = regs_resp(5, 43, 125)  # 259 bytes
+    f.append(c.cl("PA", read_regs(5, 43, 125), window=1, at=0.0))
+    f.append(c.sv("A", window=0))  # taken; no more is read while it waits
+    f.append(c.cl("A", window=1, at=0.5))  # the same window: still nothing
+    f.append(c.sv("A", resp[:1], at=1.1, window=0))
+    f.append(c.cl("A", window=1, at=1.2))
+    f.append(c.cl("A", window=64240, at=1.3))
+    f.append(c.sv("PA", resp[1:]))
     return f
 
 

@@ -563,6 +563,41 @@ static void test_unacceptable_ack_limit(void **state)
 	assert_int_equal(H.stack->ctr.drop_oow_ack_limited, 99);
 }
 
+/* RFC 9293 3.8.6.2.1, sender silly window avoidance: of answers that do
+ * not all fit the window, only full segments go (or half the peer's largest
+ * window); the tail waits for the window to open, not sent as a sliver. */
+static void test_sws_full_segments(void **state)
+{
+	struct tc_client c = new_client(40025);
+	uint8_t reqs[6 * 12];
+	uint32_t start;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(tc_handshake(&H, &c), 0); /* window 64240 */
+	start = c.ack;
+	for (int i = 0; i < 6; i++) {
+		tc_read_req(reqs + 12 * i, (uint16_t)i, 0);
+		reqs[12 * i + 11] = 125; /* 259-byte answers: 1554 bytes */
+	}
+	n = fb_tcp(buf, &c.fl, c.seq, c.ack, FB_PSH | FB_ACK, 1500, 0, 0, reqs, sizeof(reqs));
+	c.seq += sizeof(reqs);
+	harness_clear(&H);
+	harness_input(&H, buf, n);
+	assert_int_equal(H.n_out, 1); /* one full segment; 40 bytes of window unused */
+	assert_int_equal(reply(0).len, 1460);
+	assert_int_equal(reply(0).ack, c.seq);
+	assert_int_equal(H.stack->ctr.snd_sws_deferred, 1);
+	/* Its ACK, the window as small: 94 bytes wait, 1500 would take them. */
+	c.ack = start + 1460;
+	n = fb_tcp(buf, &c.fl, c.seq, c.ack, FB_ACK, 1500, 0, 0, 0, 0);
+	harness_clear(&H);
+	harness_input(&H, buf, n);
+	assert_int_equal(H.n_out, 1);
+	assert_int_equal(reply(0).len, 94);
+	assert_int_equal(reply(0).seq, start + 1460);
+}
+
 /* Runs the stack's timers at t ns, with the replies of earlier steps
  * cleared. */
 static uint32_t timers_at(uint64_t t)
@@ -782,6 +817,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vlan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_challenge_ack_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unacceptable_ack_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sws_full_segments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retransmit_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retransmit_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fin_retransmit, setup, teardown),
