@@ -28,10 +28,10 @@ run_build "$build-sanitize" -Dwerror=true -Db_sanitize=address,undefined -Db_lun
 # One closing line for both builds.
 /usr/bin/python3 - "$build/summary.txt" "$build-sanitize/summary.txt" <<'PY'
 import re, sys
-p = f = 0
+p = f = s = 0
 for path in sys.argv[1:]:
-    m = re.search(r"^tests: (\d+) passed, (\d+) failed$", open(path).read(), re.M)
-    p, f = p + int(m[1]), f + int(m[2])
-print(f"all: {p} passed, {f} failed")
+    m = re.search(r"^tests: (\d+) passed, (\d+) failed, (\d+) skipped$", open(path).read(), re.M)
+    p, f, s = p + int(m[1]), f + int(m[2]), s + int(m[3])
+print(f"all: {p} passed, {f} failed, {s} skipped")
 PY
 exit "$rc"
