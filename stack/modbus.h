@@ -60,21 +60,21 @@ struct mb_tables {
 };
 
 #define MB_COUNTERS(X) \
-	X(mb_requests, "Modbus requests: every ADU handed in, answered or discarded") \
-	X(mb_responses, "Modbus responses, exception responses included") \
-	X(mb_exceptions, "Modbus exception responses") \
-	X(mb_exception_illegal_function, "exception responses 01, illegal function") \
-	X(mb_exception_illegal_address, "exception responses 02, illegal data address") \
-	X(mb_exception_illegal_value, "exception responses 03, illegal data value") \
-	X(mb_exception_busy, "exception responses 06, server busy: a unit's seqlock held past the bounded wait") \
-	X(mb_exception_unknown_unit, "exception responses 0B: unit id not configured on the server") \
-	X(mb_refused_read_only_source, "writes from a read-only source: exception 01") \
-	X(mb_refused_write_protected, "writes to a protected range: exception 02") \
+	X(mb_requests, "Modbus requests: every ADU handed in, answered or discarded (MAP 4.1)") \
+	X(mb_responses, "Modbus responses, exception responses included (MAP 4.1)") \
+	X(mb_exceptions, "Modbus exception responses (MAP 7)") \
+	X(mb_exception_illegal_function, "exception responses 01, illegal function (MAP 7)") \
+	X(mb_exception_illegal_address, "exception responses 02, illegal data address (MAP 7)") \
+	X(mb_exception_illegal_value, "exception responses 03, illegal data value (MAP 7)") \
+	X(mb_exception_busy, "exception responses 06, server busy: a unit's seqlock held past the bounded wait (MAP 7)") \
+	X(mb_exception_unknown_unit, "exception responses 0B: unit id not configured on the server (MAP 7)") \
+	X(mb_refused_read_only_source, "writes from a read-only source: exception 01 (MAP 7)") \
+	X(mb_refused_write_protected, "writes to a protected range: exception 02 (MAP 7)") \
 	X(mb_drop_protocol_id, "ADUs with an MBAP protocol id other than 0: discarded (MIG 4.4.1.1)") \
 	X(mb_drop_unknown_unit, "ADUs to a unit id not configured, the server set to stay silent: discarded") \
 	X(mb_drop_no_server, "ADUs on a connection to an address no server is configured on: discarded") \
 	X(mb_no_response, "requests left unanswered: 08/04, and all in listen only mode (MAP 6.8)") \
-	X(mb_reset_bad_length, "connections reset for an MBAP length outside 2..254")
+	X(mb_reset_bad_length, "connections reset for an MBAP length outside 2..254 (MIG 3.1.3)")
 
 struct mb_counters {
 #define X(name, help) uint64_t name;

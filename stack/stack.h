@@ -22,48 +22,48 @@
  * reason, so a lab engineer can tell a bad checksum from a full table. */
 #define STACK_COUNTERS(X) \
 	X(rx_frames, "frames the stack received") \
-	X(drop_short_frame, "frames shorter than their Ethernet/IP/TCP headers: dropped") \
-	X(drop_not_ipv4, "frames whose ethertype is neither IPv4 nor ARP (after one 802.1Q tag): dropped") \
-	X(drop_arp_not_request, "ARP other than an Ethernet/IPv4 request: dropped") \
-	X(drop_arp_not_ours, "ARP requests for an address the stack does not own: dropped") \
-	X(drop_not_our_address, "IPv4 packets to an address the stack does not own: dropped") \
-	X(drop_icmp_bad, "ICMP shorter than 8 bytes or with a bad checksum: dropped") \
-	X(drop_icmp_not_echo, "ICMP other than an echo request: dropped") \
+	X(drop_short_frame, "frames shorter than their Ethernet/IP/TCP headers (RFC 791 3.1, RFC 9293 3.1): dropped") \
+	X(drop_not_ipv4, "frames whose ethertype is neither IPv4 nor ARP, after one 802.1Q tag (RFC 894): dropped") \
+	X(drop_arp_not_request, "ARP other than an Ethernet/IPv4 request: dropped (RFC 826)") \
+	X(drop_arp_not_ours, "ARP requests for an address the stack does not own: dropped (RFC 826)") \
+	X(drop_not_our_address, "IPv4 packets to an address the stack does not own: dropped (RFC 1122 3.2.1.3)") \
+	X(drop_icmp_bad, "ICMP shorter than 8 bytes or with a bad checksum: dropped (RFC 792)") \
+	X(drop_icmp_not_echo, "ICMP other than an echo request: dropped (RFC 1122 3.2.2)") \
 	X(drop_ip_bad_header, "IPv4 version, IHL or total length wrong (RFC 791 3.1): dropped") \
 	X(drop_ip_bad_csum, "IPv4 header checksum wrong (RFC 1122 3.2.1.2): dropped") \
-	X(drop_ip_fragment, "IPv4 fragments, which are not reassembled: dropped") \
+	X(drop_ip_fragment, "IPv4 fragments, which are not reassembled, unlike what hosts are asked to do (RFC 1122 3.3.2): dropped; a Modbus ADU fits one segment") \
 	X(drop_ip_bad_source, "broadcast or multicast IPv4 source (RFC 1122 3.2.1.3): dropped") \
 	X(drop_not_tcp, "IPv4 neither TCP nor ICMP: dropped") \
-	X(drop_tcp_bad_header, "TCP data offset below 5 or past the segment: dropped") \
+	X(drop_tcp_bad_header, "TCP data offset below 5 or past the segment (RFC 9293 3.1): dropped") \
 	X(drop_tcp_bad_csum, "TCP checksum wrong (RFC 9293 3.1): dropped") \
 	X(rst_port_not_served, "segments to a port not served: answered with RST (RFC 9293 3.10.7.1)") \
 	X(drop_rst_no_conn, "RST for no connection: dropped (RFC 9293 3.10.7.1)") \
-	X(drop_syn_with_data, "SYN payloads ignored, not acknowledged") \
+	X(drop_syn_with_data, "SYN payloads ignored, not acknowledged, as a SYN cookie keeps no data (RFC 4987 3.6)") \
 	X(drop_no_ack_flag, "segments without the ACK flag (RFC 9293 3.10.7.4 fifth check): dropped") \
 	X(drop_seq_unacceptable, "segments outside the receive window: answered with an ACK, rate-limited (RFC 9293 3.10.7.4 first check)") \
-	X(drop_ack_beyond_snd_nxt, "segments acknowledging data not yet sent: answered with an ACK") \
-	X(drop_bad_cookie, "ACKs of no connection that carry none of our SYN cookies: RST") \
-	X(drop_out_of_order, "segments beyond RCV.NXT: dropped with a duplicate ACK") \
+	X(drop_ack_beyond_snd_nxt, "segments acknowledging data not yet sent: answered with an ACK (RFC 9293 3.10.7.4)") \
+	X(drop_bad_cookie, "ACKs of no connection that carry none of our SYN cookies: RST (RFC 9293 3.10.7.2)") \
+	X(drop_out_of_order, "segments beyond RCV.NXT: dropped with a duplicate ACK (RFC 9293 3.10.7.4)") \
 	X(drop_segment_too_long, "segments whose payload is larger than the stack's scratch buffer: dropped") \
 	X(drop_no_tx_frame, "replies that needed an extra frame when none was free: dropped") \
 	X(drop_no_adu_buffer, "split ADUs that had nowhere to wait: connection reset") \
 	X(drop_no_snd_buf, "responses with no send buffer block: request left unacknowledged") \
-	X(snd_window_full, "responses that waited in the send queue for the peer's window") \
+	X(snd_window_full, "responses that waited in the send queue for the peer's window (RFC 9293 3.8.6)") \
 	X(snd_sws_deferred, "sends held back: the usable window was too small to use (RFC 9293 3.8.6.2.1, sender silly window avoidance)") \
 	X(drop_snd_queue_full, "requests left unacknowledged because the peer does not read its answers") \
 	/* RFC 9293 3.8.6: what waits for the peer's window is ours to hold, so a \
 	 * peer not reading must not make us compute and queue more. */ \
-	X(drop_window_backlog, "requests left unacknowledged while the answers not yet sent exceed the peer's window") \
+	X(drop_window_backlog, "requests left unacknowledged while the answers not yet sent exceed the peer's window (RFC 9293 3.8.6)") \
 	/* Fair shares of the pools (share.h). A refused send block leaves the \
 	 * request unacknowledged (the peer sends it again); a refused ADU \
 	 * buffer resets the connection, as an empty pool does. */ \
 	X(drop_conn_share, "buffers refused to a connection holding its share of a pool (an eighth)") \
 	X(drop_source_share, "buffers refused to a source holding as many of a pool as are still free") \
 	X(share_source_table_full, "buffers taken by a source with no slot in the share table, counted with the others that found none") \
-	X(tx_arp_reply, "ARP replies sent") \
-	X(tx_icmp_echo_reply, "ICMP echo replies sent") \
-	X(tx_syn_ack, "SYN-ACKs sent (each carries a SYN cookie)") \
-	X(tx_rst, "RSTs sent") \
+	X(tx_arp_reply, "ARP replies sent (RFC 826)") \
+	X(tx_icmp_echo_reply, "ICMP echo replies sent (RFC 1122 3.2.2.6)") \
+	X(tx_syn_ack, "SYN-ACKs sent, each carrying a SYN cookie (RFC 4987 3.6)") \
+	X(tx_rst, "RSTs sent (RFC 9293 3.5.2)") \
 	X(tx_challenge_ack, "challenge ACKs sent (RFC 5961 3.2, 4.2 and 5.2)") \
 	X(drop_challenge_ack_conn_limited, "challenge ACKs not sent: their connection sent one within 500 ms (RFC 5961 7)") \
 	X(drop_challenge_ack_limited, "challenge ACKs not sent: over this second's randomized budget for all connections (RFC 5961 7)") \
@@ -71,15 +71,15 @@
 	X(drop_ack_too_old, "segments whose SEG.ACK is before SND.UNA - MAX.SND.WND (RFC 5961 5.2): dropped") \
 	X(tx_ack, "pure ACKs sent") \
 	X(tx_data_segments, "segments sent carrying response data") \
-	X(tx_fin, "FINs sent") \
+	X(tx_fin, "FINs sent (RFC 9293 3.6)") \
 	X(tx_retransmit_timeout, "retransmissions of the oldest unacknowledged segment on timeout (RFC 6298 5.4)") \
 	X(tx_retransmit_dup_request, "answers resent because their request came again while unacknowledged") \
 	X(tx_window_probe, "zero window probes and silly window override sends, nothing in flight (RFC 9293 3.8.6.1, 3.8.6.2.1)") \
 	X(rtt_samples, "round trips measured (RFC 6298 3, Karn's rule)") \
-	X(conn_opened, "connections opened: a valid SYN cookie came back") \
+	X(conn_opened, "connections opened: a valid SYN cookie came back (RFC 4987 3.6)") \
 	/* Refusals count segments: each segment of a refused handshake that \
 	 * carries a valid cookie (the ACK, the first request) is refused again. */ \
-	X(conn_refused_table_full, "handshake segments refused with RST: table full, nothing evictable (all priority)") \
+	X(conn_refused_table_full, "handshake segments refused with RST: table full, nothing evictable, all priority (MIG 4.2.1)") \
 	X(conn_refused_per_source, "handshake segments refused with RST: the source holds --max-conns-per-source (MIG 4.2.1)") \
 	X(conn_evicted, "oldest idle non-priority connections closed for a new one (MIG 4.2.1)") \
 	X(conn_time_wait_reclaimed, "TIME-WAIT slots given to a new connection") \
@@ -94,11 +94,11 @@
 	X(conn_reset_zero_window, "connections reset because the peer kept its window closed on our answers for the close timeout") \
 	X(conn_reset_data_after_close, "connections reset for data after our close (RFC 1122 4.2.2.13)") \
 	X(conn_time_wait_reopened, "new connections from a SYN beyond RCV.NXT in TIME-WAIT (RFC 1122 4.2.2.13)") \
-	X(conn_closed, "passive closes completed") \
+	X(conn_closed, "passive closes completed (RFC 9293 3.6)") \
 	X(conn_closed_active, "our closes completed: TIME-WAIT ended (RFC 9293 3.6)") \
-	X(conn_reset_by_peer, "connections the peer reset") \
-	X(conn_reset_retransmit_limit, "connections reset after the most retransmissions of one segment without an ACK") \
-	X(conn_reset_bad_mbap, "connections reset because an MBAP length out of range left the stream unframeable") \
+	X(conn_reset_by_peer, "connections the peer reset (RFC 9293 3.10.7.4)") \
+	X(conn_reset_retransmit_limit, "connections reset after the most retransmissions of one segment without an ACK (RFC 1122 4.2.3.5)") \
+	X(conn_reset_bad_mbap, "connections reset because an MBAP length out of range left the stream unframeable (MIG 3.1.3)") \
 	X(adu_split_reassembled, "ADUs that arrived split over segments and were put together")
 
 struct stack_counters {

@@ -64,8 +64,8 @@ struct mbxdp_config {
 	X(PASSED, xdp_passed, "not IPv4/TCP to a served port, nor ARP or ping XDP answers: to the kernel") \
 	X(UNLISTED_ADDR, xdp_passed_unlisted_addr, "to a served port of an address not served: to the kernel") \
 	X(NO_SOCKET, xdp_no_socket_for_queue, "for a served port, but no socket on its queue: dropped (--other-queues pass: to the kernel)") \
-	X(ARP_REPLIED, xdp_arp_replied, "ARP request for a served address: answered (XDP_TX)") \
-	X(ICMP_ECHO_REPLIED, xdp_icmp_echo_replied, "ICMP echo request to a served address: answered (XDP_TX)") \
+	X(ARP_REPLIED, xdp_arp_replied, "ARP request for a served address: answered by XDP_TX (RFC 826)") \
+	X(ICMP_ECHO_REPLIED, xdp_icmp_echo_replied, "ICMP echo request to a served address: answered by XDP_TX (RFC 1122 3.2.2.6)") \
 	X(DROP_SOURCE, xdp_drop_source_not_allowed, "source outside its server's allow-list: dropped")
 
 enum mbxdp_stat {

@@ -7,8 +7,10 @@
 # <libdir>/mbxdp and serves mbpoll in a namespace; the installed Python
 # module reads its live registers through the installed library; a C
 # program builds against the installed header and pkg-config file; every
-# installed program answers --version; a wrong --xdp-object or
-# $MBXDP_XDP_OBJECT is refused naming the file.
+# installed program answers --version; the engine serves again with no more
+# privileges than the installed mbxdp@.service leaves it, which
+# systemd-analyze verify accepts; the man pages are found; a wrong
+# --xdp-object or $MBXDP_XDP_OBJECT is refused naming the file.
 #
 #   tests/install/test_install.sh BUILD_DIR
 #
@@ -23,7 +25,7 @@ source "$HERE/../integration/steps.sh"
 # shellcheck source=SCRIPTDIR/../integration/netns.sh
 source "$HERE/../integration/netns.sh"
 
-require "$MBXDP" mbpoll unshare pkg-config cc /usr/bin/python3
+require "$MBXDP" mbpoll unshare setpriv pkg-config cc man systemd-analyze /usr/bin/python3
 
 STAGE=$WORK/stage
 ROOT=$WORK/moved
@@ -53,11 +55,26 @@ versions() {
 	done
 }
 
-# The staged mbxdp in the server namespace, the trees it came from hidden.
+# The staged mbxdp in the server namespace, the trees it came from hidden,
+# run through SERVER_WRAP (a command prefix) when set.
+SERVER_WRAP=()
 server_cmd() {
 	SERVER_CMD=(env LD_LIBRARY_PATH="$LIBDIR" unshare --mount --propagation private
 		sh -c 'mount -t tmpfs none "$1" && mount -t tmpfs none "$2" && shift 2 && exec "$@"'
-		hide "$BUILD" "$SRC" "$SBIN/mbxdp" --iface "$MBNET_SRV_IF" "$@")
+		hide "$BUILD" "$SRC" "${SERVER_WRAP[@]}" "$SBIN/mbxdp" --iface "$MBNET_SRV_IF" "$@")
+}
+
+# The privileges mbxdp@.service leaves the engine: its bounding set of
+# capabilities and no new privileges. (Its LimitMEMLOCK=infinity is only
+# checked to be there: raising the limit takes CAP_SYS_RESOURCE, which a
+# container may lack; the umem is locked under CAP_IPC_LOCK regardless.)
+unit_privileges() {
+	local unit caps
+	unit=$(find "$ROOT" -name 'mbxdp@.service' -print -quit)
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+	[[ -n $caps ]] && grep -qx 'NoNewPrivileges=yes' "$unit" && grep -qx 'LimitMEMLOCK=infinity' "$unit" || return 1
+	SERVER_WRAP=(setpriv --no-new-privs --bounding-set="-all,$caps")
+	echo "${SERVER_WRAP[*]}"
 }
 
 mbpoll_reads() {
@@ -90,6 +107,27 @@ c_builds() {
 		cc -x c - -o "$WORK/regs_user" $flags && LD_LIBRARY_PATH=$LIBDIR "$WORK/regs_user"
 }
 
+# Every program's page and the counter reference, as man finds them.
+man_pages() {
+	local mandir p
+	mandir=$(find "$ROOT" -type d -path '*/share/man' -print -quit)
+	for p in mbxdp mbxdp-ctl mbxdp-bench mbxdp-replay mbxdp-counters; do
+		MANPATH=$mandir man -w "$p" || return 1
+	done
+}
+
+# The installed unit, its paths moved with the tree, as systemd reads it:
+# commands that exist, man pages that resolve, no unknown setting.
+unit_verifies() {
+	local unit
+	unit=$(find "$ROOT" -name 'mbxdp@.service' -print -quit)
+	[[ -n $unit ]] || return 1
+	sed "s|=\(-\?\)${SBIN#"$ROOT"}/|=\1$SBIN/|" "$unit" >"$WORK/mbxdp@.service"
+	grep '^Exec' "$WORK/mbxdp@.service"
+	MANPATH=$(find "$ROOT" -type d -path '*/share/man' -print -quit) \
+		systemd-analyze verify "$WORK/mbxdp@.service"
+}
+
 # refused VAR=VALUE ARGS... : the staged mbxdp, with that in its
 # environment and ARGS, exits 1 naming the missing object.
 refused() {
@@ -116,7 +154,17 @@ if start_server "$WORK/mbxdp.log"; then
 else
 	fail "installed mbxdp serves with the build and source trees hidden"
 fi
+if check "the unit's privileges: bounding set, no new privileges" unit_privileges &&
+	start_server "$WORK/mbxdp-unit.log"; then
+	pass "installed mbxdp serves with no more privileges than mbxdp@.service gives"
+	check "mbpoll reads 10 registers from it" mbpoll_reads
+	check "it exits 0 on SIGINT" stop_server
+else
+	fail "installed mbxdp serves with no more privileges than mbxdp@.service gives"
+fi
 check "a C program builds against the installed header by pkg-config" c_builds
+check "man finds the installed pages" man_pages
+check "systemd-analyze verify accepts the installed mbxdp@.service" unit_verifies
 check "MBXDP_XDP_OBJECT naming no file is refused" refused MBXDP_XDP_OBJECT="$WORK/no-such.bpf.o"
 check "--xdp-object naming no file is refused" refused MBXDP_XDP_OBJECT= --xdp-object "$WORK/no-such.bpf.o"
 
