@@ -19,6 +19,10 @@ mbxdp_packages=(
 	tshark                                           # dissects test captures (integration tshark, replay)
 	python3-matplotlib                               # the lab's plots (bench/lab_report.py)
 	util-linux                                       # taskset pins the lab's server and client
+	scdoc                                            # the man pages (docs/man)
+	systemd                                          # the unit's directory (systemd.pc); systemd-analyze verify
+	man-db                                           # man -w finds the installed pages
+	dpkg-dev debhelper dh-python fakeroot lintian    # the Debian packages (debian/, tests/install/test_deb.sh)
 )
 
 mbxdp_install_deps() {

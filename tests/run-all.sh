@@ -2,8 +2,11 @@
 # Runs every test of mbxdp: installs what is missing, then builds twice
 # (release, and with AddressSanitizer and UndefinedBehaviorSanitizer) with
 # warnings as errors, and runs the unit tests and the network-namespace
-# integration tests on both builds. Needs root (namespaces, XDP).
-# Usage: bash tests/run-all.sh [BUILD_DIR]   (the sanitizer build goes to BUILD_DIR-sanitize)
+# integration tests on both builds; then builds the Debian packages,
+# installs them, serves from them and purges them. Needs root (namespaces,
+# XDP, apt).
+# Usage: bash tests/run-all.sh [BUILD_DIR]   (the sanitizer build goes to
+# BUILD_DIR-sanitize, the packages to BUILD_DIR-deb)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
@@ -24,6 +27,11 @@ run_build() { # DIR [meson setup options...]
 # Warnings are errors here and for developers, not for users building a release.
 run_build "$build" -Dwerror=true
 run_build "$build-sanitize" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
+
+# The Debian packages: built from a copy of the tree, checked by lintian,
+# installed, serving, purged (tests/install/test_deb.sh).
+echo "packages:"
+bash "$top/tests/install/test_deb.sh" "$build-deb" || rc=1
 
 # One closing line for both builds.
 /usr/bin/python3 - "$build/summary.txt" "$build-sanitize/summary.txt" <<'PY'

@@ -49,10 +49,14 @@ require() {
 
 # Runs with the netns cleanup, so the summary is printed on every exit path;
 # to fd 3, the test's stdout, as a signal may come while a step's output is
-# redirected.
+# redirected. A script that must undo something of its own on every exit
+# path defines test_cleanup; it runs first, its steps counted.
 exec 3>&1
 mbnet_cleanup_hook() {
 	{
+		if declare -F test_cleanup >/dev/null; then
+			test_cleanup
+		fi
 		((FINISHED)) || fail "test interrupted or timed out before the end"
 		if ((FAILED)); then
 			echo "logs kept in $WORK"
