@@ -8,12 +8,13 @@ from the tables; a counter added, renamed or described anew must show in
 the committed file too, and every counter must say what it counts.
 """
 import difflib
+import os
 import subprocess
 import sys
 
 
 def main():
-    program, version, path = sys.argv[1:4]
+    program, version, path = sys.argv[1], sys.argv[2], os.path.relpath(sys.argv[3])
     want = subprocess.run([program, "md", version], capture_output=True, text=True,
                           check=True, timeout=10).stdout
     empty = [line for line in want.splitlines() if line.startswith("| `") and "` |  |" in line]

@@ -8,6 +8,7 @@ every option the page defines (a line starting with *-..., scdoc's bold
 option heading) must appear in --help. A new option therefore goes into
 both, with README's usage table and docs/usage.md (DEVELOPERS rules).
 """
+import os
 import re
 import subprocess
 import sys
@@ -16,7 +17,7 @@ OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 
 
 def main():
-    program, page = sys.argv[1], sys.argv[2]
+    program, page = sys.argv[1], os.path.relpath(sys.argv[2])
     name = program.rsplit("/", 1)[-1]
     out = subprocess.run([program, "--help"], capture_output=True, text=True, timeout=10)
     if out.returncode != 0:
