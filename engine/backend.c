@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "port_afxdp.h"
+#if MBXDP_DPDK
 #include "port_dpdk.h"
+#endif
 #include "port_impair.h"
 #include "stack.h"
 #include "steering.h"
@@ -139,6 +141,7 @@ static int open_afxdp(struct backend *b, const struct cli_options *o, const stru
 	return 0;
 }
 
+#if MBXDP_DPDK
 /* The served addresses become the stack's own: no kernel answers their ARP
  * on a DPDK port, and no XDP program of ours enforces allow-lists there. */
 static int stack_addresses(struct backend *b, const struct cli_options *o,
@@ -189,6 +192,16 @@ static int open_dpdk(struct backend *b, const struct cli_options *o, const struc
 		 mbx_dpdk_describe(b->dpdk), b->n_queues, b->n_queues == 1 ? "" : "s");
 	return 0;
 }
+#else
+static int open_dpdk(struct backend *b, const struct cli_options *o, const struct devmodel *dm,
+		     char *err, size_t errlen)
+{
+	(void)b, (void)o, (void)dm;
+	snprintf(err, errlen, "this mbxdp was built without DPDK (meson -Ddpdk=enabled, with "
+			      "libdpdk-dev, builds it in)");
+	return -1;
+}
+#endif
 
 /* Each queue's port in its own wrapper; queue q's draws start from seed +
  * q, so the queues' faults are independent and still reproducible. */
@@ -228,7 +241,12 @@ int backend_socket_fd(const struct backend *b, uint32_t i)
 
 int backend_thread_init(const struct backend *b, char *err, size_t errlen)
 {
-	return b->dpdk ? mbx_dpdk_thread_init(err, errlen) : 0;
+#if MBXDP_DPDK
+	if (b->dpdk)
+		return mbx_dpdk_thread_init(err, errlen);
+#endif
+	(void)b, (void)err, (void)errlen;
+	return 0;
 }
 
 /* The steering program: ours, or the one DPDK's net_af_xdp loaded. */
@@ -236,7 +254,11 @@ static const struct mbx_xdp *steering(const struct backend *b)
 {
 	if (b->xdp)
 		return b->xdp;
-	return b->dpdk ? mbx_dpdk_xdp(b->dpdk) : NULL;
+#if MBXDP_DPDK
+	if (b->dpdk)
+		return mbx_dpdk_xdp(b->dpdk);
+#endif
+	return NULL;
 }
 
 int backend_xdp_counters(const struct backend *b, struct mbx_xdp_counters *out)
@@ -259,9 +281,11 @@ void backend_close(struct backend *b)
 	for (uint32_t q = 0; q < b->n_queues; q++)
 		if (b->port[q])
 			mbx_port_close(b->port[q]);
+#if MBXDP_DPDK
 	mbx_dpdk_close(b->dpdk);
 	if (b->eal_up)
 		mbx_dpdk_eal_cleanup();
+#endif
 	free(b->stack_addrs);
 	memset(b, 0, sizeof(*b));
 }
