@@ -83,10 +83,17 @@ mbpoll_reads() {
 	[[ $(grep -cE '^\[[0-9]+\]:' "$WORK/mbpoll.log") -eq 10 ]]
 }
 
+# A sanitizer build's library wants the ASan runtime loaded first, which
+# Python and a plain C program do not do: its path, or nothing.
+asan_runtime() {
+	ldd "$LIBDIR/libmbxdp_regs.so.0" | awk '/libasan/ { print $3 }'
+}
+
 # The installed module, from outside the source tree, reads holding
 # register 7 of the running engine: 7 in the default image.
 python_reads() {
-	(cd "$WORK" && LD_LIBRARY_PATH=$LIBDIR PYTHONPATH=${PYDIR%/mbxdp} /usr/bin/python3 -c '
+	(cd "$WORK" && LD_LIBRARY_PATH=$LIBDIR PYTHONPATH=${PYDIR%/mbxdp} LD_PRELOAD=$(asan_runtime) \
+		ASAN_OPTIONS=detect_leaks=0 /usr/bin/python3 -c '
 import sys, mbxdp
 print(mbxdp.__file__)
 with mbxdp.Store(sys.argv[1]) as s:
@@ -104,7 +111,8 @@ c_builds() {
 	echo "pkg-config: $flags"
 	# shellcheck disable=SC2086 # the flags are words
 	printf '#include <mbxdp/mbx_regs.h>\nint main(void) { struct mbx_regs r; return mbx_regs_open(&r, "none", 0, 0) == 0; }\n' |
-		cc -x c - -o "$WORK/regs_user" $flags && LD_LIBRARY_PATH=$LIBDIR "$WORK/regs_user"
+		cc -x c - -o "$WORK/regs_user" $flags &&
+		LD_LIBRARY_PATH=$LIBDIR LD_PRELOAD=$(asan_runtime) "$WORK/regs_user"
 }
 
 # Every program's page and the counter reference, as man finds them.
