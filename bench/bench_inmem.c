@@ -3,12 +3,18 @@
  * does with a burst (stack_input_burst: parse, verify checksums, look up the
  * connection, TCP, Modbus, the reply written in place) and the telemetry's
  * record of the burst (telemetry.h). Every reply is checked after its round.
+ * A round goes through in windows of WINDOW frames, built, timed and checked
+ * in turn: a worker sees at most an rx ring of frames at once, written just
+ * before (by the NIC or the kernel's copy), whatever its connection count.
  *
- *   bench_inmem [--conns N] [--rounds N] [--burst B] [--devices D]
+ *   bench_inmem [--conns N[,N...]] [--rounds N] [--burst B] [--devices D]
  *       FC 03 (10 registers) requests, one per connection per round, over N
- *       established connections, B frames per burst (default and at most
- *       MBX_BURST; 1 is a lone client's case, telemetry's worst). Without
- *       --devices, to the default model (one device answering every
+ *       established connections (up to 1,000,000: 16 ports on each of up to
+ *       62,500 sources in 198.19.0.0/16), B frames per burst (default and at
+ *       most MBX_BURST; 1 is a lone client's case, telemetry's worst). Each
+ *       N of a list runs in turn on a fresh stack and prints its figures;
+ *       without --rounds, each runs 2,000,000 / N rounds (at least 11).
+ *       Without --devices, to the default model (one device answering every
  *       address); with it, to D simulated devices of 100 holding registers
  *       each: D unit ids 1..D on one address when D <= 10, else D / 10
  *       addresses with units 1..10, each device with registers of its own.
@@ -30,6 +36,14 @@
 #include "stack_harness.h"
 #include "telemetry.h"
 
+#define MAX_CONNS 1000000
+#define MAX_COUNTS 8 /* connection counts in one --conns list */
+/* Frames of a round built, timed and checked at a time: an rx ring
+ * (port_afxdp.c), the most a worker finds waiting. */
+#define WINDOW 2048
+#define PORTS_PER_SOURCE 16
+#define SOURCE_FIRST 0xc6130000 /* 198.19.0.0 */
+
 struct conn_state {
 	struct fb_flow fl;
 	uint32_t seq, ack;
@@ -37,7 +51,7 @@ struct conn_state {
 
 static struct harness h;
 static struct conn_state *cs;
-static struct mbx_frame *frames;
+static struct mbx_frame frames[WINDOW];
 static struct telemetry tel;
 static struct telemetry_worker tel_worker;
 static uint32_t burst = MBX_BURST;
@@ -72,13 +86,15 @@ static int fail(const char *fmt, uint64_t a, uint64_t b)
 	return 1;
 }
 
+/* Connection i: PORTS_PER_SOURCE ports of source SOURCE_FIRST + i / 16, so
+ * a million connections come from 62,500 addresses, as from a large plant. */
 static struct fb_flow flow(uint32_t i)
 {
 	struct fb_flow fl = {
 		.client_mac = { 2, 0, 0, 0, 0, 2 }, .server_mac = { 2, 0, 0, 0, 0, 1 },
-		.client_ip = 0xc6120002 + (i >> 14),
+		.client_ip = SOURCE_FIRST + i / PORTS_PER_SOURCE,
 		.server_ip = n_devices ? DEVICE_ADDR_FIRST + (i % n_devices) % n_servers : 0xc6120001,
-		.client_port = (uint16_t)(10000 + (i & 0x3fff)), .server_port = 502, .vlan = -1,
+		.client_port = (uint16_t)(10000 + i % PORTS_PER_SOURCE), .server_port = 502, .vlan = -1,
 	};
 	return fl;
 }
@@ -100,16 +116,19 @@ static void fc03(uint8_t *req, uint16_t tid, uint8_t unit, uint16_t addr)
 	memcpy(req, r, sizeof(r));
 }
 
-/* Builds one segment per connection into fresh frames. */
-static void build(uint32_t n, uint8_t flags, int with_request, uint32_t round)
+/* Builds one segment for each of connections first..first+n-1 (n at most
+ * WINDOW) into fresh frames. */
+static void build(uint32_t first, uint32_t n, uint8_t flags, int with_request, uint32_t round)
 {
 	uint8_t req[12];
 
 	for (uint32_t i = 0; i < n; i++) {
-		fc03(req, (uint16_t)(round + i), unit_of(i), addr_of(round, i));
+		const struct conn_state *c = &cs[first + i];
+
+		fc03(req, (uint16_t)(round + first + i), unit_of(first + i), addr_of(round, first + i));
 		harness_frame(&h, &frames[i]);
-		frames[i].len = (uint32_t)fb_tcp(frames[i].data, &cs[i].fl, cs[i].seq, cs[i].ack, flags,
-						 65535, 0, 0, req, with_request ? sizeof(req) : 0);
+		frames[i].len = (uint32_t)fb_tcp(frames[i].data, &c->fl, c->seq, c->ack, flags, 65535, 0,
+						 0, req, with_request ? sizeof(req) : 0);
 	}
 }
 
@@ -132,32 +151,63 @@ static uint64_t run(uint32_t n)
 	return now_ns() - t0;
 }
 
-/* Checks the replies of a round of FC 03 requests and advances the
- * connections' sequence numbers. */
-static int check_responses(uint32_t n, uint32_t round, uint8_t extra_flags)
+/* Checks the replies to the FC 03 requests of connections first..first+n-1
+ * and advances their sequence numbers. */
+static int check_responses(uint32_t first, uint32_t n, uint32_t round, uint8_t extra_flags)
 {
 	if (h.n_out != n)
 		return fail("round %llu: %llu replies", round, h.n_out);
 	for (uint32_t i = 0; i < n; i++) {
-		uint16_t tid = (uint16_t)(round + i), addr = addr_of(round, i);
+		uint32_t conn = first + i;
+		uint16_t tid = (uint16_t)(round + conn), addr = addr_of(round, conn);
+		struct conn_state *c = &cs[conn];
 		struct fb_seg s;
 
 		fb_parse(h.out[i].data, h.out[i].len, &s);
-		if (!s.ok || s.len != 29 || s.seq != cs[i].ack || s.ack != cs[i].seq + 12 + !!extra_flags ||
+		if (!s.ok || s.len != 29 || s.seq != c->ack || s.ack != c->seq + 12 + !!extra_flags ||
 		    s.flags != (FB_ACK | FB_PSH | extra_flags) || s.payload[7] != 3 || s.payload[8] != 20 ||
-		    (s.payload[0] << 8 | s.payload[1]) != tid || s.payload[6] != unit_of(i) ||
+		    (s.payload[0] << 8 | s.payload[1]) != tid || s.payload[6] != unit_of(conn) ||
 		    (s.payload[9] << 8 | s.payload[10]) != addr ||
 		    (s.payload[27] << 8 | s.payload[28]) != (uint16_t)(addr + 9))
-			return fail("round %llu connection %llu: wrong reply", round, i);
-		cs[i].seq += 12 + !!extra_flags;
-		cs[i].ack += 29 + !!extra_flags;
+			return fail("round %llu connection %llu: wrong reply", round, conn);
+		c->seq += 12 + !!extra_flags;
+		c->ack += 29 + !!extra_flags;
 	}
 	harness_clear(&h);
 	return 0;
 }
 
+/* A round of FC 03 requests (with FIN if extra_flags says so) on
+ * connections 0..n-1, window by window; adds the timed part to *ns. */
+static int request_round(uint32_t n, uint32_t round, uint8_t extra_flags, uint64_t *ns)
+{
+	for (uint32_t first = 0; first < n; first += WINDOW) {
+		uint32_t k = n - first < WINDOW ? n - first : WINDOW;
+
+		build(first, k, FB_PSH | FB_ACK | extra_flags, 1, round);
+		*ns += run(k);
+		if (check_responses(first, k, round, extra_flags))
+			return 1;
+	}
+	return 0;
+}
+
+/* An ACK from each of connections 0..n-1, which must draw no reply. */
+static int ack_round(uint32_t n, uint64_t *ns)
+{
+	for (uint32_t first = 0; first < n; first += WINDOW) {
+		uint32_t k = n - first < WINDOW ? n - first : WINDOW;
+
+		build(first, k, FB_ACK, 0, 0);
+		*ns += run(k);
+		if (h.n_out)
+			return fail("%llu replies to %llu ACKs", h.n_out, k);
+	}
+	return 0;
+}
+
 /* A real handshake for connections 0..n-1 (flows from base); the timed part
- * of it is returned. */
+ * of it is added to *ns. */
 static int handshake(uint32_t n, uint32_t base, uint64_t *ns)
 {
 	for (uint32_t i = 0; i < n; i++) {
@@ -165,25 +215,26 @@ static int handshake(uint32_t n, uint32_t base, uint64_t *ns)
 		cs[i].seq = 0; /* the client's ISN */
 		cs[i].ack = 0;
 	}
-	build(n, FB_SYN, 0, 0);
-	*ns += run(n);
-	if (h.n_out != n)
-		return fail("%llu SYN-ACKs for %llu SYNs", h.n_out, n);
-	for (uint32_t i = 0; i < n; i++) {
-		struct fb_seg s;
+	for (uint32_t first = 0; first < n; first += WINDOW) {
+		uint32_t k = n - first < WINDOW ? n - first : WINDOW;
 
-		fb_parse(h.out[i].data, h.out[i].len, &s);
-		if (!s.ok || s.flags != (FB_SYN | FB_ACK) || s.ack != 1)
-			return fail("connection %llu: bad SYN-ACK (%llu)", i, s.flags);
-		cs[i].seq = 1;
-		cs[i].ack = s.seq + 1;
+		build(first, k, FB_SYN, 0, 0);
+		*ns += run(k);
+		if (h.n_out != k)
+			return fail("%llu SYN-ACKs for %llu SYNs", h.n_out, k);
+		for (uint32_t i = 0; i < k; i++) {
+			struct conn_state *c = &cs[first + i];
+			struct fb_seg s;
+
+			fb_parse(h.out[i].data, h.out[i].len, &s);
+			if (!s.ok || s.flags != (FB_SYN | FB_ACK) || s.ack != 1)
+				return fail("connection %llu: bad SYN-ACK (%llu)", first + i, s.flags);
+			c->seq = 1;
+			c->ack = s.seq + 1;
+		}
+		harness_clear(&h);
 	}
-	harness_clear(&h);
-	build(n, FB_ACK, 0, 0);
-	*ns += run(n);
-	if (h.n_out)
-		return fail("%llu replies to %llu handshake ACKs", h.n_out, n);
-	return 0;
+	return ack_round(n, ns);
 }
 
 static long resident_kib(void)
@@ -208,11 +259,9 @@ static int bench_requests(uint32_t n_conns, uint32_t rounds)
 	if (stack_open_connections(h.stack) != n_conns)
 		return fail("only %llu of %llu connections opened", stack_open_connections(h.stack), n_conns);
 	for (uint32_t r = 0; r < rounds; r++) {
-		build(n_conns, FB_PSH | FB_ACK, 1, r);
-		round_ns[r] = run(n_conns);
-		total_ns += round_ns[r];
-		if (check_responses(n_conns, r, 0))
+		if (request_round(n_conns, r, 0, &round_ns[r]))
 			return 1;
+		total_ns += round_ns[r];
 	}
 	/* The median round is the figure: on a shared or virtual machine a few
 	 * rounds are stretched by the host, and the mean shows them too. */
@@ -243,19 +292,11 @@ static int bench_lifecycles(uint32_t batch, uint64_t total)
 		uint64_t ns = 0;
 
 		/* Tuples move on each batch, as new clients' would. */
-		if (handshake(n, (uint32_t)((b * batch) & 0xfffff), &ns))
+		if (handshake(n, (uint32_t)((b * batch) % MAX_CONNS), &ns) ||
+		    request_round(n, (uint32_t)b, 0, &ns) || request_round(n, (uint32_t)b + 1, FB_FIN, &ns) ||
+		    ack_round(n, &ns))
 			return 1;
-		build(n, FB_PSH | FB_ACK, 1, (uint32_t)b);
-		ns += run(n);
-		if (check_responses(n, (uint32_t)b, 0))
-			return 1;
-		build(n, FB_FIN | FB_ACK, 1, (uint32_t)b + 1);
-		ns += run(n);
-		if (check_responses(n, (uint32_t)b + 1, FB_FIN))
-			return 1;
-		build(n, FB_ACK, 0, 0);
-		ns += run(n);
-		if (h.n_out || stack_open_connections(h.stack))
+		if (stack_open_connections(h.stack))
 			return fail("batch %llu ends with %llu connections open", b,
 				    stack_open_connections(h.stack));
 		if (h.stack->adu.n_free != h.stack->adu.capacity ||
@@ -303,21 +344,66 @@ static void devices_model(struct cfg_model *m, struct cfg_server *srv, struct cf
 	addr_span = DEVICE_SPAN;
 }
 
+/* Parses "N[,N...]" into counts[]; returns how many, 0 if malformed. */
+static uint32_t parse_counts(const char *s, uint32_t *counts)
+{
+	uint32_t n = 0;
+
+	for (;;) {
+		char *end;
+		unsigned long v = strtoul(s, &end, 10);
+
+		if (end == s || v == 0 || v > MAX_CONNS || n == MAX_COUNTS)
+			return 0;
+		counts[n++] = (uint32_t)v;
+		if (*end == 0)
+			return n;
+		if (*end != ',')
+			return 0;
+		s = end + 1;
+	}
+}
+
+/* One run on a fresh stack for n connections: requests, or lifecycles. */
+static int bench(uint32_t n, uint32_t rounds, uint64_t lifecycles, const struct cfg_model *model,
+		 const struct tsc_clock *clock)
+{
+	int rc;
+
+	if (harness_init_model(&h, n, WINDOW * 2 + 64, model) < 0) {
+		fprintf(stderr, "bench_inmem: out of memory for %u connections\n", n);
+		return 1;
+	}
+	if (telemetry_open_private(&tel, 1, clock) < 0) {
+		fprintf(stderr, "bench_inmem: out of memory\n");
+		return 1;
+	}
+	telemetry_attach(&tel_worker, &tel, 0, h.stack, NULL, NULL, clock);
+	if (lifecycles)
+		rc = bench_lifecycles(n, lifecycles);
+	else
+		rc = bench_requests(n, rounds ? rounds : (2000000 / n > 11 ? 2000000 / n : 11));
+	telemetry_close(&tel);
+	harness_free(&h);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	uint32_t n_conns = 1000, rounds = 2000;
+	uint32_t counts[MAX_COUNTS] = { 1000 }, n_counts = 1, rounds = 0, max_count = 0;
 	uint64_t lifecycles = 0;
 	struct cfg_model model;
 	struct cfg_server server;
 	static struct cfg_unit unit;
 	struct tsc_clock clock;
-	int rc;
+	int rc = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 < argc && !strcmp(argv[i], "--conns"))
-			n_conns = (uint32_t)strtoul(argv[++i], 0, 10);
-		else if (i + 1 < argc && !strcmp(argv[i], "--rounds"))
-			rounds = (uint32_t)strtoul(argv[++i], 0, 10);
+			n_counts = parse_counts(argv[++i], counts);
+		else if (i + 1 < argc && !strcmp(argv[i], "--rounds") &&
+			 (rounds = (uint32_t)strtoul(argv[i + 1], 0, 10)) > 0)
+			i++;
 		else if (i + 1 < argc && !strcmp(argv[i], "--burst"))
 			burst = (uint32_t)strtoul(argv[++i], 0, 10);
 		else if (i + 1 < argc && !strcmp(argv[i], "--lifecycles"))
@@ -325,35 +411,29 @@ int main(int argc, char **argv)
 		else if (i + 1 < argc && !strcmp(argv[i], "--devices"))
 			n_devices = (uint32_t)strtoul(argv[++i], 0, 10);
 		else
-			n_conns = 0;
+			n_counts = 0;
 	}
 	units_per_server = n_devices <= 10 ? n_devices : 10;
 	n_servers = n_devices <= 10 ? 1 : n_devices / 10;
-	if (n_conns == 0 || n_conns > 60000 || rounds == 0 || burst == 0 || burst > MBX_BURST ||
-	    n_devices > 100000 || (n_devices > 10 && n_devices % 10)) {
-		fprintf(stderr, "usage: bench_inmem [--conns N] [--rounds N] [--burst B] [--devices D] | "
-				"--lifecycles N [--conns B]\n"
-				"  D: 1..10, or a multiple of 10 up to 100000\n");
+	for (uint32_t i = 0; i < n_counts; i++)
+		max_count = counts[i] > max_count ? counts[i] : max_count;
+	if (n_counts == 0 || burst == 0 ||
+	    burst > MBX_BURST || n_devices > 100000 || (n_devices > 10 && n_devices % 10) ||
+	    (lifecycles && n_counts != 1)) {
+		fprintf(stderr, "usage: bench_inmem [--conns N[,N...]] [--rounds N] [--burst B] "
+				"[--devices D] | --lifecycles N [--conns B]\n"
+				"  N, B: 1..1000000 (up to 8 counts); D: 1..10, or a multiple of 10 up to 100000\n");
 		return 2;
 	}
 	if (n_devices)
 		devices_model(&model, &server, &unit);
-	cs = calloc(n_conns, sizeof(*cs));
-	frames = calloc(n_conns, sizeof(*frames));
-	if (!cs || !frames ||
-	    harness_init_model(&h, n_conns, n_conns * 2 + 64, n_devices ? &model : NULL) < 0) {
-		fprintf(stderr, "bench_inmem: out of memory\n");
-		return 1;
-	}
-	if (tsc_calibrate(&clock, 50) < 0 || telemetry_open_private(&tel, 1, &clock) < 0) {
+	cs = calloc(max_count, sizeof(*cs));
+	if (!cs || tsc_calibrate(&clock, 50) < 0) {
 		fprintf(stderr, "bench_inmem: no TSC, or out of memory\n");
 		return 1;
 	}
-	telemetry_attach(&tel_worker, &tel, 0, h.stack, NULL, NULL, &clock);
-	rc = lifecycles ? bench_lifecycles(n_conns, lifecycles) : bench_requests(n_conns, rounds);
-	telemetry_close(&tel);
-	harness_free(&h);
+	for (uint32_t i = 0; i < n_counts && rc == 0; i++)
+		rc = bench(counts[i], rounds, lifecycles, n_devices ? &model : NULL, &clock);
 	free(cs);
-	free(frames);
 	return rc;
 }

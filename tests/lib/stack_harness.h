@@ -10,7 +10,7 @@
 #include "stack.h"
 
 #define HARNESS_FRAME_SIZE 2048
-#define HARNESS_OUT_MAX 65536 /* a round of the benchmark: up to 60,000 connections */
+#define HARNESS_OUT_MAX 65536 /* replies held until harness_clear() */
 
 struct harness {
 	struct stack *stack;
