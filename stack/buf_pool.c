@@ -2,19 +2,18 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+
+#include "table_mem.h"
 
 int buf_pool_init(struct buf_pool *p, uint32_t n, size_t size)
 {
 	size_t bytes = (size_t)n * size;
 
 	memset(p, 0, sizeof(*p));
-	/* mmap: pages of buffers never used cost nothing. */
-	p->mem = mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p->mem = table_mem_map(bytes);
 	p->free = malloc((size_t)n * sizeof(*p->free));
-	if (p->mem == MAP_FAILED || !p->free) {
-		if (p->mem != MAP_FAILED)
-			munmap(p->mem, bytes);
+	if (!p->mem || !p->free) {
+		table_mem_unmap(p->mem, bytes);
 		free(p->free);
 		memset(p, 0, sizeof(*p));
 		return -1;
@@ -32,7 +31,7 @@ int buf_pool_init(struct buf_pool *p, uint32_t n, size_t size)
 void buf_pool_free(struct buf_pool *p)
 {
 	if (p->free) {
-		munmap(p->mem, (size_t)p->capacity * p->size);
+		table_mem_unmap(p->mem, (size_t)p->capacity * p->size);
 		free(p->free);
 	}
 	memset(p, 0, sizeof(*p));

@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+
+#include "table_mem.h"
 
 /* The batch of eviction candidates one scan of the table collects. */
 #define CAND_BATCH_MAX 4096u
@@ -46,16 +47,11 @@ int conn_policy_init(struct conn_policy *p, const struct conn_policy_config *cfg
 		goto nomem;
 	if (cfg->max_per_source) {
 		/* One slot per connection at a load factor of at most 4/5 (so
-		 * linear probes stay short), 5 bytes a connection. mmap:
-		 * untouched pages of a large table cost nothing. */
-		void *m;
-
+		 * linear probes stay short), 5 bytes a connection. */
 		p->n_sources = max_conns + max_conns / 4 + 1;
-		m = mmap(0, (size_t)p->n_sources * sizeof(*p->sources), PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (m == MAP_FAILED)
+		p->sources = table_mem_map((size_t)p->n_sources * sizeof(*p->sources));
+		if (!p->sources)
 			goto nomem;
-		p->sources = m;
 	}
 	return 0;
 nomem:
@@ -67,8 +63,7 @@ nomem:
 void conn_policy_free(struct conn_policy *p)
 {
 	free(p->cand);
-	if (p->sources)
-		munmap(p->sources, (size_t)p->n_sources * sizeof(*p->sources));
+	table_mem_unmap(p->sources, (size_t)p->n_sources * sizeof(*p->sources));
 	memset(p, 0, sizeof(*p));
 }
 

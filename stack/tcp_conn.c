@@ -3,15 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
-/* Large tables come from mmap so untouched pages cost nothing until used. */
-static void *table_alloc(size_t bytes)
-{
-	void *p = mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? 0 : p;
-}
+#include "table_mem.h"
 
 int conn_table_init(struct conn_table *t, uint32_t capacity, uint64_t hash_key)
 {
@@ -27,9 +20,9 @@ int conn_table_init(struct conn_table *t, uint32_t capacity, uint64_t hash_key)
 	/* Sizes first: a failed allocation frees what it got. */
 	t->capacity = capacity;
 	t->bucket_mask = nb - 1;
-	t->conns = table_alloc((size_t)capacity * sizeof(*t->conns));
-	t->l2 = table_alloc((size_t)capacity * sizeof(*t->l2));
-	t->buckets = table_alloc((size_t)nb * sizeof(*t->buckets));
+	t->conns = table_mem_map((size_t)capacity * sizeof(*t->conns));
+	t->l2 = table_mem_map((size_t)capacity * sizeof(*t->l2));
+	t->buckets = table_mem_map((size_t)nb * sizeof(*t->buckets));
 	if (!t->conns || !t->l2 || !t->buckets) {
 		conn_table_free(t);
 		errno = ENOMEM;
@@ -45,12 +38,9 @@ int conn_table_init(struct conn_table *t, uint32_t capacity, uint64_t hash_key)
 
 void conn_table_free(struct conn_table *t)
 {
-	if (t->conns)
-		munmap(t->conns, (size_t)t->capacity * sizeof(*t->conns));
-	if (t->l2)
-		munmap(t->l2, (size_t)t->capacity * sizeof(*t->l2));
-	if (t->buckets)
-		munmap(t->buckets, ((size_t)t->bucket_mask + 1) * sizeof(*t->buckets));
+	table_mem_unmap(t->conns, (size_t)t->capacity * sizeof(*t->conns));
+	table_mem_unmap(t->l2, (size_t)t->capacity * sizeof(*t->l2));
+	table_mem_unmap(t->buckets, ((size_t)t->bucket_mask + 1) * sizeof(*t->buckets));
 	memset(t, 0, sizeof(*t));
 }
 

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "table_mem.h"
+
 int timer_wheel_init(struct timer_wheel *w, uint32_t n_entries, uint64_t tick_ns,
 		     uint32_t n_slots)
 {
@@ -17,7 +19,8 @@ int timer_wheel_init(struct timer_wheel *w, uint32_t n_entries, uint64_t tick_ns
 	}
 	while (slots < n_slots)
 		slots <<= 1;
-	w->entries = malloc((size_t)n_entries * sizeof(*w->entries));
+	w->n_entries = n_entries; /* first: a failed allocation frees what it got */
+	w->entries = table_mem_map((size_t)n_entries * sizeof(*w->entries));
 	w->heads = malloc(((size_t)slots + 1) * sizeof(*w->heads));
 	if (!w->entries || !w->heads) {
 		timer_wheel_free(w);
@@ -28,7 +31,6 @@ int timer_wheel_init(struct timer_wheel *w, uint32_t n_entries, uint64_t tick_ns
 		w->entries[i].list = TIMER_NONE;
 	for (uint32_t s = 0; s <= slots; s++)
 		w->heads[s] = TIMER_NONE;
-	w->n_entries = n_entries;
 	w->n_slots = slots;
 	w->now = 0;
 	w->tick_ns = tick_ns;
@@ -38,7 +40,7 @@ int timer_wheel_init(struct timer_wheel *w, uint32_t n_entries, uint64_t tick_ns
 
 void timer_wheel_free(struct timer_wheel *w)
 {
-	free(w->entries);
+	table_mem_unmap(w->entries, (size_t)w->n_entries * sizeof(*w->entries));
 	free(w->heads);
 	w->entries = NULL;
 	w->heads = NULL;
