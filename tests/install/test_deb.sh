@@ -104,11 +104,12 @@ python_and_pkgconfig() {
 }
 
 # The installed engine in the server namespace, the source tree and the
-# package tree hidden (tmpfs over each, in the server's mount namespace).
+# package tree hidden (tmpfs over each, in the server's mount namespace; the
+# package tree first, as it may lie inside the source tree).
 server_cmd() {
 	SERVER_CMD=(unshare --mount --propagation private
 		sh -c 'mount -t tmpfs none "$1" && mount -t tmpfs none "$2" && shift 2 && exec "$@"'
-		hide "$SRC" "$DEB_WORK" "$MBXDP" --iface "$MBNET_SRV_IF" "$@")
+		hide "$DEB_WORK" "$SRC" "$MBXDP" --iface "$MBNET_SRV_IF" "$@")
 }
 
 mbpoll_reads() {
