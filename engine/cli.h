@@ -17,7 +17,7 @@
 #define MBX_ADDRESS_PREFIX_MIN 16
 _Static_assert(1u << (32 - MBX_ADDRESS_PREFIX_MIN) == MBXDP_ADDRS_MAX,
 	       "a /MBX_ADDRESS_PREFIX_MIN fills mbxdp_addrs");
-#define CLI_MAX_QUEUES 64 /* MBX_DPDK_QUEUES_MAX */
+#define CLI_MAX_QUEUES 64 /* workers of one mbxdp; MBX_DPDK_QUEUES_MAX */
 #define CLI_NAME_MAX 200 /* the instance name; files /dev/shm/<name>.* */
 
 struct cli_options {

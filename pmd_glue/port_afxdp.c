@@ -86,7 +86,9 @@ static inline uint64_t frame_start(uint64_t addr)
 	return addr & ~(uint64_t)(FRAME_SIZE - 1);
 }
 
-uint32_t mbx_afxdp_default_frames(uint32_t rx_ring, uint32_t tx_ring)
+/* The umem frames a queue gets by default: enough for all four rings full
+ * at once and MBX_AFXDP_RING_DEFAULT more for the worker. */
+static uint32_t default_frames(uint32_t rx_ring, uint32_t tx_ring)
 {
 	return 2 * rx_ring + 2 * tx_ring + MBX_AFXDP_RING_DEFAULT;
 }
@@ -498,7 +500,7 @@ struct mbx_port *mbx_afxdp_open(const struct mbx_afxdp_config *cfg, char *err, s
 {
 	uint32_t rx_ring = cfg->rx_ring ? cfg->rx_ring : MBX_AFXDP_RING_DEFAULT;
 	uint32_t tx_ring = cfg->tx_ring ? cfg->tx_ring : MBX_AFXDP_RING_DEFAULT;
-	uint32_t frames = cfg->frames ? cfg->frames : mbx_afxdp_default_frames(rx_ring, tx_ring);
+	uint32_t frames = cfg->frames ? cfg->frames : default_frames(rx_ring, tx_ring);
 	struct afxdp_port *ap;
 
 	if (check_queue(cfg, err, errlen) < 0)

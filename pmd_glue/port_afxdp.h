@@ -32,10 +32,6 @@ struct mbx_afxdp_config {
 	uint32_t busy_poll_us;
 };
 
-/* The umem frames a queue gets by default: enough for all four rings full
- * at once and MBX_AFXDP_RING_DEFAULT more for the worker. */
-uint32_t mbx_afxdp_default_frames(uint32_t rx_ring, uint32_t tx_ring);
-
 /* Sets up the umem and binds the socket to its queue; nothing is steered
  * to it until mbx_afxdp_serve(). On failure returns NULL with a one-line
  * reason in err. mbx_port_close() undoes it. */
