@@ -204,24 +204,24 @@ enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f)
 }
 
 /* A burst goes through stages, each over all its frames, as DPDK's
- * rte_hash bulk lookup does: each stage starts loading what the next one
- * reads, a step further along the chain of dependent loads a request
- * makes, so with many connections and devices the misses of a whole burst
- * overlap instead of stalling one after the other:
+ * rte_hash bulk lookup and l3fwd do: each stage starts loading what the
+ * next one reads, a step further along the chain of dependent loads a
+ * request makes, so with many connections and devices the misses of a whole
+ * burst overlap instead of stalling one after the other:
  *
- *   1. header checks (frame_check), the tuple's hash and its bucket (the
- *      buckets of 10,000 connections are 128 KiB: in L2): the
- *      connection's line; and the header lines of the frame AHEAD_FRAME on
- *   2. the connections (a chain's second link in a pass of its own):
- *      their units' hot lines and seqlocks
- *   3. the answers, frame by frame, after prefetching the registers the
+ *   1. header checks (frame_check) and the tuple's hash: its home slot's
+ *      line; and the header lines of the frame AHEAD_FRAME on
+ *   2. the slots: the line of the connection whose tag matches
+ *   3. the connections: their units' hot lines and seqlocks, their timer
+ *      entries and the heads of their send queues
+ *   4. the answers, frame by frame, after prefetching the registers the
  *      request AHEAD_REQUEST frames on addresses (its unit's table group
  *      is in cache by then)
  *
- * Only stage 3 changes state and writes frames. A connection found in
- * stage 2 is handed to tcp_input while the table is unchanged
+ * Only stage 4 changes state and writes frames. A connection found in
+ * stage 3 is handed to tcp_input while the table is unchanged
  * (conn_table.gen): it is still that tuple's connection. */
-/* Frames a pass looks ahead over: what it prefetches for them (about 9
+/* Frames a pass looks ahead over: what it prefetches for them (about 12
  * lines each) stays in a 32 KiB L1; passes of 64 measured slower with
  * 10,000 devices. */
 #define AHEAD_MAX 16
@@ -231,8 +231,8 @@ enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f)
 struct ahead {
 	struct frame_in in;
 	uint8_t kind; /* enum frame_kind */
-	uint32_t chain; /* the next link to look at, CONN_NONE: none */
-	struct tcp_conn *c; /* stage 2: the connection, or NULL */
+	struct conn_key key; /* stage 2: the slot of the matching tag, CONN_NONE: none */
+	struct tcp_conn *c; /* stage 2: that slot's connection; stage 3: the tuple's, or NULL */
 	const struct mb_unit *unit; /* and its unit, or NULL */
 };
 
@@ -251,45 +251,47 @@ static inline void ahead_check(struct stack *s, struct mbx_frame *f, struct ahea
 	a->unit = 0;
 	a->kind = (uint8_t)frame_check(s, f, &a->in);
 	if (a->kind == FRAME_TCP) {
-		a->chain = s->conns.buckets[conn_hash(&s->conns, seg->saddr, seg->daddr, seg->sport,
-						      seg->dport)];
-		if (a->chain != CONN_NONE)
-			mbx_prefetch(&s->conns.conns[a->chain]);
+		a->key = conn_hash(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
+		mbx_prefetch(&s->conns.slots[a->key.slot]);
 	}
 }
 
-static inline void ahead_found(const struct stack *s, struct ahead *a, struct tcp_conn *c)
+static inline void ahead_slots(const struct stack *s, struct ahead *a)
 {
-	a->c = c;
+	a->key.slot = conn_probe(&s->conns, a->key.slot, a->key.tag);
+	if (a->key.slot != CONN_NONE) {
+		a->c = conn_at_slot(&s->conns, a->key.slot);
+		mbx_prefetch(a->c);
+	}
+}
+
+/* What answering on the connection found will touch besides it: its unit,
+ * its timer entry and the head of its send queue (the answer in flight that
+ * the request's ACK frees, and where the next answer is kept). */
+static inline void ahead_found(const struct stack *s, struct ahead *a)
+{
+	const struct tcp_conn *c = a->c;
+	const struct timer_entry *e = &s->timers.entries[c - s->conns.conns];
+
 	a->unit = mb_prefetch_unit(s->mb.model, &c->mb);
+	mbx_prefetch(e);
+	mbx_prefetch((const uint8_t *)(e + 1) - 1); /* 24 bytes may straddle two lines */
+	if (c->snd_buf != CONN_NONE)
+		mbx_prefetch(sndq_head(s, c));
 }
 
-/* The chain's head: the connection, or the next link prefetched for
- * ahead_chain (a chain of two happens to one lookup in four at the table's
- * load of 1/2, and would stall on its second line). */
-static inline void ahead_head(const struct stack *s, struct ahead *a)
+/* The connection the tag matched, or (a tag shared by another tuple of the
+ * run, about one lookup in 4,000 at a million connections) the rest of the
+ * run probed on the spot. */
+static inline void ahead_conn(const struct stack *s, struct ahead *a)
 {
 	const struct tcp_seg *seg = &a->in.seg;
-	struct tcp_conn *c = &s->conns.conns[a->chain];
 
-	if (conn_is(c, seg->saddr, seg->daddr, seg->sport, seg->dport)) {
-		ahead_found(s, a, c);
-		a->chain = CONN_NONE;
-		return;
-	}
-	a->chain = c->next;
-	if (a->chain != CONN_NONE)
-		mbx_prefetch(&s->conns.conns[a->chain]);
-}
-
-static inline void ahead_chain(const struct stack *s, struct ahead *a)
-{
-	const struct tcp_seg *seg = &a->in.seg;
-	struct tcp_conn *c =
-		conn_chain_find(&s->conns, a->chain, seg->saddr, seg->daddr, seg->sport, seg->dport);
-
-	if (c)
-		ahead_found(s, a, c);
+	if (!conn_is(a->c, seg->saddr, seg->daddr, seg->sport, seg->dport))
+		a->c = conn_find_from(&s->conns, (a->key.slot + 1) & s->conns.slot_mask, a->key.tag,
+				      seg->saddr, seg->daddr, seg->sport, seg->dport);
+	if (a->c)
+		ahead_found(s, a);
 }
 
 static inline void ahead_request(const struct ahead *a)
@@ -312,11 +314,11 @@ static uint32_t input_pass(struct stack *s, struct mbx_frame *f, uint32_t n,
 		ahead_check(s, &f[i], &a[i]);
 	}
 	for (uint32_t i = 0; i < n; i++)
-		if (a[i].kind == FRAME_TCP && a[i].chain != CONN_NONE)
-			ahead_head(s, &a[i]);
+		if (a[i].kind == FRAME_TCP)
+			ahead_slots(s, &a[i]);
 	for (uint32_t i = 0; i < n; i++)
-		if (a[i].kind == FRAME_TCP && a[i].chain != CONN_NONE)
-			ahead_chain(s, &a[i]);
+		if (a[i].kind == FRAME_TCP && a[i].key.slot != CONN_NONE)
+			ahead_conn(s, &a[i]);
 	for (uint32_t i = 0; i < n && i < AHEAD_REQUEST; i++)
 		ahead_request(&a[i]);
 	gen = s->conns.gen;

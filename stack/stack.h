@@ -220,14 +220,14 @@ static inline uint32_t stack_open_connections(const struct stack *s)
 }
 
 /* What one idle connection costs, in bytes: its table entry, its frame-less
- * Ethernet header, its share of the hash buckets and its timer wheel entry.
+ * Ethernet header, its share of the hash slots and its timer wheel entry.
  * Buffers (ADU, send queue) are held only while data waits, and an idle
  * connection has none. The requirement: at most 128 bytes, so a million
  * idle connections fit in 128 MB. */
 static inline double stack_idle_conn_bytes(const struct stack *s)
 {
 	return (double)(sizeof(struct tcp_conn) + sizeof(struct conn_l2) + sizeof(struct timer_entry)) +
-	       (double)(s->conns.bucket_mask + 1) * sizeof(uint32_t) / s->conns.capacity;
+	       (double)(s->conns.slot_mask + 1) * sizeof(uint32_t) / s->conns.capacity;
 }
 
 #endif

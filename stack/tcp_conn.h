@@ -1,9 +1,20 @@
 /* One TCP connection and the table that holds them all.
  *
  * The table is allocated once at start-up for a configured number of
- * connections; opening and closing a connection only moves indexes between a
- * free list and hash chains, so the data path never allocates. All state is
- * owned by one worker (one per queue), so nothing here is locked. */
+ * connections; opening and closing a connection only moves an index between
+ * a free list and the hash slots, so the data path never allocates. All
+ * state is owned by one worker (one per queue), so nothing here is locked.
+ *
+ * The hash is open addressing with linear probing over 32-bit slots, at
+ * least two per connection (a load of at most 1/2). A slot holds the
+ * connection's index + 1 in its low bits and a tag (more bits of the
+ * tuple's hash) in the rest, 0 when free. A lookup reads the slots from the
+ * tuple's home slot to the first free one, nearly always within the home
+ * slot's cache line (16 slots), and opens a connection's line only where
+ * the tag matches: about two lines a lookup, however large the table,
+ * where a chain of indexes cost a third one lookup in four. Removal shifts
+ * the entries after it back (Knuth's algorithm R), so no tombstones pile
+ * up. */
 #ifndef MBX_TCP_CONN_H
 #define MBX_TCP_CONN_H
 
@@ -78,7 +89,7 @@ struct tcp_conn {
 	 * connection (RFC 5961 7, tcp_input.c). */
 	uint16_t oow_ack_at;
 	struct mb_peer mb; /* its server, unit and rights (modbus.h): 4 bytes */
-	uint32_t next; /* hash chain or free list */
+	uint32_t next; /* free list */
 } __attribute__((aligned(64))); /* one cache line: one miss per lookup */
 
 _Static_assert(sizeof(struct tcp_conn) == 64, "a connection is one cache line");
@@ -96,28 +107,36 @@ struct conn_l2 {
 struct conn_table {
 	struct tcp_conn *conns;
 	struct conn_l2 *l2; /* by connection index */
-	uint32_t *buckets;
-	uint32_t bucket_mask;
+	uint32_t *slots; /* tag | (index + 1), 0: free */
+	uint32_t slot_mask;
+	uint32_t idx_mask; /* a slot's index bits; the tag is the rest */
 	uint32_t capacity;
 	uint32_t in_use;
 	uint32_t free_head;
 	/* Moves on every insert and remove: a lookup made earlier (the look-
 	 * ahead of stack_input_burst) still holds while it is unchanged. */
 	uint32_t gen;
-	uint64_t hash_key; /* random per run, so chains cannot be aimed at */
+	uint64_t hash_key; /* random per run, so probe runs cannot be aimed at */
 };
 
 int conn_table_init(struct conn_table *t, uint32_t capacity, uint64_t hash_key);
 void conn_table_free(struct conn_table *t);
 
-static inline uint32_t conn_hash(const struct conn_table *t, uint32_t raddr, uint32_t laddr,
-				 uint16_t rport, uint16_t lport)
+/* A tuple's place in the table: its home slot and its tag. */
+struct conn_key {
+	uint32_t slot;
+	uint32_t tag;
+};
+
+static inline struct conn_key conn_hash(const struct conn_table *t, uint32_t raddr, uint32_t laddr,
+					uint16_t rport, uint16_t lport)
 {
 	/* A multiply-xorshift mix of the tuple and the run's key (the finaliser
-	 * of MurmurHash3): cheap, and good enough spread for the chains. The
+	 * of MurmurHash3): cheap, and good enough spread for the probes. The
 	 * local address is multiplied in rather than XORed onto the ports:
 	 * with many server addresses (a device model of 1,000 addresses), an
-	 * XOR let address and port patterns cancel into long chains. */
+	 * XOR let address and port patterns cancel into long runs. The home
+	 * slot comes from the low half, the tag from the high half. */
 	uint64_t h = (((uint64_t)raddr << 32) | ((uint32_t)rport << 16 | lport)) ^ t->hash_key;
 
 	h ^= (uint64_t)laddr * 0x9E3779B97F4A7C15ULL;
@@ -126,7 +145,7 @@ static inline uint32_t conn_hash(const struct conn_table *t, uint32_t raddr, uin
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
-	return (uint32_t)h & t->bucket_mask;
+	return (struct conn_key){ (uint32_t)h & t->slot_mask, (uint32_t)(h >> 32) & ~t->idx_mask };
 }
 
 static inline int conn_is(const struct tcp_conn *c, uint32_t raddr, uint32_t laddr,
@@ -135,18 +154,38 @@ static inline int conn_is(const struct tcp_conn *c, uint32_t raddr, uint32_t lad
 	return c->raddr == raddr && c->rport == rport && c->lport == lport && c->laddr == laddr;
 }
 
-/* The connection of the tuple in the chain starting at index i (a bucket's
- * head), or NULL. */
-static inline struct tcp_conn *conn_chain_find(const struct conn_table *t, uint32_t i,
-					       uint32_t raddr, uint32_t laddr, uint16_t rport,
-					       uint16_t lport)
+/* From slot i on, the first slot whose tag is tag; CONN_NONE when a free
+ * slot ends the run first. */
+static inline uint32_t conn_probe(const struct conn_table *t, uint32_t i, uint32_t tag)
 {
-	while (i != CONN_NONE) {
-		struct tcp_conn *c = &t->conns[i];
+	for (;; i = (i + 1) & t->slot_mask) {
+		uint32_t v = t->slots[i];
+
+		if (!v)
+			return CONN_NONE;
+		if ((v ^ tag) <= t->idx_mask) /* the tag bits equal */
+			return i;
+	}
+}
+
+/* The connection slot i (a tag match) points at. */
+static inline struct tcp_conn *conn_at_slot(const struct conn_table *t, uint32_t i)
+{
+	return &t->conns[(t->slots[i] & t->idx_mask) - 1];
+}
+
+/* The connection of the tuple, probing from slot i (its home slot or a slot
+ * after a mismatched tag in its run), or NULL. */
+static inline struct tcp_conn *conn_find_from(const struct conn_table *t, uint32_t i,
+					      uint32_t tag, uint32_t raddr, uint32_t laddr,
+					      uint16_t rport, uint16_t lport)
+{
+	while ((i = conn_probe(t, i, tag)) != CONN_NONE) {
+		struct tcp_conn *c = conn_at_slot(t, i);
 
 		if (conn_is(c, raddr, laddr, rport, lport))
 			return c;
-		i = c->next;
+		i = (i + 1) & t->slot_mask;
 	}
 	return 0;
 }
@@ -154,14 +193,16 @@ static inline struct tcp_conn *conn_chain_find(const struct conn_table *t, uint3
 static inline struct tcp_conn *conn_lookup(const struct conn_table *t, uint32_t raddr,
 					   uint32_t laddr, uint16_t rport, uint16_t lport)
 {
-	return conn_chain_find(t, t->buckets[conn_hash(t, raddr, laddr, rport, lport)], raddr,
-			       laddr, rport, lport);
+	struct conn_key k = conn_hash(t, raddr, laddr, rport, lport);
+
+	return conn_find_from(t, k.slot, k.tag, raddr, laddr, rport, lport);
 }
 
-/* Takes a free connection and links it under its tuple; NULL when full. */
+/* Takes a free connection and enters it under its tuple, which must not be
+ * in the table; NULL when full. */
 struct tcp_conn *conn_insert(struct conn_table *t, uint32_t raddr, uint32_t laddr,
 			     uint16_t rport, uint16_t lport);
-/* Unlinks c and returns it to the free list. */
+/* Removes c from the slots and returns it to the free list. */
 void conn_remove(struct conn_table *t, struct tcp_conn *c);
 
 #endif
