@@ -43,7 +43,10 @@
 	X(drop_seq_unacceptable, "segments outside the receive window: answered with an ACK, rate-limited (RFC 9293 3.10.7.4 first check)") \
 	X(drop_ack_beyond_snd_nxt, "segments acknowledging data not yet sent: answered with an ACK (RFC 9293 3.10.7.4)") \
 	X(drop_bad_cookie, "ACKs of no connection that carry none of our SYN cookies: RST (RFC 9293 3.10.7.2)") \
-	X(drop_out_of_order, "segments beyond RCV.NXT: dropped with a duplicate ACK (RFC 9293 3.10.7.4)") \
+	X(rx_out_of_order_kept, "segments beyond RCV.NXT kept until the hole before them fills, with a duplicate ACK (RFC 9293 3.10.7.4)") \
+	X(rx_out_of_order_delivered, "kept out-of-order text read when its hole filled (RFC 9293 3.10.7.4)") \
+	X(drop_out_of_order, "segments beyond RCV.NXT not kept (no text, beyond the connection's one run of 252 bytes, a split ADU waiting, or no buffer in its share): dropped with a duplicate ACK (RFC 9293 3.10.7.4)") \
+	X(drop_out_of_order_given_up, "kept out-of-order text given up: the segment that filled part of its hole ended in a split ADU, which needed the buffer (RFC 9293 3.10.7.4)") \
 	X(drop_segment_too_long, "segments whose payload is larger than the stack's scratch buffer: dropped") \
 	X(drop_no_tx_frame, "replies that needed an extra frame when none was free: dropped") \
 	X(drop_no_adu_buffer, "split ADUs that had nowhere to wait: connection reset") \

@@ -50,6 +50,8 @@ enum tcp_state {
  * rounded down to a power of two: tcp_peer_window()). */
 #define TCP_CF_MAX_WND_SHIFT 4
 
+#define TCP_HELD_OOO 0x8000 /* c->adu_held: out-of-order text, not an ADU's head */
+
 #define CONN_PRIORITY 0x01 /* c->cm_flags: from a priority source, never evicted */
 
 struct tcp_conn {
@@ -69,7 +71,8 @@ struct tcp_conn {
 	uint8_t state;
 	uint8_t flags; /* TCP_CF_* */
 	/* Bytes of an incomplete Modbus ADU held in adu_buf (RFC 9293 lets a
-	 * request be cut anywhere; the tail waits here for the next segment). */
+	 * request be cut anywhere; the tail waits here for the next segment),
+	 * or TCP_HELD_OOO: adu_buf holds text beyond RCV.NXT (tcp_reorder.c). */
 	uint16_t adu_held;
 	uint32_t adu_buf; /* index into the ADU buffer pool, CONN_NONE if none */
 	/* Retransmission (tcp_sndq.c, tcp_timer.c). The bytes sent and not yet

@@ -261,9 +261,9 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 					     struct tcp_conn *c)
 {
 	struct tcp_writer w;
-	uint32_t skip;
+	uint32_t skip, len, parked = CONN_NONE;
 	uint8_t fin;
-	int wnd_closed;
+	int wnd_closed, stream;
 
 	if (!seq_acceptable(c, seg)) {
 		if (tcp_time_wait_reopens(c, seg))
@@ -343,11 +343,12 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		return tcp_send_waiting(s, seg, c);
 	}
 
-	/* Segment text (seventh check): trim what was received before; a
-	 * segment that starts beyond RCV.NXT would leave a hole, and is dropped
-	 * with a duplicate ACK so the peer fills it. */
+	/* Segment text (seventh check): trim what was received before; text
+	 * that starts beyond RCV.NXT leaves a hole: it is kept if it can be
+	 * (tcp_reorder.c), and acknowledged at once with a duplicate ACK (RFC
+	 * 9293 3.10.7.4, RFC 5681 4.2), which asks the peer for the hole. */
 	if (seq_gt(seg->seq, c->rcv_nxt)) {
-		s->ctr.drop_out_of_order++;
+		tcp_reorder_keep(s, seg, c);
 		sndq_release_if_done(s, c);
 		return tcp_reply_ack(s, seg, c);
 	}
@@ -378,12 +379,21 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		s->ctr.drop_segment_too_long++;
 		return STACK_DROP;
 	}
-	memcpy(s->scratch, seg->payload + skip, seg->len - skip);
+	len = seg->len - skip;
+	memcpy(s->scratch, seg->payload + skip, len);
 	c->last_req = (uint32_t)tcp_now_tick(s); /* a request: the idle clock restarts */
-	if (!fin && tcp_writer_single(s, seg, c, s->scratch, seg->len - skip))
+	if (__builtin_expect(c->adu_held & TCP_HELD_OOO, 0))
+		len = tcp_reorder_fill(s, c, s->scratch, len, sizeof(s->scratch), &parked);
+	if (!fin && tcp_writer_single(s, seg, c, s->scratch, len)) {
+		if (parked != CONN_NONE)
+			tcp_reorder_unpark(c, parked);
 		return STACK_SENT;
+	}
 	tcp_writer_init(&w, s, c, seg);
-	if (tcp_stream_input(s, c, s->scratch, seg->len - skip, &w) < 0) {
+	stream = tcp_stream_input(s, c, s->scratch, len, &w);
+	if (parked != CONN_NONE)
+		tcp_reorder_unpark(c, parked);
+	if (stream < 0) {
 		/* The stream cannot go on: replies already written stay sent,
 		 * then the application's abort, <SEQ=SND.NXT><CTL=RST> (RFC 9293
 		 * 3.10.5). */

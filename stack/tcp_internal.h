@@ -363,6 +363,20 @@ int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint
 		     struct tcp_writer *w);
 void tcp_stream_release(struct stack *s, struct tcp_conn *c);
 
+/* tcp_reorder.c: text beyond RCV.NXT, kept until the hole fills */
+/* Keeps what it can of seg's text (seg starts beyond RCV.NXT); counts it
+ * either way. The caller sends the duplicate ACK. */
+void tcp_reorder_keep(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c);
+/* For c with kept text (TCP_HELD_OOO), before the stream reads the len
+ * in-order bytes at p (room bytes there): if they reach the kept text,
+ * its bytes beyond them are appended (the new length is returned) and its
+ * buffer freed; if not, the kept text is set aside in *parked (else
+ * CONN_NONE), to be given back with tcp_reorder_unpark() once the stream
+ * has read them, or given up if the stream may need the buffer. */
+uint32_t tcp_reorder_fill(struct stack *s, struct tcp_conn *c, uint8_t *p, uint32_t len,
+			  uint32_t room, uint32_t *parked);
+void tcp_reorder_unpark(struct tcp_conn *c, uint32_t parked);
+
 /* tcp_input.c */
 /* hint: the segment's connection, looked up ahead by stack_input_burst
  * on an unchanged table; NULL: look it up (none may exist). */

@@ -262,17 +262,21 @@ def bad_checksums_dropped():
 
 @fixture
 def out_of_order_and_duplicate():
-    """RFC 9293 3.10.7.4: a segment beyond RCV.NXT is dropped with a duplicate
-    ACK; a retransmission of answered data is acknowledged, not answered
-    again."""
+    """RFC 9293 3.10.7.4: text beyond RCV.NXT that cannot be kept (a second
+    run past another hole) is dropped with a duplicate ACK, and answered
+    when it comes again; a retransmission of answered data is
+    acknowledged, not answered again."""
     c = Conn(40013)
     f = c.handshake()
-    req = read_regs(2, 2, 1)
-    f.append(c.cl("PA", req, seq=c.cseq + 12))
-    f.append(c.sv("A"))
-    f.append(c.cl("PA", req))
-    f.append(c.sv("PA", regs_resp(2, 2, 1)))
-    f.append(c.cl("PA", req, seq=c.cseq - 12))
+    reqs = [read_regs(i, i, 1) for i in range(1, 5)]
+    f += [c.cl("PA", reqs[1], seq=c.cseq + 12), c.sv("A")]  # kept
+    f += [c.cl("PA", reqs[3], seq=c.cseq + 36), c.sv("A")]  # a second hole: dropped
+    f.append(c.cl("PA", reqs[0]))
+    c.cseq += 12
+    f.append(c.sv("PA", regs_resp(1, 1, 1) + regs_resp(2, 2, 1)))
+    f += [c.cl("PA", reqs[2]), c.sv("PA", regs_resp(3, 3, 1))]
+    f += [c.cl("PA", reqs[3]), c.sv("PA", regs_resp(4, 4, 1))]
+    f.append(c.cl("PA", reqs[3], seq=c.cseq - 12))
     f.append(c.sv("A"))
     return f
 
@@ -513,25 +517,6 @@ def zero_window_probe():
 
 
 @fixture
-def reordered_requests_answered_in_order():
-    """RFC 9293 3.10.7.4: a request arriving before the one ahead of it is
-    dropped with a duplicate ACK; when the hole is filled and the second
-    sent again, each is answered once, in order."""
-    c = Conn(40036)
-    f = c.handshake()
-    first, second = read_regs(1, 100, 1), read_regs(2, 200, 1)
-    f.append(c.cl("PA", second, seq=c.cseq + 12))
-    f.append(c.sv("A"))
-    f.append(c.cl("PA", first))
-    f.append(c.sv("PA", regs_resp(1, 100, 1)))
-    f.append(c.cl("PA", second))
-    f.append(c.sv("PA", regs_resp(2, 200, 1)))
-    f.append(c.cl("PA", first + second, seq=c.cseq - 24))  # all old: an ACK only
-    f.append(c.sv("A"))
-    return f
-
-
-@fixture
 def challenge_ack_per_connection():
     """RFC 5961 7: challenge ACKs are limited per connection, so no
     connection's sequence space can be probed by counting them: after one,
@@ -583,6 +568,29 @@ def sws_window_of_one():
     f.append(c.cl("A", window=1, at=1.2))
     f.append(c.cl("A", window=64240, at=1.3))
     f.append(c.sv("PA", resp[1:]))
+    return f
+
+
+@fixture
+def reordered_request_answered_when_hole_fills():
+    """RFC 9293 3.10.7.4 and RFC 5681 4.2: a request that arrives before the
+    one ahead of it is kept and acknowledged at once with a duplicate ACK;
+    when the hole fills, both are answered in one segment, without waiting
+    for the client to send the second again. Its retransmission (all old)
+    then gets an ACK only."""
+    c = Conn(40044)
+    f = c.handshake()
+    first, second, third = read_regs(1, 100, 1), read_regs(2, 200, 1), read_regs(3, 300, 1)
+    f.append(c.cl("PA", third, seq=c.cseq + 24))
+    f.append(c.sv("A"))
+    f.append(c.cl("PA", second, seq=c.cseq + 12))
+    f.append(c.sv("A"))
+    f.append(c.cl("PA", first))
+    c.cseq += 24
+    f.append(c.sv("PA", regs_resp(1, 100, 1) + regs_resp(2, 200, 1) + regs_resp(3, 300, 1)))
+    f.append(c.cl("A"))
+    f.append(c.cl("PA", second + third, seq=c.cseq - 24))  # all old: an ACK only
+    f.append(c.sv("A"))
     return f
 
 

@@ -398,11 +398,15 @@ static void test_bad_checksums(void **state)
 	assert_int_equal(stack_open_connections(H.stack), 0);
 }
 
-/* Out-of-order data is not delivered: a duplicate ACK asks for the hole;
- * a retransmission of answered data is acknowledged, not answered again. */
+/* RFC 9293 3.10.7.4: a request beyond RCV.NXT is kept, in one ADU buffer
+ * of the connection's share, and acknowledged at once with a duplicate
+ * ACK; when the hole fills both are answered in one segment and the buffer
+ * is free again. A retransmission of answered data is acknowledged, not
+ * answered again. */
 static void test_out_of_order_and_duplicate(void **state)
 {
 	struct tc_client c = new_client(40008);
+	uint32_t adu_free = H.stack->adu.n_free;
 	uint8_t req[12];
 	uint64_t answered;
 
@@ -411,31 +415,97 @@ static void test_out_of_order_and_duplicate(void **state)
 	tc_read_req(req, 3, 4);
 	c.seq += 12;
 	tc_send(&H, &c, FB_PSH | FB_ACK, req, 12);
+	assert_int_equal(H.n_out, 1);
 	assert_int_equal(reply(0).len, 0);
 	assert_int_equal(reply(0).ack, c.seq - 24);
-	assert_int_equal(H.stack->ctr.drop_out_of_order, 1);
+	assert_int_equal(H.stack->ctr.rx_out_of_order_kept, 1);
+	assert_int_equal(H.stack->adu.n_free, adu_free - 1);
+	assert_int_equal(H.stack->mb.ctr.mb_requests, 0);
 	c.seq -= 24;
 	tc_send(&H, &c, FB_PSH | FB_ACK, req, 12);
-	assert_int_equal(reply(0).len, 13);
+	c.seq += 12;
+	assert_int_equal(H.n_out, 1);
+	assert_int_equal(reply(0).len, 2 * TC_READ_RESP_LEN);
+	assert_int_equal(reply(0).ack, c.seq);
+	check_read_resp(reply(0).payload, 3, 4);
+	check_read_resp(reply(0).payload + TC_READ_RESP_LEN, 3, 4);
+	assert_int_equal(H.stack->ctr.rx_out_of_order_delivered, 1);
+	assert_int_equal(H.stack->adu.n_free, adu_free);
 	answered = H.stack->mb.ctr.mb_requests;
+	assert_int_equal(answered, 2);
 	/* The request again, our response not acknowledged (lost): the
 	 * response is resent from the send queue, not answered again. */
 	c.seq -= 12;
 	tc_send(&H, &c, FB_PSH | FB_ACK, req, 12);
-	assert_int_equal(reply(0).len, 13);
+	assert_int_equal(reply(0).len, 2 * TC_READ_RESP_LEN);
 	assert_int_equal(reply(0).seq, c.ack);
 	assert_int_equal(reply(0).ack, c.seq);
 	check_read_resp(reply(0).payload, 3, 4);
 	assert_int_equal(H.stack->ctr.tx_retransmit_dup_request, 1);
 	assert_int_equal(H.stack->mb.ctr.mb_requests, answered);
 	/* Again, with the response acknowledged: a duplicate ACK only. */
-	c.ack += 13;
+	c.ack += 2 * TC_READ_RESP_LEN;
 	c.seq -= 12;
 	tc_send(&H, &c, FB_PSH | FB_ACK, req, 12);
 	assert_int_equal(reply(0).len, 0);
 	assert_int_equal(reply(0).ack, c.seq);
 	assert_int_equal(H.stack->mb.ctr.mb_requests, answered);
 	assert_int_equal(H.stack->ctr.tx_retransmit_dup_request, 1);
+}
+
+/* Kept out-of-order text is bounded: one run per connection of at most 252
+ * bytes; beyond it, and past a second hole, segments are dropped with the
+ * duplicate ACK as before. A segment filling only part of the hole is read
+ * and the run stays; closing the connection frees its buffer. */
+static void test_out_of_order_bounds(void **state)
+{
+	struct tc_client c = new_client(40026);
+	uint32_t adu_free = H.stack->adu.n_free;
+	uint8_t reqs[24 * 12];
+	uint32_t base;
+
+	(void)state;
+	assert_int_equal(tc_handshake(&H, &c), 0);
+	base = c.seq;
+	for (int i = 0; i < 24; i++)
+		tc_read_req(reqs + 12 * i, (uint16_t)i, (uint16_t)i);
+	/* Requests 2..22 (252 bytes) kept, one segment at a time. */
+	for (int i = 2; i < 23; i++) {
+		c.seq = base + 12u * (uint32_t)i;
+		tc_send(&H, &c, FB_PSH | FB_ACK, reqs + 12 * i, 12);
+		assert_int_equal(reply(0).ack, base);
+	}
+	assert_int_equal(H.stack->ctr.rx_out_of_order_kept, 21);
+	/* The 253rd byte on does not fit; nor does a run past a second hole. */
+	c.seq = base + 12u * 23;
+	tc_send(&H, &c, FB_PSH | FB_ACK, reqs + 12 * 23, 12);
+	assert_int_equal(reply(0).ack, base);
+	assert_int_equal(H.stack->ctr.drop_out_of_order, 1);
+	assert_int_equal(H.stack->adu.n_free, adu_free - 1);
+	/* Request 0 fills part of the hole: answered alone, the run stays. */
+	c.seq = base;
+	tc_send(&H, &c, FB_PSH | FB_ACK, reqs, 12);
+	assert_int_equal(H.n_out, 1);
+	assert_int_equal(reply(0).len, TC_READ_RESP_LEN);
+	assert_int_equal(reply(0).ack, base + 12);
+	assert_int_equal(H.stack->adu.n_free, adu_free - 1);
+	/* Request 1 fills the rest: 22 answers at once. */
+	c.ack += TC_READ_RESP_LEN;
+	tc_send(&H, &c, FB_PSH | FB_ACK, reqs + 12, 12);
+	assert_int_equal(H.n_out, 1);
+	assert_int_equal(reply(0).len, 22 * TC_READ_RESP_LEN);
+	assert_int_equal(reply(0).ack, base + 12 * 23);
+	for (int i = 1; i < 23; i++)
+		check_read_resp(reply(0).payload + (i - 1) * TC_READ_RESP_LEN, (uint16_t)i, (uint16_t)i);
+	assert_int_equal(H.stack->adu.n_free, adu_free);
+	/* Kept text goes with the connection. */
+	c.seq = base + 12u * 24 + 12;
+	tc_send(&H, &c, FB_PSH | FB_ACK, reqs, 12);
+	assert_int_equal(H.stack->adu.n_free, adu_free - 1);
+	c.seq = base + 12u * 23;
+	assert_int_equal(tc_send(&H, &c, FB_RST, 0, 0), STACK_DROP);
+	assert_int_equal(stack_open_connections(H.stack), 0);
+	assert_int_equal(H.stack->adu.n_free, adu_free);
 }
 
 /* MBAP: protocol id != 0 is discarded with the connection kept (MIG 4.4.1.1);
@@ -813,6 +883,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rst_and_syn_on_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_checksums, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_order_and_duplicate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_order_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mbap_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vlan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_challenge_ack_limit, setup, teardown),

@@ -1,0 +1,141 @@
+/* Out-of-order text (RFC 9293 3.10.7.4, seventh check: "segments with
+ * higher beginning sequence numbers may be held for later processing"):
+ * a request that arrives before the one ahead of it is kept, so that when
+ * the hole fills both are answered at once, not after the client's
+ * retransmission timeout.
+ *
+ * Bounded as the rest of a connection's receive state: one run of
+ * contiguous text beyond RCV.NXT, at most TCP_OOO_MAX bytes, kept in the
+ * connection's one ADU buffer (taken from its share, share.h) while no
+ * split ADU waits there. The buffer starts with a struct ooo_run; adu_held
+ * then says TCP_HELD_OOO (tcp_conn.h). What does not fit (a second run, a
+ * larger one, text while a split ADU waits) is dropped as before: the
+ * duplicate ACK asks for it again. */
+#include <string.h>
+
+#include "tcp_internal.h"
+
+struct ooo_run {
+	uint32_t seq; /* sequence number of its first byte */
+	uint16_t len;
+	uint16_t pad;
+	uint8_t data[];
+};
+
+#define TCP_OOO_MAX (MB_ADU_MAX - sizeof(struct ooo_run))
+
+static struct ooo_run *run_of(const struct stack *s, const struct tcp_conn *c)
+{
+	return (struct ooo_run *)((uint8_t *)s->adu.mem + (size_t)c->adu_buf * MB_ADU_MAX);
+}
+
+/* Merges [seq, seq + len) into the run; 0, or -1 when the two would not
+ * make one run within TCP_OOO_MAX (nothing changed then). */
+static int run_merge(struct ooo_run *r, uint32_t seq, const uint8_t *p, uint32_t len)
+{
+	uint32_t start = seq_lt(seq, r->seq) ? seq : r->seq;
+	uint32_t end = seq_gt(seq + len, r->seq + r->len) ? seq + len : r->seq + r->len;
+
+	if (seq_gt(seq, r->seq + r->len) || seq_lt(seq + len, r->seq) || end - start > TCP_OOO_MAX)
+		return -1;
+	if (start != r->seq)
+		memmove(r->data + (r->seq - start), r->data, r->len);
+	memcpy(r->data + (seq - start), p, len); /* overlapping bytes: the newer copy */
+	r->seq = start;
+	r->len = (uint16_t)(end - start);
+	return 0;
+}
+
+void tcp_reorder_keep(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c)
+{
+	struct ooo_run *r;
+	int refused;
+
+	if (!seg->len) {
+		s->ctr.drop_out_of_order++;
+		return;
+	}
+	if (c->adu_buf != CONN_NONE) {
+		if (!(c->adu_held & TCP_HELD_OOO) || run_merge(run_of(s, c), seg->seq, seg->payload,
+							       seg->len) < 0) {
+			s->ctr.drop_out_of_order++;
+			return;
+		}
+		s->ctr.rx_out_of_order_kept++;
+		return;
+	}
+	if (seg->len > TCP_OOO_MAX) {
+		s->ctr.drop_out_of_order++;
+		return;
+	}
+	refused = share_take(s, c, SHARE_ADU, 0);
+	if (refused < 0) {
+		share_count_refusal(s, refused);
+		s->ctr.drop_out_of_order++;
+		return;
+	}
+	c->adu_buf = buf_pool_get(&s->adu);
+	c->adu_held = TCP_HELD_OOO;
+	r = run_of(s, c);
+	r->seq = seg->seq;
+	r->len = (uint16_t)seg->len;
+	memcpy(r->data, seg->payload, seg->len);
+	s->ctr.rx_out_of_order_kept++;
+}
+
+/* Whether the len bytes at p are whole ADUs with good MBAP lengths: the
+ * stream then needs no buffer of its own, and cannot fail, on them. */
+static int whole_adus(const uint8_t *p, uint32_t len)
+{
+	uint32_t pos = 0;
+
+	while (pos + 6 <= len) {
+		uint32_t n = mbap_adu_len(p + pos);
+
+		if (!n)
+			return 0;
+		pos += n;
+	}
+	return pos == len;
+}
+
+uint32_t tcp_reorder_fill(struct stack *s, struct tcp_conn *c, uint8_t *p, uint32_t len,
+			  uint32_t room, uint32_t *parked)
+{
+	const struct ooo_run *r = run_of(s, c);
+	uint32_t end = c->rcv_nxt + len;
+
+	*parked = CONN_NONE;
+	if (!seq_gt(r->seq, end)) {
+		/* The hole is filled: the run's bytes beyond the segment's
+		 * follow them, and the buffer is free again. */
+		if (seq_gt(r->seq + r->len, end) && len + (r->seq + r->len - end) <= room) {
+			uint32_t skip = end - r->seq;
+
+			memcpy(p + len, r->data + skip, r->len - skip);
+			len += r->len - skip;
+			s->ctr.rx_out_of_order_delivered++;
+		}
+		tcp_stream_release(s, c);
+		return len;
+	}
+	if (whole_adus(p, len)) {
+		/* Part of the hole: the run stays, set aside while the stream
+		 * reads the segment (tcp_reorder_unpark). */
+		*parked = c->adu_buf;
+		c->adu_buf = CONN_NONE;
+		c->adu_held = 0;
+		return len;
+	}
+	/* The segment ends in a split ADU, which needs the buffer: the run is
+	 * given up, and comes again from the peer. */
+	s->ctr.drop_out_of_order_given_up++;
+	tcp_stream_release(s, c);
+	return len;
+}
+
+void tcp_reorder_unpark(struct tcp_conn *c, uint32_t parked)
+{
+	c->adu_buf = parked;
+	c->adu_held = TCP_HELD_OOO;
+}
