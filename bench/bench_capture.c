@@ -78,7 +78,7 @@ int main(int argc, char **argv)
 		rx[i] = (struct mbx_frame){ .data = req[i], .len = REQ_LEN, .room = REQ_LEN };
 		tx[i] = (struct mbx_frame){ .data = resp[i], .len = RESP_LEN, .room = RESP_LEN };
 	}
-	c = capture_open(path, "bench", 1, CAPTURE_RING_DEFAULT, 0, err, sizeof(err));
+	c = capture_open(path, NULL, "bench", 1, CAPTURE_RING_DEFAULT, 0, err, sizeof(err));
 	if (!c) {
 		fprintf(stderr, "bench_capture: %s\n", err);
 		return 1;

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "owned_file.h"
 #include "pcapng.h"
 
 #define CAPTURE_SNAPLEN 65535
@@ -64,12 +66,14 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-struct capture *capture_open(const char *path, const char *ifname, uint32_t n_rings,
-			     uint32_t ring_bytes, uint64_t wall_offset_ns, char *err, size_t errlen)
+struct capture *capture_open(const char *path, const struct owned_file_mode *mode,
+			     const char *ifname, uint32_t n_rings, uint32_t ring_bytes,
+			     uint64_t wall_offset_ns, char *err, size_t errlen)
 {
 	struct capture *c = calloc(1, sizeof(*c));
 	uint64_t size = 4096;
-	int rc, oom;
+	int rc, oom, fd;
+	char why[512];
 
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
@@ -95,9 +99,15 @@ struct capture *capture_open(const char *path, const char *ifname, uint32_t n_ri
 			 (unsigned long long)size);
 		goto fail;
 	}
-	c->f = fopen(path, "wb");
+	fd = owned_file_open(path, mode, why, sizeof(why));
+	if (fd < 0) {
+		snprintf(err, errlen, "--capture %s", why);
+		goto fail;
+	}
+	c->f = ftruncate(fd, 0) == 0 ? fdopen(fd, "wb") : NULL;
 	if (!c->f) {
 		snprintf(err, errlen, "--capture %s: %s", path, strerror(errno));
+		close(fd);
 		goto fail;
 	}
 	setvbuf(c->f, c->iobuf, _IOFBF, 1u << 20);

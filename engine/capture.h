@@ -20,12 +20,17 @@
 
 struct capture;
 
-/* Creates path, writes the pcapng header and starts the writer thread,
+struct owned_file_mode;
+
+/* Creates path with the owner and mode `mode` gives (owned_file.h: a
+ * symbolic link or another user's file there is refused), writes the
+ * pcapng header and starts the writer thread,
  * with one ring per worker (n_rings) of ring_bytes each, rounded up to a
  * power of two. Timestamps are the workers' clock plus wall_offset_ns (the
  * Unix time of its 0). NULL with a one-line reason in err on failure. */
-struct capture *capture_open(const char *path, const char *ifname, uint32_t n_rings,
-			     uint32_t ring_bytes, uint64_t wall_offset_ns, char *err, size_t errlen);
+struct capture *capture_open(const char *path, const struct owned_file_mode *mode,
+			     const char *ifname, uint32_t n_rings, uint32_t ring_bytes,
+			     uint64_t wall_offset_ns, char *err, size_t errlen);
 
 /* The ring worker i fills with capture_ring_put(). */
 struct capture_ring *capture_ring_of(struct capture *c, uint32_t i);

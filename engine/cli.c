@@ -86,9 +86,19 @@ static void usage(FILE *out)
 		"                           and direction, to FILE (pcapng), off the data path\n"
 		"      --capture-ring KB    the capture ring between worker and writer (8192);\n"
 		"                           frames that find it full count as capture_drops\n"
-		"      --cookie-secret TEXT the SYN cookie and hash key (24 bytes, padded with\n"
-		"                           zeros) instead of a random one: for reproducible\n"
+		"      --cookie-secret-file FILE\n"
+		"                           derive the SYN cookie and connection hash keys from\n"
+		"                           FILE's contents (16-4096 bytes; a file only its owner\n"
+		"                           may read) instead of random ones: for reproducible\n"
 		"                           replays only, anyone who knows it can forge cookies\n"
+		"      --user USER          the user mbxdp serves as once its sockets, maps and\n"
+		"                           files are set up (default nobody when started as\n"
+		"                           root); it keeps CAP_NET_ADMIN alone, to take its\n"
+		"                           XDP program off at exit (docs/security.md)\n"
+		"      --group GROUP        group that may read the counters (NAME.stats) and\n"
+		"                           the capture (mode 0640; default: owner only, 0600)\n"
+		"      --writers GROUP      group that may read and write the live registers\n"
+		"                           (NAME.regs mode 0660; default: owner only, 0600)\n"
 		"      --name NAME          instance name: live counters in /dev/shm/NAME.stats\n"
 		"                           for mbxdp-ctl, live registers in /dev/shm/NAME.regs\n"
 		"                           (default mbxdp-IF, with --queue N mbxdp-IF-N, with\n"
@@ -330,7 +340,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		OPT_ALLOW_SOURCE,
 		OPT_CAPTURE,
 		OPT_CAPTURE_RING,
-		OPT_COOKIE_SECRET,
+		OPT_COOKIE_SECRET_FILE,
+		OPT_USER,
+		OPT_GROUP,
+		OPT_WRITERS,
 		OPT_NAME,
 		OPT_IDLE,
 		OPT_CONFIG,
@@ -362,7 +375,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		{ "impair", required_argument, 0, OPT_IMPAIR },
 		{ "capture", required_argument, 0, OPT_CAPTURE },
 		{ "capture-ring", required_argument, 0, OPT_CAPTURE_RING },
-		{ "cookie-secret", required_argument, 0, OPT_COOKIE_SECRET },
+		{ "cookie-secret-file", required_argument, 0, OPT_COOKIE_SECRET_FILE },
+		{ "user", required_argument, 0, OPT_USER },
+		{ "group", required_argument, 0, OPT_GROUP },
+		{ "writers", required_argument, 0, OPT_WRITERS },
 		{ "dpdk", no_argument, 0, OPT_DPDK },
 		{ "queues", required_argument, 0, OPT_QUEUES },
 		{ "address", required_argument, 0, OPT_ADDRESS },
@@ -502,13 +518,17 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		case OPT_CAPTURE:
 			o->capture = optarg;
 			break;
-		case OPT_COOKIE_SECRET:
-			if (strlen(optarg) > sizeof(((struct stack_config *)0)->secret)) {
-				fprintf(stderr, "mbxdp: --cookie-secret is at most %zu bytes\n",
-					sizeof(((struct stack_config *)0)->secret));
-				return -1;
-			}
-			o->cookie_secret = optarg;
+		case OPT_COOKIE_SECRET_FILE:
+			o->cookie_secret_file = optarg;
+			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
+		case OPT_GROUP:
+			o->group = optarg;
+			break;
+		case OPT_WRITERS:
+			o->writers = optarg;
 			break;
 		case OPT_CAPTURE_RING:
 			if (parse_u32("--capture-ring", optarg, 4, 1u << 21, &v) < 0)

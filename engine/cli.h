@@ -47,7 +47,10 @@ struct cli_options {
 	int impair; /* --impair given: wrap the port in port_impair.h */
 	struct mbx_impair_config impair_cfg;
 	const char *capture; /* --capture FILE.pcapng, or NULL */
-	const char *cookie_secret; /* --cookie-secret: fixed instead of random, or NULL */
+	const char *cookie_secret_file; /* keys derived from its contents instead of random, or NULL */
+	const char *user; /* --user: who the engine serves as; NULL: nobody when root */
+	const char *group; /* --group: may read the counters and the capture */
+	const char *writers; /* --writers: may read and write the registers */
 	uint32_t capture_ring; /* bytes */
 	int dpdk; /* --dpdk: serve a DPDK port (port_dpdk.h) instead of AF_XDP */
 	/* --queues: AF_XDP receive queues 0..N-1, DPDK queue pairs; one

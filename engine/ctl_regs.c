@@ -216,7 +216,8 @@ static void busy(const char *cmd)
 static json_t *json_unit(const struct mbx_regs *r, const struct mbx_regs_unit *u)
 {
 	char a[INET_ADDRSTRLEN];
-	struct in_addr in = { .s_addr = mbx_regs_server_at(r, u->server)->addr };
+	uint32_t s = __atomic_load_n(&u->server, __ATOMIC_RELAXED);
+	struct in_addr in = { .s_addr = s < r->n_servers ? mbx_regs_server_at(r, s)->addr : 0 };
 
 	inet_ntop(AF_INET, &in, a, sizeof(a));
 	return json_pack("{s:s,s:i}", "server", a, "unit", (int)u->unit_id);

@@ -228,7 +228,6 @@ int devmodel_build(struct devmodel *d, const struct cfg_model *cfg, const char *
 {
 	uint64_t n_servers = 0, n_units = 0, data = 0, servers_off, units_off, data_off, size;
 	uint32_t hash_size = 2, next_unit = 0, next_server = 0;
-	struct mbx_regs_header *h;
 
 	/* d->cfg may be what is built: keep it. */
 	memset(&d->model, 0, sizeof(d->model));
@@ -266,17 +265,14 @@ int devmodel_build(struct devmodel *d, const struct cfg_model *cfg, const char *
 		release_model(d);
 		return fail(err, room, "out of memory for %llu units", (unsigned long long)n_units);
 	}
-	if (mbx_regs_create(&d->store, name, size, err, room) < 0) {
+	if (mbx_regs_create(&d->store, name, size, d->files, err, room) < 0) {
 		release_model(d);
 		return -1;
 	}
 	d->name = name;
-	h = (struct mbx_regs_header *)d->store.base;
 	d->model.records = (struct mbx_regs_unit *)(d->store.base + units_off);
-	h->n_servers = (uint32_t)n_servers;
-	h->n_units = (uint32_t)n_units;
-	h->servers_off = servers_off;
-	h->units_off = units_off;
+	mbx_regs_layout(&d->store, (uint32_t)n_servers, (uint32_t)n_units, servers_off, units_off,
+			data_off);
 	for (uint32_t i = 0; i < cfg->n_servers; i++) {
 		const struct cfg_server *cs = &cfg->servers[i];
 

@@ -20,6 +20,9 @@ struct devmodel {
 	const char *name; /* the store's name, NULL for an anonymous store */
 	struct cfg_model cfg; /* what devmodel_load() read; the model points into it */
 	int cfg_loaded;
+	/* The store file's owner and mode (owned_file.h); NULL: the caller's,
+	 * 0600. Set after devmodel_configure(), before devmodel_build(). */
+	const struct owned_file_mode *files;
 };
 
 /* For the XDP side (steering, allow-lists): one entry per server. */

@@ -2,7 +2,8 @@
  *
  * Start-up order: the device model file, then the backend (which attaches
  * the XDP program or starts the DPDK port), then the register store, then
- * the workers' stacks. From the
+ * the workers' stacks; then it gives up what it no longer needs (privs.h,
+ * sandbox.h) before the first frame is served. From the
  * moment the backend is open, every exit path goes through backend_close,
  * so no XDP program is left behind. */
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +20,9 @@
 #include "cli.h"
 #include "loader.h"
 #include "devmodel.h"
+#include "keys.h"
+#include "privs.h"
+#include "sandbox.h"
 #include "stats.h"
 #include "telemetry.h"
 #include "workers.h"
@@ -35,9 +38,13 @@ static struct backend *volatile attached;
  * not keep steering port 502 to a socket nobody reads. The detach goes
  * through netlink code that is not async-signal-safe, so alarm() bounds it:
  * if it hangs, SIGALRM's default action ends the process, and the next start
- * (or --detach) removes the leftover. */
-static void on_fatal_signal(int sig)
+ * (or --detach) removes the leftover. SIGSYS is the system call filter's:
+ * its one line names the call. */
+static void on_fatal_signal(int sig, siginfo_t *info, void *ctx)
 {
+	(void)ctx;
+	if (sig == SIGSYS)
+		sandbox_report(info->si_syscall);
 	alarm(2);
 	if (attached)
 		backend_unhook(attached);
@@ -61,13 +68,14 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, 0);
 	sigaction(SIGTERM, &sa, 0);
 	sigaction(SIGHUP, &sa, 0);
-	sa.sa_handler = on_fatal_signal;
-	sa.sa_flags = (int)SA_RESETHAND;
+	sa.sa_sigaction = on_fatal_signal;
+	sa.sa_flags = (int)(SA_RESETHAND | SA_SIGINFO);
 	sigaction(SIGSEGV, &sa, 0);
 	sigaction(SIGBUS, &sa, 0);
 	sigaction(SIGILL, &sa, 0);
 	sigaction(SIGFPE, &sa, 0);
 	sigaction(SIGABRT, &sa, 0);
+	sigaction(SIGSYS, &sa, 0);
 }
 
 static int run_detach(const char *ifname)
@@ -121,6 +129,7 @@ int main(int argc, char **argv)
 	struct capture *capture = NULL;
 	struct stats_totals totals;
 	struct mbx_xdp_counters xdp_ctr;
+	struct privs privs;
 	cpu_set_t cpus;
 	int have_xdp_ctr, rc;
 	char err[256];
@@ -130,6 +139,11 @@ int main(int argc, char **argv)
 		return rc > 0 ? 0 : 2;
 	if (o.detach)
 		return run_detach(o.iface);
+	/* While the user database can still be read. */
+	if (privs_resolve(&privs, o.user, o.group, o.writers, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mbxdp: %s\n", err);
+		return 1;
+	}
 	/* Before EAL, which pins the thread that initialises it. */
 	if (o.cpus_given)
 		cpus = o.cpus;
@@ -141,6 +155,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mbxdp: %s\n", err);
 		return 1;
 	}
+	dm.files = &privs.regs;
 	install_signals();
 	if (tsc_calibrate(&clock, 50) < 0) {
 		fprintf(stderr, "mbxdp: the CPU's time-stamp counter does not advance\n");
@@ -158,7 +173,8 @@ int main(int argc, char **argv)
 	}
 	attached = &backend;
 	/* After the backend: its errors (privileges, a queue in use) come first. */
-	if (telemetry_open(&tel, o.name, backend.n_queues, &clock, err, sizeof(err)) < 0) {
+	if (telemetry_open(&tel, o.name, backend.n_queues, &clock, &privs.stats, err,
+			   sizeof(err)) < 0) {
 		fprintf(stderr, "mbxdp: %s\n", err);
 		attached = NULL;
 		backend_close(&backend);
@@ -183,7 +199,7 @@ int main(int argc, char **argv)
 		struct timespec wall;
 
 		clock_gettime(CLOCK_REALTIME, &wall);
-		capture = capture_open(o.capture, backend.desc, backend.n_queues, o.capture_ring,
+		capture = capture_open(o.capture, &privs.capture, backend.desc, backend.n_queues, o.capture_ring,
 				       (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec -
 					       tsc_now_ns(&clock),
 				       err, sizeof(err));
@@ -209,12 +225,7 @@ int main(int argc, char **argv)
 	scfg.n_addrs = backend.n_stack_addrs;
 	memcpy(scfg.mac, backend.mac, sizeof(scfg.mac));
 	ws = NULL;
-	/* scfg is zeroed: a shorter --cookie-secret is padded with zeros. */
-	if (o.cookie_secret)
-		memcpy(scfg.secret, o.cookie_secret, strlen(o.cookie_secret));
-	if (!o.cookie_secret && getrandom(&scfg.secret, sizeof(scfg.secret), 0) != sizeof(scfg.secret))
-		snprintf(err, sizeof(err), "cannot get random bytes: %s", strerror(errno));
-	else
+	if (keys_init(o.cookie_secret_file, scfg.secret, err, sizeof(err)) == 0)
 		ws = workers_create(&(struct workers_config){ .backend = &backend,
 							      .stack = &scfg,
 							      .model = &dm.model,
@@ -237,6 +248,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* Everything is set up: from here on the engine serves as --user with
+	 * CAP_NET_ADMIN alone, under its system call filter. */
+	if (privs_drop(&privs, err, sizeof(err)) < 0 || sandbox_enter(err, sizeof(err)) < 0) {
+		fprintf(stderr, "mbxdp: %s\n", err);
+		if (capture)
+			capture_close(capture, stderr);
+		attached = 0;
+		backend_close(&backend);
+		workers_free(ws);
+		telemetry_close(&tel);
+		devmodel_free(&dm);
+		return 1;
+	}
 	rc = xdp_publish_start(&xp, &backend, &tel, &stop, err, sizeof(err));
 	if (rc == 0) {
 		print_banner(&o, &backend, ws);

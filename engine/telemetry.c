@@ -1,11 +1,12 @@
 #include "telemetry.h"
 
+#include "owned_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -39,7 +40,8 @@ static void init_common(struct telemetry *t, uint32_t n_workers, const struct ts
 }
 
 int telemetry_open(struct telemetry *t, const char *name, uint32_t n_workers,
-		   const struct tsc_clock *clock, char *err, size_t errlen)
+		   const struct tsc_clock *clock, const struct owned_file_mode *mode, char *err,
+		   size_t errlen)
 {
 	void *m;
 
@@ -52,20 +54,11 @@ int telemetry_open(struct telemetry *t, const char *name, uint32_t n_workers,
 		return -1;
 	}
 	snprintf(t->path, sizeof(t->path), "/dev/shm/%s.stats", name);
-	t->fd = open(t->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (t->fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", t->path, strerror(errno));
+	/* Locked: a second engine with the same name is refused, and mbxdp-ctl
+	 * tells a live file from a dead one's. */
+	t->fd = owned_file_open(t->path, mode, err, errlen);
+	if (t->fd < 0)
 		return -1;
-	}
-	/* The lock says the engine is alive: a second engine with the same name
-	 * is refused, and mbxdp-ctl tells a live file from a dead one's. */
-	if (flock(t->fd, LOCK_EX | LOCK_NB) < 0) {
-		snprintf(err, errlen, "%s is held by a running mbxdp; give this one another --name",
-			 t->path);
-		close(t->fd);
-		t->fd = -1;
-		return -1;
-	}
 	if (ftruncate(t->fd, (off_t)t->len) < 0 ||
 	    (m = mmap(NULL, t->len, PROT_READ | PROT_WRITE, MAP_SHARED, t->fd, 0)) == MAP_FAILED) {
 		snprintf(err, errlen, "cannot map %s: %s", t->path, strerror(errno));

@@ -106,11 +106,15 @@ struct telemetry_worker {
 	uint64_t next_publish;
 };
 
-/* Creates /dev/shm/<name>.stats for n_workers workers (replacing one a dead
- * engine left; refusing when a running one holds it) and maps it. 0, or -1
- * with a one-line reason in err. */
+struct owned_file_mode;
+
+/* Creates /dev/shm/<name>.stats for n_workers workers with the owner and
+ * mode `mode` gives (owned_file.h: replacing a file a dead engine of ours
+ * left, refusing anyone else's and one a running engine holds) and maps
+ * it. 0, or -1 with a one-line reason in err. */
 int telemetry_open(struct telemetry *t, const char *name, uint32_t n_workers,
-		   const struct tsc_clock *clock, char *err, size_t errlen);
+		   const struct tsc_clock *clock, const struct owned_file_mode *mode, char *err,
+		   size_t errlen);
 
 /* The same layout in private memory, for a benchmark without a file. */
 int telemetry_open_private(struct telemetry *t, uint32_t n_workers, const struct tsc_clock *clock);

@@ -1,6 +1,8 @@
 /* The access library of the live register store (mbx_regs.h). */
 #include "mbx_regs.h"
 
+#include "owned_file.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,25 +33,71 @@ static int fail(char *err, size_t room, const char *fmt, const char *path, const
 	return -1;
 }
 
-/* A mapped file is a store of our version, and its records lie within it. */
-static int check_header(const struct mbx_regs *r)
+/* Why a mapped file is not a store this library may follow, or NULL: the
+ * header against the file's size, then every record's indexes and offsets.
+ * What passes is copied into r; readers use only the copies. */
+static const char *check_store(struct mbx_regs *r, char *why, size_t room)
 {
 	const struct mbx_regs_header *h = mbx_regs_header(r);
+	uint64_t size = r->size, servers_end, units_end;
 
-	if (r->size < sizeof(*h) || __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != MBX_REGS_MAGIC)
-		return -1;
-	return h->version == MBX_REGS_VERSION && h->header_size == sizeof(*h) &&
-			       h->server_size == sizeof(struct mbx_regs_server) &&
-			       h->unit_size == sizeof(struct mbx_regs_unit) && h->total_size == r->size &&
-			       h->servers_off + (uint64_t)h->n_servers * h->server_size <= r->size &&
-			       h->units_off + (uint64_t)h->n_units * h->unit_size <= r->size ?
-		       0 :
-		       -1;
+	if (size < sizeof(*h) || __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != MBX_REGS_MAGIC)
+		return "not a complete register store";
+	if (h->version != MBX_REGS_VERSION || h->header_size != sizeof(*h) ||
+	    h->server_size != sizeof(struct mbx_regs_server) ||
+	    h->unit_size != sizeof(struct mbx_regs_unit))
+		return "a register store of another layout version";
+	if (h->total_size != size)
+		return "the header's size is not the file's (truncated, or grown)";
+	r->n_servers = h->n_servers;
+	r->n_units = h->n_units;
+	r->servers_off = h->servers_off;
+	r->units_off = h->units_off;
+	if (r->servers_off < sizeof(*h) || r->servers_off > size ||
+	    r->servers_off % _Alignof(struct mbx_regs_server) ||
+	    (uint64_t)r->n_servers * sizeof(struct mbx_regs_server) > size - r->servers_off)
+		return "the server records lie outside the file or over the header";
+	servers_end = r->servers_off + (uint64_t)r->n_servers * sizeof(struct mbx_regs_server);
+	if (r->units_off < servers_end || r->units_off > size ||
+	    r->units_off % _Alignof(struct mbx_regs_unit) ||
+	    (uint64_t)r->n_units * sizeof(struct mbx_regs_unit) > size - r->units_off)
+		return "the unit records lie outside the file or over the server records";
+	units_end = r->units_off + (uint64_t)r->n_units * sizeof(struct mbx_regs_unit);
+	r->data_off = units_end;
+	for (uint32_t i = 0; i < r->n_servers; i++) {
+		const struct mbx_regs_server *s = mbx_regs_server_at(r, i);
+
+		for (int id = 0; id < 256; id++)
+			if (s->unit_index[id] != MBX_REGS_UNIT_NONE && s->unit_index[id] >= r->n_units) {
+				snprintf(why, room, "server %u names unit %u of %u", i, s->unit_index[id],
+					 r->n_units);
+				return why;
+			}
+	}
+	for (uint32_t i = 0; i < r->n_units; i++) {
+		const struct mbx_regs_unit *u = mbx_regs_unit_at(r, i);
+		struct mbx_regs_table tb;
+
+		if (u->server >= r->n_servers) {
+			snprintf(why, room, "unit %u names server %u of %u", i, u->server, r->n_servers);
+			return why;
+		}
+		for (int t = 0; t < MBX_REGS_TABLES; t++)
+			if (!mbx_regs_table_get(r, u, (enum mbx_regs_table_id)t, &tb)) {
+				snprintf(why, room,
+					 "unit %u's table %d (%u entries at offset %llu) lies outside the data",
+					 i, t, tb.count, (unsigned long long)tb.off);
+				return why;
+			}
+	}
+	return NULL;
 }
 
 int mbx_regs_open(struct mbx_regs *r, const char *name, char *err, size_t err_room)
 {
 	char path[sizeof(MBX_REGS_DIR) + MBX_REGS_NAME_MAX + sizeof(MBX_REGS_SUFFIX)];
+	char why[160];
+	const char *bad;
 	struct stat st;
 
 	memset(r, 0, sizeof(*r));
@@ -70,10 +118,10 @@ int mbx_regs_open(struct mbx_regs *r, const char *name, char *err, size_t err_ro
 		close(r->fd);
 		return fail(err, err_room, "%s: %s", path, strerror(errno));
 	}
-	if (check_header(r) < 0) {
+	if ((bad = check_store(r, why, sizeof(why)))) {
+		snprintf(err, err_room, "%s: %s", path, bad);
 		mbx_regs_close(r);
-		return fail(err, err_room, "%s: %s", path,
-			    "not a complete register store of layout version 1");
+		return -1;
 	}
 	return 0;
 }
@@ -90,15 +138,13 @@ void mbx_regs_close(struct mbx_regs *r)
 
 struct mbx_regs_unit *mbx_regs_find(const struct mbx_regs *r, uint32_t addr, uint8_t unit_id)
 {
-	const struct mbx_regs_header *h = mbx_regs_header(r);
-
-	for (uint32_t i = 0; i < h->n_servers; i++) {
+	for (uint32_t i = 0; i < r->n_servers; i++) {
 		const struct mbx_regs_server *s = mbx_regs_server_at(r, i);
 
 		if (s->addr == addr || s->addr == 0) {
-			uint32_t u = s->unit_index[unit_id];
+			uint32_t u = __atomic_load_n(&s->unit_index[unit_id], __ATOMIC_RELAXED);
 
-			return u < h->n_units ? mbx_regs_unit_at(r, u) : NULL;
+			return u < r->n_units ? mbx_regs_unit_at(r, u) : NULL;
 		}
 	}
 	return NULL;
@@ -118,7 +164,6 @@ static void list_units(const struct mbx_regs_server *s, char *out, size_t room)
 struct mbx_regs_unit *mbx_regs_select(const struct mbx_regs *r, const char *server, int unit_id,
 				      char *err, size_t err_room)
 {
-	const struct mbx_regs_header *h = mbx_regs_header(r);
 	const struct mbx_regs_server *s = NULL;
 	char ids[256];
 	uint32_t u = MBX_REGS_UNIT_NONE;
@@ -131,25 +176,25 @@ struct mbx_regs_unit *mbx_regs_select(const struct mbx_regs *r, const char *serv
 			return NULL;
 		}
 		/* An exact address first; a server on every address (0) after. */
-		for (uint32_t i = 0; i < h->n_servers && !s; i++)
+		for (uint32_t i = 0; i < r->n_servers && !s; i++)
 			if (mbx_regs_server_at(r, i)->addr == a.s_addr)
 				s = mbx_regs_server_at(r, i);
-		for (uint32_t i = 0; i < h->n_servers && !s; i++)
+		for (uint32_t i = 0; i < r->n_servers && !s; i++)
 			if (mbx_regs_server_at(r, i)->addr == 0)
 				s = mbx_regs_server_at(r, i);
 		if (!s) {
 			snprintf(err, err_room, "no server with address %s in this model", server);
 			return NULL;
 		}
-	} else if (h->n_servers == 1) {
+	} else if (r->n_servers == 1) {
 		s = mbx_regs_server_at(r, 0);
 	} else {
 		snprintf(err, err_room, "the model has %u servers: say which (server address)",
-			 h->n_servers);
+			 r->n_servers);
 		return NULL;
 	}
 	if (unit_id >= 0 && unit_id <= 255) {
-		u = s->unit_index[unit_id];
+		u = __atomic_load_n(&s->unit_index[unit_id], __ATOMIC_RELAXED);
 	} else if (s->n_units == 1) {
 		for (int id = 0; id < 256 && u == MBX_REGS_UNIT_NONE; id++)
 			u = s->unit_index[id];
@@ -159,7 +204,7 @@ struct mbx_regs_unit *mbx_regs_select(const struct mbx_regs *r, const char *serv
 			 ids);
 		return NULL;
 	}
-	if (u >= h->n_units) {
+	if (u >= r->n_units) {
 		list_units(s, ids, sizeof(ids));
 		snprintf(err, err_room, "the server has no unit %d (it has: %s)", unit_id, ids);
 		return NULL;
@@ -170,10 +215,12 @@ struct mbx_regs_unit *mbx_regs_select(const struct mbx_regs *r, const char *serv
 int mbx_regs_range_ok(const struct mbx_regs_unit *u, enum mbx_regs_table_id t, uint32_t addr,
 		      uint32_t n)
 {
-	const struct mbx_regs_table *tb = &u->table[t];
+	const struct mbx_regs_table *tb;
 
-	return t < MBX_REGS_TABLES && n > 0 && addr >= tb->start &&
-	       (uint64_t)addr - tb->start + n <= tb->count;
+	if ((unsigned)t >= MBX_REGS_TABLES)
+		return 0;
+	tb = &u->table[t];
+	return n > 0 && addr >= tb->start && (uint64_t)addr - tb->start + n <= tb->count;
 }
 
 static int is_bits(enum mbx_regs_table_id t)
@@ -228,20 +275,28 @@ static int tool_lock(uint32_t *seq)
 	return rc;
 }
 
+/* Table t of u as one checked look, and whether addr .. addr + n - 1
+ * (n > 0) lie in it. */
+static int table_range(const struct mbx_regs *r, const struct mbx_regs_unit *u,
+		       enum mbx_regs_table_id t, uint32_t addr, uint32_t n, struct mbx_regs_table *tb)
+{
+	return (unsigned)t < MBX_REGS_TABLES && mbx_regs_table_get(r, u, t, tb) && n > 0 &&
+	       addr >= tb->start && (uint64_t)addr - tb->start + n <= tb->count;
+}
+
 int mbx_regs_read(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_regs_table_id t,
 		  uint32_t addr, uint32_t n, uint16_t *values)
 {
-	const uint8_t *data;
+	struct mbx_regs_table tb;
 	uint64_t begin;
 
-	if (!mbx_regs_range_ok(u, t, addr, n))
+	if (!table_range(r, u, t, addr, n, &tb))
 		return -1;
-	data = mbx_regs_table_data(r, u, t);
 	do {
 		begin = tool_read_begin(&u->seq);
 		if (begin == UINT64_MAX)
 			return -2;
-		copy_out(data, t, addr - u->table[t].start, n, values);
+		copy_out(r->base + tb.off, t, addr - tb.start, n, values);
 	} while (!mbx_regs_read_ok(&u->seq, begin));
 	return 0;
 }
@@ -249,13 +304,14 @@ int mbx_regs_read(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_re
 int mbx_regs_put(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_regs_table_id t,
 		 uint32_t addr, uint32_t n, const uint16_t *values)
 {
+	struct mbx_regs_table tb;
 	uint8_t *data;
 	uint32_t i;
 
-	if (!mbx_regs_range_ok(u, t, addr, n))
+	if (!table_range(r, u, t, addr, n, &tb))
 		return -1;
-	data = mbx_regs_table_data(r, u, t);
-	i = addr - u->table[t].start;
+	data = r->base + tb.off;
+	i = addr - tb.start;
 	for (uint32_t k = 0; k < n; k++, i++) {
 		if (is_bits(t)) {
 			uint8_t bit = (uint8_t)(1u << (i & 7));
@@ -272,7 +328,9 @@ int mbx_regs_put(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_reg
 int mbx_regs_write(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_regs_table_id t,
 		   uint32_t addr, uint32_t n, const uint16_t *values)
 {
-	if (!mbx_regs_range_ok(u, t, addr, n))
+	struct mbx_regs_table tb;
+
+	if (!table_range(r, u, t, addr, n, &tb))
 		return -1;
 	if (tool_lock(&u->seq) < 0)
 		return -2;
@@ -291,8 +349,8 @@ void mbx_regs_write_end(struct mbx_regs_unit *u)
 	mbx_regs_unlock(&u->seq);
 }
 
-int mbx_regs_create(struct mbx_regs *r, const char *name, size_t size, char *err,
-		    size_t err_room)
+int mbx_regs_create(struct mbx_regs *r, const char *name, size_t size,
+		    const struct owned_file_mode *mode, char *err, size_t err_room)
 {
 	char path[sizeof(MBX_REGS_DIR) + MBX_REGS_NAME_MAX + sizeof(MBX_REGS_SUFFIX)];
 
@@ -308,18 +366,11 @@ int mbx_regs_create(struct mbx_regs *r, const char *name, size_t size, char *err
 	}
 	if (mbx_regs_path(name, path, sizeof(path)) < 0)
 		return fail(err, err_room, "%s%s", "bad --name (empty, too long or with '/'): ", name);
-	/* Open without truncating: the file may belong to a running instance,
-	 * whose lock we must see before touching its contents. */
-	r->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* Locked before anything is touched: the file may belong to a running
+	 * instance. */
+	r->fd = owned_file_open(path, mode, err, err_room);
 	if (r->fd < 0)
-		return fail(err, err_room, "%s: %s", path, strerror(errno));
-	if (flock(r->fd, LOCK_EX | LOCK_NB) < 0) {
-		close(r->fd);
-		r->fd = -1;
-		return fail(err, err_room, "%s: %s", path,
-			    errno == EWOULDBLOCK ? "in use by another mbxdp with the same --name" :
-						   strerror(errno));
-	}
+		return -1;
 	/* A stale file of a run that was killed: start from zeroes. The pages
 	 * are reserved now, so a full /dev/shm is an error here and not a
 	 * SIGBUS on first touch. */
@@ -340,6 +391,18 @@ int mbx_regs_create(struct mbx_regs *r, const char *name, size_t size, char *err
 		return -1;
 	}
 	return 0;
+}
+
+void mbx_regs_layout(struct mbx_regs *r, uint32_t n_servers, uint32_t n_units,
+		     uint64_t servers_off, uint64_t units_off, uint64_t data_off)
+{
+	struct mbx_regs_header *h = (struct mbx_regs_header *)r->base;
+
+	r->n_servers = h->n_servers = n_servers;
+	r->n_units = h->n_units = n_units;
+	r->servers_off = h->servers_off = servers_off;
+	r->units_off = h->units_off = units_off;
+	r->data_off = data_off;
 }
 
 void mbx_regs_publish(struct mbx_regs *r)

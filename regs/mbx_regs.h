@@ -165,6 +165,12 @@ struct mbx_regs {
 	uint8_t *base; /* the mapping */
 	size_t size;
 	int fd;
+	/* The layout, copied from the header when the store was checked
+	 * (mbx_regs_open) or laid out (mbx_regs_layout): any writer of the file
+	 * can change the header under a reader, never these. */
+	uint32_t n_servers, n_units;
+	uint64_t servers_off, units_off;
+	uint64_t data_off; /* where the records end: every table lies at or after it */
 };
 
 static inline const struct mbx_regs_header *mbx_regs_header(const struct mbx_regs *r)
@@ -172,28 +178,58 @@ static inline const struct mbx_regs_header *mbx_regs_header(const struct mbx_reg
 	return (const struct mbx_regs_header *)r->base;
 }
 
+/* Server i < r->n_servers, unit i < r->n_units. */
 static inline struct mbx_regs_server *mbx_regs_server_at(const struct mbx_regs *r, uint32_t i)
 {
-	return (struct mbx_regs_server *)(r->base + mbx_regs_header(r)->servers_off) + i;
+	return (struct mbx_regs_server *)(r->base + r->servers_off) + i;
 }
 
 static inline struct mbx_regs_unit *mbx_regs_unit_at(const struct mbx_regs *r, uint32_t i)
 {
-	return (struct mbx_regs_unit *)(r->base + mbx_regs_header(r)->units_off) + i;
+	return (struct mbx_regs_unit *)(r->base + r->units_off) + i;
 }
 
+/* Bytes of n entries of table t: bits packed 8 to a byte, the rest 16-bit
+ * words. */
+static inline uint64_t mbx_regs_table_bytes(enum mbx_regs_table_id t, uint64_t n)
+{
+	return t == MBX_REGS_COILS || t == MBX_REGS_DISCRETE_INPUTS ? (n + 7) / 8 : 2 * n;
+}
+
+/* One consistent look at table t of unit u (its offset and extent loaded
+ * once): 1, or 0 when the table does not lie wholly in the file's data,
+ * behind the records: a reader then never follows an offset out of the mapping, even
+ * when another process rewrites the unit record meanwhile. */
+static inline int mbx_regs_table_get(const struct mbx_regs *r, const struct mbx_regs_unit *u,
+				     enum mbx_regs_table_id t, struct mbx_regs_table *out)
+{
+	out->off = __atomic_load_n(&u->table[t].off, __ATOMIC_RELAXED);
+	out->start = __atomic_load_n(&u->table[t].start, __ATOMIC_RELAXED);
+	out->count = __atomic_load_n(&u->table[t].count, __ATOMIC_RELAXED);
+	return out->count == 0 || /* no table: never read nor written */
+	       (out->off >= r->data_off && out->off <= r->size && out->off % 2 == 0 &&
+		mbx_regs_table_bytes(t, out->count) <= r->size - out->off);
+}
+
+/* The data of table t of unit u, or NULL when its record points outside the
+ * file's data. */
 static inline void *mbx_regs_table_data(const struct mbx_regs *r, const struct mbx_regs_unit *u,
 					enum mbx_regs_table_id t)
 {
-	return r->base + u->table[t].off;
+	struct mbx_regs_table tb;
+
+	return mbx_regs_table_get(r, u, t, &tb) ? r->base + tb.off : NULL;
 }
 
 /* Writes "/dev/shm/<name>.regs" into path; -1 when the name is empty, too
  * long, or holds a '/'. */
 int mbx_regs_path(const char *name, char *path, size_t room);
 
-/* Maps the store of a running mbxdp read-write. Returns 0, or -1 with a
- * message in err (no such file, not a register store, another version). */
+/* Maps the store of a running mbxdp read-write. Every field of the header,
+ * every server's unit index and every unit's server and table offsets are
+ * checked against the file's size first (a store is a file other users may
+ * have written). Returns 0, or -1 with a one-line message in err (no such
+ * file, not a register store, another version, which record points where). */
 int mbx_regs_open(struct mbx_regs *r, const char *name, char *err, size_t err_room);
 void mbx_regs_close(struct mbx_regs *r);
 
@@ -239,12 +275,21 @@ void mbx_regs_write_end(struct mbx_regs_unit *u);
 int mbx_regs_put(const struct mbx_regs *r, struct mbx_regs_unit *u, enum mbx_regs_table_id t,
 		 uint32_t addr, uint32_t n, const uint16_t *values);
 
-/* For mbxdp: creates (replacing a stale file) and maps a zeroed store of
- * `size` bytes under the exclusive lock; name NULL gives an anonymous
- * shared mapping (tests, benchmarks). The caller lays out the records and
- * then calls mbx_regs_publish(). Returns 0, or -1 with a message in err. */
-int mbx_regs_create(struct mbx_regs *r, const char *name, size_t size, char *err,
-		    size_t err_room);
+struct owned_file_mode;
+
+/* For mbxdp: creates (replacing a stale file of its own, refusing anyone
+ * else's: owned_file.h) and maps a zeroed store of `size` bytes under the
+ * exclusive lock, with the owner and mode `mode` gives (NULL: the caller's,
+ * 0600); name NULL gives an anonymous shared mapping (tests, benchmarks).
+ * The caller calls mbx_regs_layout(), fills the records and then
+ * mbx_regs_publish(). Returns 0, or -1 with a message in err. */
+int mbx_regs_create(struct mbx_regs *r, const char *name, size_t size,
+		    const struct owned_file_mode *mode, char *err, size_t err_room);
+/* Where the records of a created store go: n_servers server records at
+ * servers_off, n_units unit records at units_off (64-byte aligned), the
+ * tables from data_off on. */
+void mbx_regs_layout(struct mbx_regs *r, uint32_t n_servers, uint32_t n_units,
+		     uint64_t servers_off, uint64_t units_off, uint64_t data_off);
 /* Makes a created store visible to readers: stores the magic (release). */
 void mbx_regs_publish(struct mbx_regs *r);
 /* Unmaps a created store and removes its file. */

@@ -8,6 +8,7 @@
 #ifndef MBX_STACK_H
 #define MBX_STACK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "buf_pool.h"
@@ -116,13 +117,21 @@ struct stack_counters {
  * time in ticks is a shift of a time in ns. */
 #define STACK_TICK_SHIFT 20
 
+#define STACK_SECRET_LEN 24
+
+/* The keys of stack_config.secret from a replay's fixed secret, so that a
+ * run repeats another's SYN cookies: a BLAKE2b hash (libsodium) of it, so
+ * every key byte depends on every byte of the text and none is left zero
+ * however short it is. */
+void stack_secret_derive(const void *text, size_t len, uint8_t secret[STACK_SECRET_LEN]);
+
 struct stack_config {
 	uint32_t max_conns; /* connection table capacity */
 	uint32_t adu_buffers; /* split ADUs that may wait at once; 0: max_conns / 4 + 64 */
 	uint16_t mss; /* our MSS: the interface MTU less 40 */
 	const uint16_t *ports; /* served TCP ports, host order */
 	uint32_t n_ports;
-	uint8_t secret[24]; /* random per run: SYN cookie key (16), connection hash key (8) */
+	uint8_t secret[STACK_SECRET_LEN]; /* random per run: SYN cookie key (16), connection hash key (8) */
 	/* Challenge ACKs a second, on average; 0: the default, 1000. Each
 	 * second's budget is random in [limit / 2, limit * 3 / 2) (RFC 5961 7
 	 * and Linux since CVE-2016-5696: a fixed budget, shared by all

@@ -65,3 +65,14 @@ uint16_t tcp_cookie_check(const struct stack *s, const struct tcp_seg *seg)
 	}
 	return 0;
 }
+
+void stack_secret_derive(const void *text, size_t len, uint8_t secret[STACK_SECRET_LEN])
+{
+	static const char context[] = "mbxdp stack keys: SYN cookie, connection hash";
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, STACK_SECRET_LEN);
+	crypto_generichash_update(&st, (const uint8_t *)context, sizeof(context));
+	crypto_generichash_update(&st, text, len);
+	crypto_generichash_final(&st, secret, STACK_SECRET_LEN);
+}

@@ -36,7 +36,11 @@ class BusyError(RegsError):
 
 
 class _Regs(ctypes.Structure):
-    _fields_ = [("base", ctypes.c_void_p), ("size", ctypes.c_size_t), ("fd", ctypes.c_int)]
+    """struct mbx_regs: the library fills it; its size must match."""
+    _fields_ = [("base", ctypes.c_void_p), ("size", ctypes.c_size_t), ("fd", ctypes.c_int),
+                ("n_servers", ctypes.c_uint32), ("n_units", ctypes.c_uint32),
+                ("servers_off", ctypes.c_uint64), ("units_off", ctypes.c_uint64),
+                ("data_off", ctypes.c_uint64)]
 
 
 class _UnitHead(ctypes.Structure):

@@ -15,9 +15,10 @@ mbxdp=${1:?usage: replay_net_pcap.sh MBXDP MBXDP_REPLAY SHARED_PCAPS_DIR}
 replay=${2:?usage}
 shared=${3:?usage}
 here=$(cd "$(dirname "$0")" && pwd)
-# The secret of tools/replay/target_mem.c.
-secret="mbxdp-replay in-process"
 work=$(mktemp -d /tmp/mbxdp-netpcap.XXXXXX)
+# The secret of tools/replay/target_mem.c, in a file only its owner reads.
+secret=$work/cookie.secret
+(umask 077 && printf '%s' "mbxdp-replay in-process" >"$secret")
 server=
 cleanup() {
 	[[ -n $server ]] && kill -KILL "$server" 2>/dev/null
@@ -49,7 +50,7 @@ done
 through_net_pcap() {
 	local base=$1 n log=$1.dpdk.log i
 	n=$(cat "$base.rx.count")
-	"$mbxdp" --dpdk --address 198.18.0.1 --cookie-secret "$secret" --name "mbxP-replay-$$" -- --no-huge --no-pci -m 256 \
+	"$mbxdp" --dpdk --address 198.18.0.1 --cookie-secret-file "$secret" --name "mbxP-replay-$$" -- --no-huge --no-pci -m 256 \
 		--no-shconf --file-prefix "mbxP$$" \
 		--vdev "net_pcap0,rx_pcap=$base.rx.pcap,tx_pcap=$base.tx.pcap" >"$log" 2>&1 &
 	server=$!

@@ -107,7 +107,7 @@ static void test_pcapng_reads_back(void **state)
 	(void)state;
 	assert_true(fd >= 0);
 	close(fd);
-	c = capture_open(path, "test0", 1, 1u << 16, 1700000000000000000ull, err, sizeof(err));
+	c = capture_open(path, NULL, "test0", 1, 1u << 16, 1700000000000000000ull, err, sizeof(err));
 	assert_non_null(c);
 	for (uint32_t i = 0; i < 40; i++) {
 		struct mbx_frame f = frame_of(i, 54 + i);
@@ -149,7 +149,7 @@ static void test_two_rings_one_file(void **state)
 	(void)state;
 	assert_true(fd >= 0);
 	close(fd);
-	c = capture_open(path, "test0", 2, 4096, 0, err, sizeof(err));
+	c = capture_open(path, NULL, "test0", 2, 4096, 0, err, sizeof(err));
 	assert_non_null(c);
 	for (uint32_t i = 0; i < 30; i++) {
 		struct mbx_frame f = frame_of(i, 60 + (i & 1));
@@ -173,7 +173,7 @@ static void test_unwritable_file_is_an_error(void **state)
 	char err[256];
 
 	(void)state;
-	assert_null(capture_open("/nonexistent-dir/x.pcapng", "test0", 1, 4096, 0, err, sizeof(err)));
+	assert_null(capture_open("/nonexistent-dir/x.pcapng", NULL, "test0", 1, 4096, 0, err, sizeof(err)));
 	assert_non_null(strstr(err, "/nonexistent-dir/x.pcapng"));
 }
 

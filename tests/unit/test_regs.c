@@ -26,23 +26,18 @@ static struct mbx_regs owner;
 static int setup(void **state)
 {
 	size_t units_off = 4096, data_off = 8192;
-	struct mbx_regs_header *h;
 	struct mbx_regs_server *s;
 	struct mbx_regs_unit *u;
 	char err[256];
 
 	(void)state;
 	snprintf(name, sizeof(name), "mbxD-test-regs-%d", (int)getpid());
-	if (mbx_regs_create(&owner, name, 3 * 4096, err, sizeof(err)) < 0) {
+	if (mbx_regs_create(&owner, name, 3 * 4096, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
-	h = (struct mbx_regs_header *)owner.base;
-	h->n_servers = 1;
-	h->n_units = 1;
-	h->servers_off = sizeof(*h);
-	h->units_off = units_off;
-	s = (struct mbx_regs_server *)(owner.base + h->servers_off);
+	mbx_regs_layout(&owner, 1, 1, sizeof(struct mbx_regs_header), units_off, data_off);
+	s = mbx_regs_server_at(&owner, 0);
 	s->addr = ADDR;
 	s->n_units = 1;
 	for (int i = 0; i < 256; i++)
@@ -144,8 +139,8 @@ static void second_owner_and_bad_files_refused(void **state)
 	FILE *f;
 
 	(void)state;
-	assert_int_equal(mbx_regs_create(&r, name, 4096, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "in use by another mbxdp"));
+	assert_int_equal(mbx_regs_create(&r, name, 4096, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "held by a running mbxdp"));
 	assert_int_equal(mbx_regs_open(&r, "mbxD-no-such-store", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/dev/shm/mbxD-no-such-store.regs"));
 	assert_int_equal(mbx_regs_open(&r, "a/b", err, sizeof(err)), -1);

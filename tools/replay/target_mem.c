@@ -18,6 +18,8 @@
 /* The addresses of every in-process replay: 198.18.0.0/15 only. */
 #define MEM_SERVER_IP 0xc6120001u /* 198.18.0.1 */
 #define MEM_CLIENT_IP 0xc6120002u /* 198.18.0.2 */
+/* The SYN cookie secret, as text (stack_secret_derive). */
+#define MEM_SECRET "mbxdp-replay in-process"
 
 struct mem_target {
 	struct rp_target t; /* first: the player holds a pointer to it */
@@ -179,8 +181,6 @@ struct rp_target *rp_target_mem_open(const char *out_pcap, uint16_t port, uint64
 		.mss = 1460,
 		.ports = &port,
 		.n_ports = 1,
-		/* Fixed, so SYN cookies, and so sequence numbers, repeat. */
-		.secret = "mbxdp-replay in-process",
 		.addrs = &addr,
 		.n_addrs = 1,
 	};
@@ -190,6 +190,9 @@ struct rp_target *rp_target_mem_open(const char *out_pcap, uint16_t port, uint64
 		return NULL;
 	}
 	memcpy(cfg.mac, server_mac, 6);
+	/* Fixed, so SYN cookies, and so sequence numbers, repeat: mbxdp given
+	 * this text in --cookie-secret-file answers as this replay does. */
+	stack_secret_derive(MEM_SECRET, strlen(MEM_SECRET), cfg.secret);
 	m->epoch_ns = epoch_ns;
 	m->q = calloc(OUT_QUEUE, MEM_FRAME_SIZE);
 	m->stack = aligned_alloc(64, sizeof(*m->stack));
