@@ -25,9 +25,13 @@ static const int allowed[] = {
 	 * the adaptive idle mode's poll, stdout, the capture, DPDK's event loop */
 	SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg),
 	SCMP_SYS(getsockopt), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(read), SCMP_SYS(write),
-	SCMP_SYS(writev), SCMP_SYS(lseek), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl), SCMP_SYS(close),
-	SCMP_SYS(ioctl), SCMP_SYS(fcntl),
+	SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(pread64), SCMP_SYS(lseek), SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
+	SCMP_SYS(close), SCMP_SYS(ioctl), SCMP_SYS(fcntl),
+	/* DPDK: a worker thread registering looks up its NUMA node in sysfs;
+	 * closing the port, its log goes to a memory file for one line */
+	SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(memfd_create),
+	SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3),
 	/* exit: the XDP program comes off by netlink, its counters and the
 	 * socket's map entry through bpf(), the /dev/shm files are removed */
 	SCMP_SYS(socket), SCMP_SYS(bind), SCMP_SYS(getsockname), SCMP_SYS(setsockopt),

@@ -27,7 +27,7 @@ cleanup() {
 		kill -TERM "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
-	rm -rf "$WORK"
+	rm -rf "$WORK" "/dev/shm/mbxV-craft-$$.regs"
 }
 trap cleanup EXIT
 
@@ -156,5 +156,30 @@ got=$(sed -E 's/"time":[0-9.]+,//' "$WORK/watch2.out")
 judge "watch --json: JSON lines; exits 1 when the engine stops" 1 \
 	"{\"server\":\"198.18.0.2\",\"unit\":7,\"ranges\":[{\"table\":\"holding-registers\",\"address\":1000,\"count\":1,\"values\":[1000]}]}
 mbxdp-ctl watch: mbxdp '$TWO' stopped" "$rc" "$got"
+
+# Stores crafted by hand (craft_store.py): the valid one reads as made; each
+# hostile one is refused with one line naming the file, by get and by set,
+# and nothing is read or written through its offsets (the sanitizer build
+# runs this too).
+CRAFT=mbxV-craft-$$
+CRAFT_FILE=/dev/shm/$CRAFT.regs
+/usr/bin/python3 "$HERE/craft_store.py" "$CRAFT_FILE" valid
+expect "crafted valid store: read as made" 0 "holding-registers[3] = 3 (0x0003)" \
+	"$CTL" --name "$CRAFT" get hr 3
+for kind in truncated table-past-end huge-count table-over-records overlapping-records \
+	huge-unit-count servers-past-end unit-index-past-units wrong-size; do
+	/usr/bin/python3 "$HERE/craft_store.py" "$CRAFT_FILE" "$kind"
+	for cmd in "get hr 3" "set hr 3 7"; do
+		# shellcheck disable=SC2086 # the command's words
+		got=$("$CTL" --name "$CRAFT" $cmd 2>&1)
+		rc=$?
+		if ((rc == 1)) && [[ $(wc -l <<<"$got") == 1 && $got == "mbxdp-ctl ${cmd%% *}: $CRAFT_FILE: "* ]]; then
+			pass "crafted store ($kind): ${cmd%% *} refuses it in one line"
+		else
+			fail "crafted store ($kind): ${cmd%% *} exit $rc: $got"
+		fi
+	done
+done
+rm -f "$CRAFT_FILE"
 
 summary

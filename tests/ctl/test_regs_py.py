@@ -8,11 +8,13 @@ writer process hammering 100-register blocks - that no read is torn.
 """
 import multiprocessing
 import os
+import struct
 import subprocess
 import sys
 import time
 import unittest
 
+import craft_store
 import mbxdp
 
 BUILD = None
@@ -162,6 +164,46 @@ class NoTornRead(unittest.TestCase):
             if writer.is_alive():
                 writer.terminate()
             stop_fixture(fixture)
+
+
+class CraftedStores(unittest.TestCase):
+    """Stores a hostile writer of /dev/shm could leave (craft_store.py): the
+    module refuses each with RegsError naming the file, and a store
+    rewritten after it was opened is never followed out of the file."""
+
+    def setUp(self):
+        self.name = f"mbxV-pycraft-{os.getpid()}"
+        self.path = f"/dev/shm/{self.name}.regs"
+
+    def tearDown(self):
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+
+    def test_valid_store_reads(self):
+        craft_store.write(self.path, "valid")
+        with mbxdp.Store(self.name) as store:
+            self.assertEqual(store.unit().read("hr", 0, 16), list(range(16)))
+
+    def test_hostile_stores_refused(self):
+        for kind in craft_store.KINDS:
+            if kind == "valid":
+                continue
+            with self.subTest(kind=kind):
+                craft_store.write(self.path, kind)
+                with self.assertRaisesRegex(mbxdp.RegsError, f"^{self.path}: "):
+                    mbxdp.Store(self.name)
+
+    def test_offsets_rewritten_after_open(self):
+        craft_store.write(self.path, "valid")
+        with mbxdp.Store(self.name) as store:
+            unit = store.unit()
+            with open(self.path, "r+b") as f:  # the holding registers' offset, past the end
+                f.seek(craft_store.UNITS_OFF + 16 + 16 * craft_store.HR)
+                f.write(struct.pack("<Q", craft_store.SIZE - 8))
+            with self.assertRaises(mbxdp.RangeError):
+                unit.read("hr", 0, 16)
+            with self.assertRaises(mbxdp.RangeError):
+                unit.write("hr", 0, [1] * 16)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
  * written through one mapping are read through the other in host order and
  * lie big-endian (registers) or packed LSB first (bits) in the file, ranges
  * are checked, a held seqlock makes readers and writers give up instead of
- * hanging, and a second owner of the same name is refused. */
+ * hanging, and a second owner of the same name is refused; stores crafted
+ * by hand (truncated, offsets past the end or over the records, huge counts,
+ * overlapping records, indexes out of range) are refused at open with one
+ * line, and offsets rewritten after it are never followed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -157,6 +160,134 @@ static void second_owner_and_bad_files_refused(void **state)
 	unlink(path);
 }
 
+/* A store written by hand, as a hostile writer of /dev/shm could: one
+ * server, one unit, 16 holding registers; then changed by `mutate`. */
+#define CRAFT_SIZE 4096u
+#define CRAFT_UNITS_OFF 1152u
+#define CRAFT_DATA_OFF (CRAFT_UNITS_OFF + sizeof(struct mbx_regs_unit))
+
+struct craft {
+	uint8_t *b;
+	struct mbx_regs_header *h;
+	struct mbx_regs_server *s;
+	struct mbx_regs_unit *u;
+	size_t len; /* bytes written to the file */
+};
+
+static void craft_write(const char *path, void (*mutate)(struct craft *))
+{
+	static _Alignas(64) uint8_t image[CRAFT_SIZE];
+	struct craft c = { .b = image, .len = CRAFT_SIZE };
+	FILE *f;
+
+	memset(image, 0, sizeof(image));
+	c.h = (struct mbx_regs_header *)image;
+	c.s = (struct mbx_regs_server *)(image + 64);
+	c.u = (struct mbx_regs_unit *)(image + CRAFT_UNITS_OFF);
+	*c.h = (struct mbx_regs_header){ .magic = MBX_REGS_MAGIC, .version = MBX_REGS_VERSION,
+					 .header_size = sizeof(*c.h), .total_size = CRAFT_SIZE,
+					 .n_servers = 1, .n_units = 1, .servers_off = 64,
+					 .units_off = CRAFT_UNITS_OFF,
+					 .server_size = sizeof(struct mbx_regs_server),
+					 .unit_size = sizeof(struct mbx_regs_unit) };
+	for (int i = 0; i < 256; i++)
+		c.s->unit_index[i] = i == 1 ? 0 : MBX_REGS_UNIT_NONE;
+	c.s->n_units = 1;
+	c.u->unit_id = 1;
+	c.u->table[MBX_REGS_HOLDING_REGISTERS] =
+		(struct mbx_regs_table){ .off = CRAFT_DATA_OFF, .count = 16 };
+	if (mutate)
+		mutate(&c);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(image, 1, c.len, f), c.len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void cut(struct craft *c) { c->len = 2000; }
+static void past_end(struct craft *c) { c->u->table[MBX_REGS_HOLDING_REGISTERS].off = CRAFT_SIZE - 8; }
+static void huge_count(struct craft *c) { c->u->table[MBX_REGS_HOLDING_REGISTERS].count = UINT32_MAX; }
+static void wrapping_off(struct craft *c) { c->u->table[MBX_REGS_HOLDING_REGISTERS].off = UINT64_MAX - 1; }
+static void over_records(struct craft *c) { c->u->table[MBX_REGS_HOLDING_REGISTERS].off = CRAFT_UNITS_OFF; }
+static void over_header(struct craft *c) { c->h->servers_off = 0; }
+static void units_over_servers(struct craft *c) { c->h->units_off = 64 * 2; }
+static void huge_units(struct craft *c) { c->h->n_units = UINT32_MAX; }
+static void huge_servers_off(struct craft *c) { c->h->servers_off = UINT64_MAX - 63; }
+static void misaligned_units(struct craft *c) { c->h->units_off = CRAFT_UNITS_OFF + 8; }
+static void index_past_units(struct craft *c) { c->s->unit_index[1] = 1; }
+static void server_past_servers(struct craft *c) { c->u->server = 1; }
+static void odd_register_off(struct craft *c) { c->u->table[MBX_REGS_HOLDING_REGISTERS].off = CRAFT_DATA_OFF + 1; }
+
+static void crafted_stores_refused(void **state)
+{
+	static const struct {
+		void (*mutate)(struct craft *);
+		const char *why;
+	} cases[] = {
+		{ cut, "size is not the file's" },
+		{ past_end, "lies outside the data" },
+		{ huge_count, "lies outside the data" },
+		{ wrapping_off, "lies outside the data" },
+		{ over_records, "lies outside the data" },
+		{ over_header, "server records lie outside the file or over the header" },
+		{ units_over_servers, "unit records lie outside the file or over the server records" },
+		{ huge_units, "unit records lie outside" },
+		{ huge_servers_off, "server records lie outside" },
+		{ misaligned_units, "unit records lie outside" },
+		{ index_past_units, "server 0 names unit 1 of 1" },
+		{ server_past_servers, "unit 0 names server 1 of 1" },
+		{ odd_register_off, "lies outside the data" },
+	};
+	char craft_name[64], path[128], err[256];
+	struct mbx_regs r;
+	uint16_t v[16];
+
+	(void)state;
+	snprintf(craft_name, sizeof(craft_name), "mbxD-test-craft-%d", (int)getpid());
+	snprintf(path, sizeof(path), "/dev/shm/%s.regs", craft_name);
+	craft_write(path, NULL);
+	assert_int_equal(mbx_regs_open(&r, craft_name, err, sizeof(err)), 0);
+	assert_int_equal(mbx_regs_read(&r, mbx_regs_find(&r, 0, 1), MBX_REGS_HOLDING_REGISTERS, 0,
+				       16, v), 0);
+	mbx_regs_close(&r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		craft_write(path, cases[i].mutate);
+		err[0] = '\0';
+		assert_int_equal(mbx_regs_open(&r, craft_name, err, sizeof(err)), -1);
+		if (!strstr(err, cases[i].why) || strchr(err, '\n'))
+			fail_msg("case %zu: '%s' does not say '%s'", i, err, cases[i].why);
+	}
+	unlink(path);
+}
+
+/* Another writer rewrites a unit's offsets after the store was checked:
+ * the reader's own checks at each access keep it inside the file. */
+static void offsets_rewritten_after_open(void **state)
+{
+	char craft_name[64], path[128], err[256];
+	struct mbx_regs r;
+	struct mbx_regs_unit *u;
+	uint16_t v[16] = { 0 };
+
+	(void)state;
+	snprintf(craft_name, sizeof(craft_name), "mbxD-test-rewrite-%d", (int)getpid());
+	snprintf(path, sizeof(path), "/dev/shm/%s.regs", craft_name);
+	craft_write(path, NULL);
+	assert_int_equal(mbx_regs_open(&r, craft_name, err, sizeof(err)), 0);
+	u = mbx_regs_find(&r, 0, 1);
+	assert_non_null(u);
+	u->table[MBX_REGS_HOLDING_REGISTERS].off = UINT64_MAX - 1;
+	assert_int_equal(mbx_regs_read(&r, u, MBX_REGS_HOLDING_REGISTERS, 0, 16, v), -1);
+	assert_int_equal(mbx_regs_write(&r, u, MBX_REGS_HOLDING_REGISTERS, 0, 16, v), -1);
+	assert_null(mbx_regs_table_data(&r, u, MBX_REGS_HOLDING_REGISTERS));
+	mbx_regs_server_at(&r, 0)->unit_index[1] = 5;
+	assert_null(mbx_regs_find(&r, 0, 1));
+	((struct mbx_regs_header *)r.base)->n_units = UINT32_MAX;
+	assert_null(mbx_regs_find(&r, 0, 1)); /* the count checked at open holds */
+	mbx_regs_close(&r);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +296,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ranges_are_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(held_lock_is_busy_not_a_hang, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_owner_and_bad_files_refused, setup, teardown),
+		cmocka_unit_test(crafted_stores_refused),
+		cmocka_unit_test(offsets_rewritten_after_open),
 	};
 
 	return cmocka_run_group_tests(tests, 0, 0);
