@@ -80,8 +80,9 @@ int owned_file_open(const char *path, const struct owned_file_mode *m, char *err
 				      strerror(errno),
 			      err, errlen);
 	/* The creation mode went through the umask. The owner is the engine's
-	 * user: it removes the file at exit, after it gave up root. */
-	if (fchown(fd, m->uid, m->gid) < 0 || fchmod(fd, m->mode) < 0) {
+	 * user: it removes the file at exit, after it gave up root. The mode
+	 * first: changing it needs no capability while the file is still ours. */
+	if (fchmod(fd, m->mode) < 0 || fchown(fd, m->uid, m->gid) < 0) {
 		snprintf(why, sizeof(why), "cannot give it owner %u, group %u, mode %04o: %s",
 			 (unsigned)m->uid, (unsigned)m->gid, (unsigned)m->mode, strerror(errno));
 		return refuse(fd, created, path, why, err, errlen);

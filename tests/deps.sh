@@ -10,6 +10,8 @@ mbxdp_packages=(
 	libjansson-dev                                   # every tool's JSON output
 	libmicrohttpd-dev                                # mbxdp-ctl serve: Prometheus' scrapes over HTTP
 	curl prometheus                                  # scrape and promtool check metrics (integration metrics)
+	libseccomp-dev libcap-dev                        # the engine's system call filter, capabilities
+	libclang-rt-14-dev                               # libFuzzer for the clang build (tests/fuzz)
 	libcmocka-dev                                    # unit tests
 	python3-scapy libpcap-dev                        # wire fixtures: built by scapy, read by libpcap
 	iproute2 ethtool                                 # namespaces and veth for the labs

@@ -15,16 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame_build.h"
-#include "stack_harness.h"
-#include "tcp_internal.h" /* the send queue's blocks, to account for them */
+#include "fuzz_check.h"
 
-#define N_CLIENTS 32
-
-struct client {
-	struct fb_flow fl;
-	uint32_t seq, ack;
-};
+#define N_CLIENTS FUZZ_CLIENTS
 
 static uint64_t rng_state;
 
@@ -86,7 +79,7 @@ int main(int argc, char **argv)
 {
 	uint64_t frames = 2000000, seed = 1;
 	static struct harness h;
-	struct client cl[N_CLIENTS];
+	struct fuzz_client cl[N_CLIENTS];
 	uint8_t buf[2048], payload[1400];
 	struct mbx_frame burst[MBX_BURST], drop[MBX_BURST];
 	uint32_t n_burst = 0, burst_size = 1;
@@ -100,20 +93,12 @@ int main(int argc, char **argv)
 	rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
 	if (harness_init(&h, 16, 4096) < 0) /* fewer slots than clients: a full table too */
 		return fail("cannot set up the stack", 0);
-	for (int i = 0; i < N_CLIENTS; i++) {
-		struct fb_flow fl = {
-			.client_mac = { 2, 0, 0, 0, 0, 2 }, .server_mac = { 2, 0, 0, 0, 0, 1 },
-			.client_ip = 0xc6120002, .server_ip = 0xc6120001,
-			.client_port = (uint16_t)(20000 + i), .server_port = 502,
-			.vlan = (i & 7) == 7 ? 5 : -1,
-		};
-		cl[i].fl = fl;
-		cl[i].seq = (uint32_t)rnd();
-		cl[i].ack = 0;
-	}
+	for (int i = 0; i < N_CLIENTS; i++)
+		fuzz_client_init(&cl[i], i, (uint32_t)rnd());
 
 	for (uint64_t i = 0, now = 0; i < frames; i++) {
-		struct client *c = &cl[below(N_CLIENTS)];
+		struct fuzz_client *c = &cl[below(N_CLIENTS)];
+		const char *bad;
 		uint8_t flags = FB_ACK | FB_PSH;
 		size_t len = 0, n;
 		uint32_t seq = c->seq, ack = c->ack;
@@ -159,51 +144,15 @@ int main(int argc, char **argv)
 			h.free_list[h.n_free++] = (uint32_t)drop[k].handle;
 		n_burst = 0;
 		burst_size = 1 + below(MBX_BURST);
-		for (uint32_t k = 0; k < h.n_out; k++) {
-			struct fb_seg s;
-
-			fb_parse(h.out[k].data, h.out[k].len, &s);
-			if (!s.ok) {
-				for (uint32_t j = 0; j < h.out[k].len; j++)
-					fprintf(stderr, "%02x%s", h.out[k].data[j], j % 32 == 31 ? "\n" : " ");
-				fprintf(stderr, "\n");
-				return fail("the stack sent a malformed segment (above)", i);
-			}
-			if (s.len > 1460)
-				return fail("the stack sent a segment above the MSS", i);
-			/* Track the connection as a client would. */
-			for (int j = 0; j < N_CLIENTS; j++)
-				if (cl[j].fl.client_port == s.dst_port) {
-					if (s.flags & FB_SYN)
-						cl[j].ack = s.seq + 1;
-					else if (!(s.flags & FB_RST))
-						cl[j].ack = s.seq + (uint32_t)s.len + !!(s.flags & FB_FIN);
-					cl[j].seq = (s.flags & FB_RST) ? (uint32_t)rnd() : s.ack;
-				}
-		}
-		harness_clear(&h);
-		if (h.n_free != h.n_frames)
-			return fail("a frame was leaked", i);
-		if (stack_open_connections(h.stack) > 16)
-			return fail("more connections than the table holds", i);
+		if ((bad = fuzz_check_burst(&h, cl, (uint32_t)rnd(), 16)))
+			return fail(bad, i);
 	}
 	{
 		const struct stack *s = h.stack;
-		uint32_t held = 0;
+		const char *bad = fuzz_check_pools(s);
 
-		for (uint32_t k = 0; k < s->conns.capacity; k++)
-			if (s->conns.conns[k].state && s->conns.conns[k].adu_buf != CONN_NONE)
-				held++;
-		if (held + s->adu.n_free != s->adu.capacity)
-			return fail("the ADU buffer pool lost track of a buffer", frames);
-		held = 0;
-		for (uint32_t k = 0; k < s->conns.capacity; k++)
-			if (s->conns.conns[k].state)
-				for (uint32_t b = s->conns.conns[k].snd_buf; b != CONN_NONE;
-				     b = sndq_blk(s, b)->next)
-					held++;
-		if (held + s->snd.n_free != s->snd.capacity)
-			return fail("the send buffer pool lost track of a block", frames);
+		if (bad)
+			return fail(bad, frames);
 		if (s->ctr.rx_frames != frames)
 			return fail("the stack did not count every frame", frames);
 		printf("frames %llu, connections opened %llu, requests %llu, bad checksums %llu, "

@@ -1,0 +1,114 @@
+/* libFuzzer target over the whole stack (built when the compiler is clang;
+ * tests/run-all.sh runs it for a bounded time with ASan and UBSan).
+ *
+ * The input is a script, so that the fuzzer's coverage guidance reaches
+ * past the handshake into TCP reassembly and Modbus: each step is an
+ * operation byte and its operands. A client sends a SYN, the ACK of what
+ * it was sent, data (Modbus bytes straight from the input), a FIN or a
+ * RST, with its sequence numbers followed from the stack's answers
+ * (fuzz_check.h); or a frame of raw input bytes goes in as it is; or time
+ * moves on (timers, retransmissions, idle closes). Frames go in bursts of
+ * the input's choosing. After every burst the same invariants as the
+ * mutation test (fuzz_stack.c) hold, or the target aborts. One fresh stack
+ * per input: a crash reproduces from its input alone. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_check.h"
+
+#define MAX_CONNS 8 /* fewer than the clients: a full table too */
+
+struct script {
+	const uint8_t *p;
+	size_t left;
+};
+
+static uint32_t take(struct script *s, int bytes)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < bytes && s->left; i++, s->left--)
+		v = v << 8 | *s->p++;
+	return v;
+}
+
+static void check(const char *bad)
+{
+	if (bad) {
+		fprintf(stderr, "fuzz_stack_lf: %s\n", bad);
+		abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct harness h;
+	static uint8_t buf[HARNESS_FRAME_SIZE];
+	struct fuzz_client cl[FUZZ_CLIENTS];
+	struct mbx_frame burst[MBX_BURST], drop[MBX_BURST];
+	struct script s = { data, size };
+	uint32_t n_burst = 0;
+	uint64_t now = 0;
+
+	if (harness_init(&h, MAX_CONNS, 256) < 0)
+		abort();
+	for (int i = 0; i < FUZZ_CLIENTS; i++)
+		fuzz_client_init(&cl[i], i, 1000u * (uint32_t)i);
+	while (s.left) {
+		uint8_t op = (uint8_t)take(&s, 1);
+		struct fuzz_client *c = &cl[(op >> 3) % FUZZ_CLIENTS];
+		size_t n = 0, len;
+
+		switch (op & 7) {
+		case 0:
+			n = fb_tcp(buf, &c->fl, c->seq, 0, FB_SYN, 65535, 0, 0, NULL, 0);
+			break;
+		case 1:
+			n = fb_tcp(buf, &c->fl, c->seq, c->ack, FB_ACK, 65535, 0, 0, NULL, 0);
+			break;
+		case 2: /* data: a length byte, then that many bytes of payload */
+			len = take(&s, 1);
+			len = len < s.left ? len : s.left;
+			n = fb_tcp(buf, &c->fl, c->seq, c->ack, FB_ACK | FB_PSH, 65535, 0, 0, s.p, len);
+			s.p += len;
+			s.left -= len;
+			break;
+		case 3:
+			n = fb_tcp(buf, &c->fl, c->seq, c->ack, FB_FIN | FB_ACK, 65535, 0, 0, NULL, 0);
+			break;
+		case 4: /* any flags, sequence numbers off by an input's amount */
+			n = fb_tcp(buf, &c->fl, c->seq + (int16_t)take(&s, 2), c->ack + (int16_t)take(&s, 2),
+				   (uint8_t)take(&s, 1), (uint16_t)take(&s, 2), 0, 0, NULL, 0);
+			break;
+		case 5: /* a raw frame: a length, then its bytes as they are */
+			n = take(&s, 2) % sizeof(buf);
+			n = n < s.left ? n : s.left;
+			memcpy(buf, s.p, n);
+			s.p += n;
+			s.left -= n;
+			break;
+		case 6: /* time moves on, up to 65 s, the due timers first */
+			now += (uint64_t)take(&s, 2) * 1000000u;
+			stack_timers(h.stack, now);
+			break;
+		default: /* the burst ends here */
+			break;
+		}
+		if (n) {
+			harness_frame(&h, &burst[n_burst]);
+			memcpy(burst[n_burst].data, buf, n);
+			burst[n_burst++].len = (uint32_t)n;
+		}
+		if (n_burst && (n_burst == MBX_BURST || (op & 7) == 7 || !s.left)) {
+			for (uint32_t k = stack_input_burst(h.stack, burst, n_burst, drop); k--;)
+				h.free_list[h.n_free++] = (uint32_t)drop[k].handle;
+			n_burst = 0;
+			check(fuzz_check_burst(&h, cl, c->seq + 1, MAX_CONNS));
+		}
+	}
+	check(fuzz_check_pools(h.stack));
+	harness_free(&h);
+	return 0;
+}
