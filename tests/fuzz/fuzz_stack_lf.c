@@ -10,11 +10,15 @@
  * moves on (timers, retransmissions, idle closes). Frames go in bursts of
  * the input's choosing. After every burst the same invariants as the
  * mutation test (fuzz_stack.c) hold, or the target aborts. One fresh stack
- * per input: a crash reproduces from its input alone. */
+ * per input, so a crash reproduces from its input alone; its device is the
+ * default one with 512 entries per table and one file, cheap to build
+ * anew (the table sizes are not what the stack's code depends on). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_check.h"
+#include "regstore.h"
 
 #define MAX_CONNS 8 /* fewer than the clients: a full table too */
 
@@ -40,6 +44,26 @@ static void check(const char *bad)
 	}
 }
 
+/* The default model, smaller. */
+static const struct cfg_model *small_model(void)
+{
+	static struct cfg_model model;
+	static struct cfg_server server;
+	static struct cfg_unit unit;
+
+	if (!model.n_servers) {
+		regstore_default_config(&model);
+		server = model.servers[0];
+		unit = server.units[0];
+		for (int t = 0; t < CFG_TABLES; t++)
+			unit.table[t].count = 512;
+		unit.n_files = 1;
+		server.units = &unit;
+		model.servers = &server;
+	}
+	return &model;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -52,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t n_burst = 0;
 	uint64_t now = 0;
 
-	if (harness_init(&h, MAX_CONNS, 256) < 0)
+	if (harness_init_model(&h, MAX_CONNS, 256, small_model()) < 0)
 		abort();
 	for (int i = 0; i < FUZZ_CLIENTS; i++)
 		fuzz_client_init(&cl[i], i, 1000u * (uint32_t)i);
