@@ -32,8 +32,9 @@ static const int allowed[] = {
 	 * closing the port, its log goes to a memory file for one line */
 	SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(memfd_create),
 	SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3),
-	/* exit: the XDP program comes off by netlink, its counters and the
-	 * socket's map entry through bpf(), the /dev/shm files are removed */
+	/* the XDP program's counters through bpf(), published while serving;
+	 * at exit the program comes off by netlink, the sockets' map entries
+	 * through bpf(), the /dev/shm files are removed */
 	SCMP_SYS(socket), SCMP_SYS(bind), SCMP_SYS(getsockname), SCMP_SYS(setsockopt),
 	SCMP_SYS(bpf), SCMP_SYS(unlink), SCMP_SYS(flock),
 };
