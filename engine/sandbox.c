@@ -20,6 +20,7 @@ static const int allowed[] = {
 	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
 	/* signals: SIGINT/SIGTERM stop, a crash detaches in its handler */
 	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(restart_syscall), /* a nap resumed after SIGSTOP/SIGCONT */
 	SCMP_SYS(sigaltstack), SCMP_SYS(tgkill), SCMP_SYS(alarm), SCMP_SYS(setitimer),
 	/* I/O on descriptors opened before: the AF_XDP kick and statistics,
 	 * the adaptive idle mode's poll, stdout, the capture, DPDK's event loop */
