@@ -47,12 +47,19 @@ int ctl_serve(const struct ctl_target *t, int argc, char **argv);
 int ctl_stats_check(const struct ctl_target *t, const struct ctl_map *m, char *err,
 		    size_t errlen);
 
-/* A consistent reading of the engine: every worker's counters summed, their
- * histograms merged (scratch: room for one worker's copy), and the XDP
- * program's counters. total and scratch are 64-byte aligned. 0, or -1 when
- * the counters kept changing under the reader. */
+/* A consistent reading of the engine: each worker's part copied into
+ * parts[i] (room for e->n_workers, from ctl_alloc_parts), their counters
+ * summed into total and their histograms merged, and the XDP program's
+ * counters. The sums are made from those very copies, so a reader that
+ * prints both shows sums equal to their parts. 0, or -1 when the counters
+ * kept changing under the reader. */
 int ctl_read_engine(const struct mbx_stats_shm *e, struct mbx_stats_worker *total,
-		    struct mbx_stats_xdp *xdp, struct mbx_stats_worker *scratch);
+		    struct mbx_stats_xdp *xdp, struct mbx_stats_worker *parts);
+
+/* Room for n worker parts, 64-byte aligned as the type wants (malloc's
+ * 16-byte alignment is not enough: the compiler may move it with aligned
+ * vector loads). NULL when out of memory; free() it. */
+struct mbx_stats_worker *ctl_alloc_parts(uint32_t n);
 
 /* One named counter of a reading, from the counter tables. */
 struct ctl_counter {

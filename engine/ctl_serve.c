@@ -28,7 +28,7 @@
 static char *scrape(const struct ctl_target *t, size_t *len, char *err, size_t errlen)
 {
 	struct ctl_map m;
-	struct mbx_stats_worker *cur = NULL, *scratch = NULL;
+	struct mbx_stats_worker *cur = NULL, *parts = NULL;
 	struct mbx_stats_xdp xdp;
 	char *text = NULL;
 	FILE *out;
@@ -38,12 +38,12 @@ static char *scrape(const struct ctl_target *t, size_t *len, char *err, size_t e
 	if (ctl_stats_check(t, &m, err, errlen) < 0)
 		goto out;
 	cur = aligned_alloc(64, sizeof(*cur));
-	scratch = aligned_alloc(64, sizeof(*scratch));
-	if (!cur || !scratch) {
+	parts = ctl_alloc_parts(((const struct mbx_stats_shm *)m.addr)->n_workers);
+	if (!cur || !parts) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (ctl_read_engine(m.addr, cur, &xdp, scratch) < 0) {
+	if (ctl_read_engine(m.addr, cur, &xdp, parts) < 0) {
 		snprintf(err, errlen, "the counters kept changing under the reader");
 		goto out;
 	}
@@ -60,7 +60,7 @@ static char *scrape(const struct ctl_target *t, size_t *len, char *err, size_t e
 	}
 out:
 	free(cur);
-	free(scratch);
+	free(parts);
 	ctl_map_close(&m);
 	return text;
 }

@@ -86,32 +86,39 @@ static int snapshot(const uint64_t *seq, const void *src, void *dst, size_t len)
 	return -1;
 }
 
+struct mbx_stats_worker *ctl_alloc_parts(uint32_t n)
+{
+	return n ? aligned_alloc(64, (size_t)n * sizeof(struct mbx_stats_worker)) : NULL;
+}
+
 int ctl_read_engine(const struct mbx_stats_shm *src, struct mbx_stats_worker *total,
-		    struct mbx_stats_xdp *xdp, struct mbx_stats_worker *scratch)
+		    struct mbx_stats_xdp *xdp, struct mbx_stats_worker *parts)
 {
 	memset(total, 0, sizeof(*total));
 	hist_init(&total->proc_ticks);
 	if (snapshot(&src->xdp.seq, &src->xdp, xdp, sizeof(*xdp)) < 0)
 		return -1;
 	for (uint32_t i = 0; i < src->n_workers; i++) {
-		if (snapshot(&src->worker[i].seq, &src->worker[i], scratch, sizeof(*scratch)) < 0)
+		const struct mbx_stats_worker *w = &parts[i];
+
+		if (snapshot(&src->worker[i].seq, &src->worker[i], &parts[i], sizeof(parts[i])) < 0)
 			return -1;
-#define X(name, help) total->port.name += scratch->port.name;
+#define X(name, help) total->port.name += w->port.name;
 		MBX_PORT_COUNTERS(X)
 #undef X
-#define X(name, help) total->stack.name += scratch->stack.name;
+#define X(name, help) total->stack.name += w->stack.name;
 		STACK_COUNTERS(X)
 #undef X
-#define X(name, help) total->mb.name += scratch->mb.name;
+#define X(name, help) total->mb.name += w->mb.name;
 		MB_COUNTERS(X)
 #undef X
-#define X(name, help) total->idle.name += scratch->idle.name;
+#define X(name, help) total->idle.name += w->idle.name;
 		IDLE_COUNTERS(X)
 #undef X
 		for (unsigned fc = 0; fc < 256; fc++)
-			total->mb.fc_requests[fc] += scratch->mb.fc_requests[fc];
-		total->open_connections += scratch->open_connections;
-		hist_merge(&total->proc_ticks, &scratch->proc_ticks);
+			total->mb.fc_requests[fc] += w->mb.fc_requests[fc];
+		total->open_connections += w->open_connections;
+		hist_merge(&total->proc_ticks, &w->proc_ticks);
 	}
 	return 0;
 }
@@ -209,17 +216,16 @@ static void json_fields(json_t *obj, const struct mbx_stats_shm *e,
 	json_object_set_new(obj, "counters", ctrs);
 }
 
-/* --per-worker: each worker's own counters, after the sums. The workers'
- * parts are read one after the other, so a running engine's parts are each
- * consistent but not of one instant: a sum of them and the total printed
- * above may differ by what arrived in between. In JSON they go into
- * per_worker, an array (NULL: the table). */
-static int print_workers(const char *name, const struct mbx_stats_shm *e,
-			 struct mbx_stats_worker *w, json_t *per_worker)
+/* --per-worker: each worker's own counters, after the sums: the parts the
+ * sums were made from (ctl_read_engine), so they add up to them even while
+ * frames arrive. In JSON they go into per_worker, an array (NULL: the
+ * table). */
+static void print_workers(const char *name, const struct mbx_stats_shm *e,
+			  const struct mbx_stats_worker *parts, json_t *per_worker)
 {
 	for (uint32_t i = 0; i < e->n_workers; i++) {
-		if (snapshot(&e->worker[i].seq, &e->worker[i], w, sizeof(*w)) < 0)
-			return -1;
+		const struct mbx_stats_worker *w = &parts[i];
+
 		if (per_worker) {
 			json_t *o = json_pack("{s:i,s:i,s:i}", "worker", (int)i, "queue",
 					      (int)w->queue, "cpu", w->cpu);
@@ -231,17 +237,15 @@ static int print_workers(const char *name, const struct mbx_stats_shm *e,
 			print_human(name, 1, e, w, NULL, NULL, 0);
 		}
 	}
-	return 0;
 }
 
-/* The engine's object, with each worker's when per_worker (scratch: room
- * for one). -1 when the counters kept changing under the reader. */
-static int print_json(const char *name, int alive, const struct mbx_stats_shm *e,
+/* The engine's object, with each worker's when per_worker (parts: the
+ * workers' copies the sums were made from). */
+static void print_json(const char *name, int alive, const struct mbx_stats_shm *e,
 		      const struct mbx_stats_worker *s, const struct mbx_stats_xdp *x,
-		      int per_worker, struct mbx_stats_worker *scratch)
+		      int per_worker, const struct mbx_stats_worker *parts)
 {
 	json_t *root = json_object(), *workers = json_array();
-	int rc = 0;
 
 	json_object_set_new(root, "name", json_text(name));
 	json_object_set_new(root, "running", json_boolean(alive));
@@ -261,14 +265,12 @@ static int print_json(const char *name, int alive, const struct mbx_stats_shm *e
 		json_object_set_new(root, "xdp", xdp);
 	}
 	if (per_worker) {
-		rc = print_workers(name, e, scratch, workers);
+		print_workers(name, e, parts, workers);
 		json_object_set(root, "per_worker", workers);
 	}
-	if (rc == 0)
-		json_print_line(root, stdout);
+	json_print_line(root, stdout);
 	json_decref(workers);
 	json_decref(root);
-	return rc;
 }
 
 static void usage(FILE *out)
@@ -296,7 +298,7 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 	int ch, count_given = 0, per_worker = 0, rc = 0;
 	char *end, err[512];
 	struct ctl_map m;
-	struct mbx_stats_worker *cur = NULL, *prev = NULL, *scratch = NULL;
+	struct mbx_stats_worker *cur = NULL, *prev = NULL, *parts = NULL;
 	struct mbx_stats_xdp xdp;
 
 	while ((ch = getopt_long(argc, argv, "jPi:c:wh", longopts, 0)) != -1) {
@@ -358,8 +360,8 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 	 * the size is a multiple of 64, as aligned_alloc wants). */
 	cur = aligned_alloc(64, sizeof(*cur));
 	prev = aligned_alloc(64, sizeof(*prev));
-	scratch = aligned_alloc(64, sizeof(*scratch));
-	if (!cur || !prev || !scratch) {
+	parts = ctl_alloc_parts(e->n_workers);
+	if (!cur || !prev || !parts) {
 		fprintf(stderr, "mbxdp-ctl: out of memory\n");
 		rc = 1;
 		goto out;
@@ -374,32 +376,27 @@ int ctl_stats(const struct ctl_target *t, int argc, char **argv)
 			prev = cur;
 			cur = tmp;
 		}
-		if (ctl_read_engine(e, cur, &xdp, scratch) < 0) {
+		if (ctl_read_engine(e, cur, &xdp, parts) < 0) {
 			fprintf(stderr, "mbxdp-ctl: the counters kept changing under the reader\n");
 			rc = 1;
 			break;
 		}
 		if (fmt == FMT_JSON) {
-			rc = print_json(t->name, ctl_map_alive(&m), e, cur, &xdp, per_worker, scratch);
+			print_json(t->name, ctl_map_alive(&m), e, cur, &xdp, per_worker, parts);
 		} else if (fmt == FMT_PROMETHEUS) {
 			ctl_prometheus(stdout, t->name, ctl_map_alive(&m), e, cur, &xdp);
 		} else {
 			print_human(t->name, ctl_map_alive(&m), e, cur, &xdp, i ? prev : NULL,
 				    interval);
 			if (per_worker)
-				rc = print_workers(t->name, e, scratch, NULL);
-		}
-		if (rc < 0) {
-			fprintf(stderr, "mbxdp-ctl: the counters kept changing under the reader\n");
-			rc = 1;
-			break;
+				print_workers(t->name, e, parts, NULL);
 		}
 		fflush(stdout);
 	}
 out:
 	free(cur);
 	free(prev);
-	free(scratch);
+	free(parts);
 	ctl_map_close(&m);
 	return rc;
 }
