@@ -10,7 +10,10 @@
  * pipeline slot is still timed from when it was due, so a stalling server
  * shows in the latency rather than hiding in a lower request rate
  * (coordinated omission). --udp-echo sends 16-byte UDP probes instead, to
- * the reflector in bench/peers, through the same machinery. */
+ * the reflector in bench/peers, through the same machinery. The merged
+ * histogram also goes out in HdrHistogram's forms: an interval log, one
+ * interval a second (--hdr-log), and wrk2's percentile spectrum
+ * (--latency-spectrum). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,10 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hdr_log.h"
 #include "histogram.h"
 #include "json_out.h"
 #include "mbreq.h"
 #include "modbus.h"
+#include "spectrum.h"
 
 #define CONNS_MAX 10000
 #define THREADS_MAX 64
@@ -57,6 +62,8 @@ struct options {
 	int json;
 	int progress;
 	int udp;
+	const char *hdr_log; /* the interval log's file, or NULL */
+	int spectrum;
 };
 
 
@@ -488,6 +495,7 @@ static void usage(FILE *f)
 		"         [--mix SPEC] [--unit U] [--address A --count N] [--no-check]\n"
 		"         [--rate R] [--warmup S] [--duration S] [--threads T]\n"
 		"         [--timeout-ms MS] [--busy-poll] [--udp-echo] [--json] [--progress]\n"
+		"         [--hdr-log FILE] [--latency-spectrum]\n"
 		"       mbxdp-bench --help | --version\n"
 		"  --mix       function mix, e.g. fc3:10=80,fc16:10=20 (code:quantity=weight;\n"
 		"              codes 1-6, 15, 16); default fc3:10\n"
@@ -500,9 +508,14 @@ static void usage(FILE *f)
 		"              the values read (which are the default image's: register i holds i)\n"
 		"  --rate      open loop at R requests/s over all connections; default closed loop\n"
 		"  --udp-echo  16-byte UDP probes to a reflector instead of Modbus/TCP\n"
+		"  --hdr-log   write HdrHistogram's interval log to FILE (mode 0600): one\n"
+		"              line a second of the latency measured, in nanoseconds\n"
+		"  --latency-spectrum\n"
+		"              print wrk2's detailed percentile spectrum (HdrHistogram's) after\n"
+		"              the results, in microseconds; not with --json\n"
 		"Exits 0 when every request sent was answered right; 1 when any error was\n"
-		"counted or fewer requests were answered than sent (none sent included), 2 on\n"
-		"usage.\n");
+		"counted or fewer requests were answered than sent (none sent included), or\n"
+		"the log could not be written whole; 2 on usage (a log file refused too).\n");
 }
 
 static int parse_double(const char *s, double lo, double hi, double *out)
@@ -536,6 +549,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "address", required_argument, NULL, 'A' },
 		{ "count", required_argument, NULL, 'N' },
 		{ "no-check", no_argument, NULL, 'C' },
+		{ "hdr-log", required_argument, NULL, 'L' },
+		{ "latency-spectrum", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -631,6 +646,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'C':
 			check_values = 0;
 			break;
+		case 'L':
+			o->hdr_log = optarg;
+			break;
+		case 'S':
+			o->spectrum = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -655,6 +676,11 @@ bad:
 	}
 	if (o->udp && !port_given) {
 		fprintf(stderr, "mbxdp-bench: --udp-echo needs --port\n");
+		return -1;
+	}
+	if (o->spectrum && o->json) {
+		fprintf(stderr, "mbxdp-bench: --latency-spectrum prints text, --json one object: "
+				"choose one\n");
 		return -1;
 	}
 	if (address_given != (count != 0)) {
@@ -755,6 +781,11 @@ static void print_results(const struct options *o, const struct counters *c,
 	       (unsigned long long)c->exceptions, (unsigned long long)c->wrong,
 	       (unsigned long long)c->connect_failures, (unsigned long long)c->connections_lost,
 	       (unsigned long long)c->unsent);
+	if (o->spectrum) {
+		printf("  Latency Distribution (HdrHistogram - Recorded Latency), in microseconds\n"
+		       "  Detailed Percentile spectrum:\n");
+		spectrum_print(stdout, h, 1e3);
+	}
 }
 
 static int resolve(const struct options *o, struct sockaddr_in *dst)
@@ -771,9 +802,44 @@ static int resolve(const struct options *o, struct sockaddr_in *dst)
 	return 0;
 }
 
-/* One line a second on stderr: answers and errors so far. Bounded by the
- * run's own end. */
-static void progress_loop(struct worker *ws, uint32_t nw, uint64_t t_start, uint64_t t_stop)
+/* What the main thread does while the workers run, once a second from the
+ * start: a line on stderr with the answers and errors so far (--progress),
+ * and an interval of the latency log (--hdr-log). */
+struct reporter {
+	int progress;
+	struct hdr_log *log; /* NULL: none, or closed after a write failed */
+	int log_failed;
+	uint64_t t_measure;
+	uint64_t logged_to; /* where the log's last interval ended */
+	struct histogram sum; /* the workers' histograms, merged for the log */
+};
+
+/* Logs what the histograms gained from the last interval's end to now:
+ * recorded time, which is when the answers came. Nothing before the
+ * measured window, where nothing is recorded. */
+static void log_interval(struct reporter *r, const struct histogram *cumulative, uint64_t now)
+{
+	char err[256];
+
+	if (!r->log || now <= r->t_measure)
+		return;
+	uint64_t from = r->logged_to > r->t_measure ? r->logged_to : r->t_measure;
+	if (hdr_log_interval(r->log, cumulative, (double)(from - r->t_measure) / 1e9,
+			     (double)(now - from) / 1e9, err, sizeof(err))) {
+		fprintf(stderr, "mbxdp-bench: %s\n", err);
+		hdr_log_close(r->log, err, sizeof(err));
+		r->log = NULL;
+		r->log_failed = 1;
+	}
+	r->logged_to = now;
+}
+
+/* Bounded by the run's own end. The workers' histograms are read while they
+ * record, as mbxdp-ctl reads the engine's: a count caught half added only
+ * moves it to the next interval, and the last interval, taken after the
+ * workers ended, makes the intervals add up to the whole. */
+static void report_loop(struct reporter *r, struct worker *ws, uint32_t nw, uint64_t t_start,
+			uint64_t t_stop)
 {
 	uint64_t last_ok = 0;
 	for (uint32_t sec = 1; !interrupted; sec++) {
@@ -795,9 +861,16 @@ static void progress_loop(struct worker *ws, uint32_t nw, uint64_t t_start, uint
 			running |= !__atomic_load_n(&ws[i].done, __ATOMIC_ACQUIRE);
 		if (!running)
 			return;
-		fprintf(stderr, "mbxdp-bench: %us: %llu right (%llu/s), %llu errors\n", sec,
-			(unsigned long long)ok, (unsigned long long)(ok - last_ok),
-			(unsigned long long)err);
+		if (r->log) {
+			hist_init(&r->sum);
+			for (uint32_t i = 0; i < nw; i++)
+				hist_merge(&r->sum, &ws[i].hist);
+			log_interval(r, &r->sum, now_ns());
+		}
+		if (r->progress)
+			fprintf(stderr, "mbxdp-bench: %us: %llu right (%llu/s), %llu errors\n", sec,
+				(unsigned long long)ok, (unsigned long long)(ok - last_ok),
+				(unsigned long long)err);
 		last_ok = ok;
 	}
 }
@@ -825,6 +898,33 @@ int main(int argc, char **argv)
 	uint64_t t_end = t_measure + (uint64_t)(o.duration_s * 1e9);
 	uint64_t t_stop = t_end + o.timeout_ns;
 	uint64_t interval = o.rate > 0 ? due_interval(&o) : 0;
+	struct reporter *rep = calloc(1, sizeof(*rep));
+	if (!rep) {
+		fprintf(stderr, "mbxdp-bench: out of memory\n");
+		return 1;
+	}
+	rep->progress = o.progress;
+	rep->t_measure = t_measure;
+	if (o.hdr_log) {
+		char err[256], comment[160];
+		struct timespec wall;
+		clock_gettime(CLOCK_REALTIME, &wall);
+		/* The wall clock at the start of the measured window. */
+		double start = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 +
+			       ((double)t_measure - (double)now_ns()) / 1e9;
+		snprintf(comment, sizeof(comment),
+			 "mbxdp-bench %s: latency in nanoseconds (Interval_Max in milliseconds)",
+			 MBXDP_VERSION);
+		rep->log = hdr_log_open(o.hdr_log, start, comment, err, sizeof(err));
+		if (!rep->log) {
+			fprintf(stderr, "mbxdp-bench: %s\n", err);
+			free(rep);
+			free(tx);
+			free(conns);
+			free(ws);
+			return 2;
+		}
+	}
 
 	for (uint32_t i = 0; i < o.connections; i++) {
 		struct conn *c = &conns[i];
@@ -855,8 +955,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (o.progress)
-		progress_loop(ws, o.threads, t_start, t_stop);
+	if (o.progress || rep->log)
+		report_loop(rep, ws, o.threads, t_start, t_stop);
 
 	struct counters total = { 0 };
 	struct histogram *h = &ws[0].hist;
@@ -876,11 +976,23 @@ int main(int argc, char **argv)
 		total.connections_lost += w->ctr.connections_lost;
 		total.unsent += w->ctr.unsent;
 	}
+	log_interval(rep, h, now_ns());
+	if (rep->log) {
+		char err[256];
+		if (hdr_log_close(rep->log, err, sizeof(err))) {
+			fprintf(stderr, "mbxdp-bench: %s\n", err);
+			rep->log_failed = 1;
+		}
+	}
 	print_results(&o, &total, h);
+	int log_failed = rep->log_failed;
+	free(rep);
 	free(tx);
 	free(conns);
 	free(ws);
 	/* Interrupted, what was in flight is not held against the server. */
-	return errors_of(&total) || total.sent == 0 || (!interrupted && unanswered_of(&total)) ? 1
-														: 0;
+	return errors_of(&total) || total.sent == 0 || (!interrupted && unanswered_of(&total)) ||
+			       log_failed
+		       ? 1
+		       : 0;
 }

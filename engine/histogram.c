@@ -14,14 +14,26 @@ static uint32_t bucket_of(uint64_t v)
 	return HIST_SUB * (shift + 1) + (uint32_t)((v >> shift) - HIST_SUB);
 }
 
-/* The middle of bucket b: the value a percentile in it reports. */
-static uint64_t bucket_mid(uint32_t b)
+uint64_t hist_bucket_lowest(uint32_t b)
 {
 	if (b < HIST_SUB)
 		return b;
-	uint32_t shift = b / HIST_SUB - 1;
-	uint64_t low = (uint64_t)(b % HIST_SUB + HIST_SUB) << shift;
-	return low + ((1ull << shift) >> 1);
+	return (uint64_t)(b % HIST_SUB + HIST_SUB) << (b / HIST_SUB - 1);
+}
+
+uint64_t hist_bucket_highest(uint32_t b)
+{
+	if (b < HIST_SUB)
+		return b;
+	return hist_bucket_lowest(b) + (1ull << (b / HIST_SUB - 1)) - 1;
+}
+
+/* The value a percentile in bucket b reports. */
+uint64_t hist_bucket_mid(uint32_t b)
+{
+	if (b < HIST_SUB)
+		return b;
+	return hist_bucket_lowest(b) + ((1ull << (b / HIST_SUB - 1)) >> 1);
 }
 
 void hist_init(struct histogram *h)
@@ -68,7 +80,7 @@ uint64_t hist_percentile(const struct histogram *h, double pct)
 	for (uint32_t b = 0; b < HIST_BUCKETS; b++) {
 		seen += h->buckets[b];
 		if (seen >= rank) {
-			uint64_t v = bucket_mid(b);
+			uint64_t v = hist_bucket_mid(b);
 			return v < h->min ? h->min : v > h->max ? h->max : v;
 		}
 	}

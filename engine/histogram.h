@@ -5,7 +5,15 @@
  * 0.4 % of a recorded value. Fixed size, no allocation: a thread records
  * into its own and the results are merged afterwards. The load generator
  * records nanoseconds of round trip into it; the engine records the TSC ticks
- * each request spent from receive to transmit (telemetry.h). */
+ * each request spent from receive to transmit (telemetry.h).
+ *
+ * The buckets are exactly HdrHistogram's counts array for lowest
+ * discernible value 1, 2 significant digits and highest trackable value
+ * 2^HIST_MAX_BITS - 1: 2 * 10^2 rounded up to a power of two gives it 256
+ * sub-buckets, the lower half of which (0-127) is the exact range here, and
+ * each power of two from 128 up is one of its buckets' upper halves of 128;
+ * both the index of a value and the array's length (30 * 128) agree. So the
+ * counts go into HdrHistogram's encoding as they are (hdr_encode.h). */
 #ifndef MBX_HISTOGRAM_H
 #define MBX_HISTOGRAM_H
 
@@ -18,6 +26,7 @@
  * maximum is kept apart. */
 #define HIST_MAX_BITS 36
 #define HIST_BUCKETS ((HIST_MAX_BITS - HIST_SUB_BITS + 1) * HIST_SUB)
+#define HIST_HIGHEST_TRACKABLE ((1ull << HIST_MAX_BITS) - 1)
 
 struct histogram {
 	uint64_t count;
@@ -46,5 +55,10 @@ uint64_t hist_percentile(const struct histogram *h, double pct);
  * the bucket holding value counts whole. For cumulative exports such as
  * Prometheus' le buckets. */
 uint64_t hist_count_at_most(const struct histogram *h, uint64_t value);
+/* The values bucket b counts: from its lowest to its highest, and the
+ * middle HdrHistogram reports for a mean (its "equivalent" values). */
+uint64_t hist_bucket_lowest(uint32_t b);
+uint64_t hist_bucket_highest(uint32_t b);
+uint64_t hist_bucket_mid(uint32_t b);
 
 #endif

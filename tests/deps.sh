@@ -22,6 +22,7 @@ mbxdp_packages=(
 	python3-matplotlib                               # the lab's plots (bench/lab_report.py)
 	util-linux                                       # taskset pins the lab's server and client
 	scdoc                                            # the man pages (docs/man)
+	libhdrhistogram-java default-jre-headless        # HdrHistogram reads mbxdp-bench's log (integration hdr_log)
 	systemd                                          # the unit's directory (systemd.pc); systemd-analyze verify
 	man-db                                           # man -w finds the installed pages
 	dpkg-dev debhelper dh-python fakeroot lintian    # the Debian packages (debian/, tests/install/test_deb.sh)
