@@ -2,6 +2,7 @@
  * reported as "FILE:LINE: what is wrong", the line being the one of the
  * offending key or value, and nothing of a bad file is kept. */
 #include "config.h"
+#include "config_parse.h"
 #include "ipv4_prefix.h"
 #include "regstore.h"
 
@@ -13,17 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct parse {
-	const char *file;
-	char *err;
-	size_t room;
-	struct cfg_model *m;
-};
-
 /* The first line of a node: its own token for a scalar, its first child's
  * otherwise (libfyaml gives marks to tokens, and collections start with
  * their first key or item). */
-static int line_of(struct fy_node *n)
+int line_of(struct fy_node *n)
 {
 	void *it = NULL;
 
@@ -47,8 +41,7 @@ static int line_of(struct fy_node *n)
 	return 0;
 }
 
-__attribute__((format(printf, 3, 4))) static int fail(struct parse *p, struct fy_node *at,
-						      const char *fmt, ...)
+int fail(struct parse *p, struct fy_node *at, const char *fmt, ...)
 {
 	int k = snprintf(p->err, p->room, "%s:%d: ", p->file, line_of(at));
 	va_list ap;
@@ -63,8 +56,7 @@ __attribute__((format(printf, 3, 4))) static int fail(struct parse *p, struct fy
 
 /* A scalar's text, NUL-terminated in buf; NULL (and an error) when the node
  * is not a scalar or too long. */
-static const char *text(struct parse *p, struct fy_node *n, const char *what, char *buf,
-			size_t room)
+const char *text(struct parse *p, struct fy_node *n, const char *what, char *buf, size_t room)
 {
 	size_t len;
 	const char *s = fy_node_is_scalar(n) ? fy_node_get_scalar(n, &len) : NULL;
@@ -83,8 +75,8 @@ static const char *text(struct parse *p, struct fy_node *n, const char *what, ch
 }
 
 /* A number in decimal or 0x-hex within min..max. */
-static int number(struct parse *p, struct fy_node *n, const char *what, uint32_t min,
-		  uint32_t max, uint32_t *out)
+int number(struct parse *p, struct fy_node *n, const char *what, uint32_t min, uint32_t max,
+	   uint32_t *out)
 {
 	char buf[32], *end;
 	unsigned long v;
@@ -264,7 +256,7 @@ static int init_values(struct parse *p, struct fy_node *n, struct cfg_table *t)
 	return 0;
 }
 
-static const char *const table_names[CFG_TABLES] = {
+const char *const cfg_table_names[CFG_TABLES] = {
 	[CFG_COILS] = "coils",
 	[CFG_DISCRETE_INPUTS] = "discrete_inputs",
 	[CFG_HOLDING_REGISTERS] = "holding_registers",
@@ -278,7 +270,7 @@ static int table(struct parse *p, struct fy_node *n, enum cfg_table_id id, struc
 	char key[32];
 
 	if (!fy_node_is_mapping(n))
-		return fail(p, n, "%s must be a mapping (start, count, init, protect)", table_names[id]);
+		return fail(p, n, "%s must be a mapping (start, count, init, protect)", cfg_table_names[id]);
 	while ((pair = fy_node_mapping_iterate(n, &it))) {
 		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
 
@@ -299,15 +291,15 @@ static int table(struct parse *p, struct fy_node *n, enum cfg_table_id id, struc
 				return -1;
 		} else {
 			return fail(p, k, "unknown key '%s' in %s (start, count, init%s)", key,
-				    table_names[id],
+				    cfg_table_names[id],
 				    id == CFG_COILS || id == CFG_HOLDING_REGISTERS ? ", protect" : "");
 		}
 	}
 	if (t->start + t->count > 65536)
-		return fail(p, n, "%s: start %u + count %u runs past address 65535", table_names[id],
+		return fail(p, n, "%s: start %u + count %u runs past address 65535", cfg_table_names[id],
 			    t->start, t->count);
 	if (t->init == CFG_INIT_LIST && t->n_list > t->count)
-		return fail(p, n, "%s: %u initial values for %u entries", table_names[id], t->n_list,
+		return fail(p, n, "%s: %u initial values for %u entries", cfg_table_names[id], t->n_list,
 			    t->count);
 	return 0;
 }
@@ -383,6 +375,7 @@ static int unit(struct parse *p, struct fy_node *n, struct cfg_unit *u)
 	struct fy_node_pair *pair;
 	char key[32];
 	int have_id = 0;
+	struct fy_node *seqs = NULL;
 
 	if (!fy_node_is_mapping(n))
 		return fail(p, n, "a unit must be a mapping (id, tables, identity, ...)");
@@ -394,7 +387,7 @@ static int unit(struct parse *p, struct fy_node *n, struct cfg_unit *u)
 		if (!text(p, k, "a key", key, sizeof(key)))
 			return -1;
 		for (t = 0; t < CFG_TABLES; t++)
-			if (!strcmp(key, table_names[t])) {
+			if (!strcmp(key, cfg_table_names[t])) {
 				if (table(p, v, (enum cfg_table_id)t, &u->table[t]) < 0)
 					return -1;
 				done = 1;
@@ -416,17 +409,25 @@ static int unit(struct parse *p, struct fy_node *n, struct cfg_unit *u)
 		} else if (!strcmp(key, "disabled_functions")) {
 			if (function_list(p, v, u->fc_disabled) < 0)
 				return -1;
+		} else if (!strcmp(key, "rules")) {
+			if (config_rules(p, v, u) < 0)
+				return -1;
+		} else if (!strcmp(key, "sequences")) {
+			seqs = v;
+			if (config_sequences(p, v, u) < 0)
+				return -1;
 		} else {
 			return fail(p, k,
 				    "unknown key '%s' in a unit (id, coils, discrete_inputs, "
 				    "holding_registers, input_registers, files, identity, "
-				    "disabled_functions)",
+				    "disabled_functions, rules, sequences)",
 				    key);
 		}
 	}
 	if (!have_id)
 		return fail(p, n, "a unit needs an id (1..254, or a range such as 1-10)");
-	return 0;
+	/* The tables may come after the sequences in the mapping. */
+	return seqs ? config_sequences_check(p, seqs, u) : 0;
 }
 
 static int units(struct parse *p, struct fy_node *n, struct cfg_server *s)
@@ -614,9 +615,16 @@ int config_load(const char *path, struct cfg_model *m, char *err, size_t room)
 void config_free(struct cfg_model *m)
 {
 	for (uint32_t i = 0; i < m->n_servers; i++) {
-		for (uint32_t u = 0; u < m->servers[i].n_units; u++)
+		for (uint32_t u = 0; u < m->servers[i].n_units; u++) {
+			struct cfg_unit *cu = &m->servers[i].units[u];
+
 			for (int t = 0; t < CFG_TABLES; t++)
-				free(m->servers[i].units[u].table[t].list);
+				free(cu->table[t].list);
+			for (uint32_t q = 0; q < cu->n_seqs; q++)
+				free(cu->seqs[q].steps);
+			free(cu->seqs);
+			free(cu->rules);
+		}
 		free(m->servers[i].units);
 	}
 	free(m->servers);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "mb_device.h"
+#include "modbus/mb_script.h"
 
 /* The four data tables of MAP 4.3, in the order of mbx_regs_table_id. */
 enum cfg_table_id {
@@ -35,6 +36,14 @@ struct cfg_table {
 	uint8_t n_protect;
 };
 
+/* A timed value of one entry (mb_script.h): steps by time. */
+struct cfg_seq {
+	enum cfg_table_id table;
+	uint32_t address;
+	struct mb_step *steps;
+	uint32_t n_steps;
+};
+
 /* Units first_id..last_id, each with its own copy of these tables. */
 struct cfg_unit {
 	uint32_t first_id;
@@ -43,6 +52,10 @@ struct cfg_unit {
 	uint32_t n_files; /* files 1..n_files of MB_FILE_RECORDS records, initialised as CFG_INIT_ADDRESS */
 	struct mb_id_object id_objects[256]; /* MAP 6.21; values owned by the cfg_model */
 	uint8_t fc_disabled[256 / 8];
+	struct mb_rule *rules; /* answers pointing into the cfg_model's strings */
+	uint32_t n_rules;
+	struct cfg_seq *seqs;
+	uint32_t n_seqs;
 };
 
 /* What a unit id the server does not have gets: exception 0B, no answer,

@@ -86,6 +86,33 @@ static void init_regs(uint16_t *regs, const struct cfg_table *t)
 	}
 }
 
+/* A unit's own script (mb_script.h): the rules are the configuration's,
+ * the sequences' progress is the unit's. -1 when out of memory. */
+static int place_script(struct mb_unit *mu, const struct cfg_unit *cu)
+{
+	struct mb_script *s;
+
+	if (!cu->n_rules && !cu->n_seqs)
+		return 0;
+	s = calloc(1, sizeof(*s) + cu->n_seqs * sizeof(*s->seqs));
+	if (!s)
+		return -1;
+	s->rules = cu->rules;
+	s->n_rules = cu->n_rules;
+	s->seqs = (struct mb_seq *)(s + 1);
+	s->n_seqs = cu->n_seqs;
+	for (uint32_t i = 0; i < cu->n_seqs; i++) {
+		s->seqs[i].table = (uint8_t)cu->seqs[i].table;
+		s->seqs[i].address = (uint16_t)cu->seqs[i].address;
+		s->seqs[i].n_steps = cu->seqs[i].n_steps;
+		s->seqs[i].steps = cu->seqs[i].steps;
+	}
+	mb_script_reset(s);
+	mu->script = s;
+	mu->flags |= MB_UNIT_SCRIPT;
+	return 0;
+}
+
 /* Lays out one unit's tables from *data_off on, writes their initial values
  * and points the in-process unit at them. */
 static void place_unit(struct devmodel *d, const struct cfg_unit *cu, uint32_t server,
@@ -191,6 +218,8 @@ static int place_server(struct devmodel *d, const struct cfg_model *cfg,
 			uint32_t u = (*next_unit)++;
 
 			place_unit(d, cu, index, (uint8_t)id, u, data_off);
+			if (place_script(&d->model.units[u], cu) < 0)
+				return fail(err, room, "out of memory for the rules and sequences");
 			ms->unit_index[id] = rs->unit_index[id] = u;
 			rs->n_units++;
 			if (id == own)
@@ -215,6 +244,8 @@ static void release_model(struct devmodel *d)
 {
 	if (d->store.base)
 		mbx_regs_destroy(&d->store, d->name);
+	for (uint32_t i = 0; d->model.units && i < d->model.n_units; i++)
+		free(d->model.units[i].script);
 	free(d->model.servers);
 	free(d->model.units);
 	free(d->model.addr_hash);

@@ -19,6 +19,8 @@
 #include "modbus.h"
 #include "prefetch.h"
 
+struct mb_script; /* modbus/mb_script.h */
+
 #define MB_UNIT_NONE UINT32_MAX
 #define MB_SERVER_NONE UINT32_MAX
 #define MB_PROTECT_MAX 8 /* write-protected ranges per table */
@@ -47,6 +49,7 @@ struct mb_range {
 /* mb_unit.flags */
 #define MB_UNIT_LISTEN_ONLY 1 /* MAP 6.8 sub-function 04 */
 #define MB_UNIT_FC_OFF 2 /* some function switched off: fc_disabled says which */
+#define MB_UNIT_SCRIPT 4 /* rules or timed values (modbus/mb_script.h) */
 
 /* Laid out for a request on a unit not in cache: an ordinary request (a
  * data access, answered) reads and writes the first line only, the hot
@@ -71,6 +74,7 @@ struct mb_unit {
 	struct mb_range protect_coils[MB_PROTECT_MAX];
 	struct mb_range protect_holding[MB_PROTECT_MAX];
 	uint32_t server; /* its server's index in the model */
+	struct mb_script *script; /* with MB_UNIT_SCRIPT; NULL otherwise */
 } __attribute__((aligned(64)));
 
 _Static_assert(offsetof(struct mb_unit, files) == 64, "struct mb_unit: the hot line is full");

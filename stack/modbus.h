@@ -149,6 +149,9 @@ struct mb_ctx {
 	struct mb_unit *unit;
 	struct mb_tables *tables;
 	uint32_t *seq;
+	/* The stack's clock (ns), read only for units with a script
+	 * (mb_script.h); NULL: time stands at 0. */
+	const uint64_t *clock;
 	struct mb_counters ctr;
 };
 

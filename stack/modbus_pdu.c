@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "mbx_regs.h"
+#include "modbus/mb_script.h"
 #include "modbus_internal.h"
 
 /* Indexed by function code (MAP 5.1, 6); NULL is exception 01. */
@@ -310,9 +311,20 @@ static int execute(struct mb_ctx *ctx, const struct mb_peer *peer, const uint8_t
 	struct mb_diag *d = &u->diag;
 	uint8_t listen = (u->flags & MB_UNIT_LISTEN_ONLY) ? MB_EVENT_LISTEN_ONLY : 0;
 	uint8_t fc = pdu[0];
-	mb_handler fn = lookup(u, fc);
+	mb_handler fn;
 	int n;
 
+	if (__builtin_expect(u->flags & MB_UNIT_SCRIPT, 0) && !listen) {
+		n = mb_script_run(u, ctx->seq, ctx->clock ? *ctx->clock : 0, pdu, len, out);
+		if (n != MB_SCRIPT_PASS) {
+			diag_fold(u);
+			d->counters[MB_DIAG_BUS_MESSAGES]++;
+			mb_log_event(d, MB_EVENT_RECEIVE);
+			d->counters[MB_DIAG_SERVER_MESSAGES]++;
+			return account_answer(u, fc, 0, n);
+		}
+	}
+	fn = lookup(u, fc);
 	if (__builtin_expect(!listen && fn && mb_access[fc] != MB_ACCESS_DIAG, 1)) {
 		if (__builtin_expect(peer->read_only, 0) && refused_read_only(ctx, pdu, len))
 			n = -MB_EX_ILLEGAL_FUNCTION;

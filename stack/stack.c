@@ -380,6 +380,7 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 	for (uint32_t i = 0; i < cfg->n_ports; i++)
 		s->port_served[cfg->ports[i] >> 3] |= (uint8_t)(1u << (cfg->ports[i] & 7));
 	s->mb.model = model;
+	s->mb.clock = &s->now_ns;
 	s->extra = extra;
 	s->tx = tx;
 	memcpy(s->cookie_key, cfg->secret, sizeof(s->cookie_key));

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "mb_device.h"
 #include "modbus_harness.h"
 
 static const char *example_path;
@@ -113,6 +114,33 @@ static const struct bad_file bad_files[] = {
 	  "        identity: { vendor_name: A }\n",
 	  5, "identity needs product_code" },
 	{ "servers:\n  - address: 198.18.0.10\n", 2, "a server needs units" },
+	{ "servers:\n  - address: 198.18.0.10\n    units:\n      - id: 1\n"
+	  "        rules:\n          - { function: 3, sub: 1, exception: 2 }\n",
+	  6, "sub is for function 0x08" },
+	{ "servers:\n  - address: 198.18.0.10\n    units:\n      - id: 1\n"
+	  "        rules:\n          - { function: 0x11, answer: \"12 0\" }\n",
+	  6, "answer must be 'none' or hex bytes" },
+	{ "servers:\n  - address: 198.18.0.10\n    units:\n      - id: 1\n"
+	  "        rules:\n          - { function: 7, exception: 1, answer: none }\n",
+	  6, "one of exception or answer" },
+	{ "servers:\n  - address: 198.18.0.10\n    units:\n      - id: 1\n"
+	  "        rules:\n          - { function: 7, from: 2, until: 1.5, exception: 4 }\n",
+	  6, "from must come before its until" },
+	{ "servers:\n  - address: 198.18.0.10\n    units:\n      - id: 1\n"
+	  "        rules:\n          - { function: 7, until: 1.0000000001, exception: 4 }\n",
+	  6, "at most 9 decimals" },
+	{ "servers:\n  - address: 198.18.0.10\n    units:\n      - id: 1\n"
+	  "        coils: { count: 4 }\n        sequences:\n"
+	  "          - { table: coils, address: 4, steps: [[1, 1]] }\n",
+	  7, "sequence address 4 is not in the unit's coils" },
+	{ "servers:\n  - address: 198.18.0.10\n    units:\n      - id: 1\n"
+	  "        coils: { count: 4 }\n        sequences:\n"
+	  "          - { table: coils, address: 1, steps: [[1, 2]] }\n",
+	  7, "a step's value must be a number from 0 to 1" },
+	{ "servers:\n  - address: 198.18.0.10\n    units:\n      - id: 1\n"
+	  "        holding_registers: { count: 4 }\n        sequences:\n"
+	  "          - { table: holding_registers, address: 1, steps: [[2, 5], [1, 6]] }\n",
+	  7, "steps must come in time order" },
 	{ "- just a list\n", 1, "must be a mapping with a 'servers' list" },
 	/* YAML syntax: libfyaml's own message, with our file and its line. */
 	{ "servers:\n  - address: 198.18.0.10\n    units: [ { id: 1 }\n", 4, "" },
@@ -379,6 +407,51 @@ static void test_functions_switched_off_per_unit(void **state)
 	expect_unit_pdu(1, BYTES(0x06, 0x00, 0x00, 0x00, 0x02), BYTES(0x06, 0x00, 0x00, 0x00, 0x02));
 }
 
+/* Rules answer before the tables, in their windows of time, and timed
+ * values land when their time has come, counted from the unit's first
+ * request; a unit without a script is untouched. */
+static void test_rules_and_sequences(void **state)
+{
+	uint64_t now = 5000000000ull; /* the first request: time 0 */
+
+	(void)state;
+	load("servers:\n"
+	     "  - address: 198.18.0.10\n"
+	     "    units:\n"
+	     "      - id: 1\n"
+	     "        holding_registers: { start: 5, count: 2, init: [9, 24] }\n"
+	     "        rules:\n"
+	     "          - { function: 0x08, sub: 0x0004, exception: 0x0B }\n"
+	     "          - { function: 0x08, sub: 0x0001, until: 1.5, exception: 0x0B }\n"
+	     "          - { function: 0x11, answer: \"03 41 42 FF\" }\n"
+	     "          - { function: 0x2B, sub: 0x0E, answer: none }\n"
+	     "          - { function: 0x03, addresses: [6, 6], from: 3, exception: 0x04 }\n"
+	     "        sequences:\n"
+	     "          - { table: holding_registers, address: 5, steps: [[1, 10], [2.5, 11]] }\n"
+	     "      - id: 2\n"
+	     "        holding_registers: { count: 1 }\n");
+	ctx.clock = &now;
+	connect_to("198.18.0.10", "198.18.1.1");
+	expect_unit_exception(1, BYTES(0x08, 0x00, 0x04, 0x00, 0x00), 0x0B);
+	expect_unit_exception(1, BYTES(0x08, 0x00, 0x01, 0x00, 0x00), 0x0B);
+	expect_unit_pdu(1, BYTES(0x11), BYTES(0x11, 0x03, 0x41, 0x42, 0xFF));
+	assert_int_equal(send_adu(1, 0, 1, BYTES(0x2B, 0x0E, 0x01, 0x00)), 0);
+	expect_unit_pdu(1, BYTES(0x03, 0x00, 0x05, 0x00, 0x02), BYTES(0x03, 0x04, 0, 9, 0, 24));
+	now += 1500000000ull; /* 1.5 s: the first step has landed, the 08/01 rule is over */
+	expect_unit_pdu(1, BYTES(0x08, 0x00, 0x01, 0x00, 0x00), BYTES(0x08, 0x00, 0x01, 0x00, 0x00));
+	expect_unit_pdu(1, BYTES(0x03, 0x00, 0x05, 0x00, 0x01), BYTES(0x03, 0x02, 0, 10));
+	/* A master's write holds until the next step. */
+	expect_unit_pdu(1, BYTES(0x06, 0x00, 0x05, 0x00, 0x63), BYTES(0x06, 0x00, 0x05, 0x00, 0x63));
+	expect_unit_pdu(1, BYTES(0x03, 0x00, 0x05, 0x00, 0x01), BYTES(0x03, 0x02, 0, 0x63));
+	now += 2000000000ull; /* 3.5 s */
+	expect_unit_pdu(1, BYTES(0x03, 0x00, 0x05, 0x00, 0x01), BYTES(0x03, 0x02, 0, 11));
+	expect_unit_exception(1, BYTES(0x03, 0x00, 0x06, 0x00, 0x01), 0x04);
+	/* Unit 2 has no script: the default answers. */
+	expect_unit_pdu(2, BYTES(0x03, 0x00, 0x00, 0x00, 0x01), BYTES(0x03, 0x02, 0, 0));
+	assert_null(dm.model.units[1].script);
+	assert_int_equal(dm.model.units[1].flags & MB_UNIT_SCRIPT, 0);
+}
+
 /* ---- the register store ---- */
 
 static void test_store_shared_with_another_mapping(void **state)
@@ -501,6 +574,7 @@ int main(int argc, char **argv)
 						cleanup),
 		cmocka_unit_test_setup_teardown(test_listen_only_per_unit, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_functions_switched_off_per_unit, no_setup, cleanup),
+		cmocka_unit_test_setup_teardown(test_rules_and_sequences, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_store_shared_with_another_mapping, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_stuck_writer_makes_unit_busy, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_ten_thousand_devices, no_setup, cleanup),
