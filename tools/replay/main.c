@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "flows.h"
+#include "learn.h"
 #include "player.h"
 #include "report.h"
 #include "target_live.h"
@@ -17,7 +18,10 @@
 struct options {
 	const char *capture;
 	const char *out_pcap; /* --in-process */
+	const char *config; /* --config: the in-process server's device model */
+	const char *learn; /* --learn: the model file to write */
 	const char *iface, *json;
+	int force, speed_given;
 	uint32_t source_ip, target_ip;
 	uint16_t port;
 	int quiet, counters;
@@ -27,8 +31,9 @@ struct options {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: mbxdp-replay CAPTURE --in-process OUT.pcap [options]\n"
+		"usage: mbxdp-replay CAPTURE --in-process OUT.pcap [--config MODEL.yaml] [options]\n"
 		"       mbxdp-replay CAPTURE --iface IF --source ADDR --target ADDR [options]\n"
+		"       mbxdp-replay CAPTURE --learn MODEL.yaml [--force] [-p P] [-q]\n"
 		"\n"
 		"Replays every client flow to the Modbus port in CAPTURE (pcap or pcapng;\n"
 		"Ethernet, Linux cooked or raw IP) over new TCP connections, with the captured\n"
@@ -38,6 +43,14 @@ static void usage(FILE *out)
 		"                          port, default device image) and write the whole\n"
 		"                          conversation to OUT.pcap; the same input gives the\n"
 		"                          same file, byte for byte\n"
+		"  --config MODEL.yaml     in process, serve this device model (docs/usage.md)\n"
+		"                          instead of the default image: each flow goes to the\n"
+		"                          server on its captured address, at its captured time\n"
+		"                          (--speed 1 unless given), and an answer is due where\n"
+		"                          the captured device gave one\n"
+		"  --learn MODEL.yaml      write the device model that answers as the captured\n"
+		"                          device did, check it and report what differs\n"
+		"  --force                 --learn may replace an existing file\n"
 		"  --iface IF              replay to a live server reached through IF\n"
 		"  --source ADDR           our IPv4 address on IF: one the kernel does not own\n"
 		"  --target ADDR           the server's IPv4 address\n"
@@ -86,9 +99,12 @@ static int parse_ip(const char *opt, const char *s, uint32_t *out)
 static int parse(int argc, char **argv, struct options *o)
 {
 	enum { O_INPROC = 256, O_IFACE, O_SOURCE, O_TARGET, O_SPEED, O_TIMEOUT, O_SPORT, O_JSON,
-	       O_COUNTERS };
+	       O_COUNTERS, O_CONFIG, O_LEARN, O_FORCE };
 	static const struct option longopts[] = {
 		{ "in-process", required_argument, 0, O_INPROC },
+		{ "config", required_argument, 0, O_CONFIG },
+		{ "learn", required_argument, 0, O_LEARN },
+		{ "force", no_argument, 0, O_FORCE },
 		{ "iface", required_argument, 0, O_IFACE },
 		{ "source", required_argument, 0, O_SOURCE },
 		{ "target", required_argument, 0, O_TARGET },
@@ -116,6 +132,15 @@ static int parse(int argc, char **argv, struct options *o)
 		case O_INPROC:
 			o->out_pcap = optarg;
 			break;
+		case O_CONFIG:
+			o->config = optarg;
+			break;
+		case O_LEARN:
+			o->learn = optarg;
+			break;
+		case O_FORCE:
+			o->force = 1;
+			break;
 		case O_IFACE:
 			o->iface = optarg;
 			break;
@@ -136,6 +161,7 @@ static int parse(int argc, char **argv, struct options *o)
 			if (parse_num("--speed", optarg, 0, 1e6, &v) < 0)
 				return -1;
 			o->play.speed = v;
+			o->speed_given = 1;
 			break;
 		case O_TIMEOUT:
 			if (parse_num("--timeout", optarg, 1, 3600000, &v) < 0)
@@ -175,9 +201,28 @@ static int parse(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	o->capture = argv[optind];
-	if (!o->out_pcap == !o->iface) {
-		fprintf(stderr, "mbxdp-replay: give either --in-process OUT.pcap or --iface IF\n");
+	if (!!o->out_pcap + !!o->iface + !!o->learn != 1) {
+		fprintf(stderr, "mbxdp-replay: give one of --in-process OUT.pcap, --iface IF or --learn MODEL.yaml\n");
 		return -1;
+	}
+	if (o->config && !o->out_pcap) {
+		fprintf(stderr, "mbxdp-replay: --config is for --in-process (a live server has its own)\n");
+		return -1;
+	}
+	if (o->force && !o->learn) {
+		fprintf(stderr, "mbxdp-replay: --force is for --learn\n");
+		return -1;
+	}
+	if (o->learn && (o->json || o->counters || o->speed_given)) {
+		fprintf(stderr, "mbxdp-replay: --learn replays nothing: --json, --counters and --speed are for a replay\n");
+		return -1;
+	}
+	/* The model's timed values and rules count from the captured times:
+	 * in process, virtual time costs nothing, so it follows the capture. */
+	if (o->config) {
+		o->play.twin = 1;
+		if (!o->speed_given)
+			o->play.speed = 1;
 	}
 	if (o->iface && (!o->source_ip || !o->target_ip)) {
 		fprintf(stderr, "mbxdp-replay: --iface needs --source and --target\n");
@@ -206,8 +251,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mbxdp-replay: %s\n", err);
 		return 2;
 	}
+	if (o.learn) {
+		struct learn_options lo = { .capture = o.capture, .model = o.learn, .force = o.force,
+					    .quiet = o.quiet };
+
+		rc = rp_learn(&cap, &lo, stdout, err, sizeof(err));
+		if (rc < 0)
+			fprintf(stderr, "mbxdp-replay: %s\n", err);
+		rp_capture_free(&cap);
+		return rc < 0 ? 2 : 0;
+	}
 	if (o.out_pcap) {
-		t = rp_target_mem_open(o.out_pcap, o.port, cap.t0_ns, err, sizeof(err));
+		t = rp_target_mem_open(o.out_pcap, o.port, cap.t0_ns, o.config, err, sizeof(err));
 		snprintf(target, sizeof(target), "mbxdp in process (%s)", o.out_pcap);
 	} else {
 		struct rp_live_config lc = {

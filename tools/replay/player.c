@@ -82,6 +82,13 @@ static const char *no_answer_reason(struct player *p, const uint8_t *adu, uint32
 	return NULL;
 }
 
+/* Against a stand-in for the captured device, that device says what is
+ * due: what it answered. */
+static const char *twin_no_answer_reason(const struct rp_adu *a)
+{
+	return a->peer < 0 ? "the captured device did not answer it" : NULL;
+}
+
 /* Requests whose last byte went out are waiting for their response. */
 static void mark_sent(struct player *p, struct conn *c, uint32_t sent_upto, uint64_t now)
 {
@@ -93,7 +100,8 @@ static void mark_sent(struct player *p, struct conn *c, uint32_t sent_upto, uint
 
 		r->st = RQ_WAITING;
 		r->sent_ns = now;
-		r->no_answer_reason = no_answer_reason(p, s->bytes + a->off, a->len);
+		r->no_answer_reason = p->o->twin ? twin_no_answer_reason(a) :
+						   no_answer_reason(p, s->bytes + a->off, a->len);
 		c->n_sent++;
 	}
 }
@@ -176,8 +184,8 @@ static void deliver(void *arg, const uint8_t *f, uint32_t len)
 	struct fb_seg s;
 
 	fb_parse(f, len, &s);
-	if (!s.ok || s.src_ip != t->server_ip || s.dst_ip != t->client_ip ||
-	    s.src_port != t->server_port || p->by_port[s.dst_port] < 0)
+	if (!s.ok || s.dst_ip != t->client_ip || s.src_port != t->server_port ||
+	    p->by_port[s.dst_port] < 0 || s.src_ip != p->c[p->by_port[s.dst_port]].tcp.server_ip)
 		return;
 	rp_tcp_input(&p->c[p->by_port[s.dst_port]].tcp, &s, p->t->now(p->t));
 }
@@ -324,7 +332,9 @@ int rp_play(const struct rp_capture *cap, struct rp_target *t, const struct rp_o
 		}
 		c->res->sport = (uint16_t)(1024 + (o->sport_base - 1024 + i) % (65536 - 1024));
 		c->tcp = (struct rp_tcp){ .t = t, .io_error = &p->io_error, .out = &f->c,
-					  .on_data = on_data, .arg = c, .sport = c->res->sport };
+					  .on_data = on_data, .arg = c, .sport = c->res->sport,
+					  .server_ip = t->server_for ? t->server_for(t, f->server_ip) :
+								       t->server_ip };
 		if (f->opened_by_server) {
 			c->res->skipped = 1;
 			rp_tcp_finish(&c->tcp, "opened by the port's side: not a client flow");

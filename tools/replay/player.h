@@ -57,6 +57,9 @@ struct rp_options {
 	double speed; /* 0: as fast as possible; otherwise capture time / speed */
 	uint64_t timeout_ns; /* for a SYN-ACK, a response, the close */
 	uint16_t sport_base; /* our port for flow i is sport_base + i */
+	/* The target stands in for the captured device (a learned model):
+	 * an answer is due exactly when the captured device gave one. */
+	int twin;
 };
 
 /* Replays every client flow of cap against t; res gets one entry per flow

@@ -121,11 +121,14 @@ void rp_summarize(const struct rp_capture *cap, const struct rp_flow_result *res
 			unsigned fields;
 			uint32_t *count[] = { &sum->matched, &sum->differs, &sum->extra, &sum->missing,
 					      &sum->unanswered, &sum->unsent };
+			enum status st = status_of(f, &fr->req[i], i, &fields);
 
 			sum->requests++;
-			(*count[status_of(f, &fr->req[i], i, &fields)])++;
+			(*count[st])++;
 			if (fr->req[i].no_answer_reason)
 				sum->not_due++;
+			else if (st == S_MATCHED)
+				sum->matched_due++;
 			if (!request_ok(f, &fr->req[i], i))
 				sum->failed++;
 		}
@@ -212,6 +215,9 @@ void rp_print_table(FILE *out, const char *capture, const char *target,
 		     " no answer due %u; unsolicited responses %u\n",
 		sum->requests, sum->matched, sum->differs, sum->extra, sum->missing, sum->unanswered,
 		sum->unsent, sum->not_due, sum->unsolicited);
+	fprintf(out, "requests due an answer %u: matched %u (%.1f %%)\n", sum->requests - sum->not_due,
+		sum->matched_due,
+		sum->requests > sum->not_due ? 100.0 * sum->matched_due / (sum->requests - sum->not_due) : 100.0);
 	fprintf(out, "result: %s (%u requests due an answer without a proper one)\n",
 		sum->failed || sum->unsolicited ? "FAIL" : "PASS", sum->failed);
 }
@@ -246,6 +252,7 @@ static json_t *summary_json(const struct rp_capture *cap, const struct rp_summar
 	json_object_set_new(o, "flows_skipped", json_integer(sum->flows_skipped));
 	json_object_set_new(o, "requests", json_integer(sum->requests));
 	json_object_set_new(o, "matched", json_integer(sum->matched));
+	json_object_set_new(o, "matched_due", json_integer(sum->matched_due));
 	json_object_set_new(o, "differs", json_integer(sum->differs));
 	json_object_set_new(o, "extra", json_integer(sum->extra));
 	json_object_set_new(o, "missing", json_integer(sum->missing));

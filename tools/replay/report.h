@@ -29,6 +29,7 @@
 struct rp_summary {
 	uint32_t requests, matched, differs, extra, missing, unanswered, unsent;
 	uint32_t not_due; /* requests no answer was due to */
+	uint32_t matched_due; /* requests due an answer, and matched */
 	uint32_t failed; /* requests that broke the pass rule */
 	uint32_t unsolicited;
 	uint32_t flows, flows_skipped;

@@ -20,6 +20,9 @@ struct rp_target {
 	 * virtual clock the player's deadlines advance for the in-process one. */
 	uint64_t (*now)(struct rp_target *t);
 	void (*close)(struct rp_target *t);
+	/* The address a flow captured to server (host order) is replayed to:
+	 * NULL for server_ip, every flow to one server. */
+	uint32_t (*server_for)(struct rp_target *t, uint32_t captured);
 	/* Addresses the replayed connections use (IPv4 in host order). */
 	uint8_t client_mac[6], server_mac[6];
 	uint32_t client_ip, server_ip;

@@ -25,7 +25,9 @@ struct mem_target {
 	struct rp_target t; /* first: the player holds a pointer to it */
 	struct mbx_port *port;
 	struct stack *stack;
-	struct devmodel dm; /* the default model */
+	struct devmodel dm; /* the default model, or --config's */
+	uint32_t addrs[STACK_MAX_ADDRS]; /* the stack's, network order: 198.18.0.1 and the model's */
+	uint32_t n_addrs;
 	struct worker w;
 	volatile sig_atomic_t stop;
 	pcap_t *dead;
@@ -133,6 +135,16 @@ static int mem_poll(struct rp_target *t, uint64_t deadline_ns, rp_deliver_fn del
 	return 0;
 }
 
+static uint32_t mem_server_for(struct rp_target *t, uint32_t captured)
+{
+	struct mem_target *m = mt(t);
+
+	for (uint32_t i = 1; i < m->n_addrs; i++)
+		if (m->addrs[i] == __builtin_bswap32(captured))
+			return captured;
+	return MEM_SERVER_IP;
+}
+
 static uint64_t mem_now(struct rp_target *t)
 {
 	return mt(t)->now;
@@ -167,22 +179,38 @@ void rp_target_mem_print_counters(struct rp_target *t, FILE *out)
 	stats_print(out, &totals, NULL);
 }
 
+/* The stack owns 198.18.0.1 and every address of the model's servers. */
+static int own_addresses(struct mem_target *m, char *err, size_t errlen)
+{
+	struct mb_server_addr a[STACK_MAX_ADDRS];
+	uint32_t n = devmodel_server_addrs(&m->dm, a, STACK_MAX_ADDRS);
+
+	m->addrs[0] = __builtin_bswap32(MEM_SERVER_IP);
+	m->n_addrs = 1;
+	if (n >= STACK_MAX_ADDRS) {
+		snprintf(err, errlen, "the model has %u servers; in process, at most %u", n,
+			 STACK_MAX_ADDRS - 1);
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (a[i].addr && a[i].addr != m->addrs[0])
+			m->addrs[m->n_addrs++] = a[i].addr;
+	return 0;
+}
+
 struct rp_target *rp_target_mem_open(const char *out_pcap, uint16_t port, uint64_t epoch_ns,
-				     char *err, size_t errlen)
+				     const char *config, char *err, size_t errlen)
 {
 	static const uint8_t server_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 	static const uint8_t client_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 	struct mbx_mem_config pcfg = { .n_frames = MEM_FRAMES, .frame_size = MEM_FRAME_SIZE };
 	struct mem_target *m = calloc(1, sizeof(*m));
-	uint32_t addr = __builtin_bswap32(MEM_SERVER_IP);
 	struct stack_config cfg = {
 		.max_conns = 4096,
 		.adu_buffers = 1024,
 		.mss = 1460,
 		.ports = &port,
 		.n_ports = 1,
-		.addrs = &addr,
-		.n_addrs = 1,
 	};
 
 	if (!m) {
@@ -196,7 +224,8 @@ struct rp_target *rp_target_mem_open(const char *out_pcap, uint16_t port, uint64
 	m->epoch_ns = epoch_ns;
 	m->q = calloc(OUT_QUEUE, MEM_FRAME_SIZE);
 	m->stack = aligned_alloc(64, sizeof(*m->stack));
-	if (!m->q || !m->stack || devmodel_build_default(&m->dm, NULL, err, errlen) < 0) {
+	if (!m->q || !m->stack || devmodel_load(&m->dm, config, NULL, err, errlen) < 0 ||
+	    own_addresses(m, err, errlen) < 0) {
 		if (!m->q || !m->stack)
 			snprintf(err, errlen, "out of memory for the in-process server");
 		free(m->stack);
@@ -211,6 +240,8 @@ struct rp_target *rp_target_mem_open(const char *out_pcap, uint16_t port, uint64
 		mem_close(&m->t);
 		return NULL;
 	}
+	cfg.addrs = m->addrs;
+	cfg.n_addrs = m->n_addrs;
 	m->w.port = m->port;
 	m->w.stack = m->stack;
 	m->w.stop = &m->stop;
@@ -232,6 +263,7 @@ struct rp_target *rp_target_mem_open(const char *out_pcap, uint16_t port, uint64
 	m->t.send = mem_send;
 	m->t.poll = mem_poll;
 	m->t.now = mem_now;
+	m->t.server_for = config ? mem_server_for : NULL;
 	m->t.close = mem_close;
 	memcpy(m->t.client_mac, client_mac, 6);
 	memcpy(m->t.server_mac, server_mac, 6);

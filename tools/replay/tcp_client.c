@@ -12,7 +12,7 @@ static void send_tcp(struct rp_tcp *c, uint32_t seq, uint8_t flags, const uint8_
 	const uint8_t mss_opt[4] = { 2, 4, (uint8_t)(t->mss >> 8), (uint8_t)t->mss };
 	struct fb_flow fl = {
 		.client_ip = t->client_ip,
-		.server_ip = t->server_ip,
+		.server_ip = c->server_ip,
 		.client_port = c->sport,
 		.server_port = t->server_port,
 		.vlan = -1,
