@@ -13,7 +13,7 @@
 #include "model_yaml.h"
 
 #define ENTRIES 65536
-#define ROUNDS 4 /* runs of the requests that may each add rules */
+#define ROUNDS 16 /* runs of the requests that may each add rules */
 
 /* Per-entry flags of a learned table. */
 enum { E_PRESENT = 1, E_KNOWN = 2, E_INIT = 4 };
@@ -46,6 +46,7 @@ struct lunit {
 	uint8_t fc_off[256 / 8];
 	int kept; /* a unit of the model (not one that only answered 0B) */
 	uint32_t n_seqs; /* in the model last written */
+	int held; /* this round adds no more rules to it */
 };
 
 /* One request and what the captured device did with it. */
@@ -834,18 +835,25 @@ static int add_rules(struct learn *L, uint32_t *added)
 	if (!done)
 		return -1;
 	*added = 0;
+	for (uint32_t i = 0; i < L->n_units; i++)
+		L->units[i]->held = 0;
 	for (uint32_t i = 0; i < L->n_ex; i++) {
 		struct ex *e = &L->ex[i];
 		uint32_t before = e->u->n_rules;
 		uint8_t off = e->u->fc_off[e->q[7] >> 3];
 
-		if (e->same || done[i] || !e->u->kept)
+		if (e->same || done[i] || !e->u->kept || e->u->held)
 			continue;
 		if (rules_for(L, e, done) < 0) {
 			free(done);
 			return -1;
 		}
 		*added += e->u->n_rules - before + (off != e->u->fc_off[e->q[7] >> 3]);
+		/* Unanswered where the device answered: the unit may be in
+		 * listen only mode from here on, which this rule may undo; what
+		 * follows is judged on the next round. */
+		if (e->r && !e->nlen)
+			e->u->held = 1;
 	}
 	free(done);
 	return 0;
