@@ -463,7 +463,8 @@ static int place_sequences(struct lunit *u, struct cfg_unit *cu)
 	for (int id = 0; id < CFG_TABLES; id++) {
 		struct ltable *tb = &u->tab[id];
 
-		qsort(tb->steps, tb->n_steps, sizeof(*tb->steps), step_order);
+		if (tb->n_steps)
+			qsort(tb->steps, tb->n_steps, sizeof(*tb->steps), step_order);
 		for (uint32_t i = 0; i < tb->n_steps;) {
 			uint32_t j = i;
 			struct cfg_seq *grown, *q;
