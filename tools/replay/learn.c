@@ -557,22 +557,13 @@ static int build_model(struct learn *L, struct cfg_model *m)
 	return 0;
 }
 
+/* config_free() frees all but the rules, which are the units' (lunit). */
 static void free_model(struct cfg_model *m)
 {
-	for (uint32_t i = 0; i < m->n_servers; i++) {
-		for (uint32_t u = 0; u < m->servers[i].n_units; u++) {
-			struct cfg_unit *cu = &m->servers[i].units[u];
-
-			for (int t = 0; t < CFG_TABLES; t++)
-				free(cu->table[t].list);
-			for (uint32_t q = 0; q < cu->n_seqs; q++)
-				free(cu->seqs[q].steps);
-			free(cu->seqs);
-		}
-		free(m->servers[i].units);
-	}
-	free(m->servers);
-	memset(m, 0, sizeof(*m));
+	for (uint32_t i = 0; i < m->n_servers; i++)
+		for (uint32_t u = 0; u < m->servers[i].n_units; u++)
+			m->servers[i].units[u].rules = NULL;
+	config_free(m);
 }
 
 /* Writes the model of what is learned so far into the output file. */
