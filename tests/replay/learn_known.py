@@ -132,7 +132,8 @@ def gateway_capture():
     c.flow("198.18.0.1", 41000, [(0.1 * i, 3, rd(4, 0, 2)) for i in range(12)])
     c.flow("198.18.0.3", 41001, [(0.05, 5, rd(1, 20, 4)), (0.15, 5, struct.pack(">BHH", 5, 21, 0)),
                                  (0.25, 5, rd(1, 20, 4)), (0.35, 5, struct.pack(">BHH", 5, 22, 0xFF00)),
-                                 (0.45, 5, struct.pack(">BHH", 5, 23, 0))])
+                                 (0.45, 5, struct.pack(">BHH", 5, 23, 0)),
+                                 (0.55, 0, rd(1, 20, 4))])  # unit 0: the server's own unit
     return c
 
 

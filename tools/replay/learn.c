@@ -47,6 +47,7 @@ struct lunit {
 	int kept; /* a unit of the model (not one that only answered 0B) */
 	uint32_t n_seqs; /* in the model last written */
 	int held; /* this round adds no more rules to it */
+	int own; /* unit ids 0 and 0xFF reached it in the capture */
 };
 
 /* One request and what the captured device did with it. */
@@ -223,6 +224,7 @@ static int collect(struct learn *L)
 		e->u = unit_of(L, e->server, unit_id_of(servers, ids, &n_servers, e->server, e->q[6]));
 		if (!e->u)
 			return -1;
+		e->u->own |= e->q[6] == 0 || e->q[6] == 0xFF;
 		if (!e->u->requests++)
 			e->u->first_ns = e->t_ns;
 		if (e->r) {
@@ -541,6 +543,8 @@ static int build_model(struct learn *L, struct cfg_model *m)
 		}
 		cu = &s->units[s->n_units++];
 		cu->first_id = cu->last_id = u->id;
+		if (u->own)
+			s->own_unit = u->id;
 		if (u->has_ids)
 			memcpy(cu->id_objects, u->ids, sizeof(cu->id_objects));
 		for (int t = 0; t < CFG_TABLES; t++)
