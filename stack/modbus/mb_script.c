@@ -63,7 +63,7 @@ static void land_steps(struct mb_unit *u, struct mb_script *s, uint32_t *seq, ui
 		if (q->next < q->n_steps && q->steps[q->next].at_ns < next)
 			next = q->steps[q->next].at_ns;
 	}
-	s->next_due = next;
+	__atomic_store_n(&s->next_due, next, __ATOMIC_RELEASE);
 	mbx_regs_unlock(seq);
 }
 
