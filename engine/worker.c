@@ -1,6 +1,6 @@
 #include "worker.h"
 
-static void tx_flush(struct worker *w)
+void worker_flush(struct worker *w)
 {
 	if (w->capture && w->tx.n)
 		capture_ring_put(w->capture, w->tx.f, w->tx.n, w->stack->now_ns, CAPTURE_OUT);
@@ -13,7 +13,7 @@ static void sink_put(void *arg, const struct mbx_frame *f)
 	struct worker *w = arg;
 
 	if (w->tx.n == MBX_FRAME_VEC_MAX)
-		tx_flush(w);
+		worker_flush(w);
 	w->tx.f[w->tx.n++] = *f;
 }
 
@@ -44,7 +44,7 @@ void worker_announce(struct worker *w)
 		f.len = stack_arp_announce(w->stack, i, f.data, f.room);
 		sink_put(w, &f);
 	}
-	tx_flush(w);
+	worker_flush(w);
 }
 
 void worker_burst(struct worker *w, struct mbx_frame *rx, uint32_t n, uint64_t now_ns)
@@ -62,7 +62,7 @@ void worker_burst(struct worker *w, struct mbx_frame *rx, uint32_t n, uint64_t n
 	/* Timed before the hand-over (telemetry.h). The in-process replay, on
 	 * its virtual clock, has no telemetry. */
 	t1 = w->tel.part ? telemetry_burst(&w->tel, w->burst_tsc, requests_before) : 0;
-	tx_flush(w);
+	worker_flush(w);
 	mbx_port_release(w->port, drop, n_drop);
 	if (w->tel.part)
 		telemetry_tick(&w->tel, t1);
@@ -71,7 +71,7 @@ void worker_burst(struct worker *w, struct mbx_frame *rx, uint32_t n, uint64_t n
 void worker_tick(struct worker *w, uint64_t now_ns)
 {
 	if (stack_timers(w->stack, now_ns))
-		tx_flush(w);
+		worker_flush(w);
 }
 
 void worker_run(struct worker *w)

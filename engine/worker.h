@@ -39,6 +39,12 @@ void worker_announce(struct worker *w);
  * with a virtual clock. */
 void worker_burst(struct worker *w, struct mbx_frame *rx, uint32_t n, uint64_t now_ns);
 
+/* Sends the replies waiting in the tx batch. The stack's sink fills it
+ * during a burst or a tick, which send it at their end; a client stack's
+ * application calling stack_connect or stack_send outside them sends
+ * its segments with this. */
+void worker_flush(struct worker *w);
+
 /* Runs the stack's timers due by now_ns and sends what they sent. The loop
  * below calls it once a tick (2^STACK_TICK_SHIFT ns). */
 void worker_tick(struct worker *w, uint64_t now_ns);

@@ -116,6 +116,10 @@ int share_take(struct stack *s, const struct tcp_conn *c, enum share_pool p, uin
 		return SHARE_POOL_EMPTY;
 	if (conn_held >= t->conn_cap[p])
 		return SHARE_CONN_FULL;
+	/* A client stack's peers are the few servers it loads: their
+	 * shares would only cap its own connections. */
+	if (__builtin_expect(s->client, 0))
+		return 0;
 	e = lookup(t, key, 1);
 	if (!e) {
 		s->ctr.share_source_table_full++;
@@ -134,9 +138,12 @@ int share_take(struct stack *s, const struct tcp_conn *c, enum share_pool p, uin
 void share_return(struct stack *s, uint32_t raddr, enum share_pool p, uint32_t n)
 {
 	struct share_table *t = &s->share;
-	struct share_source *e = lookup(t, raddr + 1, 0);
+	struct share_source *e;
 	uint32_t k = 0;
 
+	if (__builtin_expect(s->client, 0))
+		return; /* nothing was counted to a source (share_take) */
+	e = lookup(t, raddr + 1, 0);
 	if (e) {
 		/* Buffers taken while the source had no slot are the
 		 * overflow's: what this entry lacks comes off there. */

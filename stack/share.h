@@ -8,7 +8,9 @@
  *   free in it: a lone greedy source ends with half the pool, a second with
  *   half of the rest, and a source holding nothing always gets a free one.
  *   The bound moves with the pool, so an ordinary load (many sources, few
- *   buffers each) never meets it, and it needs no option.
+ *   buffers each) never meets it, and it needs no option. A client stack
+ *   (stack_config.app) has no source shares: its peers are the servers it
+ *   loads, all its connections to one of them.
  *
  * What a source holds is kept in a small open-addressing table per worker
  * (keyed hash of the address, linear probes, backward-shift removal),

@@ -179,13 +179,15 @@ short_frame:
 }
 
 /* Answers a checked frame. hint: its segment's connection, looked up
- * ahead, or NULL (tcp_input). */
-static inline enum stack_verdict frame_answer(struct stack *s, enum frame_kind kind,
-					      struct frame_in *in, struct tcp_conn *hint)
+ * ahead, or NULL (tcp_input). client: s->client, a constant where the
+ * caller was compiled for one kind of stack. */
+static inline __attribute__((always_inline)) enum stack_verdict
+frame_answer(struct stack *s, enum frame_kind kind, struct frame_in *in, struct tcp_conn *hint,
+	     const int client)
 {
 	switch (kind) {
 	case FRAME_TCP:
-		return tcp_input(s, &in->seg, hint);
+		return client ? tcp_input_client(s, &in->seg, hint) : tcp_input(s, &in->seg, hint);
 	case FRAME_ARP:
 		return arp_input(s, in->seg.f, in->seg.l2_len);
 	case FRAME_ICMP:
@@ -200,7 +202,7 @@ enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f)
 	struct frame_in in;
 	enum frame_kind kind = frame_check(s, f, &in);
 
-	return frame_answer(s, kind, &in, 0);
+	return frame_answer(s, kind, &in, 0, s->client);
 }
 
 /* A burst goes through stages, each over all its frames, as DPDK's
@@ -300,8 +302,9 @@ static inline void ahead_request(const struct ahead *a)
 		mb_prefetch_request(a->unit, a->in.seg.payload + MBAP_HDR_LEN);
 }
 
-static uint32_t input_pass(struct stack *s, struct mbx_frame *f, uint32_t n,
-			   struct mbx_frame *drop)
+static inline __attribute__((always_inline)) uint32_t
+input_pass(struct stack *s, struct mbx_frame *f, uint32_t n, struct mbx_frame *drop,
+	   const int client)
 {
 	struct ahead a[AHEAD_MAX];
 	uint32_t gen, n_drop = 0;
@@ -326,39 +329,82 @@ static uint32_t input_pass(struct stack *s, struct mbx_frame *f, uint32_t n,
 		if (i + AHEAD_REQUEST < n)
 			ahead_request(&a[i + AHEAD_REQUEST]);
 		if (frame_answer(s, (enum frame_kind)a[i].kind, &a[i].in,
-				 gen == s->conns.gen ? a[i].c : 0) == STACK_DROP)
+				 gen == s->conns.gen ? a[i].c : 0, client) == STACK_DROP)
 			drop[n_drop++] = f[i];
 	}
 	return n_drop;
 }
 
-uint32_t stack_input_burst(struct stack *s, struct mbx_frame *f, uint32_t n,
-			   struct mbx_frame *drop)
+static inline __attribute__((always_inline)) uint32_t
+input_passes(struct stack *s, struct mbx_frame *f, uint32_t n, struct mbx_frame *drop,
+	     const int client)
 {
 	uint32_t n_drop = 0;
 
 	for (uint32_t i = 0; i < n; i += AHEAD_MAX)
-		n_drop += input_pass(s, f + i, n - i < AHEAD_MAX ? n - i : AHEAD_MAX, drop + n_drop);
+		n_drop += input_pass(s, f + i, n - i < AHEAD_MAX ? n - i : AHEAD_MAX, drop + n_drop,
+				     client);
 	return n_drop;
+}
+
+/* The passes of a burst, compiled for one kind of stack: a server's or a
+ * client's TCP input, chosen once a burst rather than once a segment (a
+ * test once a segment measured 1 % slower with 1,000 connections). */
+static uint32_t server_burst(struct stack *s, struct mbx_frame *f, uint32_t n,
+			     struct mbx_frame *drop)
+{
+	return input_passes(s, f, n, drop, 0);
+}
+
+static uint32_t client_burst(struct stack *s, struct mbx_frame *f, uint32_t n,
+			     struct mbx_frame *drop)
+{
+	return input_passes(s, f, n, drop, 1);
+}
+
+uint32_t stack_input_burst(struct stack *s, struct mbx_frame *f, uint32_t n,
+			   struct mbx_frame *drop)
+{
+	if (__builtin_expect(s->client, 0))
+		return client_burst(s, f, n, drop);
+	return server_burst(s, f, n, drop);
 }
 
 int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_model *model,
 	       struct mbx_frame_source extra, struct mbx_frame_sink tx)
 {
+	struct conn_policy_config policy = cfg->policy;
+	const struct stack_app *app = cfg->app;
 	uint64_t hash_key;
 
 	memset(s, 0, sizeof(*s));
-	if (cfg->mss < 88 || cfg->n_ports == 0 ||
-	    cfg->n_addrs > STACK_MAX_ADDRS) {
+	/* A server serves ports; a client serves none and has its callbacks. */
+	if (cfg->mss < 88 || cfg->n_addrs > STACK_MAX_ADDRS ||
+	    (app ? cfg->n_ports || !app->established || !app->received || !app->closed :
+		   !cfg->n_ports)) {
 		errno = EINVAL;
 		return -1;
+	}
+	if (app) {
+		/* A server's connection management: its peers come to it, and
+		 * it closes idle ones and evicts for new ones. A client's
+		 * application decides when its own connections end. */
+		policy.max_per_source = 0;
+		policy.n_priority = 0;
+		policy.idle_ms = policy.priority_idle_ms = 0;
+		policy.close_rst = 0;
+		s->client = 1;
+		s->app = *app;
+		/* Its segments all leave from cfg.mac; a server learns the MAC
+		 * its peers address from their frames. */
+		memcpy(s->l2_self, cfg->mac, sizeof(s->l2_self));
 	}
 	memcpy(&hash_key, cfg->secret + sizeof(s->cookie_key), sizeof(hash_key));
 	if (conn_table_init(&s->conns, cfg->max_conns, hash_key) < 0)
 		return -1;
 	/* 4096 slots of a tick: the usual retransmission timeouts fit one
 	 * revolution (timer_wheel.h). */
-	if (conn_policy_init(&s->policy, &cfg->policy, cfg->max_conns, hash_key) < 0 ||
+	if (conn_policy_init(&s->policy, &policy, cfg->max_conns, hash_key) < 0 ||
 	    buf_pool_init(&s->adu, cfg->adu_buffers ? cfg->adu_buffers : cfg->max_conns / 4 + 64,
 			  MB_ADU_MAX) < 0 ||
 	    buf_pool_init(&s->snd, cfg->snd_blocks ? cfg->snd_blocks : cfg->max_conns / 2 + 64,

@@ -37,7 +37,7 @@
 	X(drop_not_tcp, "IPv4 neither TCP nor ICMP: dropped") \
 	X(drop_tcp_bad_header, "TCP data offset below 5 or past the segment (RFC 9293 3.1): dropped") \
 	X(drop_tcp_bad_csum, "TCP checksum wrong (RFC 9293 3.1): dropped") \
-	X(rst_port_not_served, "segments to a port not served: answered with RST (RFC 9293 3.10.7.1)") \
+	X(rst_port_not_served, "segments for no connection to a port not served (on a client stack, any port): answered with RST (RFC 9293 3.10.7.1)") \
 	X(drop_rst_no_conn, "RST for no connection: dropped (RFC 9293 3.10.7.1)") \
 	X(drop_syn_with_data, "SYN payloads ignored, not acknowledged, as a SYN cookie keeps no data (RFC 4987 3.6)") \
 	X(drop_no_ack_flag, "segments without the ACK flag (RFC 9293 3.10.7.4 fifth check): dropped") \
@@ -101,9 +101,21 @@
 	X(conn_closed, "passive closes completed (RFC 9293 3.6)") \
 	X(conn_closed_active, "our closes completed: TIME-WAIT ended (RFC 9293 3.6)") \
 	X(conn_reset_by_peer, "connections the peer reset (RFC 9293 3.10.7.4)") \
+	X(drop_rst_time_wait, "RSTs in TIME-WAIT ignored: TIME-WAIT runs its course (RFC 1337 3, TIME-WAIT assassination)") \
 	X(conn_reset_retransmit_limit, "connections reset after the most retransmissions of one segment without an ACK (RFC 1122 4.2.3.5)") \
 	X(conn_reset_bad_mbap, "connections reset because an MBAP length out of range left the stream unframeable (MIG 3.1.3)") \
-	X(adu_split_reassembled, "ADUs that arrived split over segments and were put together")
+	X(adu_split_reassembled, "ADUs that arrived split over segments and were put together") \
+	/* A client stack's own opens (stack/tcp/tcp_connect.c). */ \
+	X(tx_syn, "SYNs sent to open a connection, with our MSS (RFC 9293 3.5)") \
+	X(tx_syn_retransmit, "SYNs sent again on timeout, backed off (RFC 6298 5.5, RFC 9293 3.8.1)") \
+	X(conn_connected, "connections we opened: their SYN-ACK came (RFC 9293 3.10.7.3)") \
+	X(conn_refused_by_peer, "our SYNs answered with an acceptable RST: connection refused (RFC 9293 3.10.7.3)") \
+	X(conn_syn_timeout, "connections given up after the most SYN retransmissions without an answer (RFC 1122 4.2.3.5)") \
+	X(drop_syn_sent_bad_ack, "segments in SYN-SENT acknowledging other than our SYN: answered with RST unless a RST (RFC 9293 3.10.7.3)") \
+	X(drop_syn_sent_rst_no_ack, "RSTs in SYN-SENT without an ACK: dropped (RFC 9293 3.10.7.3, RFC 5961 3.2)") \
+	X(drop_syn_sent_no_syn, "segments in SYN-SENT with neither SYN nor RST (nor an ACK of anything but our SYN): dropped (RFC 9293 3.10.7.3)") \
+	X(drop_simultaneous_open, "SYNs without ACK in SYN-SENT, a simultaneous open, not supported: dropped, our SYN goes again (RFC 9293 3.10.7.3)") \
+	X(drop_syn_ack_data, "SYN-ACK payloads ignored, not acknowledged: the peer sends them again (RFC 9293 3.10.7.3)")
 
 struct stack_counters {
 #define X(name, help) uint64_t name;
@@ -118,6 +130,33 @@ struct stack_counters {
 #define STACK_TICK_SHIFT 20
 
 #define STACK_SECRET_LEN 24
+
+/* Why a client stack's connection ended (stack_app.closed). */
+enum stack_close_why {
+	STACK_CLOSED, /* both FINs done: TIME-WAIT ended, or our FIN acknowledged after theirs */
+	STACK_RESET, /* a RST from the peer */
+	STACK_REFUSED, /* a RST to our SYN */
+	STACK_TIMED_OUT, /* retransmissions of the SYN or of data exhausted, or a close not finished in time */
+	STACK_ABORTED, /* stack_abort, or our RST (data after our close, no buffer for our FIN) */
+};
+
+/* The application of a client stack. Callbacks run inside stack_input,
+ * stack_timers and the calls below; they may call stack_send, stack_close,
+ * stack_abort and stack_connect. conn is the connection's index, below
+ * max_conns: the application keeps its own per-connection data in arrays
+ * indexed by it. */
+struct stack_app {
+	/* Our SYN's SYN-ACK was accepted: ESTABLISHED. A stack_send from here
+	 * carries the handshake's ACK. */
+	void (*established)(void *arg, uint32_t conn);
+	/* n in-order bytes, acknowledged once this returns (with whatever
+	 * this sent). p is valid only during the call. */
+	void (*received)(void *arg, uint32_t conn, const uint8_t *p, uint32_t n);
+	/* The connection is gone; its index may be handed out again once
+	 * this returns. Called for every connection stack_connect opened. */
+	void (*closed)(void *arg, uint32_t conn, enum stack_close_why why);
+	void *arg;
+};
 
 /* The keys of stack_config.secret from a replay's fixed secret, so that a
  * run repeats another's SYN cookies: a BLAKE2b hash (libsodium) of it, so
@@ -148,7 +187,14 @@ struct stack_config {
 	const uint32_t *addrs;
 	uint32_t n_addrs;
 	uint8_t mac[6];
-	struct conn_policy_config policy; /* limits and timeouts (conn_policy_defaults) */
+	/* Limits and timeouts (conn_policy_defaults). A client stack keeps
+	 * time_wait_ms and the keepalive settings only: idle timeouts, the
+	 * per-source limit, priority sources and eviction are a server's. */
+	struct conn_policy_config policy;
+	/* NULL: a server (ports served, SYN cookies). Otherwise a client stack
+	 * for this application: no ports (n_ports 0), connections opened by
+	 * stack_connect only, segments for no connection answered with RST. */
+	const struct stack_app *app;
 };
 
 /* Where replies go. The engine batches them into tx bursts. */
@@ -188,6 +234,8 @@ struct stack {
 	/* Our MAC as the peers address it, for frame-less segments: learnt
 	 * when a connection opens (one interface per stack). */
 	uint8_t l2_self[6];
+	uint8_t client; /* a client stack: app is its application */
+	struct stack_app app;
 	/* A request payload is copied here before replies overwrite its frame. */
 	uint8_t scratch[9216] __attribute__((aligned(64)));
 };
@@ -217,6 +265,36 @@ enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f);
  * drop[] (the caller gives them back to the port); returns how many. */
 uint32_t stack_input_burst(struct stack *s, struct mbx_frame *f, uint32_t n,
 			   struct mbx_frame *drop);
+
+/* A client stack's side (stack/tcp/tcp_connect.c). Each returns 0 or a
+ * negative errno; -EINVAL on a server stack.
+ *
+ * stack_connect: takes a connection for the tuple and sends our SYN with
+ * our MSS, retransmitted with backoff (RFC 6298 5.5) until its SYN-ACK
+ * comes or max_retries are spent (closed: STACK_TIMED_OUT). laddr and
+ * raddr network order, ports host order; dst_mac and tci (CONN_L2_UNTAGGED
+ * or an 802.1Q TCI) address the peer's frames; our MAC is cfg.mac. Sets
+ * *conn. -ENOSPC table full, -EADDRINUSE the tuple is in use (TIME-WAIT
+ * included), -ENOBUFS no frame.
+ *
+ * stack_send: n bytes (1 .. the smaller MSS) as one segment now, kept in
+ * the send queue until acknowledged and retransmitted (RFC 6298).
+ * -EAGAIN: the peer's window, the connection's send-queue share or a frame
+ * is missing (nothing was queued: try later); -EMSGSIZE n is 0 or above
+ * the MSS; -ENOTCONN not ESTABLISHED (connecting, or closing).
+ *
+ * stack_close: our FIN after what is queued (FIN-WAIT-1, FIN-WAIT-2,
+ * TIME-WAIT for cfg.policy.time_wait_ms; closed: STACK_CLOSED); text that
+ * comes after it is answered with RST (RFC 1122 4.2.2.13). In SYN-SENT the
+ * connection is forgotten at once (STACK_ABORTED). 0 when already closing.
+ *
+ * stack_abort: a RST (none in SYN-SENT), and the connection is freed at
+ * once (closed: STACK_ABORTED, before this returns). */
+int stack_connect(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+		  const uint8_t dst_mac[6], uint16_t tci, uint32_t *conn);
+int stack_send(struct stack *s, uint32_t conn, const void *p, uint32_t n);
+int stack_close(struct stack *s, uint32_t conn);
+void stack_abort(struct stack *s, uint32_t conn);
 
 /* Whether addr (network order) is one of the stack's own addresses. */
 int stack_owns(const struct stack *s, uint32_t addr);

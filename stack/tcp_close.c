@@ -8,7 +8,23 @@
  * otherwise keep a slot for each of them that long. What TIME-WAIT guards
  * against, an old duplicate segment taken into a new incarnation of the
  * tuple, needs the client to reuse its port within that time; a full table
- * gives TIME-WAIT slots to new connections first anyway. */
+ * gives TIME-WAIT slots to new connections first anyway.
+ *
+ * A client stack (stack/tcp/tcp_connect.c) closes first, so TIME-WAIT is
+ * its own: time_wait_ms long, and a tuple in it is never reused (stack_
+ * connect: -EADDRINUSE). A connection-rate run of hundreds of thousands of
+ * connections a second therefore needs BOTH a short TIME-WAIT and many
+ * source tuples: at rate R, R * time_wait_ms / 1000 tuples are in
+ * TIME-WAIT at once (with 1 s, one source address's 64,511 ports carry
+ * about 64,000 connections a second, and a prefix of addresses as many
+ * times more). The 2 MSL of RFC 9293
+ * 3.6.1 (4 minutes) would need 240 times as many. The short time is safe
+ * where the generator runs, a lab link of a few hops whose segments live
+ * milliseconds, not the MSL of a routed internet; and since each tuple
+ * waits out its TIME-WAIT before it is used again, with an ISS from the
+ * 4 us clock (RFC 6528) above the old incarnation's sequence numbers,
+ * the reuse RFC 6191 permits with timestamps is not needed. A RST does
+ * not end TIME-WAIT early (RFC 1337, tcp_input.c). */
 #include "tcp_internal.h"
 #include "tcp_timer.h"
 
@@ -28,7 +44,7 @@ static int evict(struct stack *s)
 	if (v->state == TCP_TIME_WAIT) {
 		/* Closed already: nothing to tell the peer. */
 		s->ctr.conn_time_wait_reclaimed++;
-		tcp_conn_close(s, v);
+		tcp_conn_close(s, v, STACK_CLOSED);
 		return 0;
 	}
 	/* The slot is needed now, so the victim does not wait in FIN-WAIT
@@ -42,7 +58,7 @@ static int evict(struct stack *s)
 		else
 			s->ctr.tx_fin++;
 	}
-	tcp_conn_close(s, v);
+	tcp_conn_close(s, v, STACK_ABORTED);
 	return 0;
 }
 
@@ -78,11 +94,11 @@ struct tcp_conn *tcp_conn_admit(struct stack *s, struct tcp_seg *seg)
 	return c;
 }
 
-static void abort_conn(struct stack *s, struct tcp_conn *c)
+void tcp_abort(struct stack *s, struct tcp_conn *c, enum stack_close_why why)
 {
 	if (tcp_send_ctl(s, c, TCP_RST, c->snd_nxt) == 0)
 		s->ctr.tx_rst++;
-	tcp_conn_close(s, c);
+	tcp_conn_close(s, c, why);
 }
 
 void tcp_active_close(struct stack *s, struct tcp_conn *c)
@@ -91,7 +107,7 @@ void tcp_active_close(struct stack *s, struct tcp_conn *c)
 	 * until acknowledged (tcp_send_fin); with no send buffer for it, or
 	 * with --close rst, the close is an abort. */
 	if (s->policy.cfg.close_rst || tcp_send_fin(s, c) < 0) {
-		abort_conn(s, c);
+		tcp_abort(s, c, STACK_ABORTED);
 		return;
 	}
 	c->last_req = (uint32_t)tcp_now_tick(s); /* the close's start, for its timeout */
@@ -105,11 +121,13 @@ static void enter_time_wait(struct stack *s, struct tcp_conn *c)
 	tcp_timer_ensure(s, c, conn_mgmt_deadline(s, c));
 }
 
-int tcp_time_wait_reopens(const struct tcp_conn *c, const struct tcp_seg *seg)
+int tcp_time_wait_reopens(const struct stack *s, const struct tcp_conn *c,
+			   const struct tcp_seg *seg)
 {
 	/* RFC 1122 4.2.2.13: a SYN may reopen a connection in TIME-WAIT if
-	 * its sequence number is above the previous incarnation's. */
-	return c->state == TCP_TIME_WAIT && (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
+	 * its sequence number is above the previous incarnation's; a client
+	 * stack listens nowhere. */
+	return !s->client && c->state == TCP_TIME_WAIT && (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
 	       seq_gt(seg->seq, c->rcv_nxt);
 }
 
@@ -144,7 +162,7 @@ enum stack_verdict tcp_close_input(struct stack *s, struct tcp_seg *seg, struct 
 		s->ctr.conn_reset_data_after_close++;
 		s->ctr.tx_rst++;
 		tcp_reply_control(s, seg, TCP_RST, c->snd_nxt, 0, TCP_RCV_WND);
-		tcp_conn_close(s, c);
+		tcp_conn_close(s, c, STACK_ABORTED);
 		return STACK_SENT;
 	}
 	fin = (seg->flags & TCP_FIN) && seg->seq + seg->len == c->rcv_nxt;
@@ -212,6 +230,8 @@ uint64_t conn_mgmt_deadline(const struct stack *s, const struct tcp_conn *c)
 		return since + conn_close_ticks(s, c);
 	case TCP_TIME_WAIT:
 		return since + tcp_ticks_from_ms(s->policy.cfg.time_wait_ms);
+	case TCP_SYN_SENT:
+		return tcp_syn_deadline(s, c);
 	default:
 		return UINT64_MAX;
 	}
@@ -228,17 +248,20 @@ void conn_mgmt_expire(struct stack *s, struct tcp_conn *c)
 	switch (c->state) {
 	case TCP_TIME_WAIT:
 		s->ctr.conn_closed_active++;
-		tcp_conn_close(s, c);
+		tcp_conn_close(s, c, STACK_CLOSED);
 		return;
 	case TCP_FIN_WAIT_1:
 	case TCP_FIN_WAIT_2:
 	case TCP_CLOSING:
 		s->ctr.conn_close_timeout++;
-		abort_conn(s, c);
+		tcp_abort(s, c, STACK_TIMED_OUT);
 		return;
 	case TCP_LAST_ACK:
 		s->ctr.conn_last_ack_timeout++;
-		abort_conn(s, c);
+		tcp_abort(s, c, STACK_TIMED_OUT);
+		return;
+	case TCP_SYN_SENT:
+		tcp_syn_timeout(s, c);
 		return;
 	case TCP_ESTABLISHED:
 		break;
@@ -256,7 +279,7 @@ void conn_mgmt_expire(struct stack *s, struct tcp_conn *c)
 	 * otherwise one more probe. */
 	if (c->ka_probes >= cfg->keepalive_count) {
 		s->ctr.conn_keepalive_timeout++;
-		abort_conn(s, c);
+		tcp_abort(s, c, STACK_TIMED_OUT);
 		return;
 	}
 	c->ka_probes++;

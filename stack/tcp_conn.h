@@ -26,7 +26,8 @@
 
 /* The states a server keeps (RFC 9293 3.3.2). LISTEN is implicit: a port in
  * the served set is always listening. SYN-RECEIVED lives only in the SYN
- * cookie (tcp_cookie.h), never in the table. CLOSE-WAIT is never entered:
+ * cookie (tcp_cookie.h), never in the table; SYN-SENT only in a client
+ * stack. CLOSE-WAIT is never entered:
  * our FIN goes out with the ACK of the peer's FIN. FIN-WAIT-1 and the states
  * after it follow our own close on an idle timeout (tcp_close.c). */
 enum tcp_state {
@@ -36,6 +37,11 @@ enum tcp_state {
 	TCP_FIN_WAIT_2,
 	TCP_CLOSING,
 	TCP_TIME_WAIT,
+	/* A client stack's connection whose SYN is out (stack/tcp/
+	 * tcp_connect.c): SND.UNA is the ISS, SND.NXT ISS + 1; last_req is the
+	 * tick the SYN last went and ka_probes how often it went again (no
+	 * send queue, so a million connections opening hold no block). */
+	TCP_SYN_SENT,
 };
 
 /* c->flags */

@@ -1,4 +1,5 @@
-/* TCP segment arrival (RFC 9293 3.10.7) for a passive-only server.
+/* TCP segment arrival (RFC 9293 3.10.7): a server's passive opens, and the
+ * synchronized states of both sides (SYN-SENT is stack/tcp/tcp_connect.c).
  *
  * The checks run in the RFC's order. Each drop is counted under its reason;
  * each control reply (RST, ACK, SYN-ACK) is written into the received frame. */
@@ -10,8 +11,6 @@
 #include "tcp_cookie.h"
 #include "tcp_internal.h"
 #include "tcp_timer.h"
-
-#define TCP_MSS_MIN 88 /* smallest peer MSS we honour, as Linux's TCP_MIN_MSS */
 
 /* No connection and a port that is not served: CLOSED (RFC 9293 3.10.7.1). */
 static enum stack_verdict input_closed(struct stack *s, struct tcp_seg *seg)
@@ -32,7 +31,7 @@ static enum stack_verdict input_closed(struct stack *s, struct tcp_seg *seg)
 	return STACK_SENT;
 }
 
-void tcp_conn_close(struct stack *s, struct tcp_conn *c)
+void tcp_conn_close(struct stack *s, struct tcp_conn *c, enum stack_close_why why)
 {
 	tcp_stream_release(s, c);
 	if (c->snd_buf != CONN_NONE)
@@ -42,6 +41,10 @@ void tcp_conn_close(struct stack *s, struct tcp_conn *c)
 	/* The wheel entry may stay armed: it fires on a free or reused slot,
 	 * finds nothing due, and is re-armed only if the new owner needs it. */
 	conn_remove(&s->conns, c);
+	/* Last: the callback may open a connection, which may take c's slot
+	 * (callers return once c is closed, or check c->state). */
+	if (__builtin_expect(s->client, 0))
+		s->app.closed(s->app.arg, (uint32_t)(c - s->conns.conns), why);
 }
 
 static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *seg,
@@ -73,7 +76,7 @@ static enum stack_verdict reopen(struct stack *s, struct tcp_seg *seg, struct tc
 {
 	s->ctr.conn_time_wait_reopened++;
 	s->ctr.conn_closed_active++;
-	tcp_conn_close(s, c);
+	tcp_conn_close(s, c, STACK_CLOSED);
 	return input_listen(s, seg);
 }
 
@@ -152,8 +155,11 @@ enum stack_verdict tcp_reply_ack(struct stack *s, struct tcp_seg *seg, struct tc
 /* SEG.ACK acknowledges new data (RFC 9293 3.10.7.4, fifth check): the send
  * queue forgets it, a running RTT measurement it covers ends (RFC 6298 3),
  * and the retransmission timer restarts for what is still in flight (5.3)
- * or stops (5.2: lazily, the wheel entry fires and finds nothing). */
-static void ack_new(struct stack *s, struct tcp_conn *c, uint32_t ack)
+ * or stops (5.2: lazily, the wheel entry fires and finds nothing). Inline
+ * in both the server's and the client's input: it is on every request's
+ * way. */
+static inline __attribute__((always_inline)) void ack_new(struct stack *s, struct tcp_conn *c,
+							   uint32_t ack)
 {
 	uint32_t acked = ack - c->snd_una;
 	struct sndq_block *b;
@@ -257,8 +263,62 @@ static int seq_acceptable(const struct tcp_conn *c, const struct tcp_seg *seg)
 	return first < TCP_RCV_WND || seg->seq + seg_len - 1 - c->rcv_nxt < TCP_RCV_WND;
 }
 
-static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *seg,
-					     struct tcp_conn *c)
+/* After the text of seg was consumed, with w writing into seg's frame: the
+ * eighth check, FIN, only once all text before it is consumed. Our FIN
+ * goes with the ACK of theirs; the connection waits in LAST-ACK. Our FIN
+ * needs a send buffer block for its retransmission: without one, theirs is
+ * left unacknowledged and comes again. Then what was written goes, with at
+ * least an ACK. */
+static inline enum stack_verdict text_done(struct stack *s, struct tcp_seg *seg,
+					   struct tcp_conn *c, struct tcp_writer *w, uint8_t fin)
+{
+	if (fin && c->rcv_nxt == seg->seq + seg->len && tcp_writer_reserve(w, 0) == 0) {
+		c->rcv_nxt++;
+		c->last_req = (uint32_t)tcp_now_tick(s); /* the close's start, for its timeout */
+		conn_policy_set_state(&s->policy, c, TCP_LAST_ACK);
+		tcp_timer_ensure(s, c, conn_mgmt_deadline(s, c));
+		tcp_writer_close(w, TCP_FIN);
+	} else {
+		tcp_writer_close(w, 0);
+	}
+	if (c->snd_nxt == c->snd_una) /* else an answer is in flight */
+		sndq_release_if_done(s, c);
+	return STACK_SENT;
+}
+
+/* A client stack's len in-order bytes in s->scratch (and a FIN after them
+ * if fin): to the application, which may send, close or abort from its
+ * callback. What it sends carries the ACK; else an ACK goes in seg's
+ * frame. parked: as tcp_reorder_fill left it. */
+static enum stack_verdict client_text(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c,
+				      uint32_t len, uint8_t fin, uint32_t parked)
+{
+	uint32_t snd_nxt = c->snd_nxt;
+	struct tcp_writer w;
+
+	c->rcv_nxt += len;
+	if (parked != CONN_NONE)
+		tcp_reorder_unpark(c, parked);
+	if (len) {
+		s->app.received(s->app.arg, (uint32_t)(c - s->conns.conns), s->scratch, len);
+		/* The callback may have closed c, and a connect taken its slot. */
+		if (!c->state || c->state == TCP_SYN_SENT ||
+		    !conn_is(c, seg->saddr, seg->daddr, seg->sport, seg->dport))
+			return STACK_DROP;
+		if (c->state != TCP_ESTABLISHED) /* its close: the FIN carried our ACK */
+			return fin ? tcp_close_input(s, seg, c) : STACK_DROP;
+		if (!fin && c->snd_nxt != snd_nxt)
+			return STACK_DROP; /* what it sent carried the ACK */
+	}
+	tcp_writer_init(&w, s, c, seg);
+	return text_done(s, seg, c, &w, fin);
+}
+
+/* The synchronized states (RFC 9293 3.10.7.4), compiled twice: for a server
+ * (input_synchronized) and for a client stack (client_synchronized), so
+ * neither tests which it is on its way (client is a constant). */
+static inline __attribute__((always_inline)) enum stack_verdict
+synchronized(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c, const int client)
 {
 	struct tcp_writer w;
 	uint32_t skip, len, parked = CONN_NONE;
@@ -266,7 +326,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	int wnd_closed, stream;
 
 	if (!seq_acceptable(c, seg)) {
-		if (tcp_time_wait_reopens(c, seg))
+		if (tcp_time_wait_reopens(s, c, seg))
 			return reopen(s, seg, c);
 		s->ctr.drop_seq_unacceptable++;
 		if (seg->flags & TCP_RST)
@@ -287,15 +347,23 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	c->ka_probes = 0;
 	/* Second check, RST (RFC 5961 3.2): only an exact RCV.NXT resets. */
 	if (seg->flags & TCP_RST) {
+		/* RFC 1337 3 (fix F1): not in TIME-WAIT, which then ends as it
+		 * should. The RST answers a segment of ours that crossed the
+		 * peer's close (an ACK of a FIN it had sent again): taking it
+		 * would end TIME-WAIT early, the hazard TIME-WAIT is for. */
+		if (__builtin_expect(c->state == TCP_TIME_WAIT, 0)) {
+			s->ctr.drop_rst_time_wait++;
+			return STACK_DROP;
+		}
 		if (seg->seq != c->rcv_nxt)
 			return challenge_ack(s, seg, c);
 		s->ctr.conn_reset_by_peer++;
-		tcp_conn_close(s, c);
+		tcp_conn_close(s, c, STACK_RESET);
 		return STACK_DROP;
 	}
 	/* Fourth check, SYN in a synchronized state (RFC 5961 4.2). */
 	if (seg->flags & TCP_SYN) {
-		if (tcp_time_wait_reopens(c, seg))
+		if (tcp_time_wait_reopens(s, c, seg))
 			return reopen(s, seg, c);
 		return challenge_ack(s, seg, c);
 	}
@@ -337,7 +405,7 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 			return tcp_close_input(s, seg, c);
 		if (tcp_fin_acked(c)) {
 			s->ctr.conn_closed++;
-			tcp_conn_close(s, c);
+			tcp_conn_close(s, c, STACK_CLOSED);
 			return STACK_DROP;
 		}
 		return tcp_send_waiting(s, seg, c);
@@ -384,6 +452,8 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 	c->last_req = (uint32_t)tcp_now_tick(s); /* a request: the idle clock restarts */
 	if (__builtin_expect(c->adu_held & TCP_HELD_OOO, 0))
 		len = tcp_reorder_fill(s, c, s->scratch, len, sizeof(s->scratch), &parked);
+	if (client)
+		return client_text(s, seg, c, len, fin, parked);
 	if (!fin && tcp_writer_single(s, seg, c, s->scratch, len)) {
 		if (parked != CONN_NONE)
 			tcp_reorder_unpark(c, parked);
@@ -399,25 +469,34 @@ static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *se
 		 * 3.10.5). */
 		if (tcp_writer_control(&w, TCP_RST, c->snd_nxt) == 0)
 			s->ctr.tx_rst++;
-		tcp_conn_close(s, c);
+		tcp_conn_close(s, c, STACK_ABORTED);
 		return STACK_SENT;
 	}
-	/* Eighth check, FIN: only once all text before it is consumed. Our FIN
-	 * goes with the ACK of theirs; the connection waits in LAST-ACK. Our
-	 * FIN needs a send buffer block for its retransmission: without one,
-	 * theirs is left unacknowledged and comes again. */
-	if (fin && c->rcv_nxt == seg->seq + seg->len && tcp_writer_reserve(&w, 0) == 0) {
-		c->rcv_nxt++;
-		c->last_req = (uint32_t)tcp_now_tick(s); /* the close's start, for its timeout */
-		conn_policy_set_state(&s->policy, c, TCP_LAST_ACK);
-		tcp_timer_ensure(s, c, conn_mgmt_deadline(s, c));
-		tcp_writer_close(&w, TCP_FIN);
-	} else {
-		tcp_writer_close(&w, 0);
-	}
-	if (c->snd_nxt == c->snd_una) /* else an answer is in flight */
-		sndq_release_if_done(s, c);
-	return STACK_SENT;
+	return text_done(s, seg, c, &w, fin);
+}
+
+static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *seg,
+					     struct tcp_conn *c)
+{
+	return synchronized(s, seg, c, 0);
+}
+
+static enum stack_verdict client_synchronized(struct stack *s, struct tcp_seg *seg,
+					      struct tcp_conn *c)
+{
+	return synchronized(s, seg, c, 1);
+}
+
+enum stack_verdict tcp_input_client(struct stack *s, struct tcp_seg *seg, struct tcp_conn *hint)
+{
+	struct tcp_conn *c =
+		hint ? hint : conn_lookup(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
+
+	if (!c) /* it listens nowhere */
+		return input_closed(s, seg);
+	if (__builtin_expect(c->state == TCP_SYN_SENT, 0))
+		return tcp_syn_sent_input(s, seg, c);
+	return client_synchronized(s, seg, c);
 }
 
 enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *hint)

@@ -15,6 +15,7 @@
 #define TCP_HDR_LEN 20
 #define IP_HDR_LEN 20
 #define TCP_MSS_DEFAULT 536 /* RFC 9293 3.7.1: without the option */
+#define TCP_MSS_MIN 88 /* smallest peer MSS we honour, as Linux's TCP_MIN_MSS */
 /* Our receive window. Every in-order byte is consumed at once (a split ADU
  * waits in a pool buffer), so a full 16-bit window is the truth, except
  * when a peer does not read its answers: while those not yet sent exceed
@@ -295,9 +296,14 @@ int tcp_writer_single(struct stack *s, const struct tcp_seg *seg, struct tcp_con
  * nothing in flight and a closed window, a one-octet probe (RFC 9293
  * 3.8.6.1). Returns 0, or -1 when no frame was free. */
 int tcp_writer_resend(struct tcp_writer *w);
-/* A control segment with no text: <SEQ=seq><ACK=RCV.NXT><CTL=flags>;
- * 0, or -1 when no frame was free. */
+/* A control segment with no text: <SEQ=seq><ACK=RCV.NXT><CTL=flags>, our
+ * MSS option on a SYN; 0, or -1 when no frame was free. */
 int tcp_writer_control(struct tcp_writer *w, uint8_t flags, uint32_t seq);
+/* n bytes of new data, sent now from a frame of the frame source and kept
+ * in the send queue until acknowledged (a client stack's stack_send; the
+ * caller checked that nothing waits and the window takes them). 0, or -1
+ * when no send block (counted) or frame was free: nothing is queued then. */
+int tcp_writer_send(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint32_t n);
 
 /* tcp_timer.c */
 /* A round-trip time measurement of r ticks (RFC 6298 2.2, 2.3). */
@@ -381,8 +387,11 @@ void tcp_reorder_unpark(struct tcp_conn *c, uint32_t parked);
 /* hint: the segment's connection, looked up ahead by stack_input_burst
  * on an unchanged table; NULL: look it up (none may exist). */
 enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *hint);
-/* Frees c and all it holds. */
-void tcp_conn_close(struct stack *s, struct tcp_conn *c);
+/* The same for a client stack (stack_config.app). */
+enum stack_verdict tcp_input_client(struct stack *s, struct tcp_seg *seg, struct tcp_conn *hint);
+/* Frees c and all it holds; on a client stack, then tells the
+ * application why (stack_app.closed). */
+void tcp_conn_close(struct stack *s, struct tcp_conn *c, enum stack_close_why why);
 
 /* For a close on our side (connection management): */
 /* Queues our FIN after any queued bytes and sends it when they are sent;
@@ -405,6 +414,14 @@ enum stack_verdict tcp_reply_ack(struct stack *s, struct tcp_seg *seg, struct tc
 /* After an ACK: sends what the send queue holds and the window takes. */
 enum stack_verdict tcp_send_waiting(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c);
 
+/* stack/tcp/tcp_connect.c: a client stack's SYN-SENT (RFC 9293 3.10.7.3) */
+enum stack_verdict tcp_syn_sent_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c);
+/* The tick our SYN is sent again: an RTO after it last went, backed off. */
+uint64_t tcp_syn_deadline(const struct stack *s, const struct tcp_conn *c);
+/* The SYN's timer expired: it goes again, or after max_retries the
+ * connection is given up (STACK_TIMED_OUT). */
+void tcp_syn_timeout(struct stack *s, struct tcp_conn *c);
+
 /* tcp_close.c: admission, our own close, and the states after it */
 /* A new connection for seg (a valid cookie), after the per-source limit and,
  * when the table is full, an eviction (MIG 4.2.1). NULL when refused: the
@@ -417,7 +434,10 @@ void tcp_active_close(struct stack *s, struct tcp_conn *c);
  * TIME-WAIT, from after the ACK field was taken. */
 enum stack_verdict tcp_close_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c);
 /* A SYN in TIME-WAIT: whether it may open a new incarnation. */
-int tcp_time_wait_reopens(const struct tcp_conn *c, const struct tcp_seg *seg);
+int tcp_time_wait_reopens(const struct stack *s, const struct tcp_conn *c,
+			  const struct tcp_seg *seg);
+/* <SEQ=SND.NXT><CTL=RST> (if a frame is free) and c freed. */
+void tcp_abort(struct stack *s, struct tcp_conn *c, enum stack_close_why why);
 /* For the stack's timer (tcp_timer.c): the earliest tick at which
  * conn_mgmt_expire() has something to do for c (idle timeout, keepalive
  * probe, the end of TIME-WAIT or of our close), UINT64_MAX if none.

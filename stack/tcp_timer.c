@@ -70,7 +70,7 @@ static int rtx_timeout(struct stack *s, struct tcp_conn *c)
 		s->ctr.conn_reset_retransmit_limit++;
 		if (tcp_send_ctl(s, c, TCP_RST, c->snd_nxt) == 0)
 			s->ctr.tx_rst++;
-		tcp_conn_close(s, c);
+		tcp_conn_close(s, c, STACK_TIMED_OUT);
 		return -1;
 	}
 	tcp_writer_init_conn(&w, s, c);
@@ -103,7 +103,7 @@ void tcp_timer_fired(void *arg, uint32_t idx)
 		s->ctr.conn_reset_zero_window++;
 		if (tcp_send_ctl(s, c, TCP_RST, c->snd_nxt) == 0)
 			s->ctr.tx_rst++;
-		tcp_conn_close(s, c);
+		tcp_conn_close(s, c, STACK_TIMED_OUT);
 		return;
 	}
 	if (c->snd_buf != CONN_NONE && tcp_tick_due(s, sndq_deadline(s, c, sndq_head(s, c))) &&

@@ -371,12 +371,13 @@ int tcp_writer_resend(struct tcp_writer *w)
 int tcp_writer_control(struct tcp_writer *w, uint8_t flags, uint32_t seq)
 {
 	struct mbx_frame *f = writer_frame(w);
+	uint16_t mss = (flags & TCP_SYN) ? w->s->mss : 0;
 
 	if (!f)
 		return -1;
-	tcp_out_finish(f->data + w->l2_len, &w->reply, flags, seq, w->c->rcv_nxt, 0, 0,
+	tcp_out_finish(f->data + w->l2_len, &w->reply, flags, seq, w->c->rcv_nxt, 0, mss,
 		       tcp_rcv_wnd(w->s, w->c));
-	f->len = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN;
+	f->len = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN + (mss ? 4 : 0);
 	w->s->tx.put(w->s->tx.arg, f);
 	w->seg = 0;
 	return 0;
@@ -388,6 +389,29 @@ int tcp_send_ctl(struct stack *s, struct tcp_conn *c, uint8_t flags, uint32_t se
 
 	tcp_writer_init_conn(&w, s, c);
 	return tcp_writer_control(&w, flags, seq);
+}
+
+int tcp_writer_send(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint32_t n)
+{
+	struct tcp_writer w;
+	int r = sndq_reserve(s, c, n);
+
+	if (r < 0) {
+		if (r == SHARE_POOL_EMPTY)
+			s->ctr.drop_no_snd_buf++;
+		share_count_refusal(s, r);
+		return -1;
+	}
+	/* The frame first: without one nothing is queued, and the caller
+	 * tries again rather than finding its bytes sent later. */
+	tcp_writer_init_conn(&w, s, c);
+	if (!writer_frame(&w)) {
+		sndq_release_if_done(s, c);
+		return -1;
+	}
+	sndq_append(s, c, p, n);
+	tcp_writer_flush(&w, TCP_FLUSH_OVERRIDE);
+	return 0;
 }
 
 int tcp_send_fin(struct stack *s, struct tcp_conn *c)

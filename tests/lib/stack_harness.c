@@ -36,12 +36,13 @@ int harness_init_opts(struct harness *h, uint32_t max_conns, uint32_t n_frames,
 		.adu_buffers = o->program_pools ? 0 : max_conns,
 		.snd_blocks = o->program_pools ? 0 : max_conns * 2 + 8 * 140,
 		.mss = 1460,
-		.ports = &port,
-		.n_ports = 1,
+		.ports = o->app ? NULL : &port,
+		.n_ports = o->app ? 0 : 1,
 		.secret = "fixed test secret, 24 B",
 		.addrs = model ? NULL : &addr,
 		.n_addrs = model ? 0 : 1,
 		.mac = { 0x02, 0, 0, 0, 0, 0x01 },
+		.app = o->app,
 	};
 	char err[256];
 

@@ -38,6 +38,9 @@ struct harness_opts {
 	/* ADU and send buffer pools sized as mbxdp sizes them (the stack's
 	 * defaults), not for a benchmark round of replies in flight. */
 	int program_pools;
+	/* A client stack for this application (stack_config.app): no port
+	 * served, the same address and MAC as its own. */
+	const struct stack_app *app;
 };
 int harness_init_opts(struct harness *h, uint32_t max_conns, uint32_t n_frames,
 		      const struct harness_opts *o);
