@@ -73,7 +73,6 @@ struct learn {
 	uint32_t n_ex;
 	struct lunit **units;
 	uint32_t n_units;
-	uint32_t not_modbus; /* protocol id not 0 */
 	char **notes;
 	uint32_t n_notes;
 	int fd;
@@ -183,7 +182,8 @@ static int collect(struct learn *L)
 			if (a->len < 8)
 				continue;
 			if (rp_proto(f->c.bytes + a->off) != 0) {
-				L->not_modbus++;
+				note(L, "packet %u: protocol id %u is not Modbus (MIG 4.4.1.1): mbxdp "
+					"discards it, not learned", a->pkt, rp_proto(f->c.bytes + a->off));
 				continue;
 			}
 			e->t_ns = a->t_ns;
@@ -198,9 +198,12 @@ static int collect(struct learn *L)
 				e->rlen = f->s.adus[a->peer].len;
 			} else {
 				/* Silence is an answer when the client went on:
-				 * another request, or its close, came after. */
-				e->silent = i + 1 < f->c.n_adus || ((f->client_fin || f->client_rst) &&
-								      f->pkt_close > a->pkt);
+				 * another request, or its close, came after; and
+				 * when the server's stream was whole, so no answer
+				 * got lost in it. */
+				e->silent = f->s.unframed_at == UINT32_MAX && f->s.hole_at == UINT32_MAX &&
+					    (i + 1 < f->c.n_adus ||
+					     ((f->client_fin || f->client_rst) && f->pkt_close > a->pkt));
 			}
 			L->n_ex++;
 		}
@@ -497,6 +500,29 @@ static int place_sequences(struct lunit *u, struct cfg_unit *cu)
 	return 0;
 }
 
+/* The objects the answers listed. The basic ones are mandatory in a model
+ * (MAP 6.21): one the capture never showed is empty there; objects 07-7F
+ * have no key in the file. */
+static void place_identity(struct learn *L, struct lunit *u, struct cfg_unit *cu)
+{
+	static const char *const basic[] = { "vendor_name", "product_code", "revision" };
+	char s[16];
+
+	ip_str(u->server, s, sizeof(s));
+	memcpy(cu->id_objects, u->ids, sizeof(cu->id_objects));
+	for (uint32_t id = 0; id < 3; id++)
+		if (!cu->id_objects[id].value) {
+			cu->id_objects[id].value = (const uint8_t *)"";
+			note(L, "%s unit %u: identification object %s not in the capture: empty", s,
+			     u->id, basic[id]);
+		}
+	for (uint32_t id = 7; id < 0x80; id++)
+		if (cu->id_objects[id].value)
+			note(L, "%s unit %u: identification object 0x%02X (reserved, MAP 6.21) has no "
+				"place in the model file: left out",
+			     s, u->id, id);
+}
+
 static int only_0b(const struct lunit *u)
 {
 	return u->gateway_failed && u->gateway_failed == u->answered;
@@ -546,7 +572,7 @@ static int build_model(struct learn *L, struct cfg_model *m)
 		if (u->own)
 			s->own_unit = u->id;
 		if (u->has_ids)
-			memcpy(cu->id_objects, u->ids, sizeof(cu->id_objects));
+			place_identity(L, u, cu);
 		for (int t = 0; t < CFG_TABLES; t++)
 			place_table(L, u, (enum cfg_table_id)t, &cu->table[t]);
 		memcpy(cu->fc_disabled, u->fc_off, sizeof(cu->fc_disabled));
@@ -717,10 +743,12 @@ static int same_outcome(const struct ex *a, const struct ex *b)
  * or a fixed answer to a function the tables do not answer. */
 static int ruleable(const struct ex *e)
 {
+	if (e->q[7] == 0 || e->q[7] > 0x7F)
+		return 0; /* no function code (MAP 4.1): mbxdp answers 01 */
 	if (!e->r)
 		return e->silent;
 	if (e->rlen >= 9 && (e->r[7] & 0x80))
-		return 1;
+		return e->r[8] != 0; /* MAP 7 has no exception 00 */
 	return !data_function(e->q[7]) && e->rlen >= 8 && e->rlen - 8 <= MBAP_LEN_MAX - 2;
 }
 
@@ -858,6 +886,8 @@ static int add_rules(struct learn *L, uint32_t *added)
 /* Why mbxdp on the model still answers a request otherwise. */
 static const char *why(const struct ex *e)
 {
+	if (e->q[7] == 0 || e->q[7] > 0x7F)
+		return "no function code (0 or above 0x7F): mbxdp answers exception 01, no rule can say otherwise";
 	if (!e->u->kept)
 		return "its unit answered only exception 0B: the model has no such unit";
 	if (e->r && data_function(e->q[7]) && !(e->r[7] & 0x80))
@@ -867,6 +897,20 @@ static const char *why(const struct ex *e)
 	if (!e->nlen)
 		return "the model does not answer (listen only mode, or a rule)";
 	return "an answer no rule of the model gives";
+}
+
+/* Whether the segment that completed e's request goes on with bytes the
+ * MBAP framing refuses: mbxdp resets the connection then, answer or not. */
+static int reset_after(const struct rp_capture *cap, const struct ex *e)
+{
+	const struct rp_stream *c = &cap->flows[e->flow].c;
+
+	if (c->unframed_at == UINT32_MAX)
+		return 0;
+	for (uint32_t k = 0; k < c->n_segs; k++)
+		if (c->segs[k].off <= c->unframed_at && c->unframed_at < c->segs[k].off + c->segs[k].len)
+			return c->segs[k].pkt == e->pkt;
+	return 0;
 }
 
 static void report(struct learn *L, uint32_t same, uint32_t compared, uint32_t rounds)
@@ -893,9 +937,6 @@ static void report(struct learn *L, uint32_t same, uint32_t compared, uint32_t r
 	fprintf(out, "learned %s from %s: %u requests (%u answered in the capture), %u servers, "
 		     "%u units, %u rules, %u sequences (%u rounds)\n",
 		L->o->model, L->o->capture, L->n_ex, answered, servers, units, rules, seqs, rounds);
-	if (L->not_modbus)
-		fprintf(out, "  %u requests with a protocol id other than 0 are not Modbus: left out\n",
-			L->not_modbus);
 	for (uint32_t i = 0; i < L->n_ex; i++)
 		if (!L->ex[i].r && !L->ex[i].silent)
 			fprintf(out, "  packet %u: the capture ends before any answer: not learned\n",
@@ -912,6 +953,17 @@ static void report(struct learn *L, uint32_t same, uint32_t compared, uint32_t r
 	fprintf(out, "  unit ids the capture does not show: exception 0B (unknown_unit: exception)\n");
 	fprintf(out, "check: mbxdp on the model answers %u of %u requests as the captured device did (%.1f %%)\n",
 		same, compared, compared ? 100.0 * same / compared : 100.0);
+	for (uint32_t i = 0; i < L->n_ex; i++) {
+		const struct ex *e = &L->ex[i];
+
+		if (e->same && e->r && reset_after(L->cap, e)) {
+			ip_str(e->server, s, sizeof(s));
+			fprintf(out, "  differs: packet %u (%s unit %u fc 0x%02X): its segment goes on with "
+				     "bytes that are not Modbus; mbxdp resets the connection on them (MIG "
+				     "3.1.3), and the answer is lost\n",
+				e->pkt, s, e->q[6], e->q[7]);
+		}
+	}
 	for (uint32_t i = 0; i < L->n_ex; i++) {
 		const struct ex *e = &L->ex[i];
 

@@ -21,7 +21,7 @@ struct options {
 	const char *config; /* --config: the in-process server's device model */
 	const char *learn; /* --learn: the model file to write */
 	const char *iface, *json;
-	int force, speed_given;
+	int force, speed_given, timeout_given;
 	uint32_t source_ip, target_ip;
 	uint16_t port;
 	int quiet, counters;
@@ -46,8 +46,9 @@ static void usage(FILE *out)
 		"  --config MODEL.yaml     in process, serve this device model (docs/usage.md)\n"
 		"                          instead of the default image: each flow goes to the\n"
 		"                          server on its captured address, at its captured time\n"
-		"                          (--speed 1 unless given), and an answer is due where\n"
-		"                          the captured device gave one\n"
+		"                          (--speed 1 and --timeout 1 unless given: virtual\n"
+		"                          time, an answer comes at once), and an answer is\n"
+		"                          due where the captured device gave one\n"
 		"  --learn MODEL.yaml      write the device model that answers as the captured\n"
 		"                          device did, check it and report what differs\n"
 		"  --force                 --learn may replace an existing file\n"
@@ -167,6 +168,7 @@ static int parse(int argc, char **argv, struct options *o)
 			if (parse_num("--timeout", optarg, 1, 3600000, &v) < 0)
 				return -1;
 			o->play.timeout_ns = (uint64_t)(v * 1e6);
+			o->timeout_given = 1;
 			break;
 		case O_SPORT:
 			if (parse_num("--sport-base", optarg, 1024, 65535, &v) < 0)
@@ -218,11 +220,16 @@ static int parse(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	/* The model's timed values and rules count from the captured times:
-	 * in process, virtual time costs nothing, so it follows the capture. */
+	 * in process, virtual time costs nothing, so it follows the capture.
+	 * The in-process server answers at once: an answer not there then
+	 * never comes, and waiting for it would make every later request
+	 * late on that clock. */
 	if (o->config) {
 		o->play.twin = 1;
 		if (!o->speed_given)
 			o->play.speed = 1;
+		if (!o->timeout_given)
+			o->play.timeout_ns = 1000000u;
 	}
 	if (o->iface && (!o->source_ip || !o->target_ip)) {
 		fprintf(stderr, "mbxdp-replay: --iface needs --source and --target\n");

@@ -84,8 +84,10 @@ static const char *no_answer_reason(struct player *p, const uint8_t *adu, uint32
 
 /* Against a stand-in for the captured device, that device says what is
  * due: what it answered. */
-static const char *twin_no_answer_reason(const struct rp_adu *a)
+static const char *twin_no_answer_reason(const uint8_t *adu, const struct rp_adu *a)
 {
+	if (rp_proto(adu) != 0)
+		return "protocol id not 0: not Modbus (MIG 4.4.1.1)";
 	return a->peer < 0 ? "the captured device did not answer it" : NULL;
 }
 
@@ -100,7 +102,7 @@ static void mark_sent(struct player *p, struct conn *c, uint32_t sent_upto, uint
 
 		r->st = RQ_WAITING;
 		r->sent_ns = now;
-		r->no_answer_reason = p->o->twin ? twin_no_answer_reason(a) :
+		r->no_answer_reason = p->o->twin ? twin_no_answer_reason(s->bytes + a->off, a) :
 						   no_answer_reason(p, s->bytes + a->off, a->len);
 		c->n_sent++;
 	}
