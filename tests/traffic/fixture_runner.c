@@ -20,7 +20,24 @@
  * Options set the stack's connection policy for the fixture, as mbxdp's
  * options of the same names: --max-conns N, --max-conns-per-source N,
  * --priority-source CIDR, --close fin|rst, --idle-timeout S, --time-wait MS,
- * --keepalive IDLE,INTVL,COUNT. */
+ * --keepalive IDLE,INTVL,COUNT.
+ *
+ * --role client makes the stack a client stack (stack_config.app) at the
+ * same address and MAC, whose peer is a server at 198.18.0.2:502. Its
+ * application is driven by action frames in the pcap (ethertype 0x88b5,
+ * IEEE 802 local experimental, from the MAC 02:00:00:00:00:fe), each a line
+ * of text, taken at its time like an input frame:
+ *   connect LPORT         stack_connect from LPORT, which must succeed
+ *   send LPORT HEX        stack_send of the bytes, which must succeed
+ *   close LPORT           stack_close, which must succeed
+ *   abort LPORT           stack_abort
+ *   received LPORT HEX    the bytes given to the application since the
+ *                         last check must be these
+ *   closed LPORT WHY      the connection must have ended, for WHY (closed,
+ *                         reset, refused, timed_out, aborted)
+ * A client stack's ISS is learnt from its SYN as a server's from its
+ * SYN-ACK; sequence numbers are keyed by the stack's own port then. */
+#include <arpa/inet.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +48,9 @@
 
 #define SERVER_MAC_LAST 0x01 /* fixtures use 02:00:00:00:00:01 for the server */
 #define MAX_FRAMES 4096
+#define ETH_P_ACTION 0x88b5
+#define PEER_IP 0xc6120002u /* 198.18.0.2: a client stack's peer */
+#define STACK_IP 0xc6120001u
 
 struct frame {
 	uint8_t data[2048];
@@ -42,6 +62,108 @@ struct frame {
 static struct frame frames[MAX_FRAMES];
 static uint32_t isn_offset[65536]; /* by client port */
 static uint8_t isn_known[65536];
+static int client_role; /* --role client */
+static struct harness h; /* large: replies of a whole benchmark round */
+
+/* A client stack's application: what it was given and how its
+ * connections ended, by the stack's port. */
+static uint16_t conn_port[65536]; /* by connection index */
+static uint32_t port_conn[65536];
+static uint8_t rx[65536];
+static uint32_t n_rx;
+static int closed_why[65536]; /* -1: not closed */
+
+static void on_established(void *arg, uint32_t conn)
+{
+	(void)arg;
+	(void)conn;
+}
+
+static void on_received(void *arg, uint32_t conn, const uint8_t *p, uint32_t n)
+{
+	(void)arg;
+	(void)conn;
+	if (n_rx + n <= sizeof(rx)) {
+		memcpy(rx + n_rx, p, n);
+		n_rx += n;
+	}
+}
+
+static void on_closed(void *arg, uint32_t conn, enum stack_close_why why)
+{
+	(void)arg;
+	closed_why[conn_port[conn]] = (int)why;
+}
+
+static const struct stack_app app = { on_established, on_received, on_closed, 0 };
+
+/* The TCP header's field of the port sequence numbers are keyed by: the
+ * client's port, which is the stack's in the client role. */
+static uint32_t key_port(const uint8_t *f, uint32_t tcp, int from_server)
+{
+	uint32_t off = from_server != client_role ? 2 : 0;
+
+	return (uint32_t)f[tcp + off] << 8 | f[tcp + off + 1];
+}
+
+static int hex_bytes(const char *s, uint8_t *out, uint32_t room, uint32_t *n)
+{
+	unsigned v;
+
+	for (*n = 0; *s && *s != '\n'; s += 2) {
+		if (*n == room || sscanf(s, "%2x", &v) != 1)
+			return -1;
+		out[(*n)++] = (uint8_t)v;
+	}
+	return 0;
+}
+
+/* Runs one action frame's line; 0, or -1 (said why) if it failed. */
+static int action(const uint8_t *text, uint32_t len)
+{
+	static const char *whys[] = { "closed", "reset", "refused", "timed_out", "aborted" };
+	static const uint8_t peer_mac[6] = { 2, 0, 0, 0, 0, 2 };
+	char line[1024], verb[16], arg[1000] = "";
+	uint8_t bytes[512];
+	unsigned port;
+	uint32_t n, conn;
+	int r = 0;
+
+	if (len >= sizeof(line))
+		return -1;
+	memcpy(line, text, len);
+	line[len] = 0;
+	if (sscanf(line, "%15s %u %999s", verb, &port, arg) < 2 || port > 65535) {
+		fprintf(stderr, "  bad action: %s\n", line);
+		return -1;
+	}
+	conn = port_conn[port];
+	if (!strcmp(verb, "connect")) {
+		r = stack_connect(h.stack, htonl(STACK_IP), (uint16_t)port, htonl(PEER_IP), 502, peer_mac,
+				  CONN_L2_UNTAGGED, &conn);
+		if (r == 0) {
+			port_conn[port] = conn;
+			conn_port[conn] = (uint16_t)port;
+			closed_why[port] = -1;
+		}
+	} else if (!strcmp(verb, "send")) {
+		r = hex_bytes(arg, bytes, sizeof(bytes), &n) < 0 ? -1 : stack_send(h.stack, conn, bytes, n);
+	} else if (!strcmp(verb, "close")) {
+		r = stack_close(h.stack, conn);
+	} else if (!strcmp(verb, "abort")) {
+		stack_abort(h.stack, conn);
+	} else if (!strcmp(verb, "received")) {
+		r = hex_bytes(arg, bytes, sizeof(bytes), &n) < 0 || n != n_rx || memcmp(bytes, rx, n) ? -1 : 0;
+		n_rx = 0;
+	} else if (!strcmp(verb, "closed")) {
+		r = closed_why[port] < 0 || strcmp(whys[closed_why[port]], arg) ? -1 : 0;
+	} else {
+		r = -1;
+	}
+	if (r)
+		fprintf(stderr, "  action failed (%d): %s\n", r, line);
+	return r ? -1 : 0;
+}
 
 /* Offsets of the IP and TCP headers, or -1 for a frame that is not a
  * well-formed enough IPv4/TCP frame to translate (left as it is). */
@@ -78,8 +200,7 @@ static void translate(struct frame *fr)
 
 	if (locate(fr->data, fr->len, &ip, &tcp) < 0 || tcp_csum(fr->data, ip, tcp) != 0)
 		return;
-	port = fr->from_server ? (uint32_t)fr->data[tcp + 2] << 8 | fr->data[tcp + 3]
-			       : (uint32_t)fr->data[tcp] << 8 | fr->data[tcp + 1];
+	port = key_port(fr->data, tcp, fr->from_server);
 	if (!isn_known[port])
 		return;
 	if (fr->from_server) {
@@ -106,9 +227,10 @@ static void learn_isn(const struct frame *expected, const struct mbx_frame *got)
 
 	if (locate(expected->data, expected->len, &ip, &tcp) < 0)
 		return;
-	if ((expected->data[tcp + 13] & (FB_SYN | FB_ACK)) != (FB_SYN | FB_ACK))
+	/* A server's SYN-ACK, a client's SYN. */
+	if (!(expected->data[tcp + 13] & FB_SYN))
 		return;
-	port = (uint32_t)expected->data[tcp + 2] << 8 | expected->data[tcp + 3];
+	port = key_port(expected->data, tcp, 1);
 	isn_offset[port] = fb_get32(got->data + tcp + 4) - fb_get32(expected->data + tcp + 4);
 	isn_known[port] = 1;
 }
@@ -158,6 +280,8 @@ static int parse_options(int argc, char **argv, uint32_t *max_conns, struct conn
 			p->close_rst = !strcmp(v, "rst");
 		else if (!strcmp(o, "--idle-timeout"))
 			p->idle_ms = (uint32_t)strtoul(v, 0, 10) * 1000;
+		else if (!strcmp(o, "--role") && (!strcmp(v, "client") || !strcmp(v, "server")))
+			client_role = !strcmp(v, "client");
 		else if (!strcmp(o, "--time-wait"))
 			p->time_wait_ms = (uint32_t)strtoul(v, 0, 10);
 		else if (!strcmp(o, "--keepalive") &&
@@ -190,7 +314,6 @@ int main(int argc, char **argv)
 	const u_char *data;
 	uint32_t n = 0, taken = 0;
 	uint64_t t0 = 0;
-	static struct harness h; /* large: replies of a whole benchmark round */
 	struct conn_policy_config policy;
 	struct harness_opts opts = { 0 };
 	uint32_t max_conns;
@@ -220,6 +343,8 @@ int main(int argc, char **argv)
 	}
 	pcap_close(pc);
 	opts.policy = &policy;
+	if (client_role)
+		opts.app = &app;
 	if (harness_init_opts(&h, max_conns, 1024, &opts) < 0) {
 		fprintf(stderr, "fixture_runner: cannot set up the stack\n");
 		return 2;
@@ -228,6 +353,8 @@ int main(int argc, char **argv)
 		struct frame *fr = &frames[i];
 
 		if (!fr->from_server) {
+			int is_action = fr->len > 14 && fb_get16(fr->data + 12) == ETH_P_ACTION;
+
 			if (taken < h.n_out) {
 				for (uint32_t k = taken; k < h.n_out; k++)
 					describe("unexpected", h.out[k].data, h.out[k].len);
@@ -237,6 +364,13 @@ int main(int argc, char **argv)
 			harness_clear(&h);
 			taken = 0;
 			advance(&h, fr->ns);
+			if (is_action) {
+				if (action(fr->data + 14, fr->len - 14) < 0) {
+					print_counters(h.stack);
+					return mismatch(argv[1], i + 1, "the action failed");
+				}
+				continue;
+			}
 			translate(fr);
 			harness_input(&h, fr->data, fr->len);
 			continue;
