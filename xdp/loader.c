@@ -427,6 +427,7 @@ static int fill_config(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, char
 	c.any_addr.server = 0;
 	c.any_addr.flags = addr_flags(cfg, 0, 0);
 	c.pass_no_socket = cfg->pass_no_socket != 0;
+	c.client = cfg->client != 0;
 	if (bpf_map_update_elem(fd, &key, &c, BPF_ANY) < 0) {
 		say(err, errlen, "cannot configure the XDP program: %s", strerror(errno));
 		return -1;

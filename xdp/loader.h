@@ -52,6 +52,10 @@ struct mbx_xdp_config {
 	/* 1: a frame for a served port on a queue without a socket goes to the
 	 * kernel; 0: dropped (both counted, xdp_no_socket_for_queue). */
 	int pass_no_socket;
+	/* 1: in front of a Modbus master: ports are the servers' (TCP from
+	 * them is steered), addrs the master's own sources, and ARP replies
+	 * to them are steered too (steer_abi.h). */
+	int client;
 	const char *bpf_obj_path; /* NULL: mbx_xdp_default_obj_path() */
 };
 

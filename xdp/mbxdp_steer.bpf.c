@@ -24,7 +24,14 @@
  * (stack/stack.c): Ethernet with at most one 802.1Q tag, IPv4 with options,
  * TCP; Ethernet/IPv4 ARP (RFC 826); and ICMP echo requests (RFC 792) in an
  * IPv4 header without options. An 802.1ad (0x88a8) tag is not
- * steered because the stack would only drop it. */
+ * steered because the stack would only drop it.
+ *
+ * In client mode (in front of mbxdp-bench's kernel-bypass Modbus master)
+ * the same program works the other way round: the listed addresses are the
+ * master's source addresses, TCP from a listed port of the servers to one
+ * of them is steered, ARP for them and ping to them are answered here, and
+ * an ARP reply to one of them (the master resolving its server) goes to
+ * the socket too. */
 #include <stddef.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -161,6 +168,22 @@ static __always_inline const struct mbxdp_addr *served_addr(const struct mbxdp_c
 	return bpf_map_lookup_elem(&mbxdp_addrs, &daddr);
 }
 
+/* Client mode: an ARP reply to one of the master's listed addresses
+ * answers the master's own request and goes to the queue's socket; any
+ * other reply is the kernel's. */
+static __always_inline int arp_reply_input(struct xdp_md *ctx, struct arp_eth_ipv4 *arp)
+{
+	const struct mbxdp_config *cfg = config();
+	int action;
+
+	if (!cfg || !cfg->client || !cfg->addr_listed || !bpf_map_lookup_elem(&mbxdp_addrs, &arp->tpa))
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	action = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+	if (action != XDP_REDIRECT)
+		return count(MBXDP_STAT_NO_SOCKET, cfg->pass_no_socket ? XDP_PASS : XDP_DROP);
+	return count(MBXDP_STAT_STEERED, action);
+}
+
 /* Answers, in place, an ARP request for a served address the kernel does
  * not own (RFC 826, "Packet Reception": swap the hardware and protocol
  * fields into the target ones, put in our own, set the opcode to reply, and
@@ -178,6 +201,8 @@ static __always_inline int arp_input(struct xdp_md *ctx, struct ethhdr *eth,
 
 	if ((void *)(arp + 1) > data_end)
 		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	if (arp->op == bpf_htons(ARP_OP_REPLY))
+		return arp_reply_input(ctx, arp);
 	if (arp->htype != bpf_htons(ARP_HTYPE_ETHERNET) || arp->ptype != bpf_htons(ETH_P_IP) ||
 	    arp->hlen != ETH_ALEN || arp->plen != 4 || arp->op != bpf_htons(ARP_OP_REQUEST) ||
 	    arp->spa == arp->tpa)
@@ -299,7 +324,7 @@ static __always_inline int ipv4_input(struct xdp_md *ctx, struct ethhdr *eth, st
 	void *data_end = (void *)(long)ctx->data_end;
 	const struct mbxdp_config *cfg;
 	const struct mbxdp_addr *a;
-	__be16 dest;
+	__be16 ports[2]; /* struct tcphdr's source and dest */
 	__u16 port;
 	int action;
 
@@ -316,14 +341,16 @@ static __always_inline int ipv4_input(struct xdp_md *ctx, struct ethhdr *eth, st
 	if (ip->frag_off & bpf_htons(IPV4_FRAG_OFFSET_MASK))
 		return count(MBXDP_STAT_PASSED, XDP_PASS);
 	/* IHL counts 32-bit words, 5..15: options are skipped, not parsed. */
-	if (bpf_xdp_load_bytes(ctx, l3 + ip->ihl * 4u + offsetof(struct tcphdr, dest), &dest,
-			       sizeof(dest)) < 0)
-		return count(MBXDP_STAT_PASSED, XDP_PASS);
-	port = bpf_ntohs(dest);
-	if (!bpf_map_lookup_elem(&mbxdp_ports, &port))
+	if (bpf_xdp_load_bytes(ctx, l3 + ip->ihl * 4u + offsetof(struct tcphdr, source), ports,
+			       sizeof(ports)) < 0)
 		return count(MBXDP_STAT_PASSED, XDP_PASS);
 	cfg = config();
 	if (!cfg)
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	/* A server's port is the destination of what comes to a server, the
+	 * source of what comes back to a client. */
+	port = bpf_ntohs(ports[cfg->client ? 0 : 1]);
+	if (!bpf_map_lookup_elem(&mbxdp_ports, &port))
 		return count(MBXDP_STAT_PASSED, XDP_PASS);
 	a = served_addr(cfg, ip->daddr);
 	if (!a)

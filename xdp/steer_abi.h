@@ -54,6 +54,11 @@ struct mbxdp_config {
 	/* 1: a steered frame on a queue without a socket goes to the kernel;
 	 * 0 (the default, and what a program nobody configured does): dropped. */
 	__u16 pass_no_socket;
+	/* 1: in front of a Modbus master (mbxdp-bench --afxdp): TCP is
+	 * steered by its SOURCE port (the answers of the servers it talks
+	 * to), the listed addresses are its own source addresses, and ARP
+	 * replies to them (the server's MAC it asked for) go to its socket. */
+	__u16 client;
 };
 
 /* The per-CPU mbxdp_stats array: X(SLOT, name, meaning). Every frame the

@@ -36,10 +36,10 @@ def arp_reply(asked, asker_ip=PEER_IP, vlan=None):
     return l2 / ARP(op=2, hwsrc=IF_MAC, psrc=asked, hwdst=PEER_MAC, pdst=asker_ip)
 
 
-def syn(dst, src=PEER_IP, dport=502, frag=0, vlan=None):
+def syn(dst, src=PEER_IP, dport=502, frag=0, vlan=None, sport=40000, flags="S"):
     eth = Ether(src=PEER_MAC, dst=IF_MAC)
     l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
-    return l2 / IP(src=src, dst=dst, frag=frag) / TCP(sport=40000, dport=dport, flags="S")
+    return l2 / IP(src=src, dst=dst, frag=frag) / TCP(sport=sport, dport=dport, flags=flags)
 
 
 def echo(dst, src=PEER_IP, data=b"", vlan=None, eth_dst=IF_MAC, icmp_type=8, **ip):
@@ -109,6 +109,12 @@ def cases():
     yield "icmp_echo_multicast_source", [echo(SERVED_ARP, src="224.0.0.1", data=ping_data(56))]
     # Cut inside the ICMP header: 4 of its 8 bytes.
     yield "icmp_echo_truncated", [Ether(bytes(echo(SERVED_ARP))[:14 + 20 + 4])]
+    # Client mode: a server's answer (from port 502) to one of the master's
+    # source addresses, and the reply to the master's ARP request.
+    yield "tcp_server_answer", [syn(SERVED_ARP, sport=502, dport=40000, flags="SA")]
+    yield "tcp_server_answer_unlisted", [syn(UNLISTED, sport=502, dport=40000, flags="SA")]
+    yield "arp_reply_to_listed", [arp_reply(PEER_IP, asker_ip=SERVED_ARP)]
+    yield "arp_reply_to_unlisted", [arp_reply(PEER_IP, asker_ip=UNLISTED)]
     yield "udp_served", [Ether(src=PEER_MAC, dst=IF_MAC) / IP(src=PEER_IP, dst=SERVED_ARP) /
                          UDP(sport=40000, dport=502)]
 

@@ -13,7 +13,9 @@
  * - any: no address listed, no allow-list (mbxdp without --address);
  * - any_allow: no address listed, server 0 admits 198.18.1.0/24;
  * - any_pass: as any, with frames of queues without a socket passed to the
- *   kernel (mbxdp --other-queues pass).
+ *   kernel (mbxdp --other-queues pass);
+ * - client: in front of mbxdp-bench's master, 198.19.0.1 its source
+ *   address (XDP answers its ARP), the servers' port 502.
  *
  * A frame for the AF_XDP socket meets an empty xsks_map here, so "steered"
  * shows as counted under xdp_no_socket_for_queue: the redirect was tried
@@ -40,7 +42,7 @@
 
 #define FRAME_MAX 1600 /* the 1,400-byte echo and its headers */
 
-enum config { LISTED, ANY, ANY_ALLOW, ANY_PASS, N_CONFIGS };
+enum config { LISTED, ANY, ANY_ALLOW, ANY_PASS, CLIENT, N_CONFIGS };
 
 static const char *iface;
 static const char *frames_dir;
@@ -62,7 +64,8 @@ static uint32_t ipv4(const char *s)
 }
 
 static struct mbx_xdp *load(const struct mbx_xdp_addr *addrs, uint32_t n_addrs,
-			    const struct mbx_xdp_cidr *allow, uint32_t n_allow, int pass_no_socket)
+			    const struct mbx_xdp_cidr *allow, uint32_t n_allow, int pass_no_socket,
+			    int client)
 {
 	static const uint16_t ports[] = { 502 };
 	const struct mbx_xdp_config cfg = {
@@ -74,6 +77,7 @@ static struct mbx_xdp *load(const struct mbx_xdp_addr *addrs, uint32_t n_addrs,
 		.allow = allow,
 		.n_allow = n_allow,
 		.pass_no_socket = pass_no_socket,
+		.client = client,
 	};
 	char err[256];
 	struct mbx_xdp *x = mbx_xdp_load(&cfg, err, sizeof(err));
@@ -94,11 +98,14 @@ static int load_all(void **state)
 	const struct mbx_xdp_cidr allow0[] = { { .addr = ipv4("198.18.1.0"), .prefix_len = 24, .server = 0 } };
 
 	(void)state;
-	progs[LISTED] = load(addrs, 3, allow1, 1, 0);
-	progs[ANY] = load(NULL, 0, NULL, 0, 0);
-	progs[ANY_ALLOW] = load(NULL, 0, allow0, 1, 0);
-	progs[ANY_PASS] = load(NULL, 0, NULL, 0, 1);
-	return progs[LISTED] && progs[ANY] && progs[ANY_ALLOW] && progs[ANY_PASS] ? 0 : -1;
+	progs[LISTED] = load(addrs, 3, allow1, 1, 0, 0);
+	progs[ANY] = load(NULL, 0, NULL, 0, 0, 0);
+	progs[ANY_ALLOW] = load(NULL, 0, allow0, 1, 0, 0);
+	progs[ANY_PASS] = load(NULL, 0, NULL, 0, 1, 0);
+	progs[CLIENT] = load(addrs, 1, NULL, 0, 0, 1);
+	return progs[LISTED] && progs[ANY] && progs[ANY_ALLOW] && progs[ANY_PASS] && progs[CLIENT] ?
+		       0 :
+		       -1;
 }
 
 static int unload_all(void **state)
@@ -230,9 +237,21 @@ static const struct steer_case cases[] = {
 	/* --other-queues pass: a kernel server may have the unserved queues. */
 	{ ANY_PASS, "tcp_served", XDP_PASS, MBXDP_STAT_NO_SOCKET },
 	{ ANY_PASS, "udp_served", XDP_PASS, MBXDP_STAT_PASSED },
+	/* Client mode: the servers' answers and the ARP reply the master
+	 * asked for are steered (no socket here: dropped), what goes to a
+	 * server port is not; the master's addresses are answered for. */
+	{ CLIENT, "tcp_server_answer", XDP_DROP, MBXDP_STAT_NO_SOCKET },
+	{ CLIENT, "tcp_server_answer_unlisted", XDP_PASS, MBXDP_STAT_UNLISTED_ADDR },
+	{ CLIENT, "tcp_served", XDP_PASS, MBXDP_STAT_PASSED },
+	{ CLIENT, "arp_reply_to_listed", XDP_DROP, MBXDP_STAT_NO_SOCKET },
+	{ CLIENT, "arp_reply_to_unlisted", XDP_PASS, MBXDP_STAT_PASSED },
+	{ CLIENT, "arp_served", XDP_TX, MBXDP_STAT_ARP_REPLIED },
+	{ LISTED, "arp_reply_to_listed", XDP_PASS, MBXDP_STAT_PASSED },
+	{ LISTED, "tcp_server_answer", XDP_PASS, MBXDP_STAT_PASSED },
 };
 
-static const char *const config_names[N_CONFIGS] = { "listed", "any", "any_allow", "any_pass" };
+static const char *const config_names[N_CONFIGS] = { "listed", "any", "any_allow", "any_pass",
+						     "client" };
 
 int main(int argc, char **argv)
 {
