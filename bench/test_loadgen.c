@@ -1,6 +1,7 @@
 /* The load generator's measuring and checking: percentiles of known
  * distributions within 1 %, and responses told right from wrong, pipelined
  * ones matched by transaction id. */
+#include <arpa/inet.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include "histogram.h"
 #include "mbreq.h"
 #include "modbus.h"
+#include "tuples.h"
 
 static struct histogram hist_a, hist_b;
 
@@ -355,6 +357,38 @@ static void udp_probe(void **state)
 	assert_int_equal(udp_probe_check(p, buf, UDP_PROBE_LEN - 1), CHECK_WRONG);
 }
 
+/* The kernel-bypass master's source tuples: never two live alike, every one
+ * handed out before any comes again, and none when all are out. */
+static void tuples_unique_and_round(void **state)
+{
+	struct tuple_pool t;
+	static uint8_t seen[4 * 3];
+
+	(void)state;
+	assert_int_equal(tuple_pool_init(&t, 0xc6128000u, 4, 65533, 3), 0);
+	assert_int_equal(tuple_pool_init(&(struct tuple_pool){ 0 }, 1, 4, 65534, 3), -1);
+	for (int i = 0; i < 12; i++) {
+		int64_t idx = tuple_get(&t);
+		assert_true(idx >= 0 && idx < 12);
+		assert_int_equal(seen[idx]++, 0);
+	}
+	assert_int_equal(tuple_get(&t), -1);
+	uint32_t addr;
+	uint16_t port;
+	tuple_of(&t, 5, &addr, &port);
+	assert_int_equal(ntohl(addr), 0xc6128001u); /* round the addresses first */
+	assert_int_equal(port, 65534);
+	/* Given back: 7 then 2; the round goes on from where it was. */
+	tuple_put(&t, 7);
+	tuple_put(&t, 2);
+	assert_int_equal(tuple_get(&t), 2);
+	assert_int_equal(tuple_get(&t), 7);
+	assert_int_equal(tuple_get(&t), -1);
+	tuple_put(&t, 9);
+	assert_int_equal(tuple_get(&t), 9);
+	tuple_pool_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +403,7 @@ int main(void)
 		cmocka_unit_test(mix_weights),
 		cmocka_unit_test(mix_target_range_and_unit),
 		cmocka_unit_test(udp_probe),
+		cmocka_unit_test(tuples_unique_and_round),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
