@@ -267,15 +267,16 @@ static inline void ahead_slots(const struct stack *s, struct ahead *a)
 	}
 }
 
-/* What answering on the connection found will touch besides it: its unit,
+/* What answering on the connection found will touch besides it: its unit
+ * (a server's: a client stack answers as no device and may have no model),
  * its timer entry and the head of its send queue (the answer in flight that
  * the request's ACK frees, and where the next answer is kept). */
-static inline void ahead_found(const struct stack *s, struct ahead *a)
+static inline void ahead_found(const struct stack *s, struct ahead *a, const int client)
 {
 	const struct tcp_conn *c = a->c;
 	const struct timer_entry *e = &s->timers.entries[c - s->conns.conns];
 
-	a->unit = mb_prefetch_unit(s->mb.model, &c->mb);
+	a->unit = client ? 0 : mb_prefetch_unit(s->mb.model, &c->mb);
 	mbx_prefetch(e);
 	mbx_prefetch((const uint8_t *)(e + 1) - 1); /* 24 bytes may straddle two lines */
 	if (c->snd_buf != CONN_NONE)
@@ -285,7 +286,7 @@ static inline void ahead_found(const struct stack *s, struct ahead *a)
 /* The connection the tag matched, or (a tag shared by another tuple of the
  * run, about one lookup in 4,000 at a million connections) the rest of the
  * run probed on the spot. */
-static inline void ahead_conn(const struct stack *s, struct ahead *a)
+static inline void ahead_conn(const struct stack *s, struct ahead *a, const int client)
 {
 	const struct tcp_seg *seg = &a->in.seg;
 
@@ -293,7 +294,7 @@ static inline void ahead_conn(const struct stack *s, struct ahead *a)
 		a->c = conn_find_from(&s->conns, (a->key.slot + 1) & s->conns.slot_mask, a->key.tag,
 				      seg->saddr, seg->daddr, seg->sport, seg->dport);
 	if (a->c)
-		ahead_found(s, a);
+		ahead_found(s, a, client);
 }
 
 static inline void ahead_request(const struct ahead *a)
@@ -321,7 +322,7 @@ input_pass(struct stack *s, struct mbx_frame *f, uint32_t n, struct mbx_frame *d
 			ahead_slots(s, &a[i]);
 	for (uint32_t i = 0; i < n; i++)
 		if (a[i].kind == FRAME_TCP && a[i].key.slot != CONN_NONE)
-			ahead_conn(s, &a[i]);
+			ahead_conn(s, &a[i], client);
 	for (uint32_t i = 0; i < n && i < AHEAD_REQUEST; i++)
 		ahead_request(&a[i]);
 	gen = s->conns.gen;
