@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+#include "bypass.h"
 #include "hdr_log.h"
 #include "histogram.h"
 #include "json_out.h"
@@ -46,48 +48,6 @@
 #define CONNECT_TIMEOUT_NS 1500000000ull /* TCP resends a lost SYN after 1 s (RFC 6298 2.1) */
 #define POLL_NS 1000000ull /* epoll waits at most 1 ms: timeouts and the end are checked */
 #define OVERRUN_S 5 /* a run ends within warmup + duration + 5 s */
-
-struct options {
-	const char *host;
-	uint16_t port;
-	uint32_t connections;
-	uint32_t pipeline;
-	struct mix mix;
-	double rate; /* requests/s over all connections; 0: closed loop */
-	double warmup_s;
-	double duration_s;
-	uint32_t threads;
-	uint64_t timeout_ns;
-	int busy_poll;
-	int json;
-	int progress;
-	int udp;
-	const char *hdr_log; /* the interval log's file, or NULL */
-	int spectrum;
-};
-
-
-struct counters {
-	uint64_t sent;
-	uint64_t answered; /* every answer to a request in flight, right or not, warm-up too */
-	uint64_t ok; /* answered correctly, in the measured window */
-	uint64_t exceptions;
-	uint64_t wrong;
-	uint64_t timeouts;
-	uint64_t connect_failures;
-	uint64_t connections_lost; /* reset, closed or unframeable by the server */
-	/* Open loop: requests due in the measured window that were never
-	 * sent, their connection stalled behind unanswered ones or down. */
-	uint64_t unsent;
-};
-
-/* Which requests count as asked for and not answered: sent and never
- * answered (lost with their connection, timed out, still in flight when the
- * run stopped). */
-static uint64_t unanswered_of(const struct counters *c)
-{
-	return c->sent - c->answered;
-}
 
 enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_UP };
 
@@ -113,9 +73,7 @@ struct worker {
 	int ep;
 	uint64_t t_start, t_measure, t_end, t_stop;
 	struct counters ctr;
-	uint64_t published_ok; /* ctr.ok for --progress, read with relaxed atomics */
-	uint64_t published_err;
-	int done; /* set when the thread is about to end, for --progress */
+	struct progress *pub;
 	struct histogram hist;
 };
 
@@ -125,19 +83,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t errors_of(const struct counters *c)
-{
-	return c->exceptions + c->wrong + c->timeouts + c->connect_failures + c->connections_lost +
-	       c->unsent;
 }
 
 static void conn_close(struct worker *w, struct conn *c, uint64_t now)
@@ -287,23 +232,7 @@ static void conn_send_due(struct worker *w, struct conn *c, uint64_t now)
 static void account(struct worker *w, struct conn *c, struct pending *p, enum check_result r,
 		    uint64_t now)
 {
-	w->ctr.answered++;
-	/* Only requests due inside the measured window count, whatever they got. */
-	if (p->intended_ns >= w->t_measure && p->intended_ns < w->t_end) {
-		hist_record(&w->hist, now - p->intended_ns);
-		if (r == CHECK_OK)
-			w->ctr.ok++;
-		else if (r == CHECK_EXCEPTION)
-			w->ctr.exceptions++;
-		else
-			w->ctr.wrong++;
-	} else if (r != CHECK_OK) {
-		/* Errors count whenever they happen: warm-up must not hide them. */
-		if (r == CHECK_EXCEPTION)
-			w->ctr.exceptions++;
-		else
-			w->ctr.wrong++;
-	}
+	counters_answer(&w->ctr, &w->hist, r, p->intended_ns, now, w->t_measure, w->t_end);
 	inflight_release(&c->inf, p);
 }
 
@@ -466,8 +395,8 @@ static void *worker_run(void *arg)
 				conn_check_timeouts(w, &w->conns[i], now);
 			next_timeout_check = now + POLL_NS;
 		}
-		__atomic_store_n(&w->published_ok, w->ctr.ok, __ATOMIC_RELAXED);
-		__atomic_store_n(&w->published_err, errors_of(&w->ctr), __ATOMIC_RELAXED);
+		__atomic_store_n(&w->pub->ok, w->ctr.ok, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->pub->err, errors_of(&w->ctr), __ATOMIC_RELAXED);
 	}
 	/* What is still in flight when the run stops was never answered: a
 	 * timeout, unless the run was interrupted; in open loop, what was due
@@ -484,7 +413,7 @@ static void *worker_run(void *arg)
 		if (c->fd >= 0)
 			close(c->fd);
 	}
-	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->pub->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -496,6 +425,10 @@ static void usage(FILE *f)
 		"         [--rate R] [--warmup S] [--duration S] [--threads T]\n"
 		"         [--timeout-ms MS] [--busy-poll] [--udp-echo] [--json] [--progress]\n"
 		"         [--hdr-log FILE] [--latency-spectrum]\n"
+		"       mbxdp-bench --afxdp IF --source PREFIX --host ADDR [--queues N]\n"
+		"         [--connect-rate | --hold S] [the options above but --threads,\n"
+		"         --busy-poll, --udp-echo]\n"
+		"       mbxdp-bench --dpdk --source PREFIX --host ADDR [...] -- EAL-ARGS\n"
 		"       mbxdp-bench --help | --version\n"
 		"  --mix       function mix, e.g. fc3:10=80,fc16:10=20 (code:quantity=weight;\n"
 		"              codes 1-6, 15, 16); default fc3:10\n"
@@ -508,6 +441,16 @@ static void usage(FILE *f)
 		"              the values read (which are the default image's: register i holds i)\n"
 		"  --rate      open loop at R requests/s over all connections; default closed loop\n"
 		"  --udp-echo  16-byte UDP probes to a reflector instead of Modbus/TCP\n"
+		"  --afxdp     kernel-bypass master on AF_XDP sockets of every queue of IF (or\n"
+		"              the first --queues N), one worker each, on the engine's stack\n"
+		"  --dpdk      the same on a DPDK port, EAL's arguments after --\n"
+		"  --source    its source addresses, a prefix of /16 to /32 on the link (XDP\n"
+		"              answers their ARP); the target's MAC is asked by ARP\n"
+		"  --connect-rate\n"
+		"              connect, one request, close, again, on --connections at once:\n"
+		"              connections/s, each answer checked\n"
+		"  --hold      open --connections, a request on each every S seconds: how many\n"
+		"              the target keeps\n"
 		"  --hdr-log   write HdrHistogram's interval log to FILE (mode 0600): one\n"
 		"              line a second of the latency measured, in nanoseconds\n"
 		"  --latency-spectrum\n"
@@ -525,6 +468,36 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 	if (end == s || *end || !(v >= lo && v <= hi))
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* The kernel-bypass master's options: long only. */
+enum { OPT_AFXDP = 256, OPT_DPDK, OPT_SOURCE, OPT_QUEUES, OPT_CONNECT_RATE, OPT_HOLD };
+
+/* The combinations of the kernel-bypass master's options, one line each. */
+static int bypass_check(const struct options *o, int threads_given)
+{
+	const char *why = NULL;
+	int bypass = o->afxdp || o->dpdk;
+
+	if (o->afxdp && o->dpdk)
+		why = "--afxdp and --dpdk exclude each other";
+	else if (bypass && !o->source_len)
+		why = "--afxdp and --dpdk need --source PREFIX";
+	else if (!bypass && (o->source_len || o->queues || o->mode != MODE_REQUESTS))
+		why = "--source, --queues, --connect-rate and --hold need --afxdp or --dpdk";
+	else if (bypass && (threads_given || o->busy_poll || o->udp))
+		why = "--threads, --busy-poll and --udp-echo are the socket master's; the "
+		      "kernel-bypass one runs a busy-polling worker per queue";
+	else if (o->mode != MODE_REQUESTS && (o->rate > 0 || o->pipeline > 1))
+		why = "--connect-rate and --hold ask one request at a time, without --rate or "
+		      "--pipeline";
+	else if (o->mode == MODE_REQUESTS && o->connections > CONNS_MAX)
+		why = "--connections above 10000 needs --connect-rate or --hold";
+	if (why) {
+		fprintf(stderr, "mbxdp-bench: %s\n", why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -551,13 +524,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "no-check", no_argument, NULL, 'C' },
 		{ "hdr-log", required_argument, NULL, 'L' },
 		{ "latency-spectrum", no_argument, NULL, 'S' },
+		{ "afxdp", required_argument, NULL, OPT_AFXDP },
+		{ "dpdk", no_argument, NULL, OPT_DPDK },
+		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "queues", required_argument, NULL, OPT_QUEUES },
+		{ "connect-rate", no_argument, NULL, OPT_CONNECT_RATE },
+		{ "hold", required_argument, NULL, OPT_HOLD },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[128];
 	double v, timeout_ms = 1000;
-	int opt, port_given = 0, address_given = 0, check_values = 1;
+	int opt, port_given = 0, address_given = 0, check_values = 1, threads_given = 0;
 	uint8_t unit = MBREQ_UNIT_ID;
 	uint16_t first = 0;
 	uint32_t count = 0;
@@ -577,7 +556,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			port_given = 1;
 			break;
 		case 'c':
-			if (parse_double(optarg, 1, CONNS_MAX, &v))
+			if (parse_double(optarg, 1, BYPASS_CONNS_MAX, &v))
 				goto bad;
 			o->connections = (uint32_t)v;
 			break;
@@ -608,6 +587,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_double(optarg, 1, THREADS_MAX, &v))
 				goto bad;
 			o->threads = (uint32_t)v;
+			threads_given = 1;
 			break;
 		case 'o':
 			/* A run ends within OVERRUN_S of its duration, so the
@@ -652,6 +632,29 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'S':
 			o->spectrum = 1;
 			break;
+		case OPT_AFXDP:
+			o->afxdp = optarg;
+			break;
+		case OPT_DPDK:
+			o->dpdk = 1;
+			break;
+		case OPT_SOURCE:
+			if (bypass_parse_source(optarg, &o->source_addr, &o->source_len) < 0)
+				goto bad;
+			break;
+		case OPT_QUEUES:
+			if (parse_double(optarg, 1, BYPASS_QUEUES_MAX, &v) || v != (uint32_t)v)
+				goto bad;
+			o->queues = (uint32_t)v;
+			break;
+		case OPT_CONNECT_RATE:
+			o->mode = MODE_CONNECT_RATE;
+			break;
+		case OPT_HOLD:
+			if (parse_double(optarg, 0.001, 3600, &o->hold_s))
+				goto bad;
+			o->mode = MODE_HOLD;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -670,10 +673,19 @@ bad:
 					lo->name);
 		return -1;
 	}
+	if (o->dpdk && optind < argc) {
+		/* EAL's argv: what follows --, behind our argv[0]. */
+		o->eal_argv = &argv[optind - 1];
+		o->eal_argv[0] = argv[0];
+		o->eal_argc = argc - optind + 1;
+		optind = argc;
+	}
 	if (optind < argc || !o->host) {
 		usage(stderr);
 		return -1;
 	}
+	if (bypass_check(o, threads_given) < 0)
+		return -1;
 	if (o->udp && !port_given) {
 		fprintf(stderr, "mbxdp-bench: --udp-echo needs --port\n");
 		return -1;
@@ -697,6 +709,25 @@ bad:
 	return 0;
 }
 
+static const char *mode_name(const struct options *o)
+{
+	if (o->udp)
+		return "udp-echo";
+	return o->mode == MODE_CONNECT_RATE ? "connect-rate" : o->mode == MODE_HOLD ? "hold" : "modbus";
+}
+
+static const char *master_name(const struct options *o)
+{
+	return o->afxdp ? "afxdp" : o->dpdk ? "dpdk" : "socket";
+}
+
+/* The share of the kernel-bypass workers' loop time spent on polls that
+ * found frames or work; 0 for the socket master, which does not measure it. */
+static double busy_share(const struct counters *c)
+{
+	return c->poll_tsc ? 1 - (double)c->idle_tsc / (double)c->poll_tsc : 0;
+}
+
 static json_t *results_json(const struct options *o, const struct counters *c,
 			    const struct histogram *h, const double *pcts, const char *const *names,
 			    size_t n_pcts)
@@ -707,7 +738,8 @@ static json_t *results_json(const struct options *o, const struct counters *c,
 	json_t *root = json_object(), *lat = json_object(), *points = json_array(),
 	       *errs = json_object();
 
-	json_object_set_new(root, "mode", json_string(o->udp ? "udp-echo" : "modbus"));
+	json_object_set_new(root, "mode", json_string(mode_name(o)));
+	json_object_set_new(root, "master", json_string(master_name(o)));
 	json_object_set_new(root, "host", json_text(o->host));
 	json_object_set_new(root, "port", json_integer(o->port));
 	json_object_set_new(root, "unit", json_integer(o->mix.unit));
@@ -725,6 +757,18 @@ static json_t *results_json(const struct options *o, const struct counters *c,
 	json_object_set_new(root, "answered", json_count(c->answered));
 	json_object_set_new(root, "responses_ok", json_count(c->ok));
 	json_object_set_new(root, "throughput_rps", json_real((double)c->ok / o->duration_s));
+	if (o->mode == MODE_CONNECT_RATE) {
+		json_object_set_new(root, "connections_ok", json_count(c->connections_ok));
+		json_object_set_new(root, "connections_per_s",
+				    json_real((double)c->connections_ok / o->duration_s));
+	}
+	if (o->mode == MODE_HOLD) {
+		json_object_set_new(root, "hold_s", json_real(o->hold_s));
+		json_object_set_new(root, "opened", json_count(c->opened));
+		json_object_set_new(root, "held", json_count(c->held));
+	}
+	if (c->poll_tsc)
+		json_object_set_new(root, "generator_busy", json_real(busy_share(c)));
 	json_object_set_new(lat, "count", json_count(h->count));
 	json_object_set_new(lat, "min", json_count(h->count ? h->min : 0));
 	for (size_t i = 0; i < n_pcts; i++)
@@ -761,8 +805,13 @@ static void print_results(const struct options *o, const struct counters *c,
 		json_decref(root);
 		return;
 	}
-	printf("mbxdp-bench: %s %s:%u, %u connection(s), pipeline %u, %u thread(s), %s%s\n",
-	       o->udp ? "udp-echo" : "modbus", o->host, o->port, o->connections, o->pipeline,
+	if (o->afxdp || o->dpdk)
+		printf("mbxdp-bench: %s %s:%u, %u connection(s), pipeline %u, %s master, %s\n",
+		       mode_name(o), o->host, o->port, o->connections, o->pipeline, master_name(o),
+		       o->rate > 0 ? "open loop" : "closed loop");
+	else
+		printf("mbxdp-bench: %s %s:%u, %u connection(s), pipeline %u, %u thread(s), %s%s\n",
+	       mode_name(o), o->host, o->port, o->connections, o->pipeline,
 	       o->threads, o->rate > 0 ? "open loop" : "closed loop", o->busy_poll ? ", busy-poll" : "");
 	printf("  %-18s %12.1f requests/s (%llu answered right in %g s)\n", "throughput", tput,
 	       (unsigned long long)c->ok, o->duration_s);
@@ -773,6 +822,19 @@ static void print_results(const struct options *o, const struct counters *c,
 	for (unsigned i = 0; i < 5; i++)
 		printf(" %8.1f", (double)hist_percentile(h, pcts[i]) / 1e3);
 	printf(" %8.1f\n", (double)h->max / 1e3);
+	if (o->mode == MODE_CONNECT_RATE)
+		printf("  %-18s %12.1f connections/s (%llu opened, answered right and closed)\n",
+		       "connection rate", (double)c->connections_ok / o->duration_s,
+		       (unsigned long long)c->connections_ok);
+	if (o->mode == MODE_HOLD)
+		printf("  %-18s %12llu of %u kept to the end (%llu opened, a request each every %g s)\n",
+		       "held", (unsigned long long)c->held, o->connections,
+		       (unsigned long long)c->opened, o->hold_s);
+	/* Which side set the pace: a generator that found nothing to do in
+	 * most of its polls was waiting for the target. */
+	if (c->poll_tsc)
+		printf("  generator busy %.1f %% of its polls: %s set the pace\n", 100 * busy_share(c),
+		       busy_share(c) >= 0.9 ? "the generator" : "the target");
 	printf("  requests sent %llu, answered %llu, unanswered %llu\n", (unsigned long long)c->sent,
 	       (unsigned long long)c->answered, (unsigned long long)unanswered_of(c));
 	printf("  errors %llu: timeouts %llu, exceptions %llu, wrong %llu, connect failures %llu, "
@@ -804,7 +866,8 @@ static int resolve(const struct options *o, struct sockaddr_in *dst)
 
 /* What the main thread does while the workers run, once a second from the
  * start: a line on stderr with the answers and errors so far (--progress),
- * and an interval of the latency log (--hdr-log). */
+ * and an interval of the latency log (--hdr-log). Both masters' workers
+ * publish into struct progress (bench.h). */
 struct reporter {
 	int progress;
 	struct hdr_log *log; /* NULL: none, or closed after a write failed */
@@ -813,6 +876,29 @@ struct reporter {
 	uint64_t logged_to; /* where the log's last interval ended */
 	struct histogram sum; /* the workers' histograms, merged for the log */
 };
+
+int reporter_begin(struct reporter *r, const struct options *o, uint64_t t_measure)
+{
+	r->progress = o->progress;
+	r->t_measure = t_measure;
+	if (o->hdr_log) {
+		char err[256], comment[160];
+		struct timespec wall;
+		clock_gettime(CLOCK_REALTIME, &wall);
+		/* The wall clock at the start of the measured window. */
+		double start = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 +
+			       ((double)t_measure - (double)now_ns()) / 1e9;
+		snprintf(comment, sizeof(comment),
+			 "mbxdp-bench %s: latency in nanoseconds (Interval_Max in milliseconds)",
+			 MBXDP_VERSION);
+		r->log = hdr_log_open(o->hdr_log, start, comment, err, sizeof(err));
+		if (!r->log) {
+			fprintf(stderr, "mbxdp-bench: %s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 /* Logs what the histograms gained from the last interval's end to now:
  * recorded time, which is when the answers came. Nothing before the
@@ -838,10 +924,12 @@ static void log_interval(struct reporter *r, const struct histogram *cumulative,
  * record, as mbxdp-ctl reads the engine's: a count caught half added only
  * moves it to the next interval, and the last interval, taken after the
  * workers ended, makes the intervals add up to the whole. */
-static void report_loop(struct reporter *r, struct worker *ws, uint32_t nw, uint64_t t_start,
-			uint64_t t_stop)
+void report_loop(struct reporter *r, struct progress *ws, uint32_t nw, uint64_t t_start,
+		 uint64_t t_stop)
 {
 	uint64_t last_ok = 0;
+	if (!r->progress && !r->log)
+		return;
 	for (uint32_t sec = 1; !interrupted; sec++) {
 		uint64_t at = t_start + sec * 1000000000ull;
 		if (at >= t_stop)
@@ -854,8 +942,8 @@ static void report_loop(struct reporter *r, struct worker *ws, uint32_t nw, uint
 		}
 		uint64_t ok = 0, err = 0, running = 0;
 		for (uint32_t i = 0; i < nw; i++) {
-			ok += __atomic_load_n(&ws[i].published_ok, __ATOMIC_RELAXED);
-			err += __atomic_load_n(&ws[i].published_err, __ATOMIC_RELAXED);
+			ok += __atomic_load_n(&ws[i].ok, __ATOMIC_RELAXED);
+			err += __atomic_load_n(&ws[i].err, __ATOMIC_RELAXED);
 		}
 		for (uint32_t i = 0; i < nw; i++)
 			running |= !__atomic_load_n(&ws[i].done, __ATOMIC_ACQUIRE);
@@ -864,7 +952,7 @@ static void report_loop(struct reporter *r, struct worker *ws, uint32_t nw, uint
 		if (r->log) {
 			hist_init(&r->sum);
 			for (uint32_t i = 0; i < nw; i++)
-				hist_merge(&r->sum, &ws[i].hist);
+				hist_merge(&r->sum, ws[i].hist);
 			log_interval(r, &r->sum, now_ns());
 		}
 		if (r->progress)
@@ -875,124 +963,116 @@ static void report_loop(struct reporter *r, struct worker *ws, uint32_t nw, uint
 	}
 }
 
-int main(int argc, char **argv)
+/* The socket master: threads of epoll-driven (or spinning) connections.
+ * 0, -1 on a failure it printed, -2 when the latency log was refused. */
+static int socket_run(const struct options *o, const struct sockaddr_in *dst,
+		      struct reporter *rep, struct counters *total, struct histogram *h)
 {
-	struct options o;
-	struct sockaddr_in dst;
+	struct worker *ws = calloc(o->threads, sizeof(*ws));
+	struct progress *pubs = calloc(o->threads, sizeof(*pubs));
+	struct conn *conns = calloc(o->connections, sizeof(*conns));
+	uint8_t *tx = calloc(o->connections, (size_t)o->pipeline * MB_ADU_MAX);
+	int rc = 0;
 
-	if (parse_options(argc, argv, &o) || resolve(&o, &dst))
-		return 2;
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
-	struct worker *ws = calloc(o.threads, sizeof(*ws));
-	struct conn *conns = calloc(o.connections, sizeof(*conns));
-	uint8_t *tx = calloc(o.connections, (size_t)o.pipeline * MB_ADU_MAX);
-	if (!ws || !conns || !tx) {
+	if (!ws || !pubs || !conns || !tx) {
 		fprintf(stderr, "mbxdp-bench: out of memory\n");
-		return 1;
+		rc = -1;
+		goto out;
 	}
 	uint64_t t_start = now_ns();
-	uint64_t t_measure = t_start + (uint64_t)(o.warmup_s * 1e9);
-	uint64_t t_end = t_measure + (uint64_t)(o.duration_s * 1e9);
-	uint64_t t_stop = t_end + o.timeout_ns;
-	uint64_t interval = o.rate > 0 ? due_interval(&o) : 0;
-	struct reporter *rep = calloc(1, sizeof(*rep));
-	if (!rep) {
-		fprintf(stderr, "mbxdp-bench: out of memory\n");
-		return 1;
-	}
-	rep->progress = o.progress;
-	rep->t_measure = t_measure;
-	if (o.hdr_log) {
-		char err[256], comment[160];
-		struct timespec wall;
-		clock_gettime(CLOCK_REALTIME, &wall);
-		/* The wall clock at the start of the measured window. */
-		double start = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 +
-			       ((double)t_measure - (double)now_ns()) / 1e9;
-		snprintf(comment, sizeof(comment),
-			 "mbxdp-bench %s: latency in nanoseconds (Interval_Max in milliseconds)",
-			 MBXDP_VERSION);
-		rep->log = hdr_log_open(o.hdr_log, start, comment, err, sizeof(err));
-		if (!rep->log) {
-			fprintf(stderr, "mbxdp-bench: %s\n", err);
-			free(rep);
-			free(tx);
-			free(conns);
-			free(ws);
-			return 2;
-		}
+	uint64_t t_measure = t_start + (uint64_t)(o->warmup_s * 1e9);
+	uint64_t t_end = t_measure + (uint64_t)(o->duration_s * 1e9);
+	uint64_t t_stop = t_end + o->timeout_ns;
+	uint64_t interval = o->rate > 0 ? due_interval(o) : 0;
+	if (reporter_begin(rep, o, t_measure) < 0) {
+		rc = -2;
+		goto out;
 	}
 
-	for (uint32_t i = 0; i < o.connections; i++) {
+	for (uint32_t i = 0; i < o->connections; i++) {
 		struct conn *c = &conns[i];
 		c->fd = -1;
 		c->rng = 0x9e3779b97f4a7c15ull * (i + 1);
-		c->tx = tx + (size_t)i * o.pipeline * MB_ADU_MAX;
+		c->tx = tx + (size_t)i * o->pipeline * MB_ADU_MAX;
 		/* Staggered, so the connections' requests do not come in bursts. */
-		c->next_due_ns = t_start + interval * i / o.connections;
-		inflight_init(&c->inf, o.pipeline);
+		c->next_due_ns = t_start + interval * i / o->connections;
+		inflight_init(&c->inf, o->pipeline);
 	}
 	/* Each thread drives a contiguous block; the block sizes differ by at
 	 * most one. */
-	for (uint32_t t = 0, first = 0; t < o.threads; t++) {
+	for (uint32_t t = 0, first = 0; t < o->threads; t++) {
 		struct worker *w = &ws[t];
-		w->opt = &o;
-		w->dst = dst;
+		w->opt = o;
+		w->dst = *dst;
 		w->conns = conns + first;
-		w->n_conns = o.connections / o.threads + (t < o.connections % o.threads);
+		w->n_conns = o->connections / o->threads + (t < o->connections % o->threads);
 		first += w->n_conns;
 		w->t_start = t_start;
 		w->t_measure = t_measure;
 		w->t_end = t_end;
 		w->t_stop = t_stop;
+		w->pub = &pubs[t];
 		hist_init(&w->hist);
+		pubs[t].hist = &w->hist;
 		w->ep = epoll_create1(EPOLL_CLOEXEC);
 		if (w->ep < 0 || pthread_create(&w->thread, NULL, worker_run, w)) {
 			fprintf(stderr, "mbxdp-bench: cannot start thread %u\n", t);
-			return 1;
+			exit(1);
 		}
 	}
-	if (o.progress || rep->log)
-		report_loop(rep, ws, o.threads, t_start, t_stop);
+	report_loop(rep, pubs, o->threads, t_start, t_stop);
 
-	struct counters total = { 0 };
-	struct histogram *h = &ws[0].hist;
-	for (uint32_t t = 0; t < o.threads; t++) {
+	for (uint32_t t = 0; t < o->threads; t++) {
 		struct worker *w = &ws[t];
 		pthread_join(w->thread, NULL);
 		close(w->ep);
-		if (t)
-			hist_merge(h, &w->hist);
-		total.sent += w->ctr.sent;
-		total.answered += w->ctr.answered;
-		total.ok += w->ctr.ok;
-		total.exceptions += w->ctr.exceptions;
-		total.wrong += w->ctr.wrong;
-		total.timeouts += w->ctr.timeouts;
-		total.connect_failures += w->ctr.connect_failures;
-		total.connections_lost += w->ctr.connections_lost;
-		total.unsent += w->ctr.unsent;
+		hist_merge(h, &w->hist);
+		counters_add(total, &w->ctr);
 	}
-	log_interval(rep, h, now_ns());
-	if (rep->log) {
-		char err[256];
-		if (hdr_log_close(rep->log, err, sizeof(err))) {
-			fprintf(stderr, "mbxdp-bench: %s\n", err);
-			rep->log_failed = 1;
-		}
-	}
-	print_results(&o, &total, h);
-	int log_failed = rep->log_failed;
-	free(rep);
+out:
 	free(tx);
 	free(conns);
+	free(pubs);
 	free(ws);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static struct histogram h;
+	static struct reporter rep;
+	struct counters total = { 0 };
+	struct options o;
+	struct sockaddr_in dst;
+	char err[256];
+	int rc;
+
+	if (parse_options(argc, argv, &o))
+		return 2;
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	hist_init(&h);
+	if (o.afxdp || o.dpdk) {
+		rc = bypass_run(&o, &interrupted, &rep, &total, &h, err, sizeof(err));
+		if (rc == -1)
+			fprintf(stderr, "mbxdp-bench: %s\n", err);
+	} else {
+		if (resolve(&o, &dst))
+			return 2;
+		rc = socket_run(&o, &dst, &rep, &total, &h);
+	}
+	if (rc < 0)
+		return rc == -2 ? 2 : 1;
+	log_interval(&rep, &h, now_ns());
+	if (rep.log && hdr_log_close(rep.log, err, sizeof(err))) {
+		fprintf(stderr, "mbxdp-bench: %s\n", err);
+		rep.log_failed = 1;
+	}
+	print_results(&o, &total, &h);
 	/* Interrupted, what was in flight is not held against the server. */
 	return errors_of(&total) || total.sent == 0 || (!interrupted && unanswered_of(&total)) ||
-			       log_failed
+			       rep.log_failed
 		       ? 1
 		       : 0;
 }

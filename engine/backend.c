@@ -17,8 +17,8 @@
 #include "steering.h"
 
 /* The interface MTU decides our MSS (RFC 9293 3.7.1: MTU less the fixed
- * IPv4 and TCP headers). */
-static int iface_mtu(const char *ifname, uint32_t *mtu)
+ * IPv4 and TCP headers); its MAC is what a client stack sends from. */
+static int iface_mtu_mac(const char *ifname, uint32_t *mtu, uint8_t mac[6])
 {
 	struct ifreq ifr;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -29,11 +29,14 @@ static int iface_mtu(const char *ifname, uint32_t *mtu)
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	rc = ioctl(fd, SIOCGIFMTU, &ifr);
+	if (rc == 0)
+		*mtu = (uint32_t)ifr.ifr_mtu;
+	if (rc == 0)
+		rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
+	if (rc == 0)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
-	if (rc < 0)
-		return -1;
-	*mtu = (uint32_t)ifr.ifr_mtu;
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 /* The receive queues to serve: --queue N alone, the first --queues N, or
@@ -83,6 +86,7 @@ static int open_afxdp(struct backend *b, const struct cli_options *o, const stru
 		.n_ports = o->n_ports,
 		.bpf_obj_path = o->xdp_object,
 		.pass_no_socket = o->other_queues_pass,
+		.client = o->xdp_client,
 	};
 	/* Kernel documentation's value for the busy-poll time (af_xdp.rst,
 	 * the xdpsock sample's -B): long enough for a burst to arrive. */
@@ -92,7 +96,7 @@ static int open_afxdp(struct backend *b, const struct cli_options *o, const stru
 		snprintf(err, errlen, "no such interface: %s", o->iface);
 		return -1;
 	}
-	if (iface_mtu(o->iface, &b->mtu) < 0 || b->mtu < 128) {
+	if (iface_mtu_mac(o->iface, &b->mtu, b->mac) < 0 || b->mtu < 128) {
 		snprintf(err, errlen, "cannot read a usable MTU of %s", o->iface);
 		return -1;
 	}

@@ -22,7 +22,7 @@ struct backend {
 	struct mbx_port *port[CLI_MAX_QUEUES];
 	uint32_t queue_id[CLI_MAX_QUEUES]; /* the receive queue (or DPDK queue) of port i */
 	uint32_t mtu;
-	uint8_t mac[6]; /* the port's address: the stack's, when it owns addresses */
+	uint8_t mac[6]; /* the port's (interface's) address: the stack's, when it owns addresses */
 	uint32_t xdp_addrs, xdp_arp_addrs; /* AF_XDP: addresses XDP serves (0: any), answers ARP for */
 	uint32_t *stack_addrs; /* DPDK: the --address list, which the stack owns (network order) */
 	uint32_t n_stack_addrs;

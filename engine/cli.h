@@ -67,6 +67,10 @@ struct cli_options {
 	int idle_adaptive; /* --idle adaptive: sleep on the socket when quiet */
 	const char *config; /* --config: the device model file; NULL: the default model */
 	const char *xdp_object; /* --xdp-object: the steering program; NULL: loader.h's rule */
+	/* Not an mbxdp option: mbxdp-bench's master opens the backend with
+	 * the steering program in client mode (loader.h), ports being the
+	 * servers' and addresses its own sources. */
+	int xdp_client;
 };
 
 /* Parses argv; with --dpdk, the arguments after -- are EAL's (eal_argv
