@@ -18,7 +18,11 @@
 #     rounds, each over all the servers in turn. The 1 x 1 case is run a
 #     second time with the client busy-polling its sockets (BUSY_KINDS), so
 #     the table shows the servers' latency with and without the client's
-#     wake-up.
+#     wake-up. The client is mbxdp-bench on kernel sockets, what a master
+#     on a kernel sees; the throughput and scale cases (16 connections and
+#     more, TCP servers) run again with its kernel-bypass master on AF_XDP
+#     (--afxdp, sources in BYPASS_SOURCES), whose ceiling is above the
+#     fastest server's, so there the table and plots show both.
 #  3. bench/lab_report.py turns the runs into OUT/lab.md (p50, p99, p99.9,
 #     throughput, each server's ratio to mbxdp) and OUT/latency_cdf.png,
 #     OUT/throughput.png; OUT defaults to bench/results.
@@ -65,19 +69,27 @@ MBXDP=$BUILD/engine/mbxdp
 CTL=$BUILD/engine/mbxdp-ctl
 BENCH=$BUILD/bench/mbxdp-bench
 PEERS=$BUILD/bench/peers
+# A kernel server's veth needs an XDP program of its own while the master
+# sends with XDP_TX (its ARP replies); a pass-all one stands in.
+XDP_PASS_OBJ=$BUILD/tests/integration/xdp_pass.bpf.o
 for f in "$MBXDP" "$CTL" "$BENCH" "$PEERS/peer_epoll" "$PEERS/peer_libmodbus_select" \
 	"$PEERS/peer_libmodbus_epoll" "$PEERS/peer_xdp_reflector"; do
 	[[ -x $f ]] || { echo "lab: $f is not built (ninja -C $BUILD)" >&2; exit 1; }
 done
+[[ -f $XDP_PASS_OBJ ]] || { echo "lab: $XDP_PASS_OBJ is not built (ninja -C $BUILD)" >&2; exit 1; }
 
 if ((QUICK)); then
 	CONNS=(1 16) DEPTHS=(1 8) ROUNDS=1 WARMUP=0.2 DURATION=0.5 IDLE_S=1
 else
 	CONNS=(1 16 256) DEPTHS=(1 8) ROUNDS=3 WARMUP=0.3 DURATION=1 IDLE_S=2
 fi
+BYPASS_FROM=16 # connections from which the kernel-bypass master runs too
 # The servers also measured at 1 x 1 with a busy-polling client.
 BUSY_KINDS=(mbxdp libmodbus_select libmodbus_epoll peer_epoll reflector)
 REFLECTOR_PORT=7 # UDP echo's port; the reflector's XDP program takes only it
+# The kernel-bypass master's source addresses: on the link, not the
+# kernel's; its XDP program answers their ARP.
+BYPASS_SOURCES=198.18.0.128/25
 PACED_RATE=1000 # requests/s of the slow-master case (mbxdp only)
 
 # Server on the last CPU, client on the first: on a 2-CPU machine each gets
@@ -140,11 +152,22 @@ stop_server() {
 	mbnet_wait_exit "$SRV_PID" 10 || kill -KILL "$SRV_PID" 2>/dev/null
 }
 
+# kernel_server_xdp on|off: the pass-all program on the server veth, for a
+# kernel server's cases with the kernel-bypass master.
+kernel_server_xdp() {
+	if [[ $1 == on ]]; then
+		ip -n "$MBNET_SRV_NS" link set dev "$MBNET_SRV_IF" xdpdrv obj "$XDP_PASS_OBJ" sec xdp
+	else
+		ip -n "$MBNET_SRV_NS" link set dev "$MBNET_SRV_IF" xdpdrv off
+	fi
+}
+
 # run_case KIND CONNS DEPTH ROUND [RATE [CLIENT]]: one mbxdp-bench run, closed
 # loop or, with RATE, open loop at RATE requests/s; CLIENT "busy" makes the
-# client spin on its sockets (--busy-poll) instead of sleeping in epoll. Its
-# JSON appended to RAW with the server's name (or "result": null if it
-# produced none).
+# client spin on its sockets (--busy-poll) instead of sleeping in epoll,
+# "afxdp" runs the kernel-bypass master on the client veth. Its JSON
+# appended to RAW with the server's name (or "result": null if it produced
+# none).
 run_case() {
 	local kind=$1 c=$2 d=$3 r=$4 rate=${5:-0} client=${6:-sleep} args json
 	args=(--host "$SERVER" --connections "$c" --pipeline "$d" --warmup "$WARMUP"
@@ -152,8 +175,9 @@ run_case() {
 	[[ $kind == reflector ]] && args+=(--udp-echo --port "$REFLECTOR_PORT")
 	((rate)) && args+=(--rate "$rate")
 	[[ $client == busy ]] && args+=(--busy-poll)
+	[[ $client == afxdp ]] && args+=(--afxdp "$MBNET_CLI_IF" --source "$BYPASS_SOURCES")
 	json=$(mbnet_cli timeout 30 "${PIN_CLI[@]}" "$BENCH" "${args[@]}" 2>"$WORK/bench.err")
-	[[ $json == \{* ]] || json=null
+	[[ $json == \{* ]] || { json=null; cat "$WORK/bench.err" >&2; }
 	printf '{"server":"%s","connections":%d,"pipeline":%d,"rate":%d,"client":"%s","round":%d,"result":%s}\n' \
 		"$kind" "$c" "$d" "$rate" "$client" "$r" "$json" >>"$RAW"
 	/usr/bin/python3 - "$kind" "$c" "$d" "$r" "$rate" "$client" "$json" <<'PY'
@@ -161,7 +185,7 @@ import json, sys
 kind, c, d, r, rate, client, raw = sys.argv[1:]
 res = json.loads(raw)
 case = f"{c:>3} x {d}" + (f" at {rate}/s" if rate != "0" else "") + \
-    (", busy-poll client" if client == "busy" else "")
+    {"busy": ", busy-poll client", "afxdp": ", AF_XDP client"}.get(client, "")
 if res is None:
     print(f"  {kind:17} {case}  round {r}: no result")
 else:
@@ -223,6 +247,15 @@ measure() {
 		for d in "${DEPTHS[@]}"; do
 			run_case "$kind" "$c" "$d" "$r"
 		done
+		# The throughput and scale cases again from the kernel-bypass
+		# master, where a kernel client's own ceiling would be measured.
+		if ((c >= BYPASS_FROM)) && [[ $kind != reflector ]]; then
+			[[ $kind == mbxdp* ]] || kernel_server_xdp on
+			for d in "${DEPTHS[@]}"; do
+				run_case "$kind" "$c" "$d" "$r" 0 afxdp
+			done
+			[[ $kind == mbxdp* ]] || kernel_server_xdp off
+		fi
 		# The same latency case with a client that never sleeps: without
 		# its wake-up (some 10 us on this VM, and the tail's main source),
 		# what is left is the servers' own path.
