@@ -245,7 +245,8 @@ enum stack_verdict {
 	STACK_DROP, /* the caller gives the frame back to its port */
 };
 
-/* model: the devices the Modbus layer answers as (mb_device.h). */
+/* model: the devices the Modbus layer answers as (mb_device.h); NULL for
+ * a client stack, which answers as none. */
 int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_model *model,
 	       struct mbx_frame_source extra, struct mbx_frame_sink tx);
 void stack_free(struct stack *s);

@@ -88,6 +88,12 @@ mbnet_xdp_attached() {
 mbnet_spawn() {
 	local ns=$1 log=$2
 	shift 2
+	# Emptied before the process starts, not by its own redirection: a log
+	# reused from an earlier run (a restarted server) would otherwise show
+	# that run's lines, its "serving" among them, to mbnet_wait_line until
+	# the new process got round to it, and the client would connect before
+	# the server had even started.
+	: >"$log"
 	ip netns exec "$ns" "$@" >"$log" 2>&1 &
 	MBNET_LAST_PID=$!
 	MBNET_PIDS+=("$MBNET_LAST_PID")
