@@ -137,6 +137,7 @@ start_server() {
 	reflector) cmd=("$PEERS/peer_xdp_reflector" --iface "$MBNET_SRV_IF" --port "$REFLECTOR_PORT"
 		--xdp-mode "${XDP_MODE:-native}") ;;
 	esac
+	SRV_KIND=$kind
 	SRV_LOG=$WORK/$kind.log
 	mbnet_spawn "$MBNET_SRV_NS" "$SRV_LOG" "${PIN_SRV[@]}" "${cmd[@]}"
 	SRV_PID=$MBNET_LAST_PID
@@ -148,8 +149,19 @@ start_server() {
 }
 
 stop_server() {
+	local left
 	kill -INT "$SRV_PID" 2>/dev/null
 	mbnet_wait_exit "$SRV_PID" 10 || kill -KILL "$SRV_PID" 2>/dev/null
+	# A kernel server's connection that the kernel-bypass master's last
+	# reset did not end outlives the server in FIN-WAIT-1: the master's
+	# addresses no longer answer ARP, so the kernel retries its FIN for
+	# minutes, and the socket keeps the next server from binding port 502.
+	# Such connections are named and closed here (ss -K: SOCK_DESTROY).
+	left=$(ip netns exec "$MBNET_SRV_NS" ss -Htan sport = :502 | wc -l)
+	if ((left)); then
+		echo "lab: $left TCP connection(s) on port 502 outlived $SRV_KIND; closing them" >&2
+		ip netns exec "$MBNET_SRV_NS" ss -HKtan sport = :502 >/dev/null
+	fi
 }
 
 # kernel_server_xdp on|off: the pass-all program on the server veth, for a
