@@ -146,8 +146,8 @@ usage_errors() {
 		usage_fails "--afxdp and --dpdk need --source" --afxdp lo --host 198.18.0.1 &&
 		usage_fails "bad value '198.18.0.1/24' for --source" --afxdp lo --host 198.18.0.1 \
 			--source 198.18.0.1/24 &&
-		usage_fails "bad value '10.0.0.0/8' for --source" --afxdp lo --host 198.18.0.1 \
-			--source 10.0.0.0/8 &&
+		usage_fails "bad value '198.16.0.0/12' for --source" --afxdp lo --host 198.18.0.1 \
+			--source 198.16.0.0/12 &&
 		usage_fails "--threads, --busy-poll" --afxdp lo --source 198.18.0.0/24 \
 			--host 198.18.0.1 --threads 2 &&
 		usage_fails "--connect-rate and --hold ask one" --afxdp lo --source 198.18.0.0/24 \
