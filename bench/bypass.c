@@ -13,7 +13,7 @@
 #include "ipv4_prefix.h"
 #include "bypass_arp.h"
 #include "devmodel.h"
-#include "modbus.h"
+#include "modbus/modbus.h"
 #include "stack.h"
 #include "tsc.h"
 #include "tuples.h"

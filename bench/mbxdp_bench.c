@@ -37,7 +37,7 @@
 #include "histogram.h"
 #include "json_out.h"
 #include "mbreq.h"
-#include "modbus.h"
+#include "modbus/modbus.h"
 #include "spectrum.h"
 
 #define CONNS_MAX 10000

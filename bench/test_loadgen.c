@@ -14,7 +14,7 @@
 
 #include "histogram.h"
 #include "mbreq.h"
-#include "modbus.h"
+#include "modbus/modbus.h"
 #include "tuples.h"
 
 static struct histogram hist_a, hist_b;

@@ -10,7 +10,7 @@
 
 #include "capture.h"
 #include "ipv4_prefix.h"
-#include "modbus.h"
+#include "modbus/modbus.h"
 #include "stack.h"
 
 static void usage(FILE *out)

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mb_device.h"
+#include "modbus/mb_device.h"
 #include "modbus/mb_script.h"
 
 /* The four data tables of MAP 4.3, in the order of mbx_regs_table_id. */

@@ -1,4 +1,4 @@
-/* Builds the device model (stack/mb_device.h) and its register store
+/* Builds the device model (stack/modbus/mb_device.h) and its register store
  * (regs/mbx_regs.h) from a configured model (config.h): one server per
  * configured address, one unit per configured unit id on each, every unit
  * with tables of its own in the store. */
@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "mb_device.h"
+#include "modbus/mb_device.h"
 #include "mbx_regs.h"
 
 #define DEVMODEL_MAX_SERVERS (1u << 20)

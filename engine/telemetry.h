@@ -22,7 +22,7 @@
 
 #include "histogram.h"
 #include "loader.h"
-#include "modbus.h"
+#include "modbus/modbus.h"
 #include "port.h"
 #include "stack.h"
 #include "tsc.h"

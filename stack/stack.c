@@ -8,7 +8,7 @@
 
 #include "arp_icmp.h"
 #include "csum.h"
-#include "mb_device.h"
+#include "modbus/mb_device.h"
 #include "tcp_internal.h"
 #include "tcp_timer.h"
 

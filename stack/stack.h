@@ -14,7 +14,7 @@
 #include "buf_pool.h"
 #include "frame.h"
 #include "conn_policy.h"
-#include "modbus.h"
+#include "modbus/modbus.h"
 #include "share.h"
 #include "tcp_conn.h"
 #include "timer_wheel.h"

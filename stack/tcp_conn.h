@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#include "modbus.h"
+#include "modbus/modbus.h"
 
 #define CONN_NONE UINT32_MAX
 

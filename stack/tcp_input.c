@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "mb_device.h"
+#include "modbus/mb_device.h"
 #include "tcp_cookie.h"
 #include "tcp_internal.h"
 #include "tcp_timer.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modbus.h"
+#include "modbus/modbus.h"
 
 /* Quantity limits of each function (MAP 6.1-6.12); 0: not supported. */
 static uint16_t qty_max(uint8_t fc)

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "devmodel.h"
-#include "modbus.h"
+#include "modbus/modbus.h"
 
 /* A byte array literal and its length, as two arguments. */
 #define BYTES(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "mb_device.h"
+#include "modbus/mb_device.h"
 #include "modbus_harness.h"
 
 static const char *example_path;

@@ -692,7 +692,7 @@ static int data_function(uint8_t fc)
 	return (fc >= 0x01 && fc <= 0x06) || fc == 0x0F || fc == 0x10 || fc == 0x16 || fc == 0x17;
 }
 
-/* Functions mbxdp serves (stack/modbus_pdu.c): one the device answers
+/* Functions mbxdp serves (stack/modbus/modbus_pdu.c): one the device answers
  * with exception 01 alone is switched off there. */
 static int served(uint8_t fc)
 {

@@ -19,7 +19,7 @@
 #include "modbus.h"
 #include "prefetch.h"
 
-struct mb_script; /* modbus/mb_script.h */
+struct mb_script; /* mb_script.h */
 
 #define MB_UNIT_NONE UINT32_MAX
 #define MB_SERVER_NONE UINT32_MAX
@@ -49,7 +49,7 @@ struct mb_range {
 /* mb_unit.flags */
 #define MB_UNIT_LISTEN_ONLY 1 /* MAP 6.8 sub-function 04 */
 #define MB_UNIT_FC_OFF 2 /* some function switched off: fc_disabled says which */
-#define MB_UNIT_SCRIPT 4 /* rules or timed values (modbus/mb_script.h) */
+#define MB_UNIT_SCRIPT 4 /* rules or timed values (mb_script.h) */
 
 /* Laid out for a request on a unit not in cache: an ordinary request (a
  * data access, answered) reads and writes the first line only, the hot

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "mbx_regs.h"
-#include "modbus/mb_script.h"
+#include "mb_script.h"
 #include "modbus_internal.h"
 
 /* Indexed by function code (MAP 5.1, 6); NULL is exception 01. */
