@@ -32,7 +32,7 @@
 
 #include "config.h"
 #include "frame_build.h"
-#include "regstore.h"
+#include "default_image.h"
 #include "stack_harness.h"
 #include "telemetry.h"
 
@@ -330,7 +330,7 @@ static void devices_model(struct cfg_model *m, struct cfg_server *srv, struct cf
 	unit->last_id = units_per_server;
 	unit->table[CFG_HOLDING_REGISTERS].count = DEVICE_REGS;
 	unit->table[CFG_HOLDING_REGISTERS].init = CFG_INIT_ADDRESS;
-	regstore_default_identity(unit->id_objects);
+	default_image_identity(unit->id_objects);
 	memset(srv, 0, sizeof(*srv));
 	srv->first_addr = DEVICE_ADDR_FIRST;
 	srv->last_addr = DEVICE_ADDR_FIRST + n_servers - 1;

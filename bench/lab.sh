@@ -66,7 +66,7 @@ if ((DO_BUILD)); then
 	ninja -C "$BUILD" || exit 1
 fi
 MBXDP=$BUILD/engine/mbxdp
-CTL=$BUILD/engine/mbxdp-ctl
+CTL=$BUILD/tools/ctl/mbxdp-ctl
 BENCH=$BUILD/bench/mbxdp-bench
 PEERS=$BUILD/bench/peers
 # A kernel server's veth needs an XDP program of its own while the master

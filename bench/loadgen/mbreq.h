@@ -3,7 +3,7 @@
  * the table of requests in flight on one connection, matched by transaction
  * id (MIG 3.1.3), and the check of each response: well-formed for its
  * request and, unless told otherwise, carrying the values of the default
- * device image the servers under test hold (engine/regstore.h: register i
+ * device image the servers under test hold (regs/model/default_image.h: register i
  * holds i, coil and discrete input i hold i & 1).
  *
  * By default reads go to addresses below MBREQ_WRITE_BASE and writes at or

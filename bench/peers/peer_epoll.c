@@ -6,7 +6,7 @@
  * With --threads N, N threads each own a listening socket on the same port
  * (SO_REUSEPORT: the kernel spreads connections over them), an epoll set and
  * a copy of the image. The answers come from mbxdp's own dispatcher
- * (stack/modbus/modbus.h) over the default model (engine/devmodel.h), so the two
+ * (stack/modbus/modbus.h) over the default model (regs/model/devmodel.h), so the two
  * servers differ only in how the bytes travel. */
 #include <arpa/inet.h>
 #include <errno.h>

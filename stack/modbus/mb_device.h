@@ -1,7 +1,7 @@
 /* The device model the Modbus layer answers from: servers (one IP address
  * each) hold units (unit ids), units hold the four data tables, their
  * identification objects, write-protected ranges and their own diagnostics
- * state. engine/devmodel.c builds it (from a config file or the default
+ * state. regs/model/devmodel.c builds it (from a config file or the default
  * image); the tables live in the shared register store (regs/mbx_regs.h).
  *
  * Lookups on the data path are direct indexes: a connection finds its

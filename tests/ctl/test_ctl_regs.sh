@@ -12,7 +12,7 @@ set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "${1:?usage: test_ctl_regs.sh BUILD_DIR}" && pwd) || exit 2
-CTL=$BUILD/engine/mbxdp-ctl
+CTL=$BUILD/tools/ctl/mbxdp-ctl
 FIXTURE=$BUILD/tests/ctl/regs_fixture
 WORK=$(mktemp -d /tmp/mbxV-ctl.XXXXXX)
 # shellcheck source=tests/lib/pass_fail.sh

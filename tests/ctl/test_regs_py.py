@@ -37,7 +37,7 @@ def stop_fixture(proc):
 
 
 def ctl(name, *args):
-    return subprocess.run([os.path.join(BUILD, "engine/mbxdp-ctl"), "--name", name, *args],
+    return subprocess.run([os.path.join(BUILD, "tools/ctl/mbxdp-ctl"), "--name", name, *args],
                           capture_output=True, text=True, check=True).stdout
 
 

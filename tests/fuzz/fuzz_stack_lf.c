@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "fuzz_check.h"
-#include "regstore.h"
+#include "default_image.h"
 
 #define MAX_CONNS 8 /* fewer than the clients: a full table too */
 
@@ -52,7 +52,7 @@ static const struct cfg_model *small_model(void)
 	static struct cfg_unit unit;
 
 	if (!model.n_servers) {
-		regstore_default_config(&model);
+		default_image_config(&model);
 		server = model.servers[0];
 		unit = server.units[0];
 		for (int t = 0; t < CFG_TABLES; t++)

@@ -231,7 +231,7 @@ run_mode() {
 # traffic, and the sums are theirs (per_worker_check.py).
 per_worker_sums() {
 	sleep 0.3 # the counters are published every 100 ms
-	ip netns exec "$MBNET_SRV_NS" timeout 10 "$BUILD/engine/mbxdp-ctl" --name "$SERVER_NAME" \
+	ip netns exec "$MBNET_SRV_NS" timeout 10 "$BUILD/tools/ctl/mbxdp-ctl" --name "$SERVER_NAME" \
 		stats --json --per-worker | /usr/bin/python3 "$HERE/per_worker_check.py" 2
 }
 

@@ -21,7 +21,7 @@ IT_TIMEOUT=100
 # shellcheck source=SCRIPTDIR/steps.sh
 source "$HERE/steps.sh"
 BENCH=$BUILD/bench/mbxdp-bench
-CTL=$BUILD/engine/mbxdp-ctl
+CTL=$BUILD/tools/ctl/mbxdp-ctl
 require "$MBXDP" "$BENCH" "$CTL" /usr/bin/python3
 
 # shellcheck source=SCRIPTDIR/netns.sh

@@ -21,7 +21,7 @@ IT_TIMEOUT=150
 # shellcheck source=SCRIPTDIR/steps.sh
 source "$HERE/steps.sh"
 BENCH=$BUILD/bench/mbxdp-bench
-CTL=$BUILD/engine/mbxdp-ctl
+CTL=$BUILD/tools/ctl/mbxdp-ctl
 PEERS=$BUILD/bench/peers
 XDP_PASS_OBJ=$BUILD/tests/integration/xdp_pass.bpf.o
 require "$MBXDP" "$BENCH" "$CTL" "$XDP_PASS_OBJ" /usr/bin/python3 ldd

@@ -21,7 +21,7 @@ IT_TIMEOUT=120
 source "$HERE/steps.sh"
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"
-CTL=$BUILD/engine/mbxdp-ctl
+CTL=$BUILD/tools/ctl/mbxdp-ctl
 require "$MBXDP" "$CTL" mbpoll ethtool
 
 PLC=198.18.0.10

@@ -24,7 +24,7 @@ source "$HERE/steps.sh"
 source "$HERE/netns.sh"
 
 QUEUES=${2:?usage: test_mq.sh BUILD_DIR QUEUES}
-CTL=$BUILD/engine/mbxdp-ctl
+CTL=$BUILD/tools/ctl/mbxdp-ctl
 CONNS=400
 NAME=mbxq-$$
 require "$MBXDP" "$CTL" /usr/bin/python3

@@ -21,7 +21,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 IT_TIMEOUT=100
 # shellcheck source=SCRIPTDIR/steps.sh
 source "$HERE/steps.sh"
-CTL=$BUILD/engine/mbxdp-ctl
+CTL=$BUILD/tools/ctl/mbxdp-ctl
 require "$MBXDP" "$CTL" mbpoll
 
 # shellcheck source=SCRIPTDIR/netns.sh

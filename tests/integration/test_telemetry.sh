@@ -20,7 +20,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 IT_TIMEOUT=140
 # shellcheck source=SCRIPTDIR/steps.sh
 source "$HERE/steps.sh"
-CTL=$BUILD/engine/mbxdp-ctl
+CTL=$BUILD/tools/ctl/mbxdp-ctl
 require "$MBXDP" "$CTL"
 
 # shellcheck source=SCRIPTDIR/netns.sh

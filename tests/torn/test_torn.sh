@@ -19,7 +19,7 @@ IT_TIMEOUT=$((SECONDS_RUN + 90))
 source "$HERE/../integration/steps.sh"
 # shellcheck source=SCRIPTDIR/../integration/netns.sh
 source "$HERE/../integration/netns.sh"
-CTL=$BUILD/engine/mbxdp-ctl
+CTL=$BUILD/tools/ctl/mbxdp-ctl
 TORN=$BUILD/tests/torn/torn_check
 BLOCK_ADDR=1000
 RIG_ID=15

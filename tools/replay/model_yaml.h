@@ -1,4 +1,4 @@
-/* Writes a device model (engine/config.h) as the YAML file config.c reads
+/* Writes a device model (regs/model/config.h) as the YAML file config.c reads
  * (docs/usage.md): what --learn produces. */
 #ifndef MBX_REPLAY_MODEL_YAML_H
 #define MBX_REPLAY_MODEL_YAML_H

@@ -20,7 +20,7 @@
  *
  * The request to device d (the d-th of targets x units, unit ids 1..N on
  * each address) reads 4 holding registers at d mod 65532; the default
- * device image answers d, d+1, d+2, d+3 (engine/regstore.h), so an answer
+ * device image answers d, d+1, d+2, d+3 (regs/model/default_image.h), so an answer
  * can only belong to its own request.
  *
  * --write-then-read REG: whether every device has a register image of its

@@ -1,6 +1,6 @@
-/* The device model as configured: what engine/config.c reads from a YAML
- * file (docs/usage.md, examples/devices.yaml) and engine/devmodel.c builds
- * the servers, units and the register store from. regstore.c describes the
+/* The device model as configured: what regs/model/config.c reads from a YAML
+ * file (docs/usage.md, examples/devices.yaml) and regs/model/devmodel.c builds
+ * the servers, units and the register store from. default_image.c describes the
  * default model the same way. */
 #ifndef MBX_CONFIG_H
 #define MBX_CONFIG_H

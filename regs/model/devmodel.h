@@ -55,7 +55,7 @@ int devmodel_load(struct devmodel *d, const char *config_path, const char *name,
 int devmodel_build(struct devmodel *d, const struct cfg_model *cfg, const char *name, char *err,
 		   size_t room);
 
-/* The default model (regstore.h) into a store named name. */
+/* The default model (default_image.h) into a store named name. */
 int devmodel_build_default(struct devmodel *d, const char *name, char *err, size_t room);
 
 /* Releases the model and what devmodel_load() read, unmaps the store and

@@ -4,7 +4,7 @@
 #include "config.h"
 #include "config_parse.h"
 #include "ipv4_prefix.h"
-#include "regstore.h"
+#include "default_image.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -379,7 +379,7 @@ static int unit(struct parse *p, struct fy_node *n, struct cfg_unit *u)
 
 	if (!fy_node_is_mapping(n))
 		return fail(p, n, "a unit must be a mapping (id, tables, identity, ...)");
-	regstore_default_identity(u->id_objects); /* unless configured */
+	default_image_identity(u->id_objects); /* unless configured */
 	while ((pair = fy_node_mapping_iterate(n, &it))) {
 		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
 		int t, done = 0;

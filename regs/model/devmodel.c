@@ -6,7 +6,7 @@
  * in-process model that points into the store. The store is published
  * (its magic written) last. */
 #include "devmodel.h"
-#include "regstore.h"
+#include "default_image.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -351,7 +351,7 @@ int devmodel_configure(struct devmodel *d, const char *config_path, char *err, s
 {
 	memset(d, 0, sizeof(*d));
 	if (!config_path) {
-		regstore_default_config(&d->cfg);
+		default_image_config(&d->cfg);
 		return 0;
 	}
 	if (config_load(config_path, &d->cfg, err, room) < 0)

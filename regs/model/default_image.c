@@ -1,4 +1,4 @@
-#include "regstore.h"
+#include "default_image.h"
 
 #include <string.h>
 
@@ -9,7 +9,7 @@
 /* MAP 6.21 basic objects: VendorName, ProductCode, MajorMinorRevision. */
 static const char *const default_id_objects[] = { "mbxdp", "MBXDP", MBXDP_VERSION };
 
-void regstore_default_identity(struct mb_id_object ids[256])
+void default_image_identity(struct mb_id_object ids[256])
 {
 	memset(ids, 0, 256 * sizeof(*ids));
 	for (uint32_t id = 0; id < sizeof(default_id_objects) / sizeof(default_id_objects[0]); id++) {
@@ -18,7 +18,7 @@ void regstore_default_identity(struct mb_id_object ids[256])
 	}
 }
 
-void regstore_default_config(struct cfg_model *m)
+void default_image_config(struct cfg_model *m)
 {
 	static struct cfg_unit unit;
 	static struct cfg_server server;
@@ -26,11 +26,11 @@ void regstore_default_config(struct cfg_model *m)
 	memset(&unit, 0, sizeof(unit));
 	unit.first_id = unit.last_id = 1;
 	for (int t = 0; t < CFG_TABLES; t++) {
-		unit.table[t].count = REGSTORE_DEFAULT_ENTRIES;
+		unit.table[t].count = DEFAULT_IMAGE_ENTRIES;
 		unit.table[t].init = CFG_INIT_ADDRESS;
 	}
-	unit.n_files = REGSTORE_DEFAULT_FILES;
-	regstore_default_identity(unit.id_objects);
+	unit.n_files = DEFAULT_IMAGE_FILES;
+	default_image_identity(unit.id_objects);
 	memset(&server, 0, sizeof(server));
 	server.any_addr = 1;
 	server.unknown_unit = CFG_UNKNOWN_UNIT_OWN; /* every unit id reaches the one unit */
