@@ -5,7 +5,7 @@
 #include <sched.h>
 #include <stdint.h>
 
-#include "conn_policy.h"
+#include "tcp/conn_policy.h"
 #include "loader.h"
 #include "port_afxdp.h"
 #include "port_impair.h"

@@ -1,6 +1,6 @@
 /* A clock for the data path: the CPU's time-stamp counter, read in a few
  * cycles without a system call, turned into nanoseconds with a rate measured
- * once at start-up against CLOCK_MONOTONIC. Timers (stack/timer_wheel.h)
+ * once at start-up against CLOCK_MONOTONIC. Timers (stack/tcp/timer_wheel.h)
  * take their ticks from it, so no connection ever costs a clock call.
  *
  * Assumes an invariant TSC (constant rate, running in every C-state, in step

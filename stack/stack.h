@@ -12,12 +12,12 @@
 #include <stdint.h>
 
 #include "buf_pool.h"
-#include "frame.h"
-#include "conn_policy.h"
 #include "modbus/modbus.h"
-#include "share.h"
-#include "tcp_conn.h"
-#include "timer_wheel.h"
+#include "net/frame.h"
+#include "tcp/conn_policy.h"
+#include "tcp/share.h"
+#include "tcp/tcp_conn.h"
+#include "tcp/timer_wheel.h"
 
 /* Every frame the stack does not answer normally is counted under a named
  * reason, so a lab engineer can tell a bad checksum from a full table. */
@@ -206,7 +206,7 @@ struct mbx_frame_sink {
 struct stack {
 	struct conn_table conns;
 	struct conn_policy policy;
-	struct buf_pool adu; /* MB_ADU_MAX bytes each: incomplete ADUs (tcp_stream.c) */
+	struct buf_pool adu; /* MB_ADU_MAX bytes each: incomplete ADUs (mbap_stream.c) */
 	struct buf_pool snd; /* struct sndq_block each: send queues (tcp_sndq.c) */
 	struct share_table share; /* what each source holds of adu and snd (share.h) */
 	struct timer_wheel timers; /* entry i: connection i (tcp_timer.h) */
@@ -262,7 +262,7 @@ enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f);
 
 /* Processes a burst: checks all its frames and prefetches what their
  * answers will touch (connections, devices, registers) before answering
- * them in order (stack.c). Frames the stack did not answer are copied to
+ * them in order (net/frame_in.c). Frames the stack did not answer are copied to
  * drop[] (the caller gives them back to the port); returns how many. */
 uint32_t stack_input_burst(struct stack *s, struct mbx_frame *f, uint32_t n,
 			   struct mbx_frame *drop);

@@ -21,7 +21,7 @@
  *
  * Parsing stops at the first thing it does not expect and passes the frame.
  * It understands exactly what the user-space stack understands
- * (stack/stack.c): Ethernet with at most one 802.1Q tag, IPv4 with options,
+ * (stack/net/frame_in.c): Ethernet with at most one 802.1Q tag, IPv4 with options,
  * TCP; Ethernet/IPv4 ARP (RFC 826); and ICMP echo requests (RFC 792) in an
  * IPv4 header without options. An 802.1ad (0x88a8) tag is not
  * steered because the stack would only drop it.

@@ -3,8 +3,8 @@
  * offending key or value, and nothing of a bad file is kept. */
 #include "config.h"
 #include "config_parse.h"
-#include "ipv4_prefix.h"
 #include "default_image.h"
+#include "net/ipv4_prefix.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

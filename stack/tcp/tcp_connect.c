@@ -15,7 +15,7 @@
 
 #include <sodium.h>
 
-#include "tcp_internal.h"
+#include "priv/tcp_priv.h"
 #include "tcp_timer.h"
 
 /* RFC 9293 3.4.1 and RFC 6528: ISN = M + F(localip, localport, remoteip,

@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 
-#include "tcp_internal.h" /* the send queue's blocks, to account for them */
+#include "tcp/priv/tcp_priv.h" /* the send queue's blocks, to account for them */
 
 void fuzz_client_init(struct fuzz_client *c, int i, uint32_t seq)
 {

@@ -13,10 +13,10 @@
 
 #include <cmocka.h>
 
-#include "conn_policy.h"
-#include "ipv4_prefix.h"
+#include "tcp/conn_policy.h"
+#include "net/ipv4_prefix.h"
 #include "tcp_client.h"
-#include "tcp_internal.h"
+#include "tcp/priv/tcp_priv.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull

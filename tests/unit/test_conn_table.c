@@ -1,4 +1,4 @@
-/* The connection table (stack/tcp_conn.h): every connection entered is
+/* The connection table (stack/tcp/tcp_conn.h): every connection entered is
  * found under its tuple and no other, through tuples sharing a home slot
  * and a tag, runs that wrap around the end of the slots, a table filled to
  * capacity, removals in any order (the entries after a removed one are
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "tcp_conn.h"
+#include "tcp/tcp_conn.h"
 
 #define KEY 0x5eed5eed12345678ULL
 

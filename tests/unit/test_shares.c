@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "tcp_client.h"
-#include "tcp_internal.h"
+#include "tcp/priv/tcp_priv.h"
 
 #define SEC 1000000000ull
 #define MS 1000000ull

@@ -1,4 +1,4 @@
-/* The hashed timing wheel (stack/timer_wheel.h): entries fire exactly at
+/* The hashed timing wheel (stack/tcp/timer_wheel.h): entries fire exactly at
  * their deadline tick when the wheel is advanced tick by tick, in deadline
  * order within one advance, after any number of revolutions, and all at
  * once after an idle jump; stop and restart are harmless in any state,
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "timer_wheel.h"
+#include "tcp/timer_wheel.h"
 
 /* What fired: entry and tick, in order. */
 struct firing {

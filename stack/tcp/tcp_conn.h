@@ -95,7 +95,7 @@ struct tcp_conn {
 	/* When we last answered a segment that failed a check (an unacceptable
 	 * sequence number, a challenge ACK), in units of 2^TCP_OOW_SHIFT ticks
 	 * (16.8 ms, 18 minutes around): such answers are rate-limited per
-	 * connection (RFC 5961 7, tcp_input.c). */
+	 * connection (RFC 5961 7, tcp_in.c). */
 	uint16_t oow_ack_at;
 	struct mb_peer mb; /* its server, unit and rights (modbus.h): 4 bytes */
 	uint32_t next; /* free list */

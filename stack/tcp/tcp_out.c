@@ -5,8 +5,8 @@
  * just stored would stall on store forwarding. */
 #include <string.h>
 
-#include "csum.h"
-#include "tcp_internal.h"
+#include "net/csum.h"
+#include "priv/tcp_priv.h"
 
 void tcp_out_swap_l2(uint8_t *eth)
 {

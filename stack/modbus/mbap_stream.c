@@ -4,7 +4,7 @@
  * completes it. Several ADUs in one segment are answered in order. */
 #include <string.h>
 
-#include "tcp_internal.h"
+#include "tcp/priv/tcp_priv.h"
 
 static uint8_t *adu_buffer(const struct stack *s, uint32_t i)
 {

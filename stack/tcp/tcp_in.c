@@ -9,7 +9,7 @@
 
 #include "modbus/mb_device.h"
 #include "tcp_cookie.h"
-#include "tcp_internal.h"
+#include "priv/tcp_priv.h"
 #include "tcp_timer.h"
 
 /* No connection and a port that is not served: CLOSED (RFC 9293 3.10.7.1). */

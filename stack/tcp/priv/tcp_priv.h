@@ -1,6 +1,6 @@
 /* What the TCP input, output and stream files share inside the stack. */
-#ifndef MBX_TCP_INTERNAL_H
-#define MBX_TCP_INTERNAL_H
+#ifndef MBX_TCP_PRIV_H
+#define MBX_TCP_PRIV_H
 
 #include <stdint.h>
 
@@ -174,7 +174,7 @@ static inline uint32_t tcp_window_room(const struct tcp_conn *c)
 }
 
 /* Whether the answers of c not yet sent (unsent bytes) exceed what the
- * peer's window takes: no further request is read then (tcp_stream.c). */
+ * peer's window takes: no further request is read then (mbap_stream.c). */
 static inline int tcp_backlogged(const struct tcp_conn *c, uint32_t unsent)
 {
 	return unsent > tcp_window_room(c);
@@ -228,7 +228,7 @@ struct tcp_writer {
 	uint8_t l2[18];
 };
 
-/* tcp_output.c */
+/* tcp_out.c */
 void tcp_out_swap_l2(uint8_t *eth);
 /* Writes the IPv4 and TCP headers at l3 for payload_len bytes of payload
  * already in place after them, checksums included. */
@@ -364,7 +364,7 @@ static inline void tcp_rtx_restart(struct stack *s, struct tcp_conn *c, struct s
 		tcp_rtx_arm(s, c, b);
 }
 
-/* tcp_stream.c */
+/* modbus/mbap_stream.c */
 int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint32_t len,
 		     struct tcp_writer *w);
 void tcp_stream_release(struct stack *s, struct tcp_conn *c);
@@ -383,7 +383,7 @@ uint32_t tcp_reorder_fill(struct stack *s, struct tcp_conn *c, uint8_t *p, uint3
 			  uint32_t room, uint32_t *parked);
 void tcp_reorder_unpark(struct tcp_conn *c, uint32_t parked);
 
-/* tcp_input.c */
+/* tcp_in.c */
 /* hint: the segment's connection, looked up ahead by stack_input_burst
  * on an unchanged table; NULL: look it up (none may exist). */
 enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *hint);

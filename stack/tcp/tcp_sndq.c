@@ -1,9 +1,9 @@
-/* The send queue of a connection: see struct sndq_block in tcp_internal.h.
+/* The send queue of a connection: see struct sndq_block in tcp_priv.h.
  * Blocks come from a pool allocated at start-up; the data path only moves
  * indexes on and off its free stack. */
 #include <string.h>
 
-#include "tcp_internal.h"
+#include "priv/tcp_priv.h"
 
 int sndq_reserve(struct stack *s, struct tcp_conn *c, uint32_t n)
 {

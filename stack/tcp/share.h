@@ -62,7 +62,7 @@ void share_free(struct share_table *t);
 /* Buffers of pool p the source raddr (network order) holds. */
 uint32_t share_held(const struct share_table *t, uint32_t raddr, enum share_pool p);
 
-/* Why share_take refused (tcp_internal.h). */
+/* Why share_take refused (tcp_priv.h). */
 #define SHARE_POOL_EMPTY (-1) /* nothing free */
 #define SHARE_CONN_FULL (-2) /* the connection holds its share */
 #define SHARE_SOURCE_FULL (-3) /* the source holds as many as are free */

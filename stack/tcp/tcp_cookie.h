@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "tcp_internal.h"
+#include "priv/tcp_priv.h"
 
 /* The clock advances every 2^36 ns (about 69 s); a cookie is accepted in
  * the period it was made and the next one, so for 69 to 137 s. */

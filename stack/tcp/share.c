@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcp_internal.h"
+#include "priv/tcp_priv.h"
 
 /* Sources that may hold buffers at once: beyond this (per worker), the
  * rest share the overflow entry. */

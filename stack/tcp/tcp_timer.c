@@ -2,7 +2,7 @@
  * timer of the send queue. */
 #include "tcp_timer.h"
 
-#include "tcp_internal.h"
+#include "priv/tcp_priv.h"
 
 #define TCP_RTT_MAX_TICKS 8191u /* srtt8 holds 8191 ticks (8.6 s) */
 #define TCP_BACKOFF_MAX 16

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "csum.h"
-#include "tcp_internal.h"
+#include "tcp/priv/tcp_priv.h"
 
 #define ARP_LEN 28 /* Ethernet/IPv4 ARP (RFC 826) */
 #define ARP_REQUEST 1

@@ -1,5 +1,5 @@
 /* Writing response bytes into reply segments, and segments out of the send
- * queue (see struct tcp_writer in tcp_internal.h). The first segment of a
+ * queue (see struct tcp_writer in tcp_priv.h). The first segment of a
  * reply is the received frame; when it is full the writer sends it and
  * continues in a frame from the stack's frame source, with the same
  * Ethernet header. Segments never exceed the smaller of the peer's MSS,
@@ -7,7 +7,7 @@
  * (RFC 9293 3.8.6). */
 #include <string.h>
 
-#include "tcp_internal.h"
+#include "priv/tcp_priv.h"
 #include "tcp_timer.h"
 
 static uint32_t segment_cap(const struct tcp_writer *w, const struct mbx_frame *f)

@@ -13,7 +13,7 @@
  * duplicate ACK asks for it again. */
 #include <string.h>
 
-#include "tcp_internal.h"
+#include "priv/tcp_priv.h"
 
 struct ooo_run {
 	uint32_t seq; /* sequence number of its first byte */

@@ -1,5 +1,5 @@
 #include "conn_policy.h"
-#include "ipv4_prefix.h"
+#include "net/ipv4_prefix.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -84,7 +84,7 @@ int conn_policy_is_priority(const struct conn_policy *p, uint32_t raddr)
  * the limit, so an admission reads at most the run up to max_per_source
  * copies; only opens and closes touch the table. A slot holds the network
  * order address + 1: 0 marks a free slot, and 255.255.255.255, the one
- * address that would wrap, is never a source (stack.c drops it). */
+ * address that would wrap, is never a source (frame_in.c drops it). */
 static uint32_t source_home(const struct conn_policy *p, uint32_t slot_value)
 {
 	/* Keyed, so a flood of chosen source addresses cannot be aimed at

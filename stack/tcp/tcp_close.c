@@ -24,8 +24,8 @@
  * waits out its TIME-WAIT before it is used again, with an ISS from the
  * 4 us clock (RFC 6528) above the old incarnation's sequence numbers,
  * the reuse RFC 6191 permits with timestamps is not needed. A RST does
- * not end TIME-WAIT early (RFC 1337, tcp_input.c). */
-#include "tcp_internal.h"
+ * not end TIME-WAIT early (RFC 1337, tcp_in.c). */
+#include "priv/tcp_priv.h"
 #include "tcp_timer.h"
 
 static void refuse(struct stack *s, struct tcp_seg *seg)
