@@ -1,6 +1,7 @@
 /* Builds and reads Ethernet/IPv4/TCP frames, and builds ICMP echo
- * requests, for tests and the benchmarks. Deliberately independent of the stack's own code (its own
- * RFC 1071 checksum, its own parsing), so a test checks the stack against a
+ * requests, for the tests, the benchmarks and the replay tool. Deliberately
+ * independent of the stack's own code (its own RFC 1071 checksum, its own
+ * parsing), so a test checks the stack against a
  * second implementation rather than against itself. */
 #ifndef MBX_FRAME_BUILD_H
 #define MBX_FRAME_BUILD_H
