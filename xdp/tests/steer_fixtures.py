@@ -1,0 +1,225 @@
+"""The steering program's fixtures: each record holds, as Katran's do, a
+description, the frame given to the program, the verdict it must return and
+the frame it must leave (for XDP_TX its answer, byte for byte; otherwise the
+frame as it came), plus the configuration it runs in and the one counter
+that must move. test_steer.c runs every record under BPF_PROG_TEST_RUN; the
+configurations' addresses here and there must agree (the comment at its top
+lists them).
+
+    /usr/bin/python3 steer_fixtures.py OUT   writes OUT, a record a line:
+        CONFIG NAME VERDICT COUNTER IN_HEX OUT_HEX   (OUT_HEX "-": as it came)
+"""
+import sys
+from typing import NamedTuple, Optional
+
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, IPOption_NOP, Padding, Raw
+
+IF_MAC = "02:00:00:00:00:01"  # the test interface's MAC: sender of XDP's replies
+PEER_MAC = "02:00:00:00:00:02"
+BCAST = "ff:ff:ff:ff:ff:ff"
+PEER_IP = "198.18.1.7"  # inside server 1's allow-list 198.18.1.0/24
+STRANGER_IP = "198.18.2.7"  # outside it
+SERVED_ARP = "198.19.0.1"  # server 0, XDP answers its ARP
+SERVED_KERNEL = "198.19.0.2"  # server 0, the kernel owns it
+SERVED_ALLOW = "198.19.1.1"  # server 1, which has an allow-list
+UNLISTED = "198.19.9.9"
+
+
+def arp_request(target, sender=PEER_IP, vlan=None, op=1):
+    eth = Ether(src=PEER_MAC, dst=BCAST, type=0x8100 if vlan is not None else 0x0806)
+    l2 = eth / Dot1Q(vlan=vlan, type=0x0806) if vlan is not None else eth
+    return l2 / ARP(op=op, hwsrc=PEER_MAC, psrc=sender, hwdst="00:00:00:00:00:00", pdst=target)
+
+
+def arp_reply(asked, asker_ip=PEER_IP, vlan=None):
+    """RFC 826: what the program must make of arp_request(asked, asker_ip)."""
+    eth = Ether(src=IF_MAC, dst=PEER_MAC, type=0x8100 if vlan is not None else 0x0806)
+    l2 = eth / Dot1Q(vlan=vlan, type=0x0806) if vlan is not None else eth
+    return l2 / ARP(op=2, hwsrc=IF_MAC, psrc=asked, hwdst=PEER_MAC, pdst=asker_ip)
+
+
+def syn(dst, src=PEER_IP, dport=502, frag=0, vlan=None, sport=40000, flags="S"):
+    eth = Ether(src=PEER_MAC, dst=IF_MAC)
+    l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
+    return l2 / IP(src=src, dst=dst, frag=frag) / TCP(sport=sport, dport=dport, flags=flags)
+
+
+def echo(dst, src=PEER_IP, data=b"", vlan=None, eth_dst=IF_MAC, icmp_type=8, **ip):
+    """An ICMP echo request (RFC 792) as ping sends it, TTL 57 (some hops
+    away) so that the reply's fresh TTL is a change."""
+    eth = Ether(src=PEER_MAC, dst=eth_dst)
+    l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
+    return l2 / IP(src=src, dst=dst, ttl=57, id=0x4d42, **{"flags": "DF", **ip}) / \
+        ICMP(type=icmp_type, id=0x1234, seq=7) / Raw(data)
+
+
+def echo_reply(replier, data=b"", asker=PEER_IP, vlan=None):
+    """RFC 792: what the program must make of echo(replier, asker, data),
+    with both checksums computed afresh by scapy over the whole reply."""
+    eth = Ether(src=IF_MAC, dst=PEER_MAC)
+    l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
+    return l2 / IP(src=replier, dst=asker, ttl=64, id=0x4d42, flags="DF") / \
+        ICMP(type=0, id=0x1234, seq=7) / Raw(data)
+
+
+def ping_data(n):
+    """n bytes of ping-like data: every byte value, odd lengths included."""
+    return bytes(i * 7 % 256 for i in range(n))
+
+
+
+class Fixture(NamedTuple):
+    description: str
+    config: str  # listed, any, any_allow, any_pass, client (test_steer.c)
+    name: str
+    packet: object  # the frame given to the program
+    verdict: str  # XDP_PASS, XDP_TX, XDP_DROP
+    counter: str  # the one MBXDP_STAT_ slot that must move
+    output: Optional[object] = None  # XDP_TX: the answer; else the frame as it came
+
+
+# Padded to Ethernet's 60-byte minimum, as on the wire: the padding stays
+# where it was.
+PAD = Padding(b"\0" * 18)
+ARP_SERVED = arp_request(SERVED_ARP) / PAD
+SYN_SERVED = syn(SERVED_ARP)
+# An ARP request cut short of its target address.
+ARP_TRUNCATED = Ether(bytes(arp_request(SERVED_ARP))[:38])
+# Cut inside the ICMP header: 4 of its 8 bytes.
+ICMP_TRUNCATED = Ether(bytes(echo(SERVED_ARP))[:14 + 20 + 4])
+UDP_SERVED = Ether(src=PEER_MAC, dst=IF_MAC) / IP(src=PEER_IP, dst=SERVED_ARP) / UDP(sport=40000, dport=502)
+
+
+def served_echo(n, replier=SERVED_ARP, **kw):
+    """An echo of n bytes of ping data and its reply."""
+    return echo(replier, data=ping_data(n), **kw), echo_reply(replier, data=ping_data(n), **kw)
+
+
+FIXTURES = [
+    # ARP (RFC 826) for served addresses the kernel does not own.
+    Fixture("ARP request for a served address: answered in place", "listed", "arp_served",
+            ARP_SERVED, "XDP_TX", "ARP_REPLIED", arp_reply(SERVED_ARP) / PAD),
+    Fixture("the same, tagged: the tag kept", "listed", "arp_served_vlan",
+            arp_request(SERVED_ARP, vlan=7), "XDP_TX", "ARP_REPLIED", arp_reply(SERVED_ARP, vlan=7)),
+    Fixture("ARP probe (sender 0.0.0.0) for a served address: answered", "listed", "arp_probe_served",
+            arp_request(SERVED_ARP, sender="0.0.0.0"), "XDP_TX", "ARP_REPLIED",
+            arp_reply(SERVED_ARP, asker_ip="0.0.0.0")),
+    Fixture("ARP for an address the kernel owns: the kernel's", "listed", "arp_kernel_owned",
+            arp_request(SERVED_KERNEL), "XDP_PASS", "PASSED"),
+    Fixture("ARP for an unlisted address: the kernel's", "listed", "arp_unlisted",
+            arp_request(UNLISTED), "XDP_PASS", "PASSED"),
+    Fixture("an ARP reply, not a request: the kernel's", "listed", "arp_reply_not_request",
+            arp_request(SERVED_ARP, op=2), "XDP_PASS", "PASSED"),
+    Fixture("gratuitous ARP: the kernel's", "listed", "arp_gratuitous",
+            arp_request(SERVED_ARP, sender=SERVED_ARP), "XDP_PASS", "PASSED"),
+    Fixture("ARP cut short of its target address: the kernel's", "listed", "arp_truncated",
+            ARP_TRUNCATED, "XDP_PASS", "PASSED"),
+    Fixture("without listed addresses ARP is the kernel's", "any", "arp_served",
+            ARP_SERVED, "XDP_PASS", "PASSED"),
+    # ICMP echo (RFC 792) to the same addresses: answered in place, any
+    # data length, the tag kept; the allow-list applies as to TCP. A 0-byte
+    # echo is padded to 60 bytes on the wire, and the padding stays.
+    Fixture("echo of 0 bytes, padded: answered", "listed", "icmp_echo_served_0",
+            echo(SERVED_ARP) / Padding(b"\0" * 18), "XDP_TX", "ICMP_ECHO_REPLIED",
+            echo_reply(SERVED_ARP) / Padding(b"\0" * 18)),
+    *(Fixture(f"echo of {n} bytes: answered", "listed", f"icmp_echo_served_{n}",
+              served_echo(n)[0], "XDP_TX", "ICMP_ECHO_REPLIED", served_echo(n)[1])
+      for n in (1, 56, 57, 1400)),
+    Fixture("tagged echo: answered with the tag", "listed", "icmp_echo_served_vlan",
+            served_echo(57, vlan=7)[0], "XDP_TX", "ICMP_ECHO_REPLIED", served_echo(57, vlan=7)[1]),
+    Fixture("echo from an allowed source: answered", "listed", "icmp_echo_allowed_source",
+            served_echo(56, SERVED_ALLOW)[0], "XDP_TX", "ICMP_ECHO_REPLIED", served_echo(56, SERVED_ALLOW)[1]),
+    Fixture("echo from a source outside the allow-list: dropped", "listed", "icmp_echo_stranger_source",
+            echo(SERVED_ALLOW, src=STRANGER_IP, data=ping_data(56)), "XDP_DROP", "DROP_SOURCE"),
+    # What the kernel judges: its own and unlisted addresses, other ICMP,
+    # options, fragments, group addresses, a cut header.
+    Fixture("echo to an address the kernel owns", "listed", "icmp_echo_kernel_owned",
+            echo(SERVED_KERNEL, data=ping_data(56)), "XDP_PASS", "PASSED"),
+    Fixture("echo to an unlisted address", "listed", "icmp_echo_unlisted",
+            echo(UNLISTED, data=ping_data(56)), "XDP_PASS", "PASSED"),
+    Fixture("an echo reply", "listed", "icmp_echo_reply",
+            echo(SERVED_ARP, data=ping_data(56), icmp_type=0), "XDP_PASS", "PASSED"),
+    Fixture("destination unreachable", "listed", "icmp_dest_unreachable",
+            echo(SERVED_ARP, data=ping_data(56), icmp_type=3), "XDP_PASS", "PASSED"),
+    Fixture("echo with IP options", "listed", "icmp_echo_ip_options",
+            echo(SERVED_ARP, data=ping_data(56), options=[IPOption_NOP()] * 4), "XDP_PASS", "PASSED"),
+    Fixture("first fragment of an echo", "listed", "icmp_echo_first_fragment",
+            echo(SERVED_ARP, data=ping_data(56), frag=0, flags="MF"), "XDP_PASS", "PASSED"),
+    Fixture("later fragment of an echo", "listed", "icmp_echo_later_fragment",
+            echo(SERVED_ARP, data=ping_data(56), frag=185), "XDP_PASS", "PASSED"),
+    Fixture("echo to the broadcast MAC", "listed", "icmp_echo_broadcast_mac",
+            echo(SERVED_ARP, data=ping_data(56), eth_dst=BCAST), "XDP_PASS", "PASSED"),
+    Fixture("echo from a multicast source", "listed", "icmp_echo_multicast_source",
+            echo(SERVED_ARP, src="224.0.0.1", data=ping_data(56)), "XDP_PASS", "PASSED"),
+    Fixture("echo cut inside its ICMP header", "listed", "icmp_echo_truncated",
+            ICMP_TRUNCATED, "XDP_PASS", "PASSED"),
+    # Without listed addresses the kernel owns them all, allow-list or not.
+    Fixture("echo without listed addresses", "any", "icmp_echo_served_56",
+            served_echo(56)[0], "XDP_PASS", "PASSED"),
+    Fixture("echo from a stranger without listed addresses", "any_allow", "icmp_echo_stranger_source",
+            echo(SERVED_ALLOW, src=STRANGER_IP, data=ping_data(56)), "XDP_PASS", "PASSED"),
+    # TCP steering by port and address.
+    Fixture("SYN to a served address: steered", "listed", "tcp_served",
+            SYN_SERVED, "XDP_DROP", "NO_SOCKET"),
+    Fixture("tagged SYN to a served address: steered", "listed", "tcp_served_vlan",
+            syn(SERVED_KERNEL, vlan=7), "XDP_DROP", "NO_SOCKET"),
+    Fixture("SYN to an unlisted address: the kernel's", "listed", "tcp_unlisted",
+            syn(UNLISTED), "XDP_PASS", "UNLISTED_ADDR"),
+    Fixture("SYN to another port: the kernel's", "listed", "tcp_other_port",
+            syn(SERVED_ARP, dport=80), "XDP_PASS", "PASSED"),
+    Fixture("a later TCP fragment: the kernel's", "listed", "tcp_later_fragment",
+            syn(SERVED_ARP, frag=1), "XDP_PASS", "PASSED"),
+    Fixture("UDP to the served port: the kernel's", "listed", "udp_served",
+            UDP_SERVED, "XDP_PASS", "PASSED"),
+    Fixture("without listed addresses every address is served", "any", "tcp_unlisted",
+            syn(UNLISTED), "XDP_DROP", "NO_SOCKET"),
+    # Allow-lists.
+    Fixture("SYN from an allowed source: steered", "listed", "tcp_allowed_source",
+            syn(SERVED_ALLOW), "XDP_DROP", "NO_SOCKET"),
+    Fixture("SYN from a stranger: dropped", "listed", "tcp_stranger_source",
+            syn(SERVED_ALLOW, src=STRANGER_IP), "XDP_DROP", "DROP_SOURCE"),
+    Fixture("server 0 has no allow-list: steered", "listed", "tcp_served",
+            SYN_SERVED, "XDP_DROP", "NO_SOCKET"),
+    Fixture("no allow-list: a stranger is steered", "any", "tcp_stranger_source",
+            syn(SERVED_ALLOW, src=STRANGER_IP), "XDP_DROP", "NO_SOCKET"),
+    Fixture("an allow-list without listed addresses: allowed, steered", "any_allow", "tcp_allowed_source",
+            syn(SERVED_ALLOW), "XDP_DROP", "NO_SOCKET"),
+    Fixture("an allow-list without listed addresses: a stranger dropped", "any_allow",
+            "tcp_stranger_source", syn(SERVED_ALLOW, src=STRANGER_IP), "XDP_DROP", "DROP_SOURCE"),
+    # --other-queues pass: a kernel server may have the unserved queues.
+    Fixture("no socket on the queue: passed to the kernel", "any_pass", "tcp_served",
+            SYN_SERVED, "XDP_PASS", "NO_SOCKET"),
+    Fixture("UDP with --other-queues pass: the kernel's", "any_pass", "udp_served",
+            UDP_SERVED, "XDP_PASS", "PASSED"),
+    # Client mode: the servers' answers and the ARP reply the master asked
+    # for are steered (no socket here: dropped), what goes to a server port
+    # is not; the master's addresses are answered for.
+    Fixture("a server's answer to the master: steered", "client", "tcp_server_answer",
+            syn(SERVED_ARP, sport=502, dport=40000, flags="SA"), "XDP_DROP", "NO_SOCKET"),
+    Fixture("a server's answer to an unlisted address", "client", "tcp_server_answer_unlisted",
+            syn(UNLISTED, sport=502, dport=40000, flags="SA"), "XDP_PASS", "UNLISTED_ADDR"),
+    Fixture("a SYN to a server port: the kernel's", "client", "tcp_served",
+            SYN_SERVED, "XDP_PASS", "PASSED"),
+    Fixture("the ARP reply the master asked for: steered", "client", "arp_reply_to_listed",
+            arp_reply(PEER_IP, asker_ip=SERVED_ARP), "XDP_DROP", "NO_SOCKET"),
+    Fixture("an ARP reply to another address: the kernel's", "client", "arp_reply_to_unlisted",
+            arp_reply(PEER_IP, asker_ip=UNLISTED), "XDP_PASS", "PASSED"),
+    Fixture("ARP for the master's address: answered", "client", "arp_served",
+            ARP_SERVED, "XDP_TX", "ARP_REPLIED", arp_reply(SERVED_ARP) / PAD),
+    Fixture("a server mode program passes an ARP reply", "listed", "arp_reply_to_listed",
+            arp_reply(PEER_IP, asker_ip=SERVED_ARP), "XDP_PASS", "PASSED"),
+    Fixture("a server mode program passes a server's answer", "listed", "tcp_server_answer",
+            syn(SERVED_ARP, sport=502, dport=40000, flags="SA"), "XDP_PASS", "PASSED"),
+]
+
+
+def main():
+    with open(sys.argv[1], "w") as out:
+        for f in FIXTURES:
+            assert (f.verdict == "XDP_TX") == (f.output is not None), f.name
+            packet_out = bytes(f.output).hex() if f.output is not None else "-"
+            out.write(f"{f.config} {f.name} {f.verdict} {f.counter} {bytes(f.packet).hex()} {packet_out}\n")
+
+
+if __name__ == "__main__":
+    main()
