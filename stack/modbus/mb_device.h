@@ -153,41 +153,34 @@ static inline void mb_prefetch_entries(const void *base, uint32_t start, uint32_
 
 /* After mb_prefetch_unit(u), a frame or few before the answer: starts
  * loading the lines of u's table entries that the request pdu reads or
- * writes, two at most (the table of each data-access function, MAP
- * 6.1-6.6, 6.11, 6.12, 6.17; other functions touch no registers). pdu
- * holds at least 5 bytes (function code, address, quantity or value), any
- * contents. Reads u's hot line only. A request to another unit id than the
- * connection's last prefetches lines it will not use, and is answered
- * right all the same. */
+ * writes, two at most, as its function's prefetch rule says (struct
+ * mb_function). pdu holds at least 5 bytes (function code, address,
+ * quantity or value), any contents. Reads u's hot line only. A request to
+ * another unit id than the connection's last prefetches lines it will not
+ * use, and is answered right all the same. */
 static inline void mb_prefetch_request(const struct mb_unit *u, const uint8_t *pdu)
 {
 	const struct mb_tables *t = &u->tables;
+	uint32_t rule = mb_functions[pdu[0]].prefetch;
 	uint32_t addr = (uint32_t)(pdu[1] << 8 | pdu[2]);
 	uint32_t qty = (uint32_t)(pdu[3] << 8 | pdu[4]);
 
-	switch (pdu[0]) {
-	case 0x06: /* write single register: a value, not a quantity */
+	if (rule & MB_PREFETCH_ONE)
 		qty = 1;
-		/* fall through */
-	case 0x03: /* read holding registers */
-	case 0x10: /* write multiple registers */
-	case 0x17: /* read/write multiple registers (the read's range) */
+	switch (rule & MB_PREFETCH_TABLE) {
+	case MB_PREFETCH_COILS:
+		mb_prefetch_entries(t->coils, t->coils_start, t->n_coils, addr, qty, 1);
+		break;
+	case MB_PREFETCH_DISCRETE_INPUTS:
+		mb_prefetch_entries(t->discrete_inputs, t->discrete_inputs_start, t->n_discrete_inputs,
+				    addr, qty, 1);
+		break;
+	case MB_PREFETCH_HOLDING_REGS:
 		mb_prefetch_entries(t->holding_regs, t->holding_regs_start, t->n_holding_regs, addr,
 				    qty, 0);
 		break;
-	case 0x04: /* read input registers */
+	case MB_PREFETCH_INPUT_REGS:
 		mb_prefetch_entries(t->input_regs, t->input_regs_start, t->n_input_regs, addr, qty, 0);
-		break;
-	case 0x05: /* write single coil: a value */
-		qty = 1;
-		/* fall through */
-	case 0x01: /* read coils */
-	case 0x0F: /* write multiple coils */
-		mb_prefetch_entries(t->coils, t->coils_start, t->n_coils, addr, qty, 1);
-		break;
-	case 0x02: /* read discrete inputs */
-		mb_prefetch_entries(t->discrete_inputs, t->discrete_inputs_start, t->n_discrete_inputs,
-				    addr, qty, 1);
 		break;
 	}
 }

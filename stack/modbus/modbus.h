@@ -1,8 +1,9 @@
 /* Modbus/TCP application layer: MBAP framing and the function table.
  *
- * No I/O here. The TCP layer cuts the byte stream into ADUs with
- * mbap_adu_len() and hands each complete ADU to mb_handle_adu(), which writes
- * the response ADU. References: Modbus Application Protocol Specification
+ * No I/O here. The MBAP stream cuts the byte stream into ADUs with
+ * mbap_adu_len() and hands each complete ADU to mb_handle_adu(), which checks
+ * its MBAP header, answers its PDU with mb_handle_pdu() and writes the
+ * response ADU. References: Modbus Application Protocol Specification
  * V1.1b3 (MAP) and Modbus Messaging on TCP/IP Implementation Guide V1.0b (MIG).
  */
 #ifndef MBX_MODBUS_H
@@ -15,6 +16,7 @@
 #define MBAP_LEN_MIN 2 /* unit id + function code */
 #define MBAP_LEN_MAX 254 /* unit id + 253-byte PDU (MAP 4.1) */
 #define MB_ADU_MAX (6 + MBAP_LEN_MAX) /* 260 */
+#define MB_PDU_MAX 253 /* MAP 4.1 */
 
 /* Read Device Identification objects (MAP 6.21): object i is present when
  * value is not NULL. A value is at most MB_ID_OBJECT_MAX bytes, so any one
@@ -155,6 +157,46 @@ struct mb_ctx {
 	struct mb_counters ctr;
 };
 
+/* A handler checks and executes one request PDU of len bytes and writes the
+ * response PDU into out (MB_PDU_MAX bytes of room). Returns the response PDU
+ * length, 0 for no response at all (MAP 6.8 sub-function 04), or the negated
+ * exception code. Every handler follows its function's state diagram in MAP
+ * chapter 6: a malformed quantity, count or value (03) is refused before an
+ * address (02), and nothing is written unless the whole request is valid. */
+typedef int (*mb_handler)(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t *out);
+
+/* How a function uses the unit's tables: readers copy under the seqlock's
+ * read side and retry, writers hold it (MAP 6.17 reads inside its write).
+ * The diagnostics functions that read or change the unit's diagnostics
+ * (08, 0B, 0C) or are accounted otherwise (0B is no event, MAP 6.9) use
+ * no table; modbus_pdu.c counts them in full. */
+enum mb_access { MB_ACCESS_NONE, MB_ACCESS_READ, MB_ACCESS_WRITE, MB_ACCESS_DIAG };
+
+/* Which table entries a request names, for starting their load before it
+ * is answered (mb_prefetch_request): the table its address and quantity
+ * (PDU bytes 1-4) lie in; with MB_PREFETCH_ONE the second word is a value,
+ * so one entry. Functions with no such range prefetch nothing. */
+enum mb_prefetch {
+	MB_PREFETCH_NONE,
+	MB_PREFETCH_COILS,
+	MB_PREFETCH_DISCRETE_INPUTS,
+	MB_PREFETCH_HOLDING_REGS,
+	MB_PREFETCH_INPUT_REGS,
+	MB_PREFETCH_TABLE = 7, /* the bits above that say the table */
+	MB_PREFETCH_ONE = 8,
+};
+
+/* What the server does with one function code (MAP 5.1, 6). */
+struct mb_function {
+	mb_handler handler; /* NULL: unknown, exception 01 */
+	uint8_t access; /* enum mb_access */
+	uint8_t prefetch; /* enum mb_prefetch */
+};
+
+/* The function table, indexed by function code: the one place a function
+ * is added (modbus_pdu.c). */
+extern const struct mb_function mb_functions[256];
+
 /* Total ADU length announced by an MBAP header (its first 6 bytes), or 0 when
  * the length field is outside MBAP_LEN_MIN..MBAP_LEN_MAX: the stream can no
  * longer be framed and the connection must be reset. */
@@ -166,6 +208,17 @@ static inline uint32_t mbap_adu_len(const uint8_t *hdr)
 		return 0;
 	return 6 + len;
 }
+
+/* Answers one request PDU of len bytes (function code first; the MBAP
+ * length less the unit id) that arrived for MBAP unit id unit_id on a
+ * connection of peer, whose unit cache it updates. Writes the response PDU,
+ * or an exception response, into room (MB_PDU_MAX bytes; not overlapping
+ * pdu) and returns its length, or 0 when nothing is to be sent: no server
+ * or unit answers, or MAP 6.8 leaves the request unanswered. Counts from
+ * fc_requests on; the MBAP checks before it count mb_requests and
+ * mb_drop_protocol_id. */
+uint32_t mb_handle_pdu(struct mb_ctx *ctx, struct mb_peer *peer, uint8_t unit_id,
+		       const uint8_t *pdu, uint32_t len, uint8_t *room);
 
 /* Answers one complete ADU of req_len bytes (as framed by mbap_adu_len)
  * that arrived on a connection of peer. Writes the response ADU

@@ -1,5 +1,5 @@
-/* Private to the Modbus application layer: the handler interface of the
- * function table and the helpers the function families share. */
+/* Private to the Modbus application layer: the handlers of the function
+ * table (modbus.h) and the helpers the function families share. */
 #ifndef MBX_MODBUS_INTERNAL_H
 #define MBX_MODBUS_INTERNAL_H
 
@@ -34,16 +34,6 @@ enum {
 	MB_DIAG_PENDING_RESTART = 2, /* 08/01: leave listen only, log event 0x00 */
 	MB_DIAG_PENDING_CLEAR_LOG = 4, /* 08/01 with data FF00 */
 };
-
-#define MB_PDU_MAX 253 /* MAP 4.1 */
-
-/* A handler checks and executes one request PDU of len bytes and writes the
- * response PDU into out (MB_PDU_MAX bytes of room). Returns the response PDU
- * length, 0 for no response at all (MAP 6.8 sub-function 04), or the negated
- * exception code. Every handler follows its function's state diagram in MAP
- * chapter 6: a malformed quantity, count or value (03) is refused before an
- * address (02), and nothing is written unless the whole request is valid. */
-typedef int (*mb_handler)(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t *out);
 
 static inline uint32_t get16(const uint8_t *p)
 {

@@ -15,27 +15,30 @@
 #include "mb_script.h"
 #include "modbus_internal.h"
 
-/* Indexed by function code (MAP 5.1, 6); NULL is exception 01. */
-static const mb_handler mb_functions[256] = {
-	[0x01] = mb_read_coils,
-	[0x02] = mb_read_discrete_inputs,
-	[0x03] = mb_read_holding_regs,
-	[0x04] = mb_read_input_regs,
-	[0x05] = mb_write_single_coil,
-	[0x06] = mb_write_single_reg,
-	[0x07] = mb_read_exception_status,
-	[0x08] = mb_diagnostics,
-	[0x0B] = mb_get_comm_event_counter,
-	[0x0C] = mb_get_comm_event_log,
-	[0x0F] = mb_write_multiple_coils,
-	[0x10] = mb_write_multiple_regs,
-	[0x11] = mb_report_server_id,
-	[0x14] = mb_read_file_record,
-	[0x15] = mb_write_file_record,
-	[0x16] = mb_mask_write_reg,
-	[0x17] = mb_read_write_regs,
-	[0x18] = mb_read_fifo_queue,
-	[0x2B] = mb_encapsulated_interface,
+/* Indexed by function code (MAP 5.1, 6); a code without a handler is
+ * exception 01. Adding a function: its handler in its family's file
+ * (modbus_internal.h), its row here. */
+const struct mb_function mb_functions[256] = {
+	[0x01] = { mb_read_coils, MB_ACCESS_READ, MB_PREFETCH_COILS },
+	[0x02] = { mb_read_discrete_inputs, MB_ACCESS_READ, MB_PREFETCH_DISCRETE_INPUTS },
+	[0x03] = { mb_read_holding_regs, MB_ACCESS_READ, MB_PREFETCH_HOLDING_REGS },
+	[0x04] = { mb_read_input_regs, MB_ACCESS_READ, MB_PREFETCH_INPUT_REGS },
+	[0x05] = { mb_write_single_coil, MB_ACCESS_WRITE, MB_PREFETCH_COILS | MB_PREFETCH_ONE },
+	[0x06] = { mb_write_single_reg, MB_ACCESS_WRITE, MB_PREFETCH_HOLDING_REGS | MB_PREFETCH_ONE },
+	[0x07] = { mb_read_exception_status, MB_ACCESS_NONE, MB_PREFETCH_NONE },
+	[0x08] = { mb_diagnostics, MB_ACCESS_DIAG, MB_PREFETCH_NONE },
+	[0x0B] = { mb_get_comm_event_counter, MB_ACCESS_DIAG, MB_PREFETCH_NONE },
+	[0x0C] = { mb_get_comm_event_log, MB_ACCESS_DIAG, MB_PREFETCH_NONE },
+	[0x0F] = { mb_write_multiple_coils, MB_ACCESS_WRITE, MB_PREFETCH_COILS },
+	[0x10] = { mb_write_multiple_regs, MB_ACCESS_WRITE, MB_PREFETCH_HOLDING_REGS },
+	[0x11] = { mb_report_server_id, MB_ACCESS_NONE, MB_PREFETCH_NONE },
+	[0x14] = { mb_read_file_record, MB_ACCESS_READ, MB_PREFETCH_NONE },
+	[0x15] = { mb_write_file_record, MB_ACCESS_WRITE, MB_PREFETCH_NONE },
+	[0x16] = { mb_mask_write_reg, MB_ACCESS_WRITE, MB_PREFETCH_NONE },
+	/* The read's range: the lines the answer copies out. */
+	[0x17] = { mb_read_write_regs, MB_ACCESS_WRITE, MB_PREFETCH_HOLDING_REGS },
+	[0x18] = { mb_read_fifo_queue, MB_ACCESS_READ, MB_PREFETCH_NONE },
+	[0x2B] = { mb_encapsulated_interface, MB_ACCESS_NONE, MB_PREFETCH_NONE },
 };
 
 /* MAP 6.10 event bytes. */
@@ -50,21 +53,6 @@ static const mb_handler mb_functions[256] = {
 #define MB_DIAG_RESTART_COMM 0x0001
 #define MB_DIAG_RETURN_QUERY_DATA 0x0000
 #define MB_FC_GET_COMM_EVENT_COUNTER 0x0B
-
-/* How a function uses the unit's tables: readers copy under the seqlock's
- * read side and retry, writers hold it (MAP 6.17 reads inside its write).
- * The diagnostics functions that read or change the unit's diagnostics
- * (08, 0B, 0C) or are accounted otherwise (0B is no event, MAP 6.9) use
- * no table; execute() counts them in full. */
-enum { MB_ACCESS_NONE, MB_ACCESS_READ, MB_ACCESS_WRITE, MB_ACCESS_DIAG };
-static const uint8_t mb_access[256] = {
-	[0x01] = MB_ACCESS_READ,  [0x02] = MB_ACCESS_READ,  [0x03] = MB_ACCESS_READ,
-	[0x04] = MB_ACCESS_READ,  [0x14] = MB_ACCESS_READ,  [0x18] = MB_ACCESS_READ,
-	[0x05] = MB_ACCESS_WRITE, [0x06] = MB_ACCESS_WRITE, [0x0F] = MB_ACCESS_WRITE,
-	[0x10] = MB_ACCESS_WRITE, [0x15] = MB_ACCESS_WRITE, [0x16] = MB_ACCESS_WRITE,
-	[0x17] = MB_ACCESS_WRITE, [0x08] = MB_ACCESS_DIAG,  [0x0B] = MB_ACCESS_DIAG,
-	[0x0C] = MB_ACCESS_DIAG,
-};
 
 void mb_functions_off(struct mb_unit *u, const uint8_t off[256 / 8])
 {
@@ -93,7 +81,7 @@ static mb_handler lookup(const struct mb_unit *u, uint8_t fc)
 {
 	if ((u->flags & MB_UNIT_FC_OFF) && (u->fc_disabled[fc >> 3] & (1u << (fc & 7))))
 		return NULL;
-	return mb_functions[fc];
+	return mb_functions[fc].handler;
 }
 
 static void count_exception(struct mb_counters *ctr, int code)
@@ -180,7 +168,7 @@ static int changes_device(const uint8_t *pdu, uint32_t len)
 {
 	uint32_t sub;
 
-	if (mb_access[pdu[0]] == MB_ACCESS_WRITE)
+	if (mb_functions[pdu[0]].access == MB_ACCESS_WRITE)
 		return 1;
 	if (pdu[0] != MB_FC_DIAGNOSTICS || len < 3)
 		return 0;
@@ -201,7 +189,7 @@ static __attribute__((noinline, cold)) int run_contended(struct mb_ctx *ctx, mb_
 	uint32_t *seq = ctx->seq;
 	int n;
 
-	if (mb_access[pdu[0]] == MB_ACCESS_WRITE) {
+	if (mb_functions[pdu[0]].access == MB_ACCESS_WRITE) {
 		if (mbx_regs_lock(seq) < 0)
 			return -MB_EX_SERVER_BUSY;
 		n = fn(ctx, pdu, len, out);
@@ -231,7 +219,7 @@ static inline __attribute__((always_inline)) int run_locked(struct mb_ctx *ctx, 
 	uint32_t s;
 	int n;
 
-	switch (mb_access[pdu[0]]) {
+	switch (mb_functions[pdu[0]].access) {
 	case MB_ACCESS_READ:
 		s = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
 		if (__builtin_expect(!(s & 1), 1)) {
@@ -325,7 +313,7 @@ static int execute(struct mb_ctx *ctx, const struct mb_peer *peer, const uint8_t
 		}
 	}
 	fn = lookup(u, fc);
-	if (__builtin_expect(!listen && fn && mb_access[fc] != MB_ACCESS_DIAG, 1)) {
+	if (__builtin_expect(!listen && fn && mb_functions[fc].access != MB_ACCESS_DIAG, 1)) {
 		if (__builtin_expect(peer->read_only, 0) && refused_read_only(ctx, pdu, len))
 			n = -MB_EX_ILLEGAL_FUNCTION;
 		else
@@ -373,32 +361,24 @@ static struct mb_unit *find_unit(const struct mb_ctx *ctx, struct mb_peer *peer,
 	return &m->units[i];
 }
 
-uint32_t mb_handle_adu(struct mb_ctx *ctx, struct mb_peer *peer, const uint8_t *req,
-		       uint32_t req_len, uint8_t *resp)
+uint32_t mb_handle_pdu(struct mb_ctx *ctx, struct mb_peer *peer, uint8_t unit_id,
+		       const uint8_t *pdu, uint32_t len, uint8_t *room)
 {
-	const uint8_t *pdu = req + MBAP_HDR_LEN;
-	uint8_t *out = resp + MBAP_HDR_LEN;
 	int n;
 
-	ctx->ctr.mb_requests++;
-	/* MIG 4.4.1.1: a protocol id other than 0 (Modbus) is not ours. */
-	if (req[2] | req[3]) {
-		ctx->ctr.mb_drop_protocol_id++;
-		return 0;
-	}
 	ctx->ctr.fc_requests[pdu[0]]++;
 	if (peer->no_server) {
 		ctx->ctr.mb_drop_no_server++;
 		return 0;
 	}
-	if (peer->unit_id == req[6])
+	if (peer->unit_id == unit_id)
 		ctx->unit = &ctx->model->units[peer->unit]; /* the unit of its last request */
 	else
-		ctx->unit = find_unit(ctx, peer, req[6]);
+		ctx->unit = find_unit(ctx, peer, unit_id);
 	if (ctx->unit) {
 		ctx->tables = &ctx->unit->tables;
 		ctx->seq = &ctx->model->records[peer->unit].seq;
-		n = execute(ctx, peer, pdu, req_len - MBAP_HDR_LEN, out);
+		n = execute(ctx, peer, pdu, len, room);
 	} else if (ctx->model->servers[ctx->model->units[peer->unit].server].unknown_unit_silent) {
 		ctx->ctr.mb_drop_unknown_unit++;
 		return 0;
@@ -413,16 +393,34 @@ uint32_t mb_handle_adu(struct mb_ctx *ctx, struct mb_peer *peer, const uint8_t *
 	}
 	if (n < 0) {
 		/* MAP 7: function code with its top bit set, then the code. */
-		out[0] = (uint8_t)(pdu[0] | 0x80);
-		out[1] = (uint8_t)-n;
+		room[0] = (uint8_t)(pdu[0] | 0x80);
+		room[1] = (uint8_t)-n;
 		n = 2;
-		count_exception(&ctx->ctr, out[1]);
+		count_exception(&ctx->ctr, room[1]);
 	}
 	ctx->ctr.mb_responses++;
+	return (uint32_t)n;
+}
+
+uint32_t mb_handle_adu(struct mb_ctx *ctx, struct mb_peer *peer, const uint8_t *req,
+		       uint32_t req_len, uint8_t *resp)
+{
+	uint32_t n;
+
+	ctx->ctr.mb_requests++;
+	/* MIG 4.4.1.1: a protocol id other than 0 (Modbus) is not ours. */
+	if (req[2] | req[3]) {
+		ctx->ctr.mb_drop_protocol_id++;
+		return 0;
+	}
+	n = mb_handle_pdu(ctx, peer, req[6], req + MBAP_HDR_LEN, req_len - MBAP_HDR_LEN,
+			  resp + MBAP_HDR_LEN);
+	if (n == 0)
+		return 0;
 	/* MIG 3.1.3: transaction id, protocol id and unit id are echoed; the
 	 * length counts the unit id and the PDU. */
 	memcpy(resp, req, 4);
-	put16(resp + 4, 1 + (uint32_t)n);
+	put16(resp + 4, 1 + n);
 	resp[6] = req[6];
-	return MBAP_HDR_LEN + (uint32_t)n;
+	return MBAP_HDR_LEN + n;
 }
