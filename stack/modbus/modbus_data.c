@@ -103,6 +103,16 @@ static int holding_protected(struct mb_ctx *ctx, uint32_t addr, uint32_t qty)
 	return mb_protected(u->protect_holding, u->n_protect_holding, addr, qty) && refused(ctx);
 }
 
+/* The data of a multiple write (MAP 6.11, 6.12, 6.17): 1..max entries,
+ * the byte count in the header's last byte is the bytes they take, and
+ * the PDU ends with the last of them. qty beyond max is refused before
+ * bytes is compared, so bytes fits the count byte when it is. */
+static int write_data_ok(const uint8_t *pdu, uint32_t len, uint32_t hdr_len, uint32_t qty,
+			 uint32_t max, uint32_t bytes)
+{
+	return qty >= 1 && qty <= max && pdu[hdr_len - 1] == bytes && len == hdr_len + bytes;
+}
+
 /* MAP 6.1, 6.2: read coils / discrete inputs. */
 static int read_bits(const uint8_t *table, uint32_t n, uint32_t start, const uint8_t *pdu,
 		     uint32_t len, uint8_t *out)
@@ -214,8 +224,8 @@ int mb_write_single_reg(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, ui
 	return MB_REQ_FIXED_LEN;
 }
 
-/* MAP 6.11: the byte count must be ceil(quantity / 8) and the PDU must end
- * with the last data byte. The response is the request's first five bytes. */
+/* MAP 6.11: the byte count is ceil(quantity / 8). The response is the
+ * request's first five bytes. */
 int mb_write_multiple_coils(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t *out)
 {
 	struct mb_tables *t = ctx->tables;
@@ -225,8 +235,7 @@ int mb_write_multiple_coils(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len
 		return -MB_EX_ILLEGAL_VALUE;
 	addr = get16(pdu + 1);
 	qty = get16(pdu + 3);
-	if (qty < 1 || qty > MB_WRITE_BITS_MAX || pdu[5] != (qty + 7) >> 3 ||
-	    len != MB_REQ_MULTI_HDR_LEN + pdu[5])
+	if (!write_data_ok(pdu, len, MB_REQ_MULTI_HDR_LEN, qty, MB_WRITE_BITS_MAX, (qty + 7) >> 3))
 		return -MB_EX_ILLEGAL_VALUE;
 	if (!in_table(addr, qty, t->coils_start, t->n_coils) || coils_protected(ctx, addr, qty))
 		return -MB_EX_ILLEGAL_ADDRESS;
@@ -235,8 +244,8 @@ int mb_write_multiple_coils(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len
 	return MB_REQ_FIXED_LEN;
 }
 
-/* MAP 6.12: the byte count must be 2 * quantity and the PDU must end with
- * the last register. The response is the request's first five bytes. */
+/* MAP 6.12: the byte count is 2 * quantity. The response is the request's
+ * first five bytes. */
 int mb_write_multiple_regs(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uint8_t *out)
 {
 	struct mb_tables *t = ctx->tables;
@@ -246,8 +255,7 @@ int mb_write_multiple_regs(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len,
 		return -MB_EX_ILLEGAL_VALUE;
 	addr = get16(pdu + 1);
 	qty = get16(pdu + 3);
-	if (qty < 1 || qty > MB_WRITE_REGS_MAX || pdu[5] != 2 * qty ||
-	    len != MB_REQ_MULTI_HDR_LEN + pdu[5])
+	if (!write_data_ok(pdu, len, MB_REQ_MULTI_HDR_LEN, qty, MB_WRITE_REGS_MAX, 2 * qty))
 		return -MB_EX_ILLEGAL_VALUE;
 	if (!in_table(addr, qty, t->holding_regs_start, t->n_holding_regs) ||
 	    holding_protected(ctx, addr, qty))
@@ -294,8 +302,8 @@ int mb_read_write_regs(struct mb_ctx *ctx, const uint8_t *pdu, uint32_t len, uin
 	rqty = get16(pdu + 3);
 	waddr = get16(pdu + 5);
 	wqty = get16(pdu + 7);
-	if (rqty < 1 || rqty > MB_READ_REGS_MAX || wqty < 1 || wqty > MB_RW_WRITE_REGS_MAX ||
-	    pdu[9] != 2 * wqty || len != MB_REQ_RW_HDR_LEN + pdu[9])
+	if (rqty < 1 || rqty > MB_READ_REGS_MAX ||
+	    !write_data_ok(pdu, len, MB_REQ_RW_HDR_LEN, wqty, MB_RW_WRITE_REGS_MAX, 2 * wqty))
 		return -MB_EX_ILLEGAL_VALUE;
 	if (!in_table(raddr, rqty, t->holding_regs_start, t->n_holding_regs) ||
 	    !in_table(waddr, wqty, t->holding_regs_start, t->n_holding_regs) ||
