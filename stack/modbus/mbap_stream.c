@@ -1,24 +1,67 @@
-/* The Modbus byte stream of one connection: cuts in-order TCP payload into
- * ADUs (MIG 3.1.3: the MBAP length field frames them), answers each, and
- * keeps an incomplete trailing ADU in a pool buffer until the next segment
- * completes it. Several ADUs in one segment are answered in order. */
+/* The Modbus byte stream of one connection, the application on top of TCP
+ * and the only caller of the Modbus handler: cuts in-order TCP payload into
+ * ADUs (MIG 3.1.3: the MBAP length field frames them), answers each into
+ * the room TCP offers, and keeps an incomplete trailing ADU in a pool buffer
+ * until the next segment completes it. Several ADUs in one segment are
+ * answered in order. The common request, one whole ADU in one segment, is
+ * answered in its own frame (tcp_single_room). */
 #include <string.h>
 
+#include "mb_device.h"
 #include "tcp/priv/tcp_priv.h"
+
+/* The connection's Modbus peer (its server, unit and rights), kept in the
+ * word TCP holds for the application. */
+_Static_assert(sizeof(struct mb_peer) == sizeof(((struct tcp_conn *)0)->app),
+	       "the Modbus peer fits the application's word");
+
+static inline struct mb_peer peer_get(const struct tcp_conn *c)
+{
+	struct mb_peer p;
+
+	memcpy(&p, &c->app, sizeof(p));
+	return p;
+}
+
+static inline void peer_set(struct tcp_conn *c, struct mb_peer p)
+{
+	memcpy(&c->app, &p, sizeof(p));
+}
+
+/* The Modbus handler on the connection's peer, which it may update. */
+static inline uint32_t handle(struct stack *s, struct tcp_conn *c, const uint8_t *adu,
+			      uint32_t len, uint8_t *dst)
+{
+	struct mb_peer p = peer_get(c);
+	uint32_t n = mb_handle_adu(&s->mb, &p, adu, len, dst);
+
+	peer_set(c, p);
+	return n;
+}
+
+/* The Modbus layer's prefetch rule: the connection's unit first, then the
+ * registers the request's function code will read. */
+const void *tcp_app_ahead_conn(const struct stack *s, const struct tcp_conn *c)
+{
+	struct mb_peer p = peer_get(c);
+
+	return mb_prefetch_unit(s->mb.model, &p);
+}
+
+void tcp_app_ahead_text(const void *ahead, const uint8_t *p, uint32_t len)
+{
+	if (ahead && len >= MBAP_HDR_LEN + 5)
+		mb_prefetch_request(ahead, p + MBAP_HDR_LEN);
+}
+
+void tcp_app_open(struct stack *s, struct tcp_conn *c, uint32_t laddr, uint32_t raddr)
+{
+	peer_set(c, mb_model_peer(s->mb.model, laddr, raddr));
+}
 
 static uint8_t *adu_buffer(const struct stack *s, uint32_t i)
 {
 	return (uint8_t *)s->adu.mem + (size_t)i * MB_ADU_MAX;
-}
-
-void tcp_stream_release(struct stack *s, struct tcp_conn *c)
-{
-	if (c->adu_buf != CONN_NONE) {
-		share_return(s, c->raddr, SHARE_ADU, 1);
-		buf_pool_put(&s->adu, c->adu_buf);
-		c->adu_buf = CONN_NONE;
-		c->adu_held = 0;
-	}
 }
 
 /* Answers one complete ADU. The response is built straight into the segment
@@ -32,10 +75,10 @@ static void answer(struct stack *s, struct tcp_conn *c, const uint8_t *adu, uint
 	uint32_t n;
 
 	if (dst) {
-		tcp_writer_commit(w, mb_handle_adu(&s->mb, &c->mb, adu, len, dst));
+		tcp_writer_commit(w, handle(s, c, adu, len, dst));
 		return;
 	}
-	n = mb_handle_adu(&s->mb, &c->mb, adu, len, spill);
+	n = handle(s, c, adu, len, spill);
 	tcp_writer_append(w, spill, n);
 }
 
@@ -71,7 +114,7 @@ static int complete_held(struct stack *s, struct tcp_conn *c, const uint8_t *p, 
 	if (c->adu_held == adu_len) {
 		s->ctr.adu_split_reassembled++;
 		answer(s, c, adu_buffer(s, c->adu_buf), adu_len, w);
-		tcp_stream_release(s, c);
+		tcp_buf_release(s, c);
 	}
 	return (int)pos;
 }
@@ -88,12 +131,12 @@ static int backlogged(struct stack *s, const struct tcp_writer *w)
 	return 1;
 }
 
-/* Consumes len in-order payload bytes (already copied out of the frame) and
- * advances RCV.NXT past them. Returns 0, or -1 when the connection must be
- * reset: an MBAP length out of range (MIG 3.1.3 framing is lost) or no buffer
- * to hold a split ADU. */
-int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint32_t len,
-		     struct tcp_writer *w)
+/* The general way: consumes len in-order payload bytes (already copied out
+ * of the frame) through the writer and advances RCV.NXT past them. Returns
+ * 0, or -1 when the connection must be reset: an MBAP length out of range
+ * (MIG 3.1.3 framing is lost) or no buffer to hold a split ADU. */
+static int stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint32_t len,
+			struct tcp_writer *w)
 {
 	uint32_t start = c->rcv_nxt, pos = 0;
 
@@ -149,4 +192,20 @@ bad_length:
 	s->mb.ctr.mb_reset_bad_length++;
 	s->ctr.conn_reset_bad_mbap++;
 	return -1;
+}
+
+int tcp_app_input(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c, const uint8_t *p,
+		  uint32_t len, uint8_t fin, struct tcp_writer *w)
+{
+	uint8_t *dst;
+
+	/* The fast way: exactly one whole ADU, nothing held before it, no FIN
+	 * to answer after it, and TCP's room in the request's own frame. */
+	if (__builtin_expect(!fin && len >= 6 && mbap_adu_len(p) == len && c->adu_buf == CONN_NONE, 1) &&
+	    (dst = tcp_single_room(s, seg, c, MB_ADU_MAX)) != 0) {
+		tcp_single_commit(s, seg, c, len, handle(s, c, p, len, dst));
+		return TCP_APP_SENT;
+	}
+	tcp_writer_init(w, s, c, seg);
+	return stream_input(s, c, p, len, w) < 0 ? TCP_APP_RESET : TCP_APP_WRITER;
 }

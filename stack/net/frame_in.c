@@ -8,7 +8,7 @@
 
 #include "arp_icmp.h"
 #include "csum.h"
-#include "modbus/mb_device.h"
+#include "prefetch.h"
 #include "tcp/priv/tcp_priv.h"
 #include "tcp/tcp_timer.h"
 
@@ -214,10 +214,13 @@ enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f)
  *   1. header checks (frame_check) and the tuple's hash: its home slot's
  *      line; and the header lines of the frame AHEAD_FRAME on
  *   2. the slots: the line of the connection whose tag matches
- *   3. the connections: their units' hot lines and seqlocks, their timer
- *      entries and the heads of their send queues
- *   4. the answers, frame by frame, after prefetching the registers the
- *      request AHEAD_REQUEST frames on addresses (its unit's table group
+ *   3. the connections: their timer entries and the heads of their send
+ *      queues; and where TCP will accept the text, what the application's
+ *      prefetch rule names for the connection (a unit's hot lines and
+ *      seqlock: tcp_app_ahead_conn)
+ *   4. the answers, frame by frame, after the application's prefetch rule
+ *      has read the text AHEAD_REQUEST frames on (the registers its
+ *      function code addresses, tcp_app_ahead_text; the unit's table group
  *      is in cache by then)
  *
  * Only stage 4 changes state and writes frames. A connection found in
@@ -235,7 +238,7 @@ struct ahead {
 	uint8_t kind; /* enum frame_kind */
 	struct conn_key key; /* stage 2: the slot of the matching tag, CONN_NONE: none */
 	struct tcp_conn *c; /* stage 2: that slot's connection; stage 3: the tuple's, or NULL */
-	const struct mb_unit *unit; /* and its unit, or NULL */
+	const void *app; /* for text TCP will accept: the application's look ahead, or NULL */
 };
 
 static inline void prefetch_frame(const struct mbx_frame *f)
@@ -250,7 +253,7 @@ static inline void ahead_check(struct stack *s, struct mbx_frame *f, struct ahea
 	const struct tcp_seg *seg = &a->in.seg;
 
 	a->c = 0;
-	a->unit = 0;
+	a->app = 0;
 	a->kind = (uint8_t)frame_check(s, f, &a->in);
 	if (a->kind == FRAME_TCP) {
 		a->key = conn_hash(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
@@ -267,16 +270,18 @@ static inline void ahead_slots(const struct stack *s, struct ahead *a)
 	}
 }
 
-/* What answering on the connection found will touch besides it: its unit
- * (a server's: a client stack answers as no device and may have no model),
- * its timer entry and the head of its send queue (the answer in flight that
- * the request's ACK frees, and where the next answer is kept). */
+/* What answering on the connection found will touch besides it: its timer
+ * entry, the head of its send queue (the answer in flight that the
+ * request's ACK frees, and where the next answer is kept) and, for text TCP
+ * will accept, what the application's prefetch rule names (a server's: a
+ * client stack's application reads its text itself). */
 static inline void ahead_found(const struct stack *s, struct ahead *a, const int client)
 {
 	const struct tcp_conn *c = a->c;
 	const struct timer_entry *e = &s->timers.entries[c - s->conns.conns];
 
-	a->unit = client ? 0 : mb_prefetch_unit(s->mb.model, &c->mb);
+	if (!client && tcp_ahead_text(c, &a->in.seg))
+		a->app = tcp_app_ahead_conn(s, c);
 	mbx_prefetch(e);
 	mbx_prefetch((const uint8_t *)(e + 1) - 1); /* 24 bytes may straddle two lines */
 	if (c->snd_buf != CONN_NONE)
@@ -299,8 +304,8 @@ static inline void ahead_conn(const struct stack *s, struct ahead *a, const int 
 
 static inline void ahead_request(const struct ahead *a)
 {
-	if (a->unit && a->in.seg.len >= MBAP_HDR_LEN + 5)
-		mb_prefetch_request(a->unit, a->in.seg.payload + MBAP_HDR_LEN);
+	if (a->app)
+		tcp_app_ahead_text(a->app, a->in.seg.payload, a->in.seg.len);
 }
 
 static inline __attribute__((always_inline)) uint32_t

@@ -20,8 +20,6 @@
 
 #include <stdint.h>
 
-#include "modbus/modbus.h"
-
 #define CONN_NONE UINT32_MAX
 
 /* The states a server keeps (RFC 9293 3.3.2). LISTEN is implicit: a port in
@@ -97,7 +95,9 @@ struct tcp_conn {
 	 * (16.8 ms, 18 minutes around): such answers are rate-limited per
 	 * connection (RFC 5961 7, tcp_in.c). */
 	uint16_t oow_ack_at;
-	struct mb_peer mb; /* its server, unit and rights (modbus.h): 4 bytes */
+	/* The application's word: TCP keeps it and never reads it (the Modbus
+	 * layer keeps the peer's server, unit and rights there). */
+	uint32_t app;
 	uint32_t next; /* free list */
 } __attribute__((aligned(64))); /* one cache line: one miss per lookup */
 

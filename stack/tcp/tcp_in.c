@@ -7,7 +7,6 @@
 
 #include <sodium.h>
 
-#include "modbus/mb_device.h"
 #include "tcp_cookie.h"
 #include "priv/tcp_priv.h"
 #include "tcp_timer.h"
@@ -33,7 +32,7 @@ static enum stack_verdict input_closed(struct stack *s, struct tcp_seg *seg)
 
 void tcp_conn_close(struct stack *s, struct tcp_conn *c, enum stack_close_why why)
 {
-	tcp_stream_release(s, c);
+	tcp_buf_release(s, c);
 	if (c->snd_buf != CONN_NONE)
 		sndq_release(s, c);
 	conn_policy_source_del(&s->policy, c->raddr);
@@ -121,7 +120,7 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 	c->peer_mss = peer_mss;
 	tcp_peer_window(s, c, seg->wnd);
 	c->oow_ack_at = (uint16_t)(oow_now(s) - TCP_OOW_GAP); /* the first may go at once */
-	c->mb = mb_model_peer(s->mb.model, seg->daddr, seg->saddr);
+	tcp_app_open(s, c, seg->daddr, seg->saddr);
 	s->ctr.conn_opened++;
 	return input_synchronized(s, seg, c);
 }
@@ -454,16 +453,12 @@ synchronized(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c, const int
 		len = tcp_reorder_fill(s, c, s->scratch, len, sizeof(s->scratch), &parked);
 	if (client)
 		return client_text(s, seg, c, len, fin, parked);
-	if (!fin && tcp_writer_single(s, seg, c, s->scratch, len)) {
-		if (parked != CONN_NONE)
-			tcp_reorder_unpark(c, parked);
-		return STACK_SENT;
-	}
-	tcp_writer_init(&w, s, c, seg);
-	stream = tcp_stream_input(s, c, s->scratch, len, &w);
+	stream = tcp_app_input(s, seg, c, s->scratch, len, fin, &w);
 	if (parked != CONN_NONE)
 		tcp_reorder_unpark(c, parked);
-	if (stream < 0) {
+	if (stream == TCP_APP_SENT)
+		return STACK_SENT;
+	if (stream == TCP_APP_RESET) {
 		/* The stream cannot go on: replies already written stay sent,
 		 * then the application's abort, <SEQ=SND.NXT><CTL=RST> (RFC 9293
 		 * 3.10.5). */

@@ -116,7 +116,7 @@ uint32_t tcp_reorder_fill(struct stack *s, struct tcp_conn *c, uint8_t *p, uint3
 			len += r->len - skip;
 			s->ctr.rx_out_of_order_delivered++;
 		}
-		tcp_stream_release(s, c);
+		tcp_buf_release(s, c);
 		return len;
 	}
 	if (whole_adus(p, len)) {
@@ -130,8 +130,18 @@ uint32_t tcp_reorder_fill(struct stack *s, struct tcp_conn *c, uint8_t *p, uint3
 	/* The segment ends in a split ADU, which needs the buffer: the run is
 	 * given up, and comes again from the peer. */
 	s->ctr.drop_out_of_order_given_up++;
-	tcp_stream_release(s, c);
+	tcp_buf_release(s, c);
 	return len;
+}
+
+void tcp_buf_release(struct stack *s, struct tcp_conn *c)
+{
+	if (c->adu_buf != CONN_NONE) {
+		share_return(s, c->raddr, SHARE_ADU, 1);
+		buf_pool_put(&s->adu, c->adu_buf);
+		c->adu_buf = CONN_NONE;
+		c->adu_held = 0;
+	}
 }
 
 void tcp_reorder_unpark(struct tcp_conn *c, uint32_t parked)

@@ -101,6 +101,17 @@ void sndq_copy(const struct stack *s, const struct tcp_conn *c, uint32_t from, u
 	}
 }
 
+/* Gives the blocks from b to the end of its chain back to the pool. */
+static void put_chain(struct stack *s, uint32_t b)
+{
+	while (b != CONN_NONE) {
+		uint32_t next = sndq_blk(s, b)->next;
+
+		buf_pool_put(&s->snd, b);
+		b = next;
+	}
+}
+
 void sndq_drop(struct stack *s, struct tcp_conn *c, uint32_t n)
 {
 	struct sndq_block *h = sndq_head(s, c);
@@ -109,14 +120,7 @@ void sndq_drop(struct stack *s, struct tcp_conn *c, uint32_t n)
 	h->len -= n;
 	if (h->len == 0) {
 		/* Empty: the head block starts over, later blocks go back. */
-		uint32_t b = h->next;
-
-		while (b != CONN_NONE) {
-			uint32_t next = sndq_blk(s, b)->next;
-
-			buf_pool_put(&s->snd, b);
-			b = next;
-		}
+		put_chain(s, h->next);
 		h->next = CONN_NONE;
 		h->wblk = c->snd_buf;
 		h->off = 0;
@@ -147,16 +151,8 @@ void sndq_drop(struct stack *s, struct tcp_conn *c, uint32_t n)
 
 void sndq_release(struct stack *s, struct tcp_conn *c)
 {
-	uint32_t b = c->snd_buf;
-
 	share_return(s, c->raddr, SHARE_SND, sndq_head(s, c)->nblk);
 	c->flags &= (uint8_t)~TCP_CF_ZW; /* nothing held: nothing to time */
-
-	while (b != CONN_NONE) {
-		uint32_t next = sndq_blk(s, b)->next;
-
-		buf_pool_put(&s->snd, b);
-		b = next;
-	}
+	put_chain(s, c->snd_buf);
 	c->snd_buf = CONN_NONE;
 }

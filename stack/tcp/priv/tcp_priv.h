@@ -180,6 +180,15 @@ static inline int tcp_backlogged(const struct tcp_conn *c, uint32_t unsent)
 	return unsent > tcp_window_room(c);
 }
 
+/* Whether seg carries text that tcp_input will hand the application, as
+ * far as a look ahead can tell: c synchronized, the text in the receive
+ * window (RFC 9293 3.10.7.4, first check), no SYN or RST. */
+static inline int tcp_ahead_text(const struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	return seg->len && c->state == TCP_ESTABLISHED && !(seg->flags & (TCP_SYN | TCP_RST)) &&
+	       seg->seq - c->rcv_nxt < TCP_RCV_WND;
+}
+
 /* The window we advertise (see TCP_RCV_WND). */
 static inline uint16_t tcp_rcv_wnd(const struct stack *s, const struct tcp_conn *c)
 {
@@ -287,11 +296,18 @@ void tcp_writer_close(struct tcp_writer *w, uint8_t flags);
 #define TCP_FLUSH_ACK 0x01 /* a pure ACK when there is nothing to send */
 #define TCP_FLUSH_OVERRIDE 0x02 /* the override timeout: what fits goes, however little */
 uint32_t tcp_writer_flush(struct tcp_writer *w, int how);
-/* Answers a segment holding exactly one whole ADU (p, len: its payload,
- * copied aside) in one segment, when nothing stands in the way; returns 1
- * if it did, 0 (nothing done) to take the general way. */
-int tcp_writer_single(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
-		      const uint8_t *p, uint32_t len);
+/* The one-segment way, for an answer of up to max bytes to text that is
+ * consumed whole: room for it in seg's own frame, after the headers, when
+ * nothing stands in the way on TCP's side (nothing waits or closes, the
+ * frame, both MSS and the peer's window take max bytes, and the send
+ * queue's one block can keep them); NULL to take the writer. */
+uint8_t *tcp_single_room(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
+			 uint32_t max);
+/* The answer of n bytes is in the room tcp_single_room gave, for the
+ * consumed bytes of text: RCV.NXT moves past them, the answer is kept in
+ * the send queue and seg's frame goes with it (a pure ACK if n is 0). */
+void tcp_single_commit(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
+		       uint32_t consumed, uint32_t n);
 /* Sends the oldest unacknowledged segment again (RFC 6298 5.4), or with
  * nothing in flight and a closed window, a one-octet probe (RFC 9293
  * 3.8.6.1). Returns 0, or -1 when no frame was free. */
@@ -364,12 +380,34 @@ static inline void tcp_rtx_restart(struct stack *s, struct tcp_conn *c, struct s
 		tcp_rtx_arm(s, c, b);
 }
 
-/* modbus/mbap_stream.c */
-int tcp_stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint32_t len,
-		     struct tcp_writer *w);
-void tcp_stream_release(struct stack *s, struct tcp_conn *c);
+/* The application on top of TCP (the MBAP stream, modbus/mbap_stream.c).
+ * TCP calls it with what it accepted and offers it room for its answers
+ * (tcp_single_room, tcp_writer_room); the application writes them and
+ * commits (tcp_single_commit, tcp_writer_commit), and TCP sends them. */
+/* A connection opened: laddr, raddr (network order) say what it serves. */
+void tcp_app_open(struct stack *s, struct tcp_conn *c, uint32_t laddr, uint32_t raddr);
+/* len in-order bytes of seg's text (copied aside at p; fin: a FIN follows
+ * them), RCV.NXT not yet past them. The application advances RCV.NXT past
+ * what it consumed. Returns TCP_APP_SENT when it answered in seg's own frame
+ * (tcp_single_commit: sent, w unused), TCP_APP_WRITER when it wrote through
+ * w (tcp_writer_init'ed on seg) for TCP to finish, or TCP_APP_RESET when the
+ * connection must be reset (w holds what was written before). */
+#define TCP_APP_SENT 1
+#define TCP_APP_WRITER 0
+#define TCP_APP_RESET (-1)
+int tcp_app_input(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c, const uint8_t *p,
+		  uint32_t len, uint8_t fin, struct tcp_writer *w);
+/* A burst looking ahead (net/frame_in.c), for text TCP will accept
+ * (tcp_ahead_text): starts loading what the application's answer to c will
+ * read first (its prefetch rule), and returns what tcp_app_ahead_text
+ * needs, a frame or few later, for the text itself; NULL: nothing. */
+const void *tcp_app_ahead_conn(const struct stack *s, const struct tcp_conn *c);
+void tcp_app_ahead_text(const void *ahead, const uint8_t *p, uint32_t len);
 
 /* tcp_reorder.c: text beyond RCV.NXT, kept until the hole fills */
+/* Gives back c's buffer (out-of-order text, or the application's split
+ * ADU), if it holds one. */
+void tcp_buf_release(struct stack *s, struct tcp_conn *c);
 /* Keeps what it can of seg's text (seg starts beyond RCV.NXT); counts it
  * either way. The caller sends the duplicate ACK. */
 void tcp_reorder_keep(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c);
