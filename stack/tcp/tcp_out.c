@@ -2,7 +2,11 @@
  * frame is turned around (MACs swapped, an 802.1Q tag kept); the IPv4 and TCP
  * headers are written fresh, whole 32-bit words at a time, and their
  * checksums are summed from those words in registers: reading back bytes
- * just stored would stall on store forwarding. */
+ * just stored would stall on store forwarding. The common answer, one
+ * segment in reply to one request, is written by the application straight
+ * into the request's frame (tcp_single_room) and sent from here with its
+ * headers (tcp_single_commit); every other answer goes through the writer
+ * (tcp_writer.c). */
 #include <string.h>
 
 #include "net/csum.h"
@@ -106,4 +110,58 @@ void tcp_out_learn_l2(struct stack *s, const struct tcp_conn *c, const uint8_t *
 	memcpy(l2->mac, eth + 6, 6);
 	memcpy(s->l2_self, eth, 6);
 	l2->tci = l2_len > 14 ? (uint16_t)(eth[14] << 8 | eth[15]) : CONN_L2_UNTAGGED;
+}
+
+/* The one-segment way: the answer is written in the request's own frame,
+ * after its headers, and copied into the send queue's one block. The same
+ * steps as tcp_writer_init(), tcp_writer_commit() and tcp_writer_close(),
+ * without their generality. */
+uint8_t *tcp_single_room(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
+			 uint32_t max)
+{
+	struct mbx_frame *f = seg->f;
+	uint32_t hdr = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN;
+
+	if ((c->flags & (TCP_CF_WAITING | TCP_CF_FIN)) || f->room < hdr + max || c->peer_mss < max ||
+	    s->mss < max || tcp_window_room(c) < max)
+		return 0;
+	if (c->snd_buf == CONN_NONE) {
+		if (sndq_reserve(s, c, max) < 0)
+			return 0; /* the writer counts it */
+	} else {
+		const struct sndq_block *h = sndq_head(s, c);
+
+		if (h->wblk != c->snd_buf || h->wlen + max > SNDQ_DATA)
+			return 0;
+	}
+	tcp_out_swap_l2(f->data);
+	return f->data + hdr;
+}
+
+void tcp_single_commit(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
+		       uint32_t consumed, uint32_t n)
+{
+	struct mbx_frame *f = seg->f;
+	uint32_t hdr = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN;
+	struct sndq_block *h = sndq_head(s, c);
+	const uint8_t *src = f->data + hdr;
+
+	c->rcv_nxt += consumed;
+	if (n <= 64) /* the bytes past n are spare room on both sides */
+		memcpy(h->data + h->wlen, src, 64);
+	else
+		memcpy(h->data + h->wlen, src, n);
+	h->wlen = (uint16_t)(h->wlen + n);
+	h->len += n;
+	tcp_out_finish(f->data + seg->l2_len, &seg->reply, n ? TCP_ACK | TCP_PSH : TCP_ACK, c->snd_nxt,
+		       c->rcv_nxt, n, 0, tcp_rcv_wnd(s, c));
+	f->len = hdr + n;
+	s->tx.put(s->tx.arg, f);
+	if (!n) { /* nothing to answer (MIG 4.4.1.1): an ACK */
+		s->ctr.tx_ack++;
+		sndq_release_if_done(s, c);
+		return;
+	}
+	s->ctr.tx_data_segments++;
+	tcp_sent_new(s, c, h, n, 0);
 }

@@ -111,25 +111,6 @@ static inline void emit(struct tcp_writer *w, uint32_t seq, uint32_t n, uint8_t 
 	w->used = 0;
 }
 
-/* New data (n bytes, and our FIN if fin) went out at SND.NXT. Starts the
- * retransmission timer if it was not running (RFC 6298 5.1) and times the
- * segment if no measurement runs (RFC 6298 3). */
-static inline void sent_new(struct stack *s, struct tcp_conn *c, struct sndq_block *b, uint32_t n,
-			    int fin)
-{
-	int idle = c->snd_nxt == c->snd_una;
-
-	c->snd_nxt += n + (fin ? 1 : 0);
-	b->flags &= (uint8_t)~SNDQ_PERSIST;
-	if (!(b->flags & SNDQ_TIMING) && !(c->flags & TCP_CF_ZW)) {
-		b->flags |= SNDQ_TIMING;
-		b->rtt_seq = c->snd_nxt;
-		b->rtt_at = (uint32_t)tcp_now_tick(s);
-	}
-	if (idle)
-		tcp_rtx_restart(s, c, b);
-}
-
 int tcp_writer_reserve_slow(struct tcp_writer *w, uint32_t n)
 {
 	int r;
@@ -259,7 +240,7 @@ uint32_t tcp_writer_flush(struct tcp_writer *w, int how)
 		sndq_copy(s, c, done, tcp_out_payload(f, w->l2_len), n);
 		save_l2(w);
 		emit(w, c->snd_nxt, n, (n && n == unsent ? TCP_PSH : 0) | (fin ? TCP_FIN : 0));
-		sent_new(w->s, w->c, b, n, fin);
+		tcp_sent_new(w->s, w->c, b, n, fin);
 		unsent -= n;
 		sent++;
 	}
@@ -319,7 +300,7 @@ void tcp_writer_close(struct tcp_writer *w, uint8_t flags)
 			}
 			emit(w, c->snd_nxt, n, (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0));
 			if (n || fin)
-				sent_new(w->s, c, h ? h : sndq_head(w->s, c), n, fin);
+				tcp_sent_new(w->s, c, h ? h : sndq_head(w->s, c), n, fin);
 			return;
 		}
 		to_queue(w);
@@ -349,7 +330,7 @@ int tcp_writer_resend(struct tcp_writer *w)
 			return -1;
 		sndq_copy(w->s, c, 0, tcp_out_payload(f, w->l2_len), 1);
 		emit(w, c->snd_nxt, 1, 0);
-		sent_new(w->s, w->c, b, 1, 0);
+		tcp_sent_new(w->s, w->c, b, 1, 0);
 		b->flags &= (uint8_t)~SNDQ_TIMING;
 		update_waiting(c, b);
 		return 0;
@@ -432,58 +413,4 @@ int tcp_send_fin(struct stack *s, struct tcp_conn *c)
 	tcp_writer_init_conn(&w, s, c);
 	tcp_writer_flush(&w, 0);
 	return 0;
-}
-
-/* The one-segment way: the answer is written in the request's own frame,
- * after its headers, and copied into the send queue's one block. The same
- * steps as tcp_writer_init(), tcp_writer_commit() and tcp_writer_close(),
- * without their generality. */
-uint8_t *tcp_single_room(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
-			 uint32_t max)
-{
-	struct mbx_frame *f = seg->f;
-	uint32_t hdr = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN;
-
-	if ((c->flags & (TCP_CF_WAITING | TCP_CF_FIN)) || f->room < hdr + max || c->peer_mss < max ||
-	    s->mss < max || tcp_window_room(c) < max)
-		return 0;
-	if (c->snd_buf == CONN_NONE) {
-		if (sndq_reserve(s, c, max) < 0)
-			return 0; /* the writer counts it */
-	} else {
-		const struct sndq_block *h = sndq_head(s, c);
-
-		if (h->wblk != c->snd_buf || h->wlen + max > SNDQ_DATA)
-			return 0;
-	}
-	tcp_out_swap_l2(f->data);
-	return f->data + hdr;
-}
-
-void tcp_single_commit(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
-		       uint32_t consumed, uint32_t n)
-{
-	struct mbx_frame *f = seg->f;
-	uint32_t hdr = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN;
-	struct sndq_block *h = sndq_head(s, c);
-	const uint8_t *src = f->data + hdr;
-
-	c->rcv_nxt += consumed;
-	if (n <= 64) /* the bytes past n are spare room on both sides */
-		memcpy(h->data + h->wlen, src, 64);
-	else
-		memcpy(h->data + h->wlen, src, n);
-	h->wlen = (uint16_t)(h->wlen + n);
-	h->len += n;
-	tcp_out_finish(f->data + seg->l2_len, &seg->reply, n ? TCP_ACK | TCP_PSH : TCP_ACK, c->snd_nxt,
-		       c->rcv_nxt, n, 0, tcp_rcv_wnd(s, c));
-	f->len = hdr + n;
-	s->tx.put(s->tx.arg, f);
-	if (!n) { /* nothing to answer (MIG 4.4.1.1): an ACK */
-		s->ctr.tx_ack++;
-		sndq_release_if_done(s, c);
-		return;
-	}
-	s->ctr.tx_data_segments++;
-	sent_new(s, c, h, n, 0);
 }

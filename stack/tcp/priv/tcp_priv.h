@@ -237,7 +237,7 @@ struct tcp_writer {
 	uint8_t l2[18];
 };
 
-/* tcp_out.c */
+/* tcp_out.c: headers, and the one-segment way of an answer */
 void tcp_out_swap_l2(uint8_t *eth);
 /* Writes the IPv4 and TCP headers at l3 for payload_len bytes of payload
  * already in place after them, checksums included. */
@@ -254,6 +254,18 @@ static inline uint8_t *tcp_out_payload(struct mbx_frame *f, uint32_t l2_len)
 }
 void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags, uint32_t seq,
 		       uint32_t ack, uint16_t wnd);
+/* The one-segment way, for an answer of up to max bytes to text that is
+ * consumed whole: room for it in seg's own frame, after the headers, when
+ * nothing stands in the way on TCP's side (nothing waits or closes, the
+ * frame, both MSS and the peer's window take max bytes, and the send
+ * queue's one block can keep them); NULL to take the writer. */
+uint8_t *tcp_single_room(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
+			 uint32_t max);
+/* The answer of n bytes is in the room tcp_single_room gave, for the
+ * consumed bytes of text: RCV.NXT moves past them, the answer is kept in
+ * the send queue and seg's frame goes with it (a pure ACK if n is 0). */
+void tcp_single_commit(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
+		       uint32_t consumed, uint32_t n);
 
 /* tcp_writer.c */
 /* In reply to seg: its frame is the first segment. */
@@ -296,18 +308,6 @@ void tcp_writer_close(struct tcp_writer *w, uint8_t flags);
 #define TCP_FLUSH_ACK 0x01 /* a pure ACK when there is nothing to send */
 #define TCP_FLUSH_OVERRIDE 0x02 /* the override timeout: what fits goes, however little */
 uint32_t tcp_writer_flush(struct tcp_writer *w, int how);
-/* The one-segment way, for an answer of up to max bytes to text that is
- * consumed whole: room for it in seg's own frame, after the headers, when
- * nothing stands in the way on TCP's side (nothing waits or closes, the
- * frame, both MSS and the peer's window take max bytes, and the send
- * queue's one block can keep them); NULL to take the writer. */
-uint8_t *tcp_single_room(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
-			 uint32_t max);
-/* The answer of n bytes is in the room tcp_single_room gave, for the
- * consumed bytes of text: RCV.NXT moves past them, the answer is kept in
- * the send queue and seg's frame goes with it (a pure ACK if n is 0). */
-void tcp_single_commit(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
-		       uint32_t consumed, uint32_t n);
 /* Sends the oldest unacknowledged segment again (RFC 6298 5.4), or with
  * nothing in flight and a closed window, a one-octet probe (RFC 9293
  * 3.8.6.1). Returns 0, or -1 when no frame was free. */
@@ -378,6 +378,25 @@ static inline void tcp_rtx_restart(struct stack *s, struct tcp_conn *c, struct s
 	b->rto_start = (uint32_t)(s->now_ns >> STACK_TICK_SHIFT);
 	if (__builtin_expect(!(b->flags & SNDQ_ARMED), 0))
 		tcp_rtx_arm(s, c, b);
+}
+
+/* New data (n bytes, and our FIN if fin) went out at SND.NXT. Starts the
+ * retransmission timer if it was not running (RFC 6298 5.1) and times the
+ * segment if no measurement runs (RFC 6298 3). */
+static inline void tcp_sent_new(struct stack *s, struct tcp_conn *c, struct sndq_block *b,
+				uint32_t n, int fin)
+{
+	int idle = c->snd_nxt == c->snd_una;
+
+	c->snd_nxt += n + (fin ? 1 : 0);
+	b->flags &= (uint8_t)~SNDQ_PERSIST;
+	if (!(b->flags & SNDQ_TIMING) && !(c->flags & TCP_CF_ZW)) {
+		b->flags |= SNDQ_TIMING;
+		b->rtt_seq = c->snd_nxt;
+		b->rtt_at = (uint32_t)(s->now_ns >> STACK_TICK_SHIFT);
+	}
+	if (idle)
+		tcp_rtx_restart(s, c, b);
 }
 
 /* The application on top of TCP (the MBAP stream, modbus/mbap_stream.c).
