@@ -14,6 +14,7 @@
 #include "bypass_arp.h"
 #include "devmodel.h"
 #include "modbus/modbus.h"
+#include "report.h"
 #include "stack.h"
 #include "tsc.h"
 #include "tuples.h"
@@ -72,6 +73,8 @@ struct bworker {
 	uint16_t tid;
 	uint64_t now; /* ns, at the burst being handled */
 	uint64_t t_measure, t_end, t_stop;
+	uint64_t tick_tsc, next_tick, next_scan; /* the loop's: when the timers and the scan are due */
+	uint32_t loops;
 	struct counters ctr;
 	struct histogram hist;
 	struct progress *pub;
@@ -455,55 +458,75 @@ static void finish(struct bworker *w, int interrupted)
 	worker_flush(&w->wk);
 }
 
+/* One turn of the worker's loop: a receive burst, the scan when due, the
+ * transmit batch, the timers when due. 0 once the run is over. */
+static int bworker_turn(struct bworker *w)
+{
+	struct mbx_frame rx[MBX_BURST];
+	uint64_t t0 = tsc_read();
+
+	w->now = tsc_to_ns(w->clock, t0);
+	w->stack->now_ns = w->now;
+	if (*w->stop || w->now >= w->t_stop)
+		return 0;
+	/* After the end: until what was asked is answered and what
+	 * was connecting is up and has asked (connect rate). */
+	if (w->now >= w->t_end && !w->in_flight && !w->connecting && !due_before_end(w))
+		return 0;
+	uint32_t n = mbx_port_rx(w->wk.port, rx, MBX_BURST);
+	uint32_t work = n;
+	if (n) {
+		/* The answers' time is the burst's. */
+		uint64_t t = tsc_read();
+		w->wk.burst_tsc = t;
+		w->now = tsc_to_ns(w->clock, t);
+		worker_burst(&w->wk, rx, n, w->now);
+	}
+	if (w->now >= w->next_scan) {
+		work += scan(w);
+		if (w->inf && w->opt->rate <= 0)
+			w->next_scan = w->now + CLOSED_LOOP_SCAN_NS;
+	}
+	worker_flush(&w->wk);
+	if (t0 >= w->next_tick) {
+		w->next_tick = t0 + w->tick_tsc;
+		worker_tick(&w->wk, w->now);
+	}
+	uint64_t spent = tsc_read() - t0;
+	w->ctr.poll_tsc += spent;
+	if (!work)
+		w->ctr.idle_tsc += spent;
+	if (w->loops++ % PUBLISH_EVERY == 0) {
+		__atomic_store_n(&w->pub->ok, w->ctr.ok, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->pub->err, errors_of(&w->ctr), __ATOMIC_RELAXED);
+	}
+	return 1;
+}
+
 static void *bworker_run(void *arg)
 {
 	struct bworker *w = arg;
-	struct mbx_frame rx[MBX_BURST];
-	const uint64_t tick_tsc = (w->clock->hz << STACK_TICK_SHIFT) / 1000000000u + 1;
-	uint64_t next_tick = 0, next_scan = 0;
 
-	for (uint32_t loops = 0;; loops++) {
-		uint64_t t0 = tsc_read();
-
-		w->now = tsc_to_ns(w->clock, t0);
-		w->stack->now_ns = w->now;
-		if (*w->stop || w->now >= w->t_stop)
-			break;
-		/* After the end: until what was asked is answered and what
-		 * was connecting is up and has asked (connect rate). */
-		if (w->now >= w->t_end && !w->in_flight && !w->connecting && !due_before_end(w))
-			break;
-		uint32_t n = mbx_port_rx(w->wk.port, rx, MBX_BURST);
-		uint32_t work = n;
-		if (n) {
-			/* The answers' time is the burst's. */
-			uint64_t t = tsc_read();
-			w->wk.burst_tsc = t;
-			w->now = tsc_to_ns(w->clock, t);
-			worker_burst(&w->wk, rx, n, w->now);
-		}
-		if (w->now >= next_scan) {
-			work += scan(w);
-			if (w->inf && w->opt->rate <= 0)
-				next_scan = w->now + CLOSED_LOOP_SCAN_NS;
-		}
-		worker_flush(&w->wk);
-		if (t0 >= next_tick) {
-			next_tick = t0 + tick_tsc;
-			worker_tick(&w->wk, w->now);
-		}
-		uint64_t spent = tsc_read() - t0;
-		w->ctr.poll_tsc += spent;
-		if (!work)
-			w->ctr.idle_tsc += spent;
-		if (loops % PUBLISH_EVERY == 0) {
-			__atomic_store_n(&w->pub->ok, w->ctr.ok, __ATOMIC_RELAXED);
-			__atomic_store_n(&w->pub->err, errors_of(&w->ctr), __ATOMIC_RELAXED);
-		}
-	}
+	while (bworker_turn(w))
+		;
 	finish(w, *w->stop != 0);
 	__atomic_store_n(&w->pub->done, 1, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/* The run's windows from t_start (TSC ns) on, as o sets them. */
+static void bworker_schedule(struct bworker *w, uint64_t t_start)
+{
+	const struct options *o = w->opt;
+
+	w->t_measure = t_start + (uint64_t)(o->warmup_s * 1e9);
+	w->t_end = w->t_measure + (uint64_t)(o->duration_s * 1e9);
+	w->t_stop = w->t_end + o->timeout_ns;
+	w->tick_tsc = (w->clock->hz << STACK_TICK_SHIFT) / 1000000000u + 1;
+	/* Open loop: staggered, so the connections' requests do not come
+	 * in bursts. */
+	for (uint32_t i = 0; i < w->n_slots; i++)
+		w->slots[i].next_ns = t_start + (o->rate > 0 ? due_interval(o) * i / w->n_slots : 0);
 }
 
 /* The client stack of a worker. Its TIME-WAIT is the default's 1 s: a
@@ -598,6 +621,23 @@ static void bworker_free(struct bworker *w)
 	free(w->inf);
 }
 
+/* What a worker is given beside its queue: the run's options and clock, the
+ * stop flag, the target, where it publishes its progress. */
+static void bworker_attach(struct bworker *w, const struct options *o, const struct tsc_clock *clock,
+			   volatile sig_atomic_t *stop, uint32_t raddr, const uint8_t dst_mac[6],
+			   struct progress *pub)
+{
+	w->opt = o;
+	w->stop = stop;
+	w->clock = clock;
+	w->wk.clock = clock;
+	w->wk.stop = stop;
+	w->raddr = raddr;
+	w->pub = pub;
+	pub->hist = &w->hist;
+	memcpy(w->dst_mac, dst_mac, sizeof(w->dst_mac));
+}
+
 /* The backend mbxdp itself would open, with the steering program in client
  * mode: the target's port, the source prefix as the listed addresses. */
 static int open_backend(const struct options *o, struct backend *b, char *err, size_t errlen)
@@ -662,36 +702,19 @@ int bypass_run(const struct options *o, volatile sig_atomic_t *stop, struct repo
 	for (uint32_t q = 0; q < nq; q++) {
 		struct bworker *w = &ws[q];
 
-		w->opt = o;
-		w->stop = stop;
-		w->clock = &clock;
-		w->wk.clock = &clock;
-		w->wk.stop = stop;
-		w->raddr = raddr;
-		w->pub = &pubs[q];
-		pubs[q].hist = &w->hist;
-		memcpy(w->dst_mac, mac, sizeof(mac));
+		bworker_attach(w, o, &clock, stop, raddr, mac, &pubs[q]);
 		if (bworker_init(w, o, &b, q, nq, err, errlen) < 0)
 			goto out;
 	}
 	uint64_t t_start = tsc_now_ns(&clock), mono_start = now_ns();
-	if (reporter_begin(rep, o, mono_start + (uint64_t)(o->warmup_s * 1e9)) < 0) {
+	if (reporter_begin(rep, o, mono_start + (uint64_t)(o->warmup_s * 1e9), stop) < 0) {
 		rc = -2;
 		goto out;
 	}
-	uint64_t t_measure = t_start + (uint64_t)(o->warmup_s * 1e9);
-	uint64_t t_end = t_measure + (uint64_t)(o->duration_s * 1e9);
-	uint64_t t_stop = t_end + o->timeout_ns;
 	for (; started < nq; started++) {
 		struct bworker *w = &ws[started];
 
-		w->t_measure = t_measure;
-		w->t_end = t_end;
-		w->t_stop = t_stop;
-		/* Open loop: staggered, so the connections' requests do not come
-		 * in bursts. */
-		for (uint32_t i = 0; i < w->n_slots; i++)
-			w->slots[i].next_ns = t_start + (o->rate > 0 ? due_interval(o) * i / w->n_slots : 0);
+		bworker_schedule(w, t_start);
 		if (pthread_create(&w->thread, NULL, bworker_run, w)) {
 			snprintf(err, errlen, "cannot start worker %u", started);
 			*stop = 1;
@@ -699,7 +722,7 @@ int bypass_run(const struct options *o, volatile sig_atomic_t *stop, struct repo
 		}
 	}
 	if (started == nq)
-		report_loop(rep, pubs, nq, mono_start, mono_start + (t_stop - t_start));
+		report_loop(rep, pubs, nq, mono_start, mono_start + (ws[0].t_stop - t_start));
 	for (uint32_t q = 0; q < started; q++) {
 		struct bworker *w = &ws[q];
 
@@ -715,4 +738,52 @@ out:
 	free(pubs);
 	backend_close(&b);
 	return rc;
+}
+
+struct bworker *bypass_worker_open(const struct options *o, struct mbx_port *port,
+				   const uint8_t mac[6], uint32_t mtu, uint32_t raddr,
+				   const uint8_t dst_mac[6], const struct tsc_clock *clock,
+				   volatile sig_atomic_t *stop, struct progress *pub, char *err,
+				   size_t errlen)
+{
+	/* A backend of one queue: the caller's port. */
+	struct backend b = { .n_queues = 1, .mtu = mtu };
+	struct bworker *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	b.port[0] = port;
+	memcpy(b.mac, mac, sizeof(b.mac));
+	bworker_attach(w, o, clock, stop, raddr, dst_mac, pub);
+	if (bworker_init(w, o, &b, 0, 1, err, errlen) < 0) {
+		bworker_free(w);
+		free(w);
+		return NULL;
+	}
+	bworker_schedule(w, tsc_now_ns(clock));
+	return w;
+}
+
+int bypass_worker_turn(struct bworker *w)
+{
+	return bworker_turn(w);
+}
+
+const struct counters *bypass_worker_counters(const struct bworker *w, uint64_t *t_measure,
+					      uint64_t *t_end)
+{
+	*t_measure = w->t_measure;
+	*t_end = w->t_end;
+	return &w->ctr;
+}
+
+void bypass_worker_close(struct bworker *w, struct counters *total, struct histogram *h)
+{
+	finish(w, *w->stop != 0);
+	counters_add(total, &w->ctr);
+	hist_merge(h, &w->hist);
+	bworker_free(w);
+	free(w);
 }

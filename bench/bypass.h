@@ -25,14 +25,7 @@
  * every address), no bits beyond LEN. addr in host order. 0 or -1. */
 int bypass_parse_source(const char *s, uint32_t *addr, uint32_t *len);
 
-/* What mbxdp_bench.c does once a second while the workers run (--progress,
- * --hdr-log): reporter_begin() when the run starts (CLOCK_MONOTONIC times;
- * -1 when the log was refused, said on stderr), then report_loop() until
- * the workers are done. */
 struct reporter;
-int reporter_begin(struct reporter *r, const struct options *o, uint64_t t_measure);
-void report_loop(struct reporter *r, struct progress *p, uint32_t n, uint64_t t_start,
-		 uint64_t t_stop);
 
 /* Runs the master o describes until its end or *stop, reporting through
  * rep, and adds every worker's figures into total and h. 0; -1 with one
@@ -40,5 +33,32 @@ void report_loop(struct reporter *r, struct progress *p, uint32_t n, uint64_t t_
  * the target, memory); -2 when rep refused its log. */
 int bypass_run(const struct options *o, volatile sig_atomic_t *stop, struct reporter *rep,
 	       struct counters *total, struct histogram *h, char *err, size_t errlen);
+
+/* One worker of the master on a port the caller moves frames for, driven a
+ * turn of its loop at a time: the same code as a queue's worker in
+ * bypass_run, without a backend (bench_generator runs it against mbxdp's
+ * stack in memory). mac is the port's, mtu its frames', raddr the target
+ * (network order) at dst_mac. The run's windows start now. NULL with one
+ * line in err when memory is short. */
+struct bworker;
+struct mbx_port;
+struct tsc_clock;
+struct bworker *bypass_worker_open(const struct options *o, struct mbx_port *port,
+				   const uint8_t mac[6], uint32_t mtu, uint32_t raddr,
+				   const uint8_t dst_mac[6], const struct tsc_clock *clock,
+				   volatile sig_atomic_t *stop, struct progress *pub, char *err,
+				   size_t errlen);
+
+/* One turn: a receive burst, the connects, requests and timeouts due, the
+ * transmit batch, the timers. 0 once the run is over. */
+int bypass_worker_turn(struct bworker *w);
+
+/* The worker's counters so far, and its measured window (TSC ns). */
+const struct counters *bypass_worker_counters(const struct bworker *w, uint64_t *t_measure,
+					      uint64_t *t_end);
+
+/* The run's end (bypass_run's: what is in flight counts, every connection
+ * is reset), its figures added into total and h, the worker freed. */
+void bypass_worker_close(struct bworker *w, struct counters *total, struct histogram *h);
 
 #endif
