@@ -28,6 +28,7 @@
  * retransmission timeout (1 s). */
 #define OPEN_WINDOW_DEFAULT 512u
 #define OPEN_WINDOW_MIN 16u
+#define LINGER_NS 200000000ull /* after the final resets: late segments get a reset too */
 #define SCAN_CHUNK 256u /* connections looked at per scan: due sends, timeouts, connects */
 /* Closed loop asks again from the answer's callback, so its scan only finds
  * connects and timeouts: once a millisecond is enough, and the loop's time
@@ -519,6 +520,27 @@ static int bworker_turn(struct bworker *w)
 	return 1;
 }
 
+/* After the final resets, for LINGER_NS: segments still on their way, or a
+ * peer's answer to a reset it did not take (a challenge ACK, RFC 5961 3.2,
+ * when the reset's sequence number was not the next it expected, as after
+ * a lost request), reach a stack that no longer has their connection and
+ * answers them with a reset it does take. The steering program answers ARP
+ * for the sources meanwhile. So no target connection outlives the run. */
+static void linger(struct bworker *w)
+{
+	struct mbx_frame rx[MBX_BURST];
+	uint64_t until = tsc_now_ns(w->clock) + LINGER_NS;
+
+	while ((w->now = tsc_now_ns(w->clock)) < until) {
+		uint32_t n = mbx_port_rx(w->wk.port, rx, MBX_BURST);
+
+		w->stack->now_ns = w->now;
+		if (n)
+			worker_burst(&w->wk, rx, n, w->now);
+		worker_flush(&w->wk);
+	}
+}
+
 static void *bworker_run(void *arg)
 {
 	struct bworker *w = arg;
@@ -526,6 +548,7 @@ static void *bworker_run(void *arg)
 	while (bworker_turn(w))
 		;
 	finish(w, *w->stop != 0);
+	linger(w);
 	__atomic_store_n(&w->pub->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
