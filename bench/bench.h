@@ -45,6 +45,7 @@ struct options {
 	uint32_t queues; /* 0: every queue of the interface (AF_XDP), 1 (DPDK) */
 	enum bypass_mode mode;
 	double hold_s; /* hold: a request per connection this often */
+	uint32_t open_window; /* handshakes under way at once per worker, at most; 0: the default */
 };
 
 struct counters {

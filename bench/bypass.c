@@ -22,7 +22,13 @@
 
 #define NO_SLOT UINT32_MAX
 #define RECONNECT_NS 100000000ull /* as the socket master: a lost connection again after 100 ms */
-#define OPEN_WINDOW 4096u /* connects under way at once, per worker: the tx ring's share */
+/* Handshakes under way at once, per worker (--open-window): SYNs and the
+ * first requests behind them fill the target's receive ring, which an
+ * engine's default (2,048) takes with room to spare; a lost SYN costs a
+ * retransmission timeout (1 s). */
+#define OPEN_WINDOW_DEFAULT 512u
+#define OPEN_WINDOW_MIN 16u
+#define LINGER_NS 200000000ull /* after the final resets: late segments get a reset too */
 #define SCAN_CHUNK 256u /* connections looked at per scan: due sends, timeouts, connects */
 /* Closed loop asks again from the answer's callback, so its scan only finds
  * connects and timeouts: once a millisecond is enough, and the loop's time
@@ -70,6 +76,10 @@ struct bworker {
 	uint16_t *part_free;
 	uint32_t n_part_free;
 	uint32_t connecting, in_flight, scan;
+	/* Connects under way at once: at most open_max, halved when a SYN had
+	 * to go again (the target lost it), one more per connection opened. */
+	uint32_t open_window, open_max;
+	uint64_t syn_resent; /* the stack's tx_syn_retransmit when last looked at */
 	uint16_t tid;
 	uint64_t now; /* ns, at the burst being handled */
 	uint64_t t_measure, t_end, t_stop;
@@ -222,6 +232,7 @@ static void on_established(void *arg, uint32_t conn)
 	if (i == NO_SLOT)
 		return;
 	w->connecting--;
+	w->open_window += w->open_window < w->open_max;
 	w->slots[i].state = SLOT_UP;
 	w->ctr.opened++;
 	send_due(w, i);
@@ -392,13 +403,19 @@ static uint32_t scan(struct bworker *w)
 {
 	uint32_t work = 0, n = w->n_slots < SCAN_CHUNK ? w->n_slots : SCAN_CHUNK;
 
+	if (w->stack->ctr.tx_syn_retransmit != w->syn_resent) {
+		w->syn_resent = w->stack->ctr.tx_syn_retransmit;
+		w->open_window = w->open_window / 2 > OPEN_WINDOW_MIN ? w->open_window / 2
+								      : OPEN_WINDOW_MIN;
+	}
 	for (uint32_t k = 0; k < n && work < MBX_BURST; k++) {
 		uint32_t i = w->scan;
 		struct slot *sl = &w->slots[i];
 
 		w->scan = i + 1 == w->n_slots ? 0 : i + 1;
 		if (sl->state == SLOT_DOWN) {
-			if (w->now >= sl->next_ns && w->now < w->t_end && w->connecting < OPEN_WINDOW) {
+			if (w->now >= sl->next_ns && w->now < w->t_end &&
+			    w->connecting < w->open_window) {
 				slot_connect(w, i);
 				work++;
 			}
@@ -503,6 +520,27 @@ static int bworker_turn(struct bworker *w)
 	return 1;
 }
 
+/* After the final resets, for LINGER_NS: segments still on their way, or a
+ * peer's answer to a reset it did not take (a challenge ACK, RFC 5961 3.2,
+ * when the reset's sequence number was not the next it expected, as after
+ * a lost request), reach a stack that no longer has their connection and
+ * answers them with a reset it does take. The steering program answers ARP
+ * for the sources meanwhile. So no target connection outlives the run. */
+static void linger(struct bworker *w)
+{
+	struct mbx_frame rx[MBX_BURST];
+	uint64_t until = tsc_now_ns(w->clock) + LINGER_NS;
+
+	while ((w->now = tsc_now_ns(w->clock)) < until) {
+		uint32_t n = mbx_port_rx(w->wk.port, rx, MBX_BURST);
+
+		w->stack->now_ns = w->now;
+		if (n)
+			worker_burst(&w->wk, rx, n, w->now);
+		worker_flush(&w->wk);
+	}
+}
+
 static void *bworker_run(void *arg)
 {
 	struct bworker *w = arg;
@@ -510,6 +548,7 @@ static void *bworker_run(void *arg)
 	while (bworker_turn(w))
 		;
 	finish(w, *w->stop != 0);
+	linger(w);
 	__atomic_store_n(&w->pub->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -574,6 +613,8 @@ static int bworker_init(struct bworker *w, const struct options *o, const struct
 	uint32_t extra = o->mode == MODE_CONNECT_RATE ? 1u << 18 : 1024;
 
 	w->n_slots = o->connections / nq + (q < o->connections % nq);
+	w->open_max = o->open_window ? o->open_window : OPEN_WINDOW_DEFAULT;
+	w->open_window = w->open_max;
 	w->max_conns = w->n_slots + extra; /* connect rate: those in TIME-WAIT */
 	w->app = (struct stack_app){ .established = on_established, .received = on_received,
 				     .closed = on_closed, .arg = w };

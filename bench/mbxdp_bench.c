@@ -427,7 +427,8 @@ static void usage(FILE *f)
 		"         [--timeout-ms MS] [--busy-poll] [--udp-echo] [--json] [--progress]\n"
 		"         [--hdr-log FILE] [--latency-spectrum]\n"
 		"       mbxdp-bench --afxdp IF --source PREFIX --host ADDR [--queues N]\n"
-		"         [--connect-rate | --hold S] [the options above but --threads,\n"
+		"         [--connect-rate | --hold S] [--open-window N]\n"
+		"         [the options above but --threads,\n"
 		"         --busy-poll, --udp-echo]\n"
 		"       mbxdp-bench --dpdk --source PREFIX --host ADDR [...] -- EAL-ARGS\n"
 		"       mbxdp-bench --help | --version\n"
@@ -452,6 +453,11 @@ static void usage(FILE *f)
 		"              connections/s, each answer checked\n"
 		"  --hold      open --connections, a request on each every S seconds: how many\n"
 		"              the target keeps\n"
+		"  --open-window\n"
+		"              at most N handshakes under way at once per worker (1-65536,\n"
+		"              default 512): halved, down to 16, whenever a SYN had to be sent\n"
+		"              again, one more per connection opened, so connections open at\n"
+		"              the pace the target takes them\n"
 		"  --hdr-log   write HdrHistogram's interval log to FILE (mode 0600): one\n"
 		"              line a second of the latency measured, in nanoseconds\n"
 		"  --latency-spectrum\n"
@@ -473,7 +479,15 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 }
 
 /* The kernel-bypass master's options: long only. */
-enum { OPT_AFXDP = 256, OPT_DPDK, OPT_SOURCE, OPT_QUEUES, OPT_CONNECT_RATE, OPT_HOLD };
+enum {
+	OPT_AFXDP = 256,
+	OPT_DPDK,
+	OPT_SOURCE,
+	OPT_QUEUES,
+	OPT_CONNECT_RATE,
+	OPT_HOLD,
+	OPT_OPEN_WINDOW,
+};
 
 /* The combinations of the kernel-bypass master's options, one line each. */
 static int bypass_check(const struct options *o, int threads_given)
@@ -485,8 +499,10 @@ static int bypass_check(const struct options *o, int threads_given)
 		why = "--afxdp and --dpdk exclude each other";
 	else if (bypass && !o->source_len)
 		why = "--afxdp and --dpdk need --source PREFIX";
-	else if (!bypass && (o->source_len || o->queues || o->mode != MODE_REQUESTS))
-		why = "--source, --queues, --connect-rate and --hold need --afxdp or --dpdk";
+	else if (!bypass && (o->source_len || o->queues || o->mode != MODE_REQUESTS ||
+			     o->open_window))
+		why = "--source, --queues, --connect-rate, --hold and --open-window need --afxdp "
+		      "or --dpdk";
 	else if (bypass && (threads_given || o->busy_poll || o->udp))
 		why = "--threads, --busy-poll and --udp-echo are the socket master's; the "
 		      "kernel-bypass one runs a busy-polling worker per queue";
@@ -531,6 +547,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "queues", required_argument, NULL, OPT_QUEUES },
 		{ "connect-rate", no_argument, NULL, OPT_CONNECT_RATE },
 		{ "hold", required_argument, NULL, OPT_HOLD },
+		{ "open-window", required_argument, NULL, OPT_OPEN_WINDOW },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -655,6 +672,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_double(optarg, 0.001, 3600, &o->hold_s))
 				goto bad;
 			o->mode = MODE_HOLD;
+			break;
+		case OPT_OPEN_WINDOW:
+			if (parse_double(optarg, 1, 65536, &v) || v != (uint32_t)v)
+				goto bad;
+			o->open_window = (uint32_t)v;
 			break;
 		case 'h':
 			usage(stdout);

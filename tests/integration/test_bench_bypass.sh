@@ -80,9 +80,10 @@ connect_rate() {
 		(($(field 'd["connections_ok"]') > 0))
 }
 
-# 2,000 connections held, a request on each every 0.2 s; mbxdp counts them.
+# 2,000 connections held, a request on each every 0.2 s, opened 64 at a
+# time; mbxdp counts them.
 hold() {
-	bench 0 --hold 0.2 --connections 2000 --duration 1 && answered_clean &&
+	bench 0 --hold 0.2 --connections 2000 --open-window 64 --duration 1 && answered_clean &&
 		[[ $(field 'd["held"]') == 2000 ]]
 }
 
@@ -150,6 +151,10 @@ usage_errors() {
 			--source 198.16.0.0/12 &&
 		usage_fails "--threads, --busy-poll" --afxdp lo --source 198.18.0.0/24 \
 			--host 198.18.0.1 --threads 2 &&
+		usage_fails "--source, --queues, --connect-rate, --hold and --open-window need" \
+			--host 198.18.0.1 --open-window 8 &&
+		usage_fails "bad value '0' for --open-window" --afxdp lo --source 198.18.0.0/24 \
+			--host 198.18.0.1 --open-window 0 &&
 		usage_fails "--connect-rate and --hold ask one" --afxdp lo --source 198.18.0.0/24 \
 			--host 198.18.0.1 --hold 1 --pipeline 4
 }
