@@ -80,7 +80,7 @@ void worker_run(struct worker *w)
 	/* The stack's timers are run once a tick, frames or not: the check is
 	 * one counter read and a compare per loop. */
 	const uint64_t tick_tsc = (w->clock->hz << STACK_TICK_SHIFT) / 1000000000u + 1;
-	uint64_t next_tick = 0;
+	uint64_t next_tick = 0, top = tsc_read();
 
 	while (!*w->stop) {
 		uint32_t n = mbx_port_rx(w->port, rx, MBX_BURST);
@@ -99,5 +99,10 @@ void worker_run(struct worker *w)
 			next_tick = now + tick_tsc;
 			worker_tick(w, tsc_to_ns(w->clock, now));
 		}
+		/* An empty loop is counted whole, from its poll to the next. */
+		uint64_t next = tsc_read();
+		if (!n)
+			w->idle.ctr.idle_ticks_empty += next - top;
+		top = next;
 	}
 }
