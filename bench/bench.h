@@ -33,6 +33,7 @@ struct options {
 	int progress;
 	int udp;
 	const char *hdr_log; /* the interval log's file, or NULL */
+	const char *engine; /* --engine: the target mbxdp's instance name, or NULL */
 	int spectrum;
 	/* The kernel-bypass master: --afxdp IF or --dpdk (EAL arguments
 	 * after --), sources from --source, one worker per queue. */

@@ -33,6 +33,7 @@
 
 #include "bench.h"
 #include "bypass.h"
+#include "engine_watch.h"
 #include "hdr_log.h"
 #include "histogram.h"
 #include "json_out.h"
@@ -425,7 +426,7 @@ static void usage(FILE *f)
 		"         [--mix SPEC] [--unit U] [--address A --count N] [--no-check]\n"
 		"         [--rate R] [--warmup S] [--duration S] [--threads T]\n"
 		"         [--timeout-ms MS] [--busy-poll] [--udp-echo] [--json] [--progress]\n"
-		"         [--hdr-log FILE] [--latency-spectrum]\n"
+		"         [--hdr-log FILE] [--latency-spectrum] [--engine NAME]\n"
 		"       mbxdp-bench --afxdp IF --source PREFIX --host ADDR [--queues N]\n"
 		"         [--connect-rate | --hold S] [--open-window N]\n"
 		"         [the options above but --threads,\n"
@@ -458,6 +459,8 @@ static void usage(FILE *f)
 		"              default 512): halved, down to 16, whenever a SYN had to be sent\n"
 		"              again, one more per connection opened, so connections open at\n"
 		"              the pace the target takes them\n"
+		"  --engine    the target is the mbxdp of this instance name (its --name) on\n"
+		"              this host: report its workers' busy share in the measured window\n"
 		"  --hdr-log   write HdrHistogram's interval log to FILE (mode 0600): one\n"
 		"              line a second of the latency measured, in nanoseconds\n"
 		"  --latency-spectrum\n"
@@ -487,6 +490,7 @@ enum {
 	OPT_CONNECT_RATE,
 	OPT_HOLD,
 	OPT_OPEN_WINDOW,
+	OPT_ENGINE,
 };
 
 /* The combinations of the kernel-bypass master's options, one line each. */
@@ -548,6 +552,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "connect-rate", no_argument, NULL, OPT_CONNECT_RATE },
 		{ "hold", required_argument, NULL, OPT_HOLD },
 		{ "open-window", required_argument, NULL, OPT_OPEN_WINDOW },
+		{ "engine", required_argument, NULL, OPT_ENGINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -678,6 +683,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 				goto bad;
 			o->open_window = (uint32_t)v;
 			break;
+		case OPT_ENGINE:
+			o->engine = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -751,9 +759,25 @@ static double busy_share(const struct counters *c)
 	return c->poll_tsc ? 1 - (double)c->idle_tsc / (double)c->poll_tsc : 0;
 }
 
+/* Which side set the pace, or NULL when that is not known. A side busy 90 %
+ * of its time or more is saturated. With the engine's share read
+ * (--engine, engine_busy >= 0) both shares decide, and when neither side
+ * was saturated the connections' depth did ("neither"); the socket master
+ * does not measure itself, so for it only a saturated engine says. */
+static const char *pace_of(const struct counters *c, double engine_busy)
+{
+	int gen = busy_share(c) >= 0.9, eng = engine_busy >= 0.9;
+
+	if (!c->poll_tsc)
+		return eng ? "target" : NULL;
+	if (engine_busy < 0)
+		return gen ? "generator" : "target";
+	return gen && eng ? "both" : gen ? "generator" : eng ? "target" : "neither";
+}
+
 static json_t *results_json(const struct options *o, const struct counters *c,
-			    const struct histogram *h, const double *pcts, const char *const *names,
-			    size_t n_pcts)
+			    const struct histogram *h, double engine_busy, const double *pcts,
+			    const char *const *names, size_t n_pcts)
 {
 	/* The distribution for a CDF plot: latency at these percentiles. */
 	static const double cdf[] = { 1,  5,  10, 20, 30,   40,	  50,	60,    70,   80,
@@ -792,6 +816,10 @@ static json_t *results_json(const struct options *o, const struct counters *c,
 	}
 	if (c->poll_tsc)
 		json_object_set_new(root, "generator_busy", json_real(busy_share(c)));
+	if (engine_busy >= 0)
+		json_object_set_new(root, "engine_busy", json_real(engine_busy));
+	if (pace_of(c, engine_busy))
+		json_object_set_new(root, "pace", json_string(pace_of(c, engine_busy)));
 	json_object_set_new(lat, "count", json_count(h->count));
 	json_object_set_new(lat, "min", json_count(h->count ? h->min : 0));
 	for (size_t i = 0; i < n_pcts; i++)
@@ -815,14 +843,14 @@ static json_t *results_json(const struct options *o, const struct counters *c,
 }
 
 static void print_results(const struct options *o, const struct counters *c,
-			  const struct histogram *h)
+			  const struct histogram *h, double engine_busy)
 {
 	static const double pcts[] = { 50, 90, 99, 99.9, 99.99 };
 	static const char *const names[] = { "p50", "p90", "p99", "p99.9", "p99.99" };
 	double tput = (double)c->ok / o->duration_s;
 
 	if (o->json) {
-		json_t *root = results_json(o, c, h, pcts, names, 5);
+		json_t *root = results_json(o, c, h, engine_busy, pcts, names, 5);
 
 		json_print_line(root, stdout);
 		json_decref(root);
@@ -853,11 +881,12 @@ static void print_results(const struct options *o, const struct counters *c,
 		printf("  %-18s %12llu of %u kept to the end (%llu opened, a request each every %g s)\n",
 		       "held", (unsigned long long)c->held, o->connections,
 		       (unsigned long long)c->opened, o->hold_s);
-	/* Which side set the pace: a generator that found nothing to do in
-	 * most of its polls was waiting for the target. */
 	if (c->poll_tsc)
-		printf("  generator busy %.1f %% of its polls: %s set the pace\n", 100 * busy_share(c),
-		       busy_share(c) >= 0.9 ? "the generator" : "the target");
+		printf("  generator busy %.1f %% of its polls\n", 100 * busy_share(c));
+	if (engine_busy >= 0)
+		printf("  engine (mbxdp %s) busy %.1f %% of its loops\n", o->engine, 100 * engine_busy);
+	if (pace_of(c, engine_busy))
+		printf("  pace set by: %s\n", pace_of(c, engine_busy));
 	printf("  requests sent %llu, answered %llu, unanswered %llu\n", (unsigned long long)c->sent,
 	       (unsigned long long)c->answered, (unsigned long long)unanswered_of(c));
 	printf("  errors %llu: timeouts %llu, exceptions %llu, wrong %llu, connect failures %llu, "
@@ -966,6 +995,7 @@ int main(int argc, char **argv)
 	static struct histogram h;
 	static struct reporter rep;
 	struct counters total = { 0 };
+	double engine_busy = -1;
 	struct options o;
 	struct sockaddr_in dst;
 	char err[256];
@@ -977,6 +1007,13 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	hist_init(&h);
+	if (o.engine) {
+		rep.engine = engine_watch_open(o.engine, err, sizeof(err));
+		if (!rep.engine) {
+			fprintf(stderr, "mbxdp-bench: %s\n", err);
+			return 2;
+		}
+	}
 	if (o.afxdp || o.dpdk) {
 		rc = bypass_run(&o, &interrupted, &rep, &total, &h, err, sizeof(err));
 		if (rc == -1)
@@ -986,6 +1023,13 @@ int main(int argc, char **argv)
 			return 2;
 		rc = socket_run(&o, &dst, &rep, &total, &h);
 	}
+	if (o.engine) {
+		engine_busy = engine_watch_finish(rep.engine);
+		if (engine_busy < 0 && !interrupted)
+			fprintf(stderr, "mbxdp-bench: the engine %s could not be read at the measured "
+					"window's start and end\n", o.engine);
+		engine_watch_close(rep.engine);
+	}
 	if (rc < 0)
 		return rc == -2 ? 2 : 1;
 	log_interval(&rep, &h, now_ns());
@@ -993,7 +1037,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mbxdp-bench: %s\n", err);
 		rep.log_failed = 1;
 	}
-	print_results(&o, &total, &h);
+	print_results(&o, &total, &h, engine_busy);
 	/* Interrupted, what was in flight is not held against the server. */
 	return errors_of(&total) || total.sent == 0 || (!interrupted && unanswered_of(&total)) ||
 			       rep.log_failed

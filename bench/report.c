@@ -3,12 +3,19 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "engine_watch.h"
+
 int reporter_begin(struct reporter *r, const struct options *o, uint64_t t_measure,
 		   const volatile sig_atomic_t *stop)
 {
 	r->stop = stop;
 	r->progress = o->progress;
 	r->t_measure = t_measure;
+	if (r->engine && engine_watch_start(r->engine, t_measure,
+					    t_measure + (uint64_t)(o->duration_s * 1e9), stop)) {
+		fprintf(stderr, "mbxdp-bench: cannot start the thread that reads the engine\n");
+		return -1;
+	}
 	if (o->hdr_log) {
 		char err[256], comment[160];
 		struct timespec wall;

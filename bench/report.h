@@ -12,8 +12,11 @@
 #include "hdr_log.h"
 #include "histogram.h"
 
+struct engine_watch;
+
 struct reporter {
 	int progress;
+	struct engine_watch *engine; /* --engine: read at the window's start and end; NULL: none */
 	struct hdr_log *log; /* NULL: none, or closed after a write failed */
 	int log_failed;
 	uint64_t t_measure;

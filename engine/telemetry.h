@@ -31,8 +31,12 @@
 #define TELEMETRY_NAME_MAX 200 /* an instance name; the file is /dev/shm/<name>.stats */
 #define TELEMETRY_MAGIC 0x7374786dU /* "mxts" */
 
-/* What the adaptive idle mode did (idle.h). */
+/* The time of the worker's loops that found no frame, in either idle mode
+ * (busy polling runs a core at 100 % whether frames come or not: against
+ * the time between two publications this tells how busy the worker was),
+ * and what the adaptive idle mode did (idle.h). */
 #define IDLE_COUNTERS(X) \
+	X(idle_ticks_empty, "TSC ticks of the worker's loops that found no frame, asleep in them included") \
 	X(idle_sleeps, "times the worker slept on the socket (adaptive idle)") \
 	X(idle_wakeups_traffic, "sleeps that ended because frames arrived (adaptive idle)") \
 	X(idle_ticks_asleep, "TSC ticks the worker spent asleep (adaptive idle)")

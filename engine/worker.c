@@ -80,12 +80,19 @@ void worker_run(struct worker *w)
 	/* The stack's timers are run once a tick, frames or not: the check is
 	 * one counter read and a compare per loop. */
 	const uint64_t tick_tsc = (w->clock->hz << STACK_TICK_SHIFT) / 1000000000u + 1;
-	uint64_t next_tick = 0;
+	uint64_t next_tick = 0, last = 0;
+	uint32_t last_n = 1;
 
 	while (!*w->stop) {
 		uint32_t n = mbx_port_rx(w->port, rx, MBX_BURST);
 		uint64_t now = tsc_read();
 
+		/* An empty loop is counted whole, from its counter read to the
+		 * next loop's: the same read that dates the burst, no second. */
+		if (!last_n)
+			w->idle.ctr.idle_ticks_empty += now - last;
+		last = now;
+		last_n = n;
 		if (n) {
 			w->burst_tsc = now;
 			worker_burst(w, rx, n, tsc_to_ns(w->clock, now));

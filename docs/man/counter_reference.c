@@ -43,7 +43,11 @@ static const struct table tables[] = {
 	TABLE("Modbus", "The application layer: requests, responses, exceptions and refusals "
 			"(MAP: Modbus Application Protocol V1.1b3; MIG: Modbus Messaging on TCP/IP "
 			"Implementation Guide V1.0b).", modbus),
-	TABLE("Idle", "Kept only with --idle adaptive: the engine's own sleeps.", idle),
+	TABLE("Idle", "The time of the worker's loops that found no frame, kept in either idle "
+		      "mode: busy polling runs a core at 100 % whether frames come or not, so this "
+		      "tells a saturated worker from a waiting one (mbxdp-bench --engine NAME "
+		      "reports the rest of the time as the engine's busy share). The others are "
+		      "kept only with --idle adaptive: the engine's own sleeps.", idle),
 };
 
 /* The rule a description cites: in its last parenthesis naming an RFC or

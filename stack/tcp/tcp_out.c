@@ -28,9 +28,14 @@ static inline void put32(uint8_t *p, uint32_t w)
 
 /* Words are built as they lie in memory on this little-endian host, so the
  * one's complement sum of the words is the sum of the header (RFC 1071 2.(B):
- * the sum does not depend on byte order as long as it is used consistently). */
-void tcp_out_finish(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint32_t seq,
-		    uint32_t ack, uint32_t payload_len, uint16_t mss_option, uint16_t wnd)
+ * the sum does not depend on byte order as long as it is used consistently).
+ * Inlined into each caller, across files by LTO (the header's declaration
+ * keeps this an external definition for builds without it): as a call, its
+ * eight arguments went through the stack and an FC 03 request took about
+ * 3 % longer with 1,000 connections. */
+__attribute__((always_inline)) inline void
+tcp_out_finish(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint32_t seq, uint32_t ack,
+	       uint32_t payload_len, uint16_t mss_option, uint16_t wnd)
 {
 	uint8_t *tcp = l3 + IP_HDR_LEN;
 	uint32_t hdr_len = TCP_HDR_LEN + (mss_option ? 4 : 0);

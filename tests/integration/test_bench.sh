@@ -74,6 +74,29 @@ print("still holding their address:", same)
 sys.exit(len(v) != 20 or len(same) > 1)' "$WORK/regs.json"
 }
 
+# --engine: the engine's busy share over the measured window, from its
+# telemetry. Busy polling runs its core at 100 % whatever the load, so the
+# share must come from its empty loops: a lone connection at depth 1 through
+# a sleeping kernel client leaves it waiting most of the time, so it did not
+# set the pace (the socket master does not measure itself, so no side is
+# named).
+engine_busy_read() {
+	bench 0 --host "$MBNET_SRV_ADDR" --unit 5 --address 100 --count 20 --no-check \
+		--duration 0.5 --engine "$NAME" &&
+		/usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("engine_busy", d["engine_busy"], "pace", d.get("pace"))
+sys.exit(not (0 < d["engine_busy"] < 0.9 and "pace" not in d))' "$WORK/b.json"
+}
+
+engine_unknown_refused() {
+	mbnet_cli "$BENCH" --host "$MBNET_SRV_ADDR" --engine "no-such-$$" --duration 0.1 2>"$WORK/e.err"
+	local rc=$?
+	cat "$WORK/e.err"
+	((rc == 2)) && [[ $(wc -l <"$WORK/e.err") == 1 ]] && grep -q "no-such-$$" "$WORK/e.err"
+}
+
 no_host_fails() {
 	bench 1 --host 198.18.0.77 --duration 0.1 && [[ $(field 'd["answered"]') == 0 ]]
 }
@@ -101,6 +124,8 @@ if start_server "$WORK/mbxdp.log" --name "$NAME" --config "$HERE/bench_model.yam
 	check "the default range on a small map: exceptions, exit 1" default_range_exceptions
 	check "--unit of a unit the model lacks: exceptions, exit 1" unknown_unit_exceptions
 	check "--no-check writes spread over every address of the range" writes_spread
+	check "--engine NAME: the engine's busy share, low for one sleeping client" engine_busy_read
+	check "--engine of no running engine: one line, exit 2" engine_unknown_refused
 	check "mbxdp stops cleanly" stop_server
 else
 	fail "mbxdp did not start"

@@ -2,15 +2,10 @@
  * engine to talk to, and its /dev/shm files mapped read-only. */
 #include "ctl.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const struct {
@@ -51,58 +46,6 @@ static void usage(FILE *out)
 		     "       input-registers (ir), file-records (fr: file F record R at\n"
 		     "       (F-1)*10000+R). Every table can be set, inputs included: that is\n"
 		     "       how a rig feeds a simulated device. Values: 0-65535 (0x.. hex), bits 0-1.\n");
-}
-
-int ctl_map_open(const struct ctl_target *t, const char *suffix, struct ctl_map *m, char *err,
-		 size_t errlen)
-{
-	char path[TELEMETRY_NAME_MAX + 32];
-	struct stat st;
-	void *addr;
-	int fd;
-
-	memset(m, 0, sizeof(*m));
-	snprintf(path, sizeof(path), "/dev/shm/%s.%s", t->name, suffix);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s (is an mbxdp with --name %s running?)", path,
-			 strerror(errno), t->name);
-		return -1;
-	}
-	m->fd = fd;
-	if (fstat(fd, &st) < 0 || st.st_size == 0) {
-		snprintf(err, errlen, "%s: empty or unreadable", path);
-		close(fd);
-		return -1;
-	}
-	addr = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	if (addr == MAP_FAILED) {
-		snprintf(err, errlen, "cannot map %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	m->addr = addr;
-	m->len = (size_t)st.st_size;
-	return 0;
-}
-
-void ctl_map_close(struct ctl_map *m)
-{
-	if (m->addr) {
-		munmap((void *)m->addr, m->len);
-		close(m->fd);
-	}
-	m->addr = NULL;
-}
-
-int ctl_map_alive(const struct ctl_map *m)
-{
-	/* A shared lock is granted only when the engine holds none. */
-	if (flock(m->fd, LOCK_SH | LOCK_NB) == 0) {
-		flock(m->fd, LOCK_UN);
-		return 0;
-	}
-	return errno == EWOULDBLOCK;
 }
 
 int main(int argc, char **argv)

@@ -1,6 +1,6 @@
 /* mbxdp-ctl stats: the engine's telemetry (telemetry.h) as a table for a
  * person, JSON for a script, or the Prometheus text exposition format
- * (ctl_metrics.c); and the reading of the stats file that `serve` shares. */
+ * (ctl_metrics.c). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -65,83 +65,6 @@ size_t ctl_counters(const struct mbx_stats_worker *s, const struct mbx_stats_xdp
 #undef X
 	}
 	return n;
-}
-
-/* A consistent copy of a part written under a sequence count (the seqlock
- * of telemetry_publish); a worker's histogram is copied as it is. Bounded:
- * 1,000 tries 100 us apart. */
-static int snapshot(const uint64_t *seq, const void *src, void *dst, size_t len)
-{
-	for (int tries = 0; tries < 1000; tries++) {
-		uint64_t s0 = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
-
-		if (!(s0 & 1)) {
-			memcpy(dst, src, len);
-			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			if (__atomic_load_n(seq, __ATOMIC_RELAXED) == s0)
-				return 0;
-		}
-		usleep(100);
-	}
-	return -1;
-}
-
-struct mbx_stats_worker *ctl_alloc_parts(uint32_t n)
-{
-	return n ? aligned_alloc(64, (size_t)n * sizeof(struct mbx_stats_worker)) : NULL;
-}
-
-int ctl_read_engine(const struct mbx_stats_shm *src, struct mbx_stats_worker *total,
-		    struct mbx_stats_xdp *xdp, struct mbx_stats_worker *parts)
-{
-	memset(total, 0, sizeof(*total));
-	hist_init(&total->proc_ticks);
-	if (snapshot(&src->xdp.seq, &src->xdp, xdp, sizeof(*xdp)) < 0)
-		return -1;
-	for (uint32_t i = 0; i < src->n_workers; i++) {
-		const struct mbx_stats_worker *w = &parts[i];
-
-		if (snapshot(&src->worker[i].seq, &src->worker[i], &parts[i], sizeof(parts[i])) < 0)
-			return -1;
-#define X(name, help) total->port.name += w->port.name;
-		MBX_PORT_COUNTERS(X)
-#undef X
-#define X(name, help) total->stack.name += w->stack.name;
-		STACK_COUNTERS(X)
-#undef X
-#define X(name, help) total->mb.name += w->mb.name;
-		MB_COUNTERS(X)
-#undef X
-#define X(name, help) total->idle.name += w->idle.name;
-		IDLE_COUNTERS(X)
-#undef X
-		for (unsigned fc = 0; fc < 256; fc++)
-			total->mb.fc_requests[fc] += w->mb.fc_requests[fc];
-		total->open_connections += w->open_connections;
-		hist_merge(&total->proc_ticks, &w->proc_ticks);
-	}
-	return 0;
-}
-
-int ctl_stats_check(const struct ctl_target *t, const struct ctl_map *m, char *err,
-		    size_t errlen)
-{
-	const struct mbx_stats_shm *e = m->addr;
-
-	if (m->len < sizeof(*e) || e->magic != TELEMETRY_MAGIC || e->size != sizeof(*e) ||
-	    e->worker_size != sizeof(struct mbx_stats_worker)) {
-		snprintf(err, errlen, "/dev/shm/%s.stats is not the layout this mbxdp-ctl knows "
-				      "(built from other sources?)", t->name);
-		return -1;
-	}
-	if (e->n_workers == 0 || e->n_workers > (m->len - sizeof(*e)) / sizeof(e->worker[0]) ||
-	    e->tsc_hz == 0 || !memchr(e->desc, 0, sizeof(e->desc)) ||
-	    !memchr(e->idle_mode, 0, sizeof(e->idle_mode))) {
-		snprintf(err, errlen, "/dev/shm/%s.stats is damaged (worker count, clock rate or "
-				      "text fields out of range)", t->name);
-		return -1;
-	}
-	return 0;
 }
 
 static double ticks_to_us(const struct mbx_stats_shm *e, uint64_t ticks)
