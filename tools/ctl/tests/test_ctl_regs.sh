@@ -5,7 +5,7 @@
 # groups lands whole or not at all, the choice of server and unit, watch
 # printing changes and noticing the engine's end, and the error messages.
 #
-#   tests/ctl/test_ctl_regs.sh BUILD_DIR
+#   tools/ctl/tests/test_ctl_regs.sh BUILD_DIR
 #
 # No root needed. Prints PASS/FAIL per check, exits non-zero on a failure.
 set -u
@@ -13,10 +13,10 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "${1:?usage: test_ctl_regs.sh BUILD_DIR}" && pwd) || exit 2
 CTL=$BUILD/tools/ctl/mbxdp-ctl
-FIXTURE=$BUILD/tests/ctl/regs_fixture
+FIXTURE=$BUILD/tools/ctl/tests/regs_fixture
 WORK=$(mktemp -d /tmp/mbxV-ctl.XXXXXX)
 # shellcheck source=tests/lib/pass_fail.sh
-source "$HERE/../lib/pass_fail.sh"
+source "$HERE/../../../tests/lib/pass_fail.sh"
 FIXTURE_PIDS=()
 
 # (Runs from the trap, which shellcheck cannot follow.)

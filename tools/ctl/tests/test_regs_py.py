@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def start_fixture(name, *config):
-    proc = subprocess.Popen([os.path.join(BUILD, "tests/ctl/regs_fixture"), name, *config],
+    proc = subprocess.Popen([os.path.join(BUILD, "tools/ctl/tests/regs_fixture"), name, *config],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     line = proc.stdout.readline()
     if line.strip() != "ready":
