@@ -1,7 +1,7 @@
-/* The device model as configured: what regs/model/config.c reads from a YAML
- * file (docs/usage.md, examples/devices.yaml) and regs/model/devmodel.c builds
- * the servers, units and the register store from. default_image.c describes the
- * default model the same way. */
+/* The device model as configured: what regs/model/config_load.c reads from a
+ * YAML file (docs/usage.md, examples/devices.yaml) and regs/model/devmodel.c
+ * builds the servers, units and the register store from. default_image.c
+ * describes the default model the same way. */
 #ifndef MBX_CONFIG_H
 #define MBX_CONFIG_H
 

@@ -1,6 +1,6 @@
-/* Private to the device model reader (config.c, config_script.c): the
+/* Private to the device model reader (config_load.c, config_script.c): the
  * parse state and the helpers that check a node and report
- * "FILE:LINE: problem". */
+ * "FILE:LINE: problem" (config_parse.c). */
 #ifndef MBX_CONFIG_PARSE_H
 #define MBX_CONFIG_PARSE_H
 

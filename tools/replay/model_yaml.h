@@ -1,5 +1,5 @@
-/* Writes a device model (regs/model/config.h) as the YAML file config.c reads
- * (docs/usage.md): what --learn produces. */
+/* Writes a device model (regs/model/config.h) as the YAML file config_load.c
+ * reads (docs/usage.md): what --learn produces. */
 #ifndef MBX_REPLAY_MODEL_YAML_H
 #define MBX_REPLAY_MODEL_YAML_H
 
