@@ -70,7 +70,8 @@ struct ctl_counter {
 #define CTL_COUNTERS_MAX 256
 
 /* The reading's counters, flattened: port, stack, Modbus, idle, and the
- * XDP program's when x has any (NULL for a worker's alone). Returns how many. */
+ * XDP program's when x has any (NULL for a worker's alone). Returns how many
+ * (ctl_counters.c). */
 size_t ctl_counters(const struct mbx_stats_worker *s, const struct mbx_stats_xdp *x,
 		    struct ctl_counter *out);
 

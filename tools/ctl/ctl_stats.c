@@ -42,31 +42,6 @@ static const double pcts[] = { 50, 90, 99, 99.9, 99.99 };
 static const char *const pct_names[] = { "p50", "p90", "p99", "p99.9", "p99.99" };
 #define N_PCTS (sizeof(pcts) / sizeof(pcts[0]))
 
-size_t ctl_counters(const struct mbx_stats_worker *s, const struct mbx_stats_xdp *x,
-		    struct ctl_counter *out)
-{
-	size_t n = 0;
-
-#define X(name, help) out[n++] = (struct ctl_counter){ #name, help, s->port.name };
-	MBX_PORT_COUNTERS(X)
-#undef X
-#define X(name, help) out[n++] = (struct ctl_counter){ #name, help, s->stack.name };
-	STACK_COUNTERS(X)
-#undef X
-#define X(name, help) out[n++] = (struct ctl_counter){ #name, help, s->mb.name };
-	MB_COUNTERS(X)
-#undef X
-#define X(name, help) out[n++] = (struct ctl_counter){ #name, help, s->idle.name };
-	IDLE_COUNTERS(X)
-#undef X
-	if (x && x->present) {
-#define X(slot, name, help) out[n++] = (struct ctl_counter){ #name, help, x->ctr.name };
-		MBXDP_STATS(X)
-#undef X
-	}
-	return n;
-}
-
 static double ticks_to_us(const struct mbx_stats_shm *e, uint64_t ticks)
 {
 	return (double)ticks * 1e6 / (double)e->tsc_hz;
