@@ -140,7 +140,7 @@ static uint64_t run(uint32_t n)
 
 	for (uint32_t i = 0; i < n; i += burst) {
 		uint32_t k = n - i < burst ? n - i : burst;
-		uint64_t t0 = tsc_read(), requests_before = h.stack->mb.ctr.mb_requests;
+		uint64_t t0 = tsc_read(), requests_before = h.stack->mb->ctr.mb_requests;
 		uint32_t d = stack_input_burst(h.stack, frames + i, k, drop);
 
 		telemetry_tick(&tel_worker, telemetry_burst(&tel_worker, t0, requests_before));
@@ -299,7 +299,7 @@ static int bench_lifecycles(uint32_t batch, uint64_t total)
 		if (stack_open_connections(h.stack))
 			return fail("batch %llu ends with %llu connections open", b,
 				    stack_open_connections(h.stack));
-		if (h.stack->adu.n_free != h.stack->adu.capacity ||
+		if (h.stack->rx_bufs.n_free != h.stack->rx_bufs.capacity ||
 		    h.stack->snd.n_free != h.stack->snd.capacity || h.n_free != h.n_frames)
 			return fail("batch %llu: buffers or frames not all returned%llu", b, 0);
 		batch_ns[b] = ns / n;

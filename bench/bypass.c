@@ -10,7 +10,7 @@
 
 #include "backend.h"
 #include "cli.h"
-#include "net/ipv4_prefix.h"
+#include "ipv4_prefix.h"
 #include "bypass_arp.h"
 #include "devmodel.h"
 #include "modbus/modbus.h"

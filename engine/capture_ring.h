@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "net/frame.h"
+#include "frame.h"
 
 #define CAPTURE_REC_HDR 16u
 #define CAPTURE_SKIP UINT32_MAX /* flags of a record that only fills to the end */

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "capture.h"
-#include "net/ipv4_prefix.h"
+#include "ipv4_prefix.h"
 #include "modbus/modbus.h"
 #include "stack.h"
 

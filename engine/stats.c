@@ -10,11 +10,11 @@ void stats_add(struct stats_totals *t, const struct stack *s, const struct mbx_p
 #define X(name, help) t->stack.name += s->ctr.name;
 	STACK_COUNTERS(X)
 #undef X
-#define X(name, help) t->mb.name += s->mb.ctr.name;
+#define X(name, help) t->mb.name += s->mb->ctr.name;
 	MB_COUNTERS(X)
 #undef X
 	for (unsigned fc = 0; fc < 256; fc++)
-		t->mb.fc_requests[fc] += s->mb.ctr.fc_requests[fc];
+		t->mb.fc_requests[fc] += s->mb->ctr.fc_requests[fc];
 	t->open_connections += stack_open_connections(s);
 }
 

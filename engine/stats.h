@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "loader.h"
+#include "modbus/modbus.h"
 #include "port.h"
 #include "stack.h"
 

@@ -113,7 +113,7 @@ void telemetry_publish(struct telemetry_worker *tw, uint64_t now_tsc)
 	if (tw->port)
 		p->port = tw->port->ctr;
 	p->stack = tw->stack->ctr;
-	p->mb = tw->stack->mb.ctr;
+	p->mb = tw->stack->mb->ctr;
 	if (tw->idle)
 		p->idle = *tw->idle;
 	p->open_connections = stack_open_connections(tw->stack);

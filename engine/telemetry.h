@@ -151,7 +151,7 @@ static inline uint64_t telemetry_burst(struct telemetry_worker *tw, uint64_t t0,
 				       uint64_t requests_before)
 {
 	uint64_t t1 = tsc_read();
-	uint64_t n = tw->stack->mb.ctr.mb_requests - requests_before;
+	uint64_t n = tw->stack->mb->ctr.mb_requests - requests_before;
 
 	if (n)
 		hist_record_n(&tw->part->proc_ticks, t1 - t0, n);

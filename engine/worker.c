@@ -57,7 +57,7 @@ void worker_burst(struct worker *w, struct mbx_frame *rx, uint32_t n, uint64_t n
 	if (w->capture)
 		capture_ring_put(w->capture, rx, n, now_ns, CAPTURE_IN);
 	w->stack->now_ns = now_ns;
-	requests_before = w->stack->mb.ctr.mb_requests;
+	requests_before = w->stack->mb->ctr.mb_requests;
 	n_drop = stack_input_burst(w->stack, rx, n, drop);
 	/* Timed before the hand-over (telemetry.h). The in-process replay, on
 	 * its virtual clock, has no telemetry. */

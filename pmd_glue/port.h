@@ -10,7 +10,7 @@
 #define MBX_PORT_H
 
 #include <stdint.h>
-#include "net/frame.h"
+#include "frame.h"
 
 struct mbx_port;
 

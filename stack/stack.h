@@ -12,8 +12,7 @@
 #include <stdint.h>
 
 #include "buf_pool.h"
-#include "modbus/modbus.h"
-#include "net/frame.h"
+#include "frame.h"
 #include "tcp/conn_policy.h"
 #include "tcp/share.h"
 #include "tcp/tcp_conn.h"
@@ -158,6 +157,11 @@ struct stack_app {
 	void *arg;
 };
 
+struct mb_ctx;
+struct mb_model;
+struct stack;
+struct tcp_conn;
+
 /* The keys of stack_config.secret from a replay's fixed secret, so that a
  * run repeats another's SYN cookies: a BLAKE2b hash (libsodium) of it, so
  * every key byte depends on every byte of the text and none is left zero
@@ -206,15 +210,19 @@ struct mbx_frame_sink {
 struct stack {
 	struct conn_table conns;
 	struct conn_policy policy;
-	struct buf_pool adu; /* MB_ADU_MAX bytes each: incomplete ADUs (mbap_stream.c) */
+	/* TCP_BUF_SIZE bytes each: a connection's receive buffer, for the
+	 * application's split message or text beyond RCV.NXT (tcp/tcp.h) */
+	struct buf_pool rx_bufs;
 	struct buf_pool snd; /* struct sndq_block each: send queues (tcp_sndq.c) */
-	struct share_table share; /* what each source holds of adu and snd (share.h) */
+	struct share_table share; /* what each source holds of rx_bufs and snd (share.h) */
 	struct timer_wheel timers; /* entry i: connection i (tcp_timer.h) */
 	uint32_t rto_min; /* ticks */
 	uint32_t rto_initial; /* ticks: RFC 6298 2.1, 1 s, or rto_min if larger */
 	uint32_t rto_max; /* ticks: RFC 6298 2.5, 60 s */
 	uint32_t max_retries;
-	struct mb_ctx mb;
+	/* The Modbus layer's context (modbus/modbus.h), which the layers below
+	 * do not see: allocated by stack_init. */
+	struct mb_ctx *mb;
 	struct stack_counters ctr;
 	struct mbx_frame_source extra; /* frames for replies longer than one segment */
 	struct mbx_frame_sink tx;
@@ -236,6 +244,12 @@ struct stack {
 	uint8_t l2_self[6];
 	uint8_t client; /* a client stack: app is its application */
 	struct stack_app app;
+	/* A server's application (the MBAP stream): a connection opened,
+	 * laddr, raddr (network order) say what it serves; the application
+	 * keeps what it needs in c->app. The only call TCP makes to it: the
+	 * text TCP accepts goes back to frame input, which hands it over
+	 * (tcp_input, struct tcp_text). */
+	void (*server_open)(struct stack *s, struct tcp_conn *c, uint32_t laddr, uint32_t raddr);
 	/* A request payload is copied here before replies overwrite its frame. */
 	uint8_t scratch[9216] __attribute__((aligned(64)));
 };
@@ -243,6 +257,9 @@ struct stack {
 enum stack_verdict {
 	STACK_SENT, /* the frame now holds a reply and went to the sink */
 	STACK_DROP, /* the caller gives the frame back to its port */
+	/* From tcp_input to frame input only: text for the application
+	 * (struct tcp_text), whose answer TCP then sends. */
+	STACK_TEXT,
 };
 
 /* model: the devices the Modbus layer answers as (mb_device.h); NULL for

@@ -202,7 +202,7 @@ static void run(uint32_t lose)
 	assert_int_equal(M.bad_answers, 0);
 	for (uint32_t i = 0; i < CONNS; i++)
 		assert_int_equal(M.done[i], REQUESTS);
-	assert_int_equal(S.stack->mb.ctr.mb_requests >= CONNS * REQUESTS, 1);
+	assert_int_equal(S.stack->mb->ctr.mb_requests >= CONNS * REQUESTS, 1);
 	assert_int_equal(C.stack->ctr.conn_connected, CONNS);
 	assert_int_equal(C.stack->ctr.conn_closed_active, CONNS);
 	assert_int_equal(stack_open_connections(C.stack), 0);
@@ -210,7 +210,7 @@ static void run(uint32_t lose)
 		/* Nothing to repeat: one SYN, one request and one answer each. */
 		assert_int_equal(C.stack->ctr.tx_syn, CONNS);
 		assert_int_equal(S.stack->ctr.conn_closed, CONNS);
-		assert_int_equal(S.stack->mb.ctr.mb_requests, CONNS * REQUESTS);
+		assert_int_equal(S.stack->mb->ctr.mb_requests, CONNS * REQUESTS);
 		assert_int_equal(C.stack->ctr.tx_retransmit_timeout + S.stack->ctr.tx_retransmit_timeout, 0);
 	} else {
 		assert_true(C.stack->ctr.tx_syn_retransmit > 0);

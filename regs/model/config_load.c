@@ -5,7 +5,7 @@
 #include "config.h"
 #include "config_parse.h"
 #include "default_image.h"
-#include "net/ipv4_prefix.h"
+#include "ipv4_prefix.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -8,12 +8,16 @@
 #include <string.h>
 
 #include "mb_device.h"
-#include "tcp/priv/tcp_priv.h"
+#include "mbap_stream.h"
+#include "tcp/tcp.h"
 
 /* The connection's Modbus peer (its server, unit and rights), kept in the
  * word TCP holds for the application. */
 _Static_assert(sizeof(struct mb_peer) == sizeof(((struct tcp_conn *)0)->app),
 	       "the Modbus peer fits the application's word");
+/* A split ADU waits in the connection's receive buffer; the room TCP keeps
+ * for one more answer takes the largest. */
+_Static_assert(MB_ADU_MAX <= TCP_BUF_SIZE, "an ADU fits TCP's receive buffer");
 
 static inline struct mb_peer peer_get(const struct tcp_conn *c)
 {
@@ -33,35 +37,33 @@ static inline uint32_t handle(struct stack *s, struct tcp_conn *c, const uint8_t
 			      uint32_t len, uint8_t *dst)
 {
 	struct mb_peer p = peer_get(c);
-	uint32_t n = mb_handle_adu(&s->mb, &p, adu, len, dst);
+	uint32_t n = mb_handle_adu(s->mb, &p, adu, len, dst);
 
 	peer_set(c, p);
 	return n;
 }
 
-/* The Modbus layer's prefetch rule: the connection's unit first, then the
- * registers the request's function code will read. */
-const void *tcp_app_ahead_conn(const struct stack *s, const struct tcp_conn *c)
+/* The Modbus layer's prefetch rule. Both halves are inlined into the
+ * burst's look-ahead, across files by LTO (the header's declarations keep
+ * them external definitions for builds without it). */
+__attribute__((always_inline)) inline const void *mbap_ahead_conn(const struct stack *s,
+								  const struct tcp_conn *c)
 {
 	struct mb_peer p = peer_get(c);
 
-	return mb_prefetch_unit(s->mb.model, &p);
+	return mb_prefetch_unit(s->mb->model, &p);
 }
 
-void tcp_app_ahead_text(const void *ahead, const uint8_t *p, uint32_t len)
+__attribute__((always_inline)) inline void mbap_ahead_text(const void *unit, const uint8_t *p,
+							   uint32_t len)
 {
-	if (ahead && len >= MBAP_HDR_LEN + 5)
-		mb_prefetch_request(ahead, p + MBAP_HDR_LEN);
+	if (unit && len >= MBAP_HDR_LEN + 5)
+		mb_prefetch_request(unit, p + MBAP_HDR_LEN);
 }
 
-void tcp_app_open(struct stack *s, struct tcp_conn *c, uint32_t laddr, uint32_t raddr)
+void mbap_open(struct stack *s, struct tcp_conn *c, uint32_t laddr, uint32_t raddr)
 {
-	peer_set(c, mb_model_peer(s->mb.model, laddr, raddr));
-}
-
-static uint8_t *adu_buffer(const struct stack *s, uint32_t i)
-{
-	return (uint8_t *)s->adu.mem + (size_t)i * MB_ADU_MAX;
+	peer_set(c, mb_model_peer(s->mb->model, laddr, raddr));
 }
 
 /* Answers one complete ADU. The response is built straight into the segment
@@ -88,8 +90,8 @@ static uint32_t hold(struct stack *s, struct tcp_conn *c, const uint8_t *p, uint
 {
 	uint32_t k = len < want ? len : want;
 
-	memcpy(adu_buffer(s, c->adu_buf) + c->adu_held, p, k);
-	c->adu_held = (uint16_t)(c->adu_held + k);
+	memcpy(tcp_buf(s, c) + c->rx_held, p, k);
+	c->rx_held = (uint16_t)(c->rx_held + k);
 	return k;
 }
 
@@ -100,20 +102,20 @@ static int complete_held(struct stack *s, struct tcp_conn *c, const uint8_t *p, 
 {
 	uint32_t pos = 0, adu_len;
 
-	if (c->adu_held < 6)
-		pos += hold(s, c, p, len, 6u - c->adu_held);
-	if (c->adu_held < 6) {
+	if (c->rx_held < 6)
+		pos += hold(s, c, p, len, 6u - c->rx_held);
+	if (c->rx_held < 6) {
 		c->rcv_nxt += pos;
 		return (int)pos;
 	}
-	adu_len = mbap_adu_len(adu_buffer(s, c->adu_buf));
+	adu_len = mbap_adu_len(tcp_buf(s, c));
 	if (!adu_len)
 		return -1;
-	pos += hold(s, c, p + pos, len - pos, adu_len - c->adu_held);
+	pos += hold(s, c, p + pos, len - pos, adu_len - c->rx_held);
 	c->rcv_nxt += pos;
-	if (c->adu_held == adu_len) {
+	if (c->rx_held == adu_len) {
 		s->ctr.adu_split_reassembled++;
-		answer(s, c, adu_buffer(s, c->adu_buf), adu_len, w);
+		answer(s, c, tcp_buf(s, c), adu_len, w);
 		tcp_buf_release(s, c);
 	}
 	return (int)pos;
@@ -125,7 +127,7 @@ static int complete_held(struct stack *s, struct tcp_conn *c, const uint8_t *p, 
  * its window opens. */
 static int backlogged(struct stack *s, const struct tcp_writer *w)
 {
-	if (!tcp_backlogged(w->c, tcp_writer_unsent(w)))
+	if (!tcp_writer_backlogged(w))
 		return 0;
 	s->ctr.drop_window_backlog++;
 	return 1;
@@ -140,7 +142,7 @@ static int stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, u
 {
 	uint32_t start = c->rcv_nxt, pos = 0;
 
-	if (c->adu_buf != CONN_NONE) {
+	if (tcp_buf_held(c)) {
 		int k;
 
 		/* Room for the answer first: without it nothing is taken. */
@@ -162,16 +164,8 @@ static int stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, u
 				goto bad_length;
 		}
 		if (rem < 6 || rem < adu_len) {
-			int r = share_take(s, c, SHARE_ADU, 0);
-
-			if (r < 0) {
-				if (r == SHARE_POOL_EMPTY)
-					s->ctr.drop_no_adu_buffer++;
-				share_count_refusal(s, r);
+			if (tcp_buf_take(s, c) < 0)
 				return -1;
-			}
-			c->adu_buf = buf_pool_get(&s->adu);
-			c->adu_held = 0;
 			pos += hold(s, c, p + pos, rem, rem);
 			break;
 		}
@@ -189,19 +183,23 @@ static int stream_input(struct stack *s, struct tcp_conn *c, const uint8_t *p, u
 	return 0;
 
 bad_length:
-	s->mb.ctr.mb_reset_bad_length++;
+	s->mb->ctr.mb_reset_bad_length++;
 	s->ctr.conn_reset_bad_mbap++;
 	return -1;
 }
 
-int tcp_app_input(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c, const uint8_t *p,
-		  uint32_t len, uint8_t fin, struct tcp_writer *w)
+/* Inlined into frame input's hand-over, across files by LTO (see above). */
+__attribute__((always_inline)) inline int mbap_input(struct stack *s, const struct tcp_seg *seg,
+						     const struct tcp_text *t, struct tcp_writer *w)
 {
+	struct tcp_conn *c = t->c;
+	const uint8_t *p = s->scratch;
+	uint32_t len = t->len;
 	uint8_t *dst;
 
 	/* The fast way: exactly one whole ADU, nothing held before it, no FIN
 	 * to answer after it, and TCP's room in the request's own frame. */
-	if (__builtin_expect(!fin && len >= 6 && mbap_adu_len(p) == len && c->adu_buf == CONN_NONE, 1) &&
+	if (__builtin_expect(!t->fin && len >= 6 && mbap_adu_len(p) == len && !tcp_buf_held(c), 1) &&
 	    (dst = tcp_single_room(s, seg, c, MB_ADU_MAX)) != 0) {
 		tcp_single_commit(s, seg, c, len, handle(s, c, p, len, dst));
 		return TCP_APP_SENT;

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "csum.h"
-#include "tcp/priv/tcp_priv.h"
+#include "tcp/tcp.h"
 
 #define ARP_LEN 28 /* Ethernet/IPv4 ARP (RFC 826) */
 #define ARP_REQUEST 1
@@ -81,7 +81,7 @@ enum stack_verdict icmp_input(struct stack *s, struct mbx_frame *f, uint32_t l2,
 		s->ctr.drop_icmp_not_echo++;
 		return STACK_DROP;
 	}
-	tcp_out_swap_l2(f->data);
+	frame_swap_l2(f->data);
 	/* Options of the request are not echoed: the message moves up to a
 	 * plain 20-byte header. */
 	if (ihl != IP_HDR_LEN)

@@ -1,6 +1,8 @@
 /* Frame input: Ethernet (one optional 802.1Q tag), IPv4 and the TCP header
- * are checked here, checksums included, before tcp_input() sees a segment.
- * A frame that fails a check is dropped and counted, never answered. */
+ * are checked here, checksums included, before tcp_input() sees a segment;
+ * the text TCP accepts on a server goes from here to the application, the
+ * MBAP stream. A frame that fails a check is dropped and counted, never
+ * answered. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +11,9 @@
 #include "arp_icmp.h"
 #include "csum.h"
 #include "prefetch.h"
-#include "tcp/priv/tcp_priv.h"
-#include "tcp/tcp_timer.h"
+#include "modbus/mbap_stream.h"
+#include "tcp/tcp.h"
 
-#define ETH_HLEN 14
 #define ETH_P_IPV4 0x0800
 #define ETH_P_ARP 0x0806
 #define ETH_P_8021Q 0x8100
@@ -185,9 +186,22 @@ static inline __attribute__((always_inline)) enum stack_verdict
 frame_answer(struct stack *s, enum frame_kind kind, struct frame_in *in, struct tcp_conn *hint,
 	     const int client)
 {
+	struct tcp_text t;
+	struct tcp_writer w;
+	enum stack_verdict v;
+	int app;
+
 	switch (kind) {
 	case FRAME_TCP:
-		return client ? tcp_input_client(s, &in->seg, hint) : tcp_input(s, &in->seg, hint);
+		if (client)
+			return tcp_input_client(s, &in->seg, hint);
+		/* The text TCP accepts goes to the application, which answers
+		 * into TCP's room; TCP then sends what it wrote. */
+		v = tcp_input(s, &in->seg, hint, &t);
+		if (v != STACK_TEXT)
+			return v;
+		app = mbap_input(s, &in->seg, &t, &w);
+		return app == TCP_APP_SENT ? STACK_SENT : tcp_text_done(s, &in->seg, &t, app, &w);
 	case FRAME_ARP:
 		return arp_input(s, in->seg.f, in->seg.l2_len);
 	case FRAME_ICMP:
@@ -214,13 +228,13 @@ enum stack_verdict stack_input(struct stack *s, struct mbx_frame *f)
  *   1. header checks (frame_check) and the tuple's hash: its home slot's
  *      line; and the header lines of the frame AHEAD_FRAME on
  *   2. the slots: the line of the connection whose tag matches
- *   3. the connections: their timer entries and the heads of their send
- *      queues; and where TCP will accept the text, what the application's
- *      prefetch rule names for the connection (a unit's hot lines and
- *      seqlock: tcp_app_ahead_conn)
+ *   3. the connections: what TCP will touch besides them
+ *      (tcp_ahead_conn) and, where it will accept the text, what the
+ *      application's prefetch rule names for the connection (a unit's hot
+ *      lines and seqlock: mbap_ahead_conn)
  *   4. the answers, frame by frame, after the application's prefetch rule
  *      has read the text AHEAD_REQUEST frames on (the registers its
- *      function code addresses, tcp_app_ahead_text; the unit's table group
+ *      function code addresses, mbap_ahead_text; the unit's table group
  *      is in cache by then)
  *
  * Only stage 4 changes state and writes frames. A connection found in
@@ -270,29 +284,6 @@ static inline void ahead_slots(const struct stack *s, struct ahead *a)
 	}
 }
 
-/* What answering on the connection found will touch besides it: its timer
- * entry, the head of its send queue (the answer in flight that the
- * request's ACK frees, and where the next answer is kept) and, for text TCP
- * will accept, what the application's prefetch rule names (a server's: a
- * client stack's application reads its text itself). */
-static inline void ahead_found(const struct stack *s, struct ahead *a, const int client)
-{
-	const struct tcp_conn *c = a->c;
-	const struct timer_entry *e = &s->timers.entries[c - s->conns.conns];
-
-	if (!client && tcp_ahead_text(c, &a->in.seg))
-		a->app = tcp_app_ahead_conn(s, c);
-	mbx_prefetch(e);
-	mbx_prefetch((const uint8_t *)(e + 1) - 1); /* 24 bytes may straddle two lines */
-	if (c->snd_buf != CONN_NONE) {
-		mbx_prefetch(sndq_head(s, c));
-		/* The answer's copy also fills the block's second line: fetched
-		 * for writing, it keeps 65,536 connections as fast with the
-		 * reply's headers inlined (tcp_out_finish). */
-		__builtin_prefetch((const uint8_t *)sndq_head(s, c) + 64, 1);
-	}
-}
-
 /* The connection the tag matched, or (a tag shared by another tuple of the
  * run, about one lookup in 4,000 at a million connections) the rest of the
  * run probed on the spot. */
@@ -303,14 +294,15 @@ static inline void ahead_conn(const struct stack *s, struct ahead *a, const int 
 	if (!conn_is(a->c, seg->saddr, seg->daddr, seg->sport, seg->dport))
 		a->c = conn_find_from(&s->conns, (a->key.slot + 1) & s->conns.slot_mask, a->key.tag,
 				      seg->saddr, seg->daddr, seg->sport, seg->dport);
-	if (a->c)
-		ahead_found(s, a, client);
+	/* A client stack's application reads its text itself. */
+	if (a->c && tcp_ahead_conn(s, a->c, seg) && !client)
+		a->app = mbap_ahead_conn(s, a->c);
 }
 
 static inline void ahead_request(const struct ahead *a)
 {
 	if (a->app)
-		tcp_app_ahead_text(a->app, a->in.seg.payload, a->in.seg.len);
+		mbap_ahead_text(a->app, a->in.seg.payload, a->in.seg.len);
 }
 
 static inline __attribute__((always_inline)) uint32_t

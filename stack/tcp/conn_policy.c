@@ -1,5 +1,5 @@
 #include "conn_policy.h"
-#include "net/ipv4_prefix.h"
+#include "ipv4_prefix.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,10 +1,15 @@
-#include "tcp_conn.h"
-
+/* TCP's state as a whole: its setup from the stack's configuration, the
+ * connection table, a connection's admission (the per-source limit and
+ * eviction of MIG 4.2.1, chosen by conn_policy.c) and its end, and what a
+ * burst looks ahead at. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "priv/tcp_priv.h"
+#include "prefetch.h"
 #include "table_mem.h"
+#include "tcp_timer.h"
 
 int conn_table_init(struct conn_table *t, uint32_t capacity, uint64_t hash_key)
 {
@@ -62,7 +67,7 @@ struct tcp_conn *conn_insert(struct conn_table *t, uint32_t raddr, uint32_t ladd
 	c->laddr = laddr;
 	c->rport = rport;
 	c->lport = lport;
-	c->adu_buf = CONN_NONE;
+	c->rx_buf = CONN_NONE;
 	c->snd_buf = CONN_NONE;
 	c->next = CONN_NONE;
 	/* At a load of at most 1/2 a free slot is always ahead. */
@@ -107,4 +112,154 @@ void conn_remove(struct conn_table *t, struct tcp_conn *c)
 	t->free_head = idx;
 	t->in_use--;
 	t->gen++;
+}
+
+static void refuse(struct stack *s, struct tcp_seg *seg)
+{
+	s->ctr.tx_rst++;
+	tcp_reply_control(s, seg, TCP_RST, seg->ack, 0, TCP_RCV_WND);
+}
+
+/* Makes room in a full table (MIG 4.2.1). 0, or -1 if nothing may go. */
+static int evict(struct stack *s)
+{
+	struct tcp_conn *v = conn_policy_victim(&s->policy, &s->conns, (uint32_t)tcp_now_tick(s));
+
+	if (!v)
+		return -1;
+	if (v->state == TCP_TIME_WAIT) {
+		/* Closed already: nothing to tell the peer. */
+		s->ctr.conn_time_wait_reclaimed++;
+		tcp_conn_close(s, v, STACK_CLOSED);
+		return 0;
+	}
+	/* The slot is needed now, so the victim does not wait in FIN-WAIT
+	 * and its FIN is sent once, not retransmitted: the peer sees an
+	 * orderly end of stream (FIN) or a reset, and its own FIN later finds
+	 * no connection and gets the RST of RFC 9293 3.10.7.2. */
+	s->ctr.conn_evicted++;
+	if (tcp_send_ctl(s, v, s->policy.cfg.close_rst ? TCP_RST : TCP_FIN | TCP_ACK, v->snd_nxt) == 0) {
+		if (s->policy.cfg.close_rst)
+			s->ctr.tx_rst++;
+		else
+			s->ctr.tx_fin++;
+	}
+	tcp_conn_close(s, v, STACK_ABORTED);
+	return 0;
+}
+
+struct tcp_conn *tcp_conn_admit(struct stack *s, struct tcp_seg *seg)
+{
+	int priority = conn_policy_is_priority(&s->policy, seg->saddr);
+	struct tcp_conn *c;
+	uint32_t now = (uint32_t)tcp_now_tick(s);
+	uint64_t due;
+
+	/* Priority sources are trusted (configured by the operator): the
+	 * per-source limit guards the table against the others. */
+	if (!priority && conn_policy_source_full(&s->policy, seg->saddr)) {
+		s->ctr.conn_refused_per_source++;
+		refuse(s, seg);
+		return 0;
+	}
+	if (s->conns.in_use == s->conns.capacity && evict(s) < 0) {
+		/* A clear refusal rather than a connection the peer believes in
+		 * and we never answer. */
+		s->ctr.conn_refused_table_full++;
+		refuse(s, seg);
+		return 0;
+	}
+	c = conn_insert(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
+	c->cm_flags = priority ? CONN_PRIORITY : 0;
+	c->last_rx = c->last_req = now;
+	conn_policy_source_add(&s->policy, seg->saddr);
+	conn_policy_set_state(&s->policy, c, TCP_ESTABLISHED);
+	due = conn_mgmt_deadline(s, c);
+	if (due != UINT64_MAX)
+		tcp_timer_ensure(s, c, due);
+	return c;
+}
+
+void tcp_conn_close(struct stack *s, struct tcp_conn *c, enum stack_close_why why)
+{
+	tcp_buf_release(s, c);
+	if (c->snd_buf != CONN_NONE)
+		sndq_release(s, c);
+	conn_policy_source_del(&s->policy, c->raddr);
+	conn_policy_set_state(&s->policy, c, 0);
+	/* The wheel entry may stay armed: it fires on a free or reused slot,
+	 * finds nothing due, and is re-armed only if the new owner needs it. */
+	conn_remove(&s->conns, c);
+	/* Last: the callback may open a connection, which may take c's slot
+	 * (callers return once c is closed, or check c->state). */
+	if (__builtin_expect(s->client, 0))
+		s->app.closed(s->app.arg, (uint32_t)(c - s->conns.conns), why);
+}
+
+int tcp_init(struct stack *s, const struct stack_config *cfg,
+	     const struct conn_policy_config *policy)
+{
+	uint64_t hash_key;
+
+	memcpy(&hash_key, cfg->secret + sizeof(s->cookie_key), sizeof(hash_key));
+	if (conn_table_init(&s->conns, cfg->max_conns, hash_key) < 0)
+		return -1;
+	/* 4096 slots of a tick: the usual retransmission timeouts fit one
+	 * revolution (timer_wheel.h). */
+	if (conn_policy_init(&s->policy, policy, cfg->max_conns, hash_key) < 0 ||
+	    buf_pool_init(&s->rx_bufs, cfg->adu_buffers ? cfg->adu_buffers : cfg->max_conns / 4 + 64,
+			  TCP_BUF_SIZE) < 0 ||
+	    buf_pool_init(&s->snd, cfg->snd_blocks ? cfg->snd_blocks : cfg->max_conns / 2 + 64,
+			  sizeof(struct sndq_block)) < 0 ||
+	    share_init(&s->share, &s->snd, &s->rx_bufs, cfg->max_conns, hash_key) < 0 ||
+	    timer_wheel_init(&s->timers, cfg->max_conns, 1u << STACK_TICK_SHIFT, 4096) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	s->rto_min = tcp_ticks_from_ms(cfg->rto_min_ms ? cfg->rto_min_ms : 200);
+	s->rto_initial = tcp_ticks_from_ms(TCP_RTO_INITIAL_MS);
+	s->rto_max = tcp_ticks_from_ms(TCP_RTO_MAX_MS);
+	if (s->rto_initial < s->rto_min)
+		s->rto_initial = s->rto_min;
+	if (s->rto_max < s->rto_min)
+		s->rto_max = s->rto_min;
+	s->max_retries = cfg->max_retries ? cfg->max_retries : 8;
+	for (uint32_t i = 0; i < cfg->n_ports; i++)
+		s->port_served[cfg->ports[i] >> 3] |= (uint8_t)(1u << (cfg->ports[i] & 7));
+	memcpy(s->cookie_key, cfg->secret, sizeof(s->cookie_key));
+	s->mss = cfg->mss;
+	s->challenge_ack_limit = cfg->challenge_ack_limit ? cfg->challenge_ack_limit : 1000;
+	s->challenge_second = UINT64_MAX; /* no budget drawn yet */
+	return 0;
+}
+
+void tcp_free(struct stack *s)
+{
+	timer_wheel_free(&s->timers);
+	share_free(&s->share);
+	buf_pool_free(&s->snd);
+	buf_pool_free(&s->rx_bufs);
+	conn_policy_free(&s->policy);
+	conn_table_free(&s->conns);
+}
+
+/* Inlined into the burst's look-ahead, across files by LTO (the header's
+ * declaration keeps this an external definition for builds without it). */
+__attribute__((always_inline)) inline int tcp_ahead_conn(const struct stack *s,
+							  const struct tcp_conn *c,
+							  const struct tcp_seg *seg)
+{
+	const struct timer_entry *e = &s->timers.entries[c - s->conns.conns];
+
+	mbx_prefetch(e);
+	mbx_prefetch((const uint8_t *)(e + 1) - 1); /* 24 bytes may straddle two lines */
+	if (c->snd_buf != CONN_NONE) {
+		mbx_prefetch(sndq_head(s, c));
+		/* The answer's copy also fills the block's second line: fetched
+		 * for writing, it keeps 65,536 connections as fast with the
+		 * reply's headers inlined (tcp_out_finish). */
+		__builtin_prefetch((const uint8_t *)sndq_head(s, c) + 64, 1);
+	}
+	return seg->len && c->state == TCP_ESTABLISHED && !(seg->flags & (TCP_SYN | TCP_RST)) &&
+	       seg->seq - c->rcv_nxt < TCP_RCV_WND;
 }

@@ -1,7 +1,6 @@
-/* Connection management on the TCP side: admission of new connections (the
- * per-source limit and eviction of MIG 4.2.1, chosen by conn_policy.c), our
- * own close (RFC 9293 3.6: FIN-WAIT-1, FIN-WAIT-2, CLOSING, TIME-WAIT), and
- * the idle, keepalive and TIME-WAIT deadlines.
+/* Connection management on the TCP side: our own close (RFC 9293 3.6:
+ * FIN-WAIT-1, FIN-WAIT-2, CLOSING, TIME-WAIT), and the idle, keepalive and
+ * TIME-WAIT deadlines. Admission is tcp.c's.
  *
  * TIME-WAIT is bounded by --time-wait (1 s by default), far below the 2 MSL
  * of RFC 9293 3.6 (4 minutes): a server that closes idle connections would
@@ -27,72 +26,6 @@
  * not end TIME-WAIT early (RFC 1337, tcp_in.c). */
 #include "priv/tcp_priv.h"
 #include "tcp_timer.h"
-
-static void refuse(struct stack *s, struct tcp_seg *seg)
-{
-	s->ctr.tx_rst++;
-	tcp_reply_control(s, seg, TCP_RST, seg->ack, 0, TCP_RCV_WND);
-}
-
-/* Makes room in a full table (MIG 4.2.1). 0, or -1 if nothing may go. */
-static int evict(struct stack *s)
-{
-	struct tcp_conn *v = conn_policy_victim(&s->policy, &s->conns, (uint32_t)tcp_now_tick(s));
-
-	if (!v)
-		return -1;
-	if (v->state == TCP_TIME_WAIT) {
-		/* Closed already: nothing to tell the peer. */
-		s->ctr.conn_time_wait_reclaimed++;
-		tcp_conn_close(s, v, STACK_CLOSED);
-		return 0;
-	}
-	/* The slot is needed now, so the victim does not wait in FIN-WAIT
-	 * and its FIN is sent once, not retransmitted: the peer sees an
-	 * orderly end of stream (FIN) or a reset, and its own FIN later finds
-	 * no connection and gets the RST of RFC 9293 3.10.7.2. */
-	s->ctr.conn_evicted++;
-	if (tcp_send_ctl(s, v, s->policy.cfg.close_rst ? TCP_RST : TCP_FIN | TCP_ACK, v->snd_nxt) == 0) {
-		if (s->policy.cfg.close_rst)
-			s->ctr.tx_rst++;
-		else
-			s->ctr.tx_fin++;
-	}
-	tcp_conn_close(s, v, STACK_ABORTED);
-	return 0;
-}
-
-struct tcp_conn *tcp_conn_admit(struct stack *s, struct tcp_seg *seg)
-{
-	int priority = conn_policy_is_priority(&s->policy, seg->saddr);
-	struct tcp_conn *c;
-	uint32_t now = (uint32_t)tcp_now_tick(s);
-	uint64_t due;
-
-	/* Priority sources are trusted (configured by the operator): the
-	 * per-source limit guards the table against the others. */
-	if (!priority && conn_policy_source_full(&s->policy, seg->saddr)) {
-		s->ctr.conn_refused_per_source++;
-		refuse(s, seg);
-		return 0;
-	}
-	if (s->conns.in_use == s->conns.capacity && evict(s) < 0) {
-		/* A clear refusal rather than a connection the peer believes in
-		 * and we never answer. */
-		s->ctr.conn_refused_table_full++;
-		refuse(s, seg);
-		return 0;
-	}
-	c = conn_insert(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
-	c->cm_flags = priority ? CONN_PRIORITY : 0;
-	c->last_rx = c->last_req = now;
-	conn_policy_source_add(&s->policy, seg->saddr);
-	conn_policy_set_state(&s->policy, c, TCP_ESTABLISHED);
-	due = conn_mgmt_deadline(s, c);
-	if (due != UINT64_MAX)
-		tcp_timer_ensure(s, c, due);
-	return c;
-}
 
 void tcp_abort(struct stack *s, struct tcp_conn *c, enum stack_close_why why)
 {

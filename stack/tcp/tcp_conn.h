@@ -54,7 +54,7 @@ enum tcp_state {
  * rounded down to a power of two: tcp_peer_window()). */
 #define TCP_CF_MAX_WND_SHIFT 4
 
-#define TCP_HELD_OOO 0x8000 /* c->adu_held: out-of-order text, not an ADU's head */
+#define TCP_HELD_OOO 0x8000 /* c->rx_held: out-of-order text, not the application's */
 
 #define CONN_PRIORITY 0x01 /* c->cm_flags: from a priority source, never evicted */
 
@@ -74,11 +74,12 @@ struct tcp_conn {
 	uint16_t peer_wnd; /* last window the peer advertised (we do not scale) */
 	uint8_t state;
 	uint8_t flags; /* TCP_CF_* */
-	/* Bytes of an incomplete Modbus ADU held in adu_buf (RFC 9293 lets a
+	/* The connection's one receive buffer (tcp/tcp.h): bytes of the
+	 * application's incomplete message held in rx_buf (RFC 9293 lets a
 	 * request be cut anywhere; the tail waits here for the next segment),
-	 * or TCP_HELD_OOO: adu_buf holds text beyond RCV.NXT (tcp_reorder.c). */
-	uint16_t adu_held;
-	uint32_t adu_buf; /* index into the ADU buffer pool, CONN_NONE if none */
+	 * or TCP_HELD_OOO: rx_buf holds text beyond RCV.NXT (tcp_reorder.c). */
+	uint16_t rx_held;
+	uint32_t rx_buf; /* index into the receive buffer pool, CONN_NONE if none */
 	/* Retransmission (tcp_sndq.c, tcp_timer.c). The bytes sent and not yet
 	 * acknowledged, and the retransmission timer's state, live in pool
 	 * blocks only while there are any: an idle connection holds none. */

@@ -30,25 +30,9 @@ static enum stack_verdict input_closed(struct stack *s, struct tcp_seg *seg)
 	return STACK_SENT;
 }
 
-void tcp_conn_close(struct stack *s, struct tcp_conn *c, enum stack_close_why why)
-{
-	tcp_buf_release(s, c);
-	if (c->snd_buf != CONN_NONE)
-		sndq_release(s, c);
-	conn_policy_source_del(&s->policy, c->raddr);
-	conn_policy_set_state(&s->policy, c, 0);
-	/* The wheel entry may stay armed: it fires on a free or reused slot,
-	 * finds nothing due, and is re-armed only if the new owner needs it. */
-	conn_remove(&s->conns, c);
-	/* Last: the callback may open a connection, which may take c's slot
-	 * (callers return once c is closed, or check c->state). */
-	if (__builtin_expect(s->client, 0))
-		s->app.closed(s->app.arg, (uint32_t)(c - s->conns.conns), why);
-}
-
 static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *seg,
-					     struct tcp_conn *c);
-static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg);
+					     struct tcp_conn *c, struct tcp_text *t);
+static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg, struct tcp_text *t);
 
 static inline uint16_t oow_now(const struct stack *s)
 {
@@ -71,17 +55,18 @@ static int oow_ack_limited(const struct stack *s, struct tcp_conn *c)
 
 /* A SYN that may reopen a connection in TIME-WAIT (RFC 1122 4.2.2.13): the
  * old incarnation goes, and the SYN is answered as in LISTEN. */
-static enum stack_verdict reopen(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c)
+static enum stack_verdict reopen(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c,
+				 struct tcp_text *t)
 {
 	s->ctr.conn_time_wait_reopened++;
 	s->ctr.conn_closed_active++;
 	tcp_conn_close(s, c, STACK_CLOSED);
-	return input_listen(s, seg);
+	return input_listen(s, seg, t);
 }
 
 /* No connection on a served port: LISTEN (RFC 9293 3.10.7.2), with SYN
  * cookies standing in for SYN-RECEIVED. */
-static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
+static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg, struct tcp_text *t)
 {
 	struct tcp_conn *c;
 	uint16_t peer_mss;
@@ -120,9 +105,9 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg)
 	c->peer_mss = peer_mss;
 	tcp_peer_window(s, c, seg->wnd);
 	c->oow_ack_at = (uint16_t)(oow_now(s) - TCP_OOW_GAP); /* the first may go at once */
-	tcp_app_open(s, c, seg->daddr, seg->saddr);
+	s->server_open(s, c, seg->daddr, seg->saddr);
 	s->ctr.conn_opened++;
-	return input_synchronized(s, seg, c);
+	return input_synchronized(s, seg, c, t);
 }
 
 /* An ACK for a segment that failed a check. One that repeats text or a FIN
@@ -268,7 +253,7 @@ static int seq_acceptable(const struct tcp_conn *c, const struct tcp_seg *seg)
  * needs a send buffer block for its retransmission: without one, theirs is
  * left unacknowledged and comes again. Then what was written goes, with at
  * least an ACK. */
-static inline enum stack_verdict text_done(struct stack *s, struct tcp_seg *seg,
+static inline enum stack_verdict text_done(struct stack *s, const struct tcp_seg *seg,
 					   struct tcp_conn *c, struct tcp_writer *w, uint8_t fin)
 {
 	if (fin && c->rcv_nxt == seg->seq + seg->len && tcp_writer_reserve(w, 0) == 0) {
@@ -288,16 +273,14 @@ static inline enum stack_verdict text_done(struct stack *s, struct tcp_seg *seg,
 /* A client stack's len in-order bytes in s->scratch (and a FIN after them
  * if fin): to the application, which may send, close or abort from its
  * callback. What it sends carries the ACK; else an ACK goes in seg's
- * frame. parked: as tcp_reorder_fill left it. */
+ * frame. */
 static enum stack_verdict client_text(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c,
-				      uint32_t len, uint8_t fin, uint32_t parked)
+				      uint32_t len, uint8_t fin)
 {
 	uint32_t snd_nxt = c->snd_nxt;
 	struct tcp_writer w;
 
 	c->rcv_nxt += len;
-	if (parked != CONN_NONE)
-		tcp_reorder_unpark(c, parked);
 	if (len) {
 		s->app.received(s->app.arg, (uint32_t)(c - s->conns.conns), s->scratch, len);
 		/* The callback may have closed c, and a connect taken its slot. */
@@ -317,16 +300,16 @@ static enum stack_verdict client_text(struct stack *s, struct tcp_seg *seg, stru
  * (input_synchronized) and for a client stack (client_synchronized), so
  * neither tests which it is on its way (client is a constant). */
 static inline __attribute__((always_inline)) enum stack_verdict
-synchronized(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c, const int client)
+synchronized(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c, const int client,
+	     struct tcp_text *t)
 {
-	struct tcp_writer w;
-	uint32_t skip, len, parked = CONN_NONE;
+	uint32_t skip, len;
 	uint8_t fin;
-	int wnd_closed, stream;
+	int wnd_closed;
 
 	if (!seq_acceptable(c, seg)) {
 		if (tcp_time_wait_reopens(s, c, seg))
-			return reopen(s, seg, c);
+			return reopen(s, seg, c, t);
 		s->ctr.drop_seq_unacceptable++;
 		if (seg->flags & TCP_RST)
 			return STACK_DROP;
@@ -363,7 +346,7 @@ synchronized(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c, const int
 	/* Fourth check, SYN in a synchronized state (RFC 5961 4.2). */
 	if (seg->flags & TCP_SYN) {
 		if (tcp_time_wait_reopens(s, c, seg))
-			return reopen(s, seg, c);
+			return reopen(s, seg, c, t);
 		return challenge_ack(s, seg, c);
 	}
 	/* Fifth check, ACK. */
@@ -449,37 +432,43 @@ synchronized(struct stack *s, struct tcp_seg *seg, struct tcp_conn *c, const int
 	len = seg->len - skip;
 	memcpy(s->scratch, seg->payload + skip, len);
 	c->last_req = (uint32_t)tcp_now_tick(s); /* a request: the idle clock restarts */
-	if (__builtin_expect(c->adu_held & TCP_HELD_OOO, 0))
-		len = tcp_reorder_fill(s, c, s->scratch, len, sizeof(s->scratch), &parked);
+	if (__builtin_expect(c->rx_held & TCP_HELD_OOO, 0))
+		len = tcp_reorder_fill(s, c, s->scratch, len, sizeof(s->scratch));
 	if (client)
-		return client_text(s, seg, c, len, fin, parked);
-	stream = tcp_app_input(s, seg, c, s->scratch, len, fin, &w);
-	if (parked != CONN_NONE)
-		tcp_reorder_unpark(c, parked);
-	if (stream == TCP_APP_SENT)
-		return STACK_SENT;
-	if (stream == TCP_APP_RESET) {
-		/* The stream cannot go on: replies already written stay sent,
-		 * then the application's abort, <SEQ=SND.NXT><CTL=RST> (RFC 9293
+		return client_text(s, seg, c, len, fin);
+	t->c = c;
+	t->len = len;
+	t->fin = fin;
+	return STACK_TEXT;
+}
+
+enum stack_verdict tcp_text_done(struct stack *s, const struct tcp_seg *seg,
+				 const struct tcp_text *t, int app, struct tcp_writer *w)
+{
+	struct tcp_conn *c = t->c;
+
+	if (app == TCP_APP_RESET) {
+		/* The application cannot go on: replies already written stay
+		 * sent, then its abort, <SEQ=SND.NXT><CTL=RST> (RFC 9293
 		 * 3.10.5). */
-		if (tcp_writer_control(&w, TCP_RST, c->snd_nxt) == 0)
+		if (tcp_writer_control(w, TCP_RST, c->snd_nxt) == 0)
 			s->ctr.tx_rst++;
 		tcp_conn_close(s, c, STACK_ABORTED);
 		return STACK_SENT;
 	}
-	return text_done(s, seg, c, &w, fin);
+	return text_done(s, seg, c, w, t->fin);
 }
 
 static enum stack_verdict input_synchronized(struct stack *s, struct tcp_seg *seg,
-					     struct tcp_conn *c)
+					     struct tcp_conn *c, struct tcp_text *t)
 {
-	return synchronized(s, seg, c, 0);
+	return synchronized(s, seg, c, 0, t);
 }
 
 static enum stack_verdict client_synchronized(struct stack *s, struct tcp_seg *seg,
 					      struct tcp_conn *c)
 {
-	return synchronized(s, seg, c, 1);
+	return synchronized(s, seg, c, 1, 0);
 }
 
 enum stack_verdict tcp_input_client(struct stack *s, struct tcp_seg *seg, struct tcp_conn *hint)
@@ -494,16 +483,17 @@ enum stack_verdict tcp_input_client(struct stack *s, struct tcp_seg *seg, struct
 	return client_synchronized(s, seg, c);
 }
 
-enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *hint)
+enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *hint,
+			     struct tcp_text *t)
 {
 	struct tcp_conn *c =
 		hint ? hint : conn_lookup(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
 	uint16_t dport;
 
 	if (c)
-		return input_synchronized(s, seg, c);
+		return input_synchronized(s, seg, c, t);
 	dport = (uint16_t)__builtin_bswap16(seg->dport);
 	if (!(s->port_served[dport >> 3] & (1u << (dport & 7))))
 		return input_closed(s, seg);
-	return input_listen(s, seg);
+	return input_listen(s, seg, t);
 }

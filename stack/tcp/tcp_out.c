@@ -9,17 +9,8 @@
  * (tcp_writer.c). */
 #include <string.h>
 
-#include "net/csum.h"
+#include "csum.h"
 #include "priv/tcp_priv.h"
-
-void tcp_out_swap_l2(uint8_t *eth)
-{
-	uint8_t mac[6];
-
-	memcpy(mac, eth, 6);
-	memcpy(eth, eth + 6, 6);
-	memcpy(eth + 6, mac, 6);
-}
 
 static inline void put32(uint8_t *p, uint32_t w)
 {
@@ -81,7 +72,7 @@ void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags
 	struct mbx_frame *f = seg->f;
 	uint16_t mss = (flags & TCP_SYN) ? s->mss : 0;
 
-	tcp_out_swap_l2(f->data);
+	frame_swap_l2(f->data);
 	tcp_out_finish(f->data + seg->l2_len, &seg->reply, flags, seq, ack, 0, mss, wnd);
 	f->len = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN + (mss ? 4 : 0);
 	s->tx.put(s->tx.arg, f);
@@ -139,7 +130,7 @@ uint8_t *tcp_single_room(struct stack *s, const struct tcp_seg *seg, struct tcp_
 		if (h->wblk != c->snd_buf || h->wlen + max > SNDQ_DATA)
 			return 0;
 	}
-	tcp_out_swap_l2(f->data);
+	frame_swap_l2(f->data);
 	return f->data + hdr;
 }
 

@@ -1,4 +1,5 @@
-/* Out-of-order text (RFC 9293 3.10.7.4, seventh check: "segments with
+/* The connection's receive buffer (tcp/tcp.h), and what TCP keeps in it:
+ * out-of-order text (RFC 9293 3.10.7.4, seventh check: "segments with
  * higher beginning sequence numbers may be held for later processing"):
  * a request that arrives before the one ahead of it is kept, so that when
  * the hole fills both are answered at once, not after the client's
@@ -7,7 +8,7 @@
  * Bounded as the rest of a connection's receive state: one run of
  * contiguous text beyond RCV.NXT, at most TCP_OOO_MAX bytes, kept in the
  * connection's one ADU buffer (taken from its share, share.h) while no
- * split ADU waits there. The buffer starts with a struct ooo_run; adu_held
+ * split ADU waits there. The buffer starts with a struct ooo_run; rx_held
  * then says TCP_HELD_OOO (tcp_conn.h). What does not fit (a second run, a
  * larger one, text while a split ADU waits) is dropped as before: the
  * duplicate ACK asks for it again. */
@@ -22,11 +23,11 @@ struct ooo_run {
 	uint8_t data[];
 };
 
-#define TCP_OOO_MAX (MB_ADU_MAX - sizeof(struct ooo_run))
+#define TCP_OOO_MAX (TCP_BUF_SIZE - sizeof(struct ooo_run))
 
 static struct ooo_run *run_of(const struct stack *s, const struct tcp_conn *c)
 {
-	return (struct ooo_run *)((uint8_t *)s->adu.mem + (size_t)c->adu_buf * MB_ADU_MAX);
+	return (struct ooo_run *)tcp_buf(s, c);
 }
 
 /* Merges [seq, seq + len) into the run; 0, or -1 when the two would not
@@ -55,8 +56,8 @@ void tcp_reorder_keep(struct stack *s, const struct tcp_seg *seg, struct tcp_con
 		s->ctr.drop_out_of_order++;
 		return;
 	}
-	if (c->adu_buf != CONN_NONE) {
-		if (!(c->adu_held & TCP_HELD_OOO) || run_merge(run_of(s, c), seg->seq, seg->payload,
+	if (c->rx_buf != CONN_NONE) {
+		if (!(c->rx_held & TCP_HELD_OOO) || run_merge(run_of(s, c), seg->seq, seg->payload,
 							       seg->len) < 0) {
 			s->ctr.drop_out_of_order++;
 			return;
@@ -74,8 +75,8 @@ void tcp_reorder_keep(struct stack *s, const struct tcp_seg *seg, struct tcp_con
 		s->ctr.drop_out_of_order++;
 		return;
 	}
-	c->adu_buf = buf_pool_get(&s->adu);
-	c->adu_held = TCP_HELD_OOO;
+	c->rx_buf = buf_pool_get(&s->rx_bufs);
+	c->rx_held = TCP_HELD_OOO;
 	r = run_of(s, c);
 	r->seq = seg->seq;
 	r->len = (uint16_t)seg->len;
@@ -83,29 +84,12 @@ void tcp_reorder_keep(struct stack *s, const struct tcp_seg *seg, struct tcp_con
 	s->ctr.rx_out_of_order_kept++;
 }
 
-/* Whether the len bytes at p are whole ADUs with good MBAP lengths: the
- * stream then needs no buffer of its own, and cannot fail, on them. */
-static int whole_adus(const uint8_t *p, uint32_t len)
-{
-	uint32_t pos = 0;
-
-	while (pos + 6 <= len) {
-		uint32_t n = mbap_adu_len(p + pos);
-
-		if (!n)
-			return 0;
-		pos += n;
-	}
-	return pos == len;
-}
-
 uint32_t tcp_reorder_fill(struct stack *s, struct tcp_conn *c, uint8_t *p, uint32_t len,
-			  uint32_t room, uint32_t *parked)
+			  uint32_t room)
 {
 	const struct ooo_run *r = run_of(s, c);
 	uint32_t end = c->rcv_nxt + len;
 
-	*parked = CONN_NONE;
 	if (!seq_gt(r->seq, end)) {
 		/* The hole is filled: the run's bytes beyond the segment's
 		 * follow them, and the buffer is free again. */
@@ -117,35 +101,41 @@ uint32_t tcp_reorder_fill(struct stack *s, struct tcp_conn *c, uint8_t *p, uint3
 			s->ctr.rx_out_of_order_delivered++;
 		}
 		tcp_buf_release(s, c);
-		return len;
 	}
-	if (whole_adus(p, len)) {
-		/* Part of the hole: the run stays, set aside while the stream
-		 * reads the segment (tcp_reorder_unpark). */
-		*parked = c->adu_buf;
-		c->adu_buf = CONN_NONE;
-		c->adu_held = 0;
-		return len;
-	}
-	/* The segment ends in a split ADU, which needs the buffer: the run is
-	 * given up, and comes again from the peer. */
-	s->ctr.drop_out_of_order_given_up++;
-	tcp_buf_release(s, c);
+	/* Else part of the hole: the run stays, unless the application needs
+	 * the buffer for a message the segment leaves split (tcp_buf_take). */
 	return len;
+}
+
+int tcp_buf_take(struct stack *s, struct tcp_conn *c)
+{
+	int r;
+
+	if (c->rx_buf != CONN_NONE) {
+		/* Out-of-order text: the application's message comes first,
+		 * and the kept text comes again from the peer. */
+		s->ctr.drop_out_of_order_given_up++;
+		c->rx_held = 0;
+		return 0;
+	}
+	r = share_take(s, c, SHARE_ADU, 0);
+	if (r < 0) {
+		if (r == SHARE_POOL_EMPTY)
+			s->ctr.drop_no_adu_buffer++;
+		share_count_refusal(s, r);
+		return -1;
+	}
+	c->rx_buf = buf_pool_get(&s->rx_bufs);
+	c->rx_held = 0;
+	return 0;
 }
 
 void tcp_buf_release(struct stack *s, struct tcp_conn *c)
 {
-	if (c->adu_buf != CONN_NONE) {
+	if (c->rx_buf != CONN_NONE) {
 		share_return(s, c->raddr, SHARE_ADU, 1);
-		buf_pool_put(&s->adu, c->adu_buf);
-		c->adu_buf = CONN_NONE;
-		c->adu_held = 0;
+		buf_pool_put(&s->rx_bufs, c->rx_buf);
+		c->rx_buf = CONN_NONE;
+		c->rx_held = 0;
 	}
-}
-
-void tcp_reorder_unpark(struct tcp_conn *c, uint32_t parked)
-{
-	c->adu_buf = parked;
-	c->adu_held = TCP_HELD_OOO;
 }

@@ -42,7 +42,7 @@ void tcp_writer_init(struct tcp_writer *w, struct stack *s, struct tcp_conn *c,
 		if (h->wblk == c->snd_buf)
 			w->room = SNDQ_DATA - h->wlen;
 	}
-	tcp_out_swap_l2(seg->f->data);
+	frame_swap_l2(seg->f->data);
 	w->cap = segment_cap(w, seg->f);
 }
 
@@ -413,4 +413,18 @@ int tcp_send_fin(struct stack *s, struct tcp_conn *c)
 	tcp_writer_init_conn(&w, s, c);
 	tcp_writer_flush(&w, 0);
 	return 0;
+}
+
+int tcp_writer_backlogged(const struct tcp_writer *w)
+{
+	const struct sndq_block *h;
+	uint32_t unsent = w->used; /* the fast way: in the segment being filled */
+
+	if (w->queued) {
+		if (w->c->snd_buf == CONN_NONE)
+			return 0;
+		h = sndq_head(w->s, w->c);
+		unsent = h->len - sndq_sent_data(w->c, h);
+	}
+	return tcp_backlogged(w->c, unsent);
 }

@@ -56,9 +56,9 @@ const char *fuzz_check_pools(const struct stack *s)
 	uint32_t held = 0;
 
 	for (uint32_t k = 0; k < s->conns.capacity; k++)
-		if (s->conns.conns[k].state && s->conns.conns[k].adu_buf != CONN_NONE)
+		if (s->conns.conns[k].state && s->conns.conns[k].rx_buf != CONN_NONE)
 			held++;
-	if (held + s->adu.n_free != s->adu.capacity)
+	if (held + s->rx_bufs.n_free != s->rx_bufs.capacity)
 		return "the ADU buffer pool lost track of a buffer";
 	held = 0;
 	for (uint32_t k = 0; k < s->conns.capacity; k++)

@@ -158,12 +158,12 @@ int main(int argc, char **argv)
 		printf("frames %llu, connections opened %llu, requests %llu, bad checksums %llu, "
 		       "resets sent %llu, retransmissions %llu, open now %u\n",
 		       (unsigned long long)frames, (unsigned long long)s->ctr.conn_opened,
-		       (unsigned long long)s->mb.ctr.mb_requests,
+		       (unsigned long long)s->mb->ctr.mb_requests,
 		       (unsigned long long)(s->ctr.drop_ip_bad_csum + s->ctr.drop_tcp_bad_csum),
 		       (unsigned long long)s->ctr.tx_rst,
 		       (unsigned long long)(s->ctr.tx_retransmit_timeout + s->ctr.tx_retransmit_dup_request),
 		       stack_open_connections(s));
-		if (s->ctr.conn_opened == 0 || s->mb.ctr.mb_requests == 0)
+		if (s->ctr.conn_opened == 0 || s->mb->ctr.mb_requests == 0)
 			return fail("the run never reached an open connection: the test is broken", frames);
 	}
 	harness_free(&h);

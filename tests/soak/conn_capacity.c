@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 	}
 	harness_clear(&h);
 	if (h.stack->snd.n_free != h.stack->snd.capacity ||
-	    h.stack->adu.n_free != h.stack->adu.capacity) {
+	    h.stack->rx_bufs.n_free != h.stack->rx_bufs.capacity) {
 		fprintf(stderr, "conn_capacity: idle connections still hold buffers\n");
 		return 1;
 	}

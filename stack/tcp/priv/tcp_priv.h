@@ -1,27 +1,15 @@
-/* What the TCP input, output and stream files share inside the stack. */
+/* What the files of TCP share, and no other layer sees: the send queue's
+ * blocks, the timers' arithmetic, the writer's inside, admission and close.
+ * The other layers use tcp/tcp.h. */
 #ifndef MBX_TCP_PRIV_H
 #define MBX_TCP_PRIV_H
 
 #include <stdint.h>
 
-#include "stack.h"
+#include "tcp/tcp.h"
 
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_PSH 0x08
-#define TCP_ACK 0x10
-
-#define TCP_HDR_LEN 20
-#define IP_HDR_LEN 20
 #define TCP_MSS_DEFAULT 536 /* RFC 9293 3.7.1: without the option */
 #define TCP_MSS_MIN 88 /* smallest peer MSS we honour, as Linux's TCP_MIN_MSS */
-/* Our receive window. Every in-order byte is consumed at once (a split ADU
- * waits in a pool buffer), so a full 16-bit window is the truth, except
- * when a peer does not read its answers: while those not yet sent exceed
- * its window, or its queue is full (SNDQ_LIMIT), no request is taken and
- * the window is 0 (tcp_rcv_wnd). */
-#define TCP_RCV_WND 65535u
 #define TCP_MAX_SND_WND 65535u /* no window scaling: the largest a peer can offer */
 
 /* Answers to segments that failed a check (an ACK to an unacceptable
@@ -37,27 +25,6 @@
 static inline int seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static inline int seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
 static inline int seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
-
-/* The addresses and ports of a reply, as on the wire (network order). */
-struct tcp_addrs {
-	uint32_t saddr, daddr;
-	uint16_t sport, dport;
-};
-
-/* A received segment, read out of its frame before the reply overwrites it. */
-struct tcp_seg {
-	struct mbx_frame *f;
-	uint32_t l2_len; /* Ethernet header, with its 802.1Q tag if any */
-	uint32_t saddr, daddr; /* network order */
-	uint16_t sport, dport; /* network order */
-	struct tcp_addrs reply; /* the same, turned around */
-	uint32_t seq, ack; /* host order */
-	uint16_t wnd;
-	uint16_t mss; /* MSS option of a SYN, 0 if absent */
-	uint8_t flags;
-	const uint8_t *payload;
-	uint32_t len; /* payload bytes */
-};
 
 /* A connection's send queue: the response bytes from SND.UNA on, sent or
  * not, in a chain of pool blocks taken only while there are any (or while
@@ -180,15 +147,6 @@ static inline int tcp_backlogged(const struct tcp_conn *c, uint32_t unsent)
 	return unsent > tcp_window_room(c);
 }
 
-/* Whether seg carries text that tcp_input will hand the application, as
- * far as a look ahead can tell: c synchronized, the text in the receive
- * window (RFC 9293 3.10.7.4, first check), no SYN or RST. */
-static inline int tcp_ahead_text(const struct tcp_conn *c, const struct tcp_seg *seg)
-{
-	return seg->len && c->state == TCP_ESTABLISHED && !(seg->flags & (TCP_SYN | TCP_RST)) &&
-	       seg->seq - c->rcv_nxt < TCP_RCV_WND;
-}
-
 /* The window we advertise (see TCP_RCV_WND). */
 static inline uint16_t tcp_rcv_wnd(const struct stack *s, const struct tcp_conn *c)
 {
@@ -198,47 +156,17 @@ static inline uint16_t tcp_rcv_wnd(const struct stack *s, const struct tcp_conn 
 	 * window in flight: the connection alone tells when the queue need
 	 * not be looked at. */
 	if (__builtin_expect(!(c->flags & TCP_CF_WAITING) &&
-			     c->snd_nxt - c->snd_una <= SNDQ_LIMIT - MB_ADU_MAX, 1))
+			     c->snd_nxt - c->snd_una <= SNDQ_LIMIT - TCP_BUF_SIZE, 1))
 		return TCP_RCV_WND;
 	if (c->snd_buf == CONN_NONE)
 		return TCP_RCV_WND;
 	h = sndq_head(s, c);
-	if (h->len > SNDQ_LIMIT - MB_ADU_MAX || tcp_backlogged(c, h->len - sndq_sent_data(c, h)))
+	if (h->len > SNDQ_LIMIT - TCP_BUF_SIZE || tcp_backlogged(c, h->len - sndq_sent_data(c, h)))
 		return 0;
 	return TCP_RCV_WND;
 }
 
-/* Reply segments of one connection. In reply to a segment, the first is the
- * received frame itself; others, and all of a frame-less sender's (a timer),
- * come from the stack's frame source.
- *
- * Responses take one of two ways. The fast way: they are written straight
- * into the first segment's payload, which at the end is copied into the
- * send queue and sent. The queued way, when they do not fit one segment or
- * the peer's window, or older bytes still wait to be sent: they go into the
- * send queue, and segments are cut from it as the window allows. */
-struct tcp_writer {
-	struct stack *s;
-	struct tcp_conn *c;
-	struct mbx_frame *seg; /* the segment being filled; NULL: take a frame first */
-	struct mbx_frame extra; /* storage for a segment from the frame source */
-	struct tcp_addrs reply;
-	uint32_t l2_len;
-	uint32_t used; /* payload bytes in seg (fast way) */
-	uint32_t cap; /* payload bytes seg may carry */
-	/* Bytes the fast way may write before tcp_writer_reserve() has to
-	 * look further: the room in the one block of the send queue. */
-	uint32_t room;
-	uint8_t failed; /* no room or frame: the rest of the input is left unacknowledged */
-	uint8_t queued; /* the responses go through the send queue */
-	uint8_t l2_saved;
-	/* The reply's Ethernet header, copied into extra segments. Saved before
-	 * the first segment goes to the sink, which may send and recycle it. */
-	uint8_t l2[18];
-};
-
 /* tcp_out.c: headers, and the one-segment way of an answer */
-void tcp_out_swap_l2(uint8_t *eth);
 /* Writes the IPv4 and TCP headers at l3 for payload_len bytes of payload
  * already in place after them, checksums included. */
 void tcp_out_finish(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint32_t seq,
@@ -254,51 +182,10 @@ static inline uint8_t *tcp_out_payload(struct mbx_frame *f, uint32_t l2_len)
 }
 void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags, uint32_t seq,
 		       uint32_t ack, uint16_t wnd);
-/* The one-segment way, for an answer of up to max bytes to text that is
- * consumed whole: room for it in seg's own frame, after the headers, when
- * nothing stands in the way on TCP's side (nothing waits or closes, the
- * frame, both MSS and the peer's window take max bytes, and the send
- * queue's one block can keep them); NULL to take the writer. */
-uint8_t *tcp_single_room(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
-			 uint32_t max);
-/* The answer of n bytes is in the room tcp_single_room gave, for the
- * consumed bytes of text: RCV.NXT moves past them, the answer is kept in
- * the send queue and seg's frame goes with it (a pure ACK if n is 0). */
-void tcp_single_commit(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c,
-		       uint32_t consumed, uint32_t n);
 
 /* tcp_writer.c */
-/* In reply to seg: its frame is the first segment. */
-void tcp_writer_init(struct tcp_writer *w, struct stack *s, struct tcp_conn *c,
-		     const struct tcp_seg *seg);
 /* For a timer: every segment from the frame source. */
 void tcp_writer_init_conn(struct tcp_writer *w, struct stack *s, struct tcp_conn *c);
-/* Makes sure a response of up to n bytes can be queued; 0, or -1 (and
- * failed set) when the send buffer pool is empty. Inline for the common
- * case: one block with room. */
-int tcp_writer_reserve_slow(struct tcp_writer *w, uint32_t n);
-static inline int tcp_writer_reserve(struct tcp_writer *w, uint32_t n)
-{
-	if (w->room && w->used + n <= w->room) /* room 0: perhaps no block at all */
-		return 0;
-	return tcp_writer_reserve_slow(w, n);
-}
-void tcp_writer_append(struct tcp_writer *w, const uint8_t *p, uint32_t n);
-/* Answer bytes not yet sent: in the segment being filled (the fast way)
- * or waiting in the send queue. */
-static inline uint32_t tcp_writer_unsent(const struct tcp_writer *w)
-{
-	const struct sndq_block *h;
-
-	if (!w->queued)
-		return w->used;
-	if (w->c->snd_buf == CONN_NONE)
-		return 0;
-	h = sndq_head(w->s, w->c);
-	return h->len - sndq_sent_data(w->c, h);
-}
-uint8_t *tcp_writer_room(struct tcp_writer *w, uint32_t need);
-void tcp_writer_commit(struct tcp_writer *w, uint32_t n);
 /* Sends what was written, with our FIN after it if flags has TCP_FIN (the
  * FIN is then queued: TCP_CF_FIN), and at least an ACK. */
 void tcp_writer_close(struct tcp_writer *w, uint8_t flags);
@@ -399,56 +286,19 @@ static inline void tcp_sent_new(struct stack *s, struct tcp_conn *c, struct sndq
 		tcp_rtx_restart(s, c, b);
 }
 
-/* The application on top of TCP (the MBAP stream, modbus/mbap_stream.c).
- * TCP calls it with what it accepted and offers it room for its answers
- * (tcp_single_room, tcp_writer_room); the application writes them and
- * commits (tcp_single_commit, tcp_writer_commit), and TCP sends them. */
-/* A connection opened: laddr, raddr (network order) say what it serves. */
-void tcp_app_open(struct stack *s, struct tcp_conn *c, uint32_t laddr, uint32_t raddr);
-/* len in-order bytes of seg's text (copied aside at p; fin: a FIN follows
- * them), RCV.NXT not yet past them. The application advances RCV.NXT past
- * what it consumed. Returns TCP_APP_SENT when it answered in seg's own frame
- * (tcp_single_commit: sent, w unused), TCP_APP_WRITER when it wrote through
- * w (tcp_writer_init'ed on seg) for TCP to finish, or TCP_APP_RESET when the
- * connection must be reset (w holds what was written before). */
-#define TCP_APP_SENT 1
-#define TCP_APP_WRITER 0
-#define TCP_APP_RESET (-1)
-int tcp_app_input(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c, const uint8_t *p,
-		  uint32_t len, uint8_t fin, struct tcp_writer *w);
-/* A burst looking ahead (net/frame_in.c), for text TCP will accept
- * (tcp_ahead_text): starts loading what the application's answer to c will
- * read first (its prefetch rule), and returns what tcp_app_ahead_text
- * needs, a frame or few later, for the text itself; NULL: nothing. */
-const void *tcp_app_ahead_conn(const struct stack *s, const struct tcp_conn *c);
-void tcp_app_ahead_text(const void *ahead, const uint8_t *p, uint32_t len);
-
 /* tcp_reorder.c: text beyond RCV.NXT, kept until the hole fills */
-/* Gives back c's buffer (out-of-order text, or the application's split
- * ADU), if it holds one. */
-void tcp_buf_release(struct stack *s, struct tcp_conn *c);
 /* Keeps what it can of seg's text (seg starts beyond RCV.NXT); counts it
  * either way. The caller sends the duplicate ACK. */
 void tcp_reorder_keep(struct stack *s, const struct tcp_seg *seg, struct tcp_conn *c);
-/* For c with kept text (TCP_HELD_OOO), before the stream reads the len
- * in-order bytes at p (room bytes there): if they reach the kept text,
+/* For c with kept text (TCP_HELD_OOO), before the application reads the
+ * len in-order bytes at p (room bytes there): if they reach the kept text,
  * its bytes beyond them are appended (the new length is returned) and its
- * buffer freed; if not, the kept text is set aside in *parked (else
- * CONN_NONE), to be given back with tcp_reorder_unpark() once the stream
- * has read them, or given up if the stream may need the buffer. */
+ * buffer freed; if not, the kept text stays, unless the application takes
+ * the buffer (tcp_buf_take). */
 uint32_t tcp_reorder_fill(struct stack *s, struct tcp_conn *c, uint8_t *p, uint32_t len,
-			  uint32_t room, uint32_t *parked);
-void tcp_reorder_unpark(struct tcp_conn *c, uint32_t parked);
+			  uint32_t room);
 
 /* tcp_in.c */
-/* hint: the segment's connection, looked up ahead by stack_input_burst
- * on an unchanged table; NULL: look it up (none may exist). */
-enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *hint);
-/* The same for a client stack (stack_config.app). */
-enum stack_verdict tcp_input_client(struct stack *s, struct tcp_seg *seg, struct tcp_conn *hint);
-/* Frees c and all it holds; on a client stack, then tells the
- * application why (stack_app.closed). */
-void tcp_conn_close(struct stack *s, struct tcp_conn *c, enum stack_close_why why);
 
 /* For a close on our side (connection management): */
 /* Queues our FIN after any queued bytes and sends it when they are sent;
@@ -479,11 +329,16 @@ uint64_t tcp_syn_deadline(const struct stack *s, const struct tcp_conn *c);
  * connection is given up (STACK_TIMED_OUT). */
 void tcp_syn_timeout(struct stack *s, struct tcp_conn *c);
 
-/* tcp_close.c: admission, our own close, and the states after it */
+/* tcp.c: a connection's admission and end */
 /* A new connection for seg (a valid cookie), after the per-source limit and,
  * when the table is full, an eviction (MIG 4.2.1). NULL when refused: the
  * RST is sent and counted. */
 struct tcp_conn *tcp_conn_admit(struct stack *s, struct tcp_seg *seg);
+/* Frees c and all it holds; on a client stack, then tells the
+ * application why (stack_app.closed). */
+void tcp_conn_close(struct stack *s, struct tcp_conn *c, enum stack_close_why why);
+
+/* tcp_close.c: our own close, and the states after it */
 /* Closes c on our initiative: a FIN (FIN-WAIT-1) or, with close_rst, a RST
  * and the slot freed. */
 void tcp_active_close(struct stack *s, struct tcp_conn *c);

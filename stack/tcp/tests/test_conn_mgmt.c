@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "tcp/conn_policy.h"
-#include "net/ipv4_prefix.h"
+#include "ipv4_prefix.h"
 #include "tcp_client.h"
 #include "tcp/priv/tcp_priv.h"
 

@@ -93,7 +93,7 @@ static void run_timers(uint64_t t)
 static void assert_pools_whole(void)
 {
 	assert_int_equal(H.stack->snd.n_free, H.stack->snd.capacity);
-	assert_int_equal(H.stack->adu.n_free, H.stack->adu.capacity);
+	assert_int_equal(H.stack->rx_bufs.n_free, H.stack->rx_bufs.capacity);
 }
 
 /* The review's first finding: 250 connections from one source, each

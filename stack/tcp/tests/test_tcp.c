@@ -229,7 +229,7 @@ static void test_split_adu(void **state)
 	}
 	assert_int_equal(H.stack->ctr.adu_split_reassembled, sizeof(req) - 1);
 	assert_int_equal(stack_open_connections(H.stack), 0);
-	assert_int_equal(H.stack->adu.n_free, H.stack->adu.capacity);
+	assert_int_equal(H.stack->rx_bufs.n_free, H.stack->rx_bufs.capacity);
 }
 
 /* Several ADUs in one segment are all answered, in order; a large batch
@@ -406,7 +406,7 @@ static void test_bad_checksums(void **state)
 static void test_out_of_order_and_duplicate(void **state)
 {
 	struct tc_client c = new_client(40008);
-	uint32_t adu_free = H.stack->adu.n_free;
+	uint32_t adu_free = H.stack->rx_bufs.n_free;
 	uint8_t req[12];
 	uint64_t answered;
 
@@ -419,8 +419,8 @@ static void test_out_of_order_and_duplicate(void **state)
 	assert_int_equal(reply(0).len, 0);
 	assert_int_equal(reply(0).ack, c.seq - 24);
 	assert_int_equal(H.stack->ctr.rx_out_of_order_kept, 1);
-	assert_int_equal(H.stack->adu.n_free, adu_free - 1);
-	assert_int_equal(H.stack->mb.ctr.mb_requests, 0);
+	assert_int_equal(H.stack->rx_bufs.n_free, adu_free - 1);
+	assert_int_equal(H.stack->mb->ctr.mb_requests, 0);
 	c.seq -= 24;
 	tc_send(&H, &c, FB_PSH | FB_ACK, req, 12);
 	c.seq += 12;
@@ -430,8 +430,8 @@ static void test_out_of_order_and_duplicate(void **state)
 	check_read_resp(reply(0).payload, 3, 4);
 	check_read_resp(reply(0).payload + TC_READ_RESP_LEN, 3, 4);
 	assert_int_equal(H.stack->ctr.rx_out_of_order_delivered, 1);
-	assert_int_equal(H.stack->adu.n_free, adu_free);
-	answered = H.stack->mb.ctr.mb_requests;
+	assert_int_equal(H.stack->rx_bufs.n_free, adu_free);
+	answered = H.stack->mb->ctr.mb_requests;
 	assert_int_equal(answered, 2);
 	/* The request again, our response not acknowledged (lost): the
 	 * response is resent from the send queue, not answered again. */
@@ -442,14 +442,14 @@ static void test_out_of_order_and_duplicate(void **state)
 	assert_int_equal(reply(0).ack, c.seq);
 	check_read_resp(reply(0).payload, 3, 4);
 	assert_int_equal(H.stack->ctr.tx_retransmit_dup_request, 1);
-	assert_int_equal(H.stack->mb.ctr.mb_requests, answered);
+	assert_int_equal(H.stack->mb->ctr.mb_requests, answered);
 	/* Again, with the response acknowledged: a duplicate ACK only. */
 	c.ack += 2 * TC_READ_RESP_LEN;
 	c.seq -= 12;
 	tc_send(&H, &c, FB_PSH | FB_ACK, req, 12);
 	assert_int_equal(reply(0).len, 0);
 	assert_int_equal(reply(0).ack, c.seq);
-	assert_int_equal(H.stack->mb.ctr.mb_requests, answered);
+	assert_int_equal(H.stack->mb->ctr.mb_requests, answered);
 	assert_int_equal(H.stack->ctr.tx_retransmit_dup_request, 1);
 }
 
@@ -460,7 +460,7 @@ static void test_out_of_order_and_duplicate(void **state)
 static void test_out_of_order_bounds(void **state)
 {
 	struct tc_client c = new_client(40026);
-	uint32_t adu_free = H.stack->adu.n_free;
+	uint32_t adu_free = H.stack->rx_bufs.n_free;
 	uint8_t reqs[24 * 12];
 	uint32_t base;
 
@@ -481,14 +481,14 @@ static void test_out_of_order_bounds(void **state)
 	tc_send(&H, &c, FB_PSH | FB_ACK, reqs + 12 * 23, 12);
 	assert_int_equal(reply(0).ack, base);
 	assert_int_equal(H.stack->ctr.drop_out_of_order, 1);
-	assert_int_equal(H.stack->adu.n_free, adu_free - 1);
+	assert_int_equal(H.stack->rx_bufs.n_free, adu_free - 1);
 	/* Request 0 fills part of the hole: answered alone, the run stays. */
 	c.seq = base;
 	tc_send(&H, &c, FB_PSH | FB_ACK, reqs, 12);
 	assert_int_equal(H.n_out, 1);
 	assert_int_equal(reply(0).len, TC_READ_RESP_LEN);
 	assert_int_equal(reply(0).ack, base + 12);
-	assert_int_equal(H.stack->adu.n_free, adu_free - 1);
+	assert_int_equal(H.stack->rx_bufs.n_free, adu_free - 1);
 	/* Request 1 fills the rest: 22 answers at once. */
 	c.ack += TC_READ_RESP_LEN;
 	tc_send(&H, &c, FB_PSH | FB_ACK, reqs + 12, 12);
@@ -497,15 +497,15 @@ static void test_out_of_order_bounds(void **state)
 	assert_int_equal(reply(0).ack, base + 12 * 23);
 	for (int i = 1; i < 23; i++)
 		check_read_resp(reply(0).payload + (i - 1) * TC_READ_RESP_LEN, (uint16_t)i, (uint16_t)i);
-	assert_int_equal(H.stack->adu.n_free, adu_free);
+	assert_int_equal(H.stack->rx_bufs.n_free, adu_free);
 	/* Kept text goes with the connection. */
 	c.seq = base + 12u * 24 + 12;
 	tc_send(&H, &c, FB_PSH | FB_ACK, reqs, 12);
-	assert_int_equal(H.stack->adu.n_free, adu_free - 1);
+	assert_int_equal(H.stack->rx_bufs.n_free, adu_free - 1);
 	c.seq = base + 12u * 23;
 	assert_int_equal(tc_send(&H, &c, FB_RST, 0, 0), STACK_DROP);
 	assert_int_equal(stack_open_connections(H.stack), 0);
-	assert_int_equal(H.stack->adu.n_free, adu_free);
+	assert_int_equal(H.stack->rx_bufs.n_free, adu_free);
 }
 
 /* MBAP: protocol id != 0 is discarded with the connection kept (MIG 4.4.1.1);
@@ -522,13 +522,13 @@ static void test_mbap_errors(void **state)
 	tc_send(&H, &c, FB_PSH | FB_ACK, req, 12);
 	assert_int_equal(reply(0).len, 0);
 	assert_int_equal(reply(0).flags, FB_ACK);
-	assert_int_equal(H.stack->mb.ctr.mb_drop_protocol_id, 1);
+	assert_int_equal(H.stack->mb->ctr.mb_drop_protocol_id, 1);
 	assert_int_equal(stack_open_connections(H.stack), 1);
 	tc_read_req(req, 1, 1);
 	req[5] = 255;
 	tc_send(&H, &c, FB_PSH | FB_ACK, req, 12);
 	assert_true(reply(0).flags & FB_RST);
-	assert_int_equal(H.stack->mb.ctr.mb_reset_bad_length, 1);
+	assert_int_equal(H.stack->mb->ctr.mb_reset_bad_length, 1);
 	assert_int_equal(stack_open_connections(H.stack), 0);
 }
 

@@ -10,6 +10,7 @@
 #define MBX_FRAME_H
 
 #include <stdint.h>
+#include <string.h>
 
 struct mbx_frame {
 	uint8_t *data;
@@ -39,5 +40,21 @@ struct mbx_frame_source {
 	int (*get)(void *arg, struct mbx_frame *out);
 	void *arg;
 };
+
+/* The fixed header lengths the stack reads and writes: Ethernet without a
+ * tag, IPv4 without options (the stack's replies carry none). */
+#define ETH_HLEN 14
+#define IP_HDR_LEN 20
+
+/* A reply leaves the way its request came: the Ethernet addresses turned
+ * around, an 802.1Q tag kept. */
+static inline void frame_swap_l2(uint8_t *eth)
+{
+	uint8_t mac[6];
+
+	memcpy(mac, eth, 6);
+	memcpy(eth, eth + 6, 6);
+	memcpy(eth + 6, mac, 6);
+}
 
 #endif
