@@ -215,7 +215,7 @@ struct stack {
 	struct buf_pool rx_bufs;
 	struct buf_pool snd; /* struct sndq_block each: send queues (tcp_sndq.c) */
 	struct share_table share; /* what each source holds of rx_bufs and snd (share.h) */
-	struct timer_wheel timers; /* entry i: connection i (tcp_timer.h) */
+	struct timer_wheel timers; /* entry i: connection i (tcp/priv/tcp_priv.h) */
 	uint32_t rto_min; /* ticks */
 	uint32_t rto_initial; /* ticks: RFC 6298 2.1, 1 s, or rto_min if larger */
 	uint32_t rto_max; /* ticks: RFC 6298 2.5, 60 s */

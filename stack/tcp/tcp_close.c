@@ -25,7 +25,6 @@
  * the reuse RFC 6191 permits with timestamps is not needed. A RST does
  * not end TIME-WAIT early (RFC 1337, tcp_in.c). */
 #include "priv/tcp_priv.h"
-#include "tcp_timer.h"
 
 void tcp_abort(struct stack *s, struct tcp_conn *c, enum stack_close_why why)
 {

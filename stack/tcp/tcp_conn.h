@@ -47,7 +47,7 @@ enum tcp_state {
 #define TCP_CF_FIN 0x02 /* our FIN is queued after the send queue's bytes */
 #define TCP_CF_WAITING 0x04 /* queued bytes or our FIN wait to be sent */
 /* The peer's window is closed and we hold send blocks: since the head
- * block's rtt_at; closed after the close timeout (tcp_timer.c). */
+ * block's rtt_at; closed after the close timeout (tcp.c). */
 #define TCP_CF_ZW 0x08
 /* The high nibble: the largest window the peer offered so far, as the
  * position of its highest set bit (RFC 9293 3.8.6.2.1's Max(SND.WND),
@@ -80,7 +80,7 @@ struct tcp_conn {
 	 * or TCP_HELD_OOO: rx_buf holds text beyond RCV.NXT (tcp_reorder.c). */
 	uint16_t rx_held;
 	uint32_t rx_buf; /* index into the receive buffer pool, CONN_NONE if none */
-	/* Retransmission (tcp_sndq.c, tcp_timer.c). The bytes sent and not yet
+	/* Retransmission (tcp_sndq.c, tcp.c). The bytes sent and not yet
 	 * acknowledged, and the retransmission timer's state, live in pool
 	 * blocks only while there are any: an idle connection holds none. */
 	uint32_t snd_buf; /* head block of the send queue, CONN_NONE if none */

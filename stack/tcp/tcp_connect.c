@@ -16,7 +16,6 @@
 #include <sodium.h>
 
 #include "priv/tcp_priv.h"
-#include "tcp_timer.h"
 
 /* RFC 9293 3.4.1 and RFC 6528: ISN = M + F(localip, localport, remoteip,
  * remoteport, secretkey), M a clock of 4 us, F a keyed hash (SipHash under

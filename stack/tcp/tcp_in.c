@@ -9,7 +9,6 @@
 
 #include "tcp_cookie.h"
 #include "priv/tcp_priv.h"
-#include "tcp_timer.h"
 
 /* No connection and a port that is not served: CLOSED (RFC 9293 3.10.7.1). */
 static enum stack_verdict input_closed(struct stack *s, struct tcp_seg *seg)

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "priv/tcp_priv.h"
-#include "tcp_timer.h"
 
 static uint32_t segment_cap(const struct tcp_writer *w, const struct mbx_frame *f)
 {

@@ -18,7 +18,7 @@ TICK = 2 ** 20 / 1e9  # the stack's timer tick, s
 
 
 def ticks(ms):
-    """Milliseconds in the stack's ticks, rounded up (tcp_timer.h)."""
+    """Milliseconds in the stack's ticks, rounded up (stack/tcp/priv/tcp_priv.h)."""
     return -(-ms * 1000000 // 2 ** 20)
 
 
