@@ -1,6 +1,6 @@
 #!/bin/bash
 # A learned model served live: mbxdp-replay --learn on the capture of a
-# device with a known model (tests/replay/learn_known.py builds it: a scapy
+# device with a known model (tools/replay/tests/learn_known.py builds it: a scapy
 # client capture answered by mbxdp in process serving the known model),
 # then mbxdp --config LEARNED.yaml over AF_XDP in a network namespace, and
 # the capture replayed to it at its own pace (--speed 1, so the model's
@@ -22,7 +22,7 @@ SOURCE=198.18.0.3 # ours: on the client's subnet, owned by no kernel
 require "$MBXDP" "$REPLAY"
 
 check "the known models' captures learned back (learn_known.py)" \
-	/usr/bin/python3 "$HERE/../replay/learn_known.py" "$REPLAY" "$WORK"
+	/usr/bin/python3 "$HERE/../../tools/replay/tests/learn_known.py" "$REPLAY" "$WORK"
 
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Integration test of mbxdp-replay's live target and of mbxdp --capture, in
 # network namespaces over veth:
-#   * the scapy corpus (tests/replay/corpus.py) replayed to mbxdp (AF_XDP,
+#   * the scapy corpus (tools/replay/tests/corpus.py) replayed to mbxdp (AF_XDP,
 #     generic mode, --capture on), each session meeting its expectations
 #     (the corpus expects the default image: it goes first);
 #   * the shared real captures replayed to the same mbxdp: every request
@@ -28,7 +28,7 @@ source "$HERE/steps.sh"
 SHARED=${2:?usage: test_replay.sh BUILD_DIR SHARED_PCAPS_DIR}
 REPLAY=$BUILD/tools/replay/mbxdp-replay
 PEER=$BUILD/bench/peers/peer_libmodbus_select
-CHECK=$HERE/../replay/check_report.py
+CHECK=$HERE/../../tools/replay/tests/check_report.py
 PART1=$SHARED/modbus_test_data_part1.pcap
 PART2=$SHARED/modbus_test_data_part2.pcap
 SOURCE=198.18.0.3 # ours: on the client's subnet, owned by no kernel
@@ -76,7 +76,7 @@ corpus_session() { # FILE
 	replay_passes "corpus-$name" "${args[@]}"
 }
 mkdir -p "$WORK/corpus"
-if CORPUS=$(/usr/bin/python3 "$HERE/../replay/corpus.py" "$WORK/corpus"); then
+if CORPUS=$(/usr/bin/python3 "$HERE/../../tools/replay/tests/corpus.py" "$WORK/corpus"); then
 	for file in $CORPUS; do
 		check "corpus ${file%.*} to mbxdp" corpus_session "$file"
 	done

@@ -5,7 +5,7 @@
 # pcap byte for byte, and a slowed replay keeps the captured timing
 # (check_timing.py); a capture whose file name holds quotes, a backslash
 # and control characters is named exactly in the JSON report.
-#   tests/replay/replay_corpus.sh MBXDP_REPLAY
+#   tools/replay/tests/replay_corpus.sh MBXDP_REPLAY
 set -u
 replay=${1:?usage: replay_corpus.sh MBXDP_REPLAY}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,7 +13,7 @@ work=$(mktemp -d /tmp/mbxdp-corpus.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 names=$(/usr/bin/python3 "$here/corpus.py" "$work") || { echo "corpus.py failed"; echo "0 passed, 1 failed"; exit 1; }
 # shellcheck source=tests/lib/pass_fail.sh
-source "$here/../lib/pass_fail.sh"
+source "$here/../../../tests/lib/pass_fail.sh"
 for file in $names; do
 	name=${file%.*}
 	read -ra args <"$work/$name.args"

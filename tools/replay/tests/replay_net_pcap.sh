@@ -7,7 +7,7 @@
 # byte (and so answer every request as the in-process replay did: its
 # report passed). net_pcap reads its input without waiting for answers, so
 # only a server that is a pure function of its input order passes.
-#   tests/replay/replay_net_pcap.sh MBXDP MBXDP_REPLAY SHARED_PCAPS_DIR
+#   tools/replay/tests/replay_net_pcap.sh MBXDP MBXDP_REPLAY SHARED_PCAPS_DIR
 # Needs root (DPDK's EAL, without hugepages). The shared captures are used
 # when SHARED_PCAPS_DIR has them.
 set -u
@@ -32,7 +32,7 @@ for f in modbus_test_data_part1.pcap modbus_test_data_part2.pcap; do
 	[[ -r $shared/$f ]] && captures+=("$shared/$f")
 done
 # shellcheck source=tests/lib/pass_fail.sh
-source "$here/../lib/pass_fail.sh"
+source "$here/../../../tests/lib/pass_fail.sh"
 bases=()
 for cap in "${captures[@]}"; do
 	base=$work/$(basename "${cap%.*}")

@@ -3,7 +3,7 @@
 # mbxdp in process: every request due an answer is answered, the device
 # model's exceptions hold, and a second replay writes the same pcap byte
 # for byte.
-#   tests/replay/replay_shared.sh MBXDP_REPLAY SHARED_PCAPS_DIR
+#   tools/replay/tests/replay_shared.sh MBXDP_REPLAY SHARED_PCAPS_DIR
 # The captures are referenced, not copied: they are third-party files whose
 # licence this repository does not carry. Without the directory the test is
 # skipped (exit 77), saying so.
@@ -20,7 +20,7 @@ fi
 WORK=$(mktemp -d /tmp/mbxdp-replay.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 # shellcheck source=tests/lib/pass_fail.sh
-source "$here/../lib/pass_fail.sh"
+source "$here/../../../tests/lib/pass_fail.sh"
 # NAME CAPTURE check_report options...
 replay_twice() {
 	local name=$1 cap=$2

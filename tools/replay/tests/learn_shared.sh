@@ -5,7 +5,7 @@
 # and every one that is not was named by the learner with its reason. The
 # model file is created new: an existing file is refused without --force,
 # a symbolic link even with it, and neither is touched.
-#   tests/replay/learn_shared.sh MBXDP_REPLAY SHARED_PCAPS_DIR
+#   tools/replay/tests/learn_shared.sh MBXDP_REPLAY SHARED_PCAPS_DIR
 # Skipped (77) without the directory, as replay_shared.sh.
 set -u
 replay=${1:?usage: learn_shared.sh MBXDP_REPLAY SHARED_PCAPS_DIR}
@@ -20,7 +20,7 @@ fi
 WORK=$(mktemp -d /tmp/mbxdp-learn.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 # shellcheck source=tests/lib/pass_fail.sh
-source "$here/../lib/pass_fail.sh"
+source "$here/../../../tests/lib/pass_fail.sh"
 
 # NAME CAPTURE: learn, replay against the model, compare with the report.
 learn_and_replay() {
