@@ -411,6 +411,32 @@ static int fill_addrs(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, char 
 	return 0;
 }
 
+static int fill_addrs6(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, char *err,
+		       size_t errlen)
+{
+	int fd = object_map(x, "mbxdp_addrs6", err, errlen);
+
+	if (fd < 0)
+		return -1;
+	for (uint32_t i = 0; i < cfg->n_addrs6; i++) {
+		const struct mbx_xdp_addr6 *a = &cfg->addrs6[i];
+		struct mbxdp_addr6_key key;
+		struct mbxdp_addr v = {
+			.server = a->server, .flags = addr_flags(cfg, a->server, a->answer_nd)
+		};
+		char text[INET6_ADDRSTRLEN];
+
+		memcpy(key.addr, a->addr, sizeof(key.addr));
+		if (bpf_map_update_elem(fd, &key, &v, BPF_NOEXIST) < 0) {
+			inet_ntop(AF_INET6, a->addr, text, sizeof(text));
+			say(err, errlen, "cannot serve address %s%s: %s", text,
+			    errno == EEXIST ? " (listed twice)" : "", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int fill_config(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, char *err,
 		       size_t errlen)
 {
@@ -423,7 +449,7 @@ static int fill_config(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, char
 	memset(&c, 0, sizeof(c));
 	if (read_mac(cfg->ifname, c.mac, err, errlen) < 0)
 		return -1;
-	c.addr_listed = cfg->n_addrs > 0;
+	c.addr_listed = cfg->n_addrs > 0 || cfg->n_addrs6 > 0;
 	c.any_addr.server = 0;
 	c.any_addr.flags = addr_flags(cfg, 0, 0);
 	c.pass_no_socket = cfg->pass_no_socket != 0;
@@ -515,6 +541,11 @@ static int check_config(const struct mbx_xdp_config *cfg, char *err, size_t errl
 		    MBXDP_ADDRS_MAX, MBXDP_ALLOW_MAX, cfg->n_addrs, cfg->n_allow);
 		return -1;
 	}
+	if (cfg->n_addrs6 > MBXDP_ADDRS6_MAX) {
+		say(err, errlen, "at most %d served IPv6 addresses, not %u", MBXDP_ADDRS6_MAX,
+		    cfg->n_addrs6);
+		return -1;
+	}
 	return 0;
 }
 
@@ -529,7 +560,8 @@ static int load_and_fill(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, ch
 	if (load_program(x, path, err, errlen) < 0 ||
 	    fill_ports(bpf_object__find_map_fd_by_name(x->obj, "mbxdp_ports"), cfg->ports,
 		       cfg->n_ports, err, errlen) < 0 ||
-	    fill_allow(x, cfg, err, errlen) < 0 || fill_addrs(x, cfg, err, errlen) < 0)
+	    fill_allow(x, cfg, err, errlen) < 0 || fill_addrs(x, cfg, err, errlen) < 0 ||
+	    fill_addrs6(x, cfg, err, errlen) < 0)
 		return -1;
 	return fill_config(x, cfg, err, errlen);
 }

@@ -29,6 +29,13 @@ struct mbx_xdp_addr {
 	uint8_t answer_arp; /* 1: the kernel does not own it, so XDP answers its ARP and ping */
 };
 
+/* One served IPv6 address. */
+struct mbx_xdp_addr6 {
+	uint8_t addr[16]; /* as on the wire */
+	uint16_t server;
+	uint8_t answer_nd; /* 1: the kernel does not own it, so XDP answers its Neighbor Solicitations and echo requests */
+};
+
 /* One source prefix a server admits. A server with none admits every
  * source; one with any admits only sources inside them. */
 struct mbx_xdp_cidr {
@@ -42,11 +49,15 @@ struct mbx_xdp_config {
 	int generic; /* 0: native (driver) mode, 1: generic (skb) mode */
 	const uint16_t *ports; /* served TCP ports, host order; at least one */
 	uint32_t n_ports;
-	/* Served addresses, each at most once (up to MBXDP_ADDRS_MAX). None:
-	 * every destination address is served, as server 0, and ARP is left
-	 * to the kernel. */
+	/* Served addresses, each at most once (up to MBXDP_ADDRS_MAX IPv4 and
+	 * MBXDP_ADDRS6_MAX IPv6 ones). None of either family: every
+	 * destination address is served, as server 0, and ARP and Neighbor
+	 * Discovery are left to the kernel. Some of one family only: the other
+	 * family's destinations are not served. */
 	const struct mbx_xdp_addr *addrs;
 	uint32_t n_addrs;
+	const struct mbx_xdp_addr6 *addrs6;
+	uint32_t n_addrs6;
 	const struct mbx_xdp_cidr *allow; /* allow-lists of all servers (up to MBXDP_ALLOW_MAX) */
 	uint32_t n_allow;
 	/* 1: a frame for a served port on a queue without a socket goes to the

@@ -22,7 +22,8 @@
  * Parsing stops at the first thing it does not expect and passes the frame.
  * It understands exactly what the user-space stack understands
  * (stack/net/frame_in.c): Ethernet with at most one 802.1Q tag, IPv4 with options,
- * TCP; Ethernet/IPv4 ARP (RFC 826); and ICMP echo requests (RFC 792) in an
+ * IPv6 with up to 4 hop-by-hop, routing (no segments left) and destination
+ * options headers, TCP; Ethernet/IPv4 ARP (RFC 826); and ICMP echo requests (RFC 792) in an
  * IPv4 header without options. An 802.1ad (0x88a8) tag is not
  * steered because the stack would only drop it.
  *
@@ -37,6 +38,7 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -90,6 +92,13 @@ struct icmp_echo {
 /* The TTL of the replies: RFC 1700's (and Linux's) default. */
 #define ECHO_REPLY_TTL 64
 
+/* RFC 8200 4: the extension headers the program walks to reach TCP
+ * (hop-by-hop options, routing with no segments left, destination
+ * options), at most this many; a longer chain goes to the kernel. Real
+ * traffic to a server carries none or one or two, and a fixed bound keeps
+ * the walk a loop the verifier can unroll. */
+#define IPV6_EXT_HEADERS_MAX 4
+
 /* Receive queue -> AF_XDP socket; filled by user space with
  * xsk_socket__update_xskmap(). DPDK's net_af_xdp looks the map up by this
  * name, so the name is part of the interface. */
@@ -116,6 +125,14 @@ struct {
 	__type(key, __be32);
 	__type(value, struct mbxdp_addr);
 } mbxdp_addrs SEC(".maps");
+
+/* Served IPv6 address -> its server and flags, as mbxdp_addrs is for IPv4. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MBXDP_ADDRS6_MAX);
+	__type(key, struct mbxdp_addr6_key);
+	__type(value, struct mbxdp_addr);
+} mbxdp_addrs6 SEC(".maps");
 
 /* Allow-lists: (server, source prefix) -> 1. The kernel requires LPM tries
  * to be created without preallocation. */
@@ -168,20 +185,43 @@ static __always_inline const struct mbxdp_addr *served_addr(const struct mbxdp_c
 	return bpf_map_lookup_elem(&mbxdp_addrs, &daddr);
 }
 
+/* Into the AF_XDP socket of the frame's receive queue. A queue without a
+ * socket makes bpf_redirect_map() return its flags argument (bpf-helpers(7))
+ * instead of XDP_REDIRECT. Such a frame is for mbxdp but reached a queue
+ * mbxdp does not serve (RSS put the connection there): the kernel would
+ * only answer it with a reset, as if nothing served the port, so it is
+ * dropped and counted unless the user asked for the kernel to have it (a
+ * kernel server on the other queues). */
+static __always_inline int to_socket(struct xdp_md *ctx, const struct mbxdp_config *cfg)
+{
+	int action = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+
+	if (action != XDP_REDIRECT)
+		return count(MBXDP_STAT_NO_SOCKET, cfg->pass_no_socket ? XDP_PASS : XDP_DROP);
+	return count(MBXDP_STAT_STEERED, action);
+}
+
+/* Whether a TCP segment with these ports (as on the wire: source, then
+ * destination) is to or from a served port: a server's port is the
+ * destination of what comes to a server, the source of what comes back to
+ * a client. */
+static __always_inline int served_port(const struct mbxdp_config *cfg, const __be16 ports[2])
+{
+	__u16 port = bpf_ntohs(ports[cfg->client ? 0 : 1]);
+
+	return bpf_map_lookup_elem(&mbxdp_ports, &port) != 0;
+}
+
 /* Client mode: an ARP reply to one of the master's listed addresses
  * answers the master's own request and goes to the queue's socket; any
  * other reply is the kernel's. */
 static __always_inline int arp_reply_input(struct xdp_md *ctx, struct arp_eth_ipv4 *arp)
 {
 	const struct mbxdp_config *cfg = config();
-	int action;
 
 	if (!cfg || !cfg->client || !cfg->addr_listed || !bpf_map_lookup_elem(&mbxdp_addrs, &arp->tpa))
 		return count(MBXDP_STAT_PASSED, XDP_PASS);
-	action = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
-	if (action != XDP_REDIRECT)
-		return count(MBXDP_STAT_NO_SOCKET, cfg->pass_no_socket ? XDP_PASS : XDP_DROP);
-	return count(MBXDP_STAT_STEERED, action);
+	return to_socket(ctx, cfg);
 }
 
 /* Answers, in place, an ARP request for a served address the kernel does
@@ -325,8 +365,6 @@ static __always_inline int ipv4_input(struct xdp_md *ctx, struct ethhdr *eth, st
 	const struct mbxdp_config *cfg;
 	const struct mbxdp_addr *a;
 	__be16 ports[2]; /* struct tcphdr's source and dest */
-	__u16 port;
-	int action;
 
 	if ((void *)(ip + 1) > data_end)
 		return count(MBXDP_STAT_PASSED, XDP_PASS);
@@ -345,29 +383,134 @@ static __always_inline int ipv4_input(struct xdp_md *ctx, struct ethhdr *eth, st
 			       sizeof(ports)) < 0)
 		return count(MBXDP_STAT_PASSED, XDP_PASS);
 	cfg = config();
-	if (!cfg)
-		return count(MBXDP_STAT_PASSED, XDP_PASS);
-	/* A server's port is the destination of what comes to a server, the
-	 * source of what comes back to a client. */
-	port = bpf_ntohs(ports[cfg->client ? 0 : 1]);
-	if (!bpf_map_lookup_elem(&mbxdp_ports, &port))
+	if (!cfg || !served_port(cfg, ports))
 		return count(MBXDP_STAT_PASSED, XDP_PASS);
 	a = served_addr(cfg, ip->daddr);
 	if (!a)
 		return count(MBXDP_STAT_UNLISTED_ADDR, XDP_PASS);
 	if (!source_allowed(a, ip->saddr))
 		return count(MBXDP_STAT_DROP_SOURCE, XDP_DROP);
-	/* A queue without a socket makes bpf_redirect_map() return its flags
-	 * argument (bpf-helpers(7)) instead of XDP_REDIRECT. Such a frame is
-	 * for mbxdp but reached a queue mbxdp does not serve (RSS put the
-	 * connection there): the kernel would only answer it with a reset, as
-	 * if nothing served the port, so it is dropped and counted unless the
-	 * user asked for the kernel to have it (a kernel server on the other
-	 * queues). */
-	action = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
-	if (action != XDP_REDIRECT)
-		return count(MBXDP_STAT_NO_SOCKET, cfg->pass_no_socket ? XDP_PASS : XDP_DROP);
-	return count(MBXDP_STAT_STEERED, action);
+	return to_socket(ctx, cfg);
+}
+
+/* The served-address entry of an IPv6 destination, or NULL. */
+static __always_inline const struct mbxdp_addr *served_addr6(const struct mbxdp_config *cfg,
+							     const struct in6_addr *daddr)
+{
+	if (!cfg->addr_listed)
+		return &cfg->any_addr;
+	return bpf_map_lookup_elem(&mbxdp_addrs6, daddr);
+}
+
+/* True when the IPv6 source may talk to the address's server. IPv6
+ * prefixes cannot be listed yet, so a server with an allow-list admits no
+ * IPv6 source: an allow-list never lets in what it does not name. */
+static __always_inline int source6_allowed(const struct mbxdp_addr *a, const struct in6_addr *saddr)
+{
+	(void)saddr;
+	return !(a->flags & MBXDP_ADDR_ALLOW_LIST);
+}
+
+/* IANA's "IPv6 Extension Header Types" (RFC 7045 2): the walked ones, and
+ * the others, which the program does not walk and leaves to the kernel
+ * (fragment: only the kernel reassembles; AH, ESP: only the kernel holds
+ * the keys; mobility, HIP, shim6, experiments). */
+static __always_inline int ipv6_walked_ext(__u8 nh)
+{
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS;
+}
+
+static __always_inline int ipv6_other_ext(__u8 nh)
+{
+	return nh == IPPROTO_FRAGMENT || nh == IPPROTO_ESP || nh == IPPROTO_AH ||
+	       nh == IPPROTO_MH || nh == 139 /* HIP */ || nh == 140 /* shim6 */ ||
+	       nh == 253 || nh == 254 /* RFC 3692 experiments */;
+}
+
+/* Where an IPv6 packet's upper-layer header is, after the extension
+ * headers: offsets from the frame's start. */
+struct ipv6_upper {
+	__u32 off;
+	__u32 end; /* the payload's end, by the IPv6 payload length */
+	__u8 proto;
+};
+
+/* Walks the extension headers after the fixed IPv6 header at l3 (RFC 8200
+ * 4), each read by offset with bpf_xdp_load_bytes() (their lengths vary;
+ * see ipv4_input()). Returns MBXDP_STAT_COUNT with *up filled, or the slot
+ * under which the frame goes to the kernel: a header past the frame or the
+ * payload length is malformed and never read as something else; a chain
+ * the program does not follow to its end is the kernel's. */
+static __always_inline __u32 ipv6_walk(struct xdp_md *ctx, const struct ipv6hdr *ip6, __u32 l3,
+				       struct ipv6_upper *up)
+{
+	__u32 frame_len = (__u32)(ctx->data_end - ctx->data);
+	__u32 off = l3 + sizeof(*ip6);
+	__u32 end = off + bpf_ntohs(ip6->payload_len);
+	__u8 nh = ip6->nexthdr;
+
+	if (end > frame_len)
+		return MBXDP_STAT_IPV6_MALFORMED;
+#pragma clang loop unroll(full)
+	for (int i = 0; i < IPV6_EXT_HEADERS_MAX; i++) {
+		/* Next header, length in 8-octet units after the first 8, and for
+		 * a routing header its type and segments left. */
+		__u8 h[4];
+
+		if (!ipv6_walked_ext(nh))
+			break;
+		/* Hop-by-hop options only right after the IPv6 header (4.3). */
+		if (nh == IPPROTO_HOPOPTS && i != 0)
+			return MBXDP_STAT_IPV6_EXT_PASSED;
+		if (off + sizeof(h) > end || bpf_xdp_load_bytes(ctx, off, h, sizeof(h)) < 0)
+			return MBXDP_STAT_IPV6_MALFORMED;
+		/* Segments left: the packet is not at its final destination yet
+		 * (4.4), and the next hop is the kernel's to process. */
+		if (nh == IPPROTO_ROUTING && h[3] != 0)
+			return MBXDP_STAT_IPV6_EXT_PASSED;
+		nh = h[0];
+		off += (h[1] + 1u) * 8;
+	}
+	if (off > end)
+		return MBXDP_STAT_IPV6_MALFORMED;
+	if (ipv6_walked_ext(nh) || ipv6_other_ext(nh))
+		return MBXDP_STAT_IPV6_EXT_PASSED;
+	up->off = off;
+	up->end = end;
+	up->proto = nh;
+	return MBXDP_STAT_COUNT;
+}
+
+/* IPv6 (RFC 8200) as ipv4_input() takes IPv4: TCP to a served port of a
+ * served address, from an allowed source, to the queue's socket. */
+static __always_inline int ipv6_input(struct xdp_md *ctx, struct ipv6hdr *ip6, __u32 l3)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct mbxdp_config *cfg;
+	const struct mbxdp_addr *a;
+	struct ipv6_upper up;
+	__be16 ports[2]; /* struct tcphdr's source and dest */
+	__u32 slot;
+
+	if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
+		return count(MBXDP_STAT_IPV6_MALFORMED, XDP_PASS);
+	slot = ipv6_walk(ctx, ip6, l3, &up);
+	if (slot != MBXDP_STAT_COUNT)
+		return count(slot, XDP_PASS);
+	if (up.proto != IPPROTO_TCP)
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	if (up.off + sizeof(ports) > up.end ||
+	    bpf_xdp_load_bytes(ctx, up.off + offsetof(struct tcphdr, source), ports, sizeof(ports)) < 0)
+		return count(MBXDP_STAT_IPV6_MALFORMED, XDP_PASS);
+	cfg = config();
+	if (!cfg || !served_port(cfg, ports))
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	a = served_addr6(cfg, &ip6->daddr);
+	if (!a)
+		return count(MBXDP_STAT_UNLISTED_ADDR, XDP_PASS);
+	if (!source6_allowed(a, &ip6->saddr))
+		return count(MBXDP_STAT_DROP_SOURCE, XDP_DROP);
+	return to_socket(ctx, cfg);
 }
 
 SEC("xdp")
@@ -392,6 +535,8 @@ int mbxdp_steer(struct xdp_md *ctx)
 	}
 	if (proto == bpf_htons(ETH_P_IP))
 		return ipv4_input(ctx, eth, l3, (__u32)(l3 - data));
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return ipv6_input(ctx, l3, (__u32)(l3 - data));
 	if (proto == bpf_htons(ETH_P_ARP))
 		return arp_input(ctx, eth, l3);
 	return count(MBXDP_STAT_PASSED, XDP_PASS);

@@ -22,6 +22,9 @@
  * (65,536 addresses; at 247 units each far beyond what one core serves). */
 #define MBXDP_ADDRS_MAX 65536
 
+/* Served IPv6 addresses mbxdp_addrs6 can hold: as many as IPv4's. */
+#define MBXDP_ADDRS6_MAX 65536
+
 /* Source prefixes mbxdp_allow can hold, over all servers. */
 #define MBXDP_ALLOW_MAX 4096
 
@@ -34,6 +37,13 @@
 struct mbxdp_addr {
 	__u16 server;
 	__u16 flags;
+};
+
+/* mbxdp_addrs6 key: an IPv6 address as on the wire. A map of its own
+ * rather than a family-tagged key, so that the IPv4 map's key stays the
+ * 4 bytes every lookup of the IPv4 path hashes. */
+struct mbxdp_addr6_key {
+	__u8 addr[16];
 };
 
 /* mbxdp_allow key: an LPM trie key (prefixlen first, then the data it
@@ -49,7 +59,10 @@ struct mbxdp_allow_key {
 /* The one entry of mbxdp_config. */
 struct mbxdp_config {
 	__u8 mac[6]; /* the interface's hardware address: sender of XDP's ARP replies */
-	__u16 addr_listed; /* 0: mbxdp_addrs is empty and every destination is any_addr */
+	/* 0: mbxdp_addrs and mbxdp_addrs6 are empty and every destination,
+	 * of either family, is any_addr; 1: only the listed addresses are
+	 * served (an IPv6 destination with only IPv4 addresses listed is not). */
+	__u16 addr_listed;
 	struct mbxdp_addr any_addr;
 	/* 1: a steered frame on a queue without a socket goes to the kernel;
 	 * 0 (the default, and what a program nobody configured does): dropped. */
@@ -71,7 +84,9 @@ struct mbxdp_config {
 	X(NO_SOCKET, xdp_no_socket_for_queue, "for a served port, but no socket on its queue: dropped (--other-queues pass: to the kernel)") \
 	X(ARP_REPLIED, xdp_arp_replied, "ARP request for a served address: answered by XDP_TX (RFC 826)") \
 	X(ICMP_ECHO_REPLIED, xdp_icmp_echo_replied, "ICMP echo request to a served address: answered by XDP_TX (RFC 1122 3.2.2.6)") \
-	X(DROP_SOURCE, xdp_drop_source_not_allowed, "source outside its server's allow-list: dropped")
+	X(DROP_SOURCE, xdp_drop_source_not_allowed, "source outside its server's allow-list: dropped") \
+	X(IPV6_EXT_PASSED, xdp_passed_ipv6_ext_header, "IPv6 with a fragment header, an extension header not walked, a routing header with segments left, or more than 4 extension headers: to the kernel (RFC 8200 4)") \
+	X(IPV6_MALFORMED, xdp_passed_ipv6_malformed, "IPv6 header, extension header or upper-layer header past the frame's end or the payload length, or a payload length past the frame: to the kernel (RFC 8200 3)")
 
 enum mbxdp_stat {
 #define MBXDP_STAT_SLOT(slot, name, meaning) MBXDP_STAT_##slot,

@@ -12,7 +12,8 @@ lists them).
 import sys
 from typing import NamedTuple, Optional
 
-from scapy.all import ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, IPOption_NOP, Padding, Raw
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, IPOption_NOP, IPv6, IPv6ExtHdrDestOpt,
+                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Padding, Raw)
 
 IF_MAC = "02:00:00:00:00:01"  # the test interface's MAC: sender of XDP's replies
 PEER_MAC = "02:00:00:00:00:02"
@@ -23,6 +24,13 @@ SERVED_ARP = "198.19.0.1"  # server 0, XDP answers its ARP
 SERVED_KERNEL = "198.19.0.2"  # server 0, the kernel owns it
 SERVED_ALLOW = "198.19.1.1"  # server 1, which has an allow-list
 UNLISTED = "198.19.9.9"
+# IPv6, all inside 2001:2::/48 (RFC 5180's benchmarking range).
+PEER6 = "2001:2:0:1::7"
+STRANGER6 = "2001:2:0:2::7"
+SERVED6_ND = "2001:2:0:9::1"  # server 0, XDP answers its Neighbor Discovery and echo
+SERVED6_KERNEL = "2001:2:0:9::2"  # server 0, the kernel owns it
+SERVED6_ALLOW = "2001:2:0:a::1"  # server 1, which has an allow-list
+UNLISTED6 = "2001:2:0:9::99"
 
 
 def arp_request(target, sender=PEER_IP, vlan=None, op=1):
@@ -42,6 +50,25 @@ def syn(dst, src=PEER_IP, dport=502, frag=0, vlan=None, sport=40000, flags="S"):
     eth = Ether(src=PEER_MAC, dst=IF_MAC)
     l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
     return l2 / IP(src=src, dst=dst, frag=frag) / TCP(sport=sport, dport=dport, flags=flags)
+
+
+def tcp6(dst, src=PEER6, dport=502, vlan=None, sport=40000, flags="S", ext=None, **ip):
+    """A TCP segment over IPv6, behind the extension headers ext (a scapy
+    layer chain or None)."""
+    eth = Ether(src=PEER_MAC, dst=IF_MAC)
+    l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
+    l3 = IPv6(src=src, dst=dst, **ip)
+    if ext is not None:
+        l3 = l3 / ext
+    return l2 / l3 / TCP(sport=sport, dport=dport, flags=flags)
+
+
+def dstopts(n):
+    """n destination options headers in a chain (each 8 bytes, PadN)."""
+    chain = IPv6ExtHdrDestOpt()
+    for _ in range(n - 1):
+        chain = chain / IPv6ExtHdrDestOpt()
+    return chain
 
 
 def echo(dst, src=PEER_IP, data=b"", vlan=None, eth_dst=IF_MAC, icmp_type=8, **ip):
@@ -94,6 +121,87 @@ def served_echo(n, replier=SERVED_ARP, **kw):
     """An echo of n bytes of ping data and its reply."""
     return echo(replier, data=ping_data(n), **kw), echo_reply(replier, data=ping_data(n), **kw)
 
+
+# IPv6 cut inside its fixed header: 30 of its 40 bytes.
+IPV6_TRUNCATED = Ether(bytes(tcp6(SERVED6_ND))[:14 + 30])
+# A payload length (100) past the frame's end (20 bytes of TCP).
+IPV6_PLEN_PAST_FRAME = Ether(bytes(tcp6(SERVED6_ND, plen=100)))
+# An 8-byte destination options header whose length field says 88 bytes.
+IPV6_EXT_PAST_PAYLOAD = tcp6(SERVED6_ND, ext=IPv6ExtHdrDestOpt(len=10, autopad=0))
+# A payload length of 2: the TCP ports do not fit; the rest is padding.
+IPV6_TCP_PAST_PAYLOAD = Ether(bytes(tcp6(SERVED6_ND, plen=2)))
+# Ethertype IPv6, version 4.
+IPV6_VERSION_4 = Ether(bytes(tcp6(SERVED6_ND, version=4)))
+# Routing header type 2 with no segments left: the destination is final.
+RH_DONE = IPv6ExtHdrRouting(type=2, segleft=0, addresses=[])
+
+FIXTURES6 = [
+    # IPv6 TCP steering, as IPv4's (RFC 8200).
+    Fixture("IPv6 SYN to a served address: steered", "listed", "tcp6_served",
+            tcp6(SERVED6_ND), "XDP_DROP", "NO_SOCKET"),
+    Fixture("tagged IPv6 SYN: steered", "listed", "tcp6_served_vlan",
+            tcp6(SERVED6_KERNEL, vlan=7), "XDP_DROP", "NO_SOCKET"),
+    Fixture("IPv6 SYN to an unlisted address: the kernel's", "listed", "tcp6_unlisted",
+            tcp6(UNLISTED6), "XDP_PASS", "UNLISTED_ADDR"),
+    Fixture("IPv6 SYN to another port: the kernel's", "listed", "tcp6_other_port",
+            tcp6(SERVED6_ND, dport=80), "XDP_PASS", "PASSED"),
+    Fixture("IPv6 UDP to the served port: the kernel's", "listed", "udp6_served",
+            Ether(src=PEER_MAC, dst=IF_MAC) / IPv6(src=PEER6, dst=SERVED6_ND) / UDP(sport=40000, dport=502),
+            "XDP_PASS", "PASSED"),
+    Fixture("IPv6 padded to more than its payload length: steered", "listed", "tcp6_padded",
+            tcp6(SERVED6_ND) / Padding(b"\0" * 6), "XDP_DROP", "NO_SOCKET"),
+    Fixture("without listed addresses every IPv6 address is served", "any", "tcp6_unlisted",
+            tcp6(UNLISTED6), "XDP_DROP", "NO_SOCKET"),
+    Fixture("IPv6, no socket on the queue: passed to the kernel", "any_pass", "tcp6_served",
+            tcp6(SERVED6_ND), "XDP_PASS", "NO_SOCKET"),
+    # Extension headers walked: hop-by-hop, routing without segments left,
+    # destination options, up to four.
+    Fixture("behind hop-by-hop options: steered", "listed", "tcp6_hop_by_hop",
+            tcp6(SERVED6_ND, ext=IPv6ExtHdrHopByHop()), "XDP_DROP", "NO_SOCKET"),
+    Fixture("behind destination options: steered", "listed", "tcp6_dest_opts",
+            tcp6(SERVED6_ND, ext=IPv6ExtHdrDestOpt()), "XDP_DROP", "NO_SOCKET"),
+    Fixture("behind hop-by-hop, routing (done), destination options: steered", "listed",
+            "tcp6_three_ext", tcp6(SERVED6_ND, ext=IPv6ExtHdrHopByHop() / RH_DONE / IPv6ExtHdrDestOpt()),
+            "XDP_DROP", "NO_SOCKET"),
+    Fixture("behind four extension headers: steered", "listed", "tcp6_four_ext",
+            tcp6(SERVED6_ND, ext=IPv6ExtHdrHopByHop() / dstopts(3)), "XDP_DROP", "NO_SOCKET"),
+    Fixture("behind a 24-byte destination options header: steered", "listed", "tcp6_long_dest_opts",
+            tcp6(SERVED6_ND, ext=IPv6ExtHdrDestOpt(len=2, autopad=0, options=[Raw(b"\x01\x14" + b"\0" * 20)])),
+            "XDP_DROP", "NO_SOCKET"),
+    # What the program does not walk: the kernel's, counted.
+    Fixture("behind five extension headers: the kernel's", "listed", "tcp6_ext_chain_too_long",
+            tcp6(SERVED6_ND, ext=IPv6ExtHdrHopByHop() / dstopts(4)), "XDP_PASS", "IPV6_EXT_PASSED"),
+    Fixture("a routing header with segments left: the kernel's", "listed", "tcp6_routing_segments_left",
+            tcp6(SERVED6_ND, ext=IPv6ExtHdrRouting(addresses=[SERVED6_KERNEL])), "XDP_PASS", "IPV6_EXT_PASSED"),
+    Fixture("hop-by-hop after another header: the kernel's", "listed", "tcp6_hop_by_hop_second",
+            tcp6(SERVED6_ND, ext=IPv6ExtHdrDestOpt() / IPv6ExtHdrHopByHop()), "XDP_PASS", "IPV6_EXT_PASSED"),
+    Fixture("a first fragment: the kernel's", "listed", "tcp6_first_fragment",
+            tcp6(SERVED6_ND, ext=IPv6ExtHdrFragment(m=1, id=7)), "XDP_PASS", "IPV6_EXT_PASSED"),
+    Fixture("a later fragment: the kernel's", "listed", "tcp6_later_fragment",
+            tcp6(SERVED6_ND, ext=IPv6ExtHdrFragment(offset=3, id=7)), "XDP_PASS", "IPV6_EXT_PASSED"),
+    Fixture("ESP: the kernel's", "listed", "esp6",
+            Ether(src=PEER_MAC, dst=IF_MAC) / IPv6(src=PEER6, dst=SERVED6_ND, nh=50) / Raw(b"\0" * 24),
+            "XDP_PASS", "IPV6_EXT_PASSED"),
+    # Malformed: passed, counted, never read past an end.
+    Fixture("IPv6 header cut short", "listed", "ipv6_truncated",
+            IPV6_TRUNCATED, "XDP_PASS", "IPV6_MALFORMED"),
+    Fixture("payload length past the frame", "listed", "ipv6_payload_past_frame",
+            IPV6_PLEN_PAST_FRAME, "XDP_PASS", "IPV6_MALFORMED"),
+    Fixture("extension header past the payload", "listed", "ipv6_ext_past_payload",
+            IPV6_EXT_PAST_PAYLOAD, "XDP_PASS", "IPV6_MALFORMED"),
+    Fixture("TCP ports past the payload length", "listed", "ipv6_tcp_past_payload",
+            IPV6_TCP_PAST_PAYLOAD, "XDP_PASS", "IPV6_MALFORMED"),
+    Fixture("IPv6 ethertype, version 4", "listed", "ipv6_version_4",
+            IPV6_VERSION_4, "XDP_PASS", "IPV6_MALFORMED"),
+    # Allow-lists: no IPv6 prefix is listed, so server 1 admits no IPv6 source.
+    Fixture("IPv6 SYN to a server with an IPv4 allow-list: dropped", "listed", "tcp6_allow_list_v4_only",
+            tcp6(SERVED6_ALLOW), "XDP_DROP", "DROP_SOURCE"),
+    # Client mode.
+    Fixture("a server's IPv6 answer to the master: steered", "client", "tcp6_server_answer",
+            tcp6(SERVED6_ND, sport=502, dport=40000, flags="SA"), "XDP_DROP", "NO_SOCKET"),
+    Fixture("an IPv6 SYN to a server port: the kernel's", "client", "tcp6_served",
+            tcp6(SERVED6_ND), "XDP_PASS", "PASSED"),
+]
 
 FIXTURES = [
     # ARP (RFC 826) for served addresses the kernel does not own.
@@ -210,6 +318,7 @@ FIXTURES = [
             arp_reply(PEER_IP, asker_ip=SERVED_ARP), "XDP_PASS", "PASSED"),
     Fixture("a server mode program passes a server's answer", "listed", "tcp_server_answer",
             syn(SERVED_ARP, sport=502, dport=40000, flags="SA"), "XDP_PASS", "PASSED"),
+    *FIXTURES6,
 ]
 
 

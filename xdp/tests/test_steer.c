@@ -11,12 +11,16 @@
  * a namespace of its own). The configurations, in steer_fixtures.py's terms:
  * - listed: 198.19.0.1 (server 0, XDP answers ARP), 198.19.0.2 (server 0,
  *   the kernel owns it), 198.19.1.1 (server 1, allow-list 198.18.1.0/24);
+ *   and for IPv6 2001:2:0:9::1 (server 0, XDP answers Neighbor
+ *   Discovery), 2001:2:0:9::2 (server 0, the kernel owns it),
+ *   2001:2:0:a::1 (server 1);
  * - any: no address listed, no allow-list (mbxdp without --address);
  * - any_allow: no address listed, server 0 admits 198.18.1.0/24;
  * - any_pass: as any, with frames of queues without a socket passed to the
  *   kernel (mbxdp --other-queues pass);
- * - client: in front of mbxdp-bench's master, 198.19.0.1 its source
- *   address (XDP answers its ARP), the servers' port 502.
+ * - client: in front of mbxdp-bench's master, 198.19.0.1 and
+ *   2001:2:0:9::1 its source addresses (XDP answers their ARP and
+ *   Neighbor Discovery), the servers' port 502.
  *
  * A frame for the AF_XDP socket meets an empty xsks_map here, so "steered"
  * shows as counted under xdp_no_socket_for_queue: the redirect was tried
@@ -39,7 +43,7 @@
 #include "loader.h"
 
 #define FRAME_MAX 1600 /* the 1,400-byte echo and its headers */
-#define MAX_CASES 128
+#define MAX_CASES 256
 
 enum config { LISTED, ANY, ANY_ALLOW, ANY_PASS, CLIENT, N_CONFIGS };
 
@@ -66,9 +70,20 @@ static uint32_t ipv4(const char *s)
 	return a;
 }
 
+static struct mbx_xdp_addr6 ipv6(const char *s, uint16_t server, uint8_t answer_nd)
+{
+	struct mbx_xdp_addr6 a = { .server = server, .answer_nd = answer_nd };
+
+	assert_int_equal(inet_pton(AF_INET6, s, a.addr), 1);
+	return a;
+}
+
+/* The IPv6 addresses of the listed and client configurations. */
+static struct mbx_xdp_addr6 addrs6[3];
+
 static struct mbx_xdp *load(const struct mbx_xdp_addr *addrs, uint32_t n_addrs,
-			    const struct mbx_xdp_cidr *allow, uint32_t n_allow, int pass_no_socket,
-			    int client)
+			    uint32_t n_addrs6, const struct mbx_xdp_cidr *allow, uint32_t n_allow,
+			    int pass_no_socket, int client)
 {
 	static const uint16_t ports[] = { 502 };
 	const struct mbx_xdp_config cfg = {
@@ -77,6 +92,8 @@ static struct mbx_xdp *load(const struct mbx_xdp_addr *addrs, uint32_t n_addrs,
 		.n_ports = 1,
 		.addrs = addrs,
 		.n_addrs = n_addrs,
+		.addrs6 = addrs6,
+		.n_addrs6 = n_addrs6,
 		.allow = allow,
 		.n_allow = n_allow,
 		.pass_no_socket = pass_no_socket,
@@ -101,11 +118,14 @@ static int load_all(void **state)
 	const struct mbx_xdp_cidr allow0[] = { { .addr = ipv4("198.18.1.0"), .prefix_len = 24, .server = 0 } };
 
 	(void)state;
-	progs[LISTED] = load(addrs, 3, allow1, 1, 0, 0);
-	progs[ANY] = load(NULL, 0, NULL, 0, 0, 0);
-	progs[ANY_ALLOW] = load(NULL, 0, allow0, 1, 0, 0);
-	progs[ANY_PASS] = load(NULL, 0, NULL, 0, 1, 0);
-	progs[CLIENT] = load(addrs, 1, NULL, 0, 0, 1);
+	addrs6[0] = ipv6("2001:2:0:9::1", 0, 1);
+	addrs6[1] = ipv6("2001:2:0:9::2", 0, 0);
+	addrs6[2] = ipv6("2001:2:0:a::1", 1, 1);
+	progs[LISTED] = load(addrs, 3, 3, allow1, 1, 0, 0);
+	progs[ANY] = load(NULL, 0, 0, NULL, 0, 0, 0);
+	progs[ANY_ALLOW] = load(NULL, 0, 0, allow0, 1, 0, 0);
+	progs[ANY_PASS] = load(NULL, 0, 0, NULL, 0, 1, 0);
+	progs[CLIENT] = load(addrs, 1, 1, NULL, 0, 0, 1);
 	return progs[LISTED] && progs[ANY] && progs[ANY_ALLOW] && progs[ANY_PASS] && progs[CLIENT] ?
 		       0 :
 		       -1;
