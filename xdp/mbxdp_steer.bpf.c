@@ -99,6 +99,14 @@ struct icmp_echo {
  * the walk a loop the verifier can unroll. */
 #define IPV6_EXT_HEADERS_MAX 4
 
+/* RFC 4443 4.1, 4.2: ICMPv6 echo request and reply, code 0; identifier,
+ * sequence number and data come back unchanged. */
+#define ICMP6_TYPE_ECHO_REQUEST 128
+#define ICMP6_TYPE_ECHO_REPLY 129
+
+/* The hop limit of the echo replies: Linux's default, as for IPv4. */
+#define ECHO_REPLY_HOP_LIMIT 64
+
 /* Receive queue -> AF_XDP socket; filled by user space with
  * xsk_socket__update_xskmap(). DPDK's net_af_xdp looks the map up by this
  * name, so the name is part of the interface. */
@@ -481,9 +489,89 @@ static __always_inline __u32 ipv6_walk(struct xdp_md *ctx, const struct ipv6hdr 
 	return MBXDP_STAT_COUNT;
 }
 
+/* RFC 4291 2.7: ff00::/8, multicast; :: (2.5.2), unspecified. Neither
+ * may be the source of a packet answered here. */
+static __always_inline int ipv6_multicast(const struct in6_addr *a)
+{
+	return a->in6_u.u6_addr8[0] == 0xff;
+}
+
+static __always_inline int ipv6_unspecified(const struct in6_addr *a)
+{
+	return (a->in6_u.u6_addr32[0] | a->in6_u.u6_addr32[1] | a->in6_u.u6_addr32[2] |
+		a->in6_u.u6_addr32[3]) == 0;
+}
+
+/* A served IPv6 address the kernel does not own (whose Neighbor Discovery
+ * and echo XDP answers), or NULL. */
+static __always_inline const struct mbxdp_addr *answered_addr6(const struct mbxdp_config *cfg,
+							       const struct in6_addr *addr)
+{
+	const struct mbxdp_addr *a;
+
+	if (!cfg->addr_listed)
+		return NULL;
+	a = bpf_map_lookup_elem(&mbxdp_addrs6, addr);
+	return a && (a->flags & MBXDP_ADDR_ANSWER_ARP) ? a : NULL;
+}
+
+/* Answers, in place, an ICMPv6 echo request (RFC 4443 4.2) to a served
+ * address the kernel does not own, as icmp_input() does for IPv4: type
+ * 129, addresses swapped, hop limit 64, the checksum updated from the one
+ * word that changed (RFC 1624). The pseudo-header's addresses are only
+ * swapped and its length kept, so its sum is the request's. Only an echo
+ * right behind the IPv6 header is answered: behind extension headers the
+ * reply would have to carry or drop them, which is the kernel's call. */
+static __always_inline int icmp6_echo_input(struct ethhdr *eth, struct ipv6hdr *ip6,
+					    struct icmp_echo *icmp)
+{
+	const struct mbxdp_config *cfg = config();
+	const struct mbxdp_addr *a;
+	struct in6_addr asker;
+	__u8 mac[ETH_ALEN];
+
+	if (!cfg || (eth->h_dest[0] & 1) || ipv6_multicast(&ip6->saddr) ||
+	    ipv6_unspecified(&ip6->saddr))
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	a = answered_addr6(cfg, &ip6->daddr);
+	if (!a)
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	if (!source6_allowed(a, &ip6->saddr))
+		return count(MBXDP_STAT_DROP_SOURCE, XDP_DROP);
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	asker = ip6->saddr;
+	ip6->saddr = ip6->daddr;
+	ip6->daddr = asker;
+	ip6->hop_limit = ECHO_REPLY_HOP_LIMIT;
+	icmp->type = ICMP6_TYPE_ECHO_REPLY;
+	icmp->checksum = csum_replace16(icmp->checksum, bpf_htons(ICMP6_TYPE_ECHO_REQUEST << 8),
+					bpf_htons(ICMP6_TYPE_ECHO_REPLY << 8));
+	return count(MBXDP_STAT_ICMP6_ECHO_REPLIED, XDP_TX);
+}
+
+/* ICMPv6 right behind the IPv6 header: echo requests answered here; the
+ * rest, and anything behind extension headers, is the kernel's. */
+static __always_inline int icmp6_input(struct xdp_md *ctx, struct ethhdr *eth, struct ipv6hdr *ip6,
+				       __u32 l3, const struct ipv6_upper *up)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	struct icmp_echo *icmp = (void *)(ip6 + 1);
+
+	if (up->off != l3 + sizeof(*ip6))
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	if (up->end - up->off < sizeof(*icmp) || (void *)(icmp + 1) > data_end)
+		return count(MBXDP_STAT_IPV6_MALFORMED, XDP_PASS);
+	if (icmp->type == ICMP6_TYPE_ECHO_REQUEST && icmp->code == 0)
+		return icmp6_echo_input(eth, ip6, icmp);
+	return count(MBXDP_STAT_PASSED, XDP_PASS);
+}
+
 /* IPv6 (RFC 8200) as ipv4_input() takes IPv4: TCP to a served port of a
  * served address, from an allowed source, to the queue's socket. */
-static __always_inline int ipv6_input(struct xdp_md *ctx, struct ipv6hdr *ip6, __u32 l3)
+static __always_inline int ipv6_input(struct xdp_md *ctx, struct ethhdr *eth, struct ipv6hdr *ip6,
+				      __u32 l3)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	const struct mbxdp_config *cfg;
@@ -497,6 +585,8 @@ static __always_inline int ipv6_input(struct xdp_md *ctx, struct ipv6hdr *ip6, _
 	slot = ipv6_walk(ctx, ip6, l3, &up);
 	if (slot != MBXDP_STAT_COUNT)
 		return count(slot, XDP_PASS);
+	if (up.proto == IPPROTO_ICMPV6)
+		return icmp6_input(ctx, eth, ip6, l3, &up);
 	if (up.proto != IPPROTO_TCP)
 		return count(MBXDP_STAT_PASSED, XDP_PASS);
 	if (up.off + sizeof(ports) > up.end ||
@@ -536,7 +626,7 @@ int mbxdp_steer(struct xdp_md *ctx)
 	if (proto == bpf_htons(ETH_P_IP))
 		return ipv4_input(ctx, eth, l3, (__u32)(l3 - data));
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return ipv6_input(ctx, l3, (__u32)(l3 - data));
+		return ipv6_input(ctx, eth, l3, (__u32)(l3 - data));
 	if (proto == bpf_htons(ETH_P_ARP))
 		return arp_input(ctx, eth, l3);
 	return count(MBXDP_STAT_PASSED, XDP_PASS);

@@ -86,7 +86,8 @@ struct mbxdp_config {
 	X(ICMP_ECHO_REPLIED, xdp_icmp_echo_replied, "ICMP echo request to a served address: answered by XDP_TX (RFC 1122 3.2.2.6)") \
 	X(DROP_SOURCE, xdp_drop_source_not_allowed, "source outside its server's allow-list: dropped") \
 	X(IPV6_EXT_PASSED, xdp_passed_ipv6_ext_header, "IPv6 with a fragment header, an extension header not walked, a routing header with segments left, or more than 4 extension headers: to the kernel (RFC 8200 4)") \
-	X(IPV6_MALFORMED, xdp_passed_ipv6_malformed, "IPv6 header, extension header or upper-layer header past the frame's end or the payload length, or a payload length past the frame: to the kernel (RFC 8200 3)")
+	X(IPV6_MALFORMED, xdp_passed_ipv6_malformed, "IPv6 header, extension header or upper-layer header past the frame's end or the payload length, or a payload length past the frame: to the kernel (RFC 8200 3)") \
+	X(ICMP6_ECHO_REPLIED, xdp_icmp6_echo_replied, "ICMPv6 echo request to a served address: answered by XDP_TX (RFC 4443 4.2)")
 
 enum mbxdp_stat {
 #define MBXDP_STAT_SLOT(slot, name, meaning) MBXDP_STAT_##slot,

@@ -12,8 +12,9 @@ lists them).
 import sys
 from typing import NamedTuple, Optional
 
-from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, IPOption_NOP, IPv6, IPv6ExtHdrDestOpt,
-                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Padding, Raw)
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, ICMPv6DestUnreach, ICMPv6EchoReply,
+                       ICMPv6EchoRequest, IPOption_NOP, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+                       IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Padding, Raw)
 
 IF_MAC = "02:00:00:00:00:01"  # the test interface's MAC: sender of XDP's replies
 PEER_MAC = "02:00:00:00:00:02"
@@ -69,6 +70,25 @@ def dstopts(n):
     for _ in range(n - 1):
         chain = chain / IPv6ExtHdrDestOpt()
     return chain
+
+
+def echo6(dst, src=PEER6, data=b"", vlan=None, eth_dst=IF_MAC, ext=None, icmp=ICMPv6EchoRequest):
+    """An ICMPv6 echo request (RFC 4443 4.1), hop limit 57 so that the
+    reply's 64 is a change."""
+    eth = Ether(src=PEER_MAC, dst=eth_dst)
+    l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
+    l3 = IPv6(src=src, dst=dst, hlim=57)
+    if ext is not None:
+        l3 = l3 / ext
+    return l2 / l3 / icmp(id=0x1234, seq=7, data=data)
+
+
+def echo6_reply(replier, data=b"", asker=PEER6, vlan=None):
+    """RFC 4443 4.2: what the program must make of echo6(replier, asker,
+    data), the checksum computed afresh by scapy with the pseudo-header."""
+    eth = Ether(src=IF_MAC, dst=PEER_MAC)
+    l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
+    return l2 / IPv6(src=replier, dst=asker, hlim=64) / ICMPv6EchoReply(id=0x1234, seq=7, data=data)
 
 
 def echo(dst, src=PEER_IP, data=b"", vlan=None, eth_dst=IF_MAC, icmp_type=8, **ip):
@@ -135,6 +155,15 @@ IPV6_VERSION_4 = Ether(bytes(tcp6(SERVED6_ND, version=4)))
 # Routing header type 2 with no segments left: the destination is final.
 RH_DONE = IPv6ExtHdrRouting(type=2, segleft=0, addresses=[])
 
+def served_echo6(n, replier=SERVED6_ND, **kw):
+    """An IPv6 echo of n bytes of ping data and its reply."""
+    return echo6(replier, data=ping_data(n), **kw), echo6_reply(replier, data=ping_data(n), **kw)
+
+
+# An echo request whose payload length (4) ends inside the ICMPv6 header.
+ECHO6_TRUNCATED = Ether(bytes(echo6(SERVED6_ND))[:14 + 40 + 4])
+ECHO6_TRUNCATED[IPv6].plen = 4
+
 FIXTURES6 = [
     # IPv6 TCP steering, as IPv4's (RFC 8200).
     Fixture("IPv6 SYN to a served address: steered", "listed", "tcp6_served",
@@ -193,7 +222,39 @@ FIXTURES6 = [
             IPV6_TCP_PAST_PAYLOAD, "XDP_PASS", "IPV6_MALFORMED"),
     Fixture("IPv6 ethertype, version 4", "listed", "ipv6_version_4",
             IPV6_VERSION_4, "XDP_PASS", "IPV6_MALFORMED"),
+    # ICMPv6 echo (RFC 4443) to served addresses the kernel does not own:
+    # answered in place, any data length, the tag kept.
+    *(Fixture(f"IPv6 echo of {n} bytes: answered", "listed", f"icmp6_echo_served_{n}",
+              served_echo6(n)[0], "XDP_TX", "ICMP6_ECHO_REPLIED", served_echo6(n)[1])
+      for n in (0, 1, 56, 57, 1400)),
+    Fixture("tagged IPv6 echo: answered with the tag", "listed", "icmp6_echo_served_vlan",
+            served_echo6(57, vlan=7)[0], "XDP_TX", "ICMP6_ECHO_REPLIED", served_echo6(57, vlan=7)[1]),
+    Fixture("IPv6 echo to the master's address: answered", "client", "icmp6_echo_served_56",
+            served_echo6(56)[0], "XDP_TX", "ICMP6_ECHO_REPLIED", served_echo6(56)[1]),
+    Fixture("IPv6 echo to an address the kernel owns", "listed", "icmp6_echo_kernel_owned",
+            echo6(SERVED6_KERNEL, data=ping_data(56)), "XDP_PASS", "PASSED"),
+    Fixture("IPv6 echo to a non-served address", "listed", "icmp6_echo_unlisted",
+            echo6(UNLISTED6, data=ping_data(56)), "XDP_PASS", "PASSED"),
+    Fixture("an IPv6 echo reply", "listed", "icmp6_echo_reply",
+            echo6(SERVED6_ND, data=ping_data(56), icmp=ICMPv6EchoReply), "XDP_PASS", "PASSED"),
+    Fixture("ICMPv6 destination unreachable", "listed", "icmp6_dest_unreachable",
+            Ether(src=PEER_MAC, dst=IF_MAC) / IPv6(src=PEER6, dst=SERVED6_ND) / ICMPv6DestUnreach() /
+            IPv6(src=SERVED6_ND, dst=PEER6) / UDP(), "XDP_PASS", "PASSED"),
+    Fixture("IPv6 echo behind destination options", "listed", "icmp6_echo_dest_opts",
+            echo6(SERVED6_ND, data=ping_data(56), ext=IPv6ExtHdrDestOpt()), "XDP_PASS", "PASSED"),
+    Fixture("IPv6 echo to a multicast MAC", "listed", "icmp6_echo_multicast_mac",
+            echo6(SERVED6_ND, data=ping_data(56), eth_dst="33:33:00:00:00:01"), "XDP_PASS", "PASSED"),
+    Fixture("IPv6 echo from a multicast source", "listed", "icmp6_echo_multicast_source",
+            echo6(SERVED6_ND, src="ff02::1", data=ping_data(56)), "XDP_PASS", "PASSED"),
+    Fixture("IPv6 echo from the unspecified address", "listed", "icmp6_echo_unspecified_source",
+            echo6(SERVED6_ND, src="::", data=ping_data(56)), "XDP_PASS", "PASSED"),
+    Fixture("IPv6 echo cut inside its ICMPv6 header", "listed", "icmp6_echo_truncated",
+            ECHO6_TRUNCATED, "XDP_PASS", "IPV6_MALFORMED"),
+    Fixture("IPv6 echo without listed addresses", "any", "icmp6_echo_served_56",
+            served_echo6(56)[0], "XDP_PASS", "PASSED"),
     # Allow-lists: no IPv6 prefix is listed, so server 1 admits no IPv6 source.
+    Fixture("IPv6 echo to a server with an IPv4 allow-list: dropped", "listed", "icmp6_echo_allow_list_v4_only",
+            echo6(SERVED6_ALLOW, data=ping_data(56)), "XDP_DROP", "DROP_SOURCE"),
     Fixture("IPv6 SYN to a server with an IPv4 allow-list: dropped", "listed", "tcp6_allow_list_v4_only",
             tcp6(SERVED6_ALLOW), "XDP_DROP", "DROP_SOURCE"),
     # Client mode.
