@@ -8,8 +8,9 @@
  *
  * Served addresses: with mbxdp_addrs empty, every destination is served (the
  * kernel owns the interface's address and mbxdp takes only the ports). With
- * addresses listed, only those are steered, and an ARP request or an ICMP
- * echo request (ping) for one the kernel does not own is answered here
+ * addresses listed, only those are steered, and an ARP request, a Neighbor
+ * Solicitation or an ICMP or ICMPv6 echo request (ping) for one the kernel
+ * does not own is answered here
  * (XDP_TX), so thousands of simulated devices need no address on the
  * interface and still answer the first thing a lab engineer tries.
  *
@@ -106,6 +107,49 @@ struct icmp_echo {
 
 /* The hop limit of the echo replies: Linux's default, as for IPv4. */
 #define ECHO_REPLY_HOP_LIMIT 64
+
+/* RFC 4861 4.3, 4.4, 4.6.1: Neighbor Solicitation and Advertisement,
+ * code 0; the link-layer address options; the hop limit both carry, which
+ * no router forwards unchanged, so 255 proves the sender on the link. */
+#define ICMP6_TYPE_NEIGHBOR_SOLICITATION 135
+#define ICMP6_TYPE_NEIGHBOR_ADVERTISEMENT 136
+#define ND_OPT_SOURCE_LL_ADDR 1
+#define ND_OPT_TARGET_LL_ADDR 2
+#define ND_HOP_LIMIT 255
+#define NA_FLAG_SOLICITED 0x40000000
+#define NA_FLAG_OVERRIDE 0x20000000
+
+/* A solicitation's message: 24 bytes, then options. Only the lengths
+ * senders use are answered: none (a unicast check or a DAD probe without a
+ * nonce) or one 8-byte option (the source link-layer address, or the DAD
+ * nonce of RFC 7527); both are small enough to verify the checksum in a
+ * loop the verifier unrolls. */
+struct nd_ns {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	__be32 reserved;
+	struct in6_addr target;
+	__u8 opt_type;
+	__u8 opt_len; /* in 8-octet units */
+	__u8 opt_data[6];
+};
+#define ND_NS_MIN 24
+
+/* The advertisement sent back: header and the target link-layer address
+ * option (4.4: a must in answer to a multicast solicitation). */
+struct nd_na {
+	struct ipv6hdr ip6;
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	__be32 flags;
+	struct in6_addr target;
+	__u8 opt_type;
+	__u8 opt_len;
+	__u8 opt_mac[ETH_ALEN];
+};
+#define ND_NA_LEN (sizeof(struct nd_na) - sizeof(struct ipv6hdr))
 
 /* Receive queue -> AF_XDP socket; filled by user space with
  * xsk_socket__update_xskmap(). DPDK's net_af_xdp looks the map up by this
@@ -452,7 +496,9 @@ struct ipv6_upper {
 static __always_inline __u32 ipv6_walk(struct xdp_md *ctx, const struct ipv6hdr *ip6, __u32 l3,
 				       struct ipv6_upper *up)
 {
-	__u32 frame_len = (__u32)(ctx->data_end - ctx->data);
+	/* By the helper: pointer differences the compiler may reorder into
+	 * arithmetic on data_end, which the verifier refuses. */
+	__u32 frame_len = (__u32)bpf_xdp_get_buff_len(ctx);
 	__u32 off = l3 + sizeof(*ip6);
 	__u32 end = off + bpf_ntohs(ip6->payload_len);
 	__u8 nh = ip6->nexthdr;
@@ -551,8 +597,141 @@ static __always_inline int icmp6_echo_input(struct ethhdr *eth, struct ipv6hdr *
 	return count(MBXDP_STAT_ICMP6_ECHO_REPLIED, XDP_TX);
 }
 
-/* ICMPv6 right behind the IPv6 header: echo requests answered here; the
- * rest, and anything behind extension headers, is the kernel's. */
+/* The one's complement sum of n 16-bit words, as they are on the wire
+ * (RFC 1071); n is a constant, so the loop unrolls. */
+static __always_inline __u32 sum16(const void *p, int n)
+{
+	const __u16 *w = p;
+	__u32 s = 0;
+
+#pragma clang loop unroll(full)
+	for (int i = 0; i < n; i++)
+		s += w[i];
+	return s;
+}
+
+static __always_inline __sum16 csum_fold(__u32 s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__sum16)~s;
+}
+
+/* RFC 8200 8.1: the sum of the upper-layer pseudo-header of an ICMPv6
+ * message of len bytes between src and dst. */
+static __always_inline __u32 pseudo6_sum(const struct in6_addr *src, const struct in6_addr *dst,
+					 __u32 len)
+{
+	return sum16(src, 8) + sum16(dst, 8) + bpf_htons(len) + bpf_htons(IPPROTO_ICMPV6);
+}
+
+/* Word by word: the BPF target has no memcmp(). */
+static __always_inline int ipv6_equal(const struct in6_addr *a, const struct in6_addr *b)
+{
+	return ((a->in6_u.u6_addr32[0] ^ b->in6_u.u6_addr32[0]) |
+		(a->in6_u.u6_addr32[1] ^ b->in6_u.u6_addr32[1]) |
+		(a->in6_u.u6_addr32[2] ^ b->in6_u.u6_addr32[2]) |
+		(a->in6_u.u6_addr32[3] ^ b->in6_u.u6_addr32[3])) == 0;
+}
+
+/* RFC 4291 2.7.1: the solicited-node multicast address of target,
+ * ff02::1:ffXX:XXXX with its low 24 bits. */
+static __always_inline int ipv6_solicited_node(const struct in6_addr *a,
+					       const struct in6_addr *target)
+{
+	return a->in6_u.u6_addr32[0] == bpf_htonl(0xff020000) && a->in6_u.u6_addr32[1] == 0 &&
+	       a->in6_u.u6_addr32[2] == bpf_htonl(1) &&
+	       a->in6_u.u6_addr32[3] ==
+		       (bpf_htonl(0xff000000) | (target->in6_u.u6_addr32[3] & bpf_htonl(0x00ffffff)));
+}
+
+/* Answers a Neighbor Solicitation for a served address the kernel does not
+ * own with a Neighbor Advertisement (RFC 4861 7.2.4), as arp_input() does
+ * for ARP, whatever the source (the allow-list guards TCP and echo, not
+ * reachability). The solicitation is validated as 7.1.1 asks: hop limit
+ * 255 (else dropped and counted: it came from off the link), code 0, a
+ * good checksum, options of non-zero length, from the unspecified address
+ * (duplicate address detection) only to the solicited-node address and
+ * without a source link-layer address. Not answered, so the kernel's:
+ * other lengths, a wrong checksum, a multicast source, a destination that
+ * is neither the target nor its solicited-node address.
+ *
+ * The advertisement goes back to the sender's MAC and address with the
+ * solicited and override flags (not a router, not an anycast address),
+ * or, to a detection probe, to all nodes (ff02::1) with only override set;
+ * its target link-layer address option carries the interface's MAC. It is
+ * written over the solicitation, by offset (bpf_xdp_store_bytes(), as
+ * the tag makes the offset vary), the frame cut or grown to its 72 bytes
+ * after the link header. */
+static __always_inline int nd_ns_input(struct xdp_md *ctx, struct ethhdr *eth, struct ipv6hdr *ip6,
+				       __u32 l3, __u32 len)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	struct nd_ns *ns = (void *)(ip6 + 1);
+	const struct mbxdp_config *cfg = config();
+	struct nd_na na = {};
+	__u8 macs[2 * ETH_ALEN];
+	__u32 sum;
+	int dad;
+
+	if (!cfg || (len != ND_NS_MIN && len != sizeof(*ns)) ||
+	    (void *)ns + ND_NS_MIN > data_end || !answered_addr6(cfg, &ns->target))
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	if (ip6->hop_limit != ND_HOP_LIMIT)
+		return count(MBXDP_STAT_DROP_ND_HOP_LIMIT, XDP_DROP);
+	sum = pseudo6_sum(&ip6->saddr, &ip6->daddr, len) + sum16(ns, ND_NS_MIN / 2);
+	dad = ipv6_unspecified(&ip6->saddr);
+	if (len == sizeof(*ns)) {
+		if ((void *)(ns + 1) > data_end)
+			return count(MBXDP_STAT_PASSED, XDP_PASS);
+		if (ns->opt_len != 1 || (dad && ns->opt_type == ND_OPT_SOURCE_LL_ADDR))
+			return count(MBXDP_STAT_PASSED, XDP_PASS);
+		sum += sum16(&ns->opt_type, 4);
+	}
+	if (ns->code != 0 || csum_fold(sum) != 0 || ipv6_multicast(&ip6->saddr) ||
+	    (dad && !ipv6_solicited_node(&ip6->daddr, &ns->target)) ||
+	    (!dad && !ipv6_solicited_node(&ip6->daddr, &ns->target) &&
+	     !ipv6_equal(&ip6->daddr, &ns->target)))
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+
+	na.ip6.version = 6;
+	na.ip6.payload_len = bpf_htons(ND_NA_LEN);
+	na.ip6.nexthdr = IPPROTO_ICMPV6;
+	na.ip6.hop_limit = ND_HOP_LIMIT;
+	na.ip6.saddr = ns->target;
+	if (dad) {
+		/* ff02::1 and its MAC 33:33:00:00:00:01 (RFC 2464 7). */
+		na.ip6.daddr.in6_u.u6_addr32[0] = bpf_htonl(0xff020000);
+		na.ip6.daddr.in6_u.u6_addr32[3] = bpf_htonl(1);
+		macs[0] = 0x33;
+		macs[1] = 0x33;
+		macs[2] = 0;
+		macs[3] = 0;
+		macs[4] = 0;
+		macs[5] = 1;
+	} else {
+		na.ip6.daddr = ip6->saddr;
+		__builtin_memcpy(macs, eth->h_source, ETH_ALEN);
+	}
+	__builtin_memcpy(macs + ETH_ALEN, cfg->mac, ETH_ALEN);
+	na.type = ICMP6_TYPE_NEIGHBOR_ADVERTISEMENT;
+	na.flags = bpf_htonl(NA_FLAG_OVERRIDE | (dad ? 0 : NA_FLAG_SOLICITED));
+	na.target = ns->target;
+	na.opt_type = ND_OPT_TARGET_LL_ADDR;
+	na.opt_len = 1;
+	__builtin_memcpy(na.opt_mac, cfg->mac, ETH_ALEN);
+	na.checksum = csum_fold(pseudo6_sum(&na.ip6.saddr, &na.ip6.daddr, ND_NA_LEN) +
+				sum16(&na.type, ND_NA_LEN / 2));
+	if (bpf_xdp_adjust_tail(ctx, (int)(l3 + sizeof(na)) - (int)bpf_xdp_get_buff_len(ctx)) < 0 ||
+	    bpf_xdp_store_bytes(ctx, 0, macs, sizeof(macs)) < 0 ||
+	    bpf_xdp_store_bytes(ctx, l3, &na, sizeof(na)) < 0)
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	return count(MBXDP_STAT_ND_ADVERTISED, XDP_TX);
+}
+
+/* ICMPv6 right behind the IPv6 header: echo requests and Neighbor
+ * Solicitations answered here; the rest, and anything behind extension
+ * headers, is the kernel's. */
 static __always_inline int icmp6_input(struct xdp_md *ctx, struct ethhdr *eth, struct ipv6hdr *ip6,
 				       __u32 l3, const struct ipv6_upper *up)
 {
@@ -565,6 +744,8 @@ static __always_inline int icmp6_input(struct xdp_md *ctx, struct ethhdr *eth, s
 		return count(MBXDP_STAT_IPV6_MALFORMED, XDP_PASS);
 	if (icmp->type == ICMP6_TYPE_ECHO_REQUEST && icmp->code == 0)
 		return icmp6_echo_input(eth, ip6, icmp);
+	if (icmp->type == ICMP6_TYPE_NEIGHBOR_SOLICITATION)
+		return nd_ns_input(ctx, eth, ip6, l3, up->end - up->off);
 	return count(MBXDP_STAT_PASSED, XDP_PASS);
 }
 

@@ -87,7 +87,9 @@ struct mbxdp_config {
 	X(DROP_SOURCE, xdp_drop_source_not_allowed, "source outside its server's allow-list: dropped") \
 	X(IPV6_EXT_PASSED, xdp_passed_ipv6_ext_header, "IPv6 with a fragment header, an extension header not walked, a routing header with segments left, or more than 4 extension headers: to the kernel (RFC 8200 4)") \
 	X(IPV6_MALFORMED, xdp_passed_ipv6_malformed, "IPv6 header, extension header or upper-layer header past the frame's end or the payload length, or a payload length past the frame: to the kernel (RFC 8200 3)") \
-	X(ICMP6_ECHO_REPLIED, xdp_icmp6_echo_replied, "ICMPv6 echo request to a served address: answered by XDP_TX (RFC 4443 4.2)")
+	X(ICMP6_ECHO_REPLIED, xdp_icmp6_echo_replied, "ICMPv6 echo request to a served address: answered by XDP_TX (RFC 4443 4.2)") \
+	X(ND_ADVERTISED, xdp_nd_advertised, "Neighbor Solicitation for a served address: answered with a Neighbor Advertisement by XDP_TX (RFC 4861 7.2.4)") \
+	X(DROP_ND_HOP_LIMIT, xdp_drop_nd_hop_limit, "Neighbor Solicitation for a served address with a hop limit other than 255, so from off the link: dropped (RFC 4861 7.1.1)")
 
 enum mbxdp_stat {
 #define MBXDP_STAT_SLOT(slot, name, meaning) MBXDP_STAT_##slot,

@@ -9,11 +9,13 @@ lists them).
     /usr/bin/python3 steer_fixtures.py OUT   writes OUT, a record a line:
         CONFIG NAME VERDICT COUNTER IN_HEX OUT_HEX   (OUT_HEX "-": as it came)
 """
+import ipaddress
 import sys
 from typing import NamedTuple, Optional
 
 from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, ICMPv6DestUnreach, ICMPv6EchoReply,
-                       ICMPv6EchoRequest, IPOption_NOP, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+                       ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr,
+                       ICMPv6NDOptSrcLLAddr, IPOption_NOP, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
                        IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Padding, Raw)
 
 IF_MAC = "02:00:00:00:00:01"  # the test interface's MAC: sender of XDP's replies
@@ -89,6 +91,41 @@ def echo6_reply(replier, data=b"", asker=PEER6, vlan=None):
     eth = Ether(src=IF_MAC, dst=PEER_MAC)
     l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
     return l2 / IPv6(src=replier, dst=asker, hlim=64) / ICMPv6EchoReply(id=0x1234, seq=7, data=data)
+
+
+def solicited_node(addr):
+    """RFC 4291 2.7.1: ff02::1:ffXX:XXXX with addr's low 24 bits."""
+    low = int(ipaddress.IPv6Address(addr)) & 0xffffff
+    return str(ipaddress.IPv6Address(int(ipaddress.IPv6Address("ff02::1:ff00:0")) | low))
+
+
+NONCE = Raw(b"\x0e\x01" + bytes(range(1, 7)))  # RFC 7527's nonce option, 8 bytes
+
+
+def ns(target, src=PEER6, dst=None, hlim=255, opts="sll", vlan=None, **icmp):
+    """A Neighbor Solicitation (RFC 4861 4.3), by default as a host
+    resolving target sends it: to its solicited-node address, with the
+    source link-layer address option."""
+    eth_dst = "33:33:ff:" + ":".join(f"{b:02x}" for b in ipaddress.IPv6Address(target).packed[13:])
+    eth = Ether(src=PEER_MAC, dst=eth_dst)
+    l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
+    msg = ICMPv6ND_NS(tgt=target, **icmp)
+    if opts == "sll":
+        msg = msg / ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC)
+    elif opts is not None:
+        msg = msg / opts
+    return l2 / IPv6(src=src, dst=dst or solicited_node(target), hlim=hlim) / msg
+
+
+def na(target, dst=PEER6, eth_dst=PEER_MAC, solicited=1, vlan=None):
+    """RFC 4861 7.2.4: the advertisement the program must answer with."""
+    eth = Ether(src=IF_MAC, dst=eth_dst)
+    l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
+    return l2 / IPv6(src=target, dst=dst, hlim=255) / ICMPv6ND_NA(tgt=target, R=0, S=solicited, O=1) / \
+        ICMPv6NDOptDstLLAddr(lladdr=IF_MAC)
+
+
+DAD_NA = na(SERVED6_ND, dst="ff02::1", eth_dst="33:33:00:00:00:01", solicited=0)
 
 
 def echo(dst, src=PEER_IP, data=b"", vlan=None, eth_dst=IF_MAC, icmp_type=8, **ip):
@@ -252,6 +289,46 @@ FIXTURES6 = [
             ECHO6_TRUNCATED, "XDP_PASS", "IPV6_MALFORMED"),
     Fixture("IPv6 echo without listed addresses", "any", "icmp6_echo_served_56",
             served_echo6(56)[0], "XDP_PASS", "PASSED"),
+    # Neighbor Discovery (RFC 4861) for served addresses the kernel does
+    # not own: advertisements in place, the frame cut or grown to fit.
+    Fixture("NS for a served address: advertised", "listed", "nd_ns_served",
+            ns(SERVED6_ND), "XDP_TX", "ND_ADVERTISED", na(SERVED6_ND)),
+    Fixture("tagged NS: advertised with the tag", "listed", "nd_ns_served_vlan",
+            ns(SERVED6_ND, vlan=7), "XDP_TX", "ND_ADVERTISED", na(SERVED6_ND, vlan=7)),
+    Fixture("unicast NS without options (reachability): advertised", "listed", "nd_ns_unicast",
+            ns(SERVED6_ND, dst=SERVED6_ND, opts=None), "XDP_TX", "ND_ADVERTISED", na(SERVED6_ND)),
+    Fixture("NS followed by padding: advertised, the padding cut", "listed", "nd_ns_padded",
+            ns(SERVED6_ND) / Padding(b"\0" * 6), "XDP_TX", "ND_ADVERTISED", na(SERVED6_ND)),
+    Fixture("DAD probe: advertised to all nodes, not solicited", "listed", "nd_ns_dad",
+            ns(SERVED6_ND, src="::", opts=None), "XDP_TX", "ND_ADVERTISED", DAD_NA),
+    Fixture("DAD probe with a nonce: advertised to all nodes", "listed", "nd_ns_dad_nonce",
+            ns(SERVED6_ND, src="::", opts=NONCE), "XDP_TX", "ND_ADVERTISED", DAD_NA),
+    Fixture("NS from a stranger to an allow-listed server: advertised", "listed", "nd_ns_stranger",
+            ns(SERVED6_ALLOW, src=STRANGER6), "XDP_TX", "ND_ADVERTISED", na(SERVED6_ALLOW, dst=STRANGER6)),
+    Fixture("NS for the master's address: advertised", "client", "nd_ns_served",
+            ns(SERVED6_ND), "XDP_TX", "ND_ADVERTISED", na(SERVED6_ND)),
+    Fixture("NS with hop limit 64: dropped", "listed", "nd_ns_hop_limit_64",
+            ns(SERVED6_ND, hlim=64), "XDP_DROP", "DROP_ND_HOP_LIMIT"),
+    Fixture("NS with hop limit 64 for the kernel's address: the kernel's", "listed",
+            "nd_ns_hop_limit_64_kernel", ns(SERVED6_KERNEL, hlim=64), "XDP_PASS", "PASSED"),
+    Fixture("NS for an address the kernel owns", "listed", "nd_ns_kernel_owned",
+            ns(SERVED6_KERNEL), "XDP_PASS", "PASSED"),
+    Fixture("NS for a non-served address", "listed", "nd_ns_unlisted",
+            ns(UNLISTED6), "XDP_PASS", "PASSED"),
+    Fixture("NS with a wrong checksum", "listed", "nd_ns_bad_checksum",
+            ns(SERVED6_ND, cksum=0x1234), "XDP_PASS", "PASSED"),
+    Fixture("NS with code 1", "listed", "nd_ns_code_1",
+            ns(SERVED6_ND, code=1), "XDP_PASS", "PASSED"),
+    Fixture("NS with an option of length 0", "listed", "nd_ns_option_len_0",
+            ns(SERVED6_ND, opts=ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC, len=0)), "XDP_PASS", "PASSED"),
+    Fixture("DAD probe with a source link-layer address", "listed", "nd_ns_dad_sll",
+            ns(SERVED6_ND, src="::"), "XDP_PASS", "PASSED"),
+    Fixture("NS to all nodes instead of the solicited-node address", "listed", "nd_ns_wrong_group",
+            ns(SERVED6_ND, dst="ff02::1"), "XDP_PASS", "PASSED"),
+    Fixture("NS with two options", "listed", "nd_ns_two_options",
+            ns(SERVED6_ND, opts=ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC) / NONCE), "XDP_PASS", "PASSED"),
+    Fixture("NS without listed addresses", "any", "nd_ns_served",
+            ns(SERVED6_ND), "XDP_PASS", "PASSED"),
     # Allow-lists: no IPv6 prefix is listed, so server 1 admits no IPv6 source.
     Fixture("IPv6 echo to a server with an IPv4 allow-list: dropped", "listed", "icmp6_echo_allow_list_v4_only",
             echo6(SERVED6_ALLOW, data=ping_data(56)), "XDP_DROP", "DROP_SOURCE"),
