@@ -340,6 +340,9 @@ static int server_has_allow_list(const struct mbx_xdp_config *cfg, uint16_t serv
 	for (uint32_t i = 0; i < cfg->n_allow; i++)
 		if (cfg->allow[i].server == server)
 			return 1;
+	for (uint32_t i = 0; i < cfg->n_allow6; i++)
+		if (cfg->allow6[i].server == server)
+			return 1;
 	return 0;
 }
 
@@ -381,6 +384,31 @@ static int fill_allow(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, char 
 			inet_ntop(AF_INET, &c->addr, a, sizeof(a));
 			say(err, errlen, "cannot add the allowed source %s/%u%s: %s", a, c->prefix_len,
 			    errno == EEXIST ? " (listed twice)" : "", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int fill_allow6(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, char *err,
+		       size_t errlen)
+{
+	int fd = object_map(x, "mbxdp_allow6", err, errlen);
+	const uint8_t allowed = 1;
+
+	if (fd < 0)
+		return -1;
+	for (uint32_t i = 0; i < cfg->n_allow6; i++) {
+		const struct mbx_xdp_cidr6 *c = &cfg->allow6[i];
+		struct mbxdp_allow6_key key = { .prefixlen = 32u + c->prefix_len, .server = c->server };
+		char a[INET6_ADDRSTRLEN];
+
+		memcpy(key.addr, c->addr, sizeof(key.addr));
+		if (c->prefix_len > 128 || bpf_map_update_elem(fd, &key, &allowed, BPF_NOEXIST) < 0) {
+			inet_ntop(AF_INET6, c->addr, a, sizeof(a));
+			say(err, errlen, "cannot add the allowed source %s/%u%s: %s", a, c->prefix_len,
+			    c->prefix_len <= 128 && errno == EEXIST ? " (listed twice)" : "",
+			    c->prefix_len > 128 ? "an IPv6 prefix is at most 128 bits long" : strerror(errno));
 			return -1;
 		}
 	}
@@ -541,9 +569,9 @@ static int check_config(const struct mbx_xdp_config *cfg, char *err, size_t errl
 		    MBXDP_ADDRS_MAX, MBXDP_ALLOW_MAX, cfg->n_addrs, cfg->n_allow);
 		return -1;
 	}
-	if (cfg->n_addrs6 > MBXDP_ADDRS6_MAX) {
-		say(err, errlen, "at most %d served IPv6 addresses, not %u", MBXDP_ADDRS6_MAX,
-		    cfg->n_addrs6);
+	if (cfg->n_addrs6 > MBXDP_ADDRS6_MAX || cfg->n_allow6 > MBXDP_ALLOW_MAX) {
+		say(err, errlen, "at most %d served IPv6 addresses and %d allowed IPv6 source prefixes, not %u and %u",
+		    MBXDP_ADDRS6_MAX, MBXDP_ALLOW_MAX, cfg->n_addrs6, cfg->n_allow6);
 		return -1;
 	}
 	return 0;
@@ -560,7 +588,8 @@ static int load_and_fill(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, ch
 	if (load_program(x, path, err, errlen) < 0 ||
 	    fill_ports(bpf_object__find_map_fd_by_name(x->obj, "mbxdp_ports"), cfg->ports,
 		       cfg->n_ports, err, errlen) < 0 ||
-	    fill_allow(x, cfg, err, errlen) < 0 || fill_addrs(x, cfg, err, errlen) < 0 ||
+	    fill_allow(x, cfg, err, errlen) < 0 || fill_allow6(x, cfg, err, errlen) < 0 ||
+	    fill_addrs(x, cfg, err, errlen) < 0 ||
 	    fill_addrs6(x, cfg, err, errlen) < 0)
 		return -1;
 	return fill_config(x, cfg, err, errlen);

@@ -44,6 +44,13 @@ struct mbx_xdp_cidr {
 	uint16_t server;
 };
 
+/* The same for IPv6 sources. */
+struct mbx_xdp_cidr6 {
+	uint8_t addr[16]; /* as on the wire; no bits set beyond prefix_len */
+	uint8_t prefix_len; /* 0..128 */
+	uint16_t server;
+};
+
 struct mbx_xdp_config {
 	const char *ifname;
 	int generic; /* 0: native (driver) mode, 1: generic (skb) mode */
@@ -58,8 +65,13 @@ struct mbx_xdp_config {
 	uint32_t n_addrs;
 	const struct mbx_xdp_addr6 *addrs6;
 	uint32_t n_addrs6;
-	const struct mbx_xdp_cidr *allow; /* allow-lists of all servers (up to MBXDP_ALLOW_MAX) */
+	/* Allow-lists of all servers (up to MBXDP_ALLOW_MAX prefixes of each
+	 * family). A server with prefixes of one family only admits no source
+	 * of the other. */
+	const struct mbx_xdp_cidr *allow;
 	uint32_t n_allow;
+	const struct mbx_xdp_cidr6 *allow6;
+	uint32_t n_allow6;
 	/* 1: a frame for a served port on a queue without a socket goes to the
 	 * kernel; 0: dropped (both counted, xdp_no_socket_for_queue). */
 	int pass_no_socket;

@@ -196,6 +196,15 @@ struct {
 	__type(value, __u8);
 } mbxdp_allow SEC(".maps");
 
+/* The same for IPv6 source prefixes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, MBXDP_ALLOW_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mbxdp_allow6_key);
+	__type(value, __u8);
+} mbxdp_allow6 SEC(".maps");
+
 /* Interface MAC and the address mode; one entry, written before attach. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -454,13 +463,17 @@ static __always_inline const struct mbxdp_addr *served_addr6(const struct mbxdp_
 	return bpf_map_lookup_elem(&mbxdp_addrs6, daddr);
 }
 
-/* True when the IPv6 source may talk to the address's server. IPv6
- * prefixes cannot be listed yet, so a server with an allow-list admits no
- * IPv6 source: an allow-list never lets in what it does not name. */
+/* True when the IPv6 source may talk to the address's server: as
+ * source_allowed(), in the IPv6 trie. A server whose allow-list names only
+ * IPv4 prefixes admits no IPv6 source. */
 static __always_inline int source6_allowed(const struct mbxdp_addr *a, const struct in6_addr *saddr)
 {
-	(void)saddr;
-	return !(a->flags & MBXDP_ADDR_ALLOW_LIST);
+	struct mbxdp_allow6_key key = { .prefixlen = 32 + 128, .server = a->server };
+
+	if (!(a->flags & MBXDP_ADDR_ALLOW_LIST))
+		return 1;
+	__builtin_memcpy(key.addr, saddr, sizeof(key.addr));
+	return bpf_map_lookup_elem(&mbxdp_allow6, &key) != 0;
 }
 
 /* IANA's "IPv6 Extension Header Types" (RFC 7045 2): the walked ones, and

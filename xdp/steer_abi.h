@@ -25,7 +25,7 @@
 /* Served IPv6 addresses mbxdp_addrs6 can hold: as many as IPv4's. */
 #define MBXDP_ADDRS6_MAX 65536
 
-/* Source prefixes mbxdp_allow can hold, over all servers. */
+/* Source prefixes mbxdp_allow (and mbxdp_allow6) can hold, over all servers. */
 #define MBXDP_ALLOW_MAX 4096
 
 /* mbxdp_addrs value flags. */
@@ -54,6 +54,15 @@ struct mbxdp_allow_key {
 	__u32 prefixlen;
 	__u32 server;
 	__u32 addr; /* network order */
+};
+
+/* mbxdp_allow6 key: the same for IPv6 sources; prefixlen is 32 + the
+ * prefix's length (0..128). A trie of its own, as IPv6 keys are longer and
+ * an IPv4 lookup should not pay for them. */
+struct mbxdp_allow6_key {
+	__u32 prefixlen;
+	__u32 server;
+	__u8 addr[16];
 };
 
 /* The one entry of mbxdp_config. */

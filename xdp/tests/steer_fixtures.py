@@ -33,6 +33,7 @@ STRANGER6 = "2001:2:0:2::7"
 SERVED6_ND = "2001:2:0:9::1"  # server 0, XDP answers its Neighbor Discovery and echo
 SERVED6_KERNEL = "2001:2:0:9::2"  # server 0, the kernel owns it
 SERVED6_ALLOW = "2001:2:0:a::1"  # server 1, which has an allow-list
+SERVED6_ALLOW_V4 = "2001:2:0:b::1"  # server 2, whose allow-list has IPv4 prefixes only
 UNLISTED6 = "2001:2:0:9::99"
 
 
@@ -329,11 +330,28 @@ FIXTURES6 = [
             ns(SERVED6_ND, opts=ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC) / NONCE), "XDP_PASS", "PASSED"),
     Fixture("NS without listed addresses", "any", "nd_ns_served",
             ns(SERVED6_ND), "XDP_PASS", "PASSED"),
-    # Allow-lists: no IPv6 prefix is listed, so server 1 admits no IPv6 source.
-    Fixture("IPv6 echo to a server with an IPv4 allow-list: dropped", "listed", "icmp6_echo_allow_list_v4_only",
-            echo6(SERVED6_ALLOW, data=ping_data(56)), "XDP_DROP", "DROP_SOURCE"),
-    Fixture("IPv6 SYN to a server with an IPv4 allow-list: dropped", "listed", "tcp6_allow_list_v4_only",
-            tcp6(SERVED6_ALLOW), "XDP_DROP", "DROP_SOURCE"),
+    # IPv6 allow-lists (LPM trie, as IPv4's): server 1 admits
+    # 2001:2:0:1::/64 and 2001:2:0:3::5/128.
+    Fixture("IPv6 echo from an allowed source: answered", "listed", "icmp6_echo_allowed_source",
+            served_echo6(56, SERVED6_ALLOW)[0], "XDP_TX", "ICMP6_ECHO_REPLIED", served_echo6(56, SERVED6_ALLOW)[1]),
+    Fixture("IPv6 echo from a stranger: dropped", "listed", "icmp6_echo_stranger_source",
+            echo6(SERVED6_ALLOW, src=STRANGER6, data=ping_data(56)), "XDP_DROP", "DROP_SOURCE"),
+    Fixture("IPv6 SYN from inside an allowed /64: steered", "listed", "tcp6_allowed_source",
+            tcp6(SERVED6_ALLOW), "XDP_DROP", "NO_SOCKET"),
+    Fixture("IPv6 SYN from the allowed /128: steered", "listed", "tcp6_allowed_host",
+            tcp6(SERVED6_ALLOW, src="2001:2:0:3::5"), "XDP_DROP", "NO_SOCKET"),
+    Fixture("IPv6 SYN from the /128's neighbour: dropped", "listed", "tcp6_allowed_host_neighbour",
+            tcp6(SERVED6_ALLOW, src="2001:2:0:3::6"), "XDP_DROP", "DROP_SOURCE"),
+    Fixture("IPv6 SYN from a stranger: dropped", "listed", "tcp6_stranger_source",
+            tcp6(SERVED6_ALLOW, src=STRANGER6), "XDP_DROP", "DROP_SOURCE"),
+    Fixture("IPv6 SYN from a stranger to server 0 (no allow-list): steered", "listed",
+            "tcp6_stranger_no_allow_list", tcp6(SERVED6_ND, src=STRANGER6), "XDP_DROP", "NO_SOCKET"),
+    Fixture("IPv6 allow-list without listed addresses: allowed, steered", "any_allow", "tcp6_allowed_source",
+            tcp6(SERVED6_ALLOW), "XDP_DROP", "NO_SOCKET"),
+    Fixture("IPv6 allow-list without listed addresses: a stranger dropped", "any_allow",
+            "tcp6_stranger_source", tcp6(SERVED6_ALLOW, src=STRANGER6), "XDP_DROP", "DROP_SOURCE"),
+    Fixture("IPv6 SYN to a server with only IPv4 prefixes: dropped", "listed", "tcp6_allow_list_v4_only",
+            tcp6(SERVED6_ALLOW_V4), "XDP_DROP", "DROP_SOURCE"),
     # Client mode.
     Fixture("a server's IPv6 answer to the master: steered", "client", "tcp6_server_answer",
             tcp6(SERVED6_ND, sport=502, dport=40000, flags="SA"), "XDP_DROP", "NO_SOCKET"),

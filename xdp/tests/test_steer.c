@@ -13,9 +13,12 @@
  *   the kernel owns it), 198.19.1.1 (server 1, allow-list 198.18.1.0/24);
  *   and for IPv6 2001:2:0:9::1 (server 0, XDP answers Neighbor
  *   Discovery), 2001:2:0:9::2 (server 0, the kernel owns it),
- *   2001:2:0:a::1 (server 1);
+ *   2001:2:0:a::1 (server 1, which also admits 2001:2:0:1::/64 and
+ *   2001:2:0:3::5/128), 2001:2:0:b::1 (server 2, which admits 198.18.1.0/24
+ *   only);
  * - any: no address listed, no allow-list (mbxdp without --address);
- * - any_allow: no address listed, server 0 admits 198.18.1.0/24;
+ * - any_allow: no address listed, server 0 admits 198.18.1.0/24 and
+ *   2001:2:0:1::/64;
  * - any_pass: as any, with frames of queues without a socket passed to the
  *   kernel (mbxdp --other-queues pass);
  * - client: in front of mbxdp-bench's master, 198.19.0.1 and
@@ -79,10 +82,23 @@ static struct mbx_xdp_addr6 ipv6(const char *s, uint16_t server, uint8_t answer_
 }
 
 /* The IPv6 addresses of the listed and client configurations. */
-static struct mbx_xdp_addr6 addrs6[3];
+static struct mbx_xdp_addr6 addrs6[4];
+
+static struct mbx_xdp_cidr6 prefix6(const char *s, uint8_t len, uint16_t server)
+{
+	struct mbx_xdp_cidr6 c = { .prefix_len = len, .server = server };
+
+	assert_int_equal(inet_pton(AF_INET6, s, c.addr), 1);
+	return c;
+}
+
+/* The IPv6 allow-list of the listed configuration (server 1) and of
+ * any_allow (server 0). */
+static struct mbx_xdp_cidr6 allow6_1[2], allow6_0[1];
 
 static struct mbx_xdp *load(const struct mbx_xdp_addr *addrs, uint32_t n_addrs,
 			    uint32_t n_addrs6, const struct mbx_xdp_cidr *allow, uint32_t n_allow,
+			    const struct mbx_xdp_cidr6 *allow6, uint32_t n_allow6,
 			    int pass_no_socket, int client)
 {
 	static const uint16_t ports[] = { 502 };
@@ -96,6 +112,8 @@ static struct mbx_xdp *load(const struct mbx_xdp_addr *addrs, uint32_t n_addrs,
 		.n_addrs6 = n_addrs6,
 		.allow = allow,
 		.n_allow = n_allow,
+		.allow6 = allow6,
+		.n_allow6 = n_allow6,
 		.pass_no_socket = pass_no_socket,
 		.client = client,
 	};
@@ -114,18 +132,25 @@ static int load_all(void **state)
 		{ .addr = ipv4("198.19.0.2"), .server = 0, .answer_arp = 0 },
 		{ .addr = ipv4("198.19.1.1"), .server = 1, .answer_arp = 1 },
 	};
-	const struct mbx_xdp_cidr allow1[] = { { .addr = ipv4("198.18.1.0"), .prefix_len = 24, .server = 1 } };
+	const struct mbx_xdp_cidr allow1[] = {
+		{ .addr = ipv4("198.18.1.0"), .prefix_len = 24, .server = 1 },
+		{ .addr = ipv4("198.18.1.0"), .prefix_len = 24, .server = 2 },
+	};
 	const struct mbx_xdp_cidr allow0[] = { { .addr = ipv4("198.18.1.0"), .prefix_len = 24, .server = 0 } };
 
 	(void)state;
 	addrs6[0] = ipv6("2001:2:0:9::1", 0, 1);
 	addrs6[1] = ipv6("2001:2:0:9::2", 0, 0);
 	addrs6[2] = ipv6("2001:2:0:a::1", 1, 1);
-	progs[LISTED] = load(addrs, 3, 3, allow1, 1, 0, 0);
-	progs[ANY] = load(NULL, 0, 0, NULL, 0, 0, 0);
-	progs[ANY_ALLOW] = load(NULL, 0, 0, allow0, 1, 0, 0);
-	progs[ANY_PASS] = load(NULL, 0, 0, NULL, 0, 1, 0);
-	progs[CLIENT] = load(addrs, 1, 1, NULL, 0, 0, 1);
+	addrs6[3] = ipv6("2001:2:0:b::1", 2, 1);
+	allow6_1[0] = prefix6("2001:2:0:1::", 64, 1);
+	allow6_1[1] = prefix6("2001:2:0:3::5", 128, 1);
+	allow6_0[0] = prefix6("2001:2:0:1::", 64, 0);
+	progs[LISTED] = load(addrs, 3, 4, allow1, 2, allow6_1, 2, 0, 0);
+	progs[ANY] = load(NULL, 0, 0, NULL, 0, NULL, 0, 0, 0);
+	progs[ANY_ALLOW] = load(NULL, 0, 0, allow0, 1, allow6_0, 1, 0, 0);
+	progs[ANY_PASS] = load(NULL, 0, 0, NULL, 0, NULL, 0, 1, 0);
+	progs[CLIENT] = load(addrs, 1, 1, NULL, 0, NULL, 0, 0, 1);
 	return progs[LISTED] && progs[ANY] && progs[ANY_ALLOW] && progs[ANY_PASS] && progs[CLIENT] ?
 		       0 :
 		       -1;
