@@ -356,6 +356,17 @@ static __always_inline int ipv4_group_or_reserved(__be32 addr)
 	return (bpf_ntohl(addr) >> 28) >= 0xe;
 }
 
+/* Turns an echo request's Ethernet header back to where it came from: its
+ * destination MAC, unicast as the callers check, is the interface's. */
+static __always_inline void eth_back(struct ethhdr *eth)
+{
+	__u8 mac[ETH_ALEN];
+
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+}
+
 /* Answers, in place, an ICMP echo request (RFC 792) to a served address the
  * kernel does not own (the addresses whose ARP XDP answers), from a source
  * the address's server admits: type 0, addresses swapped, a fresh TTL, both
@@ -372,7 +383,6 @@ static __always_inline int icmp_input(struct xdp_md *ctx, struct ethhdr *eth, st
 	struct icmp_echo *icmp = (void *)(ip + 1);
 	const struct mbxdp_config *cfg;
 	const struct mbxdp_addr *a;
-	__u8 mac[ETH_ALEN];
 	__be32 asker;
 
 	if (ip->ihl != 5 || (void *)(icmp + 1) > data_end ||
@@ -391,11 +401,7 @@ static __always_inline int icmp_input(struct xdp_md *ctx, struct ethhdr *eth, st
 		return count(MBXDP_STAT_PASSED, XDP_PASS);
 	if (!source_allowed(a, ip->saddr))
 		return count(MBXDP_STAT_DROP_SOURCE, XDP_DROP);
-	/* Back to where it came from: the request's destination MAC, unicast
-	 * as checked above, is the interface's. */
-	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	eth_back(eth);
 	/* Swapping addresses leaves the header's sum as it was. */
 	asker = ip->saddr;
 	ip->saddr = ip->daddr;
@@ -587,7 +593,6 @@ static __always_inline int icmp6_echo_input(struct ethhdr *eth, struct ipv6hdr *
 	const struct mbxdp_config *cfg = config();
 	const struct mbxdp_addr *a;
 	struct in6_addr asker;
-	__u8 mac[ETH_ALEN];
 
 	if (!cfg || (eth->h_dest[0] & 1) || ipv6_multicast(&ip6->saddr) ||
 	    ipv6_unspecified(&ip6->saddr))
@@ -597,9 +602,7 @@ static __always_inline int icmp6_echo_input(struct ethhdr *eth, struct ipv6hdr *
 		return count(MBXDP_STAT_PASSED, XDP_PASS);
 	if (!source6_allowed(a, &ip6->saddr))
 		return count(MBXDP_STAT_DROP_SOURCE, XDP_DROP);
-	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	eth_back(eth);
 	asker = ip6->saddr;
 	ip6->saddr = ip6->daddr;
 	ip6->daddr = asker;
