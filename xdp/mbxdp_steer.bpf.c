@@ -31,9 +31,9 @@
  * In client mode (in front of mbxdp-bench's kernel-bypass Modbus master)
  * the same program works the other way round: the listed addresses are the
  * master's source addresses, TCP from a listed port of the servers to one
- * of them is steered, ARP for them and ping to them are answered here, and
- * an ARP reply to one of them (the master resolving its server) goes to
- * the socket too. */
+ * of them is steered, ARP and Neighbor Solicitations for them and ping to
+ * them are answered here, and an ARP reply or Neighbor Advertisement to
+ * one of them (the master resolving its server) goes to the socket too. */
 #include <stddef.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -745,6 +745,20 @@ static __always_inline int nd_ns_input(struct xdp_md *ctx, struct ethhdr *eth, s
 	return count(MBXDP_STAT_ND_ADVERTISED, XDP_TX);
 }
 
+/* Client mode: a Neighbor Advertisement to one of the master's listed
+ * addresses answers the master's own solicitation for its server and goes
+ * to the queue's socket, as arp_reply_input() does for ARP; any other is
+ * the kernel's. */
+static __always_inline int nd_na_input(struct xdp_md *ctx, struct ipv6hdr *ip6)
+{
+	const struct mbxdp_config *cfg = config();
+
+	if (!cfg || !cfg->client || !cfg->addr_listed ||
+	    !bpf_map_lookup_elem(&mbxdp_addrs6, &ip6->daddr))
+		return count(MBXDP_STAT_PASSED, XDP_PASS);
+	return to_socket(ctx, cfg);
+}
+
 /* ICMPv6 right behind the IPv6 header: echo requests and Neighbor
  * Solicitations answered here; the rest, and anything behind extension
  * headers, is the kernel's. */
@@ -762,6 +776,8 @@ static __always_inline int icmp6_input(struct xdp_md *ctx, struct ethhdr *eth, s
 		return icmp6_echo_input(eth, ip6, icmp);
 	if (icmp->type == ICMP6_TYPE_NEIGHBOR_SOLICITATION)
 		return nd_ns_input(ctx, eth, ip6, l3, up->end - up->off);
+	if (icmp->type == ICMP6_TYPE_NEIGHBOR_ADVERTISEMENT)
+		return nd_na_input(ctx, ip6);
 	return count(MBXDP_STAT_PASSED, XDP_PASS);
 }
 

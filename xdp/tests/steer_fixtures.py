@@ -118,9 +118,10 @@ def ns(target, src=PEER6, dst=None, hlim=255, opts="sll", vlan=None, **icmp):
     return l2 / IPv6(src=src, dst=dst or solicited_node(target), hlim=hlim) / msg
 
 
-def na(target, dst=PEER6, eth_dst=PEER_MAC, solicited=1, vlan=None):
-    """RFC 4861 7.2.4: the advertisement the program must answer with."""
-    eth = Ether(src=IF_MAC, dst=eth_dst)
+def na(target, dst=PEER6, eth_dst=PEER_MAC, solicited=1, vlan=None, eth_src=IF_MAC):
+    """RFC 4861 7.2.4: the advertisement the program must answer with (or,
+    from the peer, the one a master's solicitation gets)."""
+    eth = Ether(src=eth_src, dst=eth_dst)
     l2 = eth / Dot1Q(vlan=vlan) if vlan is not None else eth
     return l2 / IPv6(src=target, dst=dst, hlim=255) / ICMPv6ND_NA(tgt=target, R=0, S=solicited, O=1) / \
         ICMPv6NDOptDstLLAddr(lladdr=IF_MAC)
@@ -330,6 +331,14 @@ FIXTURES6 = [
             ns(SERVED6_ND, opts=ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC) / NONCE), "XDP_PASS", "PASSED"),
     Fixture("NS without listed addresses", "any", "nd_ns_served",
             ns(SERVED6_ND), "XDP_PASS", "PASSED"),
+    # Client mode: the advertisement the master solicited is steered, as
+    # its ARP replies are; a server mode program leaves it to the kernel.
+    Fixture("the NA the master solicited: steered", "client", "nd_na_to_listed",
+            na(PEER6, dst=SERVED6_ND, eth_dst=IF_MAC, eth_src=PEER_MAC), "XDP_DROP", "NO_SOCKET"),
+    Fixture("an NA to another address: the kernel's", "client", "nd_na_to_unlisted",
+            na(PEER6, dst=UNLISTED6, eth_dst=IF_MAC, eth_src=PEER_MAC), "XDP_PASS", "PASSED"),
+    Fixture("a server mode program passes an NA", "listed", "nd_na_to_listed",
+            na(PEER6, dst=SERVED6_ND, eth_dst=IF_MAC, eth_src=PEER_MAC), "XDP_PASS", "PASSED"),
     # IPv6 allow-lists (LPM trie, as IPv4's): server 1 admits
     # 2001:2:0:1::/64 and 2001:2:0:3::5/128.
     Fixture("IPv6 echo from an allowed source: answered", "listed", "icmp6_echo_allowed_source",
