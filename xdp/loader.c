@@ -404,11 +404,17 @@ static int fill_allow6(struct mbx_xdp *x, const struct mbx_xdp_config *cfg, char
 		char a[INET6_ADDRSTRLEN];
 
 		memcpy(key.addr, c->addr, sizeof(key.addr));
-		if (c->prefix_len > 128 || bpf_map_update_elem(fd, &key, &allowed, BPF_NOEXIST) < 0) {
-			inet_ntop(AF_INET6, c->addr, a, sizeof(a));
+		inet_ntop(AF_INET6, c->addr, a, sizeof(a));
+		/* The kernel refuses it too (32 + 129 is past the key's 160
+		 * bits), but with an EINVAL that names no reason. */
+		if (c->prefix_len > 128) {
+			say(err, errlen, "cannot add the allowed source %s/%u: an IPv6 prefix is at most 128 bits long",
+			    a, c->prefix_len);
+			return -1;
+		}
+		if (bpf_map_update_elem(fd, &key, &allowed, BPF_NOEXIST) < 0) {
 			say(err, errlen, "cannot add the allowed source %s/%u%s: %s", a, c->prefix_len,
-			    c->prefix_len <= 128 && errno == EEXIST ? " (listed twice)" : "",
-			    c->prefix_len > 128 ? "an IPv6 prefix is at most 128 bits long" : strerror(errno));
+			    errno == EEXIST ? " (listed twice)" : "", strerror(errno));
 			return -1;
 		}
 	}

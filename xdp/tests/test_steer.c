@@ -207,6 +207,23 @@ static void run_case(void **state)
 		assert_int_equal(after[i] - before[i], i == (int)tc->counted);
 }
 
+/* The IPv6 trie's key has room for 160 bits of prefix; a caller's 129 or
+ * more must be refused with its reason, not widen into the server index. */
+static void refuses_long_prefix6(void **state)
+{
+	static const uint16_t ports[] = { 502 };
+	const struct mbx_xdp_cidr6 allow6[] = { prefix6("2001:2:0:1::", 129, 0) };
+	const struct mbx_xdp_config cfg = { .ifname = iface, .ports = ports, .n_ports = 1,
+					    .allow6 = allow6, .n_allow6 = 1 };
+	char err[256] = "";
+	struct mbx_xdp *x = mbx_xdp_load(&cfg, err, sizeof(err));
+
+	(void)state;
+	mbx_xdp_detach(x);
+	assert_null(x);
+	assert_non_null(strstr(err, "2001:2:0:1::/129: an IPv6 prefix is at most 128 bits long"));
+}
+
 static const char *const config_names[N_CONFIGS] = { "listed", "any", "any_allow", "any_pass",
 						     "client" };
 
@@ -288,7 +305,7 @@ static int read_fixtures(const char *path)
 
 int main(int argc, char **argv)
 {
-	static struct CMUnitTest tests[MAX_CASES];
+	static struct CMUnitTest tests[MAX_CASES + 1];
 	static char names[MAX_CASES][96];
 	int n;
 
@@ -309,5 +326,7 @@ int main(int argc, char **argv)
 			.initial_state = (void *)&cases[i],
 		};
 	}
+	tests[n++] = (struct CMUnitTest){ .name = "loader: an IPv6 prefix of 129 bits refused",
+					  .test_func = refuses_long_prefix6 };
 	return _cmocka_run_group_tests("steer", tests, (size_t)n, load_all, unload_all);
 }
