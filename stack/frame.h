@@ -42,9 +42,11 @@ struct mbx_frame_source {
 };
 
 /* The fixed header lengths the stack reads and writes: Ethernet without a
- * tag, IPv4 without options (the stack's replies carry none). */
+ * tag, IPv4 without options and IPv6 without extension headers (the
+ * stack's replies carry none). */
 #define ETH_HLEN 14
 #define IP_HDR_LEN 20
+#define IP6_HDR_LEN 40
 
 /* A reply leaves the way its request came: the Ethernet addresses turned
  * around, an 802.1Q tag kept. */

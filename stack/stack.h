@@ -23,10 +23,10 @@
 #define STACK_COUNTERS(X) \
 	X(rx_frames, "frames the stack received") \
 	X(drop_short_frame, "frames shorter than their Ethernet/IP/TCP headers (RFC 791 3.1, RFC 9293 3.1): dropped") \
-	X(drop_not_ipv4, "frames whose ethertype is neither IPv4 nor ARP, after one 802.1Q tag (RFC 894): dropped") \
+	X(drop_not_ipv4, "frames whose ethertype is neither IPv4, IPv6 nor ARP, after one 802.1Q tag (RFC 894, RFC 2464): dropped") \
 	X(drop_arp_not_request, "ARP other than an Ethernet/IPv4 request: dropped (RFC 826)") \
 	X(drop_arp_not_ours, "ARP requests for an address the stack does not own: dropped (RFC 826)") \
-	X(drop_not_our_address, "IPv4 packets to an address the stack does not own: dropped (RFC 1122 3.2.1.3)") \
+	X(drop_not_our_address, "IPv4 and IPv6 packets to an address the stack does not own: dropped (RFC 1122 3.2.1.3, RFC 4291 2.7)") \
 	X(drop_icmp_bad, "ICMP shorter than 8 bytes or with a bad checksum: dropped (RFC 792)") \
 	X(drop_icmp_not_echo, "ICMP other than an echo request: dropped (RFC 1122 3.2.2)") \
 	X(drop_ip_bad_header, "IPv4 version, IHL or total length wrong (RFC 791 3.1): dropped") \
@@ -34,6 +34,16 @@
 	X(drop_ip_fragment, "IPv4 fragments, which are not reassembled, unlike what hosts are asked to do (RFC 1122 3.3.2): dropped; a Modbus ADU fits one segment") \
 	X(drop_ip_bad_source, "broadcast or multicast IPv4 source (RFC 1122 3.2.1.3): dropped") \
 	X(drop_not_tcp, "IPv4 neither TCP nor ICMP: dropped") \
+	X(drop_ip6_bad_header, "IPv6 version or payload length wrong (RFC 8200 3): dropped") \
+	X(drop_ip6_bad_source, "multicast or unspecified IPv6 source of a TCP or echo packet (RFC 4291 2.5.2, 2.7): dropped") \
+	/* The same extension headers the XDP program walks: hop-by-hop (first \
+	 * only), routing with no segments left, destination options. */ \
+	X(drop_ip6_ext_header, "IPv6 packets with a fragment header, a routing header with segments left, more than 4 extension headers or one past the packet (RFC 8200 4): dropped") \
+	X(drop_ip6_not_tcp, "IPv6 neither TCP nor ICMPv6, after its extension headers: dropped") \
+	X(drop_ip6_local_table_full, "IPv6 connections refused: their local address found no place in the worker's table of local IPv6 addresses") \
+	X(drop_icmp6_bad, "ICMPv6 shorter than its message or with a bad checksum (RFC 4443 2.3): dropped") \
+	X(drop_icmp6_not_handled, "ICMPv6 other than an echo request or a Neighbor Solicitation: dropped (RFC 4443 4)") \
+	X(drop_nd_bad, "Neighbor Solicitations with a hop limit other than 255, a bad length or option, or for an address the stack does not own: dropped (RFC 4861 7.1.1)") \
 	X(drop_tcp_bad_header, "TCP data offset below 5 or past the segment (RFC 9293 3.1): dropped") \
 	X(drop_tcp_bad_csum, "TCP checksum wrong (RFC 9293 3.1): dropped") \
 	X(rst_port_not_served, "segments for no connection to a port not served (on a client stack, any port): answered with RST (RFC 9293 3.10.7.1)") \
@@ -65,6 +75,8 @@
 	X(share_source_table_full, "buffers taken by a source with no slot in the share table, counted with the others that found none") \
 	X(tx_arp_reply, "ARP replies sent (RFC 826)") \
 	X(tx_icmp_echo_reply, "ICMP echo replies sent (RFC 1122 3.2.2.6)") \
+	X(tx_icmp6_echo_reply, "ICMPv6 echo replies sent (RFC 4443 4.2)") \
+	X(tx_nd_advert, "Neighbor Advertisements sent in answer to a Solicitation (RFC 4861 7.2.4)") \
 	X(tx_syn_ack, "SYN-ACKs sent, each carrying a SYN cookie (RFC 4987 3.6)") \
 	X(tx_rst, "RSTs sent (RFC 9293 3.5.2)") \
 	X(tx_challenge_ack, "challenge ACKs sent (RFC 5961 3.2, 4.2 and 5.2)") \
@@ -161,6 +173,7 @@ struct mb_ctx;
 struct mb_model;
 struct stack;
 struct tcp_conn;
+struct tcp_seg;
 
 /* The keys of stack_config.secret from a replay's fixed secret, so that a
  * run repeats another's SYN cookies: a BLAKE2b hash (libsodium) of it, so
@@ -190,6 +203,11 @@ struct stack_config {
 	 * address the XDP program steers is then served. */
 	const uint32_t *addrs;
 	uint32_t n_addrs;
+	/* The same for IPv6 (network order): Neighbor Solicitations and echo
+	 * answered for them. With addresses of either family, packets of
+	 * both are taken only to an address the stack owns. */
+	const uint8_t (*addrs6)[16];
+	uint32_t n_addrs6;
 	uint8_t mac[6];
 	/* Limits and timeouts (conn_policy_defaults). A client stack keeps
 	 * time_wait_ms and the keepalive settings only: idle timeouts, the
@@ -238,18 +256,21 @@ struct stack {
 	uint8_t port_served[65536 / 8]; /* bitmap, host-order port */
 	uint32_t addrs[STACK_MAX_ADDRS]; /* owned addresses, network order */
 	uint32_t n_addrs;
+	uint8_t addrs6[STACK_MAX_ADDRS][16]; /* owned IPv6 addresses */
+	uint32_t n_addrs6;
+	uint8_t owns_addrs; /* n_addrs or n_addrs6: packets only to those */
 	uint8_t mac[6];
 	/* Our MAC as the peers address it, for frame-less segments: learnt
 	 * when a connection opens (one interface per stack). */
 	uint8_t l2_self[6];
 	uint8_t client; /* a client stack: app is its application */
 	struct stack_app app;
-	/* A server's application (the MBAP stream): a connection opened,
-	 * laddr, raddr (network order) say what it serves; the application
+	/* A server's application (the MBAP stream): a connection opened by
+	 * seg (its addresses say what it serves); the application
 	 * keeps what it needs in c->app. The only call TCP makes to it: the
 	 * text TCP accepts goes back to frame input, which hands it over
 	 * (tcp_input, struct tcp_text). */
-	void (*server_open)(struct stack *s, struct tcp_conn *c, uint32_t laddr, uint32_t raddr);
+	void (*server_open)(struct stack *s, struct tcp_conn *c, const struct tcp_seg *seg);
 	/* A request payload is copied here before replies overwrite its frame. */
 	uint8_t scratch[9216] __attribute__((aligned(64)));
 };
@@ -316,6 +337,8 @@ void stack_abort(struct stack *s, uint32_t conn);
 
 /* Whether addr (network order) is one of the stack's own addresses. */
 int stack_owns(const struct stack *s, uint32_t addr);
+/* The same for an IPv6 address. */
+int stack_owns6(const struct stack *s, const uint8_t addr[16]);
 
 /* Writes a gratuitous ARP (an RFC 5227 2.3 announcement) for the stack's
  * i-th address into buf; returns its length, or 0 if there is no such

@@ -30,10 +30,10 @@ uint32_t mb_model_server(const struct mb_model *m, uint32_t addr)
 	}
 }
 
-struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t raddr)
+/* The peer of a connection to server (its first unit), without rights. */
+static struct mb_peer server_peer(const struct mb_model *m, uint32_t server)
 {
 	struct mb_peer p = { .no_server = 1 };
-	uint32_t server = mb_model_server(m, laddr);
 	const struct mb_server *s;
 
 	if (server == MB_SERVER_NONE)
@@ -49,6 +49,27 @@ struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t 
 			break;
 		}
 	}
-	p.read_only = mb_cidr_match(s->read_only, s->n_read_only, raddr) & 1;
 	return p;
+}
+
+struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t raddr)
+{
+	uint32_t server = mb_model_server(m, laddr);
+	struct mb_peer p = server_peer(m, server);
+
+	if (!p.no_server) {
+		const struct mb_server *s = &m->servers[server];
+
+		p.read_only = mb_cidr_match(s->read_only, s->n_read_only, raddr) & 1;
+	}
+	return p;
+}
+
+struct mb_peer mb_model_peer6(const struct mb_model *m, const uint8_t laddr[16],
+			      const uint8_t raddr[16])
+{
+	(void)laddr;
+	(void)raddr;
+	/* The default model: one server on every address, of both families. */
+	return server_peer(m, m->n_servers == 1 && m->servers[0].addr == 0 ? 0 : MB_SERVER_NONE);
 }

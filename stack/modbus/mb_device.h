@@ -113,6 +113,9 @@ uint32_t mb_model_hash_slot(uint32_t addr, uint32_t mask);
 /* What a connection opening from raddr to laddr gets: its server, and
  * whether the source is one of that server's read-only sources. */
 struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t raddr);
+/* The same for a connection over IPv6 (addresses as on the wire). */
+struct mb_peer mb_model_peer6(const struct mb_model *m, const uint8_t laddr[16],
+			      const uint8_t raddr[16]);
 
 /* Called when a segment's connection is found, a few frames before its
  * requests are answered (stack_input_burst): starts loading the unit it

@@ -61,9 +61,12 @@ __attribute__((always_inline)) inline void mbap_ahead_text(const void *unit, con
 		mb_prefetch_request(unit, p + MBAP_HDR_LEN);
 }
 
-void mbap_open(struct stack *s, struct tcp_conn *c, uint32_t laddr, uint32_t raddr)
+void mbap_open(struct stack *s, struct tcp_conn *c, const struct tcp_seg *seg)
 {
-	peer_set(c, mb_model_peer(s->mb->model, laddr, raddr));
+	const struct mb_model *m = s->mb->model;
+
+	peer_set(c, seg->v6 ? mb_model_peer6(m, seg->addr6 + 16, seg->addr6) :
+			      mb_model_peer(m, seg->daddr, seg->saddr));
 }
 
 /* Answers one complete ADU. The response is built straight into the segment

@@ -7,9 +7,9 @@
 #include "stack.h"
 #include "tcp/tcp.h"
 
-/* A connection opened (stack.server_open): its Modbus peer, the server and
- * rights laddr and raddr (network order) give it, kept in c->app. */
-void mbap_open(struct stack *s, struct tcp_conn *c, uint32_t laddr, uint32_t raddr);
+/* A connection opened by seg (stack.server_open): its Modbus peer, the
+ * server and rights seg's addresses give it, kept in c->app. */
+void mbap_open(struct stack *s, struct tcp_conn *c, const struct tcp_seg *seg);
 
 /* Answers the ADUs of t (tcp_input's STACK_TEXT): returns TCP_APP_SENT,
  * TCP_APP_WRITER or TCP_APP_RESET, for tcp_text_done but the first. */

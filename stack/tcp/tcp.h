@@ -37,17 +37,24 @@
  * hold, and the room TCP keeps in a send queue for one more answer. */
 #define TCP_BUF_SIZE 260
 
-/* The addresses and ports of a reply, as on the wire (network order). */
+/* The addresses and ports of a reply, as on the wire (network order). An
+ * IPv6 reply's addresses are saddr6 and daddr6, which point at 16 bytes
+ * each that stay put while the reply is built (a segment's copy of its
+ * own, or a connection's side tables); saddr and daddr are then only
+ * TCP's keys of them (tcp/addr6.h). */
 struct tcp_addrs {
 	uint32_t saddr, daddr;
 	uint16_t sport, dport;
+	const uint8_t *saddr6, *daddr6; /* NULL for IPv4 */
 };
 
 /* A received segment, read out of its frame before the reply overwrites it. */
 struct tcp_seg {
 	struct mbx_frame *f;
 	uint32_t l2_len; /* Ethernet header, with its 802.1Q tag if any */
-	uint32_t saddr, daddr; /* network order */
+	/* IPv4: the addresses, network order. IPv6: TCP's keys of them, the
+	 * source's fold and the local address's index (tcp/addr6.h). */
+	uint32_t saddr, daddr;
 	uint16_t sport, dport; /* network order */
 	struct tcp_addrs reply; /* the same, turned around */
 	uint32_t seq, ack; /* host order */
@@ -56,7 +63,16 @@ struct tcp_seg {
 	uint8_t flags;
 	const uint8_t *payload;
 	uint32_t len; /* payload bytes */
+	uint8_t v6; /* an IPv6 segment: its addresses are in addr6 */
+	uint8_t addr6[32]; /* IPv6 source then destination, as on the wire */
 };
+
+/* The IP header's length in a reply to seg: IPv4 without options, or IPv6
+ * without extension headers. */
+static inline uint32_t tcp_l3_len(const struct tcp_addrs *a)
+{
+	return a->saddr6 ? IP6_HDR_LEN : IP_HDR_LEN;
+}
 
 /* In-order text TCP accepted on a server's connection: len bytes, copied
  * aside to s->scratch (the answers overwrite the frame), and a FIN after

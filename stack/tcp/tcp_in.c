@@ -104,7 +104,7 @@ static enum stack_verdict input_listen(struct stack *s, struct tcp_seg *seg, str
 	c->peer_mss = peer_mss;
 	tcp_peer_window(s, c, seg->wnd);
 	c->oow_ack_at = (uint16_t)(oow_now(s) - TCP_OOW_GAP); /* the first may go at once */
-	s->server_open(s, c, seg->daddr, seg->saddr);
+	s->server_open(s, c, seg);
 	s->ctr.conn_opened++;
 	return input_synchronized(s, seg, c, t);
 }
