@@ -1,4 +1,4 @@
-/* Internet checksum (RFC 1071) for IPv4 headers and TCP segments.
+/* Internet checksum (RFC 1071) for IPv4 headers, TCP segments and ICMPv6.
  *
  * Frames are short (a Modbus request is ~66 bytes on the wire), so the sum is
  * a straight 64-bit accumulation of 32-bit words: no tables, no SIMD set-up
@@ -62,6 +62,17 @@ static inline uint64_t csum_tcp_pseudo(uint32_t saddr, uint32_t daddr, uint32_t 
 	/* Protocol and length are added as they would sit in big-endian words;
 	 * on a little-endian host that is the byte-swapped value. */
 	return (uint64_t)saddr + daddr + __builtin_bswap16(6) + __builtin_bswap16((uint16_t)tcp_len);
+}
+
+/* The IPv6 pseudo-header sum (RFC 8200 8.1) of an upper-layer packet of
+ * len bytes (below 65536: no jumbograms) and next header nh: TCP or
+ * ICMPv6 (RFC 4443 2.3). Length and next header are 32-bit words whose
+ * high halves are zero, so each adds as its low half. */
+static inline uint64_t csum_ip6_pseudo(const uint8_t *saddr, const uint8_t *daddr, uint32_t len,
+				       uint8_t nh)
+{
+	return csum_add(csum_add(0, saddr, 16), daddr, 16) + __builtin_bswap16(nh) +
+	       __builtin_bswap16((uint16_t)len);
 }
 
 #endif

@@ -17,7 +17,7 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 
 	memset(s, 0, sizeof(*s));
 	/* A server serves ports; a client serves none and has its callbacks. */
-	if (cfg->mss < 88 || cfg->n_addrs > STACK_MAX_ADDRS ||
+	if (cfg->mss < 88 || cfg->n_addrs > STACK_MAX_ADDRS || cfg->n_addrs6 > STACK_MAX_ADDRS ||
 	    (app ? cfg->n_ports || !app->established || !app->received || !app->closed :
 		   !cfg->n_ports)) {
 		errno = EINVAL;
@@ -58,6 +58,10 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 	if (cfg->n_addrs) /* addrs may be NULL then, which memcpy must not see */
 		memcpy(s->addrs, cfg->addrs, cfg->n_addrs * sizeof(*cfg->addrs));
 	s->n_addrs = cfg->n_addrs;
+	if (cfg->n_addrs6)
+		memcpy(s->addrs6, cfg->addrs6, cfg->n_addrs6 * sizeof(*cfg->addrs6));
+	s->n_addrs6 = cfg->n_addrs6;
+	s->owns_addrs = cfg->n_addrs || cfg->n_addrs6;
 	memcpy(s->mac, cfg->mac, sizeof(s->mac));
 	return 0;
 }

@@ -227,6 +227,7 @@ struct mbx_frame_sink {
 
 struct stack {
 	struct conn_table conns;
+	struct local6_table local6; /* our IPv6 addresses' indexes (tcp/addr6.h) */
 	struct conn_policy policy;
 	/* TCP_BUF_SIZE bytes each: a connection's receive buffer, for the
 	 * application's split message or text beyond RCV.NXT (tcp/tcp.h) */

@@ -38,7 +38,7 @@ static const struct table tables[] = {
 		      "and the kernel, which no protocol rule governs.", port),
 	TABLE("Fault injection", "Kept only with --impair (faults injected for tests); 0 "
 				 "otherwise.", impair),
-	TABLE("Stack", "Ethernet, ARP, ICMP, IPv4 and TCP: every frame the stack does not answer "
+	TABLE("Stack", "Ethernet, ARP, ICMP, IPv4, IPv6, ICMPv6 and TCP: every frame the stack does not answer "
 		       "normally is counted under a named reason.", stack),
 	TABLE("Modbus", "The application layer: requests, responses, exceptions and refusals "
 			"(MAP: Modbus Application Protocol V1.1b3; MIG: Modbus Messaging on TCP/IP "

@@ -1,5 +1,6 @@
-/* Frame input: Ethernet (one optional 802.1Q tag), IPv4 and the TCP header
- * are checked here, checksums included, before tcp_input() sees a segment;
+/* Frame input: Ethernet (one optional 802.1Q tag), IPv4 or IPv6 and the TCP
+ * header are checked here, checksums included, before tcp_input() sees a
+ * segment;
  * the text TCP accepts on a server goes from here to the application, the
  * MBAP stream. A frame that fails a check is dropped and counted, never
  * answered. */
@@ -10,11 +11,13 @@
 
 #include "arp_icmp.h"
 #include "csum.h"
+#include "nd_icmp6.h"
 #include "prefetch.h"
 #include "modbus/mbap_stream.h"
 #include "tcp/tcp.h"
 
 #define ETH_P_IPV4 0x0800
+#define ETH_P_IPV6 0x86dd
 #define ETH_P_ARP 0x0806
 #define ETH_P_8021Q 0x8100
 
@@ -51,20 +54,164 @@ static uint16_t syn_mss_option(const uint8_t *opt, uint32_t len)
 	return 0;
 }
 
+/* Reads the TCP header at tcp (tcp_len bytes of segment, doff checked)
+ * into seg, whose addresses are in place. */
+static inline void tcp_header_read(struct tcp_seg *seg, const uint8_t *tcp, uint32_t tcp_len,
+				   uint32_t doff)
+{
+	memcpy(&seg->sport, tcp, 2);
+	memcpy(&seg->dport, tcp + 2, 2);
+	seg->reply.saddr = seg->daddr;
+	seg->reply.daddr = seg->saddr;
+	seg->reply.sport = seg->dport;
+	seg->reply.dport = seg->sport;
+	seg->seq = get_be32(tcp + 4);
+	seg->ack = get_be32(tcp + 8);
+	seg->flags = tcp[13];
+	seg->wnd = get_be16(tcp + 14);
+	seg->mss = (seg->flags & TCP_SYN) ? syn_mss_option(tcp + TCP_HDR_LEN, doff - TCP_HDR_LEN) : 0;
+	seg->payload = tcp + doff;
+	seg->len = tcp_len - doff;
+}
+
 /* What a frame is, once its headers are checked. */
 enum frame_kind {
 	FRAME_DROPPED, /* counted under its reason */
 	FRAME_TCP, /* a segment for tcp_input */
 	FRAME_ARP,
 	FRAME_ICMP,
+	FRAME_ICMP6,
 };
 
 /* A checked frame: the segment read out of it (seg.f and seg.l2_len for
- * ARP and ICMP too), and the IPv4 header and total length for ICMP. */
+ * ARP and ICMP too), and for ICMP the IP header's length (IPv6: with its
+ * extension headers) and the packet's. */
 struct frame_in {
 	struct tcp_seg seg;
 	uint32_t ihl, tot;
 };
+
+#define IP6_NH_HOP_BY_HOP 0
+#define IP6_NH_TCP 6
+#define IP6_NH_ROUTING 43
+#define IP6_NH_FRAGMENT 44
+#define IP6_NH_ICMP6 58
+#define IP6_NH_DEST_OPTS 60
+/* Extension headers walked before the upper layer, as the XDP program
+ * walks them: more are passed to the kernel there, dropped here. */
+#define IP6_EXT_MAX 4
+
+static int ip6_multicast(const uint8_t *a)
+{
+	return a[0] == 0xff;
+}
+
+static int ip6_unspecified(const uint8_t *a)
+{
+	uint64_t w[2];
+
+	memcpy(w, a, 16);
+	return (w[0] | w[1]) == 0;
+}
+
+/* frame_check's IPv6 part (RFC 8200): the fixed header, the extension
+ * headers a host must process before TCP (hop-by-hop first only, a routing
+ * header only when no segments are left for us to forward to, destination
+ * options), then TCP or ICMPv6. Out of line: IPv4's checks stay as they
+ * were. A fragment is dropped as an IPv4 one is: a Modbus ADU fits one
+ * segment. */
+static __attribute__((noinline)) enum frame_kind frame_check6(struct stack *s, struct mbx_frame *f,
+							     struct frame_in *in, uint32_t l2)
+{
+	const uint8_t *ip = f->data + l2, *tcp;
+	struct tcp_seg *seg = &in->seg;
+	uint32_t tot, off = IP6_HDR_LEN, tcp_len, doff;
+	uint8_t nh;
+
+	if (f->len < l2 + IP6_HDR_LEN)
+		goto short_frame;
+	tot = IP6_HDR_LEN + get_be16(ip + 4);
+	/* A payload length of 0 would be a jumbogram's (RFC 2675), which an
+	 * Ethernet frame cannot carry. */
+	if ((ip[0] >> 4) != 6 || tot == IP6_HDR_LEN) {
+		s->ctr.drop_ip6_bad_header++;
+		return FRAME_DROPPED;
+	}
+	if (l2 + tot > f->len)
+		goto short_frame;
+	nh = ip[6];
+	for (uint32_t n = 0;; n++) {
+		uint32_t len;
+
+		if (nh != IP6_NH_HOP_BY_HOP && nh != IP6_NH_ROUTING && nh != IP6_NH_DEST_OPTS)
+			break;
+		/* RFC 8200 4.1: hop-by-hop only right after the IPv6 header. */
+		if (n == IP6_EXT_MAX || (nh == IP6_NH_HOP_BY_HOP && n) || off + 8 > tot)
+			goto bad_ext;
+		len = (ip[off + 1] + 1u) * 8;
+		/* RFC 8200 4.4: segments left must be forwarded by a router. */
+		if (off + len > tot || (nh == IP6_NH_ROUTING && ip[off + 3] != 0))
+			goto bad_ext;
+		nh = ip[off];
+		off += len;
+	}
+	if (nh == IP6_NH_FRAGMENT)
+		goto bad_ext;
+	if (nh == IP6_NH_ICMP6 && s->owns_addrs) {
+		/* Solicitations go to a solicited-node multicast address. */
+		if (ip6_multicast(ip + 8) ||
+		    !(stack_owns6(s, ip + 24) || stack_solicited6(s, ip + 24))) {
+			if (ip6_multicast(ip + 8))
+				s->ctr.drop_ip6_bad_source++;
+			else
+				s->ctr.drop_not_our_address++;
+			return FRAME_DROPPED;
+		}
+		in->ihl = off;
+		in->tot = tot;
+		return FRAME_ICMP6;
+	}
+	if (nh != IP6_NH_TCP) {
+		s->ctr.drop_ip6_not_tcp++;
+		return FRAME_DROPPED;
+	}
+	if (ip6_multicast(ip + 8) || ip6_unspecified(ip + 8)) {
+		s->ctr.drop_ip6_bad_source++;
+		return FRAME_DROPPED;
+	}
+	if (s->owns_addrs && !stack_owns6(s, ip + 24)) {
+		s->ctr.drop_not_our_address++;
+		return FRAME_DROPPED;
+	}
+	tcp = ip + off;
+	tcp_len = tot - off;
+	if (tcp_len < TCP_HDR_LEN)
+		goto short_frame;
+	doff = (uint32_t)(tcp[12] >> 4) * 4;
+	if (doff < TCP_HDR_LEN || doff > tcp_len) {
+		s->ctr.drop_tcp_bad_header++;
+		return FRAME_DROPPED;
+	}
+	if (csum_fold(csum_add(csum_ip6_pseudo(ip + 8, ip + 24, tcp_len, IP6_NH_TCP), tcp, tcp_len))) {
+		s->ctr.drop_tcp_bad_csum++;
+		return FRAME_DROPPED;
+	}
+	seg->v6 = 1;
+	memcpy(seg->addr6, ip + 8, 32);
+	seg->saddr = addr6_conn_key(s->conns.hash_key, seg->addr6);
+	seg->daddr = local6_find(&s->local6, seg->addr6 + 16);
+	seg->reply.saddr6 = seg->addr6 + 16;
+	seg->reply.daddr6 = seg->addr6;
+	tcp_header_read(seg, tcp, tcp_len, doff);
+	return FRAME_TCP;
+
+bad_ext:
+	s->ctr.drop_ip6_ext_header++;
+	return FRAME_DROPPED;
+short_frame:
+	s->ctr.drop_short_frame++;
+	return FRAME_DROPPED;
+}
 
 /* Checks f's headers and reads them into in; counts a drop. Writes
  * nothing into the frame, so a burst checks all its frames first
@@ -92,6 +239,8 @@ static inline enum frame_kind frame_check(struct stack *s, struct mbx_frame *f,
 	seg->f = f;
 	seg->l2_len = l2;
 	if (type != ETH_P_IPV4) {
+		if (type == ETH_P_IPV6)
+			return frame_check6(s, f, in, l2);
 		if (type == ETH_P_ARP)
 			return FRAME_ARP;
 		s->ctr.drop_not_ipv4++;
@@ -126,7 +275,7 @@ static inline enum frame_kind frame_check(struct stack *s, struct mbx_frame *f,
 		s->ctr.drop_ip_bad_source++;
 		return FRAME_DROPPED;
 	}
-	if (s->n_addrs) {
+	if (s->owns_addrs) {
 		uint32_t daddr;
 
 		memcpy(&daddr, ip + 16, 4);
@@ -159,19 +308,9 @@ static inline enum frame_kind frame_check(struct stack *s, struct mbx_frame *f,
 		s->ctr.drop_tcp_bad_csum++;
 		return FRAME_DROPPED;
 	}
-	memcpy(&seg->sport, tcp, 2);
-	memcpy(&seg->dport, tcp + 2, 2);
-	seg->reply.saddr = seg->daddr;
-	seg->reply.daddr = seg->saddr;
-	seg->reply.sport = seg->dport;
-	seg->reply.dport = seg->sport;
-	seg->seq = get_be32(tcp + 4);
-	seg->ack = get_be32(tcp + 8);
-	seg->flags = tcp[13];
-	seg->wnd = get_be16(tcp + 14);
-	seg->mss = (seg->flags & TCP_SYN) ? syn_mss_option(tcp + TCP_HDR_LEN, doff - TCP_HDR_LEN) : 0;
-	seg->payload = tcp + doff;
-	seg->len = tcp_len - doff;
+	seg->v6 = 0;
+	seg->reply.saddr6 = seg->reply.daddr6 = 0;
+	tcp_header_read(seg, tcp, tcp_len, doff);
 	return FRAME_TCP;
 
 short_frame:
@@ -206,6 +345,8 @@ frame_answer(struct stack *s, enum frame_kind kind, struct frame_in *in, struct 
 		return arp_input(s, in->seg.f, in->seg.l2_len);
 	case FRAME_ICMP:
 		return icmp_input(s, in->seg.f, in->seg.l2_len, in->ihl, in->tot);
+	case FRAME_ICMP6:
+		return icmp6_input(s, in->seg.f, in->seg.l2_len, in->ihl, in->tot);
 	default:
 		return STACK_DROP;
 	}
@@ -291,9 +432,11 @@ static inline void ahead_conn(const struct stack *s, struct ahead *a, const int 
 {
 	const struct tcp_seg *seg = &a->in.seg;
 
-	if (!conn_is(a->c, seg->saddr, seg->daddr, seg->sport, seg->dport))
+	const uint8_t *raddr6 = seg->v6 ? seg->addr6 : 0;
+
+	if (!conn_is(&s->conns, a->c, seg->saddr, seg->daddr, seg->sport, seg->dport, raddr6))
 		a->c = conn_find_from(&s->conns, (a->key.slot + 1) & s->conns.slot_mask, a->key.tag,
-				      seg->saddr, seg->daddr, seg->sport, seg->dport);
+				      seg->saddr, seg->daddr, seg->sport, seg->dport, raddr6);
 	/* A client stack's application reads its text itself. */
 	if (a->c && tcp_ahead_conn(s, a->c, seg) && !client)
 		a->app = mbap_ahead_conn(s, a->c);

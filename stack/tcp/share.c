@@ -109,7 +109,7 @@ static int holds_any(const struct share_source *e)
 int share_take(struct stack *s, const struct tcp_conn *c, enum share_pool p, uint32_t conn_held)
 {
 	struct share_table *t = &s->share;
-	uint32_t n_free = t->pool[p]->n_free, key = c->raddr + 1;
+	uint32_t n_free = t->pool[p]->n_free, key = conn_source(s, c) + 1;
 	struct share_source *e;
 
 	if (!n_free)
@@ -135,7 +135,7 @@ int share_take(struct stack *s, const struct tcp_conn *c, enum share_pool p, uin
 	return 0;
 }
 
-void share_return(struct stack *s, uint32_t raddr, enum share_pool p, uint32_t n)
+void share_return(struct stack *s, const struct tcp_conn *c, enum share_pool p, uint32_t n)
 {
 	struct share_table *t = &s->share;
 	struct share_source *e;
@@ -143,7 +143,7 @@ void share_return(struct stack *s, uint32_t raddr, enum share_pool p, uint32_t n
 
 	if (__builtin_expect(s->client, 0))
 		return; /* nothing was counted to a source (share_take) */
-	e = lookup(t, raddr + 1, 0);
+	e = lookup(t, conn_source(s, c) + 1, 0);
 	if (e) {
 		/* Buffers taken while the source had no slot are the
 		 * overflow's: what this entry lacks comes off there. */

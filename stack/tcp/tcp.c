@@ -31,7 +31,8 @@ int conn_table_init(struct conn_table *t, uint32_t capacity, uint64_t hash_key)
 	t->conns = table_mem_map((size_t)capacity * sizeof(*t->conns));
 	t->l2 = table_mem_map((size_t)capacity * sizeof(*t->l2));
 	t->slots = table_mem_map((size_t)ns * sizeof(*t->slots)); /* zeroed: all free */
-	if (!t->conns || !t->l2 || !t->slots) {
+	t->raddr6 = table_mem_map((size_t)capacity * sizeof(*t->raddr6));
+	if (!t->conns || !t->l2 || !t->slots || !t->raddr6) {
 		conn_table_free(t);
 		errno = ENOMEM;
 		return -1;
@@ -48,11 +49,12 @@ void conn_table_free(struct conn_table *t)
 	table_mem_unmap(t->conns, (size_t)t->capacity * sizeof(*t->conns));
 	table_mem_unmap(t->l2, (size_t)t->capacity * sizeof(*t->l2));
 	table_mem_unmap(t->slots, ((size_t)t->slot_mask + 1) * sizeof(*t->slots));
+	table_mem_unmap(t->raddr6, (size_t)t->capacity * sizeof(*t->raddr6));
 	memset(t, 0, sizeof(*t));
 }
 
 struct tcp_conn *conn_insert(struct conn_table *t, uint32_t raddr, uint32_t laddr,
-			     uint16_t rport, uint16_t lport)
+			     uint16_t rport, uint16_t lport, const uint8_t *raddr6)
 {
 	uint32_t i = t->free_head;
 	struct conn_key k;
@@ -70,6 +72,10 @@ struct tcp_conn *conn_insert(struct conn_table *t, uint32_t raddr, uint32_t ladd
 	c->rx_buf = CONN_NONE;
 	c->snd_buf = CONN_NONE;
 	c->next = CONN_NONE;
+	if (raddr6) {
+		c->cm_flags = CONN_V6;
+		memcpy(t->raddr6[i], raddr6, 16);
+	}
 	/* At a load of at most 1/2 a free slot is always ahead. */
 	k = conn_hash(t, raddr, laddr, rport, lport);
 	while (t->slots[k.slot])
@@ -150,15 +156,23 @@ static int evict(struct stack *s)
 
 struct tcp_conn *tcp_conn_admit(struct stack *s, struct tcp_seg *seg)
 {
-	int priority = conn_policy_is_priority(&s->policy, seg->saddr);
+	int priority = !seg->v6 && conn_policy_is_priority(&s->policy, seg->saddr);
+	uint32_t source = seg_source(s, seg);
 	struct tcp_conn *c;
 	uint32_t now = (uint32_t)tcp_now_tick(s);
 	uint64_t due;
 
 	/* Priority sources are trusted (configured by the operator): the
 	 * per-source limit guards the table against the others. */
-	if (!priority && conn_policy_source_full(&s->policy, seg->saddr)) {
+	if (!priority && conn_policy_source_full(&s->policy, source)) {
 		s->ctr.conn_refused_per_source++;
+		refuse(s, seg);
+		return 0;
+	}
+	/* Our IPv6 address, named in the worker's table when first served. */
+	if (seg->v6 && seg->daddr == LOCAL6_NONE &&
+	    (seg->daddr = local6_add(&s->local6, seg->addr6 + 16)) == LOCAL6_NONE) {
+		s->ctr.drop_ip6_local_table_full++;
 		refuse(s, seg);
 		return 0;
 	}
@@ -169,10 +183,10 @@ struct tcp_conn *tcp_conn_admit(struct stack *s, struct tcp_seg *seg)
 		refuse(s, seg);
 		return 0;
 	}
-	c = conn_insert(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
-	c->cm_flags = priority ? CONN_PRIORITY : 0;
+	c = conn_insert(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport, seg_raddr6(seg));
+	c->cm_flags |= priority ? CONN_PRIORITY : 0;
 	c->last_rx = c->last_req = now;
-	conn_policy_source_add(&s->policy, seg->saddr);
+	conn_policy_source_add(&s->policy, source);
 	conn_policy_set_state(&s->policy, c, TCP_ESTABLISHED);
 	due = conn_mgmt_deadline(s, c);
 	if (due != UINT64_MAX)
@@ -185,7 +199,7 @@ void tcp_conn_close(struct stack *s, struct tcp_conn *c, enum stack_close_why wh
 	tcp_buf_release(s, c);
 	if (c->snd_buf != CONN_NONE)
 		sndq_release(s, c);
-	conn_policy_source_del(&s->policy, c->raddr);
+	conn_policy_source_del(&s->policy, conn_source(s, c));
 	conn_policy_set_state(&s->policy, c, 0);
 	/* The wheel entry may stay armed: it fires on a free or reused slot,
 	 * finds nothing due, and is re-armed only if the new owner needs it. */
@@ -202,7 +216,8 @@ int tcp_init(struct stack *s, const struct stack_config *cfg,
 	uint64_t hash_key;
 
 	memcpy(&hash_key, cfg->secret + sizeof(s->cookie_key), sizeof(hash_key));
-	if (conn_table_init(&s->conns, cfg->max_conns, hash_key) < 0)
+	if (conn_table_init(&s->conns, cfg->max_conns, hash_key) < 0 ||
+	    local6_init(&s->local6, hash_key) < 0)
 		return -1;
 	/* 4096 slots of a tick: the usual retransmission timeouts fit one
 	 * revolution (timer_wheel.h). */
@@ -241,6 +256,7 @@ void tcp_free(struct stack *s)
 	buf_pool_free(&s->rx_bufs);
 	conn_policy_free(&s->policy);
 	conn_table_free(&s->conns);
+	local6_free(&s->local6);
 }
 
 /* Inlined into the burst's look-ahead, across files by LTO (the header's

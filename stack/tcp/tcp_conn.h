@@ -19,6 +19,9 @@
 #define MBX_TCP_CONN_H
 
 #include <stdint.h>
+#include <string.h>
+
+#include "addr6.h"
 
 #define CONN_NONE UINT32_MAX
 
@@ -57,9 +60,11 @@ enum tcp_state {
 #define TCP_HELD_OOO 0x8000 /* c->rx_held: out-of-order text, not the application's */
 
 #define CONN_PRIORITY 0x01 /* c->cm_flags: from a priority source, never evicted */
+/* CONN_V6 (addr6.h): an IPv6 connection, whose raddr and laddr are keys */
 
 struct tcp_conn {
-	/* The 4-tuple, as on the wire (network byte order). */
+	/* The 4-tuple, as on the wire (network byte order); an IPv6
+	 * connection's addresses are keys of them (addr6.h). */
 	uint32_t raddr;
 	uint32_t laddr;
 	uint16_t rport;
@@ -89,7 +94,7 @@ struct tcp_conn {
 	/* connection management (conn_policy.h, tcp_close.c) */
 	uint32_t last_rx; /* tick (low 32 bits) of the last acceptable segment */
 	uint32_t last_req; /* tick of the last request, or of our close */
-	uint8_t cm_flags; /* CONN_PRIORITY */
+	uint8_t cm_flags; /* CONN_PRIORITY, CONN_V6 */
 	uint8_t ka_probes; /* keepalive probes sent since last_rx */
 	/* When we last answered a segment that failed a check (an unacceptable
 	 * sequence number, a challenge ACK), in units of 2^TCP_OOW_SHIFT ticks
@@ -117,6 +122,9 @@ struct conn_l2 {
 struct conn_table {
 	struct tcp_conn *conns;
 	struct conn_l2 *l2; /* by connection index */
+	/* An IPv6 connection's peer address, by connection index (addr6.h):
+	 * pages of it are touched by IPv6 connections only. */
+	uint8_t (*raddr6)[16];
 	uint32_t *slots; /* tag | (index + 1), 0: free */
 	uint32_t slot_mask;
 	uint32_t idx_mask; /* a slot's index bits; the tag is the rest */
@@ -158,10 +166,17 @@ static inline struct conn_key conn_hash(const struct conn_table *t, uint32_t rad
 	return (struct conn_key){ (uint32_t)h & t->slot_mask, (uint32_t)(h >> 32) & ~t->idx_mask };
 }
 
-static inline int conn_is(const struct tcp_conn *c, uint32_t raddr, uint32_t laddr,
-			  uint16_t rport, uint16_t lport)
+/* Whether c is the tuple's connection. raddr6: an IPv6 peer's address,
+ * whose key raddr is (addr6.h); NULL for IPv4, a constant where inlined,
+ * so an IPv4 lookup reads nothing but c's line. */
+static inline int conn_is(const struct conn_table *t, const struct tcp_conn *c, uint32_t raddr,
+			  uint32_t laddr, uint16_t rport, uint16_t lport, const uint8_t *raddr6)
 {
-	return c->raddr == raddr && c->rport == rport && c->lport == lport && c->laddr == laddr;
+	if (c->raddr != raddr || c->rport != rport || c->lport != lport || c->laddr != laddr)
+		return 0;
+	if (!raddr6)
+		return !(c->cm_flags & CONN_V6);
+	return (c->cm_flags & CONN_V6) && memcmp(t->raddr6[c - t->conns], raddr6, 16) == 0;
 }
 
 /* From slot i on, the first slot whose tag is tag; CONN_NONE when a free
@@ -188,12 +203,12 @@ static inline struct tcp_conn *conn_at_slot(const struct conn_table *t, uint32_t
  * after a mismatched tag in its run), or NULL. */
 static inline struct tcp_conn *conn_find_from(const struct conn_table *t, uint32_t i,
 					      uint32_t tag, uint32_t raddr, uint32_t laddr,
-					      uint16_t rport, uint16_t lport)
+					      uint16_t rport, uint16_t lport, const uint8_t *raddr6)
 {
 	while ((i = conn_probe(t, i, tag)) != CONN_NONE) {
 		struct tcp_conn *c = conn_at_slot(t, i);
 
-		if (conn_is(c, raddr, laddr, rport, lport))
+		if (conn_is(t, c, raddr, laddr, rport, lport, raddr6))
 			return c;
 		i = (i + 1) & t->slot_mask;
 	}
@@ -201,17 +216,18 @@ static inline struct tcp_conn *conn_find_from(const struct conn_table *t, uint32
 }
 
 static inline struct tcp_conn *conn_lookup(const struct conn_table *t, uint32_t raddr,
-					   uint32_t laddr, uint16_t rport, uint16_t lport)
+					   uint32_t laddr, uint16_t rport, uint16_t lport,
+					   const uint8_t *raddr6)
 {
 	struct conn_key k = conn_hash(t, raddr, laddr, rport, lport);
 
-	return conn_find_from(t, k.slot, k.tag, raddr, laddr, rport, lport);
+	return conn_find_from(t, k.slot, k.tag, raddr, laddr, rport, lport, raddr6);
 }
 
 /* Takes a free connection and enters it under its tuple, which must not be
- * in the table; NULL when full. */
+ * in the table; NULL when full. raddr6 as for conn_is. */
 struct tcp_conn *conn_insert(struct conn_table *t, uint32_t raddr, uint32_t laddr,
-			     uint16_t rport, uint16_t lport);
+			     uint16_t rport, uint16_t lport, const uint8_t *raddr6);
 /* Removes c from the slots and returns it to the free list. */
 void conn_remove(struct conn_table *t, struct tcp_conn *c);
 

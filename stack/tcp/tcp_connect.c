@@ -23,7 +23,7 @@
  * one's sequence numbers and no off-path host can guess them. */
 static uint32_t iss(const struct stack *s, const struct tcp_conn *c)
 {
-	/* 32 bytes: neither a cookie's input (16) nor the challenge ACK
+	/* 32 bytes: neither a cookie's input (16 or 40) nor the challenge ACK
 	 * budget's (24) hashes the same. */
 	const uint64_t in[4] = { 0x383235362d636672ull /* "rfc-6528" */,
 				 (uint64_t)c->laddr << 32 | c->raddr,
@@ -131,7 +131,7 @@ enum stack_verdict tcp_syn_sent_input(struct stack *s, struct tcp_seg *seg, stru
 	/* What the application sent carries the handshake's third segment's
 	 * ACK; if it closed c, the connection's last segment did. */
 	if (c->state != TCP_ESTABLISHED || c->snd_nxt != snd_nxt ||
-	    !conn_is(c, seg->saddr, seg->daddr, seg->sport, seg->dport))
+	    !conn_is(&s->conns, c, seg->saddr, seg->daddr, seg->sport, seg->dport, seg_raddr6(seg)))
 		return STACK_DROP;
 	s->ctr.tx_ack++;
 	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt, tcp_rcv_wnd(s, c));
@@ -149,9 +149,9 @@ int stack_connect(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t radd
 		return -EINVAL;
 	/* A tuple in TIME-WAIT is not reused (RFC 9293 3.6.1; see the TIME-WAIT
 	 * of tcp_close.c): the caller takes another source port or address. */
-	if (conn_lookup(&s->conns, raddr, laddr, rp, lp))
+	if (conn_lookup(&s->conns, raddr, laddr, rp, lp, 0))
 		return -EADDRINUSE;
-	c = conn_insert(&s->conns, raddr, laddr, rp, lp);
+	c = conn_insert(&s->conns, raddr, laddr, rp, lp, 0);
 	if (!c)
 		return -ENOSPC;
 	l2 = &s->conns.l2[c - s->conns.conns];

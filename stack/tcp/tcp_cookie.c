@@ -24,24 +24,34 @@
 static const uint16_t cookie_mss[4] = { 536, 1220, 1440, 1460 };
 #define MSS_INDEX_SHIFT 22 /* two bits at the top of the low 24 */
 
+/* The tuple as on the wire: an IPv6 segment's whole addresses, not TCP's
+ * keys of them (a peer whose address folded like another's must not be
+ * able to complete a handshake in that one's name). */
 static uint64_t keyed_hash(const struct stack *s, const struct tcp_seg *seg, uint32_t count)
 {
-	uint8_t in[16];
+	uint8_t in[40];
+	uint32_t n = 0;
 	uint64_t h;
 
-	memcpy(in, &seg->saddr, 4);
-	memcpy(in + 4, &seg->daddr, 4);
-	memcpy(in + 8, &seg->sport, 2);
-	memcpy(in + 10, &seg->dport, 2);
-	memcpy(in + 12, &count, 4);
-	crypto_shorthash_siphash24((uint8_t *)&h, in, sizeof(in), s->cookie_key);
+	if (seg->v6) {
+		memcpy(in, seg->addr6, 32);
+		n = 32;
+	} else {
+		memcpy(in, &seg->saddr, 4);
+		memcpy(in + 4, &seg->daddr, 4);
+		n = 8;
+	}
+	memcpy(in + n, &seg->sport, 2);
+	memcpy(in + n + 2, &seg->dport, 2);
+	memcpy(in + n + 4, &count, 4);
+	crypto_shorthash_siphash24((uint8_t *)&h, in, n + 8, s->cookie_key);
 	return h;
 }
 
 uint32_t tcp_cookie_make(const struct stack *s, const struct tcp_seg *seg)
 {
 	uint32_t count = (uint32_t)(s->now_ns >> COOKIE_PERIOD_SHIFT);
-	uint32_t peer_mss = seg->mss ? seg->mss : TCP_MSS_DEFAULT;
+	uint32_t peer_mss = seg->mss ? seg->mss : seg->v6 ? TCP_MSS_DEFAULT6 : TCP_MSS_DEFAULT;
 	uint64_t h = keyed_hash(s, seg, count);
 	uint32_t idx = 0;
 

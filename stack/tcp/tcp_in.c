@@ -284,7 +284,7 @@ static enum stack_verdict client_text(struct stack *s, struct tcp_seg *seg, stru
 		s->app.received(s->app.arg, (uint32_t)(c - s->conns.conns), s->scratch, len);
 		/* The callback may have closed c, and a connect taken its slot. */
 		if (!c->state || c->state == TCP_SYN_SENT ||
-		    !conn_is(c, seg->saddr, seg->daddr, seg->sport, seg->dport))
+		    !conn_is(&s->conns, c, seg->saddr, seg->daddr, seg->sport, seg->dport, seg_raddr6(seg)))
 			return STACK_DROP;
 		if (c->state != TCP_ESTABLISHED) /* its close: the FIN carried our ACK */
 			return fin ? tcp_close_input(s, seg, c) : STACK_DROP;
@@ -473,7 +473,8 @@ static enum stack_verdict client_synchronized(struct stack *s, struct tcp_seg *s
 enum stack_verdict tcp_input_client(struct stack *s, struct tcp_seg *seg, struct tcp_conn *hint)
 {
 	struct tcp_conn *c =
-		hint ? hint : conn_lookup(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
+		hint ? hint : conn_lookup(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport,
+					 seg_raddr6(seg));
 
 	if (!c) /* it listens nowhere */
 		return input_closed(s, seg);
@@ -486,7 +487,8 @@ enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg, struct tcp_co
 			     struct tcp_text *t)
 {
 	struct tcp_conn *c =
-		hint ? hint : conn_lookup(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
+		hint ? hint : conn_lookup(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport,
+					 seg_raddr6(seg));
 	uint16_t dport;
 
 	if (c)

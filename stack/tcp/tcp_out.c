@@ -1,6 +1,6 @@
 /* Building reply segments in place. The Ethernet header of the received
- * frame is turned around (MACs swapped, an 802.1Q tag kept); the IPv4 and TCP
- * headers are written fresh, whole 32-bit words at a time, and their
+ * frame is turned around (MACs swapped, an 802.1Q tag kept); the IP (v4 or
+ * v6) and TCP headers are written fresh, whole 32-bit words at a time, and their
  * checksums are summed from those words in registers: reading back bytes
  * just stored would stall on store forwarding. The common answer, one
  * segment in reply to one request, is written by the application straight
@@ -34,6 +34,11 @@ tcp_out_finish(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint32_t s
 	uint32_t w0, w1, w2, w3, opt = 0;
 	uint64_t sum;
 
+	if (__builtin_expect(a->saddr6 != 0, 0)) {
+		tcp_out_finish6(l3, a, flags, seq, ack, payload_len, mss_option, wnd);
+		return;
+	}
+
 	/* IPv4: version 4, IHL 5, no options (RFC 1122 3.2.1.8 leaves options
 	 * to the transport, and TCP needs none); identification 0 with DF set
 	 * (an atomic datagram, RFC 6864 4.1); TTL 64; protocol TCP. */
@@ -66,15 +71,50 @@ tcp_out_finish(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint32_t s
 		put32(tcp + 20, opt);
 }
 
+/* The same for IPv6: a 40-byte header without extension headers, traffic
+ * class and flow label 0 (RFC 8200 3, 6, 7), hop limit 64; a checksum over
+ * the IPv6 pseudo-header (RFC 8200 8.1). Out of line: IPv4's path stays as
+ * it was. */
+void tcp_out_finish6(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint32_t seq,
+		     uint32_t ack, uint32_t payload_len, uint16_t mss_option, uint16_t wnd)
+{
+	uint8_t *tcp = l3 + IP6_HDR_LEN;
+	uint32_t hdr_len = TCP_HDR_LEN + (mss_option ? 4 : 0);
+	uint32_t tcp_len = hdr_len + payload_len;
+	uint32_t w0, w1, w2, w3, opt = 0;
+	uint64_t sum;
+
+	put32(l3, 0x60u);
+	put32(l3 + 4, (uint32_t)__builtin_bswap16((uint16_t)tcp_len) | 6u << 16 | 64u << 24);
+	memcpy(l3 + 8, a->saddr6, 16);
+	memcpy(l3 + 24, a->daddr6, 16);
+
+	w0 = (uint32_t)a->sport | (uint32_t)a->dport << 16;
+	w1 = __builtin_bswap32(seq);
+	w2 = __builtin_bswap32((flags & TCP_ACK) ? ack : 0);
+	w3 = (hdr_len / 4) << 4 | (uint32_t)flags << 8 | (uint32_t)__builtin_bswap16(wnd) << 16;
+	if (mss_option)
+		opt = 2u | 4u << 8 | (uint32_t)__builtin_bswap16(mss_option) << 16;
+	sum = csum_ip6_pseudo(a->saddr6, a->daddr6, tcp_len, 6) + w0 + w1 + w2 + w3 + opt;
+	sum = csum_add(sum, tcp + hdr_len, payload_len);
+	put32(tcp, w0);
+	put32(tcp + 4, w1);
+	put32(tcp + 8, w2);
+	put32(tcp + 12, w3);
+	put32(tcp + 16, csum_fold(sum));
+	if (mss_option)
+		put32(tcp + 20, opt);
+}
+
 void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags, uint32_t seq,
 		       uint32_t ack, uint16_t wnd)
 {
 	struct mbx_frame *f = seg->f;
-	uint16_t mss = (flags & TCP_SYN) ? s->mss : 0;
+	uint16_t mss = (flags & TCP_SYN) ? (uint16_t)tcp_our_mss(s, seg->v6) : 0;
 
 	frame_swap_l2(f->data);
 	tcp_out_finish(f->data + seg->l2_len, &seg->reply, flags, seq, ack, 0, mss, wnd);
-	f->len = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN + (mss ? 4 : 0);
+	f->len = seg->l2_len + tcp_l3_len(&seg->reply) + TCP_HDR_LEN + (mss ? 4 : 0);
 	s->tx.put(s->tx.arg, f);
 }
 
@@ -84,18 +124,20 @@ uint32_t tcp_out_l2(const struct stack *s, const struct tcp_conn *c, uint8_t *et
 
 	memcpy(eth, l2->mac, 6);
 	memcpy(eth + 6, s->l2_self, 6);
-	if (l2->tci == CONN_L2_UNTAGGED) {
-		eth[12] = 0x08; /* IPv4 */
+	uint8_t *type = eth + 12;
+	uint32_t len = 14;
+
+	if (l2->tci != CONN_L2_UNTAGGED) {
+		eth[12] = 0x81; /* 802.1Q */
 		eth[13] = 0x00;
-		return 14;
+		eth[14] = (uint8_t)(l2->tci >> 8);
+		eth[15] = (uint8_t)l2->tci;
+		type += 4;
+		len += 4;
 	}
-	eth[12] = 0x81; /* 802.1Q */
-	eth[13] = 0x00;
-	eth[14] = (uint8_t)(l2->tci >> 8);
-	eth[15] = (uint8_t)l2->tci;
-	eth[16] = 0x08;
-	eth[17] = 0x00;
-	return 18;
+	type[0] = (c->cm_flags & CONN_V6) ? 0x86 : 0x08; /* IPv6 or IPv4 */
+	type[1] = (c->cm_flags & CONN_V6) ? 0xdd : 0x00;
+	return len;
 }
 
 void tcp_out_learn_l2(struct stack *s, const struct tcp_conn *c, const uint8_t *eth,
@@ -116,10 +158,10 @@ uint8_t *tcp_single_room(struct stack *s, const struct tcp_seg *seg, struct tcp_
 			 uint32_t max)
 {
 	struct mbx_frame *f = seg->f;
-	uint32_t hdr = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN;
+	uint32_t hdr = seg->l2_len + tcp_l3_len(&seg->reply) + TCP_HDR_LEN;
 
 	if ((c->flags & (TCP_CF_WAITING | TCP_CF_FIN)) || f->room < hdr + max || c->peer_mss < max ||
-	    s->mss < max || tcp_window_room(c) < max)
+	    tcp_our_mss(s, seg->v6) < max || tcp_window_room(c) < max)
 		return 0;
 	if (c->snd_buf == CONN_NONE) {
 		if (sndq_reserve(s, c, max) < 0)
@@ -138,7 +180,7 @@ void tcp_single_commit(struct stack *s, const struct tcp_seg *seg, struct tcp_co
 		       uint32_t consumed, uint32_t n)
 {
 	struct mbx_frame *f = seg->f;
-	uint32_t hdr = seg->l2_len + IP_HDR_LEN + TCP_HDR_LEN;
+	uint32_t hdr = seg->l2_len + tcp_l3_len(&seg->reply) + TCP_HDR_LEN;
 	struct sndq_block *h = sndq_head(s, c);
 	const uint8_t *src = f->data + hdr;
 

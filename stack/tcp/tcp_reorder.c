@@ -133,7 +133,7 @@ int tcp_buf_take(struct stack *s, struct tcp_conn *c)
 void tcp_buf_release(struct stack *s, struct tcp_conn *c)
 {
 	if (c->rx_buf != CONN_NONE) {
-		share_return(s, c->raddr, SHARE_ADU, 1);
+		share_return(s, c, SHARE_ADU, 1);
 		buf_pool_put(&s->rx_bufs, c->rx_buf);
 		c->rx_buf = CONN_NONE;
 		c->rx_held = 0;

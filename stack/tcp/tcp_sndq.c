@@ -126,7 +126,7 @@ void sndq_drop(struct stack *s, struct tcp_conn *c, uint32_t n)
 		h->off = 0;
 		h->wlen = 0;
 		if (h->nblk > 1)
-			share_return(s, c->raddr, SHARE_SND, h->nblk - 1u);
+			share_return(s, c, SHARE_SND, h->nblk - 1u);
 		h->nblk = 1;
 		return;
 	}
@@ -146,12 +146,12 @@ void sndq_drop(struct stack *s, struct tcp_conn *c, uint32_t n)
 	}
 	h->off = (uint16_t)off;
 	if (freed)
-		share_return(s, c->raddr, SHARE_SND, freed);
+		share_return(s, c, SHARE_SND, freed);
 }
 
 void sndq_release(struct stack *s, struct tcp_conn *c)
 {
-	share_return(s, c->raddr, SHARE_SND, sndq_head(s, c)->nblk);
+	share_return(s, c, SHARE_SND, sndq_head(s, c)->nblk);
 	c->flags &= (uint8_t)~TCP_CF_ZW; /* nothing held: nothing to time */
 	put_chain(s, c->snd_buf);
 	c->snd_buf = CONN_NONE;

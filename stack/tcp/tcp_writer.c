@@ -11,13 +11,13 @@
 
 static uint32_t segment_cap(const struct tcp_writer *w, const struct mbx_frame *f)
 {
-	uint32_t hdr = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN;
+	uint32_t hdr = w->l2_len + tcp_l3_len(&w->reply) + TCP_HDR_LEN;
 	uint32_t cap = f->room > hdr ? f->room - hdr : 0;
 
 	if (cap > w->c->peer_mss)
 		cap = w->c->peer_mss;
-	if (cap > w->s->mss)
-		cap = w->s->mss;
+	if (cap > tcp_our_mss(w->s, w->reply.saddr6 != 0))
+		cap = tcp_our_mss(w->s, w->reply.saddr6 != 0);
 	return cap;
 }
 
@@ -53,6 +53,10 @@ void tcp_writer_init_conn(struct tcp_writer *w, struct stack *s, struct tcp_conn
 	w->reply = (struct tcp_addrs){
 		.saddr = c->laddr, .daddr = c->raddr, .sport = c->lport, .dport = c->rport
 	};
+	if (c->cm_flags & CONN_V6) {
+		w->reply.saddr6 = local6_addr(&s->local6, c->laddr);
+		w->reply.daddr6 = s->conns.raddr6[c - s->conns.conns];
+	}
 	w->l2_len = tcp_out_l2(s, c, w->l2);
 	w->l2_saved = 1;
 	w->used = 0;
@@ -69,7 +73,7 @@ static struct mbx_frame *writer_frame(struct tcp_writer *w)
 	if (w->seg)
 		return w->seg;
 	if (w->s->extra.get(w->s->extra.arg, &w->extra) < 0 ||
-	    w->extra.room < w->l2_len + IP_HDR_LEN + TCP_HDR_LEN) {
+	    w->extra.room < w->l2_len + tcp_l3_len(&w->reply) + TCP_HDR_LEN) {
 		w->s->ctr.drop_no_tx_frame++;
 		return 0;
 	}
@@ -98,7 +102,7 @@ static inline void emit(struct tcp_writer *w, uint32_t seq, uint32_t n, uint8_t 
 
 	tcp_out_finish(w->seg->data + w->l2_len, &w->reply, flags | TCP_ACK, seq, w->c->rcv_nxt, n,
 		       0, tcp_rcv_wnd(s, w->c));
-	w->seg->len = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN + n;
+	w->seg->len = w->l2_len + tcp_l3_len(&w->reply) + TCP_HDR_LEN + n;
 	if (n)
 		s->ctr.tx_data_segments++;
 	else
@@ -148,7 +152,7 @@ uint8_t *tcp_writer_room(struct tcp_writer *w, uint32_t need)
 {
 	if (w->queued || w->failed || w->cap - w->used < need)
 		return 0;
-	return tcp_out_payload(w->seg, w->l2_len) + w->used;
+	return tcp_out_payload(w, w->seg) + w->used;
 }
 
 void tcp_writer_commit(struct tcp_writer *w, uint32_t n)
@@ -161,7 +165,7 @@ void tcp_writer_commit(struct tcp_writer *w, uint32_t n)
 static void to_queue(struct tcp_writer *w)
 {
 	if (w->used)
-		sndq_append(w->s, w->c, tcp_out_payload(w->seg, w->l2_len), w->used);
+		sndq_append(w->s, w->c, tcp_out_payload(w, w->seg), w->used);
 	w->used = 0;
 	w->queued = 1;
 	w->room = 0;
@@ -195,7 +199,8 @@ static void update_waiting(struct tcp_conn *c, const struct sndq_block *b)
 static int sws_hold(const struct tcp_writer *w, uint32_t n)
 {
 	const struct tcp_conn *c = w->c;
-	uint32_t mss = c->peer_mss < w->s->mss ? c->peer_mss : w->s->mss;
+	uint32_t our = tcp_our_mss(w->s, w->reply.saddr6 != 0);
+	uint32_t mss = c->peer_mss < our ? c->peer_mss : our;
 	uint32_t half_max = (1u << (c->flags >> TCP_CF_MAX_WND_SHIFT)) >> 1;
 
 	return n < mss && n < half_max;
@@ -236,7 +241,7 @@ uint32_t tcp_writer_flush(struct tcp_writer *w, int how)
 			if (!n)
 				break;
 		}
-		sndq_copy(s, c, done, tcp_out_payload(f, w->l2_len), n);
+		sndq_copy(s, c, done, tcp_out_payload(w, f), n);
 		save_l2(w);
 		emit(w, c->snd_nxt, n, (n && n == unsent ? TCP_PSH : 0) | (fin ? TCP_FIN : 0));
 		tcp_sent_new(w->s, w->c, b, n, fin);
@@ -279,7 +284,7 @@ void tcp_writer_close(struct tcp_writer *w, uint8_t flags)
 			struct sndq_block *h = 0;
 
 			if (n) {
-				const uint8_t *p = tcp_out_payload(w->seg, w->l2_len);
+				const uint8_t *p = tcp_out_payload(w, w->seg);
 
 				h = sndq_head(w->s, c);
 				if (n <= 64 && w->room >= 64 && w->cap >= 64) {
@@ -327,7 +332,7 @@ int tcp_writer_resend(struct tcp_writer *w)
 		f = writer_frame(w);
 		if (!f)
 			return -1;
-		sndq_copy(w->s, c, 0, tcp_out_payload(f, w->l2_len), 1);
+		sndq_copy(w->s, c, 0, tcp_out_payload(w, f), 1);
 		emit(w, c->snd_nxt, 1, 0);
 		tcp_sent_new(w->s, w->c, b, 1, 0);
 		b->flags &= (uint8_t)~SNDQ_TIMING;
@@ -342,7 +347,7 @@ int tcp_writer_resend(struct tcp_writer *w)
 	if (n > w->cap)
 		n = w->cap;
 	fin = sndq_fin_sent(c, b) && n == sndq_sent_data(c, b);
-	sndq_copy(w->s, c, 0, tcp_out_payload(f, w->l2_len), n);
+	sndq_copy(w->s, c, 0, tcp_out_payload(w, f), n);
 	emit(w, c->snd_una, n, (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0));
 	b->flags &= (uint8_t)~SNDQ_TIMING;
 	return 0;
@@ -351,13 +356,13 @@ int tcp_writer_resend(struct tcp_writer *w)
 int tcp_writer_control(struct tcp_writer *w, uint8_t flags, uint32_t seq)
 {
 	struct mbx_frame *f = writer_frame(w);
-	uint16_t mss = (flags & TCP_SYN) ? w->s->mss : 0;
+	uint16_t mss = (flags & TCP_SYN) ? (uint16_t)tcp_our_mss(w->s, w->reply.saddr6 != 0) : 0;
 
 	if (!f)
 		return -1;
 	tcp_out_finish(f->data + w->l2_len, &w->reply, flags, seq, w->c->rcv_nxt, 0, mss,
 		       tcp_rcv_wnd(w->s, w->c));
-	f->len = w->l2_len + IP_HDR_LEN + TCP_HDR_LEN + (mss ? 4 : 0);
+	f->len = w->l2_len + tcp_l3_len(&w->reply) + TCP_HDR_LEN + (mss ? 4 : 0);
 	w->s->tx.put(w->s->tx.arg, f);
 	w->seg = 0;
 	return 0;

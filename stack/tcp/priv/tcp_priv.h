@@ -9,6 +9,7 @@
 #include "tcp/tcp.h"
 
 #define TCP_MSS_DEFAULT 536 /* RFC 9293 3.7.1: without the option */
+#define TCP_MSS_DEFAULT6 1220 /* the same over IPv6 (RFC 9293 3.7.1, RFC 8200 5) */
 #define TCP_MSS_MIN 88 /* smallest peer MSS we honour, as Linux's TCP_MIN_MSS */
 #define TCP_MAX_SND_WND 65535u /* no window scaling: the largest a peer can offer */
 
@@ -157,14 +158,44 @@ static inline int sndq_fin_sent(const struct tcp_conn *c, const struct sndq_bloc
 	return (c->flags & TCP_CF_FIN) && c->snd_nxt - c->snd_una == b->len + 1;
 }
 
+/* The source a peer counts as for the per-source limit and the shares
+ * (conn_policy.h, share.h): an IPv4 peer's address, or its IPv6 /64's key
+ * (addr6.h). A priority source is IPv4 only. */
+static inline uint32_t conn_source(const struct stack *s, const struct tcp_conn *c)
+{
+	if (__builtin_expect(c->cm_flags & CONN_V6, 0))
+		return addr6_source_key(s->conns.hash_key, s->conns.raddr6[c - s->conns.conns]);
+	return c->raddr;
+}
+
+static inline uint32_t seg_source(const struct stack *s, const struct tcp_seg *seg)
+{
+	if (__builtin_expect(seg->v6, 0))
+		return addr6_source_key(s->conns.hash_key, seg->addr6);
+	return seg->saddr;
+}
+
+/* An IPv6 segment's peer address, for conn_is and its kin; NULL for IPv4. */
+static inline const uint8_t *seg_raddr6(const struct tcp_seg *seg)
+{
+	return seg->v6 ? seg->addr6 : 0;
+}
+
+/* Our MSS on seg's or c's family: the configured one is IPv4's (the MTU
+ * less 40), IPv6's header is 20 bytes longer (RFC 8200 3). */
+static inline uint32_t tcp_our_mss(const struct stack *s, int v6)
+{
+	return v6 ? s->mss - 20u : s->mss;
+}
+
 /* share.c: fair shares of the pools (share.h). */
 /* Whether c, holding conn_held buffers of pool p, may take one more: 0,
  * and the buffer is counted to c's source (the caller then takes it from
  * the pool, which has one free); or SHARE_POOL_EMPTY, SHARE_CONN_FULL or
  * SHARE_SOURCE_FULL, for the caller to count (share_count_refusal). */
 int share_take(struct stack *s, const struct tcp_conn *c, enum share_pool p, uint32_t conn_held);
-/* n buffers of pool p given back by a connection of source raddr. */
-void share_return(struct stack *s, uint32_t raddr, enum share_pool p, uint32_t n);
+/* n buffers of pool p given back by c. */
+void share_return(struct stack *s, const struct tcp_conn *c, enum share_pool p, uint32_t n);
 /* Counts a refusal of share_take (an empty pool is the caller's own drop). */
 static inline void share_count_refusal(struct stack *s, int r)
 {
@@ -232,18 +263,22 @@ static inline uint16_t tcp_rcv_wnd(const struct stack *s, const struct tcp_conn 
 }
 
 /* tcp_out.c: headers, and the one-segment way of an answer */
-/* Writes the IPv4 and TCP headers at l3 for payload_len bytes of payload
- * already in place after them, checksums included. */
+/* Writes the IP and TCP headers at l3 for payload_len bytes of payload
+ * already in place after them, checksums included: IPv4, or IPv6 where a
+ * has IPv6 addresses (tcp_out_finish6). */
 void tcp_out_finish(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint32_t seq,
 		    uint32_t ack, uint32_t payload_len, uint16_t mss_option, uint16_t wnd);
+void tcp_out_finish6(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint32_t seq,
+		     uint32_t ack, uint32_t payload_len, uint16_t mss_option, uint16_t wnd);
 /* Writes the Ethernet header of c's frame-less segments; returns its length. */
 uint32_t tcp_out_l2(const struct stack *s, const struct tcp_conn *c, uint8_t *eth);
 /* Keeps the peer's MAC and 802.1Q tag of the frame that opened c. */
 void tcp_out_learn_l2(struct stack *s, const struct tcp_conn *c, const uint8_t *eth,
 		      uint32_t l2_len);
-static inline uint8_t *tcp_out_payload(struct mbx_frame *f, uint32_t l2_len)
+/* Where the payload of w's segment in frame f starts. */
+static inline uint8_t *tcp_out_payload(const struct tcp_writer *w, struct mbx_frame *f)
 {
-	return f->data + l2_len + IP_HDR_LEN + TCP_HDR_LEN;
+	return f->data + w->l2_len + tcp_l3_len(&w->reply) + TCP_HDR_LEN;
 }
 void tcp_reply_control(struct stack *s, const struct tcp_seg *seg, uint8_t flags, uint32_t seq,
 		       uint32_t ack, uint16_t wnd);

@@ -78,7 +78,7 @@ static struct tcp_conn *conn_of(const struct tc_client *c)
 {
 	return conn_lookup(&H.stack->conns, __builtin_bswap32(c->fl.client_ip),
 			   __builtin_bswap32(c->fl.server_ip), __builtin_bswap16(c->fl.client_port),
-			   __builtin_bswap16(c->fl.server_port));
+			   __builtin_bswap16(c->fl.server_port), 0);
 }
 
 static void request(struct tc_client *c, uint16_t tid)

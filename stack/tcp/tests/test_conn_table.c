@@ -31,12 +31,12 @@ static struct tuple tuple(uint32_t i)
 
 static struct tcp_conn *insert(struct conn_table *t, struct tuple u)
 {
-	return conn_insert(t, u.raddr, u.laddr, u.rport, u.lport);
+	return conn_insert(t, u.raddr, u.laddr, u.rport, u.lport, 0);
 }
 
 static struct tcp_conn *lookup(const struct conn_table *t, struct tuple u)
 {
-	return conn_lookup(t, u.raddr, u.laddr, u.rport, u.lport);
+	return conn_lookup(t, u.raddr, u.laddr, u.rport, u.lport, 0);
 }
 
 /* Slots from the home slot of the tuple in slot i to i: its probe length. */
@@ -97,8 +97,8 @@ static void test_full_table_finds_all_and_takes_no_more(void **state)
 	for (uint32_t i = 64; i < 10000; i++)
 		assert_null(lookup(&t, tuple(i)));
 	/* Another port, address or server is another connection. */
-	assert_null(conn_lookup(&t, c[0]->raddr, c[0]->laddr, c[0]->rport, 503));
-	assert_null(conn_lookup(&t, c[0]->raddr, c[0]->laddr + 1, c[0]->rport, c[0]->lport));
+	assert_null(conn_lookup(&t, c[0]->raddr, c[0]->laddr, c[0]->rport, 503, 0));
+	assert_null(conn_lookup(&t, c[0]->raddr, c[0]->laddr + 1, c[0]->rport, c[0]->lport, 0));
 	assert_runs_whole(&t);
 	conn_remove(&t, c[17]);
 	assert_null(lookup(&t, tuple(17)));
