@@ -26,6 +26,7 @@ int harness_init_opts(struct harness *h, uint32_t max_conns, uint32_t n_frames,
 {
 	static const uint16_t port = 502;
 	static const uint32_t addr = 0x010012c6; /* 198.18.0.1, network order */
+	static const uint8_t addr6[1][16] = { { 0x20, 0x01, 0, 2, [15] = 1 } }; /* 2001:2::1 */
 	const struct cfg_model *model = o->model;
 	struct stack_config cfg = {
 		.max_conns = max_conns,
@@ -41,6 +42,8 @@ int harness_init_opts(struct harness *h, uint32_t max_conns, uint32_t n_frames,
 		.secret = "fixed test secret, 24 B",
 		.addrs = model ? NULL : &addr,
 		.n_addrs = model ? 0 : 1,
+		.addrs6 = model ? NULL : addr6,
+		.n_addrs6 = model ? 0 : 1,
 		.mac = { 0x02, 0, 0, 0, 0, 0x01 },
 		.app = o->app,
 	};

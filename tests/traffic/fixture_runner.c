@@ -166,15 +166,21 @@ static int action(const uint8_t *text, uint32_t len)
 }
 
 /* Offsets of the IP and TCP headers, or -1 for a frame that is not a
- * well-formed enough IPv4/TCP frame to translate (left as it is). */
+ * well-formed enough IPv4/TCP or IPv6/TCP frame (TCP right after the IPv6
+ * header) to translate (left as it is). */
 static int locate(const uint8_t *f, uint32_t len, uint32_t *ip, uint32_t *tcp)
 {
 	uint32_t l2 = (f[12] == 0x81 && f[13] == 0x00) ? 18 : 14;
 
-	if (len < l2 + 40 || f[l2 - 2] != 0x08 || f[l2 - 1] != 0x00 || f[l2 + 9] != 6)
+	if (len < l2 + 40)
 		return -1;
 	*ip = l2;
-	*tcp = l2 + (f[l2] & 15u) * 4;
+	if (f[l2 - 2] == 0x86 && f[l2 - 1] == 0xdd && f[l2 + 6] == 6)
+		*tcp = l2 + 40;
+	else if (f[l2 - 2] == 0x08 && f[l2 - 1] == 0x00 && f[l2 + 9] == 6)
+		*tcp = l2 + (f[l2] & 15u) * 4;
+	else
+		return -1;
 	return *tcp + 20 <= len ? 0 : -1;
 }
 
@@ -182,10 +188,13 @@ static int locate(const uint8_t *f, uint32_t len, uint32_t *ip, uint32_t *tcp)
  * 0 when the segment's checksum is right. */
 static uint16_t tcp_csum(const uint8_t *f, uint32_t ip, uint32_t tcp)
 {
-	uint32_t tot = (uint32_t)f[ip + 2] << 8 | f[ip + 3];
+	int v6 = (f[ip] >> 4) == 6;
+	uint32_t tot = v6 ? 40u + ((uint32_t)f[ip + 4] << 8 | f[ip + 5]) :
+			    (uint32_t)f[ip + 2] << 8 | f[ip + 3];
 	uint32_t pseudo = 6 + tot - (tcp - ip);
 
-	for (int i = 12; i < 20; i += 2)
+	/* The addresses: IPv4's at 12..19, IPv6's at 8..39. */
+	for (uint32_t i = v6 ? 8 : 12; i < (v6 ? 40u : 20u); i += 2)
 		pseudo += (uint32_t)f[ip + i] << 8 | f[ip + i + 1];
 	return fb_csum(f + tcp, tot - (tcp - ip), pseudo);
 }
