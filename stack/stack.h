@@ -332,6 +332,11 @@ uint32_t stack_input_burst(struct stack *s, struct mbx_frame *f, uint32_t n,
  * once (closed: STACK_ABORTED, before this returns). */
 int stack_connect(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
 		  const uint8_t dst_mac[6], uint16_t tci, uint32_t *conn);
+/* The same over IPv6 (addresses as on the wire); -EADDRNOTAVAIL when laddr
+ * is one local address more than the stack can name (LOCAL6_MAX). */
+int stack_connect6(struct stack *s, const uint8_t laddr[16], uint16_t lport,
+		   const uint8_t raddr[16], uint16_t rport, const uint8_t dst_mac[6], uint16_t tci,
+		   uint32_t *conn);
 int stack_send(struct stack *s, uint32_t conn, const void *p, uint32_t n);
 int stack_close(struct stack *s, uint32_t conn);
 void stack_abort(struct stack *s, uint32_t conn);

@@ -23,14 +23,21 @@
  * one's sequence numbers and no off-path host can guess them. */
 static uint32_t iss(const struct stack *s, const struct tcp_conn *c)
 {
-	/* 32 bytes: neither a cookie's input (16 or 40) nor the challenge ACK
-	 * budget's (24) hashes the same. */
-	const uint64_t in[4] = { 0x383235362d636672ull /* "rfc-6528" */,
-				 (uint64_t)c->laddr << 32 | c->raddr,
-				 (uint64_t)c->lport << 16 | c->rport, 0 };
+	/* 32 bytes, or 48 with IPv6 addresses (not TCP's keys of them):
+	 * neither a cookie's input (16 or 40) nor the challenge ACK budget's
+	 * (24) hashes the same. */
+	uint64_t in[6] = { 0x383235362d636672ull /* "rfc-6528" */,
+			   (uint64_t)c->laddr << 32 | c->raddr,
+			   (uint64_t)c->lport << 16 | c->rport, 0 };
+	size_t n = 32;
 	uint64_t h;
 
-	crypto_shorthash_siphash24((uint8_t *)&h, (const uint8_t *)in, sizeof(in), s->cookie_key);
+	if (c->cm_flags & CONN_V6) {
+		memcpy(&in[1], s->conns.raddr6[c - s->conns.conns], 16);
+		memcpy(&in[4], local6_addr(&s->local6, c->laddr), 16);
+		n = 48;
+	}
+	crypto_shorthash_siphash24((uint8_t *)&h, (const uint8_t *)in, n, s->cookie_key);
 	return (uint32_t)(s->now_ns / 4000u) + (uint32_t)h;
 }
 
@@ -115,7 +122,8 @@ enum stack_verdict tcp_syn_sent_input(struct stack *s, struct tcp_seg *seg, stru
 		tcp_rtt_sample(s, c, now - c->last_req);
 	c->rcv_nxt = seg->seq + 1;
 	c->snd_una = seg->ack;
-	c->peer_mss = !seg->mss ? TCP_MSS_DEFAULT : seg->mss < TCP_MSS_MIN ? TCP_MSS_MIN : seg->mss;
+	c->peer_mss = !seg->mss ? (seg->v6 ? TCP_MSS_DEFAULT6 : TCP_MSS_DEFAULT) :
+		      seg->mss < TCP_MSS_MIN ? TCP_MSS_MIN : seg->mss;
 	tcp_peer_window(s, c, seg->wnd);
 	c->last_rx = c->last_req = now;
 	c->ka_probes = 0;
@@ -138,20 +146,21 @@ enum stack_verdict tcp_syn_sent_input(struct stack *s, struct tcp_seg *seg, stru
 	return STACK_SENT;
 }
 
-int stack_connect(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
-		  const uint8_t dst_mac[6], uint16_t tci, uint32_t *conn)
+/* stack_connect's and stack_connect6's work, on TCP's keys of the tuple
+ * (raddr6: as for conn_is). */
+static int connect_tuple(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			 uint16_t rport, const uint8_t *raddr6, const uint8_t dst_mac[6], uint16_t tci,
+			 uint32_t *conn)
 {
 	uint16_t lp = htons(lport), rp = htons(rport);
 	struct conn_l2 *l2;
 	struct tcp_conn *c;
 
-	if (!s->client)
-		return -EINVAL;
 	/* A tuple in TIME-WAIT is not reused (RFC 9293 3.6.1; see the TIME-WAIT
 	 * of tcp_close.c): the caller takes another source port or address. */
-	if (conn_lookup(&s->conns, raddr, laddr, rp, lp, 0))
+	if (conn_lookup(&s->conns, raddr, laddr, rp, lp, raddr6))
 		return -EADDRINUSE;
-	c = conn_insert(&s->conns, raddr, laddr, rp, lp, 0);
+	c = conn_insert(&s->conns, raddr, laddr, rp, lp, raddr6);
 	if (!c)
 		return -ENOSPC;
 	l2 = &s->conns.l2[c - s->conns.conns];
@@ -159,7 +168,7 @@ int stack_connect(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t radd
 	l2->tci = tci;
 	c->snd_una = iss(s, c);
 	c->snd_nxt = c->snd_una + 1;
-	c->peer_mss = TCP_MSS_DEFAULT;
+	c->peer_mss = raddr6 ? TCP_MSS_DEFAULT6 : TCP_MSS_DEFAULT;
 	c->last_rx = c->last_req = (uint32_t)tcp_now_tick(s);
 	conn_policy_set_state(&s->policy, c, TCP_SYN_SENT);
 	if (syn_send(s, c) < 0) {
@@ -172,6 +181,29 @@ int stack_connect(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t radd
 	tcp_timer_ensure(s, c, tcp_syn_deadline(s, c));
 	*conn = (uint32_t)(c - s->conns.conns);
 	return 0;
+}
+
+int stack_connect(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+		  const uint8_t dst_mac[6], uint16_t tci, uint32_t *conn)
+{
+	if (!s->client)
+		return -EINVAL;
+	return connect_tuple(s, laddr, lport, raddr, rport, 0, dst_mac, tci, conn);
+}
+
+int stack_connect6(struct stack *s, const uint8_t laddr[16], uint16_t lport,
+		   const uint8_t raddr[16], uint16_t rport, const uint8_t dst_mac[6], uint16_t tci,
+		   uint32_t *conn)
+{
+	uint32_t local;
+
+	if (!s->client)
+		return -EINVAL;
+	local = local6_add(&s->local6, laddr);
+	if (local == LOCAL6_NONE)
+		return -EADDRNOTAVAIL;
+	return connect_tuple(s, local, lport, addr6_conn_key(s->conns.hash_key, raddr), rport, raddr,
+			     dst_mac, tci, conn);
 }
 
 /* Connection conn of a client stack, or NULL (conn out of range, or a
@@ -192,7 +224,9 @@ int stack_send(struct stack *s, uint32_t conn, const void *p, uint32_t n)
 	 * peer's: it is answered with ours at once (LAST-ACK). */
 	if (c->state != TCP_ESTABLISHED || (c->flags & TCP_CF_FIN))
 		return -ENOTCONN;
-	mss = c->peer_mss < s->mss ? c->peer_mss : s->mss;
+	mss = tcp_our_mss(s, c->cm_flags & CONN_V6);
+	if (c->peer_mss < mss)
+		mss = c->peer_mss;
 	if (!n || n > mss)
 		return -EMSGSIZE;
 	/* RFC 9293 3.8.6: no more than the peer's window takes. */
