@@ -202,6 +202,7 @@ static __attribute__((noinline)) enum frame_kind frame_check6(struct stack *s, s
 	seg->daddr = local6_find(&s->local6, seg->addr6 + 16);
 	seg->reply.saddr6 = seg->addr6 + 16;
 	seg->reply.daddr6 = seg->addr6;
+	seg->reply.l3_len = IP6_HDR_LEN;
 	tcp_header_read(seg, tcp, tcp_len, doff);
 	return FRAME_TCP;
 
@@ -310,6 +311,7 @@ static inline enum frame_kind frame_check(struct stack *s, struct mbx_frame *f,
 	}
 	seg->v6 = 0;
 	seg->reply.saddr6 = seg->reply.daddr6 = 0;
+	seg->reply.l3_len = IP_HDR_LEN;
 	tcp_header_read(seg, tcp, tcp_len, doff);
 	return FRAME_TCP;
 
@@ -411,7 +413,7 @@ static inline void ahead_check(struct stack *s, struct mbx_frame *f, struct ahea
 	a->app = 0;
 	a->kind = (uint8_t)frame_check(s, f, &a->in);
 	if (a->kind == FRAME_TCP) {
-		a->key = conn_hash(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport);
+		a->key = conn_hash(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport, seg->v6);
 		mbx_prefetch(&s->conns.slots[a->key.slot]);
 	}
 }
@@ -432,9 +434,11 @@ static inline void ahead_conn(const struct stack *s, struct ahead *a, const int 
 {
 	const struct tcp_seg *seg = &a->in.seg;
 
-	const uint8_t *raddr6 = seg->v6 ? seg->addr6 : 0;
+	/* IPv4's compare reads nothing beyond c's line. */
+	const uint8_t *raddr6 = __builtin_expect(seg->v6, 0) ? seg->addr6 : 0;
 
-	if (!conn_is(&s->conns, a->c, seg->saddr, seg->daddr, seg->sport, seg->dport, raddr6))
+	if (raddr6 ? !conn_is(&s->conns, a->c, seg->saddr, seg->daddr, seg->sport, seg->dport, raddr6) :
+		     !conn_is(&s->conns, a->c, seg->saddr, seg->daddr, seg->sport, seg->dport, 0))
 		a->c = conn_find_from(&s->conns, (a->key.slot + 1) & s->conns.slot_mask, a->key.tag,
 				      seg->saddr, seg->daddr, seg->sport, seg->dport, raddr6);
 	/* A client stack's application reads its text itself. */

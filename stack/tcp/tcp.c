@@ -28,6 +28,7 @@ int conn_table_init(struct conn_table *t, uint32_t capacity, uint64_t hash_key)
 	t->capacity = capacity;
 	t->slot_mask = ns - 1;
 	t->idx_mask = idx_mask;
+	t->tag_mask = ~idx_mask & ~CONN_TAG_V6;
 	t->conns = table_mem_map((size_t)capacity * sizeof(*t->conns));
 	t->l2 = table_mem_map((size_t)capacity * sizeof(*t->l2));
 	t->slots = table_mem_map((size_t)ns * sizeof(*t->slots)); /* zeroed: all free */
@@ -77,7 +78,7 @@ struct tcp_conn *conn_insert(struct conn_table *t, uint32_t raddr, uint32_t ladd
 		memcpy(t->raddr6[i], raddr6, 16);
 	}
 	/* At a load of at most 1/2 a free slot is always ahead. */
-	k = conn_hash(t, raddr, laddr, rport, lport);
+	k = conn_hash(t, raddr, laddr, rport, lport, raddr6 != 0);
 	while (t->slots[k.slot])
 		k.slot = (k.slot + 1) & t->slot_mask;
 	t->slots[k.slot] = k.tag | (i + 1);
@@ -91,13 +92,13 @@ static uint32_t home_of(const struct conn_table *t, uint32_t i)
 {
 	const struct tcp_conn *c = conn_at_slot(t, i);
 
-	return conn_hash(t, c->raddr, c->laddr, c->rport, c->lport).slot;
+	return conn_hash(t, c->raddr, c->laddr, c->rport, c->lport, 0).slot; /* either family's */
 }
 
 void conn_remove(struct conn_table *t, struct tcp_conn *c)
 {
 	uint32_t idx = (uint32_t)(c - t->conns);
-	uint32_t hole = conn_hash(t, c->raddr, c->laddr, c->rport, c->lport).slot;
+	uint32_t hole = conn_hash(t, c->raddr, c->laddr, c->rport, c->lport, 0).slot;
 
 	while ((t->slots[hole] & t->idx_mask) != idx + 1)
 		hole = (hole + 1) & t->slot_mask;

@@ -46,6 +46,9 @@ struct tcp_addrs {
 	uint32_t saddr, daddr;
 	uint16_t sport, dport;
 	const uint8_t *saddr6, *daddr6; /* NULL for IPv4 */
+	/* The IP header's length: IPv4 without options (IP_HDR_LEN), or
+	 * IPv6 without extension headers (IP6_HDR_LEN). */
+	uint32_t l3_len;
 };
 
 /* A received segment, read out of its frame before the reply overwrites it. */
@@ -67,11 +70,9 @@ struct tcp_seg {
 	uint8_t addr6[32]; /* IPv6 source then destination, as on the wire */
 };
 
-/* The IP header's length in a reply to seg: IPv4 without options, or IPv6
- * without extension headers. */
 static inline uint32_t tcp_l3_len(const struct tcp_addrs *a)
 {
-	return a->saddr6 ? IP6_HDR_LEN : IP_HDR_LEN;
+	return a->l3_len;
 }
 
 /* In-order text TCP accepted on a server's connection: len bytes, copied

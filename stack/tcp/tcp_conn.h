@@ -8,7 +8,9 @@
  * The hash is open addressing with linear probing over 32-bit slots, at
  * least two per connection (a load of at most 1/2). A slot holds the
  * connection's index + 1 in its low bits and a tag (more bits of the
- * tuple's hash) in the rest, 0 when free. A lookup reads the slots from the
+ * tuple's hash) in the rest, 0 when free. The tag's top bit is the
+ * family (CONN_TAG_V6), so a lookup only ever opens connections of its
+ * own family. A lookup reads the slots from the
  * tuple's home slot to the first free one, nearly always within the home
  * slot's cache line (16 slots), and opens a connection's line only where
  * the tag matches: about two lines a lookup, however large the table,
@@ -128,6 +130,7 @@ struct conn_table {
 	uint32_t *slots; /* tag | (index + 1), 0: free */
 	uint32_t slot_mask;
 	uint32_t idx_mask; /* a slot's index bits; the tag is the rest */
+	uint32_t tag_mask; /* the tag's hash bits: the rest but CONN_TAG_V6 */
 	uint32_t capacity;
 	uint32_t in_use;
 	uint32_t free_head;
@@ -140,6 +143,10 @@ struct conn_table {
 int conn_table_init(struct conn_table *t, uint32_t capacity, uint64_t hash_key);
 void conn_table_free(struct conn_table *t);
 
+/* A tag's family bit: an IPv6 connection's (capacity is below 2^31, so
+ * an index never reaches it). */
+#define CONN_TAG_V6 0x80000000u
+
 /* A tuple's place in the table: its home slot and its tag. */
 struct conn_key {
 	uint32_t slot;
@@ -147,7 +154,7 @@ struct conn_key {
 };
 
 static inline struct conn_key conn_hash(const struct conn_table *t, uint32_t raddr, uint32_t laddr,
-					uint16_t rport, uint16_t lport)
+					uint16_t rport, uint16_t lport, int v6)
 {
 	/* A multiply-xorshift mix of the tuple and the run's key (the finaliser
 	 * of MurmurHash3): cheap, and good enough spread for the probes. The
@@ -163,20 +170,19 @@ static inline struct conn_key conn_hash(const struct conn_table *t, uint32_t rad
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
-	return (struct conn_key){ (uint32_t)h & t->slot_mask, (uint32_t)(h >> 32) & ~t->idx_mask };
+	return (struct conn_key){ (uint32_t)h & t->slot_mask,
+				  ((uint32_t)(h >> 32) & t->tag_mask) | (v6 ? CONN_TAG_V6 : 0) };
 }
 
-/* Whether c is the tuple's connection. raddr6: an IPv6 peer's address,
- * whose key raddr is (addr6.h); NULL for IPv4, a constant where inlined,
- * so an IPv4 lookup reads nothing but c's line. */
+/* Whether c, found by a tag of the tuple's family, is the tuple's
+ * connection. raddr6: an IPv6 peer's address, whose key raddr is
+ * (addr6.h); NULL for IPv4, whose lookup reads nothing but c's line. */
 static inline int conn_is(const struct conn_table *t, const struct tcp_conn *c, uint32_t raddr,
 			  uint32_t laddr, uint16_t rport, uint16_t lport, const uint8_t *raddr6)
 {
 	if (c->raddr != raddr || c->rport != rport || c->lport != lport || c->laddr != laddr)
 		return 0;
-	if (!raddr6)
-		return !(c->cm_flags & CONN_V6);
-	return (c->cm_flags & CONN_V6) && memcmp(t->raddr6[c - t->conns], raddr6, 16) == 0;
+	return !raddr6 || memcmp(t->raddr6[c - t->conns], raddr6, 16) == 0;
 }
 
 /* From slot i on, the first slot whose tag is tag; CONN_NONE when a free
@@ -219,7 +225,7 @@ static inline struct tcp_conn *conn_lookup(const struct conn_table *t, uint32_t 
 					   uint32_t laddr, uint16_t rport, uint16_t lport,
 					   const uint8_t *raddr6)
 {
-	struct conn_key k = conn_hash(t, raddr, laddr, rport, lport);
+	struct conn_key k = conn_hash(t, raddr, laddr, rport, lport, raddr6 != 0);
 
 	return conn_find_from(t, k.slot, k.tag, raddr, laddr, rport, lport, raddr6);
 }

@@ -139,7 +139,7 @@ enum stack_verdict tcp_syn_sent_input(struct stack *s, struct tcp_seg *seg, stru
 	/* What the application sent carries the handshake's third segment's
 	 * ACK; if it closed c, the connection's last segment did. */
 	if (c->state != TCP_ESTABLISHED || c->snd_nxt != snd_nxt ||
-	    !conn_is(&s->conns, c, seg->saddr, seg->daddr, seg->sport, seg->dport, seg_raddr6(seg)))
+	    !conn_still_of(s, c, seg))
 		return STACK_DROP;
 	s->ctr.tx_ack++;
 	tcp_reply_control(s, seg, TCP_ACK, c->snd_nxt, c->rcv_nxt, tcp_rcv_wnd(s, c));

@@ -284,7 +284,7 @@ static enum stack_verdict client_text(struct stack *s, struct tcp_seg *seg, stru
 		s->app.received(s->app.arg, (uint32_t)(c - s->conns.conns), s->scratch, len);
 		/* The callback may have closed c, and a connect taken its slot. */
 		if (!c->state || c->state == TCP_SYN_SENT ||
-		    !conn_is(&s->conns, c, seg->saddr, seg->daddr, seg->sport, seg->dport, seg_raddr6(seg)))
+		    !conn_still_of(s, c, seg))
 			return STACK_DROP;
 		if (c->state != TCP_ESTABLISHED) /* its close: the FIN carried our ACK */
 			return fin ? tcp_close_input(s, seg, c) : STACK_DROP;

@@ -50,10 +50,10 @@ void tcp_writer_init_conn(struct tcp_writer *w, struct stack *s, struct tcp_conn
 	w->s = s;
 	w->c = c;
 	w->seg = 0;
-	w->reply = (struct tcp_addrs){
-		.saddr = c->laddr, .daddr = c->raddr, .sport = c->lport, .dport = c->rport
-	};
+	w->reply = (struct tcp_addrs){ .saddr = c->laddr, .daddr = c->raddr, .sport = c->lport,
+				       .dport = c->rport, .l3_len = IP_HDR_LEN };
 	if (c->cm_flags & CONN_V6) {
+		w->reply.l3_len = IP6_HDR_LEN;
 		w->reply.saddr6 = local6_addr(&s->local6, c->laddr);
 		w->reply.daddr6 = s->conns.raddr6[c - s->conns.conns];
 	}

@@ -181,6 +181,16 @@ static inline const uint8_t *seg_raddr6(const struct tcp_seg *seg)
 	return seg->v6 ? seg->addr6 : 0;
 }
 
+/* Whether c is still seg's connection after an application's callback,
+ * which may have closed it and opened another, of either family, in its
+ * slot (conn_is trusts a lookup's tag for the family). */
+static inline int conn_still_of(const struct stack *s, const struct tcp_conn *c,
+				const struct tcp_seg *seg)
+{
+	return !(c->cm_flags & CONN_V6) == !seg->v6 &&
+	       conn_is(&s->conns, c, seg->saddr, seg->daddr, seg->sport, seg->dport, seg_raddr6(seg));
+}
+
 /* Our MSS on seg's or c's family: the configured one is IPv4's (the MTU
  * less 40), IPv6's header is 20 bytes longer (RFC 8200 3). */
 static inline uint32_t tcp_our_mss(const struct stack *s, int v6)

@@ -43,7 +43,7 @@ static struct tcp_conn *lookup(const struct conn_table *t, struct tuple u)
 static uint32_t displacement(const struct conn_table *t, uint32_t i)
 {
 	const struct tcp_conn *c = conn_at_slot(t, i);
-	uint32_t home = conn_hash(t, c->raddr, c->laddr, c->rport, c->lport).slot;
+	uint32_t home = conn_hash(t, c->raddr, c->laddr, c->rport, c->lport, 0).slot;
 
 	return (i - home) & t->slot_mask;
 }
@@ -135,7 +135,7 @@ static void test_tuples_sharing_slot_and_tag(void **state)
 	assert_int_equal(conn_table_init(&t, 1u << 20, KEY), 0);
 	for (uint32_t i = 0; i < N; i++) {
 		struct tuple u = tuple(i);
-		struct conn_key ck = conn_hash(&t, u.raddr, u.laddr, u.rport, u.lport);
+		struct conn_key ck = conn_hash(&t, u.raddr, u.laddr, u.rport, u.lport, 0);
 
 		k[i] = (struct keyed){ (uint64_t)ck.slot << 32 | ck.tag, i };
 	}
