@@ -360,7 +360,8 @@ static inline uint32_t stack_open_connections(const struct stack *s)
  * Ethernet header, its share of the hash slots and its timer wheel entry.
  * Buffers (ADU, send queue) are held only while data waits, and an idle
  * connection has none. The requirement: at most 128 bytes, so a million
- * idle connections fit in 128 MB. */
+ * idle connections fit in 128 MB. An IPv6 connection adds its peer's
+ * address, 16 bytes (conn_table.raddr6, tcp/addr6.h). */
 static inline double stack_idle_conn_bytes(const struct stack *s)
 {
 	return (double)(sizeof(struct tcp_conn) + sizeof(struct conn_l2) + sizeof(struct timer_entry)) +
