@@ -10,7 +10,7 @@
 
 #include "backend.h"
 #include "cli.h"
-#include "ipv4_prefix.h"
+#include "ip_prefix.h"
 #include "bypass_arp.h"
 #include "devmodel.h"
 #include "modbus/modbus.h"
@@ -95,11 +95,11 @@ _Static_assert(BYPASS_QUEUES_MAX == CLI_MAX_QUEUES, "a worker per queue, as mbxd
 
 int bypass_parse_source(const char *s, uint32_t *addr, uint32_t *len)
 {
-	struct ipv4_prefix p;
+	struct ip_prefix p;
 
-	if (ipv4_prefix_parse(s, &p) || p.len < 16 || (p.addr & ~ipv4_prefix_mask(p.len)))
+	if (ip_prefix_parse(s, &p) || p.family != AF_INET || p.len < 16 || ip_prefix_host_bits(&p))
 		return -1;
-	*addr = ntohl(p.addr);
+	*addr = ntohl(p.addr.v4);
 	*len = p.len;
 	return 0;
 }

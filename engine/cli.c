@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "capture.h"
-#include "ipv4_prefix.h"
+#include "ip_prefix.h"
 #include "modbus/modbus.h"
 #include "stack.h"
 
@@ -211,14 +211,16 @@ bad:
 	return -1;
 }
 
-/* ipv4_prefix.h's syntax, with no bits set beyond N (198.18.1.0/24, not
+/* ip_prefix.h's syntax (IPv4), with no bits set beyond N (198.18.1.0/24, not
  * 198.18.1.5/24, as ip-route(8) insists too) and N >= min_len. */
 static int parse_cidr(const char *opt, const char *s, uint32_t min_len, struct mbx_xdp_cidr *out)
 {
-	struct ipv4_prefix p;
-	const char *why = ipv4_prefix_parse(s, &p);
+	struct ip_prefix p;
+	const char *why = ip_prefix_parse(s, &p);
 	uint32_t mask;
 
+	if (!why && p.family != AF_INET)
+		why = "not an IPv4 address";
 	if (why) {
 		fprintf(stderr, "mbxdp: %s wants an IPv4 address or prefix (A.B.C.D[/N]), not '%s' (%s)\n",
 			opt, s, why);
@@ -229,16 +231,16 @@ static int parse_cidr(const char *opt, const char *s, uint32_t min_len, struct m
 			min_len, s);
 		return -1;
 	}
-	mask = ipv4_prefix_mask(p.len);
-	if (p.addr & ~mask) {
+	mask = ip_prefix_mask4(p.len);
+	if (p.addr.v4 & ~mask) {
 		char text[INET_ADDRSTRLEN];
-		struct in_addr net = { .s_addr = p.addr & mask };
+		struct in_addr net = { .s_addr = p.addr.v4 & mask };
 
 		fprintf(stderr, "mbxdp: %s %s has bits set beyond /%u (the prefix is %s/%u)\n", opt, s,
 			p.len, inet_ntop(AF_INET, &net, text, sizeof(text)), p.len);
 		return -1;
 	}
-	out->addr = p.addr;
+	out->addr = p.addr.v4;
 	out->prefix_len = p.len;
 	out->server = 0;
 	return 0;

@@ -5,7 +5,7 @@
 #include "config.h"
 #include "config_parse.h"
 #include "default_image.h"
-#include "ipv4_prefix.h"
+#include "ip_prefix.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -65,20 +65,22 @@ static int address_range(struct parse *p, struct fy_node *n, struct cfg_server *
 	return 0;
 }
 
-/* ipv4_prefix.h's syntax; bits beyond the length are cleared. */
+/* ip_prefix.h's syntax (IPv4); bits beyond the length are cleared. */
 static int cidr(struct parse *p, struct fy_node *n, struct mb_cidr *c)
 {
 	char buf[64];
-	struct ipv4_prefix pfx;
+	struct ip_prefix pfx;
 	const char *why;
 
 	if (!text(p, n, "CIDR", buf, sizeof(buf)))
 		return -1;
-	why = ipv4_prefix_parse(buf, &pfx);
+	why = ip_prefix_parse(buf, &pfx);
+	if (!why && pfx.family != AF_INET)
+		why = "not an IPv4 address";
 	if (why)
 		return fail(p, n, "'%s': %s", buf, why);
-	c->mask = ipv4_prefix_mask(pfx.len);
-	c->addr = pfx.addr & c->mask;
+	c->mask = ip_prefix_mask4(pfx.len);
+	c->addr = pfx.addr.v4 & c->mask;
 	return 0;
 }
 

@@ -1,5 +1,5 @@
 #include "conn_policy.h"
-#include "ipv4_prefix.h"
+#include "ip_prefix.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,12 +22,12 @@ void conn_policy_defaults(struct conn_policy_config *cfg)
 
 int conn_cidr_parse(const char *s, struct conn_cidr *c)
 {
-	struct ipv4_prefix p;
+	struct ip_prefix p;
 
-	if (ipv4_prefix_parse(s, &p))
+	if (ip_prefix_parse(s, &p) || p.family != AF_INET)
 		return -1;
-	c->mask = ntohl(ipv4_prefix_mask(p.len));
-	c->net = ntohl(p.addr) & c->mask;
+	c->mask = ntohl(ip_prefix_mask4(p.len));
+	c->net = ntohl(p.addr.v4) & c->mask;
 	return 0;
 }
 

@@ -41,7 +41,9 @@ struct conn_policy_config {
  * keepalive. */
 void conn_policy_defaults(struct conn_policy_config *cfg);
 
-/* Parses "A.B.C.D/LEN" (or a plain address, /32) into c. Returns 0 or -1. */
+/* Parses "A.B.C.D/LEN" (or a plain address, /32; ip_prefix.h) into c.
+ * Returns 0, or -1 for anything else, IPv6 prefixes included: priority
+ * sources are IPv4 only. */
 int conn_cidr_parse(const char *s, struct conn_cidr *c);
 
 /* An eviction candidate, as it was when the table was scanned. */
