@@ -5,8 +5,10 @@
 #ifndef MBX_CONFIG_H
 #define MBX_CONFIG_H
 
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "modbus/mb_device.h"
 #include "modbus/mb_script.h"
@@ -66,18 +68,28 @@ enum cfg_unknown_unit { CFG_UNKNOWN_UNIT_EXCEPTION, CFG_UNKNOWN_UNIT_SILENCE, CF
 #define CFG_OWN_UNIT_NONE 257 /* 0 and 0xFF are unknown units */
 
 /* Servers on addresses first_addr..last_addr (host order), one each, all
- * alike; any_addr: one server answering every address (the default). */
+ * alike; or on IPv6 addresses first6 and the n6 - 1 after it (the last 32
+ * bits counting up); or one of each family (dual stack, server k on
+ * first_addr + k and first6 + k); any_addr: one server answering every
+ * address (the default). */
 struct cfg_server {
-	uint32_t first_addr;
+	uint32_t first_addr; /* 0: no IPv4 address */
 	uint32_t last_addr;
+	uint8_t first6[16];
+	uint64_t n6; /* 0: no IPv6 address */
 	int any_addr;
 	int line; /* of its entry, for errors found when the model is built */
 	enum cfg_unknown_unit unknown_unit;
 	uint32_t own_unit; /* unit id 0 and 0xFF reach (MIG 4.4.1.2), or CFG_OWN_UNIT_* */
+	/* Sources by family: whose writes are refused; the allow-list. */
 	struct mb_cidr read_only[MB_CIDRS_MAX];
 	uint8_t n_read_only;
 	struct mb_cidr allow[MB_CIDRS_MAX];
 	uint8_t n_allow;
+	struct mb_cidr6 read_only6[MB_CIDRS_MAX];
+	uint8_t n_read_only6;
+	struct mb_cidr6 allow6[MB_CIDRS_MAX];
+	uint8_t n_allow6;
 	struct cfg_unit *units;
 	uint32_t n_units;
 };
@@ -94,5 +106,30 @@ struct cfg_model {
  * err (room bytes); *m is then empty. */
 int config_load(const char *path, struct cfg_model *m, char *err, size_t room);
 void config_free(struct cfg_model *m);
+
+/* How many servers cs stands for: one per address of the family with
+ * addresses (both have as many), one for any_addr. */
+static inline uint64_t cfg_servers_of(const struct cfg_server *cs)
+{
+	if (cs->any_addr)
+		return 1;
+	return cs->first_addr ? (uint64_t)cs->last_addr - cs->first_addr + 1 : cs->n6;
+}
+
+/* The IPv6 address of cs's k-th server into out; 0 (out all zero) if it
+ * has none. */
+static inline int cfg_server_addr6(const struct cfg_server *cs, uint64_t k, uint8_t out[16])
+{
+	uint32_t low;
+
+	memset(out, 0, 16);
+	if (!cs->n6)
+		return 0;
+	memcpy(out, cs->first6, 16);
+	memcpy(&low, out + 12, 4);
+	low = htonl(ntohl(low) + (uint32_t)k);
+	memcpy(out + 12, &low, 4);
+	return 1;
+}
 
 #endif

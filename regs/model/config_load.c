@@ -36,68 +36,126 @@ static int number_range(struct parse *p, struct fy_node *n, const char *what, ui
 	return 0;
 }
 
-static int ipv4(struct parse *p, struct fy_node *at, const char *s, uint32_t *host)
+/* One address of a server (ip_prefix.h's syntax, no length). */
+static int one_address(struct parse *p, struct fy_node *at, const char *s, struct ip_prefix *a)
 {
-	struct in_addr a;
+	const char *why = strchr(s, '/') ? "a server's address is an address, not a prefix" :
+					   ip_prefix_parse(s, a);
 
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return fail(p, at, "'%s' is not an IPv4 address", s);
-	*host = ntohl(a.s_addr);
+	if (!why && a->family == AF_INET6)
+		why = ip6_unicast_problem(a->addr.v6);
+	if (why)
+		return fail(p, at, "address '%s': %s", s, why);
 	return 0;
 }
 
-/* "A" or "A-B": servers on every address from A to B. */
+/* "A" or "A-B" of one family: servers on every address from A to B. An
+ * IPv6 range counts in its last 32 bits alone, as an IPv4 one does. */
 static int address_range(struct parse *p, struct fy_node *n, struct cfg_server *s)
 {
-	char buf[64], *dash;
+	char buf[128], *dash;
+	const char *last;
+	struct ip_prefix a, b;
 
 	if (!text(p, n, "address", buf, sizeof(buf)))
 		return -1;
 	dash = strchr(buf, '-');
 	if (dash)
 		*dash = '\0';
-	if (ipv4(p, n, buf, &s->first_addr) < 0 ||
-	    ipv4(p, n, dash ? dash + 1 : buf, &s->last_addr) < 0)
+	last = dash ? dash + 1 : buf;
+	if (one_address(p, n, buf, &a) < 0 || one_address(p, n, last, &b) < 0)
 		return -1;
-	if (s->first_addr == 0 || s->last_addr < s->first_addr)
-		return fail(p, n, "address range %s-%s is empty or starts at 0.0.0.0", buf,
-			    dash ? dash + 1 : buf);
+	if (a.family != b.family)
+		return fail(p, n, "address range %s-%s mixes IPv4 and IPv6", buf, last);
+	if (a.family == AF_INET) {
+		if (s->first_addr)
+			return fail(p, n, "a server has one IPv4 address or range, not two");
+		s->first_addr = ntohl(a.addr.v4);
+		s->last_addr = ntohl(b.addr.v4);
+		if (s->first_addr == 0 || s->last_addr < s->first_addr)
+			return fail(p, n, "address range %s-%s is empty or starts at 0.0.0.0", buf, last);
+		return 0;
+	}
+	if (s->n6)
+		return fail(p, n, "a server has one IPv6 address or range, not two");
+	if (memcmp(a.addr.v6, b.addr.v6, 12))
+		return fail(p, n, "IPv6 address range %s-%s: its ends may differ in the last 32 bits only",
+			    buf, last);
+	{
+		uint32_t lo, hi;
+
+		memcpy(&lo, a.addr.v6 + 12, 4);
+		memcpy(&hi, b.addr.v6 + 12, 4);
+		if (ntohl(hi) < ntohl(lo))
+			return fail(p, n, "address range %s-%s is empty", buf, last);
+		memcpy(s->first6, a.addr.v6, 16);
+		s->n6 = (uint64_t)ntohl(hi) - ntohl(lo) + 1;
+	}
 	return 0;
 }
 
-/* ip_prefix.h's syntax (IPv4); bits beyond the length are cleared. */
-static int cidr(struct parse *p, struct fy_node *n, struct mb_cidr *c)
-{
-	char buf[64];
-	struct ip_prefix pfx;
-	const char *why;
-
-	if (!text(p, n, "CIDR", buf, sizeof(buf)))
-		return -1;
-	why = ip_prefix_parse(buf, &pfx);
-	if (!why && pfx.family != AF_INET)
-		why = "not an IPv4 address";
-	if (why)
-		return fail(p, n, "'%s': %s", buf, why);
-	c->mask = ip_prefix_mask4(pfx.len);
-	c->addr = pfx.addr.v4 & c->mask;
-	return 0;
-}
-
-static int cidr_list(struct parse *p, struct fy_node *n, const char *what, struct mb_cidr *out,
-		     uint8_t *count)
+/* address: "A", "A-B", or a list of one of each family (dual stack: the
+ * k-th server of the entry on the k-th address of each). Errors of the
+ * list as a whole are the key's (an empty flow list has no line). */
+static int addresses(struct parse *p, struct fy_node *key, struct fy_node *n, struct cfg_server *s)
 {
 	void *it = NULL;
 	struct fy_node *item;
 
 	if (!fy_node_is_sequence(n))
+		return address_range(p, n, s);
+	if (fy_node_sequence_item_count(n) < 1 || fy_node_sequence_item_count(n) > 2)
+		return fail(p, key, "address as a list holds one address or range of each family, e.g. "
+				  "[198.18.0.5, 2001:2::5]");
+	while ((item = fy_node_sequence_iterate(n, &it)))
+		if (address_range(p, item, s) < 0)
+			return -1;
+	if (s->first_addr && s->n6 && (uint64_t)s->last_addr - s->first_addr + 1 != s->n6)
+		return fail(p, key, "the IPv4 and IPv6 ranges hold %llu and %llu addresses; a server "
+				  "answers on the k-th of each, so they must hold as many",
+			    (unsigned long long)s->last_addr - s->first_addr + 1,
+			    (unsigned long long)s->n6);
+	return 0;
+}
+
+/* ip_prefix.h's syntax; bits beyond the length are cleared. */
+static int cidr(struct parse *p, struct fy_node *n, struct ip_prefix *pfx)
+{
+	char buf[128];
+	const char *why;
+
+	if (!text(p, n, "CIDR", buf, sizeof(buf)))
+		return -1;
+	why = ip_prefix_parse(buf, pfx);
+	if (why)
+		return fail(p, n, "'%s': %s", buf, why);
+	ip_prefix_clear_host(pfx);
+	return 0;
+}
+
+/* A list of prefixes of either family, each into its family's list. */
+static int cidr_list(struct parse *p, struct fy_node *n, const char *what, struct mb_cidr *out,
+		     uint8_t *count, struct mb_cidr6 *out6, uint8_t *count6)
+{
+	void *it = NULL;
+	struct fy_node *item;
+	struct ip_prefix pfx;
+
+	if (!fy_node_is_sequence(n))
 		return fail(p, n, "%s must be a list of CIDRs", what);
 	while ((item = fy_node_sequence_iterate(n, &it))) {
-		if (*count == MB_CIDRS_MAX)
-			return fail(p, item, "at most %d entries in %s", MB_CIDRS_MAX, what);
-		if (cidr(p, item, &out[*count]) < 0)
+		if (cidr(p, item, &pfx) < 0)
 			return -1;
-		(*count)++;
+		if ((pfx.family == AF_INET ? *count : *count6) == MB_CIDRS_MAX)
+			return fail(p, item, "at most %d %s entries in %s", MB_CIDRS_MAX,
+				    pfx.family == AF_INET ? "IPv4" : "IPv6", what);
+		if (pfx.family == AF_INET) {
+			out[*count].mask = ip_prefix_mask4(pfx.len);
+			out[(*count)++].addr = pfx.addr.v4;
+		} else {
+			memcpy(out6[*count6].addr, pfx.addr.v6, 16);
+			out6[(*count6)++].len = pfx.len;
+		}
 	}
 	return 0;
 }
@@ -389,7 +447,7 @@ static int server(struct parse *p, struct fy_node *n, struct cfg_server *s)
 		if (!text(p, k, "a key", key, sizeof(key)))
 			return -1;
 		if (!strcmp(key, "address")) {
-			if (address_range(p, v, s) < 0)
+			if (addresses(p, k, v, s) < 0)
 				return -1;
 		} else if (!strcmp(key, "units")) {
 			if (units(p, v, s) < 0)
@@ -415,10 +473,11 @@ static int server(struct parse *p, struct fy_node *n, struct cfg_server *s)
 			else if (number(p, v, "own_unit (a unit id or 'none')", 1, 254, &s->own_unit) < 0)
 				return -1;
 		} else if (!strcmp(key, "read_only_sources")) {
-			if (cidr_list(p, v, key, s->read_only, &s->n_read_only) < 0)
+			if (cidr_list(p, v, key, s->read_only, &s->n_read_only, s->read_only6,
+				      &s->n_read_only6) < 0)
 				return -1;
 		} else if (!strcmp(key, "allow")) {
-			if (cidr_list(p, v, key, s->allow, &s->n_allow) < 0)
+			if (cidr_list(p, v, key, s->allow, &s->n_allow, s->allow6, &s->n_allow6) < 0)
 				return -1;
 		} else if (!strcmp(key, "disabled_functions")) {
 			if (function_list(p, v, fc_disabled) < 0)
@@ -430,8 +489,9 @@ static int server(struct parse *p, struct fy_node *n, struct cfg_server *s)
 				    key);
 		}
 	}
-	if (!s->first_addr)
-		return fail(p, n, "a server needs an address (A or a range A-B)");
+	if (!s->first_addr && !s->n6)
+		return fail(p, n, "a server needs an address (A or a range A-B, IPv4 or IPv6, or a "
+				  "list of one of each family)");
 	if (!s->units)
 		return fail(p, n, "a server needs units");
 	if (s->unknown_unit == CFG_UNKNOWN_UNIT_OWN && s->own_unit == CFG_OWN_UNIT_NONE)

@@ -27,11 +27,6 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t room, co
 	return -1;
 }
 
-static uint64_t servers_of(const struct cfg_server *s)
-{
-	return s->any_addr ? 1 : (uint64_t)s->last_addr - s->first_addr + 1;
-}
-
 static uint64_t ids_of(const struct cfg_unit *u)
 {
 	return (uint64_t)u->last_id - u->first_id + 1;
@@ -176,8 +171,8 @@ static uint32_t own_unit_id(const struct cfg_server *cs)
 	return lowest;
 }
 
-/* Adds server index i on addr (network order) to the address hash; -1 if
- * the address is taken already. */
+/* Adds server index i on addr (network order) to the IPv4 address hash;
+ * -1 if the address is taken already. */
 static int hash_add(struct mb_model *m, uint32_t addr, uint32_t i)
 {
 	uint32_t slot = mb_model_hash_slot(addr, m->addr_hash_mask);
@@ -191,23 +186,39 @@ static int hash_add(struct mb_model *m, uint32_t addr, uint32_t i)
 	return 0;
 }
 
-/* One server on addr with its own units from *next_unit on. */
+/* The same for an IPv6 address. */
+static int hash6_add(struct mb_model *m, const uint8_t addr[16], uint32_t i)
+{
+	uint32_t slot = mb_model_hash_slot6(addr, m->addr6_hash_mask);
+
+	while (m->addr6_hash[slot]) {
+		if (!memcmp(m->servers[m->addr6_hash[slot] - 1].addr6, addr, 16))
+			return -1;
+		slot = (slot + 1) & m->addr6_hash_mask;
+	}
+	m->addr6_hash[slot] = i + 1;
+	return 0;
+}
+
+/* Server k of cs (on its k-th address of each family it has) with its
+ * own units from *next_unit on. */
 static int place_server(struct devmodel *d, const struct cfg_model *cfg,
-			const struct cfg_server *cs, uint32_t addr, uint32_t index,
+			const struct cfg_server *cs, uint64_t k, uint32_t index,
 			uint32_t *next_unit, uint64_t *data_off, char *err, size_t room)
 {
 	struct mbx_regs_server *rs = mbx_regs_server_at(&d->store, index);
 	struct mb_server *ms = &d->model.servers[index];
 	uint32_t own = own_unit_id(cs);
+	char text[INET6_ADDRSTRLEN];
 
-	ms->addr = addr;
-	rs->addr = addr;
-	if (!cs->any_addr && hash_add(&d->model, addr, index) < 0) {
-		struct in_addr a = { .s_addr = addr };
-
+	ms->addr = cs->first_addr ? htonl(cs->first_addr + (uint32_t)k) : 0;
+	rs->addr = ms->addr;
+	if (ms->addr && hash_add(&d->model, ms->addr, index) < 0)
 		return fail(err, room, "%s:%d: address %s is already a server's", cfg->file, cs->line,
-			    inet_ntoa(a));
-	}
+			    inet_ntop(AF_INET, &ms->addr, text, sizeof(text)));
+	if (cfg_server_addr6(cs, k, ms->addr6) && hash6_add(&d->model, ms->addr6, index) < 0)
+		return fail(err, room, "%s:%d: address %s is already a server's", cfg->file, cs->line,
+			    inet_ntop(AF_INET6, ms->addr6, text, sizeof(text)));
 	for (int u = 0; u < 256; u++)
 		ms->unit_index[u] = rs->unit_index[u] = MBX_REGS_UNIT_NONE;
 	rs->n_units = 0;
@@ -236,6 +247,8 @@ static int place_server(struct devmodel *d, const struct cfg_model *cfg,
 	memcpy(ms->read_only, cs->read_only, sizeof(ms->read_only));
 	ms->n_allow = cs->n_allow;
 	memcpy(ms->allow, cs->allow, sizeof(ms->allow));
+	ms->n_read_only6 = cs->n_read_only6;
+	ms->read_only6 = cs->read_only6;
 	return 0;
 }
 
@@ -249,6 +262,7 @@ static void release_model(struct devmodel *d)
 	free(d->model.servers);
 	free(d->model.units);
 	free(d->model.addr_hash);
+	free(d->model.addr6_hash);
 	memset(&d->model, 0, sizeof(d->model));
 	memset(&d->store, 0, sizeof(d->store));
 	d->name = NULL;
@@ -267,10 +281,10 @@ int devmodel_build(struct devmodel *d, const struct cfg_model *cfg, const char *
 	for (uint32_t i = 0; i < cfg->n_servers; i++) {
 		const struct cfg_server *cs = &cfg->servers[i];
 
-		n_servers += servers_of(cs);
+		n_servers += cfg_servers_of(cs);
 		for (uint32_t u = 0; u < cs->n_units; u++) {
-			n_units += servers_of(cs) * ids_of(&cs->units[u]);
-			data += servers_of(cs) * ids_of(&cs->units[u]) * unit_bytes(&cs->units[u]);
+			n_units += cfg_servers_of(cs) * ids_of(&cs->units[u]);
+			data += cfg_servers_of(cs) * ids_of(&cs->units[u]) * unit_bytes(&cs->units[u]);
 		}
 	}
 	if (n_servers > DEVMODEL_MAX_SERVERS || n_units > DEVMODEL_MAX_UNITS)
@@ -290,9 +304,11 @@ int devmodel_build(struct devmodel *d, const struct cfg_model *cfg, const char *
 		memset(d->model.units, 0, (n_units ? n_units : 1) * sizeof(*d->model.units));
 	d->model.addr_hash = calloc(hash_size, sizeof(*d->model.addr_hash));
 	d->model.addr_hash_mask = hash_size - 1;
+	d->model.addr6_hash = calloc(hash_size, sizeof(*d->model.addr6_hash));
+	d->model.addr6_hash_mask = hash_size - 1;
 	d->model.n_servers = (uint32_t)n_servers;
 	d->model.n_units = (uint32_t)n_units;
-	if (!d->model.servers || !d->model.units || !d->model.addr_hash) {
+	if (!d->model.servers || !d->model.units || !d->model.addr_hash || !d->model.addr6_hash) {
 		release_model(d);
 		return fail(err, room, "out of memory for %llu units", (unsigned long long)n_units);
 	}
@@ -307,10 +323,8 @@ int devmodel_build(struct devmodel *d, const struct cfg_model *cfg, const char *
 	for (uint32_t i = 0; i < cfg->n_servers; i++) {
 		const struct cfg_server *cs = &cfg->servers[i];
 
-		for (uint64_t a = 0; a < servers_of(cs); a++) {
-			uint32_t addr = cs->any_addr ? 0 : htonl(cs->first_addr + (uint32_t)a);
-
-			if (place_server(d, cfg, cs, addr, next_server++, &next_unit, &data_off, err,
+		for (uint64_t k = 0; k < cfg_servers_of(cs); k++) {
+			if (place_server(d, cfg, cs, k, next_server++, &next_unit, &data_off, err,
 					 room) < 0) {
 				release_model(d);
 				return -1;
@@ -336,12 +350,15 @@ uint32_t devmodel_server_addrs(const struct devmodel *d, struct mb_server_addr *
 	for (uint32_t i = 0; i < d->cfg.n_servers; i++) {
 		const struct cfg_server *cs = &d->cfg.servers[i];
 
-		for (uint64_t a = 0; a < servers_of(cs); a++, n++) {
+		for (uint64_t a = 0; a < cfg_servers_of(cs); a++, n++) {
 			if (n >= max)
 				continue;
-			out[n].addr = cs->any_addr ? 0 : htonl(cs->first_addr + (uint32_t)a);
+			out[n].addr = cs->first_addr ? htonl(cs->first_addr + (uint32_t)a) : 0;
+			out[n].has_addr6 = cfg_server_addr6(cs, a, out[n].addr6);
 			out[n].allow = cs->allow;
 			out[n].n_allow = cs->n_allow;
+			out[n].allow6 = cs->allow6;
+			out[n].n_allow6 = cs->n_allow6;
 		}
 	}
 	return n;

@@ -25,11 +25,16 @@ struct devmodel {
 	const struct owned_file_mode *files;
 };
 
-/* For the XDP side (steering, allow-lists): one entry per server. */
+/* For the XDP side (steering, allow-lists): one entry per server. Neither
+ * address: any address (the default model). */
 struct mb_server_addr {
-	uint32_t addr; /* network order; 0 = any address (the default model) */
+	uint32_t addr; /* IPv4, network order; 0: none */
+	uint8_t addr6[16]; /* with has_addr6 */
+	int has_addr6;
 	const struct mb_cidr *allow;
-	uint32_t n_allow; /* 0: every source allowed */
+	uint32_t n_allow; /* none of either family: every source allowed */
+	const struct mb_cidr6 *allow6;
+	uint32_t n_allow6;
 };
 
 /* The servers of d->cfg, numbered as devmodel_build() numbers them (entry

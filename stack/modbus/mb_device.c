@@ -6,26 +6,67 @@
  * builder uses the same. The finaliser of MurmurHash3 (32-bit): the bits
  * that differ between a server's addresses (the last octets, high in a
  * network-order word) must reach the low bits the mask keeps. */
+static uint32_t fmix32(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85EBCA6Bu;
+	h ^= h >> 13;
+	h *= 0xC2B2AE35u;
+	h ^= h >> 16;
+	return h;
+}
+
 uint32_t mb_model_hash_slot(uint32_t addr, uint32_t mask)
 {
-	addr ^= addr >> 16;
-	addr *= 0x85EBCA6Bu;
-	addr ^= addr >> 13;
-	addr *= 0xC2B2AE35u;
-	addr ^= addr >> 16;
-	return addr & mask;
+	return fmix32(addr) & mask;
+}
+
+/* An IPv6 address's four words, each mixed into the next: a server's
+ * addresses differ in the last word, the prefix in the others. */
+uint32_t mb_model_hash_slot6(const uint8_t addr[16], uint32_t mask)
+{
+	uint32_t h = 0;
+
+	for (int i = 0; i < 16; i += 4) {
+		uint32_t w;
+
+		memcpy(&w, addr + i, 4);
+		h = fmix32(h ^ w);
+	}
+	return h & mask;
+}
+
+/* The default model: one server on every address, of both families. */
+static int any_address(const struct mb_model *m)
+{
+	return m->n_servers == 1 && mb_server_any(&m->servers[0]);
 }
 
 uint32_t mb_model_server(const struct mb_model *m, uint32_t addr)
 {
-	if (m->n_servers == 1 && m->servers[0].addr == 0)
-		return 0; /* the default model: one server on every address */
+	if (any_address(m))
+		return 0;
 	for (uint32_t i = mb_model_hash_slot(addr, m->addr_hash_mask);; i = (i + 1) & m->addr_hash_mask) {
 		uint32_t s = m->addr_hash[i];
 
 		if (s == 0)
 			return MB_SERVER_NONE;
 		if (m->servers[s - 1].addr == addr)
+			return s - 1;
+	}
+}
+
+uint32_t mb_model_server6(const struct mb_model *m, const uint8_t addr[16])
+{
+	if (any_address(m))
+		return 0;
+	for (uint32_t i = mb_model_hash_slot6(addr, m->addr6_hash_mask);;
+	     i = (i + 1) & m->addr6_hash_mask) {
+		uint32_t s = m->addr6_hash[i];
+
+		if (s == 0)
+			return MB_SERVER_NONE;
+		if (!memcmp(m->servers[s - 1].addr6, addr, 16))
 			return s - 1;
 	}
 }
@@ -68,8 +109,13 @@ struct mb_peer mb_model_peer(const struct mb_model *m, uint32_t laddr, uint32_t 
 struct mb_peer mb_model_peer6(const struct mb_model *m, const uint8_t laddr[16],
 			      const uint8_t raddr[16])
 {
-	(void)laddr;
-	(void)raddr;
-	/* The default model: one server on every address, of both families. */
-	return server_peer(m, m->n_servers == 1 && m->servers[0].addr == 0 ? 0 : MB_SERVER_NONE);
+	uint32_t server = mb_model_server6(m, laddr);
+	struct mb_peer p = server_peer(m, server);
+
+	if (!p.no_server) {
+		const struct mb_server *s = &m->servers[server];
+
+		p.read_only = mb_cidr6_match(s->read_only6, s->n_read_only6, raddr) & 1;
+	}
+	return p;
 }

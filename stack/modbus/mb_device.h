@@ -14,7 +14,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "ip_prefix.h"
 #include "mbx_regs.h"
 #include "modbus.h"
 #include "prefetch.h"
@@ -36,6 +38,20 @@ static inline int mb_cidr_match(const struct mb_cidr *c, uint32_t n, uint32_t ad
 {
 	for (uint32_t i = 0; i < n; i++)
 		if ((addr & c[i].mask) == c[i].addr)
+			return 1;
+	return 0;
+}
+
+/* An IPv6 prefix: addr (as on the wire) with no bits set beyond len. */
+struct mb_cidr6 {
+	uint8_t addr[16];
+	uint8_t len; /* 0..128 */
+};
+
+static inline int mb_cidr6_match(const struct mb_cidr6 *c, uint32_t n, const uint8_t addr[16])
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (ip6_prefix_covers(c[i].addr, c[i].len, addr))
 			return 1;
 	return 0;
 }
@@ -79,8 +95,12 @@ struct mb_unit {
 
 _Static_assert(offsetof(struct mb_unit, files) == 64, "struct mb_unit: the hot line is full");
 
+/* A server answers on an IPv4 address, an IPv6 one, or one of each (dual
+ * stack); neither: on every address of both families (the default
+ * model, mb_server_any). */
 struct mb_server {
-	uint32_t addr; /* IPv4, network order; 0 = any address (the default model) */
+	uint32_t addr; /* IPv4, network order; 0: none */
+	uint8_t addr6[16]; /* IPv6, as on the wire; all zero (::): none */
 	uint32_t unit_index[256]; /* per MBAP unit id: index in mb_model.units, or MB_UNIT_NONE */
 	/* An unknown unit id: 1 = no answer at all (a gateway configured not to
 	 * answer), 0 = exception 0B (MAP 7: Gateway Target Device Failed to
@@ -88,9 +108,21 @@ struct mb_server {
 	uint8_t unknown_unit_silent;
 	uint8_t n_read_only;
 	uint8_t n_allow;
+	uint8_t n_read_only6;
 	struct mb_cidr read_only[MB_CIDRS_MAX]; /* sources whose writes are refused */
 	struct mb_cidr allow[MB_CIDRS_MAX]; /* for the XDP allow-list; none: everyone */
+	/* The IPv6 read-only sources: the configuration's list, shared by
+	 * the servers of one address range (a model may have a million
+	 * servers, and most none of these). */
+	const struct mb_cidr6 *read_only6;
 };
+
+static inline int mb_server_any(const struct mb_server *s)
+{
+	static const uint8_t none[16];
+
+	return s->addr == 0 && !memcmp(s->addr6, none, 16);
+}
 
 struct mb_model {
 	struct mb_server *servers;
@@ -98,9 +130,12 @@ struct mb_model {
 	struct mb_unit *units;
 	uint32_t n_units;
 	struct mbx_regs_unit *records; /* unit i's record (its seqlock) in the store */
-	/* Open addressing, address -> server index + 1 (0 = empty slot). */
+	/* Open addressing, address -> server index + 1 (0 = empty slot);
+	 * one table for each family. */
 	uint32_t *addr_hash;
 	uint32_t addr_hash_mask;
+	uint32_t *addr6_hash;
+	uint32_t addr6_hash_mask;
 };
 
 /* The server answering on local address addr (network order), or
@@ -109,6 +144,9 @@ struct mb_model {
 uint32_t mb_model_server(const struct mb_model *m, uint32_t addr);
 /* Where addr's probe starts in a table of mask + 1 slots. */
 uint32_t mb_model_hash_slot(uint32_t addr, uint32_t mask);
+/* The same for an IPv6 address (as on the wire), in addr6_hash. */
+uint32_t mb_model_server6(const struct mb_model *m, const uint8_t addr[16]);
+uint32_t mb_model_hash_slot6(const uint8_t addr[16], uint32_t mask);
 
 /* What a connection opening from raddr to laddr gets: its server, and
  * whether the source is one of that server's read-only sources. */

@@ -141,6 +141,47 @@ static const struct bad_file bad_files[] = {
 	  "        holding_registers: { count: 4 }\n        sequences:\n"
 	  "          - { table: holding_registers, address: 1, steps: [[2, 5], [1, 6]] }\n",
 	  7, "steps must come in time order" },
+	/* IPv6 servers and sources. */
+	{ "servers:\n  - address: 2001:2::g\n    units:\n      - id: 1\n", 2,
+	  "address '2001:2::g': not an IPv6 address" },
+	{ "servers:\n  - address: 2001:2::/64\n    units:\n      - id: 1\n", 2,
+	  "an address, not a prefix" },
+	{ "servers:\n  - address: ff02::1\n    units:\n      - id: 1\n", 2,
+	  "'ff02::1': a multicast address" },
+	{ "servers:\n  - address: \"::\"\n    units:\n      - id: 1\n", 2,
+	  "the unspecified address" },
+	{ "servers:\n  - address: ::ffff:198.18.0.1\n    units:\n      - id: 1\n", 2,
+	  "IPv4-mapped" },
+	{ "servers:\n  - address: 198.18.0.1-2001:2::1\n    units:\n      - id: 1\n", 2,
+	  "mixes IPv4 and IPv6" },
+	{ "servers:\n  - address: 2001:2::1-2001:3::1\n    units:\n      - id: 1\n", 2,
+	  "may differ in the last 32 bits only" },
+	{ "servers:\n  - address: 2001:2::9-2001:2::1\n    units:\n      - id: 1\n", 2,
+	  "address range 2001:2::9-2001:2::1 is empty" },
+	{ "servers:\n  - address: [198.18.0.1, 198.18.0.2]\n    units:\n      - id: 1\n", 2,
+	  "one IPv4 address or range, not two" },
+	{ "servers:\n  - address: [2001:2::1, 2001:2::2]\n    units:\n      - id: 1\n", 2,
+	  "one IPv6 address or range, not two" },
+	{ "servers:\n  - address: [198.18.0.1, 2001:2::1, 2001:2::2]\n    units:\n      - id: 1\n",
+	  2, "one address or range of each family" },
+	{ "servers:\n  - address: []\n    units:\n      - id: 1\n", 2,
+	  "one address or range of each family" },
+	{ "servers:\n  - address: [198.18.0.1-198.18.0.2, 2001:2::1]\n    units:\n      - id: 1\n",
+	  2, "the IPv4 and IPv6 ranges hold 2 and 1 addresses" },
+	{ "servers:\n  - address: 2001:2::5\n    units:\n      - id: 1\n"
+	  "  - address: [198.18.0.9, 2001:2::4-2001:2::6]\n    units:\n      - id: 1\n",
+	  5, "the IPv4 and IPv6 ranges hold 1 and 3 addresses" },
+	{ "servers:\n  - address: 2001:2::5\n    units:\n      - id: 1\n"
+	  "  - address: [198.18.0.9-198.18.0.11, 2001:2::4-2001:2::6]\n    units:\n      - id: 1\n",
+	  5, "address 2001:2::5 is already a server's" },
+	{ "servers:\n  - address: 2001:2::5\n    allow: [2001:2::/129]\n    units:\n      - id: 1\n",
+	  3, "'2001:2::/129': the prefix length after '/' is not 0..128" },
+	{ "servers:\n  - address: 2001:2::5\n    read_only_sources: [2001:2::/48, \"2001:2::x\"]\n"
+	  "    units:\n      - id: 1\n",
+	  3, "'2001:2::x': not an IPv6 address" },
+	{ "servers:\n  - address: 2001:2::5\n    allow: [::1, ::2, ::3, ::4, ::5, ::6, ::7, ::8, ::9,"
+	  " ::a, ::b, ::c, ::d, ::e, ::f, 198.18.0.1, \"::10\", \"::11\"]\n    units:\n      - id: 1\n",
+	  3, "at most 16 IPv6 entries in allow" },
 	{ "- just a list\n", 1, "must be a mapping with a 'servers' list" },
 	/* YAML syntax: libfyaml's own message, with our file and its line. */
 	{ "servers:\n  - address: 198.18.0.10\n    units: [ { id: 1 }\n", 4, "" },
@@ -224,6 +265,172 @@ static void test_servers_by_address(void **state)
 	assert_int_equal(peer.no_server, 1);
 	assert_int_equal(send_adu(1, 0, 1, read_reg0, sizeof(read_reg0)), 0);
 	assert_int_equal(ctx.ctr.mb_drop_no_server, 1);
+}
+
+/* ---- IPv6 and dual-stack servers ---- */
+
+static const char ipv6_servers[] =
+	"servers:\n"
+	"  - address: 198.18.0.10\n"
+	"    read_only_sources: [198.18.5.0/24]\n"
+	"    units:\n"
+	"      - id: 1\n"
+	"        holding_registers: { count: 10, init: 10 }\n"
+	"  - address: 2001:2::a:1-2001:2::a:3\n"
+	"    read_only_sources: [2001:2:5::/48, 198.18.5.0/24]\n"
+	"    allow: [2001:2::/32, 198.18.0.0/16]\n"
+	"    units:\n"
+	"      - id: 1\n"
+	"        holding_registers: { count: 10, init: 20 }\n"
+	"  - address: [198.18.0.30, \"2001:2::1e\"]\n"
+	"    units:\n"
+	"      - id: 1\n"
+	"        holding_registers: { count: 10, init: 30 }\n";
+
+static const uint8_t *ip6(const char *s)
+{
+	static uint8_t a[4][16];
+	static unsigned next;
+	uint8_t *out = a[next++ % 4];
+
+	assert_int_equal(inet_pton(AF_INET6, s, out), 1);
+	return out;
+}
+
+static void connect6_to(const char *laddr, const char *raddr)
+{
+	peer = mb_model_peer6(&dm.model, ip6(laddr), ip6(raddr));
+}
+
+/* A server is found by its IPv6 address, each of a range its own device;
+ * a dual-stack server is one device on both its addresses. */
+static void test_servers_by_ipv6_address(void **state)
+{
+	struct mb_server_addr addrs[8];
+
+	(void)state;
+	load(ipv6_servers);
+	assert_int_equal(dm.model.n_servers, 1 + 3 + 1);
+	assert_int_equal(mb_model_server6(&dm.model, ip6("2001:2::a:1")), 1);
+	assert_int_equal(mb_model_server6(&dm.model, ip6("2001:2::a:3")), 3);
+	assert_int_equal(mb_model_server6(&dm.model, ip6("2001:2::a:4")), MB_SERVER_NONE);
+	assert_int_equal(mb_model_server6(&dm.model, ip6("2001:3::a:1")), MB_SERVER_NONE);
+	assert_int_equal(mb_model_server6(&dm.model, ip6("2001:2::1e")), 4);
+	assert_int_equal(mb_model_server(&dm.model, ip("198.18.0.30")), 4);
+	/* An IPv6-only server answers no IPv4 address (its IPv4 word is 0). */
+	assert_int_equal(mb_model_server(&dm.model, 0), MB_SERVER_NONE);
+	assert_int_equal(mb_model_server6(&dm.model, ip6("::")), MB_SERVER_NONE);
+
+	/* Each address of the range is a device of its own. */
+	connect6_to("2001:2::a:1", "2001:2:1::1");
+	assert_int_equal(peer.no_server, 0);
+	expect_unit_pdu(1, BYTES(0x06, 0x00, 0x01, 0x12, 0x34), BYTES(0x06, 0x00, 0x01, 0x12, 0x34));
+	expect_unit_pdu(1, BYTES(0x03, 0x00, 0x00, 0x00, 0x02), BYTES(0x03, 0x04, 0, 20, 0x12, 0x34));
+	connect6_to("2001:2::a:2", "2001:2:1::1");
+	expect_unit_pdu(1, BYTES(0x03, 0x00, 0x00, 0x00, 0x02), BYTES(0x03, 0x04, 0, 20, 0, 20));
+	/* The dual-stack server: written over IPv4, read over IPv6. */
+	connect_to("198.18.0.30", "198.18.1.1");
+	expect_unit_pdu(1, BYTES(0x06, 0x00, 0x02, 0xAB, 0xCD), BYTES(0x06, 0x00, 0x02, 0xAB, 0xCD));
+	connect6_to("2001:2::1e", "2001:2:1::1");
+	expect_unit_pdu(1, BYTES(0x03, 0x00, 0x02, 0x00, 0x01), BYTES(0x03, 0x02, 0xAB, 0xCD));
+	/* No server on the address: counted, not answered. */
+	connect6_to("2001:2::a:4", "2001:2:1::1");
+	assert_int_equal(peer.no_server, 1);
+	assert_int_equal(send_adu(1, 0, 1, read_reg0, sizeof(read_reg0)), 0);
+	assert_int_equal(ctx.ctr.mb_drop_no_server, 1);
+
+	/* What the XDP side steers and filters, by family. */
+	assert_int_equal(devmodel_server_addrs(&dm, addrs, 8), 5);
+	assert_int_equal(addrs[0].addr, ip("198.18.0.10"));
+	assert_false(addrs[0].has_addr6);
+	assert_int_equal(addrs[2].addr, 0);
+	assert_true(addrs[2].has_addr6);
+	assert_memory_equal(addrs[2].addr6, ip6("2001:2::a:2"), 16);
+	assert_int_equal(addrs[2].n_allow, 1);
+	assert_int_equal(addrs[2].allow[0].addr, ip("198.18.0.0"));
+	assert_int_equal(addrs[2].n_allow6, 1);
+	assert_memory_equal(addrs[2].allow6[0].addr, ip6("2001:2::"), 16);
+	assert_int_equal(addrs[2].allow6[0].len, 32);
+	assert_int_equal(addrs[4].addr, ip("198.18.0.30"));
+	assert_true(addrs[4].has_addr6);
+	assert_memory_equal(addrs[4].addr6, ip6("2001:2::1e"), 16);
+	assert_int_equal(addrs[4].n_allow + addrs[4].n_allow6, 0);
+}
+
+/* Read-only sources by IPv6 prefix: a write from inside is refused (MAP 7
+ * exception 01), from outside served; an IPv4 prefix says nothing of an
+ * IPv6 source, and the other way round. */
+static void test_ipv6_read_only_sources(void **state)
+{
+	static const uint8_t write1[] = { 0x06, 0x00, 0x00, 0x00, 0x01 };
+
+	(void)state;
+	load(ipv6_servers);
+	connect6_to("2001:2::a:3", "2001:2:5:ffff::7");
+	assert_int_equal(peer.read_only, 1);
+	expect_unit_exception(1, write1, sizeof(write1), 0x01);
+	expect_unit_pdu(1, read_reg0, sizeof(read_reg0), BYTES(0x03, 0x02, 0, 20));
+	assert_int_equal(ctx.ctr.mb_refused_read_only_source, 1);
+	connect6_to("2001:2::a:3", "2001:2:6::7");
+	assert_int_equal(peer.read_only, 0);
+	expect_unit_pdu(1, write1, sizeof(write1), write1, sizeof(write1));
+	/* The first server's read-only sources are IPv4 ones alone. */
+	connect_to("198.18.0.10", "198.18.5.9");
+	assert_int_equal(peer.read_only, 1);
+	connect6_to("2001:2::1e", "2001:2:5::7");
+	assert_int_equal(peer.read_only, 0);
+}
+
+/* The default model answers on every address of both families. */
+static void test_default_model_ipv6(void **state)
+{
+	(void)state;
+	connect6_to("2001:2::99", "2001:2::1");
+	assert_int_equal(peer.no_server, 0);
+	expect_pdu(BYTES(0x06, 0x00, 0x01, 0x55, 0xAA), BYTES(0x06, 0x00, 0x01, 0x55, 0xAA));
+	connect_to("198.18.9.9", "198.18.1.1");
+	expect_pdu(BYTES(0x03, 0x00, 0x01, 0x00, 0x01), BYTES(0x03, 0x02, 0x55, 0xAA));
+}
+
+/* One server on one IPv6 address is not the default model: it answers
+ * no other address, of either family. */
+static void test_one_ipv6_server(void **state)
+{
+	(void)state;
+	load("servers:\n  - address: 2001:2::5\n    units:\n      - id: 1\n");
+	connect6_to("2001:2::5", "2001:2::1");
+	assert_int_equal(peer.no_server, 0);
+	connect6_to("2001:2::6", "2001:2::1");
+	assert_int_equal(peer.no_server, 1);
+	connect_to("198.18.0.5", "198.18.0.1");
+	assert_int_equal(peer.no_server, 1);
+}
+
+/* Many IPv6 servers: each found by its address through the hash. */
+static void test_many_ipv6_servers(void **state)
+{
+	char yaml[256];
+
+	(void)state;
+	snprintf(yaml, sizeof(yaml),
+		 "servers:\n  - address: 2001:2::ffff:0-2001:2::1:0:270f\n    units:\n      - id: 1\n");
+	write_file(yaml);
+	{
+		char err[256];
+
+		assert_int_equal(devmodel_load(&dm, path, NULL, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "may differ in the last 32 bits only"));
+	}
+	load("servers:\n  - address: 2001:2::1:0-2001:2::1:270f\n    units:\n      - id: 1\n");
+	assert_int_equal(dm.model.n_servers, 10000);
+	for (uint32_t i = 0; i < 10000; i++) {
+		uint8_t a[16];
+
+		memcpy(a, ip6("2001:2::1:0"), 16);
+		a[14] = (uint8_t)(i >> 8);
+		a[15] = (uint8_t)i;
+		assert_int_equal(mb_model_server6(&dm.model, a), i);
+	}
 }
 
 static void test_unit_ids_0_and_ff(void **state)
@@ -564,6 +771,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_bad_files_name_file_and_line, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_missing_file, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_servers_by_address, no_setup, cleanup),
+		cmocka_unit_test_setup_teardown(test_servers_by_ipv6_address, no_setup, cleanup),
+		cmocka_unit_test_setup_teardown(test_ipv6_read_only_sources, no_setup, cleanup),
+		cmocka_unit_test_setup_teardown(test_one_ipv6_server, no_setup, cleanup),
+		cmocka_unit_test_setup_teardown(test_many_ipv6_servers, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_unit_ids_0_and_ff, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_unknown_unit_exception_or_silence, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_units_are_distinct_devices, no_setup, cleanup),
@@ -579,6 +790,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_stuck_writer_makes_unit_busy, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_ten_thousand_devices, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_default_model, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_model_ipv6, setup, teardown),
 	};
 
 	if (argc != 2) {
