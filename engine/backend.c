@@ -118,7 +118,7 @@ static int open_afxdp(struct backend *b, const struct cli_options *o, const stru
 			return -1;
 	}
 	if (steering_plan(o, dm, MBXDP_ADDRS_MAX, "one XDP program serves", &st, err, errlen) < 0 ||
-	    steering_mark_arp(&st, err, errlen) < 0) {
+	    steering_mark_arp(&st, o->iface, err, errlen) < 0) {
 		steering_free(&st);
 		return -1;
 	}
@@ -126,12 +126,18 @@ static int open_afxdp(struct backend *b, const struct cli_options *o, const stru
 	xcfg.n_addrs = st.n_addrs;
 	xcfg.allow = st.allow;
 	xcfg.n_allow = st.n_allow;
+	xcfg.addrs6 = st.addrs6;
+	xcfg.n_addrs6 = st.n_addrs6;
+	xcfg.allow6 = st.allow6;
+	xcfg.n_allow6 = st.n_allow6;
 	b->xdp = mbx_xdp_attach(&xcfg, err, errlen);
 	steering_free(&st); /* the program's maps hold them now */
 	if (!b->xdp)
 		return -1;
 	b->xdp_addrs = st.n_addrs;
 	b->xdp_arp_addrs = st.n_answer_arp;
+	b->xdp_addrs6 = st.n_addrs6;
+	b->xdp_nd_addrs6 = st.n_answer_nd;
 	for (uint32_t q = 0; q < b->n_queues; q++)
 		if (mbx_afxdp_serve(b->afxdp[q], mbx_xdp_xsks_map_fd(b->xdp), err, errlen) < 0)
 			return -1;
@@ -156,20 +162,23 @@ static int stack_addresses(struct backend *b, const struct cli_options *o,
 			       errlen);
 
 	/* (--allow-source with --dpdk is refused as a usage error.) */
-	if (rc == 0 && st.n_allow) {
+	if (rc == 0 && (st.n_allow || st.n_allow6)) {
 		snprintf(err, errlen, "the device model's allow-lists need AF_XDP, where the XDP "
 				      "program enforces them; a DPDK port has none");
 		rc = -1;
 	}
-	if (rc == 0 && st.n_addrs) {
-		b->stack_addrs = calloc(st.n_addrs, sizeof(*b->stack_addrs));
-		if (!b->stack_addrs) {
+	if (rc == 0) {
+		b->stack_addrs = calloc(st.n_addrs ? st.n_addrs : 1, sizeof(*b->stack_addrs));
+		b->stack_addrs6 = calloc(st.n_addrs6 ? st.n_addrs6 : 1, sizeof(*b->stack_addrs6));
+		if (!b->stack_addrs || !b->stack_addrs6) {
 			snprintf(err, errlen, "out of memory");
 			rc = -1;
 		}
 	}
 	for (uint32_t i = 0; rc == 0 && i < st.n_addrs; i++)
 		b->stack_addrs[b->n_stack_addrs++] = st.addrs[i].addr;
+	for (uint32_t i = 0; rc == 0 && i < st.n_addrs6; i++)
+		memcpy(b->stack_addrs6[b->n_stack_addrs6++], st.addrs6[i].addr, 16);
 	steering_free(&st);
 	return rc;
 }
@@ -291,5 +300,6 @@ void backend_close(struct backend *b)
 		mbx_dpdk_eal_cleanup();
 #endif
 	free(b->stack_addrs);
+	free(b->stack_addrs6);
 	memset(b, 0, sizeof(*b));
 }

@@ -24,8 +24,12 @@ struct backend {
 	uint32_t mtu;
 	uint8_t mac[6]; /* the port's (interface's) address: the stack's, when it owns addresses */
 	uint32_t xdp_addrs, xdp_arp_addrs; /* AF_XDP: addresses XDP serves (0: any), answers ARP for */
-	uint32_t *stack_addrs; /* DPDK: the --address list, which the stack owns (network order) */
+	uint32_t xdp_addrs6, xdp_nd_addrs6; /* the same for IPv6: served, answered ND for */
+	/* DPDK: the served addresses, which the stack owns (network order) */
+	uint32_t *stack_addrs;
 	uint32_t n_stack_addrs;
+	uint8_t (*stack_addrs6)[16];
+	uint32_t n_stack_addrs6;
 	char desc[192]; /* "IF queues 0-1 (native XDP, copy)", "net_tap0 (net_tap) 2 queues" */
 	struct mbx_xdp *xdp; /* AF_XDP: the program in front of every queue's socket */
 	struct mbx_port *afxdp[CLI_MAX_QUEUES]; /* AF_XDP: queue i's own port, unwrapped */

@@ -57,8 +57,8 @@ static void usage(FILE *out)
 		"                           connections one address may hold (default: no limit;\n"
 		"                           priority sources are not limited)\n"
 		"      --priority-source CIDR\n"
-		"                           a trusted source, e.g. 198.18.0.0/24 (repeat, up to 32):\n"
-		"                           never closed to make room\n"
+		"                           a trusted IPv4 source, e.g. 198.18.0.0/24 (repeat, up\n"
+		"                           to 32): never closed to make room (IPv4 only)\n"
 		"      --idle-timeout S     close connections without a request for S seconds\n"
 		"                           (default 10; 0: never)\n"
 		"      --priority-idle-timeout S\n"
@@ -71,14 +71,19 @@ static void usage(FILE *out)
 		"      --rto-min MS         smallest retransmission timeout (default 200)\n"
 		"      --max-retries N      retransmissions of a segment before the connection\n"
 		"                           is reset (default 8)\n"
-		"      --address A[/N]      serve IPv4 address A, or every address of the\n"
-		"                           prefix A/N (N >= %d); repeat for more. AF_XDP:\n"
-		"                           XDP steers only these and answers ARP for those\n"
+		"      --address A[/N]      serve IPv4 or IPv6 address A, or every address of\n"
+		"                           the prefix A/N (N >= %d for IPv4, >= %d for IPv6);\n"
+		"                           repeat for more. AF_XDP: XDP steers only these (a\n"
+		"                           family with none is left to the kernel) and\n"
+		"                           answers ARP and Neighbor Solicitations for those\n"
 		"                           the kernel does not own (default: any address\n"
 		"                           reaching IF). DPDK: the stack owns them, answers\n"
-		"                           ARP and ping, announces them at start (at most %d)\n"
-		"      --allow-source A/N   admit only sources in these prefixes (repeat);\n"
-		"                           XDP drops the others and counts them (AF_XDP)\n"
+		"                           ARP, Neighbor Solicitations and ping, announces\n"
+		"                           the IPv4 ones at start (at most %d of each family)\n"
+		"      --allow-source A/N   admit only sources in these IPv4 or IPv6 prefixes\n"
+		"                           (repeat); XDP drops the others and counts them\n"
+		"                           (AF_XDP); with prefixes of one family only, no\n"
+		"                           source of the other is admitted\n"
 		"      --impair SPEC        inject faults for testing, e.g.\n"
 		"                           loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,seed=7\n"
 		"                           (rates 0-1 on rx and tx; rx_KEY/tx_KEY for one side)\n"
@@ -118,7 +123,7 @@ static void usage(FILE *out)
 		"On SIGINT or SIGTERM it detaches, prints its counters (one 'name value'\n"
 		"per line) and exits 0.\n",
 		MBX_AFXDP_RING_DEFAULT, MBX_AFXDP_RING_DEFAULT, MBX_AFXDP_RING_DEFAULT,
-		MBX_ADDRESS_PREFIX_MIN, STACK_MAX_ADDRS);
+		MBX_ADDRESS_PREFIX_MIN, MBX_ADDRESS_PREFIX6_MIN, STACK_MAX_ADDRS);
 }
 
 static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out);
@@ -211,51 +216,106 @@ bad:
 	return -1;
 }
 
-/* ip_prefix.h's syntax (IPv4), with no bits set beyond N (198.18.1.0/24, not
- * 198.18.1.5/24, as ip-route(8) insists too) and N >= min_len. */
-static int parse_cidr(const char *opt, const char *s, uint32_t min_len, struct mbx_xdp_cidr *out)
+/* ip_prefix.h's syntax, with no bits set beyond N (198.18.1.0/24, not
+ * 198.18.1.5/24, as ip-route(8) insists too) and N at least the family's
+ * min4 or min6. */
+static int parse_prefix(const char *opt, const char *s, uint32_t min4, uint32_t min6,
+			struct ip_prefix *p)
 {
-	struct ip_prefix p;
-	const char *why = ip_prefix_parse(s, &p);
-	uint32_t mask;
+	const char *why = ip_prefix_parse(s, p);
+	uint32_t min = p->family == AF_INET ? min4 : min6, max = p->family == AF_INET ? 32 : 128;
 
-	if (!why && p.family != AF_INET)
-		why = "not an IPv4 address";
 	if (why) {
-		fprintf(stderr, "mbxdp: %s wants an IPv4 address or prefix (A.B.C.D[/N]), not '%s' (%s)\n",
+		fprintf(stderr, "mbxdp: %s wants an IPv4 or IPv6 address or prefix (A.B.C.D[/N], "
+				"X:X::X[/N]), not '%s' (%s)\n",
 			opt, s, why);
 		return -1;
 	}
-	if (p.len < min_len) {
-		fprintf(stderr, "mbxdp: %s wants a prefix length from %u to 32, not '%s'\n", opt,
-			min_len, s);
+	if (p->len < min) {
+		fprintf(stderr, "mbxdp: %s wants an %s prefix length from %u to %u, not '%s'\n", opt,
+			p->family == AF_INET ? "IPv4" : "IPv6", min, max, s);
 		return -1;
 	}
-	mask = ip_prefix_mask4(p.len);
-	if (p.addr.v4 & ~mask) {
-		char text[INET_ADDRSTRLEN];
-		struct in_addr net = { .s_addr = p.addr.v4 & mask };
+	if (ip_prefix_host_bits(p)) {
+		char text[INET6_ADDRSTRLEN];
+		struct ip_prefix net = *p;
 
+		ip_prefix_clear_host(&net);
 		fprintf(stderr, "mbxdp: %s %s has bits set beyond /%u (the prefix is %s/%u)\n", opt, s,
-			p.len, inet_ntop(AF_INET, &net, text, sizeof(text)), p.len);
+			p->len, inet_ntop(p->family, &net.addr, text, sizeof(text)), p->len);
 		return -1;
 	}
-	out->addr = p.addr.v4;
-	out->prefix_len = p.len;
-	out->server = 0;
 	return 0;
 }
 
-static int add_cidr(const char *opt, const char *s, uint32_t min_len, struct mbx_xdp_cidr *list,
-		    uint32_t *n)
+/* A prefix into the list of its family. */
+static int add_prefix(const char *opt, const struct ip_prefix *p, struct mbx_xdp_cidr *list,
+		      uint32_t *n, struct mbx_xdp_cidr6 *list6, uint32_t *n6)
 {
-	if (*n == CLI_MAX_PREFIXES) {
-		fprintf(stderr, "mbxdp: at most %d %s options\n", CLI_MAX_PREFIXES, opt);
+	if ((p->family == AF_INET ? *n : *n6) == CLI_MAX_PREFIXES) {
+		fprintf(stderr, "mbxdp: at most %d %s options of each family\n", CLI_MAX_PREFIXES,
+			opt);
 		return -1;
 	}
-	if (parse_cidr(opt, s, min_len, &list[*n]) < 0)
+	if (p->family == AF_INET) {
+		list[(*n)++] = (struct mbx_xdp_cidr){ .addr = p->addr.v4, .prefix_len = p->len };
+	} else {
+		list6[*n6] = (struct mbx_xdp_cidr6){ .prefix_len = p->len };
+		memcpy(list6[(*n6)++].addr, p->addr.v6, 16);
+	}
+	return 0;
+}
+
+static int add_address(struct cli_options *o, const char *s)
+{
+	struct ip_prefix p;
+	const char *why;
+
+	if (parse_prefix("--address", s, MBX_ADDRESS_PREFIX_MIN, MBX_ADDRESS_PREFIX6_MIN, &p) < 0)
 		return -1;
-	(*n)++;
+	/* Host bits are clear: the prefix's first address is its lowest. */
+	why = p.family == AF_INET6 ? ip6_unicast_problem(p.addr.v6) : NULL;
+	if (why) {
+		fprintf(stderr, "mbxdp: --address %s is %s, not one a server answers on\n", s, why);
+		return -1;
+	}
+	return add_prefix("--address", &p, o->addresses, &o->n_addresses, o->addresses6,
+			  &o->n_addresses6);
+}
+
+static int add_allow(struct cli_options *o, const char *s)
+{
+	struct ip_prefix p;
+
+	if (parse_prefix("--allow-source", s, 0, 0, &p) < 0)
+		return -1;
+	return add_prefix("--allow-source", &p, o->allow, &o->n_allow, o->allow6, &o->n_allow6);
+}
+
+/* Priority sources are IPv4 only for now: the connection policy keeps
+ * IPv4 prefixes (tcp/conn_policy.h). */
+static int add_priority(struct conn_policy_config *pol, const char *s)
+{
+	struct ip_prefix p;
+	const char *why = ip_prefix_parse(s, &p);
+
+	if (pol->n_priority == CONN_POLICY_MAX_PRIORITY) {
+		fprintf(stderr, "mbxdp: at most %d --priority-source options\n",
+			CONN_POLICY_MAX_PRIORITY);
+		return -1;
+	}
+	if (!why && p.family == AF_INET6) {
+		fprintf(stderr, "mbxdp: --priority-source takes IPv4 prefixes only, not the IPv6 '%s'\n",
+			s);
+		return -1;
+	}
+	if (why || conn_cidr_parse(s, &pol->priority[pol->n_priority]) < 0) {
+		fprintf(stderr, "mbxdp: --priority-source wants an IPv4 prefix like 198.18.0.0/24, "
+				"not '%s' (%s)\n",
+			s, why ? why : "not an IPv4 prefix");
+		return -1;
+	}
+	pol->n_priority++;
 	return 0;
 }
 
@@ -321,7 +381,7 @@ static int check_backend_options(const struct cli_options *o)
 			stray);
 		return -1;
 	}
-	if (o->n_allow) {
+	if (o->n_allow || o->n_allow6) {
 		fprintf(stderr, "mbxdp: --allow-source is for AF_XDP, where the XDP program enforces "
 				"it; a DPDK port has none\n");
 		return -1;
@@ -481,17 +541,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 				return -1;
 			break;
 		case OPT_PRIORITY:
-			if (o->policy.n_priority == CONN_POLICY_MAX_PRIORITY) {
-				fprintf(stderr, "mbxdp: at most %d --priority-source options\n",
-					CONN_POLICY_MAX_PRIORITY);
+			if (add_priority(&o->policy, optarg) < 0)
 				return -1;
-			}
-			if (conn_cidr_parse(optarg, &o->policy.priority[o->policy.n_priority]) < 0) {
-				fprintf(stderr, "mbxdp: --priority-source wants an IPv4 prefix like 198.18.0.0/24, not '%s'\n",
-					optarg);
-				return -1;
-			}
-			o->policy.n_priority++;
 			break;
 		case OPT_IDLE_TIMEOUT:
 		case OPT_PRIORITY_IDLE_TIMEOUT:
@@ -588,12 +639,11 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			o->afxdp_only_given = 1;
 			break;
 		case OPT_ADDRESS:
-			if (add_cidr("--address", optarg, MBX_ADDRESS_PREFIX_MIN, o->addresses,
-				     &o->n_addresses) < 0)
+			if (add_address(o, optarg) < 0)
 				return -1;
 			break;
 		case OPT_ALLOW_SOURCE:
-			if (add_cidr("--allow-source", optarg, 0, o->allow, &o->n_allow) < 0)
+			if (add_allow(o, optarg) < 0)
 				return -1;
 			break;
 		case OPT_NAME:

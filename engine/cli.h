@@ -11,12 +11,15 @@
 #include "port_impair.h"
 
 #define CLI_MAX_PORTS 16
-#define CLI_MAX_PREFIXES 64 /* of --address, and of --allow-source */
-/* The widest --address prefix: a /16 alone fills the XDP program's address
- * map. */
+#define CLI_MAX_PREFIXES 64 /* of --address, and of --allow-source, of each family */
+/* The widest --address prefixes: a /16 alone fills the XDP program's IPv4
+ * address map, a /112 its IPv6 one. */
 #define MBX_ADDRESS_PREFIX_MIN 16
+#define MBX_ADDRESS_PREFIX6_MIN 112
 _Static_assert(1u << (32 - MBX_ADDRESS_PREFIX_MIN) == MBXDP_ADDRS_MAX,
 	       "a /MBX_ADDRESS_PREFIX_MIN fills mbxdp_addrs");
+_Static_assert(1u << (128 - MBX_ADDRESS_PREFIX6_MIN) == MBXDP_ADDRS6_MAX,
+	       "a /MBX_ADDRESS_PREFIX6_MIN fills mbxdp_addrs6");
 #define CLI_MAX_QUEUES 64 /* workers of one mbxdp; MBX_DPDK_QUEUES_MAX */
 #define CLI_NAME_MAX 200 /* the instance name; files /dev/shm/<name>.* */
 
@@ -38,11 +41,15 @@ struct cli_options {
 	uint32_t rto_min_ms; /* RFC 6298 2.4 minimum RTO */
 	uint32_t max_retries; /* retransmissions before a connection is reset */
 	/* --address prefixes (each stands for all its addresses) and
-	 * --allow-source prefixes, all of server 0. */
+	 * --allow-source prefixes, all of server 0, by family. */
 	struct mbx_xdp_cidr addresses[CLI_MAX_PREFIXES];
 	uint32_t n_addresses;
+	struct mbx_xdp_cidr6 addresses6[CLI_MAX_PREFIXES];
+	uint32_t n_addresses6;
 	struct mbx_xdp_cidr allow[CLI_MAX_PREFIXES];
 	uint32_t n_allow;
+	struct mbx_xdp_cidr6 allow6[CLI_MAX_PREFIXES];
+	uint32_t n_allow6;
 	int detach; /* --detach: remove a left-over program and exit */
 	int impair; /* --impair given: wrap the port in port_impair.h */
 	struct mbx_impair_config impair_cfg;

@@ -105,8 +105,13 @@ static void print_banner(const struct cli_options *o, const struct backend *b,
 	if (b->xdp_addrs)
 		printf("mbxdp: steering %u addresses (XDP answers ARP for %u)\n", b->xdp_addrs,
 		       b->xdp_arp_addrs);
-	if (o->n_allow)
-		printf("mbxdp: admitting sources in %u prefixes; XDP drops the others\n", o->n_allow);
+	if (b->xdp_addrs6)
+		printf("mbxdp: steering %u IPv6 addresses (XDP answers Neighbor Solicitations for "
+		       "%u)\n",
+		       b->xdp_addrs6, b->xdp_nd_addrs6);
+	if (o->n_allow || o->n_allow6)
+		printf("mbxdp: admitting sources in %u prefixes; XDP drops the others\n",
+		       o->n_allow + o->n_allow6);
 	printf("mbxdp: serving Modbus/TCP on %s port %u, worker%s on CPU", b->desc, o->ports[0],
 	       b->n_queues == 1 ? "" : "s");
 	for (uint32_t i = 0; i < b->n_queues; i++)
@@ -223,6 +228,8 @@ int main(int argc, char **argv)
 	scfg.policy = o.policy;
 	scfg.addrs = backend.stack_addrs;
 	scfg.n_addrs = backend.n_stack_addrs;
+	scfg.addrs6 = (const uint8_t(*)[16])backend.stack_addrs6;
+	scfg.n_addrs6 = backend.n_stack_addrs6;
 	memcpy(scfg.mac, backend.mac, sizeof(scfg.mac));
 	ws = NULL;
 	if (keys_init(o.cookie_secret_file, scfg.secret, err, sizeof(err)) == 0)
