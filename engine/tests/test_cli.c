@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "devmodel.h"
+#include "ip6_text.h"
 #include "steering.h"
 
 static struct cli_options o;
@@ -54,16 +55,6 @@ static void refused(int rc, const char *why)
 	if (!strstr(said, why))
 		fail_msg("said \"%s\", want \"%s\"", said, why);
 	assert_ptr_equal(strchr(said, '\n'), said + strlen(said) - 1);
-}
-
-static const uint8_t *ip6(const char *s)
-{
-	static uint8_t a[4][16];
-	static unsigned next;
-	uint8_t *out = a[next++ % 4];
-
-	assert_int_equal(inet_pton(AF_INET6, s, out), 1);
-	return out;
 }
 
 static void test_address_both_families(void **state)

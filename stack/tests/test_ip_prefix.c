@@ -10,16 +10,7 @@
 #include <cmocka.h>
 
 #include "ip_prefix.h"
-
-static const uint8_t *v6(const char *s)
-{
-	static uint8_t a[4][16];
-	static unsigned next;
-	uint8_t *out = a[next++ % 4];
-
-	assert_int_equal(inet_pton(AF_INET6, s, out), 1);
-	return out;
-}
+#include "ip6_text.h"
 
 static void test_ipv4(void **state)
 {
@@ -55,13 +46,13 @@ static void test_ipv6(void **state)
 	(void)state;
 	assert_null(ip_prefix_parse("2001:2::/48", &p));
 	assert_int_equal(p.family, AF_INET6);
-	assert_memory_equal(p.addr.v6, v6("2001:2::"), 16);
+	assert_memory_equal(p.addr.v6, ip6("2001:2::"), 16);
 	assert_int_equal(p.len, 48);
 	assert_false(ip_prefix_host_bits(&p));
 
 	assert_null(ip_prefix_parse("2001:2::5", &p));
 	assert_int_equal(p.family, AF_INET6);
-	assert_memory_equal(p.addr.v6, v6("2001:2::5"), 16);
+	assert_memory_equal(p.addr.v6, ip6("2001:2::5"), 16);
 	assert_int_equal(p.len, 128);
 
 	/* A length off a byte boundary: the bits past it are the host's. */
@@ -70,15 +61,15 @@ static void test_ipv6(void **state)
 	assert_null(ip_prefix_parse("2001:2:0:ff80::/55", &p));
 	assert_true(ip_prefix_host_bits(&p));
 	ip_prefix_clear_host(&p);
-	assert_memory_equal(p.addr.v6, v6("2001:2:0:fe00::"), 16);
+	assert_memory_equal(p.addr.v6, ip6("2001:2:0:fe00::"), 16);
 	assert_null(ip_prefix_parse("2001:2:0:ffff::1/57", &p));
 	ip_prefix_clear_host(&p);
-	assert_memory_equal(p.addr.v6, v6("2001:2:0:ff80::"), 16);
+	assert_memory_equal(p.addr.v6, ip6("2001:2:0:ff80::"), 16);
 	assert_null(ip_prefix_parse("::/0", &p));
 	assert_int_equal(p.len, 0);
 	assert_null(ip_prefix_parse("2001:2::1/0", &p));
 	ip_prefix_clear_host(&p);
-	assert_memory_equal(p.addr.v6, v6("::"), 16);
+	assert_memory_equal(p.addr.v6, ip6("::"), 16);
 	/* The IPv4-mapped block as a whole is a prefix like another. */
 	assert_null(ip_prefix_parse("::ffff:0:0/95", &p));
 }
@@ -134,23 +125,23 @@ static void test_errors(void **state)
 static void test_covers(void **state)
 {
 	(void)state;
-	assert_true(ip6_prefix_covers(v6("2001:2::"), 48, v6("2001:2:0:ffff::1")));
-	assert_false(ip6_prefix_covers(v6("2001:2::"), 48, v6("2001:2:1::1")));
-	assert_true(ip6_prefix_covers(v6("2001:2:0:ff80::"), 57, v6("2001:2:0:ffff::")));
-	assert_false(ip6_prefix_covers(v6("2001:2:0:ff80::"), 57, v6("2001:2:0:ff7f::")));
-	assert_true(ip6_prefix_covers(v6("::"), 0, v6("2001:2::1")));
-	assert_true(ip6_prefix_covers(v6("2001:2::5"), 128, v6("2001:2::5")));
-	assert_false(ip6_prefix_covers(v6("2001:2::5"), 128, v6("2001:2::4")));
-	assert_false(ip6_prefix_covers(v6("2001:2::"), 1, v6("8001:2::")));
+	assert_true(ip6_prefix_covers(ip6("2001:2::"), 48, ip6("2001:2:0:ffff::1")));
+	assert_false(ip6_prefix_covers(ip6("2001:2::"), 48, ip6("2001:2:1::1")));
+	assert_true(ip6_prefix_covers(ip6("2001:2:0:ff80::"), 57, ip6("2001:2:0:ffff::")));
+	assert_false(ip6_prefix_covers(ip6("2001:2:0:ff80::"), 57, ip6("2001:2:0:ff7f::")));
+	assert_true(ip6_prefix_covers(ip6("::"), 0, ip6("2001:2::1")));
+	assert_true(ip6_prefix_covers(ip6("2001:2::5"), 128, ip6("2001:2::5")));
+	assert_false(ip6_prefix_covers(ip6("2001:2::5"), 128, ip6("2001:2::4")));
+	assert_false(ip6_prefix_covers(ip6("2001:2::"), 1, ip6("8001:2::")));
 }
 
 static void test_unicast(void **state)
 {
 	(void)state;
-	assert_null(ip6_unicast_problem(v6("2001:2::5")));
-	assert_null(ip6_unicast_problem(v6("fe80::1")));
-	assert_string_equal(ip6_unicast_problem(v6("ff02::1")), "a multicast address");
-	assert_string_equal(ip6_unicast_problem(v6("::")), "the unspecified address");
+	assert_null(ip6_unicast_problem(ip6("2001:2::5")));
+	assert_null(ip6_unicast_problem(ip6("fe80::1")));
+	assert_string_equal(ip6_unicast_problem(ip6("ff02::1")), "a multicast address");
+	assert_string_equal(ip6_unicast_problem(ip6("::")), "the unspecified address");
 }
 
 int main(void)

@@ -15,6 +15,8 @@
 
 #include "modbus/mb_device.h"
 #include "modbus_harness.h"
+/* after modbus_harness.h, which brings cmocka */
+#include "ip6_text.h"
 
 static const char *example_path;
 static char path[64];
@@ -286,16 +288,6 @@ static const char ipv6_servers[] =
 	"    units:\n"
 	"      - id: 1\n"
 	"        holding_registers: { count: 10, init: 30 }\n";
-
-static const uint8_t *ip6(const char *s)
-{
-	static uint8_t a[4][16];
-	static unsigned next;
-	uint8_t *out = a[next++ % 4];
-
-	assert_int_equal(inet_pton(AF_INET6, s, out), 1);
-	return out;
-}
 
 static void connect6_to(const char *laddr, const char *raddr)
 {
