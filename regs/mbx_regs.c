@@ -136,12 +136,20 @@ void mbx_regs_close(struct mbx_regs *r)
 	r->fd = -1;
 }
 
+/* A server with neither address answers every address. */
+static int server_any(const struct mbx_regs_server *s)
+{
+	static const uint8_t none[16];
+
+	return s->addr == 0 && !memcmp(s->addr6, none, 16);
+}
+
 struct mbx_regs_unit *mbx_regs_find(const struct mbx_regs *r, uint32_t addr, uint8_t unit_id)
 {
 	for (uint32_t i = 0; i < r->n_servers; i++) {
 		const struct mbx_regs_server *s = mbx_regs_server_at(r, i);
 
-		if (s->addr == addr || s->addr == 0) {
+		if ((addr && s->addr == addr) || server_any(s)) {
 			uint32_t u = __atomic_load_n(&s->unit_index[unit_id], __ATOMIC_RELAXED);
 
 			return u < r->n_units ? mbx_regs_unit_at(r, u) : NULL;
@@ -169,18 +177,23 @@ struct mbx_regs_unit *mbx_regs_select(const struct mbx_regs *r, const char *serv
 	uint32_t u = MBX_REGS_UNIT_NONE;
 
 	if (server) {
-		struct in_addr a;
+		int v6 = strchr(server, ':') != NULL;
+		uint8_t a[16];
 
-		if (inet_pton(AF_INET, server, &a) != 1) {
-			snprintf(err, err_room, "server '%s' is not an IPv4 address", server);
+		if (inet_pton(v6 ? AF_INET6 : AF_INET, server, a) != 1) {
+			snprintf(err, err_room, "server '%s' is not an IPv4 or IPv6 address", server);
 			return NULL;
 		}
-		/* An exact address first; a server on every address (0) after. */
+		/* An exact address first; a server on every address after. */
+		for (uint32_t i = 0; i < r->n_servers && !s; i++) {
+			const struct mbx_regs_server *c = mbx_regs_server_at(r, i);
+
+			if (v6 ? !memcmp(c->addr6, a, 16) && !server_any(c) :
+				 !memcmp(&c->addr, a, 4) && c->addr)
+				s = c;
+		}
 		for (uint32_t i = 0; i < r->n_servers && !s; i++)
-			if (mbx_regs_server_at(r, i)->addr == a.s_addr)
-				s = mbx_regs_server_at(r, i);
-		for (uint32_t i = 0; i < r->n_servers && !s; i++)
-			if (mbx_regs_server_at(r, i)->addr == 0)
+			if (server_any(mbx_regs_server_at(r, i)))
 				s = mbx_regs_server_at(r, i);
 		if (!s) {
 			snprintf(err, err_room, "no server with address %s in this model", server);

@@ -7,10 +7,10 @@
  * flock(2) on it while it runs (a second mbxdp with the same name refuses
  * to start), and removes it when it stops.
  *
- * Layout (version 1). Everything is found by byte offsets from the start of
+ * Layout (version 2: a server's IPv6 address). Everything is found by byte offsets from the start of
  * the file, never by pointers, so any process can map it anywhere. Integers
  * in the header, server and unit records are in the host's byte order (the
- * file never leaves the host); IPv4 addresses are in network order, as on
+ * file never leaves the host); IP addresses are in network order, as on
  * the wire; registers are big-endian 16-bit words, as on the wire, so the
  * server answers a read with one memcpy; coils and discrete inputs are
  * packed 8 to a byte, least significant bit first (MAP 6.1).
@@ -41,7 +41,7 @@
 #include <stdint.h>
 
 #define MBX_REGS_MAGIC 0x5347455244584d42ull /* "MBXDREGS" in a little-endian load */
-#define MBX_REGS_VERSION 1u
+#define MBX_REGS_VERSION 2u
 #define MBX_REGS_UNIT_NONE UINT32_MAX
 #define MBX_REGS_NAME_MAX 200
 
@@ -70,14 +70,16 @@ struct mbx_regs_header {
 	uint32_t reserved;
 };
 
-/* One IP address the server answers on, and its unit ids. */
+/* The IP addresses the server answers on, and its unit ids. Neither
+ * address: any address (mbxdp without --config). */
 struct mbx_regs_server {
-	uint32_t addr; /* IPv4, network order; 0 = any address (mbxdp without --config) */
+	uint32_t addr; /* IPv4, network order; 0: none */
 	uint32_t n_units; /* distinct units configured on it */
 	/* Index into the unit records for each unit id of the MBAP header
 	 * (MIG 4.4.1.2: 0 and 0xFF name the server's own unit), or
 	 * MBX_REGS_UNIT_NONE when the id is not configured. */
 	uint32_t unit_index[256];
+	uint8_t addr6[16]; /* IPv6, as on the wire; all zero: none */
 };
 
 struct mbx_regs_table {
@@ -234,10 +236,11 @@ int mbx_regs_open(struct mbx_regs *r, const char *name, char *err, size_t err_ro
 void mbx_regs_close(struct mbx_regs *r);
 
 /* The unit that answers unit id `unit_id` on server address `addr` (IPv4,
- * network order; a server with address 0 answers any address), or NULL. */
+ * network order; a server with neither address answers any address), or
+ * NULL. */
 struct mbx_regs_unit *mbx_regs_find(const struct mbx_regs *r, uint32_t addr, uint8_t unit_id);
 
-/* What a tool means by "the unit": server is an IPv4 address in text, or
+/* What a tool means by "the unit": server is an IPv4 or IPv6 address in text, or
  * NULL for the model's only server; unit_id is 0..255, or -1 for that
  * server's only unit. Returns the unit, or NULL with a message in err that
  * names the choices (several servers or units, no such address or id). */

@@ -151,7 +151,7 @@ class Store:
         return False
 
     def unit(self, server=None, unit=None):
-        """The unit with id unit (0-255) on the server with IPv4 address
+        """The unit with id unit (0-255) on the server with IPv4 or IPv6 address
         server; None picks the only server, or that server's only unit."""
         if unit is not None and not 0 <= unit <= 255:
             raise ValueError(f"unit id {unit} outside 0..255")

@@ -219,6 +219,7 @@ static int place_server(struct devmodel *d, const struct cfg_model *cfg,
 	if (cfg_server_addr6(cs, k, ms->addr6) && hash6_add(&d->model, ms->addr6, index) < 0)
 		return fail(err, room, "%s:%d: address %s is already a server's", cfg->file, cs->line,
 			    inet_ntop(AF_INET6, ms->addr6, text, sizeof(text)));
+	memcpy(rs->addr6, ms->addr6, 16);
 	for (int u = 0; u < 256; u++)
 		ms->unit_index[u] = rs->unit_index[u] = MBX_REGS_UNIT_NONE;
 	rs->n_units = 0;

@@ -40,8 +40,9 @@ static void usage(FILE *out)
 		fprintf(out, "  %-8s %s\n           %s\n", commands[i].name, commands[i].args,
 			commands[i].help);
 	fprintf(out, "\n"
-		     "REG-OPTIONS: --server ADDR (IPv4; needed when the model has several servers),\n"
-		     "             --unit ID (0-255; needed when the server has several units).\n"
+		     "REG-OPTIONS: --server ADDR (IPv4 or IPv6; needed when the model has several\n"
+		     "             servers), --unit ID (0-255; needed when the server has\n"
+		     "             several units).\n"
 		     "TABLE: coils (co), discrete-inputs (di), holding-registers (hr),\n"
 		     "       input-registers (ir), file-records (fr: file F record R at\n"
 		     "       (F-1)*10000+R). Every table can be set, inputs included: that is\n"

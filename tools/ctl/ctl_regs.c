@@ -212,14 +212,20 @@ static void busy(const char *cmd)
 		cmd);
 }
 
-/* A JSON object with the unit's identity: "server":"198.18.0.1","unit":5. */
+/* A JSON object with the unit's identity: "server":"198.18.0.1","unit":5;
+ * an IPv6-only server by its IPv6 address, a dual-stack one by its IPv4
+ * one (either selects it). */
 static json_t *json_unit(const struct mbx_regs *r, const struct mbx_regs_unit *u)
 {
-	char a[INET_ADDRSTRLEN];
+	static const uint8_t none[16];
+	char a[INET6_ADDRSTRLEN];
 	uint32_t s = __atomic_load_n(&u->server, __ATOMIC_RELAXED);
-	struct in_addr in = { .s_addr = s < r->n_servers ? mbx_regs_server_at(r, s)->addr : 0 };
+	const struct mbx_regs_server *rs = s < r->n_servers ? mbx_regs_server_at(r, s) : NULL;
 
-	inet_ntop(AF_INET, &in, a, sizeof(a));
+	if (rs && !rs->addr && memcmp(rs->addr6, none, 16))
+		inet_ntop(AF_INET6, rs->addr6, a, sizeof(a));
+	else
+		inet_ntop(AF_INET, rs ? &rs->addr : (const void *)none, a, sizeof(a));
 	return json_pack("{s:s,s:i}", "server", a, "unit", (int)u->unit_id);
 }
 

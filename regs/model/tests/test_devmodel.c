@@ -689,6 +689,46 @@ static void test_store_shared_with_another_mapping(void **state)
 	mbx_regs_close(&other);
 }
 
+/* IPv6 servers in the store: another process finds them by their IPv6
+ * address, and an IPv6-only server is not taken for one on every
+ * address. */
+static void test_store_ipv6_servers(void **state)
+{
+	static char name[64];
+	char err[256];
+	struct mbx_regs other;
+	struct mbx_regs_unit *u;
+	uint16_t v;
+
+	(void)state;
+	snprintf(name, sizeof(name), "mbxD-test-devmodel6-%d", (int)getpid());
+	write_file(ipv6_servers);
+	if (devmodel_load(&dm, path, name, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	ctx.model = &dm.model;
+	assert_int_equal(mbx_regs_open(&other, name, err, sizeof(err)), 0);
+	u = mbx_regs_select(&other, "2001:2::a:2", 1, err, sizeof(err));
+	assert_non_null(u);
+	assert_int_equal(u->server, 2);
+	connect6_to("2001:2::a:2", "2001:2:1::1");
+	expect_unit_pdu(1, BYTES(0x06, 0x00, 0x04, 0x0B, 0xAD), BYTES(0x06, 0x00, 0x04, 0x0B, 0xAD));
+	assert_int_equal(mbx_regs_read(&other, u, MBX_REGS_HOLDING_REGISTERS, 4, 1, &v), 0);
+	assert_int_equal(v, 0x0BAD);
+	/* The dual-stack server by either address. */
+	assert_ptr_equal(mbx_regs_select(&other, "2001:2::1e", 1, err, sizeof(err)),
+			 mbx_regs_select(&other, "198.18.0.30", 1, err, sizeof(err)));
+	assert_ptr_equal(mbx_regs_find(&other, ip("198.18.0.30"), 1),
+			 mbx_regs_select(&other, "198.18.0.30", 1, err, sizeof(err)));
+	/* No server on these: the IPv6-only ones answer no other address. */
+	assert_null(mbx_regs_find(&other, ip("198.18.0.99"), 1));
+	assert_null(mbx_regs_select(&other, "198.18.0.99", 1, err, sizeof(err)));
+	assert_string_equal(err, "no server with address 198.18.0.99 in this model");
+	assert_null(mbx_regs_select(&other, "2001:2::a:9", 1, err, sizeof(err)));
+	assert_null(mbx_regs_select(&other, "2001:2::zz", 1, err, sizeof(err)));
+	assert_string_equal(err, "server '2001:2::zz' is not an IPv4 or IPv6 address");
+	mbx_regs_close(&other);
+}
+
 /* A writer that died holding a unit's seqlock: that unit answers busy
  * (exception 06, MAP 7) after a bounded wait; its neighbours are served. */
 static void test_stuck_writer_makes_unit_busy(void **state)
@@ -779,6 +819,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_functions_switched_off_per_unit, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_rules_and_sequences, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_store_shared_with_another_mapping, no_setup, cleanup),
+		cmocka_unit_test_setup_teardown(test_store_ipv6_servers, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_stuck_writer_makes_unit_busy, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_ten_thousand_devices, no_setup, cleanup),
 		cmocka_unit_test_setup_teardown(test_default_model, setup, teardown),

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes a register store file (regs/mbx_regs.h, layout version 1) by
+"""Writes a register store file (regs/mbx_regs.h, layout version 2) by
 hand: a valid one, or one crafted the way a hostile writer of /dev/shm
 could, for the readers' checks (mbxdp-ctl, libmbxdp_regs, Python).
 
@@ -13,7 +13,8 @@ import sys
 
 MAGIC = 0x5347455244584D42
 HEADER = struct.Struct("<QIIQIIQQIIII")  # struct mbx_regs_header
-SERVER_SIZE = 8 + 256 * 4
+SERVER_SIZE = 8 + 256 * 4 + 16  # addresses, units, unit index, IPv6 address
+VERSION = 2
 UNIT_SIZE = 128  # 16 bytes, 5 tables of 16, aligned to 64
 SIZE = 4096
 SERVERS_OFF = 64
@@ -39,7 +40,7 @@ KINDS = {
 def craft(kind):
     k = KINDS[kind]
     buf = bytearray(SIZE)
-    HEADER.pack_into(buf, 0, MAGIC, 1, HEADER.size, k.get("total_size", SIZE), 1,
+    HEADER.pack_into(buf, 0, MAGIC, VERSION, HEADER.size, k.get("total_size", SIZE), 1,
                      k.get("n_units", 1), k.get("servers_off", SERVERS_OFF),
                      k.get("units_off", UNITS_OFF), SERVER_SIZE, UNIT_SIZE, 0, 0)
     index = [0xFFFFFFFF] * 256
