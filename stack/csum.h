@@ -64,15 +64,19 @@ static inline uint64_t csum_tcp_pseudo(uint32_t saddr, uint32_t daddr, uint32_t 
 	return (uint64_t)saddr + daddr + __builtin_bswap16(6) + __builtin_bswap16((uint16_t)tcp_len);
 }
 
-/* The IPv6 pseudo-header sum (RFC 8200 8.1) of an upper-layer packet of
- * len bytes (below 65536: no jumbograms) and next header nh: TCP or
- * ICMPv6 (RFC 4443 2.3). Length and next header are 32-bit words whose
- * high halves are zero, so each adds as its low half. */
-static inline uint64_t csum_ip6_pseudo(const uint8_t *saddr, const uint8_t *daddr, uint32_t len,
-				       uint8_t nh)
+/* The IPv6 pseudo-header sum (RFC 8200 8.1): its addresses' part, the
+ * same for a reply (the sum does not depend on their order), then with
+ * the length of an upper-layer packet (below 65536: no jumbograms) and its
+ * next header nh, TCP or ICMPv6 (RFC 4443 2.3). Length and next header are
+ * 32-bit words whose high halves are zero, so each adds as its low half. */
+static inline uint64_t csum_ip6_addrs(const uint8_t *saddr, const uint8_t *daddr)
 {
-	return csum_add(csum_add(0, saddr, 16), daddr, 16) + __builtin_bswap16(nh) +
-	       __builtin_bswap16((uint16_t)len);
+	return csum_add(csum_add(0, saddr, 16), daddr, 16);
+}
+
+static inline uint64_t csum_ip6_pseudo(uint64_t addrs, uint32_t len, uint8_t nh)
+{
+	return addrs + __builtin_bswap16(nh) + __builtin_bswap16((uint16_t)len);
 }
 
 #endif

@@ -62,6 +62,9 @@ int stack_init(struct stack *s, const struct stack_config *cfg, const struct mb_
 		memcpy(s->addrs6, cfg->addrs6, cfg->n_addrs6 * sizeof(*cfg->addrs6));
 	s->n_addrs6 = cfg->n_addrs6;
 	s->owns_addrs = cfg->n_addrs || cfg->n_addrs6;
+	for (uint32_t i = 0; i < cfg->n_addrs6; i++)
+		local6_add(&s->local6, cfg->addrs6[i]); /* the table is empty: never full */
+	s->n_local6_owned = s->local6.n;
 	memcpy(s->mac, cfg->mac, sizeof(s->mac));
 	return 0;
 }

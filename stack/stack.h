@@ -260,6 +260,9 @@ struct stack {
 	uint8_t addrs6[STACK_MAX_ADDRS][16]; /* owned IPv6 addresses */
 	uint32_t n_addrs6;
 	uint8_t owns_addrs; /* n_addrs or n_addrs6: packets only to those */
+	/* The owned IPv6 addresses are the local table's indexes below this
+	 * (tcp/addr6.h), so one lookup finds and checks a destination. */
+	uint32_t n_local6_owned;
 	uint8_t mac[6];
 	/* Our MAC as the peers address it, for frame-less segments: learnt
 	 * when a connection opens (one interface per stack). */

@@ -125,7 +125,8 @@ static __attribute__((noinline)) enum frame_kind frame_check6(struct stack *s, s
 {
 	const uint8_t *ip = f->data + l2, *tcp;
 	struct tcp_seg *seg = &in->seg;
-	uint32_t tot, off = IP6_HDR_LEN, tcp_len, doff;
+	uint32_t tot, off = IP6_HDR_LEN, tcp_len, doff, local;
+	uint64_t addrs;
 	uint8_t nh;
 
 	if (f->len < l2 + IP6_HDR_LEN)
@@ -179,7 +180,9 @@ static __attribute__((noinline)) enum frame_kind frame_check6(struct stack *s, s
 		s->ctr.drop_ip6_bad_source++;
 		return FRAME_DROPPED;
 	}
-	if (s->owns_addrs && !stack_owns6(s, ip + 24)) {
+	/* The stack's own addresses are the local table's first (stack.c). */
+	local = local6_find(&s->local6, ip + 24);
+	if (s->owns_addrs && local >= s->n_local6_owned) {
 		s->ctr.drop_not_our_address++;
 		return FRAME_DROPPED;
 	}
@@ -192,14 +195,16 @@ static __attribute__((noinline)) enum frame_kind frame_check6(struct stack *s, s
 		s->ctr.drop_tcp_bad_header++;
 		return FRAME_DROPPED;
 	}
-	if (csum_fold(csum_add(csum_ip6_pseudo(ip + 8, ip + 24, tcp_len, IP6_NH_TCP), tcp, tcp_len))) {
+	addrs = csum_ip6_addrs(ip + 8, ip + 24);
+	if (csum_fold(csum_add(csum_ip6_pseudo(addrs, tcp_len, IP6_NH_TCP), tcp, tcp_len))) {
 		s->ctr.drop_tcp_bad_csum++;
 		return FRAME_DROPPED;
 	}
 	seg->v6 = 1;
 	memcpy(seg->addr6, ip + 8, 32);
 	seg->saddr = addr6_conn_key(s->conns.hash_key, seg->addr6);
-	seg->daddr = local6_find(&s->local6, seg->addr6 + 16);
+	seg->daddr = local;
+	seg->reply.sum6 = addrs;
 	seg->reply.saddr6 = seg->addr6 + 16;
 	seg->reply.daddr6 = seg->addr6;
 	seg->reply.l3_len = IP6_HDR_LEN;

@@ -23,7 +23,7 @@ static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
 int stack_owns6(const struct stack *s, const uint8_t addr[16])
 {
 	for (uint32_t i = 0; i < s->n_addrs6; i++)
-		if (memcmp(s->addrs6[i], addr, 16) == 0)
+		if (addr6_equal(s->addrs6[i], addr))
 			return 1;
 	return 0;
 }
@@ -43,7 +43,8 @@ int stack_solicited6(const struct stack *s, const uint8_t addr[16])
  * checksum field is 0. */
 static uint16_t icmp6_csum(const uint8_t *ip, const uint8_t *msg, uint32_t len)
 {
-	return csum_fold(csum_add(csum_ip6_pseudo(ip + 8, ip + 24, len, IP6_NH_ICMP6), msg, len));
+	return csum_fold(
+		csum_add(csum_ip6_pseudo(csum_ip6_addrs(ip + 8, ip + 24), len, IP6_NH_ICMP6), msg, len));
 }
 
 /* Sends the message of len bytes now at ip + 40, from src to dst with hop

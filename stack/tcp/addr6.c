@@ -11,6 +11,7 @@ int local6_init(struct local6_table *t, uint64_t key)
 	t->addr = calloc(LOCAL6_MAX, sizeof(*t->addr));
 	t->slots = calloc(LOCAL6_SLOTS, sizeof(*t->slots));
 	t->n = 0;
+	t->last = 0;
 	t->key = key;
 	if (!t->addr || !t->slots) {
 		local6_free(t);
@@ -34,16 +35,19 @@ static uint32_t slot_of(const struct local6_table *t, const uint8_t a[16])
 {
 	uint32_t i = addr6_conn_key(t->key, a) & (LOCAL6_SLOTS - 1);
 
-	while (t->slots[i] && memcmp(t->addr[t->slots[i] - 1], a, 16) != 0)
+	while (t->slots[i] && !addr6_equal(t->addr[t->slots[i] - 1], a))
 		i = (i + 1) & (LOCAL6_SLOTS - 1);
 	return i;
 }
 
-uint32_t local6_find(const struct local6_table *t, const uint8_t a[16])
+uint32_t local6_find_slow(struct local6_table *t, const uint8_t a[16])
 {
-	uint32_t v = t->slots ? t->slots[slot_of(t, a)] : 0;
+	uint32_t v = t->slots[slot_of(t, a)];
 
-	return v ? v - 1u : LOCAL6_NONE;
+	if (!v)
+		return LOCAL6_NONE;
+	t->last = v - 1u;
+	return t->last;
 }
 
 uint32_t local6_add(struct local6_table *t, const uint8_t a[16])

@@ -39,8 +39,20 @@ struct local6_table {
 	uint8_t (*addr)[16]; /* by index */
 	uint16_t *slots; /* index + 1, 0: free */
 	uint32_t n;
+	/* The index found last: a worker serves one address, or a few, so
+	 * most lookups are a compare of 16 bytes. */
+	uint32_t last;
 	uint64_t key;
 };
+
+static inline int addr6_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x[2], y[2];
+
+	memcpy(x, a, 16);
+	memcpy(y, b, 16);
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
 
 /* A keyed 32-bit fold of the first len8 * 8 bytes of an address (2: all
  * of it, 1: its /64). Keyed with the run's secret hash key, so that no
@@ -80,7 +92,13 @@ int local6_init(struct local6_table *t, uint64_t key);
 void local6_free(struct local6_table *t);
 
 /* The index of local address a, or LOCAL6_NONE. */
-uint32_t local6_find(const struct local6_table *t, const uint8_t a[16]);
+uint32_t local6_find_slow(struct local6_table *t, const uint8_t a[16]);
+static inline uint32_t local6_find(struct local6_table *t, const uint8_t a[16])
+{
+	if (__builtin_expect(t->n && addr6_equal(t->addr[t->last], a), 1))
+		return t->last;
+	return local6_find_slow(t, a);
+}
 /* The same, adding a if it is new: LOCAL6_NONE when the table is full. */
 uint32_t local6_add(struct local6_table *t, const uint8_t a[16]);
 

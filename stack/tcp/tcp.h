@@ -46,6 +46,7 @@ struct tcp_addrs {
 	uint32_t saddr, daddr;
 	uint16_t sport, dport;
 	const uint8_t *saddr6, *daddr6; /* NULL for IPv4 */
+	uint64_t sum6; /* IPv6: csum_ip6_addrs() of the two */
 	/* The IP header's length: IPv4 without options (IP_HDR_LEN), or
 	 * IPv6 without extension headers (IP6_HDR_LEN). */
 	uint32_t l3_len;

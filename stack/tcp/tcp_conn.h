@@ -182,7 +182,7 @@ static inline int conn_is(const struct conn_table *t, const struct tcp_conn *c, 
 {
 	if (c->raddr != raddr || c->rport != rport || c->lport != lport || c->laddr != laddr)
 		return 0;
-	return !raddr6 || memcmp(t->raddr6[c - t->conns], raddr6, 16) == 0;
+	return !raddr6 || addr6_equal(t->raddr6[c - t->conns], raddr6);
 }
 
 /* From slot i on, the first slot whose tag is tag; CONN_NONE when a free

@@ -95,7 +95,7 @@ void tcp_out_finish6(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint
 	w3 = (hdr_len / 4) << 4 | (uint32_t)flags << 8 | (uint32_t)__builtin_bswap16(wnd) << 16;
 	if (mss_option)
 		opt = 2u | 4u << 8 | (uint32_t)__builtin_bswap16(mss_option) << 16;
-	sum = csum_ip6_pseudo(a->saddr6, a->daddr6, tcp_len, 6) + w0 + w1 + w2 + w3 + opt;
+	sum = csum_ip6_pseudo(a->sum6, tcp_len, 6) + w0 + w1 + w2 + w3 + opt;
 	sum = csum_add(sum, tcp + hdr_len, payload_len);
 	put32(tcp, w0);
 	put32(tcp + 4, w1);

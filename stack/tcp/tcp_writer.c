@@ -7,6 +7,7 @@
  * (RFC 9293 3.8.6). */
 #include <string.h>
 
+#include "csum.h"
 #include "priv/tcp_priv.h"
 
 static uint32_t segment_cap(const struct tcp_writer *w, const struct mbx_frame *f)
@@ -56,6 +57,7 @@ void tcp_writer_init_conn(struct tcp_writer *w, struct stack *s, struct tcp_conn
 		w->reply.l3_len = IP6_HDR_LEN;
 		w->reply.saddr6 = local6_addr(&s->local6, c->laddr);
 		w->reply.daddr6 = s->conns.raddr6[c - s->conns.conns];
+		w->reply.sum6 = csum_ip6_addrs(w->reply.saddr6, w->reply.daddr6);
 	}
 	w->l2_len = tcp_out_l2(s, c, w->l2);
 	w->l2_saved = 1;
