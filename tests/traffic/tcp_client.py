@@ -7,13 +7,12 @@ import sys
 from scapy.all import IP, TCP, Ether, Raw
 
 from wire import (CLIENT_MAC, SERVER_MAC, CLIENT_IP, SERVER_IP, OUR_MSS, WINDOW,
-                  from_stack, read_regs, regs_resp, fixture, main)
+                  action, from_stack, read_regs, regs_resp, fixture, main)
 
 
 # A client stack (--role client): the stack at SERVER_IP and SERVER_MAC
 # opens connections to a Modbus server, the peer, at CLIENT_IP:502. Its
 # application acts through action frames (fixture_runner.c).
-ACTION_MAC = "02:00:00:00:00:fe"
 TICK = 2 ** 20 / 1e9  # the stack's timer tick, s
 
 
@@ -34,9 +33,7 @@ class Peer:
 
     def act(self, text, at=None):
         """An action of the stack's application."""
-        pkt = Ether(src=ACTION_MAC, dst=SERVER_MAC, type=0x88B5) / Raw(text.encode())
-        pkt.mbx_at = at
-        return pkt
+        return action(text, at)
 
     def pe(self, flags, payload=b"", seq=None, ack=None, mss=None, at=None):
         """A segment from the peer; advances its sequence number."""
