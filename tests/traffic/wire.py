@@ -158,6 +158,16 @@ def fixture(fn=None, args=""):
     return register(fn) if fn else register
 
 
+def dropped(name, doc, frame, counter):
+    """Registers a fixture named name, described by doc: the stack drops
+    frame, sends nothing, and counts it under counter (its only drop)."""
+    def f():
+        return [frame, counts(**{counter: 1})]
+    f.__name__ = name
+    f.__doc__ = doc
+    fixture(f)
+
+
 def stamp(frames):
     """Gives each frame its time: `at` seconds from the start, or its
     predecessor's (frames without one, as most, all go at 0)."""
