@@ -42,6 +42,9 @@ struct harness_opts {
 	/* A client stack for this application (stack_config.app): no port
 	 * served, the same address and MAC as its own. */
 	const struct stack_app *app;
+	/* With a model, harness_init's addresses all the same: ARP, ICMP,
+	 * ND answered for them, IP taken only to them. */
+	int own_addresses;
 };
 int harness_init_opts(struct harness *h, uint32_t max_conns, uint32_t n_frames,
 		      const struct harness_opts *o);
