@@ -139,6 +139,51 @@ def ipv4_and_ipv6_together():
     return f + [counts(conn_opened=2)]
 
 
+# What the stack sends with no frame to answer (timers; evictions:
+# conn_limits.py) is built from the connection's record: the IPv6 addresses
+# from its side tables.
+@fixture(args="--idle-timeout 0")
+def retransmit_v6():
+    """RFC 6298 5.4-5.5: an unacknowledged response goes again over IPv6
+    when the RTO (1 s) expires, then after twice that; an ACK stops it."""
+    c = Conn(41040, ip=CLIENT_IP6)
+    f = c.handshake()
+    f.append(c.cl("PA", read_regs(1, 30, 2), at=0.0))
+    start = c.sseq
+    f.append(c.sv("PA", regs_resp(1, 30, 2)))
+    f.append(c.sv("PA", regs_resp(1, 30, 2), seq=start, at=1.1))
+    f.append(c.sv("PA", regs_resp(1, 30, 2), seq=start, at=3.2))
+    f += [c.cl("A", at=3.3), c.cl("A", at=60.0)]  # nothing more
+    return f
+
+
+@fixture(args="--idle-timeout 0 --keepalive 2,1,2")
+def keepalive_tagged_v6():
+    """RFC 1122 4.2.3.6 over IPv6 behind a tag: a probe
+    <SEQ=SND.NXT-1><ACK=RCV.NXT><CTL=ACK> after the idle time; after COUNT
+    unanswered probes the connection is reset, the tag kept throughout."""
+    a = Conn(41041, ip=CLIENT_IP6, vlan=7)
+    f = a.handshake()
+    f += [a.sv("A", seq=a.sseq - 1, at=2.01), a.cl("A", at=2.5)]
+    f += [a.sv("A", seq=a.sseq - 1, at=4.51), a.sv("A", seq=a.sseq - 1, at=5.52)]
+    f.append(a.sv("R", at=6.53))
+    return f
+
+
+@fixture(args="--idle-timeout 10 --time-wait 1000")
+def idle_timeout_close_v6():
+    """MIG 4.2.1 and RFC 9293 3.6: an idle IPv6 connection is closed by our
+    FIN; the peer's FIN is acknowledged (TIME-WAIT); after TIME-WAIT a
+    segment finds no connection: RST."""
+    a = Conn(41042, ip=CLIENT_IP6)
+    f = a.handshake()
+    f += [a.cl("PA", read_regs(5, 5, 1), at=1), a.sv("PA", regs_resp(5, 5, 1)), a.cl("A")]
+    f.append(a.sv("FA", at=11.05))
+    f += [a.cl("A"), a.cl("FA"), a.sv("A")]
+    f += [a.cl("A", at=12.5), a.sv("R", seq=a.sseq)]
+    return f
+
+
 # RFC 8200 4.1 and 4.3-4.6: extension headers before TCP that a host steps
 # over; the answers carry none.
 @fixture

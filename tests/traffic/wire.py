@@ -130,8 +130,8 @@ class Conn:
             self.sseq += len(payload) + ("S" in flags) + ("F" in flags)
         return pkt
 
-    def handshake(self):
-        syn = self.cl("S", options=[("MSS", self.mss)] if self.mss else [])
+    def handshake(self, at=None):
+        syn = self.cl("S", options=[("MSS", self.mss)] if self.mss else [], at=at)
         synack = self.sv("SA", mss=OUR_MSS6 if self.v6 else OUR_MSS)
         return [syn, synack, self.cl("A")]
 
