@@ -36,6 +36,8 @@
  * same address and MAC, whose peer is a server at 198.18.0.2:502. Its
  * application is driven by these actions besides:
  *   connect LPORT         stack_connect from LPORT, which must succeed
+ *   connect6 LPORT        stack_connect6 from 2001:2::1 LPORT to the peer
+ *                         at 2001:2::2:502, which must succeed
  *   send LPORT HEX        stack_send of the bytes, which must succeed
  *   close LPORT           stack_close, which must succeed
  *   abort LPORT           stack_abort
@@ -61,6 +63,8 @@
 #define ETH_P_IPV6 0x86dd
 #define PEER_IP 0xc6120002u /* 198.18.0.2: a client stack's peer */
 #define STACK_IP 0xc6120001u
+static const uint8_t peer_ip6[16] = { 0x20, 0x01, 0, 2, [15] = 2 }; /* 2001:2::2 */
+static const uint8_t stack_ip6[16] = { 0x20, 0x01, 0, 2, [15] = 1 };
 
 struct frame {
 	uint8_t data[2048];
@@ -187,9 +191,11 @@ static int action(const uint8_t *text, uint32_t len)
 		return -1;
 	}
 	conn = port_conn[port];
-	if (!strcmp(verb, "connect")) {
-		r = stack_connect(h.stack, htonl(STACK_IP), (uint16_t)port, htonl(PEER_IP), 502, peer_mac,
-				  CONN_L2_UNTAGGED, &conn);
+	if (!strcmp(verb, "connect") || !strcmp(verb, "connect6")) {
+		r = verb[7] ? stack_connect6(h.stack, stack_ip6, (uint16_t)port, peer_ip6, 502, peer_mac,
+					     CONN_L2_UNTAGGED, &conn) :
+			      stack_connect(h.stack, htonl(STACK_IP), (uint16_t)port, htonl(PEER_IP), 502,
+					    peer_mac, CONN_L2_UNTAGGED, &conn);
 		if (r == 0) {
 			port_conn[port] = conn;
 			conn_port[conn] = (uint16_t)port;
