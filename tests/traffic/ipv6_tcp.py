@@ -73,6 +73,19 @@ def default_mss_v6():
 
 
 @fixture
+def send_mss_capped_v6():
+    """RFC 9293 3.7.1: the MSS we send with is the peer's, but no more than
+    our MTU allows over IPv6 (1500 - 40 - 20 = 1440): a peer announcing
+    1460 (an IPv4 figure) gets 1554 bytes of responses as 1440 + 114."""
+    c = Conn(41012, ip=CLIENT_IP6, mss=1460)
+    f = c.handshake()
+    reqs = b"".join(read_regs(i, i, 125) for i in range(6))
+    resps = b"".join(regs_resp(i, i, 125) for i in range(6))
+    f += [c.cl("PA", reqs), c.sv("A", resps[:1440]), c.sv("PA", resps[1440:])]
+    return f
+
+
+@fixture
 def split_request_v6():
     """RFC 9293 3.8: a request split inside its MBAP header is
     acknowledged, held, and answered when complete."""
