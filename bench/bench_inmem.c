@@ -19,6 +19,12 @@
  *       each: D unit ids 1..D on one address when D <= 10, else D / 10
  *       addresses with units 1..10, each device with registers of its own.
  *       Connection i talks to device i mod D.
+ *   bench_inmem ... --ipv6
+ *       The same over IPv6 (RFC 8200): the same connection counts, from
+ *       sources in 2001:2:0:1::/64 (62,500 of them for a million) to
+ *       2001:2::1, so that a request's cost over IPv6 compares with its
+ *       cost over IPv4. The default model only: a device model's servers
+ *       have IPv4 addresses.
  *   bench_inmem --lifecycles N [--conns B]
  *       N whole connections, B at a time: SYN, ACK, request, FIN, last ACK.
  *       Fails unless every batch ends with an empty table, the ADU and
@@ -55,6 +61,7 @@ static struct mbx_frame frames[WINDOW];
 static struct telemetry tel;
 static struct telemetry_worker tel_worker;
 static uint32_t burst = MBX_BURST;
+static int ipv6; /* --ipv6 */
 
 /* The device each connection talks to, and where its requests read. */
 #define DEVICE_REGS 100
@@ -87,7 +94,8 @@ static int fail(const char *fmt, uint64_t a, uint64_t b)
 }
 
 /* Connection i: PORTS_PER_SOURCE ports of source SOURCE_FIRST + i / 16, so
- * a million connections come from 62,500 addresses, as from a large plant. */
+ * a million connections come from 62,500 addresses, as from a large plant;
+ * over IPv6 of source 2001:2:0:1:: + i / 16. */
 static struct fb_flow flow(uint32_t i)
 {
 	struct fb_flow fl = {
@@ -95,7 +103,12 @@ static struct fb_flow flow(uint32_t i)
 		.client_ip = SOURCE_FIRST + i / PORTS_PER_SOURCE,
 		.server_ip = n_devices ? DEVICE_ADDR_FIRST + (i % n_devices) % n_servers : 0xc6120001,
 		.client_port = (uint16_t)(10000 + i % PORTS_PER_SOURCE), .server_port = 502, .vlan = -1,
+		.v6 = ipv6,
+		.client_ip6 = { 0x20, 0x01, 0, 2, 0, 1 },
+		.server_ip6 = { 0x20, 0x01, 0, 2, [15] = 1 },
 	};
+
+	fb_put32(fl.client_ip6 + 12, i / PORTS_PER_SOURCE);
 	return fl;
 }
 
@@ -164,7 +177,7 @@ static int check_responses(uint32_t first, uint32_t n, uint32_t round, uint8_t e
 		struct fb_seg s;
 
 		fb_parse(h.out[i].data, h.out[i].len, &s);
-		if (!s.ok || s.len != 29 || s.seq != c->ack || s.ack != c->seq + 12 + !!extra_flags ||
+		if (!s.ok || s.v6 != ipv6 || s.len != 29 || s.seq != c->ack || s.ack != c->seq + 12 + !!extra_flags ||
 		    s.flags != (FB_ACK | FB_PSH | extra_flags) || s.payload[7] != 3 || s.payload[8] != 20 ||
 		    (s.payload[0] << 8 | s.payload[1]) != tid || s.payload[6] != unit_of(conn) ||
 		    (s.payload[9] << 8 | s.payload[10]) != addr ||
@@ -227,7 +240,7 @@ static int handshake(uint32_t n, uint32_t base, uint64_t *ns)
 			struct fb_seg s;
 
 			fb_parse(h.out[i].data, h.out[i].len, &s);
-			if (!s.ok || s.flags != (FB_SYN | FB_ACK) || s.ack != 1)
+			if (!s.ok || s.v6 != ipv6 || s.flags != (FB_SYN | FB_ACK) || s.ack != 1)
 				return fail("connection %llu: bad SYN-ACK (%llu)", first + i, s.flags);
 			c->seq = 1;
 			c->ack = s.seq + 1;
@@ -270,9 +283,9 @@ static int bench_requests(uint32_t n_conns, uint32_t rounds)
 		double median = (double)round_ns[rounds / 2] / n_conns;
 		double mean = (double)total_ns / ((double)n_conns * rounds);
 
-		printf("devices %u\nconnections %u\nrequests %llu\nns_per_request_median %.1f\n"
+		printf("ip_version %d\ndevices %u\nconnections %u\nrequests %llu\nns_per_request_median %.1f\n"
 		       "ns_per_request_mean %.1f\nns_per_request_p99 %.1f\nmrps_median %.2f\n",
-		       n_devices ? n_devices : 1, n_conns, (unsigned long long)n_conns * rounds, median, mean,
+		       ipv6 ? 6 : 4, n_devices ? n_devices : 1, n_conns, (unsigned long long)n_conns * rounds, median, mean,
 		       (double)round_ns[rounds - 1 - rounds / 100] / n_conns, 1000.0 / median);
 	}
 	free(round_ns);
@@ -388,6 +401,22 @@ static int bench(uint32_t n, uint32_t rounds, uint64_t lifecycles, const struct 
 	return rc;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: bench_inmem [--conns N[,N...]] [--rounds N] [--burst B] [--devices D] [--ipv6]\n"
+		   "       bench_inmem --lifecycles N [--conns B] [--ipv6]\n"
+		   "  the stack in memory, no I/O: ns per FC 03 request, or per whole connection\n"
+		   "  --conns       connections, 1 to 1000000; a list runs each on a fresh stack\n"
+		   "                (up to 8; default 1000); with --lifecycles, how many at a time\n"
+		   "  --rounds      requests per connection (default 2000000 / N, at least 11)\n"
+		   "  --burst       frames per burst, 1 to %u (default %u)\n"
+		   "  --devices     D simulated devices: 1 to 10, or a multiple of 10 up to 100000\n"
+		   "  --ipv6        the same over IPv6 (the default model only, not with --devices)\n"
+		   "  --lifecycles  N whole connections: SYN, ACK, request, FIN, last ACK\n"
+		   "  --help, --version\n",
+		MBX_BURST, MBX_BURST);
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t counts[MAX_COUNTS] = { 1000 }, n_counts = 1, rounds = 0, max_count = 0;
@@ -410,7 +439,15 @@ int main(int argc, char **argv)
 			lifecycles = strtoull(argv[++i], 0, 10);
 		else if (i + 1 < argc && !strcmp(argv[i], "--devices"))
 			n_devices = (uint32_t)strtoul(argv[++i], 0, 10);
-		else
+		else if (!strcmp(argv[i], "--ipv6"))
+			ipv6 = 1;
+		else if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("bench_inmem %s\n", MBXDP_VERSION);
+			return 0;
+		} else
 			n_counts = 0;
 	}
 	units_per_server = n_devices <= 10 ? n_devices : 10;
@@ -420,9 +457,12 @@ int main(int argc, char **argv)
 	if (n_counts == 0 || burst == 0 ||
 	    burst > MBX_BURST || n_devices > 100000 || (n_devices > 10 && n_devices % 10) ||
 	    (lifecycles && n_counts != 1)) {
-		fprintf(stderr, "usage: bench_inmem [--conns N[,N...]] [--rounds N] [--burst B] "
-				"[--devices D] | --lifecycles N [--conns B]\n"
-				"  N, B: 1..1000000 (up to 8 counts); D: 1..10, or a multiple of 10 up to 100000\n");
+		usage(stderr);
+		return 2;
+	}
+	if (ipv6 && n_devices) {
+		fprintf(stderr, "bench_inmem: --ipv6 serves the default model only: the servers of "
+				"--devices have IPv4 addresses\n");
 		return 2;
 	}
 	if (n_devices)

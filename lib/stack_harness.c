@@ -28,6 +28,7 @@ int harness_init_opts(struct harness *h, uint32_t max_conns, uint32_t n_frames,
 	static const uint32_t addr = 0x010012c6; /* 198.18.0.1, network order */
 	static const uint8_t addr6[1][16] = { { 0x20, 0x01, 0, 2, [15] = 1 } }; /* 2001:2::1 */
 	const struct cfg_model *model = o->model;
+	const uint32_t owned = !model || o->own_addresses;
 	struct stack_config cfg = {
 		.max_conns = max_conns,
 		/* Room for a whole benchmark round in flight, and a
@@ -40,10 +41,10 @@ int harness_init_opts(struct harness *h, uint32_t max_conns, uint32_t n_frames,
 		.ports = o->app ? NULL : &port,
 		.n_ports = o->app ? 0 : 1,
 		.secret = "fixed test secret, 24 B",
-		.addrs = model ? NULL : &addr,
-		.n_addrs = model ? 0 : 1,
-		.addrs6 = model ? NULL : addr6,
-		.n_addrs6 = model ? 0 : 1,
+		.addrs = owned ? &addr : NULL,
+		.n_addrs = owned,
+		.addrs6 = owned ? addr6 : NULL,
+		.n_addrs6 = owned,
 		.mac = { 0x02, 0, 0, 0, 0, 0x01 },
 		.app = o->app,
 	};

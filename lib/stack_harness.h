@@ -24,8 +24,9 @@ struct harness {
 };
 
 /* A stack with the default device image, the given table size, MSS 1460,
- * port 502, a fixed secret, the default connection policy, and the address
- * 198.18.0.1 with the MAC 02:00:00:00:00:01 as its own. Returns 0 or -1. */
+ * port 502, a fixed secret, the default connection policy, and the addresses
+ * 198.18.0.1 and 2001:2::1 with the MAC 02:00:00:00:00:01 as its own.
+ * Returns 0 or -1. */
 int harness_init(struct harness *h, uint32_t max_conns, uint32_t n_frames);
 /* The same stack serving a configured model instead, owning no address (as
  * on AF_XDP): TCP to any address is taken, and the model's servers answer. */
@@ -41,6 +42,9 @@ struct harness_opts {
 	/* A client stack for this application (stack_config.app): no port
 	 * served, the same address and MAC as its own. */
 	const struct stack_app *app;
+	/* With a model, harness_init's addresses all the same: ARP, ICMP,
+	 * ND answered for them, IP taken only to them. */
+	int own_addresses;
 };
 int harness_init_opts(struct harness *h, uint32_t max_conns, uint32_t n_frames,
 		      const struct harness_opts *o);

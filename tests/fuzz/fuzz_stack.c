@@ -8,7 +8,11 @@
  * sends is a well-formed segment with valid checksums, frames are never
  * leaked, and the connection table, the ADU pool and the send buffer pool
  * stay consistent. Time moves on at random, so retransmissions, window
- * probes and resets after too many retries happen in between.
+ * probes and resets after too many retries happen in between. A third of
+ * the clients talk IPv6, some segments behind extension headers (up to
+ * five, of every kind the stack walks or drops), and send echo requests
+ * and Neighbor Solicitations (for its address, another, or to detect a
+ * duplicate) between them.
  *
  *   fuzz_stack [--frames N] [--seed S]     (default 2,000,000 frames, seed 1) */
 #include <stdio.h>
@@ -75,6 +79,49 @@ static size_t request(uint8_t *p)
 	return n;
 }
 
+/* Puts 1 to 5 extension headers of 8 bytes after the IPv6 header of the
+ * frame of len bytes in buf: hop-by-hop, destination options, routing
+ * (mostly with no segments left) or, now and then, a fragment header, in
+ * any order. Returns the new length. */
+static size_t ext_headers(uint8_t *buf, size_t len)
+{
+	for (int k = (int)below(5); k >= 0; k--) {
+		/* next header (set by fb_ip6_insert_ext), length 0, PadN of 4 */
+		uint8_t hdr[8] = { 0, 0, 1, 4 }, nh = (uint8_t[]){ 0, 60, 43 }[below(3)];
+
+		if (nh == 43) { /* type, segments left */
+			hdr[2] = (uint8_t)below(5);
+			hdr[3] = below(4) ? 0 : (uint8_t)rnd();
+		}
+		if (!below(8)) { /* offset and M, identification */
+			nh = 44;
+			fb_put16(hdr + 2, below(2) ? 1 : (uint32_t)rnd());
+			fb_put32(hdr + 4, (uint32_t)rnd());
+		}
+		len = fb_ip6_insert_ext(buf, len, nh, hdr, sizeof(hdr));
+	}
+	return len;
+}
+
+/* An ICMPv6 echo request, or a Neighbor Solicitation for the server's
+ * address (now and then another, or from :: for duplicate detection). */
+static size_t icmp6(uint8_t *buf, const struct fb_flow *fl)
+{
+	struct fb_flow dad = *fl;
+	uint8_t target[16];
+
+	if (below(2))
+		return fb_icmp_echo(buf, fl, (uint16_t)rnd(), (uint16_t)rnd(), below(300));
+	memcpy(target, fl->server_ip6, 16);
+	if (!below(4))
+		target[15] = (uint8_t)rnd();
+	if (!below(4)) {
+		memset(dad.client_ip6, 0, 16);
+		return fb_nd_solicit(buf, &dad, target);
+	}
+	return fb_nd_solicit(buf, fl, target);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t frames = 2000000, seed = 1;
@@ -122,6 +169,10 @@ int main(int argc, char **argv)
 		if (!below(20))
 			ack = (uint32_t)rnd();
 		n = fb_tcp(buf, &c->fl, seq, ack, flags, (uint16_t)rnd(), 0, 0, payload, len);
+		if (c->fl.v6 && !below(8))
+			n = ext_headers(buf, n);
+		if (c->fl.v6 && !below(25))
+			n = icmp6(buf, &c->fl);
 		if (!below(10)) /* damage: flip bytes, or cut the frame short */
 			for (int k = (int)below(3); k >= 0; k--)
 				buf[below((uint32_t)n)] ^= (uint8_t)(1u << below(8));
@@ -150,6 +201,7 @@ int main(int argc, char **argv)
 	{
 		const struct stack *s = h.stack;
 		const char *bad = fuzz_check_pools(s);
+		uint64_t answered6 = 0;
 
 		if (bad)
 			return fail(bad, frames);
@@ -165,6 +217,16 @@ int main(int argc, char **argv)
 		       stack_open_connections(s));
 		if (s->ctr.conn_opened == 0 || s->mb->ctr.mb_requests == 0)
 			return fail("the run never reached an open connection: the test is broken", frames);
+		for (int k = 0; k < N_CLIENTS; k++)
+			answered6 += cl[k].fl.v6 ? cl[k].answered : 0;
+		printf("IPv6: segments with data %llu, echo replies %llu, advertisements %llu, "
+		       "extension headers dropped %llu\n", (unsigned long long)answered6,
+		       (unsigned long long)s->ctr.tx_icmp6_echo_reply,
+		       (unsigned long long)s->ctr.tx_nd_advert,
+		       (unsigned long long)s->ctr.drop_ip6_ext_header);
+		if (!answered6 || !s->ctr.tx_icmp6_echo_reply || !s->ctr.tx_nd_advert ||
+		    !s->ctr.drop_ip6_ext_header)
+			return fail("the run never reached IPv6's answers: the test is broken", frames);
 	}
 	harness_free(&h);
 	printf("1 passed, 0 failed\n");

@@ -19,6 +19,17 @@ struct tc_client tc_client(uint32_t ip, uint16_t port)
 	return c;
 }
 
+struct tc_client tc_client6(const uint8_t ip[16], uint16_t port)
+{
+	struct tc_client c = tc_client(0, port);
+	static const uint8_t server[16] = { 0x20, 0x01, 0, 2, [15] = 1 }; /* 2001:2::1 */
+
+	c.fl.v6 = 1;
+	memcpy(c.fl.client_ip6, ip, 16);
+	memcpy(c.fl.server_ip6, server, 16);
+	return c;
+}
+
 enum stack_verdict tc_send(struct harness *h, struct tc_client *c, uint8_t flags,
 			   const void *data, size_t len)
 {

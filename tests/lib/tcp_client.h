@@ -17,6 +17,8 @@ struct tc_client {
 
 /* A client at ip:port (host order), talking to the harness's 198.18.0.1:502. */
 struct tc_client tc_client(uint32_t ip, uint16_t port);
+/* The same over IPv6, talking to the harness's 2001:2::1. */
+struct tc_client tc_client6(const uint8_t ip[16], uint16_t port);
 
 /* Sends one segment (a SYN carries MSS 1460) after giving back the replies
  * of the previous one; advances seq. Returns the stack's verdict. */

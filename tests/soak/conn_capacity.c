@@ -6,7 +6,11 @@
  * the full table takes new connections by closing the longest idle ones
  * (MIG 4.2.1): the first eviction scans the whole table.
  *
- *   conn_capacity [N]      N connections (default 1000000); exit 0 on success */
+ * With --ipv6 the connections are IPv6 ones (the evicting ones stay
+ * IPv4): each keeps its peer's address in a side table besides its record,
+ * within the same bound.
+ *
+ *   conn_capacity [N] [--ipv6]   N connections (default 1000000); exit 0 on success */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,9 @@
 #include "tcp_client.h"
 
 #define PORTS_PER_SOURCE 8
+/* An IPv6 source is its /64 (tcp/addr6.h): 2001:2::/48 holds 65,536, so
+ * a million connections come 16 to a source. */
+#define PORTS_PER_SOURCE6 16
 #define MAX_BYTES_PER_CONN 128
 #define NEW_CONNS 10 /* opened into the full table */
 
@@ -33,30 +40,56 @@ static long resident_bytes(void)
 	return resident * sysconf(_SC_PAGESIZE);
 }
 
+static int ipv6; /* --ipv6 */
+
 /* Connection i: 8 ports on each of 125,000 addresses from 198.18.0.2 up
- * to 198.19.232.73 (all inside 198.18.0.0/15). */
+ * to 198.19.232.73 (all inside 198.18.0.0/15); over IPv6 16 ports on each
+ * of 62,500 addresses 2001:2:0:S::2, one per /64 S. */
 static struct tc_client client(uint32_t i)
 {
+	uint8_t ip6[16] = { 0x20, 0x01, 0, 2, 0, 0, (uint8_t)(i / PORTS_PER_SOURCE6 >> 8),
+			    (uint8_t)(i / PORTS_PER_SOURCE6), [15] = 2 };
+
+	if (ipv6)
+		return tc_client6(ip6, (uint16_t)(20000 + i % PORTS_PER_SOURCE6));
 	return tc_client(0xc6120002u + i / PORTS_PER_SOURCE,
 			 (uint16_t)(20000 + i % PORTS_PER_SOURCE));
 }
 
+/* The connection a segment from the stack went to, as client() numbers
+ * them. */
+static uint32_t conn_of(const struct fb_seg *s)
+{
+	if (ipv6)
+		return (uint32_t)(s->dst_ip6[6] << 8 | s->dst_ip6[7]) * PORTS_PER_SOURCE6 + s->dst_port -
+		       20000;
+	return (s->dst_ip - 0xc6120002u) * PORTS_PER_SOURCE + s->dst_port - 20000;
+}
+
 int main(int argc, char **argv)
 {
-	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], 0, 10) : 1000000;
+	uint32_t n = 1000000;
 	struct conn_policy_config policy;
 	struct harness h;
-	uint32_t *isn = malloc((size_t)n * sizeof(*isn));
+	uint32_t *isn;
 	long before, after;
 	double per_conn;
 
-	if (!n || !isn) {
-		fprintf(stderr, "conn_capacity: usage: conn_capacity [N >= 1]\n");
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--ipv6"))
+			ipv6 = 1;
+		else
+			n = (uint32_t)strtoul(argv[i], 0, 10);
+	}
+	isn = malloc((size_t)n * sizeof(*isn));
+	if (!n || !isn || (ipv6 && n / PORTS_PER_SOURCE6 > 65536)) {
+		fprintf(stderr, "conn_capacity: usage: conn_capacity [N >= 1] [--ipv6]\n");
 		return 2;
 	}
+
 	memset(isn, 0, (size_t)n * sizeof(*isn)); /* the test's own memory, before the count */
 	conn_policy_defaults(&policy);
-	policy.max_per_source = PORTS_PER_SOURCE;
+	policy.max_per_source = ipv6 ? PORTS_PER_SOURCE6 : PORTS_PER_SOURCE;
 	before = resident_bytes();
 	/* The pools as mbxdp sizes them: its memory is what is measured. */
 	if (harness_init_opts(&h, n, 64,
@@ -133,7 +166,7 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		fin = tc_reply(&h, 0);
 		if (h.n_out != 1 || fin.flags != (FB_FIN | FB_ACK) ||
-		    (fin.dst_ip - 0xc6120002u) * PORTS_PER_SOURCE + fin.dst_port - 20000 >= 1100) {
+		    fin.v6 != ipv6 || conn_of(&fin) >= 1100) {
 			fprintf(stderr, "conn_capacity: new connection %u did not evict one of the oldest\n", i);
 			return 1;
 		}

@@ -5,9 +5,9 @@
  *
  * The server's initial sequence number is a keyed hash the fixture cannot
  * know, so fixtures write the server's sequence space from 0: on each
- * SYN-ACK the runner learns the offset for that client port and adds it to
- * the server sequence numbers of expected frames and to the acknowledgment
- * numbers of input frames, fixing the TCP checksums.
+ * SYN-ACK the runner learns the offset for that client port and family and
+ * adds it to the server sequence numbers of expected frames and to the
+ * acknowledgment numbers of input frames, fixing the TCP checksums.
  *
  * Time is the pcap timestamps, from the first frame's: before an input
  * frame, the stack's timers run up to its time, and what they send must be
@@ -22,12 +22,22 @@
  * --priority-source CIDR, --close fin|rst, --idle-timeout S, --time-wait MS,
  * --keepalive IDLE,INTVL,COUNT.
  *
+ * The stack owns 198.18.0.1 and 2001:2::1 (lib/stack_harness.c). Frames
+ * of either family are translated; an IPv6 input frame's extension
+ * headers are walked to its TCP header.
+ *
+ * Action frames (ethertype 0x88b5, IEEE 802 local experimental, from the
+ * MAC 02:00:00:00:00:fe), each a line of text, are taken at their time
+ * like an input frame. In any role:
+ *   count NAME=N...       each of the stack's counters named (stack.h's
+ *                         STACK_COUNTERS) must hold N now
+ *
  * --role client makes the stack a client stack (stack_config.app) at the
  * same address and MAC, whose peer is a server at 198.18.0.2:502. Its
- * application is driven by action frames in the pcap (ethertype 0x88b5,
- * IEEE 802 local experimental, from the MAC 02:00:00:00:00:fe), each a line
- * of text, taken at its time like an input frame:
+ * application is driven by these actions besides:
  *   connect LPORT         stack_connect from LPORT, which must succeed
+ *   connect6 LPORT        stack_connect6 from 2001:2::1 LPORT to the peer
+ *                         at 2001:2::2:502, which must succeed
  *   send LPORT HEX        stack_send of the bytes, which must succeed
  *   close LPORT           stack_close, which must succeed
  *   abort LPORT           stack_abort
@@ -49,8 +59,12 @@
 #define SERVER_MAC_LAST 0x01 /* fixtures use 02:00:00:00:00:01 for the server */
 #define MAX_FRAMES 4096
 #define ETH_P_ACTION 0x88b5
+#define ETH_P_IPV4 0x0800
+#define ETH_P_IPV6 0x86dd
 #define PEER_IP 0xc6120002u /* 198.18.0.2: a client stack's peer */
 #define STACK_IP 0xc6120001u
+static const uint8_t peer_ip6[16] = { 0x20, 0x01, 0, 2, [15] = 2 }; /* 2001:2::2 */
+static const uint8_t stack_ip6[16] = { 0x20, 0x01, 0, 2, [15] = 1 };
 
 struct frame {
 	uint8_t data[2048];
@@ -60,8 +74,8 @@ struct frame {
 };
 
 static struct frame frames[MAX_FRAMES];
-static uint32_t isn_offset[65536]; /* by client port */
-static uint8_t isn_known[65536];
+static uint32_t isn_offset[2 * 65536]; /* by family and client port (key) */
+static uint8_t isn_known[2 * 65536];
 static int client_role; /* --role client */
 static struct harness h; /* large: replies of a whole benchmark round */
 
@@ -97,13 +111,14 @@ static void on_closed(void *arg, uint32_t conn, enum stack_close_why why)
 
 static const struct stack_app app = { on_established, on_received, on_closed, 0 };
 
-/* The TCP header's field of the port sequence numbers are keyed by: the
+/* What sequence numbers are keyed by: the family (an IPv4 and an IPv6
+ * connection from the same port are two) and the TCP header's field of the
  * client's port, which is the stack's in the client role. */
-static uint32_t key_port(const uint8_t *f, uint32_t tcp, int from_server)
+static uint32_t key(const uint8_t *f, uint32_t ip, uint32_t tcp, int from_server)
 {
 	uint32_t off = from_server != client_role ? 2 : 0;
 
-	return (uint32_t)f[tcp + off] << 8 | f[tcp + off + 1];
+	return (f[ip] >> 4 == 6) << 16 | (uint32_t)f[tcp + off] << 8 | f[tcp + off + 1];
 }
 
 static int hex_bytes(const char *s, uint8_t *out, uint32_t room, uint32_t *n)
@@ -116,6 +131,42 @@ static int hex_bytes(const char *s, uint8_t *out, uint32_t room, uint32_t *n)
 		out[(*n)++] = (uint8_t)v;
 	}
 	return 0;
+}
+
+/* The stack's counter called name, or NULL if it has none of that name. */
+static const uint64_t *counter(const struct stack *s, const char *name, size_t len)
+{
+#define X(c, help) if (len == sizeof(#c) - 1 && !memcmp(name, #c, len)) return &s->ctr.c;
+	STACK_COUNTERS(X)
+#undef X
+	return NULL;
+}
+
+/* "NAME=N NAME=N...": 0 if each counter holds its value, else -1 (said
+ * which). */
+static int check_counts(const char *list)
+{
+	int r = 0;
+
+	while (*list) {
+		size_t len = strcspn(list, "=");
+		const uint64_t *c = counter(h.stack, list, len);
+		char *end;
+		unsigned long long want;
+
+		if (!c || !list[len]) {
+			fprintf(stderr, "  count: no counter %.*s\n", (int)len, list);
+			return -1;
+		}
+		want = strtoull(list + len + 1, &end, 10);
+		if (*c != want) {
+			fprintf(stderr, "  count: %.*s is %llu, the fixture expects %llu\n", (int)len, list,
+				(unsigned long long)*c, want);
+			r = -1;
+		}
+		list = end + strspn(end, " ");
+	}
+	return r;
 }
 
 /* Runs one action frame's line; 0, or -1 (said why) if it failed. */
@@ -133,14 +184,18 @@ static int action(const uint8_t *text, uint32_t len)
 		return -1;
 	memcpy(line, text, len);
 	line[len] = 0;
+	if (!strncmp(line, "count ", 6))
+		return check_counts(line + 6);
 	if (sscanf(line, "%15s %u %999s", verb, &port, arg) < 2 || port > 65535) {
 		fprintf(stderr, "  bad action: %s\n", line);
 		return -1;
 	}
 	conn = port_conn[port];
-	if (!strcmp(verb, "connect")) {
-		r = stack_connect(h.stack, htonl(STACK_IP), (uint16_t)port, htonl(PEER_IP), 502, peer_mac,
-				  CONN_L2_UNTAGGED, &conn);
+	if (!strcmp(verb, "connect") || !strcmp(verb, "connect6")) {
+		r = verb[7] ? stack_connect6(h.stack, stack_ip6, (uint16_t)port, peer_ip6, 502, peer_mac,
+					     CONN_L2_UNTAGGED, &conn) :
+			      stack_connect(h.stack, htonl(STACK_IP), (uint16_t)port, htonl(PEER_IP), 502,
+					    peer_mac, CONN_L2_UNTAGGED, &conn);
 		if (r == 0) {
 			port_conn[port] = conn;
 			conn_port[conn] = (uint16_t)port;
@@ -166,37 +221,56 @@ static int action(const uint8_t *text, uint32_t len)
 }
 
 /* Offsets of the IP and TCP headers, or -1 for a frame that is not a
- * well-formed enough IPv4/TCP or IPv6/TCP frame (TCP right after the IPv6
- * header) to translate (left as it is). */
+ * well-formed enough IPv4/TCP or IPv6/TCP frame to translate (left as it
+ * is). An IPv6 frame's hop-by-hop, routing and destination options
+ * headers are stepped over, whatever their order and number: translating
+ * a frame the stack must drop does no harm. */
 static int locate(const uint8_t *f, uint32_t len, uint32_t *ip, uint32_t *tcp)
 {
 	uint32_t l2 = (f[12] == 0x81 && f[13] == 0x00) ? 18 : 14;
+	uint32_t type = fb_get16(f + l2 - 2), nh;
 
-	if (len < l2 + 40)
-		return -1;
 	*ip = l2;
-	if (f[l2 - 2] == 0x86 && f[l2 - 1] == 0xdd && f[l2 + 6] == 6)
-		*tcp = l2 + 40;
-	else if (f[l2 - 2] == 0x08 && f[l2 - 1] == 0x00 && f[l2 + 9] == 6)
+	if (type == ETH_P_IPV4) {
+		if (len < l2 + 40 || f[l2 + 9] != 6)
+			return -1;
 		*tcp = l2 + (f[l2] & 15u) * 4;
-	else
+		return *tcp + 20 <= len ? 0 : -1;
+	}
+	if (type != ETH_P_IPV6 || len < l2 + 60)
 		return -1;
-	return *tcp + 20 <= len ? 0 : -1;
+	nh = f[l2 + 6];
+	*tcp = l2 + 40;
+	while ((nh == 0 || nh == 43 || nh == 60) && *tcp + 8 <= len) {
+		nh = f[*tcp];
+		*tcp += (f[*tcp + 1] + 1u) * 8;
+	}
+	return nh == 6 && *tcp + 20 <= len ? 0 : -1;
 }
 
 /* The TCP checksum over the segment, with the field itself as it stands:
- * 0 when the segment's checksum is right. */
-static uint16_t tcp_csum(const uint8_t *f, uint32_t ip, uint32_t tcp)
+ * 0 when the segment's checksum is right (1 for a segment whose IP length
+ * runs past the frame). The pseudo-header: RFC 9293 3.1 for IPv4, RFC 8200
+ * 8.1 for IPv6. */
+static uint16_t tcp_csum(const uint8_t *f, uint32_t len, uint32_t ip, uint32_t tcp)
 {
-	int v6 = (f[ip] >> 4) == 6;
-	uint32_t tot = v6 ? 40u + ((uint32_t)f[ip + 4] << 8 | f[ip + 5]) :
-			    (uint32_t)f[ip + 2] << 8 | f[ip + 3];
-	uint32_t pseudo = 6 + tot - (tcp - ip);
+	uint32_t pseudo = 6, n_addr, seg_len;
 
-	/* The addresses: IPv4's at 12..19, IPv6's at 8..39. */
-	for (uint32_t i = v6 ? 8 : 12; i < (v6 ? 40u : 20u); i += 2)
-		pseudo += (uint32_t)f[ip + i] << 8 | f[ip + i + 1];
-	return fb_csum(f + tcp, tot - (tcp - ip), pseudo);
+	if ((f[ip] >> 4) == 6) {
+		seg_len = 40 + fb_get16(f + ip + 4) - (tcp - ip);
+		n_addr = 32;
+		ip += 8;
+	} else {
+		seg_len = fb_get16(f + ip + 2) - (tcp - ip);
+		n_addr = 8;
+		ip += 12;
+	}
+	if (seg_len > len - tcp)
+		return 1;
+	pseudo += seg_len;
+	for (uint32_t i = 0; i < n_addr; i += 2)
+		pseudo += fb_get16(f + ip + i);
+	return fb_csum(f + tcp, seg_len, pseudo);
 }
 
 /* Adds the learned offset to the ack (input) or seq (expected) field. Only a
@@ -204,13 +278,13 @@ static uint16_t tcp_csum(const uint8_t *f, uint32_t ip, uint32_t tcp)
  * checksum stays bad. */
 static void translate(struct frame *fr)
 {
-	uint32_t ip, tcp, port, field;
+	uint32_t ip, tcp, k, field;
 	uint16_t c;
 
-	if (locate(fr->data, fr->len, &ip, &tcp) < 0 || tcp_csum(fr->data, ip, tcp) != 0)
+	if (locate(fr->data, fr->len, &ip, &tcp) < 0 || tcp_csum(fr->data, fr->len, ip, tcp) != 0)
 		return;
-	port = key_port(fr->data, tcp, fr->from_server);
-	if (!isn_known[port])
+	k = key(fr->data, ip, tcp, fr->from_server);
+	if (!isn_known[k])
 		return;
 	if (fr->from_server) {
 		/* <SEQ=0><ACK=...><RST,ACK> to a segment of no connection has no
@@ -223,25 +297,25 @@ static void translate(struct frame *fr)
 			return;
 		field = tcp + 8;
 	}
-	fb_put32(fr->data + field, fb_get32(fr->data + field) + isn_offset[port]);
+	fb_put32(fr->data + field, fb_get32(fr->data + field) + isn_offset[k]);
 	fr->data[tcp + 16] = fr->data[tcp + 17] = 0;
-	c = tcp_csum(fr->data, ip, tcp);
+	c = tcp_csum(fr->data, fr->len, ip, tcp);
 	fr->data[tcp + 16] = (uint8_t)(c >> 8);
 	fr->data[tcp + 17] = (uint8_t)c;
 }
 
 static void learn_isn(const struct frame *expected, const struct mbx_frame *got)
 {
-	uint32_t ip, tcp, port;
+	uint32_t ip, tcp, k;
 
 	if (locate(expected->data, expected->len, &ip, &tcp) < 0)
 		return;
 	/* A server's SYN-ACK, a client's SYN. */
 	if (!(expected->data[tcp + 13] & FB_SYN))
 		return;
-	port = key_port(expected->data, tcp, 1);
-	isn_offset[port] = fb_get32(got->data + tcp + 4) - fb_get32(expected->data + tcp + 4);
-	isn_known[port] = 1;
+	k = key(expected->data, ip, tcp, 1);
+	isn_offset[k] = fb_get32(got->data + tcp + 4) - fb_get32(expected->data + tcp + 4);
+	isn_known[k] = 1;
 }
 
 /* On a failure, the stack's non-zero counters say which way it went. */

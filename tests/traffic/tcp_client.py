@@ -4,16 +4,15 @@
 """
 import sys
 
-from scapy.all import IP, TCP, Ether, Raw
+from scapy.all import IP, TCP, Ether, IPv6, Raw
 
-from wire import (CLIENT_MAC, SERVER_MAC, CLIENT_IP, SERVER_IP, OUR_MSS, WINDOW,
-                  from_stack, read_regs, regs_resp, fixture, main)
+from wire import (CLIENT_MAC, SERVER_MAC, CLIENT_IP, CLIENT_IP6, SERVER_IP, SERVER_IP6, OUR_MSS,
+                  OUR_MSS6, WINDOW, action, from_stack, is_ip6, read_regs, regs_resp, fixture, main)
 
 
 # A client stack (--role client): the stack at SERVER_IP and SERVER_MAC
 # opens connections to a Modbus server, the peer, at CLIENT_IP:502. Its
 # application acts through action frames (fixture_runner.c).
-ACTION_MAC = "02:00:00:00:00:fe"
 TICK = 2 ** 20 / 1e9  # the stack's timer tick, s
 
 
@@ -23,20 +22,21 @@ def ticks(ms):
 
 
 class Peer:
-    """The server a client stack connects to from lport; tracks both
-    sequence spaces. The stack's are written from 0 (its ISS is a keyed
-    hash; the runner translates)."""
+    """The server a client stack connects to from lport, at ip (CLIENT_IP,
+    or CLIENT_IP6 for a connection over IPv6); tracks both sequence spaces.
+    The stack's are written from 0 (its ISS is a keyed hash; the runner
+    translates)."""
 
-    def __init__(self, lport):
+    def __init__(self, lport, ip=CLIENT_IP):
         self.lport = lport
+        self.ip = ip
+        self.v6 = is_ip6(ip)
         self.pseq = 5000  # the peer's next sequence number
         self.sseq = 0  # the stack's next sequence number (relative)
 
     def act(self, text, at=None):
         """An action of the stack's application."""
-        pkt = Ether(src=ACTION_MAC, dst=SERVER_MAC, type=0x88B5) / Raw(text.encode())
-        pkt.mbx_at = at
-        return pkt
+        return action(text, at)
 
     def pe(self, flags, payload=b"", seq=None, ack=None, mss=None, at=None):
         """A segment from the peer; advances its sequence number."""
@@ -44,7 +44,9 @@ class Peer:
                   seq=self.pseq if seq is None else seq,
                   ack=(self.sseq if ack is None else ack) if "A" in flags else 0,
                   window=64240, options=[("MSS", mss)] if mss else [])
-        pkt = Ether(src=CLIENT_MAC, dst=SERVER_MAC) / IP(src=CLIENT_IP, dst=SERVER_IP, ttl=64) / tcp
+        ip = IPv6(src=self.ip, dst=SERVER_IP6, hlim=64) if self.v6 else \
+            IP(src=self.ip, dst=SERVER_IP, ttl=64)
+        pkt = Ether(src=CLIENT_MAC, dst=SERVER_MAC) / ip / tcp
         if payload:
             pkt = pkt / Raw(payload)
         if seq is None:
@@ -55,7 +57,7 @@ class Peer:
     def st(self, flags, payload=b"", seq=None, ack=None, mss=None, at=None, advance=True):
         """A segment the stack must send; advances its sequence number
         (unless advance is False: a retransmission)."""
-        pkt = from_stack(Ether(src=SERVER_MAC, dst=CLIENT_MAC), CLIENT_IP, self.lport, 502, flags,
+        pkt = from_stack(Ether(src=SERVER_MAC, dst=CLIENT_MAC), self.ip, self.lport, 502, flags,
                          self.sseq if seq is None else seq,
                          (self.pseq if ack is None else ack) if "A" in flags else 0,
                          WINDOW, mss, payload, at)
@@ -64,9 +66,28 @@ class Peer:
         return pkt
 
     def open(self):
-        """connect, our SYN with our MSS, the peer's SYN-ACK, our ACK."""
+        """connect (connect6), our SYN with our MSS, the peer's SYN-ACK, our
+        ACK."""
+        if self.v6:
+            return [self.act(f"connect6 {self.lport}"), self.st("S", mss=OUR_MSS6),
+                    self.pe("SA", mss=1440), self.st("A")]
         return [self.act(f"connect {self.lport}"), self.st("S", mss=OUR_MSS),
                 self.pe("SA", mss=1460), self.st("A")]
+
+
+def request_and_close(p):
+    """A request, its answer, our close through TIME-WAIT, then a RST."""
+    port = p.lport
+    f = p.open()
+    f += [p.act(f"send {port} {read_regs(1, 100, 2).hex()}"), p.st("PA", read_regs(1, 100, 2))]
+    f += [p.pe("PA", regs_resp(1, 100, 2)), p.st("A"),
+          p.act(f"received {port} {regs_resp(1, 100, 2).hex()}")]
+    f += [p.act(f"close {port}"), p.st("FA"), p.pe("A")]
+    f += [p.pe("FA"), p.st("A")]
+    t_end = (ticks(1000) + 1) * TICK
+    f += [p.act(f"closed {port} closed", at=t_end)]
+    f += [p.pe("A", seq=p.pseq, at=t_end), p.st("R", seq=p.sseq)]
+    return f
 
 
 @fixture(args="--role client --time-wait 1000")
@@ -76,16 +97,27 @@ def client_request_and_close():
     application and acknowledged; our close: FIN-WAIT-1, FIN-WAIT-2,
     TIME-WAIT for --time-wait, after which a segment on the tuple finds
     no connection and gets <SEQ=SEG.ACK><CTL=RST> (3.10.7.1)."""
-    p = Peer(40301)
-    f = p.open()
-    f += [p.act(f"send 40301 {read_regs(1, 100, 2).hex()}"), p.st("PA", read_regs(1, 100, 2))]
-    f += [p.pe("PA", regs_resp(1, 100, 2)), p.st("A"),
-          p.act(f"received 40301 {regs_resp(1, 100, 2).hex()}")]
-    f += [p.act("close 40301"), p.st("FA"), p.pe("A")]
-    f += [p.pe("FA"), p.st("A")]
-    t_end = (ticks(1000) + 1) * TICK
-    f += [p.act("closed 40301 closed", at=t_end)]
-    f += [p.pe("A", seq=p.pseq, at=t_end), p.st("R", seq=p.sseq)]
+    return request_and_close(Peer(40301))
+
+
+@fixture(args="--role client --time-wait 1000")
+def client_request_and_close_v6():
+    """The same over IPv6 (stack_connect6): our SYN with our IPv6 MSS
+    (1440), every segment in a 40-byte IPv6 header."""
+    return request_and_close(Peer(40311, ip=CLIENT_IP6))
+
+
+@fixture(args="--role client")
+def client_syn_retransmitted_v6():
+    """RFC 6298 2.1 and 5.5 over IPv6: the SYN, built from the connection's
+    record, goes again after 1 s, then after 2 s more; the SYN-ACK to it
+    opens the connection."""
+    p = Peer(40312, ip=CLIENT_IP6)
+    f = [p.act("connect6 40312"), p.st("S", mss=OUR_MSS6)]
+    first = ticks(1000)
+    f.append(p.st("S", seq=0, mss=OUR_MSS6, advance=False, at=(first + 0.5) * TICK))
+    f.append(p.st("S", seq=0, mss=OUR_MSS6, advance=False, at=(3 * first + 1) * TICK))
+    f += [p.pe("SA", mss=1440, at=(3 * first + 2) * TICK), p.st("A")]
     return f
 
 
