@@ -226,8 +226,8 @@ static int parse_prefix(const char *opt, const char *s, uint32_t min4, uint32_t 
 	uint32_t min = p->family == AF_INET ? min4 : min6, max = p->family == AF_INET ? 32 : 128;
 
 	if (why) {
-		fprintf(stderr, "mbxdp: %s wants an IPv4 or IPv6 address or prefix (A.B.C.D[/N], "
-				"X:X::X[/N]), not '%s' (%s)\n",
+		fprintf(stderr, "mbxdp: %s wants an IPv4 address or prefix (A.B.C.D[/N]) or an IPv6 "
+				"one (X:X::X[/N]), not '%s' (%s)\n",
 			opt, s, why);
 		return -1;
 	}

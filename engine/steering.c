@@ -105,9 +105,9 @@ static int expand_prefixes(const struct cli_options *o, uint32_t max, const char
 	for (uint32_t i = 0; i < o->n_addresses6; i++)
 		total6 += 1ull << (128 - o->addresses6[i].prefix_len);
 	if (total > max || total6 > max) {
-		snprintf(err, errlen, "--address: %llu %s addresses, more than the %u %s",
+		snprintf(err, errlen, "--address: %llu %saddresses, more than the %u %s",
 			 (unsigned long long)(total > max ? total : total6),
-			 total > max ? "IPv4" : "IPv6", max, limit);
+			 total > max ? "" : "IPv6 ", max, limit);
 		return -1;
 	}
 	if (alloc_lists(st, total, total6, o->n_allow, o->n_allow6, err, errlen) < 0)

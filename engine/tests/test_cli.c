@@ -86,8 +86,8 @@ static void test_address_refusals(void **state)
 	refused(PARSE("-i", "veth0", "--address", "2001:2::1/112"),
 		"--address 2001:2::1/112 has bits set beyond /112 (the prefix is 2001:2::/112)");
 	refused(PARSE("-i", "veth0", "--address", "2001:2::g"),
-		"--address wants an IPv4 or IPv6 address or prefix (A.B.C.D[/N], X:X::X[/N]), not "
-		"'2001:2::g' (not an IPv6 address)");
+		"--address wants an IPv4 address or prefix (A.B.C.D[/N]) or an IPv6 one "
+		"(X:X::X[/N]), not '2001:2::g' (not an IPv6 address)");
 	refused(PARSE("-i", "veth0", "--address", "2001:2::/129"),
 		"(the prefix length after '/' is not 0..128)");
 	refused(PARSE("-i", "veth0", "--address", "ff02::1"),
