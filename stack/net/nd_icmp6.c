@@ -151,8 +151,17 @@ enum stack_verdict icmp6_input(struct stack *s, struct mbx_frame *f, uint32_t l2
 		s->ctr.drop_icmp6_bad++;
 		return STACK_DROP;
 	}
-	if (msg[0] == ICMP6_ECHO_REQUEST && stack_owns6(s, ip + 24))
+	if (msg[0] == ICMP6_ECHO_REQUEST && stack_owns6(s, ip + 24)) {
+		static const uint8_t unspecified[16];
+
+		/* Only a solicitation for duplicate address detection comes
+		 * from :: (RFC 4291 2.5.2); an echo's reply would go nowhere. */
+		if (addr6_equal(ip + 8, unspecified)) {
+			s->ctr.drop_ip6_bad_source++;
+			return STACK_DROP;
+		}
 		return echo_reply(s, f, l2, msg, len);
+	}
 	if (msg[0] == ND_NEIGHBOR_SOLICIT)
 		return neighbor_advert(s, f, l2, msg, len);
 	s->ctr.drop_icmp6_not_handled++;
