@@ -17,6 +17,16 @@ enum bypass_mode {
 	MODE_HOLD, /* open them all, a request each every hold_s: how many the target keeps */
 };
 
+/* --source of the kernel-bypass master: a prefix of either family, whose
+ * addresses differ in their last 32 bits at most (tuples.h counts through
+ * those). */
+struct bypass_source {
+	int family; /* AF_INET or AF_INET6; 0: none given */
+	uint32_t len; /* the prefix length */
+	uint32_t first; /* host order: the first address, or an IPv6 one's last 32 bits */
+	uint8_t addr6[16]; /* IPv6: the first address, as on the wire */
+};
+
 struct options {
 	const char *host;
 	uint16_t port;
@@ -41,8 +51,7 @@ struct options {
 	int dpdk;
 	int eal_argc;
 	char **eal_argv;
-	uint32_t source_addr; /* host order; the prefix's first address */
-	uint32_t source_len;
+	struct bypass_source source;
 	uint32_t queues; /* 0: every queue of the interface (AF_XDP), 1 (DPDK) */
 	enum bypass_mode mode;
 	double hold_s; /* hold: a request per connection this often */

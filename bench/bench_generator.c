@@ -8,9 +8,10 @@
  * the server (its stack and Modbus), with no I/O and no other CPU. Every
  * answer is checked, as over the network; the exit status is 1 when any
  * was wrong, missing or late, or a server connection outlived the
- * generator's final resets.
+ * generator's final resets. --ipv6: the same over IPv6, to set each side's
+ * IPv6 cost beside its IPv4 one.
  *
- *   bench_generator [--connections N] [--pipeline D] [--warmup S] [--duration S] */
+ *   bench_generator [--connections N] [--pipeline D] [--warmup S] [--duration S] [--ipv6] */
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
@@ -32,6 +33,8 @@
 #define FRAME_SIZE 2048u
 #define SERVER_IP "198.18.0.1"
 #define SOURCE "198.18.128.0/17" /* as the lab's million-connection run */
+#define SERVER_IP6 "2001:2::1"
+#define SOURCE6 "2001:2::400/118" /* the widest IPv6 --source */
 
 static const uint8_t SERVER_MAC[6] = { 2, 0, 0, 0, 0, 1 };
 static const uint8_t CLIENT_MAC[6] = { 2, 0, 0, 0, 0, 2 };
@@ -128,12 +131,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bench_generator [--connections N] [--pipeline D] [--warmup S] [--duration S]\n"
+		"         [--ipv6]\n"
 		"  mbxdp-bench's kernel-bypass master against mbxdp's stack in memory, one thread:\n"
 		"  ns per request of each side, and requests/s of the one core\n"
 		"  --connections  1 to %u (default 256)\n"
 		"  --pipeline     requests in flight per connection, 1 to %u (default 1)\n"
 		"  --warmup       seconds before the measured window (default 0.5)\n"
 		"  --duration     seconds measured, 0.1 to 600 (default 2)\n"
+		"  --ipv6         over IPv6, from " SOURCE6 " to " SERVER_IP6 " (default IPv4,\n"
+		"                 from " SOURCE " to " SERVER_IP ")\n"
 		"  --help, --version\n",
 		CONNS_MAX, PIPELINE_MAX);
 }
@@ -153,26 +159,27 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "pipeline", required_argument, NULL, 'd' },
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "duration", required_argument, NULL, 't' },
+		{ "ipv6", no_argument, NULL, '6' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[128];
 	double v;
-	int opt;
+	int opt, v6 = 0;
+	const char *why;
 
 	/* mbxdp-bench's defaults: FC 03 of 10 registers, every value checked,
 	 * a 1 s timeout, closed loop. */
-	*o = (struct options){ .host = SERVER_IP, .port = MB_TCP_PORT, .connections = 256,
+	*o = (struct options){ .port = MB_TCP_PORT, .connections = 256,
 			       .pipeline = 1, .warmup_s = 0.5, .duration_s = 2, .threads = 1,
 			       .timeout_ns = 1000000000ull, .mode = MODE_REQUESTS };
 	if (mix_parse("fc3:10", &o->mix, err, sizeof(err)) ||
-	    mix_target(&o->mix, MBREQ_UNIT_ID, 0, 0, 1, err, sizeof(err)) ||
-	    bypass_parse_source(SOURCE, &o->source_addr, &o->source_len) < 0) {
+	    mix_target(&o->mix, MBREQ_UNIT_ID, 0, 0, 1, err, sizeof(err))) {
 		fprintf(stderr, "bench_generator: %s\n", err);
 		return -1;
 	}
-	while ((opt = getopt_long(argc, argv, "c:d:w:t:hV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:d:w:t:6hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			if (parse(optarg, 1, CONNS_MAX, &v) || v != (uint32_t)v)
@@ -191,6 +198,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 't':
 			if (parse(optarg, 0.1, 600, &o->duration_s))
 				goto bad;
+			break;
+		case '6':
+			v6 = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -214,6 +224,12 @@ bad:
 		usage(stderr);
 		return -1;
 	}
+	o->host = v6 ? SERVER_IP6 : SERVER_IP;
+	why = bypass_parse_source(v6 ? SOURCE6 : SOURCE, &o->source);
+	if (why) { /* the constants above are wrong */
+		fprintf(stderr, "bench_generator: %s: %s\n", v6 ? SOURCE6 : SOURCE, why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -225,7 +241,7 @@ int main(int argc, char **argv)
 	struct options o;
 	struct tsc_clock clock;
 	struct counters total = { 0 };
-	uint32_t raddr;
+	uint8_t raddr[16];
 	char err[256];
 
 	if (parse_options(argc, argv, &o))
@@ -234,7 +250,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_generator: the CPU's cycle counter does not advance\n");
 		return 1;
 	}
-	inet_pton(AF_INET, SERVER_IP, &raddr);
+	inet_pton(o.source.family, o.host, raddr);
 	/* Room for a segment each way per connection and per pipelined
 	 * request, and the bursts beside them: the wire never runs short. */
 	uint32_t frames = 2 * o.connections * o.pipeline + 4096;
@@ -300,9 +316,9 @@ int main(int argc, char **argv)
 	double srv_ns = n ? (double)srv_tsc * ns / (double)n : 0;
 	double wire_ns = n ? (double)wire_tsc * ns / (double)n : 0;
 	double secs = (double)(w1 - w0) * ns / 1e9;
-	printf("%u connections x depth %u, %.1f s: %llu requests answered right, %llu errors, "
+	printf("%u connections x depth %u over %s, %.1f s: %llu requests answered right, %llu errors, "
 	       "%llu unanswered, %llu frames lost on the wire\n",
-	       o.connections, o.pipeline, secs, (unsigned long long)total.ok,
+	       o.connections, o.pipeline, o.source.family == AF_INET6 ? "IPv6" : "IPv4", secs, (unsigned long long)total.ok,
 	       (unsigned long long)errors_of(&total), (unsigned long long)unanswered_of(&total),
 	       (unsigned long long)lost);
 	printf("  generator %.1f ns/request, server %.1f ns/request, wire (copies) %.1f ns/request\n",

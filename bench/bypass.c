@@ -11,7 +11,7 @@
 #include "backend.h"
 #include "cli.h"
 #include "ip_prefix.h"
-#include "bypass_arp.h"
+#include "bypass_neigh.h"
 #include "devmodel.h"
 #include "modbus/modbus.h"
 #include "report.h"
@@ -64,7 +64,7 @@ struct bworker {
 	struct stack *stack;
 	struct stack_app app;
 	struct tuple_pool tuples;
-	uint32_t raddr; /* the target, network order */
+	uint8_t raddr[16]; /* the target as on the wire: IPv4 in its first 4 bytes */
 	uint8_t dst_mac[6];
 	struct slot *slots;
 	struct inflight *inf; /* MODE_REQUESTS: slot i's pipeline */
@@ -93,15 +93,32 @@ struct bworker {
 
 _Static_assert(BYPASS_QUEUES_MAX == CLI_MAX_QUEUES, "a worker per queue, as mbxdp");
 
-int bypass_parse_source(const char *s, uint32_t *addr, uint32_t *len)
+_Static_assert(1u << (128 - BYPASS_SOURCE6_MIN) == LOCAL6_MAX,
+	       "a worker's stack names every address of the widest IPv6 --source");
+
+const char *bypass_parse_source(const char *s, struct bypass_source *src)
 {
 	struct ip_prefix p;
+	const char *why = ip_prefix_parse(s, &p);
 
-	if (ip_prefix_parse(s, &p) || p.family != AF_INET || p.len < 16 || ip_prefix_host_bits(&p))
-		return -1;
-	*addr = ntohl(p.addr.v4);
-	*len = p.len;
-	return 0;
+	if (why)
+		return why;
+	if (p.family == AF_INET ? p.len < BYPASS_SOURCE_MIN : p.len < BYPASS_SOURCE6_MIN)
+		return p.family == AF_INET ? "an IPv4 source prefix is /16 to /32"
+					   : "an IPv6 source prefix is /118 to /128";
+	if (ip_prefix_host_bits(&p))
+		return "bits are set beyond the prefix length";
+	if (p.family == AF_INET6 && ip6_unicast_problem(p.addr.v6))
+		return ip6_unicast_problem(p.addr.v6);
+	*src = (struct bypass_source){ .family = p.family, .len = p.len };
+	if (p.family == AF_INET) {
+		src->first = ntohl(p.addr.v4);
+	} else {
+		memcpy(src->addr6, p.addr.v6, 16);
+		memcpy(&src->first, p.addr.v6 + 12, 4);
+		src->first = ntohl(src->first);
+	}
+	return NULL;
 }
 
 static uint64_t hold_ns(const struct options *o)
@@ -166,7 +183,8 @@ static void send_due(struct bworker *w, uint32_t i)
 	struct slot *sl = &w->slots[i];
 	uint8_t buf[PIPELINE_MAX * 16];
 	struct pending *claimed[PIPELINE_MAX];
-	uint32_t len = 0, n = 0, room = w->stack->mss;
+	/* An IPv6 header takes 20 bytes more of the MTU (RFC 8200 5). */
+	uint32_t len = 0, n = 0, room = w->stack->mss - (o->source.family == AF_INET6 ? 20u : 0);
 	uint64_t due = sl->next_ns, now = w->now;
 
 	if (sl->state != SLOT_UP)
@@ -361,8 +379,22 @@ static void slot_connect(struct bworker *w, uint32_t i)
 	if (t < 0)
 		return;
 	tuple_of(&w->tuples, (uint32_t)t, &laddr, &lport);
-	int rc = stack_connect(w->stack, laddr, lport, w->raddr, w->opt->port, w->dst_mac,
-			       CONN_L2_UNTAGGED, &conn);
+	int rc;
+	if (w->opt->source.family == AF_INET6) {
+		uint8_t l6[16];
+
+		/* The prefix with the tuple's last 32 bits. */
+		memcpy(l6, w->opt->source.addr6, 12);
+		memcpy(l6 + 12, &laddr, 4);
+		rc = stack_connect6(w->stack, l6, lport, w->raddr, w->opt->port, w->dst_mac,
+				    CONN_L2_UNTAGGED, &conn);
+	} else {
+		uint32_t raddr;
+
+		memcpy(&raddr, w->raddr, 4);
+		rc = stack_connect(w->stack, laddr, lport, raddr, w->opt->port, w->dst_mac,
+				   CONN_L2_UNTAGGED, &conn);
+	}
 	if (rc < 0) {
 		tuple_put(&w->tuples, (uint32_t)t);
 		return;
@@ -582,9 +614,12 @@ static int stack_open(struct bworker *w, const struct backend *b, char *err, siz
 	};
 
 	/* DPDK: no kernel and no XDP program answers for the sources, so the
-	 * stack owns them (64 at most) and answers their ARP itself. */
+	 * stack owns them (64 at most) and answers their ARP, or Neighbor
+	 * Solicitations, itself. */
 	cfg.addrs = b->stack_addrs;
 	cfg.n_addrs = b->n_stack_addrs;
+	cfg.addrs6 = b->stack_addrs6;
+	cfg.n_addrs6 = b->n_stack_addrs6;
 	conn_policy_defaults(&cfg.policy);
 	memcpy(cfg.mac, b->mac, sizeof(cfg.mac));
 	if (getrandom(cfg.secret, sizeof(cfg.secret), 0) != sizeof(cfg.secret)) {
@@ -611,6 +646,7 @@ static int bworker_init(struct bworker *w, const struct options *o, const struct
 {
 	uint32_t ports = (65536 - SOURCE_PORT_FIRST) / nq;
 	uint32_t extra = o->mode == MODE_CONNECT_RATE ? 1u << 18 : 1024;
+	uint32_t width = o->source.family == AF_INET6 ? 128 : 32; /* bits of an address */
 
 	w->n_slots = o->connections / nq + (q < o->connections % nq);
 	w->open_max = o->open_window ? o->open_window : OPEN_WINDOW_DEFAULT;
@@ -628,7 +664,7 @@ static int bworker_init(struct bworker *w, const struct options *o, const struct
 		w->inf = calloc(w->n_slots ? w->n_slots : 1, sizeof(*w->inf));
 	if (!w->slots || !w->slot_of || !w->tuple_of || !w->parts || !w->part_free ||
 	    (o->mode == MODE_REQUESTS && !w->inf) ||
-	    tuple_pool_init(&w->tuples, o->source_addr, 1u << (32 - o->source_len),
+	    tuple_pool_init(&w->tuples, o->source.first, 1u << (width - o->source.len),
 			    (uint16_t)(SOURCE_PORT_FIRST + q * ports), ports) < 0) {
 		snprintf(err, errlen, "out of memory for %u connections", w->n_slots);
 		return -1;
@@ -665,7 +701,7 @@ static void bworker_free(struct bworker *w)
 /* What a worker is given beside its queue: the run's options and clock, the
  * stop flag, the target, where it publishes its progress. */
 static void bworker_attach(struct bworker *w, const struct options *o, const struct tsc_clock *clock,
-			   volatile sig_atomic_t *stop, uint32_t raddr, const uint8_t dst_mac[6],
+			   volatile sig_atomic_t *stop, const uint8_t *raddr, const uint8_t dst_mac[6],
 			   struct progress *pub)
 {
 	w->opt = o;
@@ -673,7 +709,7 @@ static void bworker_attach(struct bworker *w, const struct options *o, const str
 	w->clock = clock;
 	w->wk.clock = clock;
 	w->wk.stop = stop;
-	w->raddr = raddr;
+	memcpy(w->raddr, raddr, o->source.family == AF_INET6 ? 16 : 4);
 	w->pub = pub;
 	pub->hist = &w->hist;
 	memcpy(w->dst_mac, dst_mac, sizeof(w->dst_mac));
@@ -694,9 +730,15 @@ static int open_backend(const struct options *o, struct backend *b, char *err, s
 	co.queues = o->dpdk && !o->queues ? 1 : o->queues;
 	co.ports[0] = o->port;
 	co.n_ports = 1;
-	co.addresses[0] = (struct mbx_xdp_cidr){ .addr = htonl(o->source_addr),
-						 .prefix_len = (uint8_t)o->source_len };
-	co.n_addresses = 1;
+	if (o->source.family == AF_INET6) {
+		co.addresses6[0].prefix_len = (uint8_t)o->source.len;
+		memcpy(co.addresses6[0].addr, o->source.addr6, 16);
+		co.n_addresses6 = 1;
+	} else {
+		co.addresses[0] = (struct mbx_xdp_cidr){ .addr = htonl(o->source.first),
+							 .prefix_len = (uint8_t)o->source.len };
+		co.n_addresses = 1;
+	}
 	co.xdp_client = 1;
 	co.afxdp_copy = MBX_AFXDP_ANY;
 	if (devmodel_configure(&dm, NULL, err, errlen) < 0)
@@ -716,13 +758,14 @@ int bypass_run(const struct options *o, volatile sig_atomic_t *stop, struct repo
 	struct backend b;
 	struct bworker *ws = NULL;
 	struct progress *pubs = NULL;
-	uint32_t raddr, nq = 0, started = 0;
-	uint8_t mac[6];
-	int rc = -1;
+	uint32_t nq = 0, started = 0;
+	uint8_t mac[6], raddr[16], saddr[16];
+	int rc = -1, v6 = o->source.family == AF_INET6;
 
-	if (inet_pton(AF_INET, o->host, &raddr) != 1) {
-		snprintf(err, errlen, "--host must be an IPv4 address with --afxdp or --dpdk, not '%s'",
-			 o->host);
+	if (inet_pton(o->source.family, o->host, raddr) != 1) {
+		snprintf(err, errlen, "--host must be an %s address with --afxdp or --dpdk and an "
+				      "%s --source, not '%s'",
+			 v6 ? "IPv6" : "IPv4", v6 ? "IPv6" : "IPv4", o->host);
 		return -1;
 	}
 	if (tsc_calibrate(&clock, 50) < 0) {
@@ -732,7 +775,14 @@ int bypass_run(const struct options *o, volatile sig_atomic_t *stop, struct repo
 	if (open_backend(o, &b, err, errlen) < 0)
 		return -1;
 	nq = b.n_queues;
-	if (arp_resolve(b.port, nq, b.mac, htonl(o->source_addr), raddr, mac, err, errlen) < 0)
+	if (v6) {
+		memcpy(saddr, o->source.addr6, 16);
+	} else {
+		uint32_t first = htonl(o->source.first);
+
+		memcpy(saddr, &first, 4);
+	}
+	if (neigh_resolve(b.port, nq, b.mac, o->source.family, saddr, raddr, mac, err, errlen) < 0)
 		goto out;
 	ws = calloc(nq, sizeof(*ws));
 	pubs = calloc(nq, sizeof(*pubs));
@@ -782,7 +832,7 @@ out:
 }
 
 struct bworker *bypass_worker_open(const struct options *o, struct mbx_port *port,
-				   const uint8_t mac[6], uint32_t mtu, uint32_t raddr,
+				   const uint8_t mac[6], uint32_t mtu, const uint8_t *raddr,
 				   const uint8_t dst_mac[6], const struct tsc_clock *clock,
 				   volatile sig_atomic_t *stop, struct progress *pub, char *err,
 				   size_t errlen)

@@ -69,7 +69,8 @@ struct conn {
 struct worker {
 	pthread_t thread;
 	const struct options *opt;
-	struct sockaddr_in dst;
+	struct sockaddr_storage dst;
+	socklen_t dst_len;
 	struct conn *conns;
 	uint32_t n_conns;
 	int ep;
@@ -112,7 +113,7 @@ static void conn_open(struct worker *w, struct conn *c, uint64_t now)
 	int type = (o->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC;
 	int one = 1;
 
-	c->fd = socket(AF_INET, type, 0);
+	c->fd = socket(w->dst.ss_family, type, 0);
 	c->state = CONN_CONNECTING;
 	c->retry_ns = now + CONNECT_TIMEOUT_NS; /* the deadline while connecting */
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = c };
@@ -122,7 +123,7 @@ static void conn_open(struct worker *w, struct conn *c, uint64_t now)
 		conn_fail(w, c, now);
 		return;
 	}
-	if (connect(c->fd, (const struct sockaddr *)&w->dst, sizeof(w->dst)) == 0)
+	if (connect(c->fd, (const struct sockaddr *)&w->dst, w->dst_len) == 0)
 		c->state = CONN_UP;
 	else if (errno != EINPROGRESS)
 		conn_fail(w, c, now);
@@ -133,7 +134,7 @@ static void conn_open(struct worker *w, struct conn *c, uint64_t now)
  * Bounded by CONNECT_TIMEOUT_NS, which allows one SYN retransmission. */
 static void conn_poll_connect(struct worker *w, struct conn *c, uint64_t now)
 {
-	if (connect(c->fd, (const struct sockaddr *)&w->dst, sizeof(w->dst)) == 0 ||
+	if (connect(c->fd, (const struct sockaddr *)&w->dst, w->dst_len) == 0 ||
 	    errno == EISCONN)
 		c->state = CONN_UP;
 	else if ((errno != EALREADY && errno != EINPROGRESS) || now >= c->retry_ns)
@@ -433,6 +434,8 @@ static void usage(FILE *f)
 		"         --busy-poll, --udp-echo]\n"
 		"       mbxdp-bench --dpdk --source PREFIX --host ADDR [...] -- EAL-ARGS\n"
 		"       mbxdp-bench --help | --version\n"
+		"  --host      the server: an IPv4 or IPv6 address, or a name (its first\n"
+		"              address); the kernel-bypass master takes an address only\n"
 		"  --mix       function mix, e.g. fc3:10=80,fc16:10=20 (code:quantity=weight;\n"
 		"              codes 1-6, 15, 16); default fc3:10\n"
 		"  --unit      unit id of every request (0-255); default 1\n"
@@ -447,8 +450,10 @@ static void usage(FILE *f)
 		"  --afxdp     kernel-bypass master on AF_XDP sockets of every queue of IF (or\n"
 		"              the first --queues N), one worker each, on the engine's stack\n"
 		"  --dpdk      the same on a DPDK port, EAL's arguments after --\n"
-		"  --source    its source addresses, a prefix of /16 to /32 on the link (XDP\n"
-		"              answers their ARP); the target's MAC is asked by ARP\n"
+		"  --source    its source addresses, an IPv4 prefix of /16 to /32 or an IPv6 one\n"
+		"              of /118 to /128 on the link (XDP answers their ARP or Neighbor\n"
+		"              Solicitations); the target's MAC is asked by ARP or Neighbor\n"
+		"              Discovery; --host an address of the same family\n"
 		"  --connect-rate\n"
 		"              connect, one request, close, again, on --connections at once:\n"
 		"              connections/s, each answer checked\n"
@@ -501,9 +506,9 @@ static int bypass_check(const struct options *o, int threads_given)
 
 	if (o->afxdp && o->dpdk)
 		why = "--afxdp and --dpdk exclude each other";
-	else if (bypass && !o->source_len)
+	else if (bypass && !o->source.family)
 		why = "--afxdp and --dpdk need --source PREFIX";
-	else if (!bypass && (o->source_len || o->queues || o->mode != MODE_REQUESTS ||
+	else if (!bypass && (o->source.family || o->queues || o->mode != MODE_REQUESTS ||
 			     o->open_window))
 		why = "--source, --queues, --connect-rate, --hold and --open-window need --afxdp "
 		      "or --dpdk";
@@ -661,10 +666,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_DPDK:
 			o->dpdk = 1;
 			break;
-		case OPT_SOURCE:
-			if (bypass_parse_source(optarg, &o->source_addr, &o->source_len) < 0)
-				goto bad;
+		case OPT_SOURCE: {
+			const char *why = bypass_parse_source(optarg, &o->source);
+
+			if (why) {
+				fprintf(stderr, "mbxdp-bench: bad value '%s' for --source: %s\n", optarg,
+					why);
+				return -1;
+			}
 			break;
+		}
 		case OPT_QUEUES:
 			if (parse_double(optarg, 1, BYPASS_QUEUES_MAX, &v) || v != (uint32_t)v)
 				goto bad;
@@ -856,14 +867,15 @@ static void print_results(const struct options *o, const struct counters *c,
 		json_decref(root);
 		return;
 	}
+	/* An IPv6 address in brackets before its port (RFC 3986 3.2.2). */
+	int bracket = strchr(o->host, ':') != NULL;
+	printf("mbxdp-bench: %s %s%s%s:%u, %u connection(s), pipeline %u, ", mode_name(o),
+	       bracket ? "[" : "", o->host, bracket ? "]" : "", o->port, o->connections, o->pipeline);
 	if (o->afxdp || o->dpdk)
-		printf("mbxdp-bench: %s %s:%u, %u connection(s), pipeline %u, %s master, %s\n",
-		       mode_name(o), o->host, o->port, o->connections, o->pipeline, master_name(o),
-		       o->rate > 0 ? "open loop" : "closed loop");
+		printf("%s master, %s\n", master_name(o), o->rate > 0 ? "open loop" : "closed loop");
 	else
-		printf("mbxdp-bench: %s %s:%u, %u connection(s), pipeline %u, %u thread(s), %s%s\n",
-	       mode_name(o), o->host, o->port, o->connections, o->pipeline,
-	       o->threads, o->rate > 0 ? "open loop" : "closed loop", o->busy_poll ? ", busy-poll" : "");
+		printf("%u thread(s), %s%s\n", o->threads, o->rate > 0 ? "open loop" : "closed loop",
+		       o->busy_poll ? ", busy-poll" : "");
 	printf("  %-18s %12.1f requests/s (%llu answered right in %g s)\n", "throughput", tput,
 	       (unsigned long long)c->ok, o->duration_s);
 	printf("  latency (us)       ");
@@ -902,24 +914,30 @@ static void print_results(const struct options *o, const struct counters *c,
 	}
 }
 
-static int resolve(const struct options *o, struct sockaddr_in *dst)
+/* --host as getaddrinfo(3) reads it: an IPv4 or IPv6 address, or a name,
+ * whose first address (in RFC 6724's order) is the target. */
+static int resolve(const struct options *o, struct sockaddr_storage *dst, socklen_t *len)
 {
-	struct addrinfo hints = { .ai_family = AF_INET }, *res;
-	int rc = getaddrinfo(o->host, NULL, &hints, &res);
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
+	char port[8];
+	int rc;
+
+	snprintf(port, sizeof(port), "%u", o->port);
+	rc = getaddrinfo(o->host, port, &hints, &res);
 	if (rc) {
 		fprintf(stderr, "mbxdp-bench: %s: %s\n", o->host, gai_strerror(rc));
 		return -1;
 	}
-	*dst = *(struct sockaddr_in *)res->ai_addr;
-	dst->sin_port = htons(o->port);
+	memcpy(dst, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
 }
 
 /* The socket master: threads of epoll-driven (or spinning) connections.
  * 0, -1 on a failure it printed, -2 when the latency log was refused. */
-static int socket_run(const struct options *o, const struct sockaddr_in *dst,
-		      struct reporter *rep, struct counters *total, struct histogram *h)
+static int socket_run(const struct options *o, const struct sockaddr_storage *dst,
+		      socklen_t dst_len, struct reporter *rep, struct counters *total, struct histogram *h)
 {
 	struct worker *ws = calloc(o->threads, sizeof(*ws));
 	struct progress *pubs = calloc(o->threads, sizeof(*pubs));
@@ -957,6 +975,7 @@ static int socket_run(const struct options *o, const struct sockaddr_in *dst,
 		struct worker *w = &ws[t];
 		w->opt = o;
 		w->dst = *dst;
+		w->dst_len = dst_len;
 		w->conns = conns + first;
 		w->n_conns = o->connections / o->threads + (t < o->connections % o->threads);
 		first += w->n_conns;
@@ -997,7 +1016,8 @@ int main(int argc, char **argv)
 	struct counters total = { 0 };
 	double engine_busy = -1;
 	struct options o;
-	struct sockaddr_in dst;
+	struct sockaddr_storage dst;
+	socklen_t dst_len;
 	char err[256];
 	int rc;
 
@@ -1019,9 +1039,9 @@ int main(int argc, char **argv)
 		if (rc == -1)
 			fprintf(stderr, "mbxdp-bench: %s\n", err);
 	} else {
-		if (resolve(&o, &dst))
+		if (resolve(&o, &dst, &dst_len))
 			return 2;
-		rc = socket_run(&o, &dst, &rep, &total, &h);
+		rc = socket_run(&o, &dst, dst_len, &rep, &total, &h);
 	}
 	if (o.engine) {
 		engine_busy = engine_watch_finish(rep.engine);

@@ -55,8 +55,11 @@ modbus_t *peer_open(const char *name, int argc, char **argv, int *listen_fd,
 		(*map)->tab_bits[i] = (*map)->tab_input_bits[i] = (uint8_t)(i & 1);
 		(*map)->tab_registers[i] = (*map)->tab_input_registers[i] = (uint16_t)i;
 	}
-	modbus_t *ctx = modbus_new_tcp(addr, (int)port);
-	if (!ctx || (*listen_fd = modbus_tcp_listen(ctx, 1024)) < 0) {
+	/* The protocol-independent context: --addr of either family. */
+	char service[8];
+	snprintf(service, sizeof(service), "%ld", port);
+	modbus_t *ctx = modbus_new_tcp_pi(addr, service);
+	if (!ctx || (*listen_fd = modbus_tcp_pi_listen(ctx, 1024)) < 0) {
 		fprintf(stderr, "%s: cannot listen on %s:%ld: %s\n", name, addr, port,
 			modbus_strerror(errno));
 		if (ctx)

@@ -10,11 +10,12 @@
  * 100 ms. */
 extern volatile sig_atomic_t peer_stopping;
 
-/* Parses --addr A (default 0.0.0.0) and --port P (default 502), installs the
- * signal handlers, and returns a listening libmodbus context with its socket
- * in *listen_fd and the default image in *map: coils and discrete inputs
- * 0..65535 hold i & 1, holding and input registers hold i. Prints a
- * "serving" line when ready; on failure prints why and returns NULL. */
+/* Parses --addr A (an IPv4 or IPv6 address; default 0.0.0.0) and --port P
+ * (default 502), installs the signal handlers, and returns a listening
+ * libmodbus context with its socket in *listen_fd and the default image in
+ * *map: coils and discrete inputs 0..65535 hold i & 1, holding and input
+ * registers hold i. Prints a "serving" line when ready; on failure prints
+ * why and returns NULL. */
 modbus_t *peer_open(const char *name, int argc, char **argv, int *listen_fd,
 		    modbus_mapping_t **map);
 

@@ -2,11 +2,16 @@
 # Sourced helpers for the integration test and the lab demo: two network
 # namespaces joined by a veth pair, the server side 198.18.0.1/24 and the
 # client side 198.18.0.2/24 (198.18.0.0/15 is the benchmarking range of
-# RFC 2544, so nothing here can reach a real network).
+# RFC 2544, so nothing here can reach a real network); with mbnet_ipv6 also
+# 2001:2::1/64 and 2001:2::2/64 (2001:2::/48, the IPv6 benchmarking range
+# of RFC 5180).
 #
 #   source tests/integration/netns.sh
 #   mbnet_setup TAG [QUEUES]     # TAG: 1-4 letters; names get TAG and $$;
 #                                # QUEUES: rx and tx queues of each veth (1)
+#   mbnet_ipv6 [primary]         # after mbnet_setup: the IPv6 addresses,
+#                                # usable when it returns; "primary" makes
+#                                # them MBNET_SRV_ADDR and MBNET_CLI_ADDR
 #   mbnet_spawn NS LOG cmd...    # background process in namespace NS
 #   mbnet_wait_line LOG REGEX SECONDS [PID]
 #   mbnet_wait_exit PID SECONDS  # its status then in MBNET_EXIT_STATUS
@@ -20,6 +25,8 @@
 
 MBNET_SRV_ADDR=198.18.0.1
 MBNET_CLI_ADDR=198.18.0.2
+MBNET_SRV_ADDR6=2001:2::1
+MBNET_CLI_ADDR6=2001:2::2
 MBNET_PIDS=()
 
 mbnet_die() {
@@ -76,6 +83,30 @@ mbnet_setup() {
 		sleep 0.1
 	done
 	mbnet_die "veth $MBNET_SRV_IF/$MBNET_CLI_IF did not come up"
+}
+
+# Duplicate address detection would keep a new address tentative (unusable
+# as a source or a destination) for a second or more: nodad, as nothing else
+# is on the link. The offloads mbnet_setup turned off cover IPv6 as well.
+mbnet_ipv6() {
+	local primary=${1:-} i
+	ip -n "$MBNET_SRV_NS" addr add "$MBNET_SRV_ADDR6/64" dev "$MBNET_SRV_IF" nodad ||
+		mbnet_die "cannot add $MBNET_SRV_ADDR6 to $MBNET_SRV_IF"
+	ip -n "$MBNET_CLI_NS" addr add "$MBNET_CLI_ADDR6/64" dev "$MBNET_CLI_IF" nodad ||
+		mbnet_die "cannot add $MBNET_CLI_ADDR6 to $MBNET_CLI_IF"
+	if [[ $primary == primary ]]; then
+		MBNET_SRV_ADDR=$MBNET_SRV_ADDR6
+		MBNET_CLI_ADDR=$MBNET_CLI_ADDR6
+	elif [[ -n $primary ]]; then
+		mbnet_die "mbnet_ipv6 takes 'primary' or nothing, not '$primary'"
+	fi
+	# Usable: the client's kernel reaches the server's over them (the
+	# link-local addresses, which still go through DAD, play no part).
+	for ((i = 0; i < 20; i++)); do
+		mbnet_cli ping -n -c 1 -W 1 "$MBNET_SRV_ADDR6" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	mbnet_die "IPv6 addresses $MBNET_SRV_ADDR6/$MBNET_CLI_ADDR6 not usable: 20 pings from the client unanswered"
 }
 
 mbnet_xdp_attached() {

@@ -7,11 +7,17 @@
 # netns.sh's cleanup).
 #
 #   require FILE_OR_COMMAND...   exit 2 naming the first one missing
+#   it_net_setup TAG [QUEUES]    netns.sh's namespaces; for IT_FAMILY 6 the
+#                                IPv6 addresses are MBNET_SRV_ADDR and
+#                                MBNET_CLI_ADDR
 #   start_server LOG [args...]   $MBXDP on the server veth, waited for
 #                                (server_cmd and server_started adapt it)
 #   stop_server                  SIGINT to it; true if it exits 0 (its
 #                                counters are then in its log)
 #   counter NAME                 the value of a counter it printed at exit
+#
+# IT_FAMILY is the address family the script's clients use: 4, or 6 with
+# MBXDP_IT_FAMILY=6 (how meson registers a script's IPv6 run).
 #
 # The script sets FINISHED=1 at its end. Logs go to $WORK, kept when a step
 # failed.
@@ -25,6 +31,12 @@ BUILD=$(cd "$BUILD" && pwd) || exit 2
 MBXDP=$BUILD/engine/mbxdp
 # shellcheck disable=SC2034 # read by the scripts
 LIBMODBUS_CLIENT=$BUILD/tests/integration/mb_libmodbus_client
+
+IT_FAMILY=${MBXDP_IT_FAMILY:-4}
+if [[ $IT_FAMILY != [46] ]]; then
+	echo "${0##*/}: MBXDP_IT_FAMILY is 4 or 6, not '$IT_FAMILY'" >&2
+	exit 2
+fi
 
 FINISHED=0
 WORK=$(mktemp -d /tmp/mbxdp-it.XXXXXX)
@@ -45,6 +57,13 @@ require() {
 			exit 2
 		fi
 	done
+}
+
+it_net_setup() {
+	mbnet_setup "$@"
+	if ((IT_FAMILY == 6)); then
+		mbnet_ipv6 primary
+	fi
 }
 
 # Runs with the netns cleanup, so the summary is printed on every exit path;

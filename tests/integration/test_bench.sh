@@ -11,8 +11,10 @@
 # unit are counted as exceptions and exit 1, that writes with --no-check
 # spread over every address of the range (read back with mbxdp-ctl), and
 # that a run where nothing was answered exits 1 however short: no host at
-# the address, or a kernel listener that never answers. Needs root. Prints
-# PASS/FAIL per step and ends with "N passed, N failed".
+# the address, or a kernel listener that never answers. With
+# MBXDP_IT_FAMILY=6 the same over IPv6: the device at 2001:2::1, --host an
+# IPv6 address. Needs root. Prints PASS/FAIL per step and ends with
+# "N passed, N failed".
 # shellcheck disable=SC2317 # steps are called through check()
 set -u
 
@@ -28,6 +30,8 @@ require "$MBXDP" "$BENCH" "$CTL" /usr/bin/python3
 source "$HERE/netns.sh"
 
 NAME=mbxdp-bench-$$
+NOBODY=198.18.0.77 # an address nobody has
+((IT_FAMILY == 6)) && NOBODY=2001:2::77
 
 # bench EXPECTED-STATUS ARGS...: a short run from the client namespace, its
 # JSON in $WORK/b.json; true when it exits with EXPECTED-STATUS.
@@ -98,28 +102,30 @@ engine_unknown_refused() {
 }
 
 no_host_fails() {
-	bench 1 --host 198.18.0.77 --duration 0.1 && [[ $(field 'd["answered"]') == 0 ]]
+	bench 1 --host "$NOBODY" --duration 0.1 && [[ $(field 'd["answered"]') == 0 ]]
 }
 
 # A kernel listener that takes the connection and never answers.
 silent_server_fails() {
 	mbnet_spawn "$MBNET_SRV_NS" "$WORK/silent.log" /usr/bin/python3 -c '
-import socket, time
-s = socket.socket()
+import socket, sys, time
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("198.18.0.1", 1502))
+s.bind((sys.argv[1], 1502))
 s.listen()
 print("listening", flush=True)
 c, _ = s.accept()
-time.sleep(10)'
+time.sleep(10)' "$MBNET_SRV_ADDR"
 	mbnet_wait_line "$WORK/silent.log" '^listening' 5 "$MBNET_LAST_PID" &&
 		bench 1 --host "$MBNET_SRV_ADDR" --port 1502 --duration 0.1 &&
 		(($(field 'd["requests"]') > 0)) && [[ $(field 'd["answered"]') == 0 ]] &&
 		(($(field 'd["errors"]["unanswered"]') > 0))
 }
 
-mbnet_setup mbxB
-if start_server "$WORK/mbxdp.log" --name "$NAME" --config "$HERE/bench_model.yaml"; then
+it_net_setup mbxB
+# The model's device on the server's address of the family.
+sed "s/198\.18\.0\.1/$MBNET_SRV_ADDR/" "$HERE/bench_model.yaml" >"$WORK/model.yaml"
+if start_server "$WORK/mbxdp.log" --name "$NAME" --config "$WORK/model.yaml"; then
 	check "--unit 5 --address 100 --count 20: answered, values checked" in_range_checked
 	check "the default range on a small map: exceptions, exit 1" default_range_exceptions
 	check "--unit of a unit the model lacks: exceptions, exit 1" unknown_unit_exceptions

@@ -6,13 +6,14 @@
 #
 # The master runs on the client veth with its sources in 198.18.0.128/25
 # (on the link, not the kernel's: its XDP program answers their ARP), and
-# resolves the server's MAC by ARP. Against mbxdp on AF_XDP: closed loop
-# pipelined, open loop, connect rate and hold, with mbxdp's own count of the
-# connections it opened; against the libmodbus epoll peer and pymodbus
-# (kernel TCP); against a server that takes connections and never answers
-# and an address nobody has: exit 1 with the reason; and usage errors,
-# exit 2 with one line. Needs root. Prints PASS/FAIL per step and ends with
-# "N passed, N failed".
+# resolves the server's MAC by ARP; with MBXDP_IT_FAMILY=6 its sources are
+# 2001:2::1:0/121, answered for and resolving by Neighbor Discovery.
+# Against mbxdp on AF_XDP: closed loop pipelined, open loop, connect rate
+# and hold, with mbxdp's own count of the connections it opened; against
+# the libmodbus epoll peer and pymodbus (kernel TCP); against a server that takes connections and never
+# answers and an address nobody has: exit 1 with the reason; and usage
+# errors, exit 2 with one line. Needs root. Prints PASS/FAIL per step and
+# ends with "N passed, N failed".
 # shellcheck disable=SC2317 # steps are called through check()
 set -u
 
@@ -39,7 +40,19 @@ fi
 # build LeakSanitizer is told so, as in test_afxdp.sh.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0
 export LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HERE/dpdk-lsan.supp
-SOURCES=198.18.0.128/25
+# The master's sources, those it owns on DPDK (64 at most: the stack's),
+# an address nobody has, and how the master says nobody answered.
+if ((IT_FAMILY == 6)); then
+	SOURCES=2001:2::1:0/121
+	DPDK_SOURCES=2001:2::2:0/122
+	NOBODY=2001:2::77
+	NO_ANSWER="no Neighbor Advertisement from $NOBODY"
+else
+	SOURCES=198.18.0.128/25
+	DPDK_SOURCES=198.18.0.192/26
+	NOBODY=198.18.0.77
+	NO_ANSWER="no ARP reply from $NOBODY"
+fi
 
 # bench EXPECTED-STATUS ARGS...: a short kernel-bypass run from the client
 # namespace, its JSON in $WORK/b.json and stderr in $WORK/b.err; true when
@@ -88,10 +101,10 @@ hold() {
 }
 
 # The same master on DPDK's net_af_xdp (its own XDP program, so the stack
-# owns the sources and answers their ARP: a /26).
+# owns the sources and answers their ARP or Neighbor Solicitations).
 dpdk_af_xdp() {
 	local rc
-	mbnet_cli timeout 30 "$BENCH" --dpdk --source 198.18.0.192/26 --host "$MBNET_SRV_ADDR" \
+	mbnet_cli timeout 30 "$BENCH" --dpdk --source "$DPDK_SOURCES" --host "$MBNET_SRV_ADDR" \
 		--warmup 0 --duration 0.5 --timeout-ms 500 --json --connections 4 --pipeline 2 -- \
 		--no-huge --no-pci -m 512 --no-shconf --no-telemetry \
 		--vdev "net_af_xdp0,iface=$MBNET_CLI_IF" >"$WORK/b.json" 2>"$WORK/b.err"
@@ -103,16 +116,16 @@ dpdk_af_xdp() {
 # A server that answers nothing: every request times out, exit 1.
 silent_fails() {
 	mbnet_spawn "$MBNET_SRV_NS" "$WORK/silent.log" /usr/bin/python3 -c '
-import socket, time
-s = socket.socket()
+import socket, sys, time
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("198.18.0.1", 1504))
+s.bind((sys.argv[1], 1504))
 s.listen(64)
 print("listening", flush=True)
 conns = []
 while True:
     c, _ = s.accept()
-    conns.append(c)'
+    conns.append(c)' "$MBNET_SRV_ADDR"
 	local pid=$MBNET_LAST_PID
 	kernel_side_xdp xdpdrv obj "$XDP_PASS_OBJ" sec xdp || return 1
 	mbnet_wait_line "$WORK/silent.log" '^listening' 5 "$pid" &&
@@ -124,12 +137,12 @@ while True:
 	return $rc
 }
 
-no_arp_fails() {
+no_answer_fails() {
 	mbnet_cli timeout 10 "$BENCH" --afxdp "$MBNET_CLI_IF" --source "$SOURCES" \
-		--host 198.18.0.77 --duration 0.2 >"$WORK/b.out" 2>&1
+		--host "$NOBODY" --duration 0.2 >"$WORK/b.out" 2>&1
 	local rc=$?
 	cat "$WORK/b.out"
-	((rc == 1)) && grep -q '^mbxdp-bench: no ARP reply from 198.18.0.77' "$WORK/b.out"
+	((rc == 1)) && grep -qF "mbxdp-bench: $NO_ANSWER " "$WORK/b.out"
 }
 
 # usage_fails LINE-REGEX ARGS...: exit 2 with that line.
@@ -156,7 +169,21 @@ usage_errors() {
 		usage_fails "bad value '0' for --open-window" --afxdp lo --source 198.18.0.0/24 \
 			--host 198.18.0.1 --open-window 0 &&
 		usage_fails "--connect-rate and --hold ask one" --afxdp lo --source 198.18.0.0/24 \
-			--host 198.18.0.1 --hold 1 --pipeline 4
+			--host 198.18.0.1 --hold 1 --pipeline 4 &&
+		usage_fails "bad value '2001:2::/64' for --source: an IPv6 source prefix is /118 to /128" \
+			--afxdp lo --host 2001:2::1 --source 2001:2::/64
+}
+
+# A target of the other family than the sources: exit 1, one line.
+family_mismatch_fails() {
+	local other=198.18.0.1
+	((IT_FAMILY == 6)) || other=2001:2::1
+	mbnet_cli "$BENCH" --afxdp "$MBNET_CLI_IF" --source "$SOURCES" --host "$other" \
+		--duration 0.2 >"$WORK/b.out" 2>&1
+	local rc=$?
+	cat "$WORK/b.out"
+	((rc == 1)) && [[ $(wc -l <"$WORK/b.out") == 1 ]] &&
+		grep -q "^mbxdp-bench: --host must be an IPv$IT_FAMILY address" "$WORK/b.out"
 }
 
 # The server veth runs no XDP program while a kernel server has it; veth
@@ -166,7 +193,7 @@ kernel_side_xdp() {
 	ip -n "$MBNET_SRV_NS" link set dev "$MBNET_SRV_IF" "$@"
 }
 
-# peer KIND PORT CMD...: the kernel-TCP server CMD on 198.18.0.1:PORT, then
+# peer KIND PORT CMD...: the kernel-TCP server CMD on the server's PORT, then
 # a pipelined closed-loop run and a connect-rate run against it.
 peer() {
 	local kind=$1 port=$2
@@ -184,8 +211,9 @@ peer() {
 	return $rc
 }
 
-mbnet_setup mbxV
+it_net_setup mbxV
 check "usage errors: exit 2 with one line" usage_errors
+check "a target of the other family: exit 1 with the reason" family_mismatch_fails
 if start_server "$WORK/mbxdp.log" --name "$NAME"; then
 	check "mbxdp: closed loop, 8 x 4, a mix of reads and writes, all checked" closed_loop
 	check "mbxdp: open loop at 2,000/s" open_loop
@@ -201,13 +229,14 @@ else
 fi
 if [[ -x $PEERS/peer_libmodbus_epoll ]]; then
 	check "libmodbus epoll peer: pipelined and connect rate, all checked" \
-		peer libmodbus 1502 "$PEERS/peer_libmodbus_epoll" --port 1502
+		peer libmodbus 1502 "$PEERS/peer_libmodbus_epoll" --addr "$MBNET_SRV_ADDR" --port 1502
 fi
 if /usr/bin/python3 -c 'import pymodbus' 2>/dev/null; then
 	check "pymodbus: pipelined and connect rate, all checked" \
-		peer pymodbus 1503 /usr/bin/python3 "$HERE/../../bench/peers/peer_pymodbus.py" --port 1503
+		peer pymodbus 1503 /usr/bin/python3 "$HERE/../../bench/peers/peer_pymodbus.py" \
+		--addr "$MBNET_SRV_ADDR" --port 1503
 fi
 check "a server that never answers: exit 1, timeouts counted" silent_fails
-check "no host at the address: exit 1, no ARP reply" no_arp_fails
+check "no host at the address: exit 1, $NO_ANSWER" no_answer_fails
 FINISHED=1
 ((FAILED == 0))

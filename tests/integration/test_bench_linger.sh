@@ -11,7 +11,8 @@
 # instead; the master must answer that with a reset the server takes, also
 # for the resets it sends last, after the run. Against the libmodbus epoll
 # peer; after the master exits, the server namespace must have no
-# connection from its sources within 3 s.
+# connection from its sources within 3 s. MBXDP_IT_FAMILY=6: the same over
+# IPv6.
 # Needs root. Prints PASS/FAIL per step and ends with "N passed, N failed".
 # shellcheck disable=SC2317 # steps are called through check()
 set -u
@@ -29,6 +30,7 @@ require "$BENCH" "$PEER" "$XDP_OBJ" /usr/bin/python3 ss
 source "$HERE/netns.sh"
 
 SOURCES=198.18.0.128/25
+((IT_FAMILY == 6)) && SOURCES=2001:2::1:0/121
 PORT=1502
 
 # The master's connections the server still has (any state but LISTEN).
@@ -60,13 +62,13 @@ sys.exit(0 if d["errors"]["timeouts"] > 0 and d["answered"] == 0 else 1)' "$WORK
 	return 1
 }
 
-mbnet_setup mbxL
+it_net_setup mbxL
 # The master's requests to the server's port are lost there; handshakes,
 # ACKs and resets pass (and veth delivers the ARP replies of the master's
 # program, see xdp_pass.bpf.c).
 ip -n "$MBNET_SRV_NS" link set dev "$MBNET_SRV_IF" xdpdrv obj "$XDP_OBJ" sec xdp ||
 	mbnet_die "cannot attach the XDP program that loses requests"
-mbnet_spawn "$MBNET_SRV_NS" "$WORK/peer.log" "$PEER" --port "$PORT"
+mbnet_spawn "$MBNET_SRV_NS" "$WORK/peer.log" "$PEER" --addr "$MBNET_SRV_ADDR" --port "$PORT"
 if mbnet_wait_line "$WORK/peer.log" 'serving' 20 "$MBNET_LAST_PID"; then
 	check "every request lost: no server connection outlives the master" none_left
 else
