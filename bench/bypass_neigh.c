@@ -79,7 +79,7 @@ static uint32_t nd_solicit(uint8_t *b, const uint8_t mac[6], const uint8_t *sip,
 	m[ND_MSG_LEN] = ND_OPT_SLLA;
 	m[ND_MSG_LEN + 1] = 1; /* in 8-byte units */
 	memcpy(m + ND_MSG_LEN + 2, mac, 6);
-	uint16_t c = csum_fold(csum_add(csum_ip6_pseudo(ip + 8, ip + 24, len, IPPROTO_ICMPV6), m, len));
+	uint16_t c = csum_fold(csum_add(csum_ip6_pseudo(csum_ip6_addrs(ip + 8, ip + 24), len, IPPROTO_ICMPV6), m, len));
 	memcpy(m + 2, &c, 2);
 	return ETHER_HDR_LEN + IP6_HDR_LEN + len;
 }
@@ -101,7 +101,7 @@ static int nd_is_advert(const struct mbx_frame *f, const uint8_t *sip, const uin
 	len = (uint32_t)ip[4] << 8 | ip[5];
 	if (len < ND_MSG_LEN || len > f->len - ETHER_HDR_LEN - IP6_HDR_LEN || m[0] != ICMP6_NA ||
 	    m[1] != 0 || memcmp(m + 8, tip, 16) ||
-	    csum_fold(csum_add(csum_ip6_pseudo(ip + 8, ip + 24, len, IPPROTO_ICMPV6), m, len)) != 0)
+	    csum_fold(csum_add(csum_ip6_pseudo(csum_ip6_addrs(ip + 8, ip + 24), len, IPPROTO_ICMPV6), m, len)) != 0)
 		return 0;
 	/* Each option takes at least 8 bytes, so the walk ends. */
 	for (uint32_t off = ND_MSG_LEN; off + 8 <= len && m[off + 1];) {
