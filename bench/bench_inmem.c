@@ -22,9 +22,8 @@
  *   bench_inmem ... --ipv6
  *       The same over IPv6 (RFC 8200): the same connection counts, from
  *       sources in 2001:2:0:1::/64 (62,500 of them for a million) to
- *       2001:2::1, so that a request's cost over IPv6 compares with its
- *       cost over IPv4. The default model only: a device model's servers
- *       have IPv4 addresses.
+ *       2001:2::1, or to the devices from 2001:2::a on, so that a
+ *       request's cost over IPv6 compares with its cost over IPv4.
  *   bench_inmem --lifecycles N [--conns B]
  *       N whole connections, B at a time: SYN, ACK, request, FIN, last ACK.
  *       Fails unless every batch ends with an empty table, the ADU and
@@ -67,6 +66,8 @@ static int ipv6; /* --ipv6 */
 #define DEVICE_REGS 100
 #define DEVICE_SPAN 90 /* first registers read: 10 fit from any of them */
 #define DEVICE_ADDR_FIRST 0xc612000a /* 198.18.0.10 */
+/* 2001:2::a, the devices' first IPv6 address; its last 32 bits count up */
+static const uint8_t device_addr6_first[16] = { 0x20, 0x01, 0, 2, [15] = 0x0a };
 static uint32_t n_devices, n_servers, units_per_server;
 static uint32_t addr_span = 0x1000; /* default model: 4,096 first registers */
 
@@ -109,6 +110,10 @@ static struct fb_flow flow(uint32_t i)
 	};
 
 	fb_put32(fl.client_ip6 + 12, i / PORTS_PER_SOURCE);
+	if (n_devices) {
+		memcpy(fl.server_ip6, device_addr6_first, 16);
+		fb_put32(fl.server_ip6 + 12, fb_get32(device_addr6_first + 12) + (i % n_devices) % n_servers);
+	}
 	return fl;
 }
 
@@ -333,9 +338,10 @@ static int bench_lifecycles(uint32_t batch, uint64_t total)
 	return 0;
 }
 
-/* The model of --devices: servers from 198.18.0.10 on, each with units
- * 1..units_per_server of DEVICE_REGS holding registers holding their
- * addresses (so replies check as with the default model). */
+/* The model of --devices: servers from 198.18.0.10 on (with --ipv6 from
+ * 2001:2::a on), each with units 1..units_per_server of DEVICE_REGS
+ * holding registers holding their addresses (so replies check as with the
+ * default model). */
 static void devices_model(struct cfg_model *m, struct cfg_server *srv, struct cfg_unit *unit)
 {
 	memset(unit, 0, sizeof(*unit));
@@ -345,8 +351,13 @@ static void devices_model(struct cfg_model *m, struct cfg_server *srv, struct cf
 	unit->table[CFG_HOLDING_REGISTERS].init = CFG_INIT_ADDRESS;
 	default_image_identity(unit->id_objects);
 	memset(srv, 0, sizeof(*srv));
-	srv->first_addr = DEVICE_ADDR_FIRST;
-	srv->last_addr = DEVICE_ADDR_FIRST + n_servers - 1;
+	if (ipv6) {
+		memcpy(srv->first6, device_addr6_first, 16);
+		srv->n6 = n_servers;
+	} else {
+		srv->first_addr = DEVICE_ADDR_FIRST;
+		srv->last_addr = DEVICE_ADDR_FIRST + n_servers - 1;
+	}
 	srv->own_unit = CFG_OWN_UNIT_LOWEST;
 	srv->units = unit;
 	srv->n_units = 1;
@@ -411,7 +422,7 @@ static void usage(FILE *f)
 		   "  --rounds      requests per connection (default 2000000 / N, at least 11)\n"
 		   "  --burst       frames per burst, 1 to %u (default %u)\n"
 		   "  --devices     D simulated devices: 1 to 10, or a multiple of 10 up to 100000\n"
-		   "  --ipv6        the same over IPv6 (the default model only, not with --devices)\n"
+		   "  --ipv6        the same over IPv6\n"
 		   "  --lifecycles  N whole connections: SYN, ACK, request, FIN, last ACK\n"
 		   "  --help, --version\n",
 		MBX_BURST, MBX_BURST);
@@ -458,11 +469,6 @@ int main(int argc, char **argv)
 	    burst > MBX_BURST || n_devices > 100000 || (n_devices > 10 && n_devices % 10) ||
 	    (lifecycles && n_counts != 1)) {
 		usage(stderr);
-		return 2;
-	}
-	if (ipv6 && n_devices) {
-		fprintf(stderr, "bench_inmem: --ipv6 serves the default model only: the servers of "
-				"--devices have IPv4 addresses\n");
 		return 2;
 	}
 	if (n_devices)
