@@ -290,7 +290,7 @@ void tcp_timer_ensure(struct stack *s, struct tcp_conn *c, uint64_t at)
 {
 	uint32_t idx = (uint32_t)(c - s->conns.conns);
 
-	if (timer_running(&s->timers, idx) && s->timers.entries[idx].deadline <= at)
+	if (timer_running(&s->timers, idx) && timer_deadline(&s->timers, idx) <= at)
 		return;
 	timer_start(&s->timers, idx, at);
 }

@@ -74,13 +74,16 @@ static void list_unlink(struct timer_wheel *w, uint32_t idx)
 void timer_start(struct timer_wheel *w, uint32_t idx, uint64_t deadline)
 {
 	/* A past deadline goes where the next advance looks first. */
-	uint64_t at = deadline > w->now ? deadline : w->now + 1;
+	uint64_t at;
 
+	if (deadline > w->now + TIMER_AHEAD_MAX)
+		deadline = w->now + TIMER_AHEAD_MAX;
+	at = deadline > w->now ? deadline : w->now + 1;
 	if (timer_running(w, idx))
 		list_unlink(w, idx);
 	else
 		w->running++;
-	w->entries[idx].deadline = deadline;
+	w->entries[idx].deadline = (uint32_t)deadline;
 	list_push(w, (uint32_t)(at & (w->n_slots - 1)), idx);
 }
 
@@ -108,7 +111,7 @@ static uint32_t expire_slot(struct timer_wheel *w, uint32_t slot, timer_fn fn, v
 		w->entries[idx].list = expiring;
 	while ((idx = w->heads[expiring]) != TIMER_NONE) {
 		list_unlink(w, idx);
-		if (w->entries[idx].deadline > w->now) {
+		if (timer_deadline(w, idx) > w->now) {
 			list_push(w, slot, idx); /* a later revolution's */
 			continue;
 		}

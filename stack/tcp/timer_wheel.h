@@ -44,11 +44,19 @@
 
 #define TIMER_NONE UINT32_MAX
 
+/* 16 bytes, one per connection: the deadline keeps the tick's low 32 bits,
+ * read against the wheel's clock (timer_deadline), so no deadline is
+ * kept more than TIMER_AHEAD_MAX ticks ahead. */
 struct timer_entry {
-	uint64_t deadline; /* tick */
+	uint32_t deadline; /* tick, modulo 2^32 */
 	uint32_t next, prev; /* entry indexes in the slot list, TIMER_NONE at the ends */
 	uint32_t list; /* slot it is listed in, TIMER_NONE when not running */
 };
+
+/* The furthest a deadline is kept ahead: 2^30 ticks (about 13 days at the
+ * stack's tick). A later one fires then, early, and its owner arms it
+ * again for what is left (the stack's timers check what is due). */
+#define TIMER_AHEAD_MAX (1ull << 30)
 
 struct timer_wheel {
 	struct timer_entry *entries;
@@ -84,6 +92,12 @@ void timer_stop(struct timer_wheel *w, uint32_t idx);
 static inline int timer_running(const struct timer_wheel *w, uint32_t idx)
 {
 	return w->entries[idx].list != TIMER_NONE;
+}
+
+/* The tick a running entry fires at: within 2^31 ticks of the clock. */
+static inline uint64_t timer_deadline(const struct timer_wheel *w, uint32_t idx)
+{
+	return w->now + (uint64_t)(int64_t)(int32_t)(w->entries[idx].deadline - (uint32_t)w->now);
 }
 
 /* Moves the wheel to tick now and calls fn(arg, idx) for every entry whose

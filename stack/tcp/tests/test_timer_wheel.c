@@ -19,6 +19,7 @@
 struct firing {
 	uint32_t idx;
 	uint64_t tick;
+	uint64_t deadline; /* the entry's, as it fired */
 };
 
 struct recorder {
@@ -31,14 +32,14 @@ struct recorder {
 static void record(void *arg, uint32_t idx)
 {
 	struct recorder *r = arg;
-	uint64_t deadline = r->w->entries[idx].deadline;
+	uint64_t deadline = timer_deadline(r->w, idx);
 
 	assert_false(timer_running(r->w, idx)); /* disarmed before the call */
 	r->early += r->w->now < deadline;
 	r->late += r->w->now > deadline;
 	if (r->log) {
 		assert_true(r->n < r->cap);
-		r->log[r->n] = (struct firing){ .idx = idx, .tick = r->w->now };
+		r->log[r->n] = (struct firing){ .idx = idx, .tick = r->w->now, .deadline = deadline };
 	}
 	r->n++;
 }
@@ -127,7 +128,7 @@ static void test_one_advance_fires_in_deadline_order(void **state)
 	assert_int_equal(r.n, N);
 	assert_int_equal(r.early, 0);
 	for (uint32_t i = 1; i < N; i++)
-		assert_true(w.entries[log[i - 1].idx].deadline <= w.entries[log[i].idx].deadline);
+		assert_true(log[i - 1].deadline <= log[i].deadline);
 	timer_wheel_free(&w);
 }
 
@@ -198,7 +199,7 @@ static void test_deadlines_many_revolutions_away(void **state)
 	step_to(&w, 5000, &r);
 	assert_int_equal(r.n, N);
 	for (uint32_t i = 0; i < N; i++)
-		assert_int_equal(log[i].tick, w.entries[log[i].idx].deadline);
+		assert_int_equal(log[i].tick, log[i].deadline);
 	assert_int_equal(r.early + r.late, 0);
 	timer_wheel_free(&w);
 }
@@ -241,7 +242,7 @@ static void test_idle_jump_fires_everything_due(void **state)
 	assert_int_equal(timer_advance(&w, SPAN / 2, record, &r), due_by_half);
 	assert_int_equal(r.early, 0);
 	for (uint32_t i = 0; i < N; i++)
-		assert_int_equal(timer_running(&w, i), w.entries[i].deadline > SPAN / 2);
+		assert_int_equal(timer_running(&w, i), timer_deadline(&w, i) > SPAN / 2);
 	assert_int_equal(timer_advance(&w, 3 * SPAN, record, &r), N - due_by_half);
 	assert_int_equal(r.n, N);
 	assert_int_equal(r.early, 0);
@@ -344,10 +345,44 @@ static void test_rearm_at_a_past_deadline_waits_for_the_next_advance(void **stat
 	timer_wheel_free(&w);
 }
 
+/* An entry keeps its deadline's low 32 bits: across 2^32 ticks it still
+ * fires exactly at its tick, and one further ahead than TIMER_AHEAD_MAX
+ * fires then, early, for its owner to arm again. */
+static void test_deadlines_across_2_32_and_the_furthest_ahead(void **state)
+{
+	struct timer_wheel w;
+	struct recorder r;
+	const uint64_t wrap = 1ull << 32;
+
+	(void)state;
+	wheel(&w, 4, 64);
+	r = recorder(&w, NULL, 0);
+	timer_advance(&w, wrap - 10, record, &r);
+	timer_start(&w, 0, wrap + 5);
+	timer_start(&w, 1, wrap - 3);
+	assert_int_equal(timer_deadline(&w, 0), wrap + 5);
+	step_to(&w, wrap + 4, &r);
+	assert_int_equal(r.n, 1); /* entry 1, at its tick */
+	assert_true(timer_running(&w, 0));
+	step_to(&w, wrap + 5, &r);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.early + r.late, 0);
+
+	timer_start(&w, 2, w.now + 3 * TIMER_AHEAD_MAX);
+	assert_int_equal(timer_deadline(&w, 2), w.now + TIMER_AHEAD_MAX);
+	timer_advance(&w, w.now + TIMER_AHEAD_MAX - 1, record, &r);
+	assert_true(timer_running(&w, 2));
+	timer_advance(&w, w.now + 1, record, &r);
+	assert_false(timer_running(&w, 2));
+	assert_int_equal(r.n, 3);
+	timer_wheel_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_rejects_zero_sizes_and_rounds_slots_up),
+		cmocka_unit_test(test_deadlines_across_2_32_and_the_furthest_ahead),
 		cmocka_unit_test(test_each_fires_exactly_at_its_deadline_in_order),
 		cmocka_unit_test(test_one_advance_fires_in_deadline_order),
 		cmocka_unit_test(test_stop_is_harmless_in_any_state),
