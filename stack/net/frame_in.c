@@ -201,7 +201,7 @@ static __attribute__((noinline)) enum frame_kind frame_check6(struct stack *s, s
 		return FRAME_DROPPED;
 	}
 	seg->v6 = 1;
-	memcpy(seg->addr6, ip + 8, 32);
+	seg->addr6 = ip + 8;
 	seg->saddr = addr6_conn_key(s->conns.hash_key, seg->addr6);
 	seg->daddr = local;
 	seg->reply.sum6 = addrs;

@@ -16,7 +16,7 @@
  * array's pages are touched only by IPv6 connections.
  *
  * A segment carries the same keys in seg->saddr and seg->daddr, and the
- * addresses themselves in seg->addr6. */
+ * addresses themselves at seg->addr6. */
 #ifndef MBX_TCP_ADDR6_H
 #define MBX_TCP_ADDR6_H
 

@@ -39,9 +39,10 @@
 
 /* The addresses and ports of a reply, as on the wire (network order). An
  * IPv6 reply's addresses are saddr6 and daddr6, which point at 16 bytes
- * each that stay put while the reply is built (a segment's copy of its
- * own, or a connection's side tables); saddr and daddr are then only
- * TCP's keys of them (tcp/addr6.h). */
+ * each that stay put until the reply is written (the request's own, which
+ * the reply's header overwrites, the writer's copy of them, or a
+ * connection's side tables); saddr and daddr are then only TCP's keys of
+ * them (tcp/addr6.h). */
 struct tcp_addrs {
 	uint32_t saddr, daddr;
 	uint16_t sport, dport;
@@ -67,8 +68,11 @@ struct tcp_seg {
 	uint8_t flags;
 	const uint8_t *payload;
 	uint32_t len; /* payload bytes */
-	uint8_t v6; /* an IPv6 segment: its addresses are in addr6 */
-	uint8_t addr6[32]; /* IPv6 source then destination, as on the wire */
+	uint8_t v6; /* an IPv6 segment: its addresses are at addr6 */
+	/* IPv6: the packet's source then destination, in its frame: read
+	 * there until the reply is written over them (the writer keeps a
+	 * copy for the segments after its first). */
+	const uint8_t *addr6;
 };
 
 static inline uint32_t tcp_l3_len(const struct tcp_addrs *a)
@@ -149,6 +153,9 @@ struct tcp_writer {
 	 * look further: the room in the one block of the send queue. */
 	uint32_t room;
 	uint8_t failed; /* no room or frame: the rest of the input is left unacknowledged */
+	/* An IPv6 request's addresses, source then destination: its frame,
+	 * where they were, is sent with the first segment. */
+	uint8_t addr6[32];
 	uint8_t queued; /* the responses go through the send queue */
 	uint8_t l2_saved;
 	/* The reply's Ethernet header, copied into extra segments. Saved before

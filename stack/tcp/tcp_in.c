@@ -483,13 +483,27 @@ enum stack_verdict tcp_input_client(struct stack *s, struct tcp_seg *seg, struct
 	return client_synchronized(s, seg, c);
 }
 
+/* An IPv6 segment checked before its local address had an index: a
+ * segment of its burst may have opened the first connection to it since
+ * (a handshake's last ACK and the first request, sent back to back). */
+static inline void seg_local6_again(struct stack *s, struct tcp_seg *seg)
+{
+	if (__builtin_expect(seg->v6, 0) && seg->daddr == LOCAL6_NONE) {
+		seg->daddr = local6_find(&s->local6, seg->addr6 + 16);
+		seg->reply.saddr = seg->daddr;
+	}
+}
+
 enum stack_verdict tcp_input(struct stack *s, struct tcp_seg *seg, struct tcp_conn *hint,
 			     struct tcp_text *t)
 {
-	struct tcp_conn *c =
-		hint ? hint : conn_lookup(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport,
-					 seg_raddr6(seg));
+	struct tcp_conn *c;
 	uint16_t dport;
+
+	if (!hint)
+		seg_local6_again(s, seg);
+	c = hint ? hint : conn_lookup(&s->conns, seg->saddr, seg->daddr, seg->sport, seg->dport,
+				     seg_raddr6(seg));
 
 	if (c)
 		return input_synchronized(s, seg, c, t);

@@ -82,12 +82,15 @@ void tcp_out_finish6(uint8_t *l3, const struct tcp_addrs *a, uint8_t flags, uint
 	uint32_t hdr_len = TCP_HDR_LEN + (mss_option ? 4 : 0);
 	uint32_t tcp_len = hdr_len + payload_len;
 	uint32_t w0, w1, w2, w3, opt = 0;
-	uint64_t sum;
+	uint64_t sum, addrs[4];
 
+	/* Both read before either is written: they may be the request's own,
+	 * in this header. */
+	memcpy(addrs, a->saddr6, 16);
+	memcpy(addrs + 2, a->daddr6, 16);
 	put32(l3, 0x60u);
 	put32(l3 + 4, (uint32_t)__builtin_bswap16((uint16_t)tcp_len) | 6u << 16 | 64u << 24);
-	memcpy(l3 + 8, a->saddr6, 16);
-	memcpy(l3 + 24, a->daddr6, 16);
+	memcpy(l3 + 8, addrs, 32);
 
 	w0 = (uint32_t)a->sport | (uint32_t)a->dport << 16;
 	w1 = __builtin_bswap32(seq);

@@ -29,6 +29,11 @@ void tcp_writer_init(struct tcp_writer *w, struct stack *s, struct tcp_conn *c,
 	w->c = c;
 	w->seg = seg->f;
 	w->reply = seg->reply;
+	if (seg->v6) {
+		memcpy(w->addr6, seg->addr6, 32);
+		w->reply.saddr6 = w->addr6 + 16;
+		w->reply.daddr6 = w->addr6;
+	}
 	w->l2_len = seg->l2_len;
 	w->used = 0;
 	w->failed = 0;
