@@ -15,9 +15,12 @@
 #define MEM_FRAME_SIZE 2048
 #define OUT_QUEUE 4096 /* server frames not yet handed to the player */
 
-/* The addresses of every in-process replay: 198.18.0.0/15 only. */
+/* The addresses of every in-process replay: 198.18.0.0/15 and 2001:2::/48
+ * only. */
 #define MEM_SERVER_IP 0xc6120001u /* 198.18.0.1 */
 #define MEM_CLIENT_IP 0xc6120002u /* 198.18.0.2 */
+static const uint8_t mem_server_ip6[16] = { 0x20, 0x01, 0, 2, [15] = 1 }; /* 2001:2::1 */
+static const uint8_t mem_client_ip6[16] = { 0x20, 0x01, 0, 2, [15] = 2 }; /* 2001:2::2 */
 /* The SYN cookie secret, as text (stack_secret_derive). */
 #define MEM_SECRET "mbxdp-replay in-process"
 
@@ -135,14 +138,15 @@ static int mem_poll(struct rp_target *t, uint64_t deadline_ns, rp_deliver_fn del
 	return 0;
 }
 
-static uint32_t mem_server_for(struct rp_target *t, uint32_t captured)
+static struct rp_addr mem_server_for(struct rp_target *t, const struct rp_addr *captured)
 {
 	struct mem_target *m = mt(t);
+	int fam = rp_family(captured);
 
-	for (uint32_t i = 1; i < m->n_addrs; i++)
-		if (m->addrs[i] == __builtin_bswap32(captured))
-			return captured;
-	return MEM_SERVER_IP;
+	for (uint32_t i = 1; fam == RP_V4 && i < m->n_addrs; i++)
+		if (m->addrs[i] == __builtin_bswap32(rp_ip4(captured)))
+			return *captured;
+	return t->server_ip[fam];
 }
 
 static uint64_t mem_now(struct rp_target *t)
@@ -242,6 +246,8 @@ struct rp_target *rp_target_mem_open(const char *out_pcap, uint16_t port, uint64
 	}
 	cfg.addrs = m->addrs;
 	cfg.n_addrs = m->n_addrs;
+	cfg.addrs6 = &mem_server_ip6;
+	cfg.n_addrs6 = 1;
 	m->w.port = m->port;
 	m->w.stack = m->stack;
 	m->w.stop = &m->stop;
@@ -267,8 +273,10 @@ struct rp_target *rp_target_mem_open(const char *out_pcap, uint16_t port, uint64
 	m->t.close = mem_close;
 	memcpy(m->t.client_mac, client_mac, 6);
 	memcpy(m->t.server_mac, server_mac, 6);
-	m->t.client_ip = MEM_CLIENT_IP;
-	m->t.server_ip = MEM_SERVER_IP;
+	m->t.client_ip[RP_V4] = rp_addr4(MEM_CLIENT_IP);
+	m->t.server_ip[RP_V4] = rp_addr4(MEM_SERVER_IP);
+	m->t.client_ip[RP_V6] = rp_addr6(mem_client_ip6);
+	m->t.server_ip[RP_V6] = rp_addr6(mem_server_ip6);
 	m->t.server_port = port;
 	m->t.mss = 1460;
 	return &m->t;
