@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The scapy corpus (corpus.py) replayed through mbxdp in process: each
-# session's report meets its expectations (NAME.args, check_report.py), the
-# server is left with no open connection, a second replay writes the same
-# pcap byte for byte, and a slowed replay keeps the captured timing
-# (check_timing.py); a capture whose file name holds quotes, a backslash
-# and control characters is named exactly in the JSON report.
+# session's report meets its expectations (NAME.args, check_report.py), each
+# flow replayed in its captured family, the server is left with no open
+# connection, a second replay writes the same pcap byte for byte, and a
+# slowed replay keeps the captured timing (check_timing.py); a capture whose
+# file name holds quotes, a backslash and control characters is named
+# exactly in the JSON report; --learn says what it does with IPv6 flows.
 #   tools/replay/tests/replay_corpus.sh MBXDP_REPLAY
 set -u
 replay=${1:?usage: replay_corpus.sh MBXDP_REPLAY}
@@ -20,7 +21,8 @@ for file in $names; do
 	if timeout 60 "$replay" "$work/$file" --in-process "$work/$name.a.pcap" --json "$work/$name.json" \
 		--counters >"$work/$name.txt" 2>&1 &&
 		grep -q '^open_connections 0$' "$work/$name.txt" &&
-		/usr/bin/python3 "$here/check_report.py" "$work/$name.json" "${args[@]}" >"$work/$name.check" 2>&1 &&
+		/usr/bin/python3 "$here/check_report.py" "$work/$name.json" "${args[@]}" \
+			--conversation "$work/$name.a.pcap" >"$work/$name.check" 2>&1 &&
 		timeout 60 "$replay" "$work/$file" --in-process "$work/$name.b.pcap" -q >>"$work/$name.txt" 2>&1 &&
 		cmp "$work/$name.a.pcap" "$work/$name.b.pcap" >>"$work/$name.check" 2>&1; then
 		pass "$name"
@@ -50,5 +52,24 @@ if timeout 60 "$replay" "$work/$odd" --in-process "$work/odd.out.pcap" -q --json
 else
 	fail "a capture named with quotes and control characters round-trips through the JSON report"
 	indent "$work/odd.txt"
+fi
+# A device model names IPv4 server addresses only: --learn says so for each
+# IPv6 flow, and learns the IPv4 ones beside them.
+learn_v6() {
+	timeout 60 "$replay" "$work/ipv6_all_functions.pcap" --learn "$work/v6.yaml" >"$work/learn.txt" 2>&1
+	[[ $? == 2 && ! -e $work/v6.yaml ]] &&
+		grep -q "its 40 requests are over IPv6, and a device model has no IPv6 server address: nothing to learn" \
+			"$work/learn.txt" &&
+		timeout 60 "$replay" "$work/ipv6_mixed_handshakes_raw.pcap" --learn "$work/mixed.yaml" \
+			>>"$work/learn.txt" 2>&1 &&
+		[[ $(grep -c 'IPv6, and a device model has no IPv6 server address: its 1 requests not learned' \
+			"$work/learn.txt") == 20 ]] &&
+		grep -q '^  - address: 198.19.0.1$' "$work/mixed.yaml"
+}
+if learn_v6; then
+	pass "--learn: IPv6 flows named and not learned, the IPv4 ones beside them learned"
+else
+	fail "--learn: IPv6 flows named and not learned, the IPv4 ones beside them learned"
+	indent "$work/learn.txt"
 fi
 summary && ((PASSED > 0))
