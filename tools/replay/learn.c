@@ -198,11 +198,12 @@ static int collect(struct learn *L)
 			     rp_endpoint_str(&f->server_ip, f->server_port, b), rp_flow_unreplayable(f));
 		if (rp_flow_unreplayable(f))
 			continue;
-		/* The model file names servers by IPv4 address only. */
+		/* Learned servers are named by IPv4 address: an IPv6 one is
+		 * not learned yet. */
 		if (rp_family(&f->server_ip) == RP_V6) {
 			if (f->c.n_adus)
-				left_out(L, "flow %u (%s -> %s): IPv6, and a device model has no IPv6 "
-					"server address: its %u requests not learned", fi + 1,
+				left_out(L, "flow %u (%s -> %s): IPv6, and --learn writes IPv4 servers "
+					"only: its %u requests not learned", fi + 1,
 				     rp_endpoint_str(&f->client_ip, f->client_port, a),
 				     rp_endpoint_str(&f->server_ip, f->server_port, b), f->c.n_adus);
 			L->v6_requests += f->c.n_adus;
@@ -1063,8 +1064,8 @@ int rp_learn(const struct rp_capture *cap, const struct learn_options *o, FILE *
 		goto out;
 	}
 	if (!L.n_ex && L.v6_requests) {
-		snprintf(err, errlen, "%s: its %u requests are over IPv6, and a device model has no "
-			 "IPv6 server address: nothing to learn", o->capture, L.v6_requests);
+		snprintf(err, errlen, "%s: its %u requests are over IPv6, and --learn writes IPv4 "
+			 "servers only: nothing to learn", o->capture, L.v6_requests);
 		goto out;
 	}
 	if (!L.n_ex) {

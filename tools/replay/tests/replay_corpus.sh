@@ -5,7 +5,8 @@
 # connection, a second replay writes the same pcap byte for byte, and a
 # slowed replay keeps the captured timing (check_timing.py); a capture whose
 # file name holds quotes, a backslash and control characters is named
-# exactly in the JSON report; --learn says what it does with IPv6 flows.
+# exactly in the JSON report; --learn names the IPv6 flows it does not
+# learn, and --config serves IPv6 flows to a model's IPv6 server.
 #   tools/replay/tests/replay_corpus.sh MBXDP_REPLAY
 set -u
 replay=${1:?usage: replay_corpus.sh MBXDP_REPLAY}
@@ -53,23 +54,30 @@ else
 	fail "a capture named with quotes and control characters round-trips through the JSON report"
 	indent "$work/odd.txt"
 fi
-# A device model names IPv4 server addresses only: --learn says so for each
-# IPv6 flow, and learns the IPv4 ones beside them.
+# --learn writes IPv4 servers only: it says so for each IPv6 flow, and
+# learns the IPv4 ones beside them. A model with an IPv6 server serves the
+# IPv6 flows to it in process: the learned model moved to the captured
+# IPv6 server address answers the IPv6 capture as captured.
 learn_v6() {
-	timeout 60 "$replay" "$work/ipv6_all_functions.pcap" --learn "$work/v6.yaml" >"$work/learn.txt" 2>&1
+	timeout 60 "$replay" "$work/ipv6_all_functions.pcap" --learn "$work/v6.yaml"
 	[[ $? == 2 && ! -e $work/v6.yaml ]] &&
-		grep -q "its 40 requests are over IPv6, and a device model has no IPv6 server address: nothing to learn" \
-			"$work/learn.txt" &&
-		timeout 60 "$replay" "$work/ipv6_mixed_handshakes_raw.pcap" --learn "$work/mixed.yaml" \
-			>>"$work/learn.txt" 2>&1 &&
-		[[ $(grep -c 'IPv6, and a device model has no IPv6 server address: its 1 requests not learned' \
-			"$work/learn.txt") == 20 ]] &&
-		grep -q '^  - address: 198.19.0.1$' "$work/mixed.yaml"
+		timeout 60 "$replay" "$work/ipv6_mixed_handshakes_raw.pcap" --learn "$work/mixed.yaml" &&
+		grep -q '^  - address: 198.19.0.1$' "$work/mixed.yaml" &&
+		timeout 60 "$replay" "$work/all_functions.pcap" --learn "$work/v4.yaml" -q &&
+		sed 's/^  - address: 198.19.0.1$/  - address: "2001:2:0:1::1"/' "$work/v4.yaml" >"$work/v6.yaml" &&
+		timeout 60 "$replay" "$work/ipv6_all_functions.pcap" --in-process "$work/v6.out.pcap" \
+			--config "$work/v6.yaml" -q --json "$work/v6.json" &&
+		/usr/bin/python3 "$here/check_report.py" "$work/v6.json" --all-matched --min-requests 40 \
+			--conversation "$work/v6.out.pcap"
 }
-if learn_v6; then
-	pass "--learn: IPv6 flows named and not learned, the IPv4 ones beside them learned"
+if learn_v6 >"$work/learn.txt" 2>&1 &&
+	grep -q "its 40 requests are over IPv6, and --learn writes IPv4 servers only: nothing to learn" \
+		"$work/learn.txt" &&
+	[[ $(grep -c 'IPv6, and --learn writes IPv4 servers only: its 1 requests not learned' \
+		"$work/learn.txt") == 20 ]]; then
+	pass "--learn: IPv6 flows named and not learned, the IPv4 ones learned; a model's IPv6 server serves in process"
 else
-	fail "--learn: IPv6 flows named and not learned, the IPv4 ones beside them learned"
+	fail "--learn: IPv6 flows named and not learned, the IPv4 ones learned; a model's IPv6 server serves in process"
 	indent "$work/learn.txt"
 fi
 summary && ((PASSED > 0))
