@@ -157,6 +157,22 @@ size_t fb_nd_solicit(uint8_t *buf, const struct fb_flow *fl, const uint8_t targe
 	return (size_t)(ns - buf) + len;
 }
 
+size_t fb_nd_advert(uint8_t *buf, const struct fb_flow *fl, const uint8_t dst_mac[6],
+		    const uint8_t dst[16])
+{
+	uint8_t *ip = put_l2_ip6(buf, fl, dst_mac, dst, 255, NH_ICMP6, 32), *na = ip + 40;
+
+	memset(na, 0, 32);
+	na[0] = 136;
+	na[4] = 0x60; /* solicited, override */
+	memcpy(na + 8, fl->client_ip6, 16);
+	na[24] = 2; /* target link-layer address, 8 bytes */
+	na[25] = 1;
+	memcpy(na + 26, fl->client_mac, 6);
+	fb_put16(na + 2, fb_csum(na, 32, pseudo_sum6(ip, 32, NH_ICMP6)));
+	return (size_t)(na - buf) + 32;
+}
+
 size_t fb_ip6_insert_ext(uint8_t *buf, size_t len, uint8_t nh, const uint8_t *hdr, size_t hdr_len)
 {
 	size_t l2 = fb_get16(buf + 12) == 0x8100 ? 18 : 14;

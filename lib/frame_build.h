@@ -50,6 +50,13 @@ size_t fb_icmp_echo(uint8_t *buf, const struct fb_flow *fl, uint16_t id, uint16_
  * length. */
 size_t fb_nd_solicit(uint8_t *buf, const struct fb_flow *fl, const uint8_t target[16]);
 
+/* A Neighbor Advertisement for fl's client address (RFC 4861 4.4), the
+ * answer to a Solicitation from dst (its MAC dst_mac): solicited and
+ * override set, hop limit 255, with the target link-layer address option
+ * (fl's client MAC). fl must be IPv6. Returns the frame length. */
+size_t fb_nd_advert(uint8_t *buf, const struct fb_flow *fl, const uint8_t dst_mac[6],
+		    const uint8_t dst[16]);
+
 /* Puts an extension header of type nh (RFC 8200 4: hop-by-hop 0, routing
  * 43, fragment 44, destination options 60), hdr_len bytes from hdr whose
  * first byte is overwritten with the next header, right after the IPv6

@@ -14,10 +14,16 @@
 #     report names the fields that differ (libmodbus has no Diagnostics: an
 #     exception where the capture has data) and fails on what it leaves
 #     unanswered;
-#   * a --source the kernel owns is refused with a clear error.
+#   * a --source the kernel owns is refused with a clear error, and so is
+#     a capture with flows of the other family than --target.
 #
 #   tests/integration/test_replay.sh BUILD_DIR SHARED_PCAPS_DIR
 # Needs root. Skipped (77) without the shared captures.
+#
+# With MBXDP_IT_FAMILY=6 it all runs over IPv6 (2001:2::1 served, the
+# replay from 2001:2::3, its target's MAC found by Neighbor Discovery): the
+# corpus' IPv6 sessions, and the real captures turned to IPv6
+# (to_ipv6.py), the libmodbus server on 2001:2::1.
 # shellcheck disable=SC2317 # step functions are called through check()
 set -u
 
@@ -28,10 +34,10 @@ source "$HERE/steps.sh"
 SHARED=${2:?usage: test_replay.sh BUILD_DIR SHARED_PCAPS_DIR}
 REPLAY=$BUILD/tools/replay/mbxdp-replay
 PEER=$BUILD/bench/peers/peer_libmodbus_select
-CHECK=$HERE/../../tools/replay/tests/check_report.py
+TESTS=$HERE/../../tools/replay/tests
+CHECK=$TESTS/check_report.py
 PART1=$SHARED/modbus_test_data_part1.pcap
 PART2=$SHARED/modbus_test_data_part2.pcap
-SOURCE=198.18.0.3 # ours: on the client's subnet, owned by no kernel
 
 if [[ ! -r $PART1 || ! -r $PART2 ]]; then
 	echo "test_replay: the shared captures are not in $SHARED: skipped"
@@ -39,6 +45,18 @@ if [[ ! -r $PART1 || ! -r $PART2 ]]; then
 	exit 77
 fi
 require "$MBXDP" "$REPLAY" "$PEER" tshark
+# Ours: on the client's subnet, owned by no kernel.
+if ((IT_FAMILY == 6)); then
+	SOURCE=2001:2::3
+	for part in 1 2; do
+		/usr/bin/python3 "$TESTS/to_ipv6.py" "$SHARED/modbus_test_data_part$part.pcap" \
+			"$WORK/part$part.v6.pcap" || { echo "to_ipv6.py failed"; exit 1; }
+	done
+	PART1=$WORK/part1.v6.pcap
+	PART2=$WORK/part2.v6.pcap
+else
+	SOURCE=198.18.0.3
+fi
 
 # shellcheck source=SCRIPTDIR/netns.sh
 source "$HERE/netns.sh"
@@ -64,7 +82,7 @@ replay_passes() { # NAME check_report options...
 	[[ $(cat "$WORK/$name.rc") == 0 ]] && /usr/bin/python3 "$CHECK" "$WORK/$name.json" "$@"
 }
 
-mbnet_setup mbxP
+it_net_setup mbxP
 
 check "mbxdp starts with --capture" \
 	start_server "$WORK/mbxdp.log" --xdp-mode generic --capture "$WORK/server.pcapng"
@@ -75,10 +93,16 @@ corpus_session() { # FILE
 	replay "$WORK/corpus/$1" "corpus-$name"
 	replay_passes "corpus-$name" "${args[@]}"
 }
+# The sessions of the run's family: the IPv6 ones are named so; the one
+# of both families is refused below.
 mkdir -p "$WORK/corpus"
-if CORPUS=$(/usr/bin/python3 "$HERE/../../tools/replay/tests/corpus.py" "$WORK/corpus"); then
+if CORPUS=$(/usr/bin/python3 "$TESTS/corpus.py" "$WORK/corpus"); then
 	for file in $CORPUS; do
-		check "corpus ${file%.*} to mbxdp" corpus_session "$file"
+		family=4
+		[[ $file == ipv6_* ]] && family=6
+		if [[ $file != ipv6_mixed* ]] && ((family == IT_FAMILY)); then
+			check "corpus ${file%.*} to mbxdp" corpus_session "$file"
+		fi
 	done
 else
 	check "corpus.py builds the corpus" false
@@ -134,10 +158,6 @@ sys.exit(n == 0)' "$WORK/lossy.json"
 }
 check "part2 to mbxdp losing 5 % of frames: every request answered, the replay retransmitted" lossy_passes
 
-PEER_LOG=$WORK/peer.log
-mbnet_spawn "$MBNET_SRV_NS" "$PEER_LOG" "$PEER" --addr "$MBNET_SRV_ADDR"
-check "libmodbus server starts" mbnet_wait_line "$PEER_LOG" 'serving' 15 "$MBNET_LAST_PID"
-replay "$PART1" peer1
 peer_report() {
 	cat "$WORK/peer1.txt"
 	[[ $(cat "$WORK/peer1.rc") == 1 ]] && /usr/bin/python3 - "$WORK/peer1.json" <<'PY'
@@ -153,6 +173,10 @@ assert len(rw) == 6 and all(r["replayed"] and set(r["differs"]) <= {"data"} for 
 assert not rep["summary"]["pass"]
 PY
 }
+PEER_LOG=$WORK/peer.log
+mbnet_spawn "$MBNET_SRV_NS" "$PEER_LOG" "$PEER" --addr "$MBNET_SRV_ADDR"
+check "libmodbus server starts" mbnet_wait_line "$PEER_LOG" 'serving' 15 "$MBNET_LAST_PID"
+replay "$PART1" peer1
 check "part1 to libmodbus: differing fields named, the run fails" peer_report
 
 refuse_owned_source() {
@@ -163,6 +187,19 @@ refuse_owned_source() {
 	[[ $rc == 2 ]] && grep -q "the kernel owns $MBNET_CLI_ADDR" "$WORK/owned.txt"
 }
 check "a --source the kernel owns is refused" refuse_owned_source
+
+# A live replay goes to one server: flows of the other family than
+# --target are named in a one-line error before anything is sent.
+refuse_other_family() {
+	mbnet_cli timeout 20 "$REPLAY" "$WORK/corpus/ipv6_mixed_handshakes_raw.pcap" --iface "$MBNET_CLI_IF" \
+		--source "$SOURCE" --target "$MBNET_SRV_ADDR" >"$WORK/family.txt" 2>&1
+	local rc=$?
+	cat "$WORK/family.txt"
+	[[ $rc == 2 && $(wc -l <"$WORK/family.txt") == 1 ]] &&
+		grep -q "^mbxdp-replay: flow [0-9]* (to .*) is IPv[46], --target $MBNET_SRV_ADDR is not: give a --target of the flows' family$" \
+			"$WORK/family.txt"
+}
+check "a capture with flows of the other family is refused" refuse_other_family
 
 FINISHED=1
 ((FAILED == 0))

@@ -48,10 +48,12 @@ struct loader {
 	int oom;
 };
 
-static uint32_t bucket_of(uint32_t cip, uint16_t cport, uint32_t sip)
+static uint32_t bucket_of(const struct rp_addr *cip, uint16_t cport, const struct rp_addr *sip)
 {
-	uint32_t h = cip * 2654435761u ^ sip * 40503u ^ cport * 97u;
+	uint32_t h = cport * 97u;
 
+	for (int i = 0; i < 16; i += 4)
+		h = (h ^ fb_get32(cip->b + i)) * 2654435761u ^ fb_get32(sip->b + i) * 40503u;
 	return (h ^ h >> 16) % 4096;
 }
 
@@ -73,8 +75,9 @@ static void *grow(void *v, uint32_t *cap, size_t elem, uint32_t need, int *oom)
 	return n;
 }
 
-static struct rp_flow *new_flow(struct loader *l, uint32_t cip, uint16_t cport, uint32_t sip,
-				uint32_t *idx)
+/* A flow whose first packet is pkt, at t. */
+static struct rp_flow *new_flow(struct loader *l, const struct rp_addr *cip, uint16_t cport,
+				const struct rp_addr *sip, uint32_t pkt, uint64_t t, uint32_t *idx)
 {
 	struct rp_capture *c = l->cap;
 	uint32_t h = bucket_of(cip, cport, sip);
@@ -98,22 +101,25 @@ static struct rp_flow *new_flow(struct loader *l, uint32_t cip, uint16_t cport, 
 	*idx = c->n_flows++;
 	memset(&c->flows[*idx], 0, sizeof(c->flows[*idx]));
 	memset(&l->b[*idx], 0, sizeof(l->b[*idx]));
-	c->flows[*idx].client_ip = cip;
+	c->flows[*idx].client_ip = *cip;
 	c->flows[*idx].client_port = cport;
-	c->flows[*idx].server_ip = sip;
+	c->flows[*idx].server_ip = *sip;
 	c->flows[*idx].server_port = l->port;
+	c->flows[*idx].pkt_first = pkt;
+	c->flows[*idx].t_first_ns = t;
 	l->b[*idx].next = l->bucket[h];
 	l->bucket[h] = (int32_t)*idx;
 	return &c->flows[*idx];
 }
 
-static struct rp_flow *find_flow(struct loader *l, uint32_t cip, uint16_t cport, uint32_t sip,
-				 uint32_t *idx)
+static struct rp_flow *find_flow(struct loader *l, const struct rp_addr *cip, uint16_t cport,
+				 const struct rp_addr *sip, uint32_t *idx)
 {
 	for (int32_t i = l->bucket[bucket_of(cip, cport, sip)]; i >= 0; i = l->b[i].next) {
 		struct rp_flow *f = &l->cap->flows[i];
 
-		if (f->client_ip == cip && f->client_port == cport && f->server_ip == sip) {
+		if (rp_addr_eq(&f->client_ip, cip) && f->client_port == cport &&
+		    rp_addr_eq(&f->server_ip, sip)) {
 			*idx = (uint32_t)i;
 			return f;
 		}
@@ -121,10 +127,10 @@ static struct rp_flow *find_flow(struct loader *l, uint32_t cip, uint16_t cport,
 	return NULL;
 }
 
-/* The IPv4 header in a captured frame, or NULL: the link types libpcap
+/* The IP header in a captured frame, or NULL: the link types libpcap
  * reports for Ethernet (with up to two VLAN tags), Linux cooked captures
  * (the any device) and raw IP. */
-static const uint8_t *ipv4_of(int dlt, const uint8_t *p, uint32_t caplen, uint32_t *rest)
+static const uint8_t *ip_of(int dlt, const uint8_t *p, uint32_t caplen, uint32_t *rest, int *v6)
 {
 	uint32_t off, type;
 
@@ -154,15 +160,138 @@ static const uint8_t *ipv4_of(int dlt, const uint8_t *p, uint32_t caplen, uint32
 		type = fb_get16(p);
 		off = 20;
 		break;
-	default: /* DLT_RAW, DLT_IPV4 */
+	case DLT_IPV4:
 		type = 0x0800;
 		off = 0;
 		break;
+	case DLT_IPV6:
+		type = 0x86dd;
+		off = 0;
+		break;
+	default: /* DLT_RAW: the version says which */
+		if (caplen < 1)
+			return NULL;
+		type = p[0] >> 4 == 6 ? 0x86dd : 0x0800;
+		off = 0;
+		break;
 	}
-	if (type != 0x0800 || caplen < off + 20 || p[off] >> 4 != 4)
+	if (type != 0x0800 && type != 0x86dd)
 		return NULL;
+	*v6 = type == 0x86dd;
 	*rest = caplen - off;
 	return p + off;
+}
+
+/* What the IP layer of a captured packet holds. */
+struct ip_pkt {
+	struct rp_addr src, dst;
+	const uint8_t *l4;
+	uint32_t l4_len; /* as the IP header says */
+	uint32_t l4_caplen; /* as captured */
+	uint8_t proto;
+	int fragment; /* a fragment; l4 is the first one's when frag_first */
+	int frag_first;
+};
+
+/* The IPv4 header at ip, rest bytes captured (RFC 791). 0, or -1 with why
+ * it cannot be read. */
+static int read_ipv4(const uint8_t *ip, uint32_t rest, struct ip_pkt *v, const char **why)
+{
+	uint32_t ihl, tot, frag;
+
+	if (rest < 20 || ip[0] >> 4 != 4) {
+		*why = rest < 20 ? "IPv4 header cut short" : "IP version not 4 in an IPv4 frame";
+		return -1;
+	}
+	ihl = (ip[0] & 15u) * 4;
+	tot = fb_get16(ip + 2);
+	if (ihl < 20 || tot < ihl || rest < ihl) {
+		*why = "IPv4 header length or total length impossible";
+		return -1;
+	}
+	v->src = rp_addr4(fb_get32(ip + 12));
+	v->dst = rp_addr4(fb_get32(ip + 16));
+	v->proto = ip[9];
+	v->l4 = ip + ihl;
+	v->l4_len = tot - ihl;
+	v->l4_caplen = rest - ihl < v->l4_len ? rest - ihl : v->l4_len;
+	frag = fb_get16(ip + 6);
+	v->fragment = (frag & 0x3fff) != 0; /* MF or an offset */
+	v->frag_first = v->fragment && !(frag & 0x1fff);
+	return 0;
+}
+
+/* IPv6 extension headers whose length field counts 8-byte units beyond
+ * the first 8 (RFC 8200 4.3, 4.4, 4.6). */
+static int ext_hdr(uint8_t nh)
+{
+	return nh == 0 || nh == 43 || nh == 60;
+}
+
+/* The IPv6 header at ip, rest bytes captured (RFC 8200), its extension
+ * headers walked to the upper layer: hop-by-hop options, routing,
+ * destination options, and a fragment header (4.5). 0, or -1 with why it
+ * cannot be read. */
+static int read_ipv6(const uint8_t *ip, uint32_t rest, struct ip_pkt *v, const char **why)
+{
+	uint32_t tot, off = 40;
+	uint8_t nh;
+
+	if (rest < 40 || ip[0] >> 4 != 6) {
+		*why = rest < 40 ? "IPv6 header cut short" : "IP version not 6 in an IPv6 frame";
+		return -1;
+	}
+	if (!fb_get16(ip + 4)) {
+		*why = "IPv6 payload length 0 (a jumbogram): not read";
+		return -1;
+	}
+	tot = 40 + fb_get16(ip + 4);
+	v->src = rp_addr6(ip + 8);
+	v->dst = rp_addr6(ip + 24);
+	nh = ip[6];
+	/* Each header is at least 8 bytes: the walk ends within the packet. */
+	while (ext_hdr(nh) || nh == 44) {
+		uint32_t len = 8;
+
+		if (off + len <= tot && off + len <= rest && nh != 44)
+			len = ((uint32_t)ip[off + 1] + 1) * 8;
+		if (off + len > tot) {
+			*why = "IPv6 extension header past the packet's end";
+			return -1;
+		}
+		if (off + len > rest) {
+			*why = "IPv6 extension headers cut by the snap length";
+			return -1;
+		}
+		if (nh == 44) {
+			uint32_t fo = fb_get16(ip + off + 2);
+
+			/* An atomic fragment (offset 0, no more: RFC 6946) is the
+			 * whole packet. */
+			if (fo & 0xfff9) {
+				v->fragment = 1;
+				v->frag_first = !(fo & 0xfff8);
+			}
+		}
+		nh = ip[off];
+		off += len;
+		/* A later fragment carries data, no more headers. */
+		if (v->fragment && !v->frag_first)
+			break;
+	}
+	v->proto = nh;
+	v->l4 = ip + off;
+	v->l4_len = tot - off;
+	v->l4_caplen = rest - off < v->l4_len ? rest - off : v->l4_len;
+	return 0;
+}
+
+static void malformed(struct rp_capture *c, uint32_t pkt, const char *why)
+{
+	if (!c->malformed++) {
+		c->malformed_pkt = pkt;
+		c->malformed_why = why;
+	}
 }
 
 static void add_raw(struct loader *l, struct raw_dir *d, uint32_t seq, const uint8_t *payload,
@@ -195,14 +324,17 @@ static void add_raw(struct loader *l, struct raw_dir *d, uint32_t seq, const uin
 static void take_packet(struct loader *l, const struct pcap_pkthdr *h, const uint8_t *p)
 {
 	struct rp_capture *c = l->cap;
-	uint32_t rest, ihl, tot, doff, cip, sip, seq, plen, idx, pkt = c->packets;
+	uint32_t rest = 0, doff, seq, plen, idx, pkt = c->packets;
 	uint16_t sport, dport, cport;
-	const uint8_t *ip = ipv4_of(l->dlt, p, h->caplen, &rest), *tcp;
+	int v6 = 0, dir;
+	const uint8_t *ip = ip_of(l->dlt, p, h->caplen, &rest, &v6), *tcp;
 	uint64_t t = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec * 1000u;
+	const struct rp_addr *cip, *sip;
+	const char *why = NULL;
+	struct ip_pkt v = { 0 };
 	struct rp_flow *f;
 	struct raw_dir *d;
 	uint8_t flags;
-	int dir;
 
 	if (pkt == 1)
 		c->t0_ns = t;
@@ -211,19 +343,27 @@ static void take_packet(struct loader *l, const struct pcap_pkthdr *h, const uin
 		c->skipped_link++;
 		return;
 	}
-	ihl = (ip[0] & 15u) * 4;
-	tot = fb_get16(ip + 2);
-	if (ihl < 20 || tot < ihl + 20 || rest < ihl + 20) {
-		c->skipped_link++;
+	if ((v6 ? read_ipv6(ip, rest, &v, &why) : read_ipv4(ip, rest, &v, &why)) < 0) {
+		malformed(c, pkt, why);
 		return;
 	}
-	/* A fragment (MF set or an offset) cannot be read as a segment. */
-	if (ip[9] != 6 || (fb_get16(ip + 6) & 0x3fff)) {
+	if (v.proto != 6) {
 		c->skipped_other++;
 		return;
 	}
-	tcp = ip + ihl;
-	doff = (uint32_t)(tcp[12] >> 4) * 4;
+	if (v.fragment) {
+		/* A fragment cannot be read as a segment; the first one names
+		 * its flow, which then cannot be replayed as captured. */
+		if (!c->fragments++)
+			c->fragment_pkt = pkt;
+		if (!v.frag_first || v.l4_caplen < 4)
+			return;
+	} else if (v.l4_len < 20 || v.l4_caplen < 20) {
+		malformed(c, pkt, v.l4_len < 20 ? "TCP header past the IP packet's end"
+						: "TCP header cut by the snap length");
+		return;
+	}
+	tcp = v.l4;
 	sport = (uint16_t)fb_get16(tcp);
 	dport = (uint16_t)fb_get16(tcp + 2);
 	if (dport == l->port)
@@ -234,34 +374,39 @@ static void take_packet(struct loader *l, const struct pcap_pkthdr *h, const uin
 		c->skipped_other++;
 		return;
 	}
-	if (doff < 20 || tot < ihl + doff) {
-		c->skipped_link++;
+	cip = dir == 0 ? &v.src : &v.dst;
+	sip = dir == 0 ? &v.dst : &v.src;
+	cport = dir == 0 ? sport : dport;
+	f = find_flow(l, cip, cport, sip, &idx);
+	if (v.fragment) {
+		if (!f)
+			f = new_flow(l, cip, cport, sip, pkt, t, &idx);
+		if (f && !f->fragment_pkt)
+			f->fragment_pkt = pkt;
 		return;
 	}
-	plen = tot - ihl - doff;
-	if (rest < ihl + doff + plen) {
+	doff = (uint32_t)(tcp[12] >> 4) * 4;
+	if (doff < 20 || v.l4_len < doff) {
+		malformed(c, pkt, "TCP data offset impossible");
+		return;
+	}
+	plen = v.l4_len - doff;
+	if (v.l4_caplen < doff + plen) {
 		/* Cut by the snap length: the bytes are not there to replay. */
-		c->skipped_link++;
+		malformed(c, pkt, "TCP payload cut by the snap length");
 		return;
 	}
 	seq = fb_get32(tcp + 4);
 	flags = tcp[13];
-	cip = dir == 0 ? fb_get32(ip + 12) : fb_get32(ip + 16);
-	sip = dir == 0 ? fb_get32(ip + 16) : fb_get32(ip + 12);
-	cport = dir == 0 ? sport : dport;
-	f = find_flow(l, cip, cport, sip, &idx);
 	/* A client SYN with a new sequence number on a flow that already
 	 * started is a new connection on the same addresses and ports. */
 	if (f && dir == 0 && (flags & (FL_SYN | FL_ACK)) == FL_SYN && l->b[idx].d[0].have_first &&
 	    !(l->b[idx].d[0].have_isn && l->b[idx].d[0].isn == seq))
 		f = NULL;
-	if (!f) {
-		f = new_flow(l, cip, cport, sip, &idx);
-		if (!f)
-			return;
-		f->pkt_first = pkt;
-		f->t_first_ns = t;
-	}
+	if (!f)
+		f = new_flow(l, cip, cport, sip, pkt, t, &idx);
+	if (!f)
+		return;
 	d = &l->b[idx].d[dir];
 	if (flags & FL_SYN) {
 		d->isn = seq;
@@ -405,8 +550,8 @@ int rp_capture_load(const char *path, uint16_t port, struct rp_capture *cap, cha
 	}
 	l.dlt = pcap_datalink(pc);
 	if (l.dlt != DLT_EN10MB && l.dlt != DLT_LINUX_SLL && l.dlt != DLT_LINUX_SLL2 &&
-	    l.dlt != DLT_RAW && l.dlt != DLT_IPV4) {
-		snprintf(err, errlen, "%s: link type %s is not Ethernet, Linux cooked or raw IPv4",
+	    l.dlt != DLT_RAW && l.dlt != DLT_IPV4 && l.dlt != DLT_IPV6) {
+		snprintf(err, errlen, "%s: link type %s is not Ethernet, Linux cooked or raw IP",
 			 path, pcap_datalink_val_to_name(l.dlt) ? pcap_datalink_val_to_name(l.dlt) : "?");
 		pcap_close(pc);
 		return -1;
@@ -444,6 +589,15 @@ int rp_capture_load(const char *path, uint16_t port, struct rp_capture *cap, cha
 	if (rc)
 		rp_capture_free(cap);
 	return rc;
+}
+
+const char *rp_flow_unreplayable(const struct rp_flow *f)
+{
+	if (f->opened_by_server)
+		return "opened by the port's side: not a client flow";
+	if (f->fragment_pkt)
+		return "fragmented in the capture: fragments are not reassembled";
+	return NULL;
 }
 
 void rp_capture_free(struct rp_capture *cap)

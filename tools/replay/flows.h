@@ -1,6 +1,6 @@
 /* Reads a capture (pcap or pcapng, through libpcap; Ethernet, Linux cooked
- * SLL or SLL2, or raw IPv4) and cuts it into the TCP client flows to one
- * Modbus port: for each flow, the client's byte stream with the captured
+ * SLL or SLL2, or raw IP; IPv4 and IPv6, the latter's extension headers
+ * walked to TCP) and cuts it into the TCP client flows to one Modbus port: for each flow, the client's byte stream with the captured
  * segment boundaries, the server's byte stream, the request and response
  * ADUs found in them (MBAP framing, MIG 3.1.3), and which captured response
  * answered which request.
@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "addr.h"
 
 /* A captured client segment with payload, after de-duplication. */
 struct rp_segment {
@@ -42,10 +44,13 @@ struct rp_stream {
 };
 
 struct rp_flow {
-	uint32_t client_ip, server_ip; /* host order */
+	struct rp_addr client_ip, server_ip;
 	uint16_t client_port, server_port;
 	int have_syn; /* the client's SYN is in the capture */
 	int opened_by_server; /* the port's side sent the SYN: not a client flow */
+	/* The packet of its first fragment, 0 if none: fragments are not
+	 * reassembled, so the flow cannot be replayed as captured. */
+	uint32_t fragment_pkt;
 	int client_fin, client_rst; /* how the client ended it, if captured */
 	uint32_t pkt_first, pkt_close; /* pkt_close: the client's FIN or RST, or its last packet */
 	uint64_t t_first_ns, t_close_ns;
@@ -57,9 +62,17 @@ struct rp_capture {
 	uint32_t n_flows;
 	uint64_t t0_ns; /* time of the first packet, ns since the epoch */
 	uint32_t packets;
-	uint32_t skipped_link; /* not IPv4 (ARP, IPv6, ...), or truncated */
-	uint32_t skipped_other; /* IPv4 but not TCP to or from the port, or a fragment */
+	uint32_t skipped_link; /* not IP (ARP, ...) */
+	uint32_t skipped_other; /* IP but not TCP to or from the port */
+	uint32_t fragments, fragment_pkt; /* fragments of IP packets, the first one's packet */
+	/* IP packets that cannot be read (a header cut short, an extension
+	 * header past the packet's end, ...): how many, the first one and why. */
+	uint32_t malformed, malformed_pkt;
+	const char *malformed_why;
 };
+
+/* A flow that cannot be replayed as captured: why, or NULL. */
+const char *rp_flow_unreplayable(const struct rp_flow *f);
 
 /* 0, or -1 with a one-line reason in err. */
 int rp_capture_load(const char *path, uint16_t port, struct rp_capture *cap, char *err,

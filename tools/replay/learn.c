@@ -73,26 +73,44 @@ struct learn {
 	uint32_t n_ex;
 	struct lunit **units;
 	uint32_t n_units;
-	char **notes;
-	uint32_t n_notes;
+	char **notes, **left_out;
+	uint32_t n_notes, n_left_out;
+	uint32_t v6_requests; /* of IPv6 flows: not learned */
 	int fd;
 };
 
-__attribute__((format(printf, 2, 3))) static void note(struct learn *L, const char *fmt, ...)
+static void add_line(char ***v, uint32_t *n, const char *fmt, va_list ap)
 {
 	char buf[512], **grown;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	grown = realloc(*v, (*n + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	*v = grown;
+	(*v)[*n] = strdup(buf);
+	if ((*v)[*n])
+		(*n)++;
+}
+
+/* What the model written last could not infer: made anew with each. */
+__attribute__((format(printf, 2, 3))) static void note(struct learn *L, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	add_line(&L->notes, &L->n_notes, fmt, ap);
 	va_end(ap);
-	grown = realloc(L->notes, (L->n_notes + 1) * sizeof(*grown));
-	if (!grown)
-		return;
-	L->notes = grown;
-	L->notes[L->n_notes] = strdup(buf);
-	if (L->notes[L->n_notes])
-		L->n_notes++;
+}
+
+/* A request of the capture the model leaves out, found once. */
+__attribute__((format(printf, 2, 3))) static void left_out(struct learn *L, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_line(&L->left_out, &L->n_left_out, fmt, ap);
+	va_end(ap);
 }
 
 static void ip_str(uint32_t ip, char *buf, size_t len)
@@ -166,15 +184,31 @@ static int collect(struct learn *L)
 	uint8_t *ids;
 
 	for (uint32_t f = 0; f < cap->n_flows; f++)
-		n += cap->flows[f].opened_by_server ? 0 : cap->flows[f].c.n_adus;
+		n += rp_flow_unreplayable(&cap->flows[f]) ? 0 : cap->flows[f].c.n_adus;
 	L->ex = calloc(n ? n : 1, sizeof(*L->ex));
 	if (!L->ex)
 		return -1;
 	for (uint32_t fi = 0; fi < cap->n_flows; fi++) {
 		const struct rp_flow *f = &cap->flows[fi];
+		char a[RP_ADDR_STR + 8], b[RP_ADDR_STR + 8];
 
-		if (f->opened_by_server)
+		if (f->fragment_pkt)
+			left_out(L, "flow %u (%s -> %s): %s, not learned", fi + 1,
+			     rp_endpoint_str(&f->client_ip, f->client_port, a),
+			     rp_endpoint_str(&f->server_ip, f->server_port, b), rp_flow_unreplayable(f));
+		if (rp_flow_unreplayable(f))
 			continue;
+		/* Learned servers are named by IPv4 address: an IPv6 one is
+		 * not learned yet. */
+		if (rp_family(&f->server_ip) == RP_V6) {
+			if (f->c.n_adus)
+				left_out(L, "flow %u (%s -> %s): IPv6, and --learn writes IPv4 servers "
+					"only: its %u requests not learned", fi + 1,
+				     rp_endpoint_str(&f->client_ip, f->client_port, a),
+				     rp_endpoint_str(&f->server_ip, f->server_port, b), f->c.n_adus);
+			L->v6_requests += f->c.n_adus;
+			continue;
+		}
 		for (uint32_t i = 0; i < f->c.n_adus; i++) {
 			const struct rp_adu *a = &f->c.adus[i];
 			struct ex *e = &L->ex[L->n_ex];
@@ -182,15 +216,15 @@ static int collect(struct learn *L)
 			if (a->len < 8)
 				continue;
 			if (rp_proto(f->c.bytes + a->off) != 0) {
-				note(L, "packet %u: protocol id %u is not Modbus (MIG 4.4.1.1): mbxdp "
+				left_out(L, "packet %u: protocol id %u is not Modbus (MIG 4.4.1.1): mbxdp "
 					"discards it, not learned", a->pkt, rp_proto(f->c.bytes + a->off));
 				continue;
 			}
 			e->t_ns = a->t_ns;
 			e->pkt = a->pkt;
 			e->flow = fi;
-			e->server = f->server_ip;
-			e->client = f->client_ip;
+			e->server = rp_ip4(&f->server_ip);
+			e->client = rp_ip4(&f->client_ip);
 			e->q = f->c.bytes + a->off;
 			e->qlen = a->len;
 			if (a->peer >= 0) {
@@ -941,6 +975,8 @@ static void report(struct learn *L, uint32_t same, uint32_t compared, uint32_t r
 		if (!L->ex[i].r && !L->ex[i].silent)
 			fprintf(out, "  packet %u: the capture ends before any answer: not learned\n",
 				L->ex[i].pkt);
+	for (uint32_t i = 0; i < L->n_left_out; i++)
+		fprintf(out, "  %s\n", L->left_out[i]);
 	fprintf(out, "not inferred (the model's choice):\n");
 	for (uint32_t i = 0; i < L->n_units; i++)
 		if (!L->units[i]->kept && L->units[i]->requests) {
@@ -1008,6 +1044,9 @@ static void learn_free(struct learn *L)
 	for (uint32_t i = 0; i < L->n_notes; i++)
 		free(L->notes[i]);
 	free(L->notes);
+	for (uint32_t i = 0; i < L->n_left_out; i++)
+		free(L->left_out[i]);
+	free(L->left_out);
 	free(L->ex);
 	if (L->fd >= 0)
 		close(L->fd);
@@ -1022,6 +1061,11 @@ int rp_learn(const struct rp_capture *cap, const struct learn_options *o, FILE *
 
 	if (collect(&L) < 0) {
 		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (!L.n_ex && L.v6_requests) {
+		snprintf(err, errlen, "%s: its %u requests are over IPv6, and --learn writes IPv4 "
+			 "servers only: nothing to learn", o->capture, L.v6_requests);
 		goto out;
 	}
 	if (!L.n_ex) {

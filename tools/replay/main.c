@@ -1,7 +1,6 @@
 /* mbxdp-replay: stateful replay of a Modbus/TCP capture against mbxdp in
  * process or against a live server, with a report of every response
  * compared with the captured one. See README.md. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -22,7 +21,8 @@ struct options {
 	const char *learn; /* --learn: the model file to write */
 	const char *iface, *json;
 	int force, speed_given, timeout_given;
-	uint32_t source_ip, target_ip;
+	int have_source, have_target;
+	struct rp_addr source_ip, target_ip;
 	uint16_t port;
 	int quiet, counters;
 	struct rp_options play;
@@ -36,8 +36,9 @@ static void usage(FILE *out)
 		"       mbxdp-replay CAPTURE --learn MODEL.yaml [--force] [-p P] [-q]\n"
 		"\n"
 		"Replays every client flow to the Modbus port in CAPTURE (pcap or pcapng;\n"
-		"Ethernet, Linux cooked or raw IP) over new TCP connections, with the captured\n"
-		"segment boundaries, and compares each response with the captured one.\n"
+		"Ethernet, Linux cooked or raw IP; IPv4 and IPv6) over new TCP connections, with\n"
+		"the captured segment boundaries, and compares each response with the captured\n"
+		"one.\n"
 		"\n"
 		"  --in-process OUT.pcap   serve the replay with mbxdp in this process (in-memory\n"
 		"                          port, default device image) and write the whole\n"
@@ -53,8 +54,10 @@ static void usage(FILE *out)
 		"                          device did, check it and report what differs\n"
 		"  --force                 --learn may replace an existing file\n"
 		"  --iface IF              replay to a live server reached through IF\n"
-		"  --source ADDR           our IPv4 address on IF: one the kernel does not own\n"
-		"  --target ADDR           the server's IPv4 address\n"
+		"  --source ADDR           our IPv4 or IPv6 address on IF: one the kernel does\n"
+		"                          not own, of --target's family\n"
+		"  --target ADDR           the server's address: IPv4 or IPv6, the family of the\n"
+		"                          capture's flows\n"
 		"  -p, --port P            the Modbus port, in the capture and on the target (502)\n"
 		"  --speed F               capture time divided by F; 0 (default): as fast as\n"
 		"                          the responses allow\n"
@@ -84,15 +87,13 @@ static int parse_num(const char *opt, const char *s, double min, double max, dou
 	return 0;
 }
 
-static int parse_ip(const char *opt, const char *s, uint32_t *out)
+static int parse_ip(const char *opt, const char *s, struct rp_addr *out, int *given)
 {
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1) {
-		fprintf(stderr, "mbxdp-replay: %s wants an IPv4 address, not '%s'\n", opt, s);
+	if (rp_addr_parse(s, out) < 0) {
+		fprintf(stderr, "mbxdp-replay: %s wants an IPv4 or IPv6 address, not '%s'\n", opt, s);
 		return -1;
 	}
-	*out = ntohl(a.s_addr);
+	*given = 1;
 	return 0;
 }
 
@@ -146,11 +147,11 @@ static int parse(int argc, char **argv, struct options *o)
 			o->iface = optarg;
 			break;
 		case O_SOURCE:
-			if (parse_ip("--source", optarg, &o->source_ip) < 0)
+			if (parse_ip("--source", optarg, &o->source_ip, &o->have_source) < 0)
 				return -1;
 			break;
 		case O_TARGET:
-			if (parse_ip("--target", optarg, &o->target_ip) < 0)
+			if (parse_ip("--target", optarg, &o->target_ip, &o->have_target) < 0)
 				return -1;
 			break;
 		case 'p':
@@ -231,12 +232,35 @@ static int parse(int argc, char **argv, struct options *o)
 		if (!o->timeout_given)
 			o->play.timeout_ns = 1000000u;
 	}
-	if (o->iface && (!o->source_ip || !o->target_ip)) {
+	if (o->iface && (!o->have_source || !o->have_target)) {
 		fprintf(stderr, "mbxdp-replay: --iface needs --source and --target\n");
+		return -1;
+	}
+	if (o->iface && rp_family(&o->source_ip) != rp_family(&o->target_ip)) {
+		fprintf(stderr, "mbxdp-replay: --source and --target must be of one family (IPv4 or IPv6)\n");
 		return -1;
 	}
 	if (o->counters && !o->out_pcap) {
 		fprintf(stderr, "mbxdp-replay: --counters is for --in-process\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* A live replay goes to one server: every flow it replays must be of the
+ * target's family. 0, or -1 with the first flow that is not. */
+static int families_match(const struct rp_capture *cap, const struct rp_addr *target)
+{
+	for (uint32_t i = 0; i < cap->n_flows; i++) {
+		const struct rp_flow *f = &cap->flows[i];
+		char a[RP_ADDR_STR + 8], t[RP_ADDR_STR];
+
+		if (rp_flow_unreplayable(f) || rp_family(&f->server_ip) == rp_family(target))
+			continue;
+		fprintf(stderr, "mbxdp-replay: flow %u (to %s) is %s, --target %s is not: give a "
+				"--target of the flows' family\n",
+			i + 1, rp_endpoint_str(&f->server_ip, f->server_port, a),
+			rp_family(&f->server_ip) == RP_V6 ? "IPv6" : "IPv4", rp_addr_str(target, t));
 		return -1;
 	}
 	return 0;
@@ -277,11 +301,16 @@ int main(int argc, char **argv)
 			.source_ip = o.source_ip,
 			.target_ip = o.target_ip,
 			.port = o.port,
-			.arp_timeout_ns = o.play.timeout_ns * 3,
+			.resolve_timeout_ns = o.play.timeout_ns * 3,
 		};
+		char ep[RP_ADDR_STR + 8];
+
+		if (families_match(&cap, &o.target_ip) < 0) {
+			rp_capture_free(&cap);
+			return 2;
+		}
 		t = rp_target_live_open(&lc, err, sizeof(err));
-		snprintf(target, sizeof(target), "%u.%u.%u.%u:%u via %s", o.target_ip >> 24,
-			 (o.target_ip >> 16) & 255, (o.target_ip >> 8) & 255, o.target_ip & 255, o.port,
+		snprintf(target, sizeof(target), "%s via %s", rp_endpoint_str(&o.target_ip, o.port, ep),
 			 o.iface);
 	}
 	if (!t) {

@@ -185,11 +185,18 @@ static void deliver(void *arg, const uint8_t *f, uint32_t len)
 	const struct rp_target *t = p->t;
 	struct fb_seg s;
 
+	struct rp_tcp *c;
+	struct rp_addr src, dst;
+
 	fb_parse(f, len, &s);
-	if (!s.ok || s.dst_ip != t->client_ip || s.src_port != t->server_port ||
-	    p->by_port[s.dst_port] < 0 || s.src_ip != p->c[p->by_port[s.dst_port]].tcp.server_ip)
+	if (!s.ok || s.src_port != t->server_port || p->by_port[s.dst_port] < 0)
 		return;
-	rp_tcp_input(&p->c[p->by_port[s.dst_port]].tcp, &s, p->t->now(p->t));
+	src = s.v6 ? rp_addr6(s.src_ip6) : rp_addr4(s.src_ip);
+	dst = s.v6 ? rp_addr6(s.dst_ip6) : rp_addr4(s.dst_ip);
+	c = &p->c[p->by_port[s.dst_port]].tcp;
+	if (!rp_addr_eq(&dst, &c->client_ip) || !rp_addr_eq(&src, &c->server_ip))
+		return;
+	rp_tcp_input(c, &s, p->t->now(p->t));
 }
 
 static void act(struct player *p, struct conn *c, uint64_t now)
@@ -324,6 +331,7 @@ int rp_play(const struct rp_capture *cap, struct rp_target *t, const struct rp_o
 	for (uint32_t i = 0; i < cap->n_flows; i++) {
 		const struct rp_flow *f = &cap->flows[i];
 		struct conn *c = &p->c[i];
+		int fam = rp_family(&f->server_ip);
 
 		c->fl = f;
 		c->res = &p->res[i];
@@ -335,11 +343,13 @@ int rp_play(const struct rp_capture *cap, struct rp_target *t, const struct rp_o
 		c->res->sport = (uint16_t)(1024 + (o->sport_base - 1024 + i) % (65536 - 1024));
 		c->tcp = (struct rp_tcp){ .t = t, .io_error = &p->io_error, .out = &f->c,
 					  .on_data = on_data, .arg = c, .sport = c->res->sport,
-					  .server_ip = t->server_for ? t->server_for(t, f->server_ip) :
-								       t->server_ip };
-		if (f->opened_by_server) {
+					  .mss = (uint16_t)(t->mss - (fam == RP_V6 ? 20 : 0)),
+					  .client_ip = t->client_ip[fam],
+					  .server_ip = t->server_for ? t->server_for(t, &f->server_ip) :
+								       t->server_ip[fam] };
+		if (rp_flow_unreplayable(f)) {
 			c->res->skipped = 1;
-			rp_tcp_finish(&c->tcp, "opened by the port's side: not a client flow");
+			rp_tcp_finish(&c->tcp, rp_flow_unreplayable(f));
 			continue;
 		}
 		p->by_port[c->res->sport] = (int32_t)i;

@@ -135,11 +135,6 @@ void rp_summarize(const struct rp_capture *cap, const struct rp_flow_result *res
 	}
 }
 
-static void ip_str(uint32_t ip, char *buf, size_t len)
-{
-	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
-}
-
 static void fields_str(unsigned fields, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -162,24 +157,43 @@ static void capture_note(const struct rp_flow *f, char *buf, size_t len)
 	else if (f->c.hole_at != UINT32_MAX)
 		snprintf(buf, len, "the capture misses client bytes from %u on: replayed up to there",
 			 f->c.hole_at);
+	else if (f->fragment_pkt)
+		snprintf(buf, len, "fragmented from packet %u on: fragments are not reassembled",
+			 f->fragment_pkt);
+}
+
+/* Packets of the capture that were not read, in one line each, or NULL. */
+static const char *unread_note(const struct rp_capture *cap, int which, char *buf, size_t len)
+{
+	if (which == 0 && cap->malformed)
+		snprintf(buf, len, "%u malformed IP packets not read; the first, packet %u: %s",
+			 cap->malformed, cap->malformed_pkt, cap->malformed_why);
+	else if (which == 1 && cap->fragments)
+		snprintf(buf, len, "%u IP fragments not reassembled, the first packet %u: their flows are not replayed",
+			 cap->fragments, cap->fragment_pkt);
+	else
+		return NULL;
+	return buf;
 }
 
 void rp_print_table(FILE *out, const char *capture, const char *target,
 		    const struct rp_capture *cap, const struct rp_flow_result *res,
 		    const struct rp_summary *sum)
 {
-	char a[16], b[16], note[160], fields[96];
+	char a[RP_ADDR_STR + 8], b[RP_ADDR_STR + 8], note[160], fields[96];
 
 	fprintf(out, "replay of %s against %s: %u packets, %u client flows to port %u\n", capture,
 		target, cap->packets, cap->n_flows, cap->n_flows ? cap->flows[0].server_port : 0);
+	for (int w = 0; w < 2; w++)
+		if (unread_note(cap, w, note, sizeof(note)))
+			fprintf(out, "capture: %s\n", note);
 	for (uint32_t fi = 0; fi < cap->n_flows; fi++) {
 		const struct rp_flow *f = &cap->flows[fi];
 		const struct rp_flow_result *fr = &res[fi];
 
-		ip_str(f->client_ip, a, sizeof(a));
-		ip_str(f->server_ip, b, sizeof(b));
-		fprintf(out, "\nflow %u: %s:%u -> %s:%u, %u requests, %u captured responses", fi + 1,
-			a, f->client_port, b, f->server_port, f->c.n_adus, f->s.n_adus);
+		fprintf(out, "\nflow %u: %s -> %s, %u requests, %u captured responses", fi + 1,
+			rp_endpoint_str(&f->client_ip, f->client_port, a),
+			rp_endpoint_str(&f->server_ip, f->server_port, b), f->c.n_adus, f->s.n_adus);
 		if (fr->skipped)
 			fprintf(out, ": not replayed (%s)\n", fr->note);
 		else
@@ -234,13 +248,11 @@ static json_t *hex(const uint8_t *b, uint32_t len)
 	return json_string(buf);
 }
 
-static json_t *endpoint(uint32_t ip, uint16_t port)
+static json_t *endpoint(const struct rp_addr *ip, uint16_t port)
 {
-	char a[16], buf[24];
+	char buf[RP_ADDR_STR + 8];
 
-	ip_str(ip, a, sizeof(a));
-	snprintf(buf, sizeof(buf), "%s:%u", a, port);
-	return json_string(buf);
+	return json_string(rp_endpoint_str(ip, port, buf));
 }
 
 static json_t *summary_json(const struct rp_capture *cap, const struct rp_summary *sum)
@@ -302,8 +314,8 @@ static json_t *flow_json(const struct rp_flow *f, const struct rp_flow_result *f
 	json_t *o = json_object(), *reqs = json_array(), *extra = json_array();
 	char note[160];
 
-	json_object_set_new(o, "client", endpoint(f->client_ip, f->client_port));
-	json_object_set_new(o, "server", endpoint(f->server_ip, f->server_port));
+	json_object_set_new(o, "client", endpoint(&f->client_ip, f->client_port));
+	json_object_set_new(o, "server", endpoint(&f->server_ip, f->server_port));
 	json_object_set_new(o, "replayed", json_boolean(!fr->skipped));
 	json_object_set_new(o, "our_port", json_integer(fr->sport));
 	json_object_set_new(o, "segments_sent", json_integer(fr->segs_sent));
@@ -324,12 +336,19 @@ int rp_write_json(FILE *out, const char *capture, const char *target,
 		  const struct rp_capture *cap, const struct rp_flow_result *res,
 		  const struct rp_summary *sum)
 {
-	json_t *root = json_object(), *flows = json_array();
+	json_t *root = json_object(), *flows = json_array(), *notes = json_array();
+	char note[160];
 	int rc;
 
 	json_object_set_new(root, "capture", json_text(capture));
 	json_object_set_new(root, "target", json_text(target));
 	json_object_set_new(root, "summary", summary_json(cap, sum));
+	json_object_set_new(root, "malformed_packets", json_integer(cap->malformed));
+	json_object_set_new(root, "fragments", json_integer(cap->fragments));
+	for (int w = 0; w < 2; w++)
+		if (unread_note(cap, w, note, sizeof(note)))
+			json_array_append_new(notes, json_text(note));
+	json_object_set_new(root, "capture_notes", notes);
 	for (uint32_t fi = 0; fi < cap->n_flows; fi++)
 		json_array_append_new(flows, flow_json(&cap->flows[fi], &res[fi]));
 	json_object_set_new(root, "flows", flows);

@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "addr.h"
+
 typedef void (*rp_deliver_fn)(void *arg, const uint8_t *frame, uint32_t len);
 
 struct rp_target {
@@ -20,14 +22,15 @@ struct rp_target {
 	 * virtual clock the player's deadlines advance for the in-process one. */
 	uint64_t (*now)(struct rp_target *t);
 	void (*close)(struct rp_target *t);
-	/* The address a flow captured to server (host order) is replayed to:
-	 * NULL for server_ip, every flow to one server. */
-	uint32_t (*server_for)(struct rp_target *t, uint32_t captured);
-	/* Addresses the replayed connections use (IPv4 in host order). */
+	/* The address a flow captured to server is replayed to: NULL for
+	 * server_ip of its family, every flow of a family to one server. */
+	struct rp_addr (*server_for)(struct rp_target *t, const struct rp_addr *captured);
+	/* Addresses the replayed connections use, by family (RP_V4, RP_V6):
+	 * the in-process target has both, a live one its --target's. */
 	uint8_t client_mac[6], server_mac[6];
-	uint32_t client_ip, server_ip;
+	struct rp_addr client_ip[2], server_ip[2];
 	uint16_t server_port;
-	uint16_t mss; /* the MSS our SYNs announce */
+	uint16_t mss; /* the MSS our IPv4 SYNs announce; IPv6 ones 20 less (RFC 8200's larger header) */
 };
 
 #endif

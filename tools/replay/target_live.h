@@ -2,7 +2,8 @@
  * any peer). The replay is its own TCP client at the frame level: it sends
  * and receives through libpcap on the interface, from a source address the
  * local kernel does not own (otherwise the kernel would reset connections it
- * never opened), and answers ARP for that address itself. */
+ * never opened), and answers ARP (IPv4) or Neighbor Solicitations (IPv6,
+ * RFC 4861) for that address itself. */
 #ifndef MBX_REPLAY_TARGET_LIVE_H
 #define MBX_REPLAY_TARGET_LIVE_H
 
@@ -13,13 +14,13 @@
 
 struct rp_live_config {
 	const char *iface;
-	uint32_t source_ip, target_ip; /* host order */
+	struct rp_addr source_ip, target_ip; /* of one family */
 	uint16_t port;
-	uint64_t arp_timeout_ns;
+	uint64_t resolve_timeout_ns; /* for the target's MAC */
 };
 
-/* Opens the interface and finds the target's MAC by ARP. NULL with a
- * one-line reason in err on failure. */
+/* Opens the interface and finds the target's MAC by ARP, or for IPv6 by
+ * Neighbor Discovery. NULL with a one-line reason in err on failure. */
 struct rp_target *rp_target_live_open(const struct rp_live_config *cfg, char *err, size_t errlen);
 
 #endif

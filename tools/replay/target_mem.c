@@ -15,9 +15,12 @@
 #define MEM_FRAME_SIZE 2048
 #define OUT_QUEUE 4096 /* server frames not yet handed to the player */
 
-/* The addresses of every in-process replay: 198.18.0.0/15 only. */
+/* The addresses of every in-process replay: 198.18.0.0/15 and 2001:2::/48
+ * only. */
 #define MEM_SERVER_IP 0xc6120001u /* 198.18.0.1 */
 #define MEM_CLIENT_IP 0xc6120002u /* 198.18.0.2 */
+static const uint8_t mem_server_ip6[16] = { 0x20, 0x01, 0, 2, [15] = 1 }; /* 2001:2::1 */
+static const uint8_t mem_client_ip6[16] = { 0x20, 0x01, 0, 2, [15] = 2 }; /* 2001:2::2 */
 /* The SYN cookie secret, as text (stack_secret_derive). */
 #define MEM_SECRET "mbxdp-replay in-process"
 
@@ -28,6 +31,8 @@ struct mem_target {
 	struct devmodel dm; /* the default model, or --config's */
 	uint32_t addrs[STACK_MAX_ADDRS]; /* the stack's, network order: 198.18.0.1 and the model's */
 	uint32_t n_addrs;
+	uint8_t addrs6[STACK_MAX_ADDRS][16]; /* 2001:2::1 and the model's */
+	uint32_t n_addrs6;
 	struct worker w;
 	volatile sig_atomic_t stop;
 	pcap_t *dead;
@@ -135,14 +140,18 @@ static int mem_poll(struct rp_target *t, uint64_t deadline_ns, rp_deliver_fn del
 	return 0;
 }
 
-static uint32_t mem_server_for(struct rp_target *t, uint32_t captured)
+static struct rp_addr mem_server_for(struct rp_target *t, const struct rp_addr *captured)
 {
 	struct mem_target *m = mt(t);
+	int fam = rp_family(captured);
 
-	for (uint32_t i = 1; i < m->n_addrs; i++)
-		if (m->addrs[i] == __builtin_bswap32(captured))
-			return captured;
-	return MEM_SERVER_IP;
+	for (uint32_t i = 1; fam == RP_V4 && i < m->n_addrs; i++)
+		if (m->addrs[i] == __builtin_bswap32(rp_ip4(captured)))
+			return *captured;
+	for (uint32_t i = 1; fam == RP_V6 && i < m->n_addrs6; i++)
+		if (!memcmp(m->addrs6[i], captured->b, 16))
+			return *captured;
+	return t->server_ip[fam];
 }
 
 static uint64_t mem_now(struct rp_target *t)
@@ -179,7 +188,8 @@ void rp_target_mem_print_counters(struct rp_target *t, FILE *out)
 	stats_print(out, &totals, NULL);
 }
 
-/* The stack owns 198.18.0.1 and every address of the model's servers. */
+/* The stack owns 198.18.0.1, 2001:2::1 and every address of the model's
+ * servers, of both families. */
 static int own_addresses(struct mem_target *m, char *err, size_t errlen)
 {
 	struct mb_server_addr a[STACK_MAX_ADDRS];
@@ -187,14 +197,19 @@ static int own_addresses(struct mem_target *m, char *err, size_t errlen)
 
 	m->addrs[0] = __builtin_bswap32(MEM_SERVER_IP);
 	m->n_addrs = 1;
+	memcpy(m->addrs6[0], mem_server_ip6, 16);
+	m->n_addrs6 = 1;
 	if (n >= STACK_MAX_ADDRS) {
 		snprintf(err, errlen, "the model has %u servers; in process, at most %u", n,
 			 STACK_MAX_ADDRS - 1);
 		return -1;
 	}
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
 		if (a[i].addr && a[i].addr != m->addrs[0])
 			m->addrs[m->n_addrs++] = a[i].addr;
+		if (a[i].has_addr6 && memcmp(a[i].addr6, m->addrs6[0], 16))
+			memcpy(m->addrs6[m->n_addrs6++], a[i].addr6, 16);
+	}
 	return 0;
 }
 
@@ -242,6 +257,8 @@ struct rp_target *rp_target_mem_open(const char *out_pcap, uint16_t port, uint64
 	}
 	cfg.addrs = m->addrs;
 	cfg.n_addrs = m->n_addrs;
+	cfg.addrs6 = (const uint8_t(*)[16])m->addrs6;
+	cfg.n_addrs6 = m->n_addrs6;
 	m->w.port = m->port;
 	m->w.stack = m->stack;
 	m->w.stop = &m->stop;
@@ -267,8 +284,10 @@ struct rp_target *rp_target_mem_open(const char *out_pcap, uint16_t port, uint64
 	m->t.close = mem_close;
 	memcpy(m->t.client_mac, client_mac, 6);
 	memcpy(m->t.server_mac, server_mac, 6);
-	m->t.client_ip = MEM_CLIENT_IP;
-	m->t.server_ip = MEM_SERVER_IP;
+	m->t.client_ip[RP_V4] = rp_addr4(MEM_CLIENT_IP);
+	m->t.server_ip[RP_V4] = rp_addr4(MEM_SERVER_IP);
+	m->t.client_ip[RP_V6] = rp_addr6(mem_client_ip6);
+	m->t.server_ip[RP_V6] = rp_addr6(mem_server_ip6);
 	m->t.server_port = port;
 	m->t.mss = 1460;
 	return &m->t;

@@ -16,9 +16,11 @@
 #include "target.h"
 
 /* out_pcap receives the conversation; epoch_ns is its first timestamp.
- * config: a device model file (NULL: the default image); its servers'
- * addresses are the in-process server's too, and each flow goes to the
- * server on its captured address (to 198.18.0.1 when the model has none
+ * The server is 198.18.0.1 and 2001:2::1, the client 198.18.0.2 and
+ * 2001:2::2: each flow is replayed in its captured family. config: a
+ * device model file (NULL: the default image); its servers' addresses are
+ * the in-process server's too, and each flow goes to the server on its
+ * captured address (to 198.18.0.1 or 2001:2::1 when the model has none
  * there). NULL with a one-line reason in err on failure. */
 struct rp_target *rp_target_mem_open(const char *out_pcap, uint16_t port, uint64_t epoch_ns,
 				     const char *config, char *err, size_t errlen);

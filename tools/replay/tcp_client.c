@@ -9,10 +9,8 @@ static void send_tcp(struct rp_tcp *c, uint32_t seq, uint8_t flags, const uint8_
 		     uint32_t len)
 {
 	const struct rp_target *t = c->t;
-	const uint8_t mss_opt[4] = { 2, 4, (uint8_t)(t->mss >> 8), (uint8_t)t->mss };
+	const uint8_t mss_opt[4] = { 2, 4, (uint8_t)(c->mss >> 8), (uint8_t)c->mss };
 	struct fb_flow fl = {
-		.client_ip = t->client_ip,
-		.server_ip = c->server_ip,
 		.client_port = c->sport,
 		.server_port = t->server_port,
 		.vlan = -1,
@@ -21,6 +19,14 @@ static void send_tcp(struct rp_tcp *c, uint32_t seq, uint8_t flags, const uint8_
 	size_t n;
 	int syn = (flags & FB_SYN) != 0;
 
+	if (rp_family(&c->server_ip) == RP_V4) {
+		fl.client_ip = rp_ip4(&c->client_ip);
+		fl.server_ip = rp_ip4(&c->server_ip);
+	} else {
+		fl.v6 = 1;
+		memcpy(fl.client_ip6, c->client_ip.b, 16);
+		memcpy(fl.server_ip6, c->server_ip.b, 16);
+	}
 	memcpy(fl.client_mac, t->client_mac, 6);
 	memcpy(fl.server_mac, t->server_mac, 6);
 	n = fb_tcp(buf, &fl, seq, (flags & FB_ACK) ? c->rcv_nxt : 0, flags, 65535,
@@ -35,7 +41,7 @@ static void send_part(struct rp_tcp *c, uint32_t i, uint32_t from)
 	const struct rp_segment *sg = &c->out->segs[i];
 
 	for (uint32_t off = from; off < sg->off + sg->len;) {
-		uint32_t n = sg->off + sg->len - off < c->t->mss ? sg->off + sg->len - off : c->t->mss;
+		uint32_t n = sg->off + sg->len - off < c->mss ? sg->off + sg->len - off : c->mss;
 
 		send_tcp(c, c->iss + 1 + off, FB_ACK | FB_PSH, c->out->bytes + off, n);
 		off += n;

@@ -24,7 +24,10 @@ struct rp_tcp {
 	void (*on_data)(void *arg, const uint8_t *b, uint32_t len); /* the server's bytes, in order */
 	void *arg;
 	uint16_t sport;
-	uint32_t server_ip; /* host order: the target's, or the flow's own server (rp_target.server_for) */
+	uint16_t mss; /* what our SYN announces, and the largest piece we send */
+	/* The target's address of the flow's family, and its server's: the
+	 * target's, or the flow's own (rp_target.server_for). */
+	struct rp_addr client_ip, server_ip;
 	enum rp_tcp_state st;
 	uint32_t iss, snd_nxt, snd_una, rcv_nxt;
 	uint32_t segs_sent; /* out->segs[0, segs_sent) are sent */

@@ -185,6 +185,7 @@ static void arp_input(struct run *r, const uint8_t *f, size_t len)
 
 static void flow_of(const struct run *r, const struct target *t, struct fb_flow *fl)
 {
+	*fl = (struct fb_flow){ 0 }; /* what is not set here, IPv6 among it, is off */
 	memcpy(fl->client_mac, r->mac, 6);
 	memcpy(fl->server_mac, t->mac, 6);
 	fl->client_ip = r->source;

@@ -9,34 +9,46 @@ must answer, derived here from the Modbus specification (MAP) and the
 image; requests whose answers depend on configuration (identification,
 event counters) have no captured response and must be answered normally.
 
-Captures use addresses of 198.19.0.0/16, never those of a replay: the tool
-rewrites them. Link types vary so the reader is covered: Ethernet pcap,
-pcapng, Linux cooked v1 (SLL) and v2 (SLL2).
+Captures use addresses of 198.19.0.0/16 and 2001:2:0:1::/64, never those
+of a replay: the tool rewrites them. Link types vary so the reader is
+covered: Ethernet pcap (with two VLAN tags too), pcapng, Linux cooked v1
+(SLL) and v2 (SLL2), raw IP. Sessions run over IPv4, IPv6 (with extension
+headers before TCP too) or both; IPv6 ones add fragments, whose flows are
+not replayed, and packets the reader must refuse with a report line.
 
     /usr/bin/python3 corpus.py OUTDIR
 writes OUTDIR/NAME.pcap (or .pcapng) and OUTDIR/NAME.args (check_report.py
 options), and prints the file names.
 """
+import logging
 import os
 import struct
 import sys
 
 from scapy.all import IP, TCP, Ether, Raw, wrpcap  # noqa: E402
-from scapy.layers.l2 import CookedLinux, CookedLinuxV2  # noqa: E402
+from scapy.layers.inet6 import (IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,  # noqa: E402
+                                IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, PadN)
+from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Dot1AD, Dot1Q  # noqa: E402
 from scapy.utils import PcapNgWriter  # noqa: E402
 
 CLIENT_IP = "198.19.0.2"
 SERVER_IP = "198.19.0.1"
+CLIENT_IP6 = "2001:2:0:1::2"
+SERVER_IP6 = "2001:2:0:1::1"
 CLIENT_MAC = "02:00:00:00:01:02"
 SERVER_MAC = "02:00:00:00:01:01"
+DLT_RAW = 101  # LINKTYPE_RAW: IPv4 or IPv6, by the version field
 
 
 class Session:
-    """Frames of one capture, in time order; flows added one after another."""
+    """Frames of one capture, in time order; flows added one after another.
+    v6: its flows over IPv6, or "mixed": those of an odd client port; ext,
+    vlans: as Flow's."""
 
-    def __init__(self):
+    def __init__(self, v6=False, ext=False, vlans=()):
         self.frames = []
         self.t = 1_700_000_000.0
+        self.v6, self.ext, self.vlans = v6, ext, vlans
 
     def add(self, pkt, gap=0.001):
         self.t += gap
@@ -44,32 +56,69 @@ class Session:
         self.frames.append(pkt)
 
 
+def ext_headers():
+    """Hop-by-hop options, destination options (16 bytes: a length field
+    that counts) and a routing header with no segments left (RFC 8200 4)."""
+    return (IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 12)]) /
+            IPv6ExtHdrRouting(segleft=0))
+
+
 class Flow:
-    """One TCP connection; both sequence spaces as real peers keep them."""
+    """One TCP connection; both sequence spaces as real peers keep them,
+    in the session's family: over IPv6, its packets with ext_headers() if
+    the session says ext, its frames with the session's 802.1ad and 802.1Q
+    tags (vlans)."""
 
     def __init__(self, s, sport, cisn=1000, sisn=50000):
         self.s, self.sport = s, sport
         self.cseq, self.sseq = cisn, sisn
+        self.v6 = sport % 2 == 1 if s.v6 == "mixed" else s.v6
+        self.ext, self.vlans = s.ext, s.vlans
 
-    def _pkt(self, src, dst, sport, dport, flags, seq, ack, payload):
-        smac, dmac = (CLIENT_MAC, SERVER_MAC) if src == CLIENT_IP else (SERVER_MAC, CLIENT_MAC)
-        p = Ether(src=smac, dst=dmac) / IP(src=src, dst=dst) / TCP(
-            sport=sport, dport=dport, flags=flags, seq=seq, ack=ack if "A" in flags else 0,
-            window=64240)
+    def _pkt(self, from_client, flags, seq, ack, payload):
+        smac, dmac = (CLIENT_MAC, SERVER_MAC) if from_client else (SERVER_MAC, CLIENT_MAC)
+        sport, dport = (self.sport, 502) if from_client else (502, self.sport)
+        if self.v6:
+            src, dst = (CLIENT_IP6, SERVER_IP6) if from_client else (SERVER_IP6, CLIENT_IP6)
+            ip = IPv6(src=src, dst=dst)
+            if self.ext:
+                ip = ip / ext_headers()
+        else:
+            src, dst = (CLIENT_IP, SERVER_IP) if from_client else (SERVER_IP, CLIENT_IP)
+            ip = IP(src=src, dst=dst)
+        p = Ether(src=smac, dst=dmac)
+        if self.vlans:
+            p = p / Dot1AD(vlan=self.vlans[0]) / Dot1Q(vlan=self.vlans[1])
+        p = p / ip / TCP(sport=sport, dport=dport, flags=flags, seq=seq,
+                         ack=ack if "A" in flags else 0, window=64240)
         return p / Raw(payload) if payload else p
 
     def client(self, flags, payload=b"", seq=None):
         """A client segment; seq given: a retransmission, nothing advances."""
-        p = self._pkt(CLIENT_IP, SERVER_IP, self.sport, 502, flags,
-                      self.cseq if seq is None else seq, self.sseq, payload)
+        p = self._pkt(True, flags, self.cseq if seq is None else seq, self.sseq, payload)
         self.s.add(p)
         if seq is None:
             self.cseq += len(payload) + ("S" in flags) + ("F" in flags)
 
     def server(self, flags, payload=b""):
-        self.s.add(self._pkt(SERVER_IP, CLIENT_IP, 502, self.sport, flags, self.sseq, self.cseq,
-                             payload))
+        self.s.add(self._pkt(False, flags, self.sseq, self.cseq, payload))
         self.sseq += len(payload) + ("S" in flags) + ("F" in flags)
+
+    def fragmented(self, payload):
+        """A request sent in two fragments, the first with the TCP header's
+        first 16 bytes (RFC 8200 4.5, RFC 791)."""
+        p = self._pkt(True, "PA", self.cseq, self.sseq, payload)
+        ip = p[IPv6] if self.v6 else p[IP]
+        seg = bytes(p)[-len(p[TCP]):]  # built in the packet: its checksum holds
+        for off, part, more in ((0, seg[:16], 1), (16, seg[16:], 0)):
+            if self.v6:
+                frag = IPv6(src=ip.src, dst=ip.dst) / IPv6ExtHdrFragment(
+                    nh=6, offset=off // 8, m=more, id=7) / Raw(part)
+            else:
+                frag = IP(src=ip.src, dst=ip.dst, proto=6, id=7, frag=off // 8,
+                          flags="MF" if more else 0) / Raw(part)
+            self.s.add(Ether(src=CLIENT_MAC, dst=SERVER_MAC) / frag)
+        self.cseq += len(payload)
 
     def open(self):
         self.client("S")
@@ -272,40 +321,111 @@ def capture_hole(s):
     return ["--all-matched", "--min-requests", "1", "--segments-sent", "1", "--hole-flows", "1"]
 
 
+def fragments(s):
+    """IPv6 (RFC 8200 4.5) and IPv4 (RFC 791) requests in fragments: their
+    flows are not replayed, and the report says so; whole packets of an
+    atomic fragment header (RFC 6946) and the flows beside are served."""
+    f = Flow(s, 40011)
+    f.open()
+    f.exchange(adu(1, struct.pack(">BHH", 0x03, 0, 1)), adu(1, bytes([3, 2]) + regs(0, 1)))
+    f.fragmented(adu(2, struct.pack(">BHH", 0x03, 1, 1)))
+    f.server("PA", adu(2, bytes([3, 2]) + regs(1, 1)))
+    f.close()
+    g = Flow(s, 40013, cisn=4000)
+    g.open()
+    g.exchange(adu(3, struct.pack(">BHH", 0x04, 3, 2)), adu(3, bytes([4, 4]) + regs(3, 2)))
+    g.close()
+    s.v6 = False
+    h = Flow(s, 40015, cisn=6000)
+    h.open()
+    h.fragmented(adu(4, struct.pack(">BHH", 0x03, 4, 1)))
+    h.server("PA", adu(4, bytes([3, 2]) + regs(4, 1)))
+    h.close()
+    s.v6 = True
+    a = Flow(s, 40017, cisn=8000)
+    a.open()
+    req = a._pkt(True, "PA", a.cseq, a.sseq, adu(5, struct.pack(">BHH", 0x03, 5, 1)))
+    ip = req[IPv6]
+    s.add(Ether(src=CLIENT_MAC, dst=SERVER_MAC) /
+          IPv6(src=ip.src, dst=ip.dst) / IPv6ExtHdrFragment(offset=0, m=0, id=9) / ip[TCP])
+    a.cseq += 12
+    a.server("PA", adu(5, bytes([3, 2]) + regs(5, 1)))
+    a.close()
+    return ["--all-matched", "--min-requests", "2", "--fragment-flows", "2"]
+
+
+def malformed(s):
+    """Packets no reader can take: an IPv6 header cut short, an extension
+    header past the packet's end, a TCP header past it; each counted and
+    the first named, the flow beside them served."""
+    f = Flow(s, 40019)
+    f.open()
+    eth = Ether(src=CLIENT_MAC, dst=SERVER_MAC, type=0x86DD)
+    s.add(eth / Raw(bytes(IPv6(src=CLIENT_IP6, dst=SERVER_IP6))[:30]))
+    hbh = bytes(IPv6(src=CLIENT_IP6, dst=SERVER_IP6, nh=0, plen=8)) + bytes([6, 4]) + bytes(6)
+    s.add(eth / Raw(hbh))
+    tcp = bytes(IPv6(src=CLIENT_IP6, dst=SERVER_IP6, nh=6, plen=12)) + bytes(12)
+    s.add(eth / Raw(tcp))
+    f.exchange(adu(1, struct.pack(">BHH", 0x03, 2, 1)), adu(1, bytes([3, 2]) + regs(2, 1)))
+    f.close()
+    return ["--all-matched", "--min-requests", "1", "--malformed", "3"]
+
+
 def cooked(frames, v2):
     """The same frames as a Linux cooked capture (the any device)."""
     out = []
     for p in frames:
         outgoing = p[Ether].src == CLIENT_MAC
         if v2:
-            c = CookedLinuxV2(proto=0x0800, ifindex=2, pkttype=4 if outgoing else 0, lladdrlen=6,
-                              src=p[Ether].src)
+            c = CookedLinuxV2(proto=p[Ether].type, ifindex=2, pkttype=4 if outgoing else 0,
+                              lladdrlen=6, src=p[Ether].src)
         else:
             c = CookedLinux(pkttype=4 if outgoing else 0, lladdrtype=1, lladdrlen=6,
-                            src=p[Ether].src, proto=0x0800)
-        q = c / p[IP]
+                            src=p[Ether].src, proto=p[Ether].type)
+        q = c / p[Ether].payload
         q.time = p.time
         out.append(q)
     return out
 
 
-# name: (builder, how it is written)
+def raw(frames):
+    """The same frames as raw IP, each packet's version its family."""
+    out = []
+    for p in frames:
+        q = p[Ether].payload
+        q.time = p.time
+        out.append(q)
+    return out
+
+
+V6 = {"v6": True}
+# name: (builder, how it is written, Session options)
 SESSIONS = {
-    "all_functions": (all_functions, "pcap"),
-    "all_functions_ng": (all_functions, "pcapng"),
-    "split_pipelined": (split_pipelined, "pcap"),
-    "split_pipelined_sll": (split_pipelined, "sll"),
-    "bad_requests": (bad_requests, "pcap"),
-    "listen_only_sll2": (listen_only, "sll2"),
-    "handshakes": (handshakes, "pcap"),
-    "capture_hole": (capture_hole, "pcap"),
+    "all_functions": (all_functions, "pcap", {}),
+    "all_functions_ng": (all_functions, "pcapng", {}),
+    "split_pipelined": (split_pipelined, "pcap", {}),
+    "split_pipelined_sll": (split_pipelined, "sll", {}),
+    "bad_requests": (bad_requests, "pcap", {}),
+    "listen_only_sll2": (listen_only, "sll2", {}),
+    "handshakes": (handshakes, "pcap", {}),
+    "capture_hole": (capture_hole, "pcap", {}),
+    "ipv6_all_functions": (all_functions, "pcap", V6),
+    "ipv6_split_pipelined_ext_qinq": (split_pipelined, "pcap",
+                                      {"v6": True, "ext": True, "vlans": (100, 7)}),
+    "ipv6_split_pipelined_sll": (split_pipelined, "sll", V6),
+    "ipv6_listen_only_sll2": (listen_only, "sll2", V6),
+    "ipv6_bad_requests_ng": (bad_requests, "pcapng", V6),
+    "ipv6_capture_hole": (capture_hole, "pcap", V6),
+    "ipv6_mixed_handshakes_raw": (handshakes, "raw", {"v6": "mixed"}),
+    "ipv6_fragments": (fragments, "pcap", V6),
+    "ipv6_malformed": (malformed, "pcap", V6),
 }
 
 
 def main():
     out = sys.argv[1]
-    for name, (build, kind) in SESSIONS.items():
-        s = Session()
+    for name, (build, kind, opts) in SESSIONS.items():
+        s = Session(**opts)
         args = build(s)
         if kind == "pcapng":
             path = os.path.join(out, name + ".pcapng")
@@ -313,6 +433,11 @@ def main():
             for p in s.frames:
                 w.write(p)
             w.close()
+        elif kind == "raw":
+            path = os.path.join(out, name + ".pcap")
+            # IPv4 and IPv6 packets in one raw capture are what it tests.
+            logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+            wrpcap(path, raw(s.frames), linktype=DLT_RAW)
         else:
             path = os.path.join(out, name + ".pcap")
             frames = s.frames if kind == "pcap" else cooked(s.frames, kind == "sll2")

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The scapy corpus (corpus.py) replayed through mbxdp in process: each
-# session's report meets its expectations (NAME.args, check_report.py), the
-# server is left with no open connection, a second replay writes the same
-# pcap byte for byte, and a slowed replay keeps the captured timing
-# (check_timing.py); a capture whose file name holds quotes, a backslash
-# and control characters is named exactly in the JSON report.
+# session's report meets its expectations (NAME.args, check_report.py), each
+# flow replayed in its captured family, the server is left with no open
+# connection, a second replay writes the same pcap byte for byte, and a
+# slowed replay keeps the captured timing (check_timing.py); a capture whose
+# file name holds quotes, a backslash and control characters is named
+# exactly in the JSON report; --learn names the IPv6 flows it does not
+# learn, and --config serves IPv6 flows to a model's IPv6 server.
 #   tools/replay/tests/replay_corpus.sh MBXDP_REPLAY
 set -u
 replay=${1:?usage: replay_corpus.sh MBXDP_REPLAY}
@@ -20,7 +22,8 @@ for file in $names; do
 	if timeout 60 "$replay" "$work/$file" --in-process "$work/$name.a.pcap" --json "$work/$name.json" \
 		--counters >"$work/$name.txt" 2>&1 &&
 		grep -q '^open_connections 0$' "$work/$name.txt" &&
-		/usr/bin/python3 "$here/check_report.py" "$work/$name.json" "${args[@]}" >"$work/$name.check" 2>&1 &&
+		/usr/bin/python3 "$here/check_report.py" "$work/$name.json" "${args[@]}" \
+			--conversation "$work/$name.a.pcap" >"$work/$name.check" 2>&1 &&
 		timeout 60 "$replay" "$work/$file" --in-process "$work/$name.b.pcap" -q >>"$work/$name.txt" 2>&1 &&
 		cmp "$work/$name.a.pcap" "$work/$name.b.pcap" >>"$work/$name.check" 2>&1; then
 		pass "$name"
@@ -50,5 +53,31 @@ if timeout 60 "$replay" "$work/$odd" --in-process "$work/odd.out.pcap" -q --json
 else
 	fail "a capture named with quotes and control characters round-trips through the JSON report"
 	indent "$work/odd.txt"
+fi
+# --learn writes IPv4 servers only: it says so for each IPv6 flow, and
+# learns the IPv4 ones beside them. A model with an IPv6 server serves the
+# IPv6 flows to it in process: the learned model moved to the captured
+# IPv6 server address answers the IPv6 capture as captured.
+learn_v6() {
+	timeout 60 "$replay" "$work/ipv6_all_functions.pcap" --learn "$work/v6.yaml"
+	[[ $? == 2 && ! -e $work/v6.yaml ]] &&
+		timeout 60 "$replay" "$work/ipv6_mixed_handshakes_raw.pcap" --learn "$work/mixed.yaml" &&
+		grep -q '^  - address: 198.19.0.1$' "$work/mixed.yaml" &&
+		timeout 60 "$replay" "$work/all_functions.pcap" --learn "$work/v4.yaml" -q &&
+		sed 's/^  - address: 198.19.0.1$/  - address: "2001:2:0:1::1"/' "$work/v4.yaml" >"$work/v6.yaml" &&
+		timeout 60 "$replay" "$work/ipv6_all_functions.pcap" --in-process "$work/v6.out.pcap" \
+			--config "$work/v6.yaml" -q --json "$work/v6.json" &&
+		/usr/bin/python3 "$here/check_report.py" "$work/v6.json" --all-matched --min-requests 40 \
+			--conversation "$work/v6.out.pcap"
+}
+if learn_v6 >"$work/learn.txt" 2>&1 &&
+	grep -q "its 40 requests are over IPv6, and --learn writes IPv4 servers only: nothing to learn" \
+		"$work/learn.txt" &&
+	[[ $(grep -c 'IPv6, and --learn writes IPv4 servers only: its 1 requests not learned' \
+		"$work/learn.txt") == 20 ]]; then
+	pass "--learn: IPv6 flows named and not learned, the IPv4 ones learned; a model's IPv6 server serves in process"
+else
+	fail "--learn: IPv6 flows named and not learned, the IPv4 ones learned; a model's IPv6 server serves in process"
+	indent "$work/learn.txt"
 fi
 summary && ((PASSED > 0))
