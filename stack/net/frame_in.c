@@ -429,6 +429,9 @@ static inline void ahead_slots(const struct stack *s, struct ahead *a)
 	if (a->key.slot != CONN_NONE) {
 		a->c = conn_at_slot(&s->conns, a->key.slot);
 		mbx_prefetch(a->c);
+		/* An IPv6 match is confirmed on the peer's whole address. */
+		if (__builtin_expect(a->in.seg.v6, 0))
+			mbx_prefetch(s->conns.raddr6[a->c - s->conns.conns]);
 	}
 }
 

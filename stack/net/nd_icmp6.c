@@ -83,6 +83,7 @@ static enum stack_verdict echo_reply(struct stack *s, struct mbx_frame *f, uint3
 		memmove(ip + IP6_HDR_LEN, msg, len);
 	ip[IP6_HDR_LEN] = ICMP6_ECHO_REPLY;
 	frame_swap_l2(f->data);
+	memcpy(f->data + 6, s->mac, 6); /* ours, whatever the request was sent to */
 	s->ctr.tx_icmp6_echo_reply++;
 	icmp6_send(s, f, l2, ip + 24, ip + 8, 64, len);
 	return STACK_SENT;
