@@ -205,6 +205,11 @@ run_mode() {
 		fail "$mode: XDP program attached to $MBNET_SRV_IF while serving"
 	fi
 
+	# First, before any client: the first connection to an address is
+	# the one that finds nothing of the address's yet.
+	check "$mode: a handshake's last ACK and the first request in one burst: answered once, closed" \
+		mbnet_cli timeout 30 /usr/bin/python3 "$HERE/clients/burst_open.py" "$MBNET_CLI_IF" \
+		"$MBNET_SRV_ADDR" "$SCAPY_SRC" "$SERVER_PID"
 	check "$mode: raw socket client (all FCs, exceptions, pipelining, split ADU)" \
 		mbnet_cli timeout 60 /usr/bin/python3 "$HERE/clients/mb_socket_client.py" "$MBNET_SRV_ADDR"
 	check "$mode: libmodbus client (FC 01-06, 0F, 10, 11, 16, 17 with read-back)" \
@@ -436,6 +441,13 @@ setup_tap() {
 }
 
 it_net_setup mbit
+# A client address scapy speaks TCP from: the client's kernel owns it not
+# (and so sends no reset for what comes back to it).
+if ((IT_FAMILY == 6)); then
+	SCAPY_SRC=2001:2::99
+else
+	SCAPY_SRC=198.18.0.99
+fi
 echo "backend $BACKEND, IPv$IT_FAMILY: server $MBNET_SRV_NS/$MBNET_SRV_IF $MBNET_SRV_ADDR, client $MBNET_CLI_NS/$MBNET_CLI_IF $MBNET_CLI_ADDR"
 if [[ $BACKEND == dpdk-tap ]] && ! setup_tap; then
 	fail "bridge for the tap"
