@@ -7,18 +7,17 @@ runs again. This is how a client connecting to a busy or descheduled engine
 meets it. The server must answer the request once, then the FIN with its
 own FIN, as for any connection.
 
-Usage: burst_open.py IFACE SERVER SOURCE MBXDP_PID   (IPv4 or IPv6 addresses)
+Usage: burst_open.py IFACE SERVER SERVER_MAC SOURCE MBXDP_PID
+(IPv4 or IPv6 addresses).
 Exits 0 when both answers came, 1 with a FAIL line otherwise.
 """
 
-import logging
 import os
 import signal
 import sys
 import time
 
-from scapy.all import (IP, TCP, AsyncSniffer, Ether, IPv6, Raw, conf, get_if_hwaddr, getmacbyip,
-                       getmacbyip6, sendp)
+from scapy.all import IP, TCP, AsyncSniffer, Ether, IPv6, Raw, conf, get_if_hwaddr, sendp
 
 SPORT = 40123
 ISN = 1000
@@ -40,15 +39,12 @@ def fail(what):
 
 
 def main():
-    iface, server, source, pid = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    iface, server, mac, source = sys.argv[1:5]
+    pid = int(sys.argv[5])
     conf.verb = 0
-    # scapy warns that ff02::1:ff00:1 has no route as it solicits the MAC.
-    logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-    v6 = ":" in server
-    mac = getmacbyip6(server) if v6 else getmacbyip(server)
     if not mac:
         fail(f"no link-layer address for {server}")
-    l3 = IPv6(src=source, dst=server) if v6 else IP(src=source, dst=server)
+    l3 = IPv6(src=source, dst=server) if ":" in server else IP(src=source, dst=server)
     head = Ether(src=get_if_hwaddr(iface), dst=mac) / l3
     got = []
     sniffer = AsyncSniffer(iface=iface, store=False, prn=got.append,
