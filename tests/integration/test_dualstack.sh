@@ -135,14 +135,6 @@ refused() {
 	grep -qi 'illegal function' "$WORK/refused.log"
 }
 
-# counter_is NAME VALUE : the counter mbxdp printed at exit.
-counter_is() {
-	local v
-	v=$(counter "$1")
-	echo "$1 is '$v', want $2"
-	[[ $v == "$2" ]]
-}
-
 if start_server "$WORK/mbxdp-model.log" --xdp-mode generic --config "$WORK/devices.yaml"; then
 	pass "model: mbxdp serves a dual-stack server at $DEV4 and $DEV6"
 	check "model: ping $DEV4 answered" answered "$DEV4"
@@ -151,8 +143,8 @@ if start_server "$WORK/mbxdp-model.log" --xdp-mode generic --config "$WORK/devic
 	check "model: the IPv6 client, a read-only source, is refused its write" refused "$DEV6" 8 1
 	check "model: and the register is unchanged, read over IPv4" read_is "$DEV4" 8 8
 	stopped "model"
-	check "model: XDP answered the ping" counter_is xdp_icmp_echo_replied 1
-	check "model: XDP answered the ping6" counter_is xdp_icmp6_echo_replied 1
+	check "model: XDP answered the ping" expect_counter xdp_icmp_echo_replied -eq 1
+	check "model: XDP answered the ping6" expect_counter xdp_icmp6_echo_replied -eq 1
 else
 	fail "model: mbxdp serves a dual-stack server at $DEV4 and $DEV6"
 fi
