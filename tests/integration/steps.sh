@@ -15,6 +15,8 @@
 #   stop_server                  SIGINT to it; true if it exits 0 (its
 #                                counters are then in its log)
 #   counter NAME                 the value of a counter it printed at exit
+#   expect_counter NAME OP VALUE that value compared (test's OP), as a step:
+#                                expect_counter xdp_arp_replied -ge 1024
 #
 # IT_FAMILY is the address family the script's clients use: 4, or 6 with
 # MBXDP_IT_FAMILY=6 (how meson registers a script's IPv6 run).
@@ -129,4 +131,12 @@ stop_server() {
 
 counter() {
 	sed -n "s/^$1 //p" "$SERVER_LOG"
+}
+
+expect_counter() {
+	local v
+	v=$(counter "$1")
+	[[ -n $v ]] && test "$v" "$2" "$3" && { echo "$1 $v"; return 0; }
+	echo "$1 is '${v}', want $2 $3"
+	return 1
 }

@@ -61,15 +61,6 @@ ALLOW_YAML='servers:
 
 require "$MBXDP" "$LIBMODBUS_CLIENT" "$MANY" "$XDP_PASS_OBJ" ethtool
 
-# expect_counter NAME OP VALUE : e.g. expect_counter xdp_arp_replied -ge 1024
-expect_counter() {
-	local v
-	v=$(counter "$1")
-	[[ -n $v ]] && test "$v" "$2" "$3" && { echo "$1 $v"; return 0; }
-	echo "$1 is '${v}', want $2 $3"
-	return 1
-}
-
 server_mac() {
 	ip -n "$MBNET_SRV_NS" -o link show dev "$MBNET_SRV_IF" | sed -nE 's/.*link\/ether ([0-9a-f:]+).*/\1/p'
 }

@@ -9,6 +9,9 @@
 #   from a served address;
 # - generic mode with --allow-source: a source inside gets its answers, a
 #   source outside gets none, each echo counted as a drop.
+# With MBXDP_IT_FAMILY=6 the same over IPv6: the program answers the
+# Neighbor Solicitations and ICMPv6 echo requests of 2001:2::40/124
+# (xdp_nd_advertised, xdp_icmp6_echo_replied); the kernel owns 2001:2::1.
 #
 #   tests/integration/test_ping.sh BUILD_DIR
 #
@@ -24,14 +27,25 @@ source "$HERE/steps.sh"
 source "$HERE/netns.sh"
 XDP_PASS_OBJ=$BUILD/tests/integration/xdp_pass.bpf.o
 
-# Devices on the veth's own /24, so the client reaches them on the link.
-DEVICES=198.18.0.64/28
-FIRST=198.18.0.64
-LAST=198.18.0.79
-# A second client address, for the allow-list: the veth's 198.18.0.2 is
-# outside it.
-ALLOWED_NET=198.18.0.128/25
-ALLOWED_SRC=198.18.0.200
+# Devices on the veth's own prefix, so the client reaches them on the link.
+# A second client address, for the allow-list: the veth's own is outside it.
+if ((IT_FAMILY == 6)); then
+	DEVICES=2001:2::40/124
+	FIRST=2001:2::40
+	LAST=2001:2::4f
+	ALLOWED_NET=2001:2::8000/113
+	ALLOWED_SRC=2001:2::80c8
+	CLI_PREFIX_LEN=64
+	ECHO_REPLIED=xdp_icmp6_echo_replied
+else
+	DEVICES=198.18.0.64/28
+	FIRST=198.18.0.64
+	LAST=198.18.0.79
+	ALLOWED_NET=198.18.0.128/25
+	ALLOWED_SRC=198.18.0.200
+	CLI_PREFIX_LEN=24
+	ECHO_REPLIED=xdp_icmp_echo_replied
+fi
 
 require "$MBXDP" "$XDP_PASS_OBJ" ping mbpoll ethtool
 
@@ -43,14 +57,6 @@ answered() {
 	mbnet_cli timeout 20 ping -n -c 3 -W 2 "$@" "$addr" >"$WORK/ping.log" 2>&1
 	cat "$WORK/ping.log"
 	grep -q "3 packets transmitted, $n received" "$WORK/ping.log"
-}
-
-# expect_counter NAME VALUE : the counter mbxdp printed at exit is VALUE.
-expect_counter() {
-	local v
-	v=$(counter "$1")
-	echo "$1 is '$v', want $2"
-	[[ $v == "$2" ]]
 }
 
 # mbpoll reads 2 holding registers from ADDR; exit 0 and both values shown.
@@ -76,13 +82,17 @@ run_native() {
 	check "native: mbpoll reads 2 registers from $FIRST" mbpoll_reads "$FIRST"
 	check "native: mbxdp exits 0 on SIGINT" stop_server
 	check "native: XDP answered the 6 echo requests to the served addresses, not the kernel's 3" \
-		expect_counter xdp_icmp_echo_replied 6
+		expect_counter "$ECHO_REPLIED" -eq 6
+	if ((IT_FAMILY == 6)); then
+		check "native: XDP answered the client's Neighbor Solicitations for both served addresses" \
+			expect_counter xdp_nd_advertised -ge 2
+	fi
 	mbnet_cli ip link set dev "$MBNET_CLI_IF" xdpdrv off
 }
 
 run_allow_list() {
 	echo "== generic mode, --allow-source $ALLOWED_NET"
-	mbnet_cli ip addr add "$ALLOWED_SRC/24" dev "$MBNET_CLI_IF" ||
+	mbnet_cli ip addr add "$ALLOWED_SRC/$CLI_PREFIX_LEN" dev "$MBNET_CLI_IF" nodad ||
 		{ fail "allow-list: a second client address $ALLOWED_SRC"; return; }
 	if ! start_server "$WORK/mbxdp-allow.log" --xdp-mode generic --address "$DEVICES" \
 		--allow-source "$ALLOWED_NET"; then
@@ -102,12 +112,12 @@ run_allow_list() {
 		answered 0 "$FIRST" -I "$MBNET_CLI_ADDR"
 	check "allow-list: mbxdp exits 0 on SIGINT" stop_server
 	check "allow-list: XDP answered the 3 echo requests from inside" \
-		expect_counter xdp_icmp_echo_replied 3
+		expect_counter "$ECHO_REPLIED" -eq 3
 	check "allow-list: XDP dropped and counted the 3 from outside" \
-		expect_counter xdp_drop_source_not_allowed 3
+		expect_counter xdp_drop_source_not_allowed -eq 3
 }
 
-mbnet_setup png
+it_net_setup png
 echo "server $MBNET_SRV_NS/$MBNET_SRV_IF, devices $DEVICES; client $MBNET_CLI_NS/$MBNET_CLI_IF"
 run_native
 run_allow_list

@@ -7,6 +7,8 @@
  *   mb_libmodbus_client HOST [--port P]             all function codes once
  *   mb_libmodbus_client HOST [--port P] --cycles N  N connect/read/close cycles
  *
+ * HOST is an IPv4 or an IPv6 address (modbus_new_tcp_pi, as mbpoll uses).
+ *
  * Exits 0 when every check passed, 1 otherwise (a FAIL line says which).
  */
 #include <errno.h>
@@ -318,9 +320,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	modbus_t *ctx = modbus_new_tcp(host, (int)port);
+	char service[8];
+
+	snprintf(service, sizeof(service), "%ld", port);
+	modbus_t *ctx = modbus_new_tcp_pi(host, service);
 	if (!ctx) {
-		fprintf(stderr, "FAIL: mb_libmodbus_client: modbus_new_tcp: %s\n",
+		fprintf(stderr, "FAIL: mb_libmodbus_client: modbus_new_tcp_pi: %s\n",
 			modbus_strerror(errno));
 		return 1;
 	}

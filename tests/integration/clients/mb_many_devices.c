@@ -185,14 +185,12 @@ static void arp_input(struct run *r, const uint8_t *f, size_t len)
 
 static void flow_of(const struct run *r, const struct target *t, struct fb_flow *fl)
 {
-	*fl = (struct fb_flow){ 0 }; /* what is not set here, IPv6 among it, is off */
+	/* Whole, so that a field fb_flow gains (its IPv6 ones) reads as unset
+	 * rather than as what the caller's stack held: an IPv4 flow. */
+	*fl = (struct fb_flow){ .client_ip = r->source, .server_ip = t->ip, .client_port = t->sport,
+				.server_port = r->port, .vlan = -1 };
 	memcpy(fl->client_mac, r->mac, 6);
 	memcpy(fl->server_mac, t->mac, 6);
-	fl->client_ip = r->source;
-	fl->server_ip = t->ip;
-	fl->client_port = t->sport;
-	fl->server_port = r->port;
-	fl->vlan = -1;
 }
 
 static uint32_t device_of(const struct run *r, const struct target *t)
