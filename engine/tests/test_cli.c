@@ -219,10 +219,13 @@ static void test_steering_model(void **state)
 	struct devmodel dm;
 	struct steering st;
 	FILE *f;
+	int fd;
 
 	(void)state;
-	snprintf(path, sizeof(path), "/tmp/mbxD-cli-%d.yaml", (int)getpid());
-	f = fopen(path, "w");
+	snprintf(path, sizeof(path), "/tmp/mbxdp-cli-XXXXXX.yaml");
+	fd = mkstemps(path, 5); /* O_EXCL: a name of its own */
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
 	assert_non_null(f);
 	fputs(yaml, f);
 	fclose(f);

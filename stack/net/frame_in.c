@@ -54,6 +54,25 @@ static uint16_t syn_mss_option(const uint8_t *opt, uint32_t len)
 	return 0;
 }
 
+/* The data offset of the TCP header at tcp, tcp_len bytes of segment
+ * (RFC 9293 3.1); 0, counted, when the header is cut short or the offset
+ * is below 5 words or past the segment. */
+static inline uint32_t tcp_doff_check(struct stack *s, const uint8_t *tcp, uint32_t tcp_len)
+{
+	uint32_t doff;
+
+	if (tcp_len < TCP_HDR_LEN) {
+		s->ctr.drop_short_frame++;
+		return 0;
+	}
+	doff = (uint32_t)(tcp[12] >> 4) * 4;
+	if (doff < TCP_HDR_LEN || doff > tcp_len) {
+		s->ctr.drop_tcp_bad_header++;
+		return 0;
+	}
+	return doff;
+}
+
 /* Reads the TCP header at tcp (tcp_len bytes of segment, doff checked)
  * into seg, whose addresses are in place. */
 static inline void tcp_header_read(struct tcp_seg *seg, const uint8_t *tcp, uint32_t tcp_len,
@@ -188,13 +207,9 @@ static __attribute__((noinline)) enum frame_kind frame_check6(struct stack *s, s
 	}
 	tcp = ip + off;
 	tcp_len = tot - off;
-	if (tcp_len < TCP_HDR_LEN)
-		goto short_frame;
-	doff = (uint32_t)(tcp[12] >> 4) * 4;
-	if (doff < TCP_HDR_LEN || doff > tcp_len) {
-		s->ctr.drop_tcp_bad_header++;
+	doff = tcp_doff_check(s, tcp, tcp_len);
+	if (!doff)
 		return FRAME_DROPPED;
-	}
 	addrs = csum_ip6_addrs(ip + 8, ip + 24);
 	if (csum_fold(csum_add(csum_ip6_pseudo(addrs, tcp_len, IP6_NH_TCP), tcp, tcp_len))) {
 		s->ctr.drop_tcp_bad_csum++;
@@ -301,13 +316,9 @@ static inline enum frame_kind frame_check(struct stack *s, struct mbx_frame *f,
 	}
 	tcp = ip + ihl;
 	tcp_len = tot - ihl;
-	if (tcp_len < TCP_HDR_LEN)
-		goto short_frame;
-	doff = (uint32_t)(tcp[12] >> 4) * 4;
-	if (doff < TCP_HDR_LEN || doff > tcp_len) {
-		s->ctr.drop_tcp_bad_header++;
+	doff = tcp_doff_check(s, tcp, tcp_len);
+	if (!doff)
 		return FRAME_DROPPED;
-	}
 	memcpy(&seg->saddr, ip + 12, 4);
 	memcpy(&seg->daddr, ip + 16, 4);
 	if (csum_fold(csum_add(csum_tcp_pseudo(seg->saddr, seg->daddr, tcp_len), tcp, tcp_len)) != 0) {
