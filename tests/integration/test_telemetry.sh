@@ -126,7 +126,7 @@ dead_engine_file() {
 		start_engine "$WORK/again.log" && [[ $(json 'd["running"]') == True ]] && stop_server
 }
 
-mbnet_setup mbxT
+it_net_setup mbxT
 if start_engine "$WORK/busy.log"; then
 	check "requests counted per function code, connections and processing time" counted_per_function
 	check "Prometheus output carries the same counts" prometheus_agrees
